@@ -1,0 +1,1 @@
+"""Runtime pieces every service shares: config, errors, logs, telemetry, gRPC, SQL, Redis."""

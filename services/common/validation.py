@@ -1,0 +1,98 @@
+"""Checks of request fields shared by every service; failures name the field."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import json
+import re
+
+from services.common.errors import InvalidArgument
+
+ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:@+-]{0,127}$")
+# ISO 4217 codes the suite bills in (Meta's billing currencies and more).
+CURRENCIES = frozenset(
+    (
+        "USD INR EUR GBP IDR AUD MXN BRL ARS CLP COP PEN SGD HKD JPY CAD NZD ZAR AED SAR "
+        "TRY MYR PHP THB VND EGP NGN KES PKR BDT ILS CHF SEK NOK DKK PLN CZK HUF RON"
+    ).split()
+)
+DEFAULT_PAGE_SIZE = 50
+MAX_PAGE_SIZE = 1000
+
+
+def require_id(value: str, field: str) -> str:
+    if not value:
+        raise InvalidArgument(field, "is required")
+    if not ID_PATTERN.match(value):
+        raise InvalidArgument(field, "must be 1 to 128 letters, digits or _ . : @ + -")
+    return value
+
+
+def optional_id(value: str, field: str) -> str:
+    return require_id(value, field) if value else ""
+
+
+def currency(code: str, field: str) -> str:
+    if not code:
+        raise InvalidArgument(field, "is required")
+    if code not in CURRENCIES:
+        raise InvalidArgument(field, f"unknown currency code {code!r}")
+    return code
+
+
+def amount(value: int, field: str, *, positive: bool = False) -> int:
+    if value < 0:
+        raise InvalidArgument(field, "must not be negative")
+    if positive and value == 0:
+        raise InvalidArgument(field, "must be greater than zero")
+    return value
+
+
+def text(value: str, field: str, *, required: bool = False, max_length: int = 500) -> str:
+    if required and not value.strip():
+        raise InvalidArgument(field, "is required")
+    if len(value) > max_length:
+        raise InvalidArgument(field, f"at most {max_length} characters")
+    return value
+
+
+def date(value: str, field: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise InvalidArgument(field, f"expected a date YYYY-MM-DD, got {value!r}") from None
+
+
+def date_range(from_value: str, to_value: str, max_days: int = 3660) -> tuple[dt.date, dt.date]:
+    start = date(from_value, "from_date")
+    end = date(to_value, "to_date")
+    if end < start:
+        raise InvalidArgument("to_date", "must not be before from_date")
+    if (end - start).days >= max_days:
+        raise InvalidArgument("to_date", f"a range covers at most {max_days} days")
+    return start, end
+
+
+def page(page_size: int, page_token: str) -> tuple[int, int]:
+    """(limit, offset) from the paging fields every list request carries."""
+    if page_size < 0:
+        raise InvalidArgument("page_size", "must not be negative")
+    limit = min(page_size or DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
+    if not page_token:
+        return limit, 0
+    try:
+        offset = int(json.loads(base64.urlsafe_b64decode(page_token.encode()))["o"])
+    except (ValueError, KeyError, TypeError):
+        raise InvalidArgument("page_token", "not a token this service issued") from None
+    if offset < 0:
+        raise InvalidArgument("page_token", "not a token this service issued")
+    return limit, offset
+
+
+def next_page_token(offset: int, limit: int, returned: int) -> str:
+    """The token of the following page, or empty when this page was the last."""
+    if returned < limit:
+        return ""
+    payload = json.dumps({"o": offset + limit}).encode()
+    return base64.urlsafe_b64encode(payload).decode()

@@ -1,0 +1,1 @@
+"""Invoicing: plans, subscriptions, billing cycles, invoices, payments."""

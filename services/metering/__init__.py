@@ -1,0 +1,1 @@
+"""Metering: message events, windows, usage, active users, usage reports."""

@@ -1,0 +1,1 @@
+"""Wallet: prepaid funds, the send-path authorisation, the double-entry ledger."""
