@@ -1,10 +1,12 @@
 """Generate Python messages, gRPC stubs and .pyi stubs from protos/ into one package folder."""
 
 import argparse
+import os
 import pathlib
 import shutil
 import site
 import sys
+import tempfile
 
 from grpc_tools import protoc
 
@@ -14,10 +16,8 @@ def main() -> None:
     parser.add_argument("--protos", type=pathlib.Path, required=True)
     parser.add_argument("--out", type=pathlib.Path, required=True)
     args = parser.parse_args()
-    out: pathlib.Path = args.out.resolve()
-    if out.exists():
-        shutil.rmtree(out)
-    out.mkdir(parents=True)
+    final: pathlib.Path = args.out.resolve()
+    out = pathlib.Path(tempfile.mkdtemp(prefix=".gen-", dir=final.parent))
     sources = sorted(str(p) for p in (args.protos / "billing").rglob("*.proto"))
     well_known = pathlib.Path(protoc.__file__).parent / "_proto"
     bin_dir = pathlib.Path(sys.executable).parent
@@ -35,10 +35,26 @@ def main() -> None:
         *sources,
     ]
     if protoc.main(command) != 0:
+        shutil.rmtree(out)
         raise SystemExit("protoc failed")
+    _swap_in(out, final)
     # Make the generated package importable from the virtualenv.
     site_packages = pathlib.Path(site.getsitepackages()[0])
-    (site_packages / "billing_generated.pth").write_text(f"{out}\n")
+    (site_packages / "billing_generated.pth").write_text(f"{final}\n")
+
+
+def _swap_in(fresh: pathlib.Path, final: pathlib.Path) -> None:
+    """Replace the generated tree file by file, so running imports never see it empty."""
+    final.mkdir(exist_ok=True)
+    new_files = {p.relative_to(fresh) for p in fresh.rglob("*") if p.is_file()}
+    for old in [p for p in final.rglob("*") if p.is_file()]:
+        if old.relative_to(final) not in new_files:
+            old.unlink()
+    for relative in sorted(new_files):
+        target = final / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(fresh / relative, target)
+    shutil.rmtree(fresh)
 
 
 if __name__ == "__main__":
