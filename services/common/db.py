@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import zlib
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -57,10 +58,12 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyp
 
 
 def migrate(engine: Engine, migrations_dir: Path) -> None:
-    """Bring the service's schema to its latest revision."""
+    """Bring the service's schema to its latest revision; replicas starting together take turns."""
     config = Config()
     config.set_main_option("script_location", str(migrations_dir))
-    config.attributes["connection"] = None
     with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            lock_id = zlib.crc32(str(migrations_dir.parent.name).encode())
+            connection.execute(sa.text("SELECT pg_advisory_xact_lock(:id)"), {"id": lock_id})
         config.attributes["connection"] = connection
         command.upgrade(config, "head")

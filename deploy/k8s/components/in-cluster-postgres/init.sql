@@ -1,0 +1,4 @@
+CREATE DATABASE metering;
+CREATE DATABASE wallet;
+CREATE DATABASE invoicing;
+CREATE DATABASE gateway;
