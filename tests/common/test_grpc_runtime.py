@@ -18,6 +18,7 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
+from services.common import grpc_client
 from services.common.errors import FIELD_METADATA_KEY
 from services.invoicing.bootstrap import build
 from tests.harness.services import InProcessService
@@ -123,3 +124,18 @@ def test_stop_reports_not_serving_then_refuses(database_url: str, tmp_path) -> N
     with pytest.raises(grpc.RpcError):
         health.Check(health_pb2.HealthCheckRequest(), timeout=1)
     channel.close()
+
+
+def test_service_to_service_calls_carry_the_trace(invoicing: InProcessService) -> None:
+    SPANS.clear()
+    tracer = trace.get_tracer("test")
+    with (
+        tracer.start_as_current_span("caller") as caller,
+        grpc_client.channel(invoicing.address) as channel,
+    ):
+        pb_grpc.InvoicingServiceStub(channel).ListPlans(pb.ListPlansRequest())
+    served = [s for s in SPANS.get_finished_spans() if s.name.endswith("/ListPlans")]
+    assert len(served) == 1
+    assert served[0].context.trace_id == caller.get_span_context().trace_id
+    assert served[0].parent is not None
+    assert served[0].parent.span_id == caller.get_span_context().span_id
