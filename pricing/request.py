@@ -59,7 +59,12 @@ class PriceRequest:
         if self.is_template is not None and self.is_template == (self.category == SERVICE):
             raise InvalidRequest("templates have a template category; non-templates are service")
         if not isinstance(self.window, Window):
-            raise InvalidRequest(f"window must be a Window, not {self.window!r}")
+            try:
+                object.__setattr__(self, "window", Window(self.window))
+            except ValueError:
+                raise InvalidRequest(f"unknown window {self.window!r}") from None
+        if not isinstance(self.open_conversations, frozenset):
+            object.__setattr__(self, "open_conversations", frozenset(self.open_conversations))
         if self.at.utcoffset() is None:
             raise InvalidRequest("at must be a timezone-aware datetime")
         if self.monthly_count < 0 or self.provider_monthly_count < 0:
