@@ -30,6 +30,8 @@ def main() -> None:
         f"--grpc_python_out={out}",
         f"--plugin=protoc-gen-mypy={bin_dir / 'protoc-gen-mypy'}",
         f"--plugin=protoc-gen-mypy_grpc={bin_dir / 'protoc-gen-mypy_grpc'}",
+        "--mypy_opt=quiet",
+        "--mypy_grpc_opt=quiet",
         f"--mypy_out={out}",
         f"--mypy_grpc_out={out}",
         *sources,
