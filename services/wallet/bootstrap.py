@@ -2,26 +2,171 @@
 
 from __future__ import annotations
 
+import contextlib
+import signal
+from dataclasses import dataclass, field
 from pathlib import Path
 
+from billing.metering.v1 import events_pb2
 from billing.wallet.v1 import wallet_service_pb2, wallet_service_pb2_grpc
+from sqlalchemy.engine import Engine
 
+import pricing
 from services.common import config, db, redis_client
 from services.common.grpc_server import App, ServiceBinding
+from services.common.redis_client import RedisClient
+from services.wallet.adapters.hot_store import HotStore
+from services.wallet.adapters.streams import GroupReader
+from services.wallet.domain.partitions import Partitioner
+from services.wallet.entrypoints.grpc_servicer import WalletServicer
+from services.wallet.entrypoints.timings import DecisionTimings
+from services.wallet.entrypoints.workers import EventConsumer, Loop
+from services.wallet.service import settings as names
+from services.wallet.service.accounts import AccountCache, Accounts
+from services.wallet.service.authorise import Authoriser
+from services.wallet.service.funds import Funds
+from services.wallet.service.outbox import AccountFollower, OutboxRelay
+from services.wallet.service.projection import Projector
+from services.wallet.service.quotes import Quoter
+from services.wallet.service.reservations import Reservations
+from services.wallet.service.settings import WalletSettings
+from services.wallet.service.settlements import Settlements
+from services.wallet.service.windows import Windows
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 SERVICE_NAME = wallet_service_pb2.DESCRIPTOR.services_by_name["WalletService"].full_name
 
 
-def build(env: config.Env) -> App:
+@dataclass
+class Wallet:
+    """Everything the wallet is made of; tests and the admin command use the same wiring."""
+
+    settings: WalletSettings
+    engine: Engine
+    redis: RedisClient
+    hot: HotStore
+    partitioner: Partitioner
+    accounts: Accounts
+    authoriser: Authoriser
+    reservations: Reservations
+    funds: Funds
+    windows: Windows
+    settlements: Settlements
+    projector: Projector
+    outbox: OutboxRelay
+    loops: dict[str, Loop] = field(default_factory=dict)
+    clients: list[RedisClient] = field(default_factory=list)
+
+    def close(self) -> None:
+        for client in self.clients:
+            client.close()
+        self.engine.dispose()
+
+
+def _connect(url: str, settings: WalletSettings) -> RedisClient:
+    return redis_client.connect(url, cluster=settings.redis_cluster)
+
+
+def assemble(env: config.Env) -> Wallet:
+    settings = WalletSettings.from_env(env)
     engine = db.create_engine(config.database_url(env, "wallet"))
     db.migrate(engine, MIGRATIONS)
-    redis = redis_client.connect(config.redis_url(env), cluster=env.flag("REDIS_CLUSTER", False))
-    servicer = wallet_service_pb2_grpc.WalletServiceServicer()
+    redis = _connect(settings.redis_url, settings)
+    metering_events = _connect(settings.metering_events_url, settings)
+    wallet_events = _connect(settings.wallet_events_url, settings)
+    hot = HotStore(redis)
+    partitioner = Partitioner(settings.partitions)
+    accounts = Accounts(engine, hot, partitioner, AccountCache())
+    quoter = Quoter(pricing.PricingEngine(pricing.default_catalog()))
+    reservations = Reservations(hot, partitioner)
+    windows = Windows(hot, partitioner)
+    settlements = Settlements(hot, partitioner, reservations)
+    readers = [
+        GroupReader(
+            redis,
+            keys.ledger,
+            names.PROJECTOR_GROUP,
+            settings.consumer_name,
+            settings.claim_idle_ms,
+        )
+        for keys in partitioner.all()
+    ]
+    wallet = Wallet(
+        settings=settings,
+        engine=engine,
+        redis=redis,
+        hot=hot,
+        partitioner=partitioner,
+        accounts=accounts,
+        authoriser=Authoriser(accounts, hot, partitioner, quoter, settings),
+        reservations=reservations,
+        funds=Funds(engine, hot, partitioner, accounts),
+        windows=windows,
+        settlements=settlements,
+        projector=Projector(engine, readers, settings.worker_batch),
+        outbox=OutboxRelay(engine, wallet_events, accounts, settings.worker_batch),
+        clients=[redis, metering_events, wallet_events],
+    )
+
+    def consumer(stream: str, message: type, apply) -> EventConsumer:  # type: ignore[no-untyped-def, type-arg]
+        reader = GroupReader(
+            metering_events,
+            stream,
+            names.CONSUMER_GROUP,
+            settings.consumer_name,
+            settings.claim_idle_ms,
+        )
+        return EventConsumer(reader, message, apply, settings.worker_batch)
+
+    batch, every = settings.worker_batch, settings.worker_interval_s
+    follower = AccountFollower(wallet_events, accounts, batch)
+    steps = {
+        "projector": wallet.projector.step,
+        "outbox": wallet.outbox.step,
+        "accounts": follower.step,
+        "expiry": lambda: reservations.expire_overdue(batch),
+        "top-ups": lambda: wallet.funds.apply_recorded(settings.top_up_retry_s, batch),
+        "windows": consumer(
+            names.WINDOWS_STREAM, events_pb2.WindowChanged, windows.apply_event
+        ).step,
+        "charges": consumer(
+            names.CHARGES_STREAM, events_pb2.ChargeSettled, settlements.apply_event
+        ).step,
+    }
+    wallet.loops = {name: Loop(name, step, every) for name, step in steps.items()}
+    return wallet
+
+
+def build(env: config.Env) -> App:
+    return serve(assemble(env))
+
+
+def serve(wallet: Wallet) -> App:
+    """The gRPC service and background loops of an assembled wallet."""
+    timings = None
+    if wallet.settings.timings_path:
+        timings = DecisionTimings(wallet.settings.timings_path)
+        _dump_on_signal(timings)
+    servicer = WalletServicer(  # type: ignore[abstract]
+        wallet.accounts,
+        wallet.authoriser,
+        wallet.reservations,
+        wallet.funds,
+        wallet.windows,
+        timings,
+    )
     binding = ServiceBinding(
         SERVICE_NAME,
         lambda server: wallet_service_pb2_grpc.add_WalletServiceServicer_to_server(
             servicer, server
         ),
     )
-    return App(bindings=[binding], on_close=[engine.dispose, redis.close])
+    workers = list(wallet.loops.values()) if wallet.settings.workers else []
+    return App(bindings=[binding], workers=workers, on_close=[wallet.close])
+
+
+def _dump_on_signal(timings: DecisionTimings) -> None:
+    """SIGUSR1 writes the decision timings (benchmarks only; set WALLET_TIMINGS_PATH)."""
+    # Outside the main thread signals cannot be handled: timings then stay in memory.
+    with contextlib.suppress(ValueError):
+        signal.signal(signal.SIGUSR1, lambda _signum, _frame: timings.dump())

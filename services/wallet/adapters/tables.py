@@ -1,4 +1,4 @@
-"""The wallet service's tables (no other service reads them)."""
+"""The wallet service's tables (no other service reads them). Times are epoch milliseconds."""
 
 import sqlalchemy as sa
 
@@ -6,4 +6,84 @@ from services.common.idempotency import idempotency_table
 
 metadata = sa.MetaData()
 
+# An id column that autoincrements on PostgreSQL (BIGSERIAL) and SQLite (ROWID) alike.
+AutoId = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+
 idempotency_keys = idempotency_table(metadata, "wallet")
+
+accounts = sa.Table(
+    "wallet_accounts",
+    metadata,
+    sa.Column("account_id", sa.String(128), primary_key=True),
+    sa.Column("currency_code", sa.String(3), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("funding_mode", sa.String(16), nullable=False),
+    sa.Column("balance_scope", sa.String(16), nullable=False),
+    sa.Column("overdraft_limit_micros", sa.BigInteger, nullable=False),
+    sa.Column("version", sa.BigInteger, nullable=False),
+    # The whole AccountProfile as published (billing.wallet.v1.AccountProfile).
+    sa.Column("profile", sa.LargeBinary, nullable=False),
+    sa.Column("created_ms", sa.BigInteger, nullable=False),
+    sa.Column("updated_ms", sa.BigInteger, nullable=False),
+)
+
+outbox = sa.Table(
+    "wallet_outbox",
+    metadata,
+    sa.Column("id", AutoId, primary_key=True, autoincrement=True),
+    sa.Column("stream", sa.String(100), nullable=False),
+    sa.Column("event_type", sa.String(200), nullable=False),
+    sa.Column("event_id", sa.String(128), nullable=False, unique=True),
+    sa.Column("payload", sa.LargeBinary, nullable=False),
+    sa.Column("created_ms", sa.BigInteger, nullable=False),
+    sa.Column("published_ms", sa.BigInteger, nullable=True, index=True),
+)
+
+top_ups = sa.Table(
+    "wallet_top_ups",
+    metadata,
+    sa.Column("top_up_id", sa.String(64), primary_key=True),
+    sa.Column("account_id", sa.String(128), nullable=False),
+    sa.Column("channel_id", sa.String(128), nullable=False),
+    sa.Column("currency_code", sa.String(3), nullable=False),
+    sa.Column("amount_micros", sa.BigInteger, nullable=False),
+    sa.Column("fee_micros", sa.BigInteger, nullable=False),
+    sa.Column("state", sa.String(16), nullable=False, index=True),
+    sa.Column("source", sa.String(32), nullable=False),
+    sa.Column("idempotency_key", sa.String(200), nullable=False),
+    sa.Column("payment_reference", sa.String(200), nullable=False),
+    sa.Column("created_ms", sa.BigInteger, nullable=False),
+    sa.Column("applied_ms", sa.BigInteger, nullable=True),
+    sa.UniqueConstraint("account_id", "idempotency_key", name="uq_wallet_top_ups_key"),
+)
+
+ledger_entries = sa.Table(
+    "wallet_ledger_entries",
+    metadata,
+    sa.Column("id", AutoId, primary_key=True, autoincrement=True),
+    sa.Column("entry_id", sa.String(300), nullable=False, unique=True),
+    sa.Column("transaction_id", sa.String(300), nullable=False, index=True),
+    sa.Column("account_id", sa.String(128), nullable=False),
+    sa.Column("ledger_account", sa.String(300), nullable=False, index=True),
+    sa.Column("debit_micros", sa.BigInteger, nullable=False),
+    sa.Column("credit_micros", sa.BigInteger, nullable=False),
+    sa.Column("currency_code", sa.String(3), nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("reference", sa.String(200), nullable=False),
+    sa.Column("created_ms", sa.BigInteger, nullable=False),
+    sa.Index("ix_wallet_ledger_entries_account", "account_id", "id"),
+)
+
+reservations = sa.Table(
+    "wallet_reservations",
+    metadata,
+    sa.Column("reservation_id", sa.String(64), primary_key=True),
+    sa.Column("account_id", sa.String(128), nullable=False, index=True),
+    sa.Column("channel_id", sa.String(128), nullable=False),
+    sa.Column("message_id", sa.String(128), nullable=False),
+    sa.Column("currency_code", sa.String(3), nullable=False),
+    sa.Column("amount_micros", sa.BigInteger, nullable=False),
+    sa.Column("committed_micros", sa.BigInteger, nullable=False),
+    sa.Column("state", sa.String(16), nullable=False),
+    sa.Column("expire_ms", sa.BigInteger, nullable=False),
+)

@@ -1,0 +1,148 @@
+"""The wallet's hot state in Redis: every change is one Lua script on one partition's slot."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import redis
+
+from services.common.redis_client import RedisClient
+from services.wallet.domain.partitions import Keys
+
+SCRIPTS = Path(__file__).parent / "lua"
+SETTLED_KEEP_S = 7 * 24 * 3600
+TOP_UP_MARKER_S = 90 * 24 * 3600
+
+
+class Script:
+    """A Lua script run by EVALSHA; loaded again when a server does not know it."""
+
+    def __init__(self, client: RedisClient, name: str) -> None:
+        self._client = client
+        self._source = (SCRIPTS / f"{name}.lua").read_text()
+        self._sha = client.script_load(self._source)
+
+    def __call__(self, keys: Sequence[str], args: Sequence[Any]) -> Any:
+        try:
+            return self._client.evalsha(self._sha, len(keys), *keys, *args)
+        except redis.exceptions.NoScriptError:
+            self._sha = self._client.script_load(self._source)
+            return self._client.evalsha(self._sha, len(keys), *keys, *args)
+
+
+@dataclass(frozen=True, slots=True)
+class Settlement:
+    """What settle.lua answered about one reservation."""
+
+    outcome: str  # done | same | ended | too_much | unknown
+    state: str = ""
+    amount_micros: int = 0
+    committed_micros: int = 0
+    account_id: str = ""
+    channel_id: str = ""
+    currency: str = ""
+    message_id: str = ""
+    expire_ms: int = 0
+
+
+class HotStore:
+    def __init__(self, client: RedisClient) -> None:
+        self.client = client
+        self.authorise = Script(client, "authorise")
+        self.authorise_batch = Script(client, "authorise_batch")
+        self._settle = Script(client, "settle")
+        self._top_up = Script(client, "top_up")
+        self._window = Script(client, "window")
+        self._account = Script(client, "account")
+
+    def settle(
+        self,
+        keys: Keys,
+        account_id: str,
+        reservation_id: str,
+        action: str,
+        amount: int,
+        now_ms: int,
+    ) -> Settlement:
+        answer: Any = self._settle(
+            [
+                keys.reservation(reservation_id),
+                keys.balances(account_id),
+                keys.expiry,
+                keys.ledger,
+            ],
+            [action, amount, now_ms, reservation_id, SETTLED_KEEP_S, account_id],
+        )
+        if answer[0] == b"unknown":
+            return Settlement("unknown")
+        return Settlement(
+            outcome=answer[0].decode(),
+            state=answer[1].decode(),
+            amount_micros=int(answer[2]),
+            committed_micros=int(answer[3]),
+            account_id=answer[4].decode(),
+            channel_id=answer[5].decode(),
+            currency=answer[6].decode(),
+            message_id=answer[7].decode(),
+            expire_ms=int(answer[8]),
+        )
+
+    def reservation_account(self, keys: Keys, reservation_id: str) -> str | None:
+        found: Any = self.client.hget(keys.reservation(reservation_id), "account")
+        return found.decode() if found else None
+
+    def overdue_reservations(self, keys: Keys, now_ms: int, limit: int) -> list[str]:
+        found: Any = self.client.zrangebyscore(keys.expiry, "-inf", now_ms, start=0, num=limit)
+        return [item.decode() for item in found]
+
+    def apply_top_up(
+        self,
+        keys: Keys,
+        account_id: str,
+        channel_id: str,
+        currency: str,
+        top_up_id: str,
+        amount_micros: int,
+    ) -> bool:
+        applied, _ = self._top_up(
+            [keys.balances(account_id), keys.top_up(top_up_id)],
+            [f"{channel_id}:{currency}", amount_micros, TOP_UP_MARKER_S],
+        )
+        return bool(applied)
+
+    def open_window(self, key: str, expire_ms: int, now_ms: int) -> int:
+        return int(self._window([key], [expire_ms, now_ms]))
+
+    def write_account(
+        self,
+        keys: Keys,
+        account_id: str,
+        version: int,
+        status: str,
+        mode: str,
+        overdraft_micros: int,
+        currency: str,
+        scope: str,
+    ) -> bool:
+        written = self._account(
+            [keys.account(account_id)],
+            [version, status, mode, overdraft_micros, currency, scope],
+        )
+        return bool(written)
+
+    def balances(self, keys: Keys, account_id: str) -> dict[tuple[str, str], tuple[int, int]]:
+        """(channel, currency) -> (available, held) micros."""
+        raw: Any = self.client.hgetall(keys.balances(account_id))
+        found: dict[tuple[str, str], list[int]] = {}
+        for name, value in raw.items():
+            channel, currency, part = name.decode().rsplit(":", 2)
+            pair = found.setdefault((channel, currency), [0, 0])
+            pair[0 if part == "available" else 1] = int(value)
+        return {key: (pair[0], pair[1]) for key, pair in found.items()}
+
+    def account_state(self, keys: Keys, account_id: str) -> dict[str, str]:
+        raw: Any = self.client.hgetall(keys.account(account_id))
+        return {name.decode(): value.decode() for name, value in raw.items()}

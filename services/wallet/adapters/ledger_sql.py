@@ -1,0 +1,147 @@
+"""The SQL ledger: balanced transactions written once by entry id, and what is derived from them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection, Engine
+
+from services.wallet.adapters import tables
+from services.wallet.domain import ledger
+from services.wallet.domain.ledger import Fact, Transaction
+
+SETTLED = {ledger.COMMIT: "committed", ledger.RELEASE: "released", ledger.EXPIRE: "expired"}
+
+
+def _insert(connection: Connection, table: sa.Table) -> postgresql.Insert | sqlite.Insert:
+    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
+    return dialect.insert(table)
+
+
+def write_transactions(connection: Connection, transactions: Iterable[Transaction]) -> int:
+    """Insert every leg once (a replayed transaction changes nothing); returns legs written."""
+    rows = []
+    for transaction in transactions:
+        for entry_id, leg in zip(transaction.entry_ids(), transaction.legs, strict=True):
+            rows.append(
+                {
+                    "entry_id": entry_id,
+                    "transaction_id": transaction.transaction_id,
+                    "account_id": transaction.account_id,
+                    "ledger_account": leg.ledger_account,
+                    "debit_micros": leg.debit_micros,
+                    "credit_micros": leg.credit_micros,
+                    "currency_code": transaction.currency,
+                    "kind": transaction.kind,
+                    "reference": transaction.reference,
+                    "created_ms": transaction.at_ms,
+                }
+            )
+    if not rows:
+        return 0
+    statement = _insert(connection, tables.ledger_entries).on_conflict_do_nothing(
+        index_elements=["entry_id"]
+    )
+    result = connection.execute(statement, rows)
+    return max(result.rowcount, 0)
+
+
+def record_reservations(connection: Connection, facts: Sequence[tuple[Fact, str, int]]) -> None:
+    """Keep the reservations table in step: (fact, message_id, expire_ms) per hold or settlement.
+
+    A settled state is never turned back into 'held', whatever order facts arrive in.
+    """
+    for fact, message_id, expire_ms in facts:
+        values = {
+            "reservation_id": fact.reference,
+            "account_id": fact.account_id,
+            "channel_id": fact.channel_id,
+            "message_id": message_id,
+            "currency_code": fact.currency,
+            "amount_micros": fact.amount_micros,
+            "committed_micros": fact.actual_micros if fact.kind == ledger.COMMIT else 0,
+            "state": SETTLED.get(fact.kind, "held"),
+            "expire_ms": expire_ms,
+        }
+        statement = _insert(connection, tables.reservations).values(**values)
+        if fact.kind == ledger.HOLD:
+            connection.execute(statement.on_conflict_do_nothing(index_elements=["reservation_id"]))
+            continue
+        connection.execute(
+            statement.on_conflict_do_update(
+                index_elements=["reservation_id"],
+                set_={"state": values["state"], "committed_micros": values["committed_micros"]},
+                where=tables.reservations.c.state == "held",
+            )
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class AccountBalance:
+    ledger_account: str
+    currency: str
+    balance_micros: int  # credits minus debits
+
+
+def balances_of(connection: Connection, account_id: str) -> list[AccountBalance]:
+    """Every customer ledger account of one wallet account, credit-normal."""
+    entries = tables.ledger_entries.c
+    query = (
+        sa.select(
+            entries.ledger_account,
+            entries.currency_code,
+            sa.func.sum(entries.credit_micros - entries.debit_micros),
+        )
+        .where(entries.account_id == account_id)
+        .where(entries.ledger_account.like(f"customer:{account_id}:%"))
+        .group_by(entries.ledger_account, entries.currency_code)
+    )
+    return [AccountBalance(row[0], row[1], int(row[2] or 0)) for row in connection.execute(query)]
+
+
+@dataclass(frozen=True, slots=True)
+class InvariantReport:
+    problems: list[str]
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def check_invariants(engine: Engine, floors: dict[str, int]) -> InvariantReport:
+    """Debits equal credits per currency and per transaction; no money account below its floor.
+
+    floors: account_id -> the lowest balance its funding mode allows (0, or -overdraft).
+    """
+    entries = tables.ledger_entries.c
+    problems: list[str] = []
+    with engine.connect() as connection:
+        per_currency = connection.execute(
+            sa.select(
+                entries.currency_code,
+                sa.func.sum(entries.debit_micros),
+                sa.func.sum(entries.credit_micros),
+            ).group_by(entries.currency_code)
+        )
+        for currency, debits, credits in per_currency:
+            if int(debits or 0) != int(credits or 0):
+                problems.append(f"{currency}: debits {debits} != credits {credits}")
+        unbalanced = connection.execute(
+            sa.select(entries.transaction_id)
+            .group_by(entries.transaction_id)
+            .having(sa.func.sum(entries.debit_micros) != sa.func.sum(entries.credit_micros))
+            .limit(20)
+        )
+        problems += [f"transaction {row[0]} is unbalanced" for row in unbalanced]
+        for account_id, floor in floors.items():
+            for balance in balances_of(connection, account_id):
+                is_money = ":money:" in balance.ledger_account
+                lowest = floor if is_money else 0
+                if balance.balance_micros < lowest:
+                    problems.append(
+                        f"{balance.ledger_account}: {balance.balance_micros} below {lowest}"
+                    )
+    return InvariantReport(problems)

@@ -1,0 +1,105 @@
+-- AuthoriseBatch for one account in one atomic step (a campaign).
+-- KEYS[1] account  KEYS[2] balances  KEYS[3] expiry index  KEYS[4] ledger stream
+-- KEYS[5..] per recipient, STRIDE keys: message record, reservation, free-entry-point window,
+--   customer-service window, then N_CONV open conversations
+-- ARGV[1] now_ms  ARGV[2] send_ms  ARGV[3] hold_ms  ARGV[4] record_s  ARGV[5] account_id
+-- ARGV[6] balance channel  ARGV[7] currency  ARGV[8] mode: all | best  ARGV[9] recipients
+-- ARGV[10] N_CONV  ARGV[11] candidate sets C
+-- ARGV[12 .. 12+8C-1] candidate sets: (total, price) x paid, service window, entry point, conv
+-- then per recipient: reservation_id, message_id, candidate set (1-based)
+-- Answer {'ok', available_after, replayed_1, record_1, ...} or {'refused', reason, available}
+-- or {'missing'}; records as in authorise.lua
+local function int(n) return string.format('%d', n) end
+local account = redis.call('HMGET', KEYS[1], 'status', 'mode', 'overdraft')
+if not account[1] then return {'missing'} end
+local field = ARGV[6] .. ':' .. ARGV[7]
+local available = tonumber(redis.call('HGET', KEYS[2], field .. ':available') or '0')
+if account[1] ~= 'active' then return {'refused', 'account_suspended', int(available)} end
+local floor = 0
+if account[2] == 'soft' then floor = -tonumber(account[3]) end
+local send_ms = tonumber(ARGV[2])
+local n, n_conv, sets = tonumber(ARGV[9]), tonumber(ARGV[10]), tonumber(ARGV[11])
+local stride = 4 + n_conv
+local per_recipient = 12 + 8 * sets
+
+local function open(key)
+  local until_ms = redis.call('GET', key)
+  return until_ms and tonumber(until_ms) > send_ms
+end
+
+local replays, totals, prices = {}, {}, {}
+local need, no_rate = 0, false
+for i = 0, n - 1 do
+  local k = 5 + i * stride
+  local record = redis.call('GET', KEYS[k])
+  if record then
+    replays[i] = record
+  else
+    local c = 12 + (tonumber(ARGV[per_recipient + i * 3 + 2]) - 1) * 8
+    local pick = c
+    if open(KEYS[k + 2]) then
+      pick = c + 4
+    elseif open(KEYS[k + 3]) then
+      pick = c + 2
+    else
+      for j = k + 4, k + stride - 1 do
+        if open(KEYS[j]) then pick = c + 6 break end
+      end
+    end
+    totals[i] = tonumber(ARGV[pick])
+    prices[i] = ARGV[pick + 1]
+    if totals[i] < 0 then no_rate = true else need = need + totals[i] end
+  end
+end
+if ARGV[8] == 'all' then
+  if no_rate then return {'refused', 'no_rate_in_force', int(available)} end
+  if available - need < floor then return {'refused', 'batch_not_covered', int(available)} end
+end
+
+local now_ms = tonumber(ARGV[1])
+local expire_ms = now_ms + tonumber(ARGV[3])
+local answer = {'ok', ''}
+for i = 0, n - 1 do
+  local k = 5 + i * stride
+  if replays[i] then
+    answer[#answer + 1] = 1
+    answer[#answer + 1] = replays[i]
+  else
+    local a = per_recipient + i * 3
+    local rid, message_id = ARGV[a], ARGV[a + 1]
+    local total, price = totals[i], prices[i]
+    local record
+    if total < 0 then
+      record = 'denied|no_rate_in_force||' .. int(available) .. '|0|' .. price
+    elseif total == 0 then
+      record = 'allowed|||' .. int(available) .. '|0|' .. price
+      redis.call('XADD', KEYS[4], '*', 'k', 'free', 'a', ARGV[5], 'c', ARGV[6], 'cur', ARGV[7],
+        'ref', message_id, 'amt', '0', 'at', ARGV[1])
+      redis.call('SET', KEYS[k], record, 'EX', ARGV[4])
+    elseif available - total < floor then
+      local reason = 'insufficient_funds'
+      if account[2] == 'soft' then reason = 'overdraft_limit_reached' end
+      record = 'denied|' .. reason .. '||' .. int(available) .. '|0|' .. price
+    else
+      available = available - total
+      local decision = 'allowed'
+      if available < 0 then decision = 'flagged' end
+      redis.call('HINCRBY', KEYS[2], field .. ':available', -total)
+      redis.call('HINCRBY', KEYS[2], field .. ':held', total)
+      redis.call('HSET', KEYS[k + 1], 'account', ARGV[5], 'channel', ARGV[6],
+        'currency', ARGV[7], 'amount', int(total), 'state', 'held', 'message', message_id,
+        'expire', int(expire_ms))
+      redis.call('ZADD', KEYS[3], expire_ms, rid)
+      redis.call('XADD', KEYS[4], '*', 'k', 'hold', 'a', ARGV[5], 'c', ARGV[6],
+        'cur', ARGV[7], 'ref', rid, 'amt', int(total), 'm', message_id,
+        'e', int(expire_ms), 'at', ARGV[1])
+      record = decision .. '||' .. rid .. '|' .. int(available) .. '|' .. int(expire_ms) .. '|'
+        .. price
+      redis.call('SET', KEYS[k], record, 'EX', ARGV[4])
+    end
+    answer[#answer + 1] = 0
+    answer[#answer + 1] = record
+  end
+end
+answer[2] = int(available)
+return answer

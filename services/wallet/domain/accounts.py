@@ -1,0 +1,46 @@
+"""An account as the send path sees it: funding rules and pricing terms, plain values."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+ACTIVE = "active"
+SUSPENDED = "suspended"
+PREPAID = "prepaid"
+SOFT_LIMIT = "soft"
+SCOPE_ACCOUNT = "account"
+SCOPE_CHANNEL = "channel"
+
+
+@dataclass(frozen=True, slots=True)
+class PriceTerms:
+    overrides: tuple[tuple[str, str, int], ...]  # (market, category, price_micros)
+    fee_per_message_micros: int
+    markup_basis_points: int
+    included_messages_per_month: int
+
+
+@dataclass(frozen=True, slots=True)
+class AccountView:
+    account_id: str
+    version: int
+    currency: str
+    time_zone: str
+    business_country: str
+    funding_mode: str
+    overdraft_limit_micros: int
+    balance_scope: str
+    status: str
+    terms: PriceTerms
+    auth_international_from: datetime | None
+    auth_international_exceptions: frozenset[str]
+
+    def balance_channel(self, channel_id: str) -> str:
+        """The channel whose balance pays: the sender's when funds are kept per number."""
+        return channel_id if self.balance_scope == SCOPE_CHANNEL else ""
+
+    @property
+    def floor_micros(self) -> int:
+        """The lowest balance this account's funding mode allows."""
+        return -self.overdraft_limit_micros if self.funding_mode == SOFT_LIMIT else 0

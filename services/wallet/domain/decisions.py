@@ -1,0 +1,61 @@
+"""What an authorisation answers, and the words a person reads when a send is refused."""
+
+from __future__ import annotations
+
+ALLOWED = "allowed"
+FLAGGED = "flagged"
+DENIED = "denied"
+
+INSUFFICIENT_FUNDS = "insufficient_funds"
+UNKNOWN_ACCOUNT = "unknown_account"
+ACCOUNT_SUSPENDED = "account_suspended"
+CHANNEL_HAS_NO_DAYS = "channel_has_no_days"
+OVERDRAFT_LIMIT_REACHED = "overdraft_limit_reached"
+NO_RATE_IN_FORCE = "no_rate_in_force"
+BATCH_NOT_COVERED = "batch_not_covered"
+
+_MESSAGES = {
+    INSUFFICIENT_FUNDS: (
+        "The message could not be sent: the available balance does not cover a paid message. "
+        "Top up the balance and optionally enable auto-recharge so that it does not run out; "
+        "free messages and incoming messages still go through."
+    ),
+    UNKNOWN_ACCOUNT: "No wallet account has this id; create the account before sending.",
+    ACCOUNT_SUSPENDED: "The account is suspended; reactivate it to send messages.",
+    CHANNEL_HAS_NO_DAYS: "This phone number has no paid days left; allocate days to it.",
+    OVERDRAFT_LIMIT_REACHED: (
+        "The account has reached its overdraft limit; top up the balance or raise the limit."
+    ),
+    NO_RATE_IN_FORCE: "No rate card prices this message now; the send cannot be priced.",
+    BATCH_NOT_COVERED: (
+        "The campaign was not started: the available balance does not cover every recipient. "
+        "Top up the balance, or send the campaign in best-effort mode."
+    ),
+}
+FLAGGED_MESSAGE = (
+    "Allowed on credit: the balance does not cover this message and goes below zero; "
+    "top up the balance to stay within the overdraft limit."
+)
+
+
+def message_for(decision: str, reason: str) -> str:
+    """The sentence a person can act on; empty for a plain allowed send."""
+    if decision == DENIED:
+        return _MESSAGES.get(reason, "The message could not be sent.")
+    if decision == FLAGGED:
+        return FLAGGED_MESSAGE
+    return ""
+
+
+def funds_decision(available_micros: int, price_micros: int, overdraft_micros: int | None) -> str:
+    """Allowed when funds cover the price; flagged down to the overdraft limit; else denied.
+
+    overdraft_micros is None for prepaid accounts (nothing below zero).
+    The Lua scripts apply the same rule atomically; this is its plain statement, tested.
+    """
+    after = available_micros - price_micros
+    if after >= 0:
+        return ALLOWED
+    if overdraft_micros is not None and after >= -overdraft_micros:
+        return FLAGGED
+    return DENIED

@@ -1,0 +1,78 @@
+"""Accounts map to a fixed number of partitions; every hot key of an account carries its tag."""
+
+from __future__ import annotations
+
+import zlib
+
+MAX_PARTITIONS = 1024
+
+
+def partition_of(account_id: str, partitions: int) -> int:
+    """The partition that owns an account: crc32 of its id, modulo the partition count."""
+    if not 1 <= partitions <= MAX_PARTITIONS:
+        raise ValueError(f"partitions must be 1..{MAX_PARTITIONS}, got {partitions}")
+    return zlib.crc32(account_id.encode()) % partitions
+
+
+def tag(partition: int) -> str:
+    """The hash tag that puts a partition's keys in one Redis Cluster slot, e.g. '{p07}'."""
+    return f"{{p{partition:02d}}}"
+
+
+class Keys:
+    """Names of one partition's Redis keys. One place; the Lua scripts receive them as KEYS."""
+
+    __slots__ = ("prefix",)
+
+    def __init__(self, partition: int) -> None:
+        self.prefix = f"wallet:{tag(partition)}"
+
+    @property
+    def ledger(self) -> str:
+        return f"{self.prefix}:ledger"
+
+    @property
+    def expiry(self) -> str:
+        return f"{self.prefix}:expiry"
+
+    def account(self, account_id: str) -> str:
+        return f"{self.prefix}:account:{account_id}"
+
+    def balances(self, account_id: str) -> str:
+        """One hash per account: fields "<channel>:<currency>:available" and "...:held"."""
+        return f"{self.prefix}:balances:{account_id}"
+
+    def reservation(self, reservation_id: str) -> str:
+        return f"{self.prefix}:reservation:{reservation_id}"
+
+    def message(self, account_id: str, message_id: str) -> str:
+        return f"{self.prefix}:message:{account_id}:{message_id}"
+
+    def top_up(self, top_up_id: str) -> str:
+        return f"{self.prefix}:top-up:{top_up_id}"
+
+    def window(self, account_id: str, channel_id: str, contact: str, kind: str) -> str:
+        return f"{self.prefix}:window:{account_id}:{channel_id}:{contact}:{kind}"
+
+
+class Partitioner:
+    """Keys for an account, from the configured partition count (computed once per account)."""
+
+    def __init__(self, partitions: int) -> None:
+        self.partitions = partitions
+        self._keys = [Keys(p) for p in range(partitions)]
+        self._of: dict[str, Keys] = {}
+
+    def keys(self, account_id: str) -> Keys:
+        found = self._of.get(account_id)
+        if found is None:
+            found = self._keys[partition_of(account_id, self.partitions)]
+            if len(self._of) < MAX_CACHED_ACCOUNTS:
+                self._of[account_id] = found
+        return found
+
+    def all(self) -> list[Keys]:
+        return list(self._keys)
+
+
+MAX_CACHED_ACCOUNTS = 100_000

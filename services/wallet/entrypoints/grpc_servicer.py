@@ -1,0 +1,107 @@
+"""gRPC entrypoint of the wallet: translate requests, hand them to the use cases."""
+
+from __future__ import annotations
+
+import time
+
+import grpc
+from billing.wallet.v1 import authorise_pb2
+from billing.wallet.v1 import wallet_service_pb2 as pb
+from billing.wallet.v1 import wallet_service_pb2_grpc as pb_grpc
+
+from services.wallet.entrypoints.timings import DecisionTimings
+from services.wallet.service.accounts import Accounts
+from services.wallet.service.authorise import Authoriser
+from services.wallet.service.funds import Funds
+from services.wallet.service.reservations import Reservations
+from services.wallet.service.windows import Windows
+
+
+class WalletServicer(pb_grpc.WalletServiceServicer):
+    """Credits, days, channels and auto-recharge are not served yet (UNIMPLEMENTED)."""
+
+    def __init__(
+        self,
+        accounts: Accounts,
+        authoriser: Authoriser,
+        reservations: Reservations,
+        funds: Funds,
+        windows: Windows,
+        timings: DecisionTimings | None = None,
+    ) -> None:
+        self._accounts = accounts
+        self._authoriser = authoriser
+        self._reservations = reservations
+        self._funds = funds
+        self._windows = windows
+        self._timings = timings
+
+    def CreateAccount(
+        self, request: pb.CreateAccountRequest, context: grpc.ServicerContext
+    ) -> pb.CreateAccountResponse:
+        return self._accounts.create(request)
+
+    def GetAccount(
+        self, request: pb.GetAccountRequest, context: grpc.ServicerContext
+    ) -> pb.GetAccountResponse:
+        return self._accounts.get(request)
+
+    def UpdateAccount(
+        self, request: pb.UpdateAccountRequest, context: grpc.ServicerContext
+    ) -> pb.UpdateAccountResponse:
+        return self._accounts.update(request)
+
+    def AuthoriseSend(
+        self, request: authorise_pb2.AuthoriseSendRequest, context: grpc.ServicerContext
+    ) -> authorise_pb2.AuthoriseSendResponse:
+        if self._timings is None:
+            return self._authoriser.authorise(request)
+        started = time.perf_counter_ns()
+        try:
+            return self._authoriser.authorise(request)
+        finally:
+            self._timings.record("AuthoriseSend", time.perf_counter_ns() - started)
+
+    def AuthoriseBatch(
+        self, request: authorise_pb2.AuthoriseBatchRequest, context: grpc.ServicerContext
+    ) -> authorise_pb2.AuthoriseBatchResponse:
+        if self._timings is None:
+            return self._authoriser.authorise_batch(request)
+        started = time.perf_counter_ns()
+        try:
+            return self._authoriser.authorise_batch(request)
+        finally:
+            self._timings.record("AuthoriseBatch", time.perf_counter_ns() - started)
+
+    def CommitReservation(
+        self, request: authorise_pb2.CommitReservationRequest, context: grpc.ServicerContext
+    ) -> authorise_pb2.CommitReservationResponse:
+        return self._reservations.commit(request)
+
+    def ReleaseReservation(
+        self, request: authorise_pb2.ReleaseReservationRequest, context: grpc.ServicerContext
+    ) -> authorise_pb2.ReleaseReservationResponse:
+        return self._reservations.release(request)
+
+    def GetBalance(
+        self, request: pb.GetBalanceRequest, context: grpc.ServicerContext
+    ) -> pb.GetBalanceResponse:
+        return self._funds.balance(request)
+
+    def TopUp(self, request: pb.TopUpRequest, context: grpc.ServicerContext) -> pb.TopUpResponse:
+        return self._funds.top_up(request)
+
+    def ListTopUps(
+        self, request: pb.ListTopUpsRequest, context: grpc.ServicerContext
+    ) -> pb.ListTopUpsResponse:
+        return self._funds.list_top_ups(request)
+
+    def ListLedgerEntries(
+        self, request: pb.ListLedgerEntriesRequest, context: grpc.ServicerContext
+    ) -> pb.ListLedgerEntriesResponse:
+        return self._funds.list_entries(request)
+
+    def OpenWindow(
+        self, request: pb.OpenWindowRequest, context: grpc.ServicerContext
+    ) -> pb.OpenWindowResponse:
+        return self._windows.open(request)

@@ -1,0 +1,247 @@
+"""Accounts: create, read, update. SQL is the record; Redis holds the hot copy; each change
+publishes AccountChanged through the outbox, in the same SQL transaction."""
+
+from __future__ import annotations
+
+import time
+import uuid
+
+import sqlalchemy as sa
+from billing.wallet.v1 import account_pb2
+from billing.wallet.v1 import wallet_service_pb2 as pb
+from sqlalchemy.engine import Connection, Engine
+
+from services.common import idempotency, validation
+from services.common.errors import AlreadyExists, FailedPrecondition, NotFound
+from services.wallet.adapters import tables
+from services.wallet.adapters.hot_store import HotStore
+from services.wallet.domain.accounts import AccountView
+from services.wallet.domain.partitions import Partitioner
+from services.wallet.service import profiles
+from services.wallet.service.settings import ACCOUNTS_STREAM
+
+MAX_CACHED_VIEWS = 100_000
+EVENT_TYPE = account_pb2.AccountChanged.DESCRIPTOR.full_name
+
+
+class AccountCache:
+    """Views of accounts in this process; dropped on AccountChanged (bounded)."""
+
+    def __init__(self) -> None:
+        self._views: dict[str, AccountView] = {}
+
+    def get(self, account_id: str) -> AccountView | None:
+        return self._views.get(account_id)
+
+    def put(self, view: AccountView) -> None:
+        if len(self._views) >= MAX_CACHED_VIEWS:
+            self._views.clear()
+        self._views[view.account_id] = view
+
+    def invalidate(self, account_id: str) -> None:
+        self._views.pop(account_id, None)
+
+
+class Accounts:
+    def __init__(
+        self, engine: Engine, hot: HotStore, partitioner: Partitioner, cache: AccountCache
+    ) -> None:
+        self._engine = engine
+        self._hot = hot
+        self._partitioner = partitioner
+        self.cache = cache
+
+    def create(self, request: pb.CreateAccountRequest) -> pb.CreateAccountResponse:
+        profile = profiles.normalise(request.profile)
+        key = request.idempotency_key or f"account:{profile.account_id}"
+        now_ms = _now_ms()
+
+        def insert() -> pb.CreateAccountResponse:
+            exists = connection.execute(
+                sa.select(tables.accounts.c.account_id).where(
+                    tables.accounts.c.account_id == profile.account_id
+                )
+            ).first()
+            if exists is not None:
+                raise AlreadyExists(f"account {profile.account_id!r} already exists")
+            profile.create_time.FromMilliseconds(now_ms)
+            profile.update_time.FromMilliseconds(now_ms)
+            connection.execute(
+                tables.accounts.insert().values(
+                    account_id=profile.account_id,
+                    created_ms=now_ms,
+                    **_columns(profile, version=1, now_ms=now_ms),
+                )
+            )
+            _publish(connection, profile, now_ms)
+            return pb.CreateAccountResponse(account=profile)
+
+        with self._engine.begin() as connection:
+            response = idempotency.once(
+                connection,
+                tables.idempotency_keys,
+                "CreateAccount",
+                key,
+                request,
+                pb.CreateAccountResponse,
+                insert,
+            )
+        self.refresh(profile.account_id)
+        return response
+
+    def get(self, request: pb.GetAccountRequest) -> pb.GetAccountResponse:
+        validation.require_id(request.account_id, "account_id")
+        found = self._load(request.account_id)
+        if found is None:
+            raise NotFound(f"account {request.account_id!r} not found")
+        return pb.GetAccountResponse(account=found[0])
+
+    def update(self, request: pb.UpdateAccountRequest) -> pb.UpdateAccountResponse:
+        validation.require_id(request.account_id, "account_id")
+        validation.text(request.update_mask, "update_mask", required=True)
+        key = request.idempotency_key or f"update:{uuid.uuid4().hex}"
+        now_ms = _now_ms()
+
+        def change() -> pb.UpdateAccountResponse:
+            row = connection.execute(
+                sa.select(tables.accounts.c.profile, tables.accounts.c.version)
+                .where(tables.accounts.c.account_id == request.account_id)
+                .with_for_update()
+            ).first()
+            if row is None:
+                raise NotFound(f"account {request.account_id!r} not found")
+            current = account_pb2.AccountProfile.FromString(row.profile)
+            merged = profiles.normalise(
+                profiles.merge(current, request.profile, request.update_mask)
+            )
+            if merged.balance_scope != current.balance_scope and _has_ledger(
+                connection, request.account_id
+            ):
+                raise FailedPrecondition(
+                    "balance_scope cannot change once the account holds funds", "balance_scope"
+                )
+            merged.update_time.FromMilliseconds(now_ms)
+            connection.execute(
+                tables.accounts.update()
+                .where(tables.accounts.c.account_id == request.account_id)
+                .values(**_columns(merged, version=row.version + 1, now_ms=now_ms))
+            )
+            _publish(connection, merged, now_ms)
+            return pb.UpdateAccountResponse(account=merged)
+
+        with self._engine.begin() as connection:
+            response = idempotency.once(
+                connection,
+                tables.idempotency_keys,
+                f"UpdateAccount:{request.account_id}",
+                key,
+                request,
+                pb.UpdateAccountResponse,
+                change,
+            )
+        self.refresh(request.account_id)
+        return response
+
+    def view(self, account_id: str) -> AccountView | None:
+        """The send path's view: from this process's cache, else from SQL."""
+        view = self.cache.get(account_id)
+        if view is not None:
+            return view
+        found = self._load(account_id)
+        if found is None:
+            return None
+        view = profiles.view_of(found[0], found[1])
+        self.cache.put(view)
+        return view
+
+    def refresh(self, account_id: str) -> AccountView | None:
+        """Drop the cached view and write the hot copy again from SQL."""
+        self.cache.invalidate(account_id)
+        view = self.view(account_id)
+        if view is not None:
+            self.write_hot_copy(view)
+        return view
+
+    def write_hot_copy(self, view: AccountView) -> None:
+        self._hot.write_account(
+            self._partitioner.keys(view.account_id),
+            view.account_id,
+            view.version,
+            view.status,
+            view.funding_mode,
+            view.overdraft_limit_micros,
+            view.currency,
+            view.balance_scope,
+        )
+
+    def all_views(self) -> list[AccountView]:
+        with self._engine.connect() as connection:
+            rows = connection.execute(
+                sa.select(tables.accounts.c.profile, tables.accounts.c.version).order_by(
+                    tables.accounts.c.account_id
+                )
+            ).all()
+        return [
+            profiles.view_of(account_pb2.AccountProfile.FromString(row.profile), row.version)
+            for row in rows
+        ]
+
+    def _load(self, account_id: str) -> tuple[account_pb2.AccountProfile, int] | None:
+        with self._engine.connect() as connection:
+            row = connection.execute(
+                sa.select(tables.accounts.c.profile, tables.accounts.c.version).where(
+                    tables.accounts.c.account_id == account_id
+                )
+            ).first()
+        if row is None:
+            return None
+        return account_pb2.AccountProfile.FromString(row.profile), row.version
+
+
+def _columns(profile: account_pb2.AccountProfile, version: int, now_ms: int) -> dict[str, object]:
+    view = profiles.view_of(profile, version)
+    return {
+        "currency_code": profile.currency_code,
+        "status": view.status,
+        "funding_mode": view.funding_mode,
+        "balance_scope": view.balance_scope,
+        "overdraft_limit_micros": profile.overdraft_limit_micros,
+        "version": version,
+        "profile": profile.SerializeToString(deterministic=True),
+        "updated_ms": now_ms,
+    }
+
+
+def _publish(connection: Connection, profile: account_pb2.AccountProfile, now_ms: int) -> None:
+    event_id = uuid.uuid4().hex
+    event = account_pb2.AccountChanged(event_id=event_id, profile=profile)
+    connection.execute(
+        tables.outbox.insert().values(
+            stream=ACCOUNTS_STREAM,
+            event_type=EVENT_TYPE,
+            event_id=event_id,
+            payload=event.SerializeToString(),
+            created_ms=now_ms,
+        )
+    )
+
+
+def _has_ledger(connection: Connection, account_id: str) -> bool:
+    found = connection.execute(
+        sa.select(tables.ledger_entries.c.id)
+        .where(tables.ledger_entries.c.account_id == account_id)
+        .limit(1)
+    ).first()
+    return found is not None
+
+
+def _now_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+def require_account(accounts: Accounts, account_id: str) -> AccountView:
+    validation.require_id(account_id, "account_id")
+    view = accounts.view(account_id)
+    if view is None:
+        raise NotFound(f"account {account_id!r} not found")
+    return view

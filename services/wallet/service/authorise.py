@@ -1,0 +1,319 @@
+"""The send path: AuthoriseSend and AuthoriseBatch, one EVALSHA each, no SQL when warm."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from billing.common.v1 import money_pb2
+from billing.wallet.v1 import authorise_pb2 as pb
+
+from services.common import validation
+from services.common.errors import InvalidArgument
+from services.wallet.adapters.hot_store import HotStore
+from services.wallet.domain import decisions
+from services.wallet.domain.accounts import AccountView
+from services.wallet.domain.partitions import Keys, Partitioner
+from services.wallet.service.accounts import Accounts
+from services.wallet.service.quotes import Quoter, category_name, recipient_digits
+from services.wallet.service.settings import WalletSettings
+
+DECISIONS = {
+    b"allowed": pb.DECISION_ALLOWED,
+    b"flagged": pb.DECISION_ALLOWED_FLAGGED,
+    b"denied": pb.DECISION_DENIED,
+}
+REASONS = {
+    b"": pb.DENY_REASON_UNSPECIFIED,
+    b"insufficient_funds": pb.DENY_REASON_INSUFFICIENT_FUNDS,
+    b"unknown_account": pb.DENY_REASON_UNKNOWN_ACCOUNT,
+    b"account_suspended": pb.DENY_REASON_ACCOUNT_SUSPENDED,
+    b"channel_has_no_days": pb.DENY_REASON_CHANNEL_HAS_NO_DAYS,
+    b"overdraft_limit_reached": pb.DENY_REASON_OVERDRAFT_LIMIT_REACHED,
+    b"no_rate_in_force": pb.DENY_REASON_NO_RATE_IN_FORCE,
+    b"batch_not_covered": pb.DENY_REASON_BATCH_NOT_COVERED,
+}
+MESSAGES = {
+    (decision, reason): decisions.message_for(decision.decode(), reason.decode())
+    for decision in DECISIONS
+    for reason in REASONS
+}
+MISSING = b"missing"
+
+
+class Authoriser:
+    def __init__(
+        self,
+        accounts: Accounts,
+        hot: HotStore,
+        partitioner: Partitioner,
+        quoter: Quoter,
+        settings: WalletSettings,
+    ) -> None:
+        self._accounts = accounts
+        self._hot = hot
+        self._partitioner = partitioner
+        self._quoter = quoter
+        self._hold_ms = settings.hold_s * 1000
+        self._record_s = settings.message_record_s
+        self._max_batch = settings.max_batch_recipients
+
+    def authorise(self, request: pb.AuthoriseSendRequest) -> pb.AuthoriseSendResponse:
+        account_id = validation.require_id(request.account_id, "account_id")
+        channel_id = validation.require_id(request.channel_id, "channel_id")
+        message_id = validation.require_id(request.message_id, "message_id")
+        category = category_name(request.category, request.is_template)
+        digits = recipient_digits(request.recipient)
+        now_ms = time.time_ns() // 1_000_000
+        send_ms = request.send_time.ToMilliseconds() if request.HasField("send_time") else now_ms
+        view = self._accounts.view(account_id)
+        if view is None:
+            return _unknown_account()
+        at = datetime.fromtimestamp(send_ms / 1000, UTC)
+        candidates = self._quoter.candidates(view, digits, category, at)
+        keys = self._partitioner.keys(account_id)
+        channel = view.balance_channel(channel_id)
+        window = keys.prefix + ":window:" + account_id + ":" + channel_id + ":" + digits + ":"
+        script_keys = [
+            keys.account(account_id),
+            keys.message(account_id, message_id),
+            keys.balances(account_id),
+            "",
+            keys.expiry,
+            keys.ledger,
+            window + "fep",
+            window + "cs",
+            *[window + "conv:" + name for name in candidates.conversation_categories],
+        ]
+        reservation_id = uuid.uuid4().hex
+        script_keys[3] = keys.reservation(reservation_id)
+        args = [
+            now_ms,
+            send_ms,
+            self._hold_ms,
+            self._record_s,
+            reservation_id,
+            account_id,
+            channel,
+            message_id,
+            view.currency,
+            "1" if request.free_entry_point else "0",
+            *candidates.args,
+        ]
+        replayed, record = self._hot.authorise(script_keys, args)
+        if record == MISSING:
+            view = self._accounts.refresh(account_id)
+            if view is None:
+                return _unknown_account()
+            replayed, record = self._hot.authorise(script_keys, args)
+            if record == MISSING:
+                return _unknown_account()
+        return _response(record, view.currency, bool(replayed))
+
+    def authorise_batch(self, request: pb.AuthoriseBatchRequest) -> pb.AuthoriseBatchResponse:
+        account_id = validation.require_id(request.account_id, "account_id")
+        channel_id = validation.require_id(request.channel_id, "channel_id")
+        category = category_name(request.category, request.is_template)
+        mode = _batch_mode(request.mode)
+        recipients = request.recipients
+        if not recipients:
+            raise InvalidArgument("recipients", "at least one recipient is required")
+        if len(recipients) > self._max_batch:
+            raise InvalidArgument("recipients", f"at most {self._max_batch:,} per batch")
+        digits_of: list[str] = []
+        seen: set[str] = set()
+        for index, recipient in enumerate(recipients):
+            message_id = validation.require_id(
+                recipient.message_id, f"recipients[{index}].message_id"
+            )
+            if message_id in seen:
+                raise InvalidArgument(
+                    f"recipients[{index}].message_id", f"{message_id!r} appears twice"
+                )
+            seen.add(message_id)
+            digits_of.append(
+                recipient_digits(recipient.recipient, f"recipients[{index}].recipient")
+            )
+        now_ms = time.time_ns() // 1_000_000
+        send_ms = request.send_time.ToMilliseconds() if request.HasField("send_time") else now_ms
+        view = self._accounts.view(account_id)
+        if view is None:
+            return _batch_refused(pb.DENY_REASON_UNKNOWN_ACCOUNT, b"unknown_account", 0, "")
+        at = datetime.fromtimestamp(send_ms / 1000, UTC)
+        keys = self._partitioner.keys(account_id)
+        script_keys, args = self._batch_arguments(
+            view, keys, channel_id, category, mode, request, digits_of, at, now_ms, send_ms
+        )
+        answer = self._hot.authorise_batch(script_keys, args)
+        if answer[0] == MISSING:
+            refreshed = self._accounts.refresh(account_id)
+            if refreshed is None:
+                return _batch_refused(pb.DENY_REASON_UNKNOWN_ACCOUNT, b"unknown_account", 0, "")
+            answer = self._hot.authorise_batch(script_keys, args)
+        return _batch_response(answer, request, view.currency)
+
+    def _batch_arguments(
+        self,
+        view: AccountView,
+        keys: Keys,
+        channel_id: str,
+        category: str,
+        mode: str,
+        request: pb.AuthoriseBatchRequest,
+        digits_of: list[str],
+        at: datetime,
+        now_ms: int,
+        send_ms: int,
+    ) -> tuple[list[str], list[object]]:
+        account_id = view.account_id
+        sets: dict[int, tuple[int, object]] = {}
+        set_args: list[object] = []
+        per_recipient: list[object] = []
+        script_keys = [
+            keys.account(account_id),
+            keys.balances(account_id),
+            keys.expiry,
+            keys.ledger,
+        ]
+        window_prefix = keys.prefix + ":window:" + account_id + ":" + channel_id + ":"
+        reservation_prefix = keys.prefix + ":reservation:"
+        message_prefix = keys.prefix + ":message:" + account_id + ":"
+        conversation_names: tuple[str, ...] | None = None
+        for recipient, digits in zip(request.recipients, digits_of, strict=True):
+            candidates = self._quoter.candidates(view, digits, category, at)
+            if conversation_names is None:
+                conversation_names = candidates.conversation_categories
+            found = sets.get(id(candidates))
+            if found is None:
+                found = sets[id(candidates)] = (len(sets) + 1, candidates)
+                set_args.extend(candidates.args)
+            index = found[0]
+            reservation_id = uuid.uuid4().hex
+            window = window_prefix + digits + ":"
+            script_keys += (
+                message_prefix + recipient.message_id,
+                reservation_prefix + reservation_id,
+                window + "fep",
+                window + "cs",
+            )
+            script_keys += [window + "conv:" + name for name in conversation_names]
+            per_recipient += (reservation_id, recipient.message_id, index)
+        args: list[object] = [
+            now_ms,
+            send_ms,
+            self._hold_ms,
+            self._record_s,
+            account_id,
+            view.balance_channel(channel_id),
+            view.currency,
+            mode,
+            len(digits_of),
+            len(conversation_names or ()),
+            len(sets),
+            *set_args,
+            *per_recipient,
+        ]
+        return script_keys, args
+
+
+def _batch_mode(mode: int) -> str:
+    if mode == pb.BATCH_MODE_ALL_OR_NOTHING:
+        return "all"
+    if mode == pb.BATCH_MODE_BEST_EFFORT:
+        return "best"
+    raise InvalidArgument("mode", "must be ALL_OR_NOTHING or BEST_EFFORT")
+
+
+def _money(currency: str, micros: int) -> money_pb2.Money:
+    return money_pb2.Money(currency_code=currency, amount_micros=micros)
+
+
+def _unknown_account() -> pb.AuthoriseSendResponse:
+    return pb.AuthoriseSendResponse(
+        decision=pb.DECISION_DENIED,
+        deny_reason=pb.DENY_REASON_UNKNOWN_ACCOUNT,
+        message=MESSAGES[(b"denied", b"unknown_account")],
+    )
+
+
+def _response(record: bytes, currency: str, replayed: bool) -> pb.AuthoriseSendResponse:
+    decision, reason, reservation_id, after, expire_ms, price = record.split(b"|", 5)
+    response = pb.AuthoriseSendResponse(
+        decision=DECISIONS[decision],
+        deny_reason=REASONS[reason],
+        message=MESSAGES[(decision, reason)],
+        reservation_id=reservation_id.decode(),
+        balance_after=_money(currency, int(after)),
+        replayed=replayed,
+    )
+    if price:
+        response.price.MergeFromString(price)
+    if reservation_id:
+        response.reservation_expire_time.FromMilliseconds(int(expire_ms))
+    return response
+
+
+def _batch_refused(
+    reason: int, code: bytes, available: int, currency: str
+) -> pb.AuthoriseBatchResponse:
+    return pb.AuthoriseBatchResponse(
+        deny_reason=reason,  # type: ignore[arg-type]
+        message=MESSAGES[(b"denied", code)],
+        balance_after=_money(currency, available),
+        reserved_total=_money(currency, 0),
+    )
+
+
+def _batch_response(
+    answer: list[object], request: pb.AuthoriseBatchRequest, currency: str
+) -> pb.AuthoriseBatchResponse:
+    status = answer[0]
+    if status == b"refused":
+        code = answer[1]
+        if not isinstance(code, bytes):
+            raise TypeError("authorise_batch.lua answered a malformed refusal")
+        response = _batch_refused(REASONS[code], code, int(answer[2]), currency)  # type: ignore[call-overload]
+        for recipient in request.recipients:
+            response.decisions.add(
+                message_id=recipient.message_id,
+                recipient=recipient.recipient,
+                decision=pb.DECISION_DENIED,
+                deny_reason=REASONS[code],
+            )
+        response.denied_count = len(request.recipients)
+        return response
+    response = pb.AuthoriseBatchResponse(balance_after=_money(currency, int(answer[1])))  # type: ignore[call-overload]
+    counts = {pb.DECISION_ALLOWED: 0, pb.DECISION_ALLOWED_FLAGGED: 0, pb.DECISION_DENIED: 0}
+    reserved = 0
+    records: list[Any] = answer[3::2]
+    for recipient, record in zip(request.recipients, records, strict=True):
+        decision, reason, reservation_id, _after, _expire, price = record.split(b"|", 5)  # type: ignore[union-attr]
+        item = response.decisions.add(
+            message_id=recipient.message_id,
+            recipient=recipient.recipient,
+            decision=DECISIONS[decision],
+            deny_reason=REASONS[reason],
+            reservation_id=reservation_id.decode(),
+        )
+        if price:
+            item.price.MergeFromString(price)
+            if reservation_id:
+                reserved += item.price.total.amount_micros
+        counts[item.decision] += 1
+    response.allowed_count = counts[pb.DECISION_ALLOWED]
+    response.flagged_count = counts[pb.DECISION_ALLOWED_FLAGGED]
+    response.denied_count = counts[pb.DECISION_DENIED]
+    response.reserved_total.CopyFrom(_money(currency, reserved))
+    if response.denied_count:
+        first = next(d for d in response.decisions if d.decision == pb.DECISION_DENIED)
+        response.message = decisions.message_for("denied", _reason_name(first.deny_reason))
+    return response
+
+
+def _reason_name(reason: int) -> str:
+    for code, value in REASONS.items():
+        if value == reason:
+            return code.decode()
+    return ""

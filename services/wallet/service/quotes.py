@@ -1,0 +1,161 @@
+"""Candidate prices of one send, computed in Python so that Lua only picks by open windows.
+
+The estimate is an upper bound: the first-tier list rate, and no plan-included message
+assumed; what metering finally charges can be less, never more.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import NamedTuple
+
+from billing.common.v1 import category_pb2, money_pb2
+from billing.wallet.v1 import authorise_pb2
+
+import pricing
+from pricing.markets import e164_digits
+from pricing.rules import CONVERSATION
+from services.common.errors import InvalidArgument
+from services.wallet.domain.accounts import AccountView
+
+CATEGORY_NAMES: dict[int, str] = {
+    category_pb2.CATEGORY_MARKETING: "marketing",
+    category_pb2.CATEGORY_UTILITY: "utility",
+    category_pb2.CATEGORY_AUTHENTICATION: "authentication",
+    category_pb2.CATEGORY_AUTHENTICATION_INTERNATIONAL: "authentication-international",
+    category_pb2.CATEGORY_SERVICE: "service",
+}
+AUTHENTICATION_FAMILY = ("authentication", "authentication-international")
+MODELS = {
+    "conversation": category_pb2.PRICING_MODEL_CONVERSATION,
+    "per_message": category_pb2.PRICING_MODEL_PER_MESSAGE,
+}
+TYPES = {
+    "regular": category_pb2.PRICING_TYPE_REGULAR,
+    "free_customer_service": category_pb2.PRICING_TYPE_FREE_CUSTOMER_SERVICE,
+    "free_entry_point": category_pb2.PRICING_TYPE_FREE_ENTRY_POINT,
+}
+NO_RATE = -1
+MAX_CACHED_QUOTES = 50_000
+
+
+class Candidates(NamedTuple):
+    """Lua arguments: (total, encoded PriceBreakdown) for paid, service window, entry point and
+    open conversation, and which conversation categories make the message free."""
+
+    args: tuple[int | bytes, ...]
+    conversation_categories: tuple[str, ...]
+
+
+def category_name(category: int, is_template: bool, field: str = "category") -> str:
+    name = CATEGORY_NAMES.get(category)
+    if name is None:
+        raise InvalidArgument(
+            field,
+            "must be MARKETING, UTILITY, AUTHENTICATION, AUTHENTICATION_INTERNATIONAL or SERVICE",
+        )
+    if is_template != (name != "service"):
+        raise InvalidArgument(
+            "is_template", "templates have a template category; non-templates are SERVICE"
+        )
+    return name
+
+
+def recipient_digits(recipient: str, field: str = "recipient") -> str:
+    try:
+        return e164_digits(recipient)
+    except pricing.InvalidNumber as error:
+        raise InvalidArgument(field, str(error)) from None
+
+
+class Quoter:
+    """Prices per (account version, period, destination, category), cached in this process."""
+
+    def __init__(self, engine: pricing.PricingEngine) -> None:
+        self._engine = engine
+        self._catalog = engine.catalog
+        self._cache: dict[tuple[object, ...], Candidates] = {}
+
+    def candidates(self, view: AccountView, digits: str, category: str, at: datetime) -> Candidates:
+        period = self._catalog.period_at(at, view.time_zone)
+        destination = self._catalog.markets.destination(digits, period.market_version)
+        international = (
+            view.auth_international_from is not None and at >= view.auth_international_from
+        )
+        key = (view.account_id, view.version, period.start, destination, category, international)
+        found = self._cache.get(key)
+        if found is None:
+            found = self._compute(view, "+" + digits, category, at, period)
+            if len(self._cache) >= MAX_CACHED_QUOTES:
+                self._cache.clear()
+            self._cache[key] = found
+        return found
+
+    def _compute(
+        self, view: AccountView, recipient: str, category: str, at: datetime, period: pricing.Period
+    ) -> Candidates:
+        rule = period.rule
+        provider = pricing.ProviderPricing(
+            price_list={(m, c): p for m, c, p in view.terms.overrides},
+            fee_per_message_micros=view.terms.fee_per_message_micros,
+            markup_bps=view.terms.markup_basis_points,
+            included_messages_per_month=view.terms.included_messages_per_month,
+        )
+        international = None
+        if view.auth_international_from is not None:
+            international = pricing.AuthInternational(
+                view.auth_international_from, view.auth_international_exceptions
+            )
+        conversation = rule is not None and rule.model == CONVERSATION
+        if category == "service":
+            open_categories = tuple(sorted(CATEGORY_NAMES.values())) if conversation else ()
+        elif category in AUTHENTICATION_FAMILY:
+            open_categories = AUTHENTICATION_FAMILY if conversation else ()
+        else:
+            open_categories = (category,) if conversation else ()
+
+        def quote(window: pricing.Window, opened: frozenset[str]) -> tuple[int, bytes]:
+            request = pricing.PriceRequest(
+                at=at,
+                recipient=recipient,
+                category=category,
+                currency=view.currency,
+                time_zone=view.time_zone,
+                window=window,
+                open_conversations=opened,
+                monthly_count=rule.free_service_conversations_per_month if rule else 0,
+                business_country=view.business_country or None,
+                auth_international=international,
+                provider=provider,
+                provider_monthly_count=view.terms.included_messages_per_month,
+            )
+            try:
+                decision = self._engine.price(request)
+            except pricing.NoRateInForce as error:
+                return NO_RATE, authorise_pb2.PriceBreakdown(rule=str(error)).SerializeToString()
+            return decision.price_micros, breakdown(decision).SerializeToString()
+
+        paid = quote(pricing.Window.NONE, frozenset())
+        service = quote(pricing.Window.SERVICE, frozenset())
+        entry = quote(pricing.Window.FREE_ENTRY_POINT, frozenset())
+        opened = (
+            quote(pricing.Window.NONE, frozenset(open_categories[:1])) if conversation else paid
+        )
+        return Candidates((*paid, *service, *entry, *opened), open_categories)
+
+
+def breakdown(decision: pricing.PriceDecision) -> authorise_pb2.PriceBreakdown:
+    currency = decision.currency
+    return authorise_pb2.PriceBreakdown(
+        meta_cost=money_pb2.Money(currency_code=currency, amount_micros=decision.meta_cost_micros),
+        provider_margin=money_pb2.Money(
+            currency_code=currency, amount_micros=decision.margin_micros
+        ),
+        total=money_pb2.Money(currency_code=currency, amount_micros=decision.price_micros),
+        market=decision.market,
+        pricing_model=MODELS.get(decision.pricing_model, category_pb2.PRICING_MODEL_UNSPECIFIED),
+        pricing_type=TYPES.get(decision.pricing_type, category_pb2.PRICING_TYPE_UNSPECIFIED),
+        billable=decision.billable,
+        rule=decision.reason,
+        rate_micros=decision.rate_micros,
+    )

@@ -1,0 +1,95 @@
+"""Settling reservations: commit at the actual amount, release, or expire; each exactly once."""
+
+from __future__ import annotations
+
+import time
+
+from billing.common.v1 import money_pb2
+from billing.wallet.v1 import authorise_pb2 as pb
+
+from services.common import validation
+from services.common.errors import FailedPrecondition, InvalidArgument, NotFound
+from services.wallet.adapters.hot_store import HotStore, Settlement
+from services.wallet.domain.partitions import Partitioner
+
+STATES = {
+    "held": pb.RESERVATION_STATE_HELD,
+    "committed": pb.RESERVATION_STATE_COMMITTED,
+    "released": pb.RESERVATION_STATE_RELEASED,
+    "expired": pb.RESERVATION_STATE_EXPIRED,
+}
+COMMIT = "commit"
+RELEASE = "release"
+EXPIRE = "expire"
+
+
+class Reservations:
+    def __init__(self, hot: HotStore, partitioner: Partitioner) -> None:
+        self._hot = hot
+        self._partitioner = partitioner
+
+    def commit(self, request: pb.CommitReservationRequest) -> pb.CommitReservationResponse:
+        validation.require_id(request.account_id, "account_id")
+        validation.require_id(request.reservation_id, "reservation_id")
+        validation.amount(request.amount_micros, "amount_micros")
+        settled = self.settle(
+            request.account_id, request.reservation_id, COMMIT, request.amount_micros
+        )
+        return pb.CommitReservationResponse(reservation=settled)
+
+    def release(self, request: pb.ReleaseReservationRequest) -> pb.ReleaseReservationResponse:
+        validation.require_id(request.account_id, "account_id")
+        validation.require_id(request.reservation_id, "reservation_id")
+        settled = self.settle(request.account_id, request.reservation_id, RELEASE, 0)
+        return pb.ReleaseReservationResponse(reservation=settled)
+
+    def settle(
+        self, account_id: str, reservation_id: str, action: str, amount_micros: int
+    ) -> pb.Reservation:
+        """Apply one settlement; FAILED_PRECONDITION when it ended otherwise (nothing moves)."""
+        keys = self._partitioner.keys(account_id)
+        now_ms = time.time_ns() // 1_000_000
+        result = self._hot.settle(keys, account_id, reservation_id, action, amount_micros, now_ms)
+        if result.outcome == "unknown":
+            raise NotFound(f"reservation {reservation_id!r} not found for this account")
+        if result.outcome == "too_much":
+            raise InvalidArgument(
+                "amount_micros",
+                f"{amount_micros} is more than the {result.amount_micros} reserved",
+            )
+        if result.outcome == "ended":
+            raise FailedPrecondition(
+                f"reservation {reservation_id!r} is already {result.state}"
+                + (f" at {result.committed_micros}" if result.state == "committed" else ""),
+                "reservation_id",
+            )
+        return reservation_message(reservation_id, result)
+
+    def expire_overdue(self, limit: int) -> int:
+        """Release every hold past its expiry, at most `limit` per partition; returns how many."""
+        now_ms = time.time_ns() // 1_000_000
+        expired = 0
+        for keys in self._partitioner.all():
+            for reservation_id in self._hot.overdue_reservations(keys, now_ms, limit):
+                account_id = self._hot.reservation_account(keys, reservation_id)
+                if account_id is None:
+                    self._hot.client.zrem(keys.expiry, reservation_id)
+                    continue
+                result = self._hot.settle(keys, account_id, reservation_id, EXPIRE, 0, now_ms)
+                expired += result.outcome == "done"
+        return expired
+
+
+def reservation_message(reservation_id: str, result: Settlement) -> pb.Reservation:
+    currency = result.currency
+    message = pb.Reservation(
+        reservation_id=reservation_id,
+        account_id=result.account_id,
+        channel_id=result.channel_id,
+        message_id=result.message_id,
+        state=STATES.get(result.state, pb.RESERVATION_STATE_UNSPECIFIED),
+        reserved=money_pb2.Money(currency_code=currency, amount_micros=result.amount_micros),
+        committed=money_pb2.Money(currency_code=currency, amount_micros=result.committed_micros),
+    )
+    message.expire_time.FromMilliseconds(result.expire_ms)
+    return message

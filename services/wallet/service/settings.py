@@ -1,0 +1,59 @@
+"""The wallet's settings, read once from the environment with safe defaults."""
+
+from __future__ import annotations
+
+import os
+import socket
+from dataclasses import dataclass
+
+from services.common.config import Env, redis_url
+
+ACCOUNTS_STREAM = "billing.wallet.accounts"
+ALERTS_STREAM = "billing.wallet.alerts"
+WINDOWS_STREAM = "billing.metering.windows"
+CHARGES_STREAM = "billing.metering.charges"
+CONSUMER_GROUP = "wallet"
+PROJECTOR_GROUP = "wallet-projector"
+
+
+@dataclass(frozen=True)
+class WalletSettings:
+    partitions: int
+    hold_s: int  # how long a reservation holds funds before it expires
+    message_record_s: int  # how long AuthoriseSend remembers a message_id
+    max_batch_recipients: int
+    workers: bool  # background loops on (the default) or off for tests that drive them
+    consumer_name: str
+    worker_interval_s: float
+    worker_batch: int  # entries or rows one loop step handles at most
+    claim_idle_ms: int  # a stream entry pending this long with a dead consumer is taken over
+    top_up_retry_s: float  # a recorded top-up not applied after this long is re-applied
+    redis_url: str
+    redis_cluster: bool
+    metering_events_url: str
+    wallet_events_url: str
+    timings_path: str  # where decision timings are written on SIGUSR1 (benchmarks); "" = off
+
+    @classmethod
+    def from_env(cls, env: Env) -> WalletSettings:
+        url = redis_url(env)
+        default_consumer = f"{socket.gethostname()}-{os.getpid()}"
+        return cls(
+            partitions=env.integer("WALLET_PARTITIONS", 16, minimum=1, maximum=1024),
+            hold_s=env.integer("WALLET_HOLD_SECONDS", 900, minimum=1, maximum=7 * 86400),
+            message_record_s=env.integer(
+                "WALLET_MESSAGE_RECORD_SECONDS", 7 * 86400, minimum=60, maximum=90 * 86400
+            ),
+            max_batch_recipients=10_000,
+            workers=env.flag("WALLET_WORKERS", True),
+            consumer_name=env.text("WALLET_CONSUMER_NAME", default_consumer),
+            worker_interval_s=env.seconds("WALLET_WORKER_INTERVAL_SECONDS", 0.2),
+            worker_batch=env.integer("WALLET_WORKER_BATCH", 500, minimum=1, maximum=10_000),
+            claim_idle_ms=env.integer("WALLET_CLAIM_IDLE_MS", 10_000, minimum=0),
+            top_up_retry_s=env.seconds("WALLET_TOP_UP_RETRY_SECONDS", 5.0),
+            redis_url=url,
+            redis_cluster=env.flag("REDIS_CLUSTER", False),
+            metering_events_url=env.text("METERING_EVENTS_REDIS_URL", url),
+            wallet_events_url=env.text("WALLET_EVENTS_REDIS_URL", url),
+            timings_path=env.text("WALLET_TIMINGS_PATH", ""),
+        )
