@@ -1,0 +1,99 @@
+"""Wire the gateway from the environment: routes from the contracts, SQL, backends, documents."""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+
+from sqlalchemy.engine import Engine
+
+from services.common import config, db
+from services.gateway.adapters.backends import Backends
+from services.gateway.adapters.store import Store
+from services.gateway.config import GatewaySettings
+from services.gateway.domain import policy
+from services.gateway.entrypoints import docs_page
+from services.gateway.entrypoints.http_app import GatewayApp
+from services.gateway.entrypoints.native import NativeRoutes
+from services.gateway.entrypoints.native_openapi import native_paths
+from services.gateway.entrypoints.openapi import build_document
+from services.gateway.entrypoints.router import HttpRoute, Router
+from services.gateway.entrypoints.transcoded import Transcoder
+from services.gateway.service.auth import Authenticator
+from services.gateway.service.team import Team
+from services.gateway.transcoding.routes import Route, build_routes, load_services
+
+log = logging.getLogger(__name__)
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+@dataclass(frozen=True)
+class Documents:
+    openapi_json: bytes
+    docs_html: str
+
+
+@dataclass
+class Gateway:
+    settings: GatewaySettings
+    app: GatewayApp
+    native: NativeRoutes
+    engine: Engine
+    routes: list[Route]
+
+
+def contract_routes() -> list[Route]:
+    return build_routes(load_services())
+
+
+def open_store(env: config.Env) -> tuple[Engine, Store]:
+    """The gateway's SQL, migrated to its latest revision."""
+    engine = db.create_engine(config.database_url(env, "gateway"))
+    db.migrate(engine, MIGRATIONS)
+    return engine, Store(engine)
+
+
+def build(env: config.Env) -> Gateway:
+    routes = contract_routes()
+    services = sorted({route.service.full_name for route in routes})
+    settings = GatewaySettings.from_env(env, services)
+    engine, store = open_store(env)
+    unclassified = policy.unclassified(
+        sorted({r.rpc_name for r in routes if r.http_method != "GET"})
+    )
+    if unclassified:
+        log.warning("platform-only until classified", extra={"rpcs": unclassified})
+    authenticator = Authenticator(store, settings.token_secret, settings.token_ttl_s)
+    backends = Backends(settings.backends)
+    transcoder = Transcoder(
+        backends,
+        authenticator,
+        settings.max_body_bytes,
+        settings.rpc_timeout_s,
+        settings.stream_timeout_s,
+    )
+    native = NativeRoutes(
+        authenticator,
+        Team(store),
+        backends,
+        settings.max_body_bytes,
+        settings.readiness_timeout_s,
+        documents(routes),
+    )
+    http_routes = native.routes() + [
+        HttpRoute(r.http_method, r.template, transcoder.handler(r), r) for r in routes
+    ]
+    app = GatewayApp(Router(http_routes), backends, settings.grace_seconds)
+    return Gateway(settings, app, native, engine, routes)
+
+
+def documents(routes: list[Route]) -> Documents:
+    try:
+        version = metadata.version("billing-suite")
+    except metadata.PackageNotFoundError:
+        version = "0"
+    document = build_document(routes, native_paths(), version)
+    return Documents(json.dumps(document).encode(), docs_page.render(document))

@@ -1,0 +1,158 @@
+"""The OpenAPI description of the gateway's own routes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from services.gateway.entrypoints.openapi import error_responses
+
+PUBLIC: list[dict[str, Any]] = []
+_ID = {"type": "string", "minLength": 1, "pattern": "^[^/]+$"}
+TEAMMATE = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["user_id", "email", "role", "billing_access"],
+    "properties": {
+        "user_id": {"type": "string"},
+        "email": {"type": "string"},
+        "role": {"type": "string", "enum": ["owner", "admin", "agent"]},
+        "billing_access": {"type": "boolean"},
+    },
+}
+
+
+def _json(schema: dict[str, Any], description: str = "OK") -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def _object(properties: dict[str, Any], required: list[str] | None = None) -> dict[str, Any]:
+    schema: dict[str, Any] = {
+        "type": "object",
+        "additionalProperties": False,
+        "properties": properties,
+    }
+    if required:
+        schema["required"] = required
+    return schema
+
+
+def native_paths() -> dict[str, Any]:
+    health = _object({"status": {"type": "string"}}, ["status"])
+    ready = _object(
+        {
+            "status": {"type": "string", "enum": ["ready", "not_ready"]},
+            "backends": {"type": "object", "additionalProperties": {"type": "string"}},
+        },
+        ["status", "backends"],
+    )
+    token_request = _object(
+        {
+            "email": {"type": "string", "maxLength": 320},
+            "password": {"type": "string", "maxLength": 1024},
+            "account_id": {
+                "type": "string",
+                "description": "Needed for a user of several accounts.",
+            },
+        },
+        ["email", "password"],
+    )
+    token = _object(
+        {
+            "token": {"type": "string"},
+            "token_type": {"type": "string", "enum": ["Bearer"]},
+            "expires_in": {"type": "integer", "description": "Seconds."},
+            "account_id": {"type": "string"},
+            "role": {"type": "string", "enum": ["owner", "admin", "agent"]},
+            "billing_access": {"type": "boolean"},
+        },
+        ["token", "token_type", "expires_in", "account_id", "role", "billing_access"],
+    )
+    me = _object(
+        {
+            "subject": {"type": "string"},
+            "account_id": {"type": "string"},
+            "role": {"type": "string", "enum": ["", "owner", "admin", "agent"]},
+            "platform": {"type": "boolean"},
+            "billing_access": {"type": "boolean"},
+            "permissions": {"type": "array", "items": {"type": "string"}},
+        },
+        ["subject", "account_id", "role", "platform", "billing_access", "permissions"],
+    )
+    account = {"name": "account_id", "in": "path", "required": True, "schema": _ID}
+    user = {"name": "user_id", "in": "path", "required": True, "schema": _ID}
+    tag = ["Gateway"]
+    return {
+        "/healthz": {
+            "get": {
+                "operationId": "Gateway_Healthz",
+                "tags": tag,
+                "summary": "The process is alive",
+                "security": [],
+                "responses": {"200": _json(health)},
+            }
+        },
+        "/readyz": {
+            "get": {
+                "operationId": "Gateway_Readyz",
+                "tags": tag,
+                "summary": "Every backend answers its gRPC health check SERVING",
+                "security": [],
+                "responses": {"200": _json(ready), "503": _json(ready, "Not ready")},
+            }
+        },
+        "/v1/auth/tokens": {
+            "post": {
+                "operationId": "Gateway_CreateToken",
+                "tags": tag,
+                "summary": "Exchange a user's email and password for a short-lived bearer token",
+                "security": [],
+                "requestBody": {
+                    "required": True,
+                    "content": {"application/json": {"schema": token_request}},
+                },
+                "responses": {"200": _json(token), **error_responses({400, 401, 413, 415})},
+            }
+        },
+        "/v1/me": {
+            "get": {
+                "operationId": "Gateway_Me",
+                "tags": tag,
+                "summary": "The caller: account, role and permissions",
+                "responses": {"200": _json(me), **error_responses({401})},
+            }
+        },
+        "/v1/accounts/{account_id}/teammates": {
+            "get": {
+                "operationId": "Gateway_ListTeammates",
+                "tags": tag,
+                "summary": "The account's users, their roles and billing access (owner only)",
+                "parameters": [account],
+                "responses": {
+                    "200": _json(_object({"teammates": {"type": "array", "items": TEAMMATE}})),
+                    **error_responses({401, 403, 404}),
+                },
+            }
+        },
+        "/v1/accounts/{account_id}/teammates/{user_id}/billing-access": {
+            "put": {
+                "operationId": "Gateway_SetBillingAccess",
+                "tags": tag,
+                "summary": "Grant or revoke a teammate's access to billing (owner only)",
+                "parameters": [account, user],
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        "application/json": {
+                            "schema": _object(
+                                {"billing_access": {"type": "boolean"}}, ["billing_access"]
+                            )
+                        }
+                    },
+                },
+                "responses": {
+                    "200": _json(TEAMMATE),
+                    **error_responses({400, 401, 403, 404, 413, 415}),
+                },
+            }
+        },
+    }

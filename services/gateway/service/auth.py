@@ -1,0 +1,97 @@
+"""Who is calling: API keys for servers, short-lived signed tokens for UI users."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from services.common.errors import InvalidArgument
+from services.gateway.adapters.store import Store
+from services.gateway.domain import credentials
+from services.gateway.domain.access import Principal, Role
+from services.gateway.errors import Unauthenticated
+
+# Compared against when the email is unknown, so both answers take as long.
+_DUMMY_HASH = credentials.hash_password("not a password")
+MAX_EMAIL_LENGTH = 320
+MAX_PASSWORD_LENGTH = 1024
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    token: str
+    expires_in_s: int
+    account_id: str
+    role: Role
+    billing_access: bool
+
+
+class Authenticator:
+    def __init__(
+        self,
+        store: Store,
+        signing_secret: bytes,
+        token_ttl_s: int,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._store = store
+        self._signing_secret = signing_secret
+        self._token_ttl_s = token_ttl_s
+        self._clock = clock
+
+    def authenticate(self, credential: str) -> Principal:
+        if not credential:
+            raise Unauthenticated("credentials required: Authorization: Bearer <key or token>")
+        if len(credential) > credentials.MAX_CREDENTIAL_LENGTH:
+            raise Unauthenticated("invalid credentials")
+        try:
+            if credentials.is_token(credential):
+                return self._from_token(credential)
+            return self._from_api_key(credential)
+        except credentials.BadCredential:
+            raise Unauthenticated("invalid credentials") from None
+
+    def _from_api_key(self, api_key: str) -> Principal:
+        key_id, secret = credentials.split_api_key(api_key)
+        record = self._store.api_key(key_id)
+        if record is None:
+            credentials.secret_matches(secret, "0" * 64)
+            raise credentials.BadCredential("unknown key")
+        if not credentials.secret_matches(secret, record.secret_sha256) or record.revoked:
+            raise credentials.BadCredential("bad or revoked key")
+        return record.principal()
+
+    def _from_token(self, token: str) -> Principal:
+        claims = credentials.verify_token(token, self._signing_secret, self._clock())
+        membership = self._store.membership(claims.user_id, claims.account_id)
+        if membership is None:
+            raise credentials.BadCredential("membership removed")
+        return membership.principal()
+
+    def issue_token(self, email: str, password: str, account_id: str) -> IssuedToken:
+        if not email or len(email) > MAX_EMAIL_LENGTH:
+            raise InvalidArgument("email", "is required")
+        if not password or len(password) > MAX_PASSWORD_LENGTH:
+            raise InvalidArgument("password", "is required")
+        user = self._store.user_by_email(email.strip().lower())
+        stored = user.password_hash if user is not None else _DUMMY_HASH
+        if not credentials.password_matches(password, stored) or user is None:
+            raise Unauthenticated("invalid email or password")
+        memberships = self._store.memberships_of(user.user_id)
+        if account_id:
+            memberships = [m for m in memberships if m.account_id == account_id]
+        if not memberships:
+            raise Unauthenticated("invalid email or password")
+        if len(memberships) > 1:
+            raise InvalidArgument("account_id", "required: the user belongs to several accounts")
+        membership = memberships[0]
+        expire = int(self._clock()) + self._token_ttl_s
+        claims = credentials.TokenClaims(user.user_id, membership.account_id, expire)
+        return IssuedToken(
+            token=credentials.sign_token(claims, self._signing_secret),
+            expires_in_s=self._token_ttl_s,
+            account_id=membership.account_id,
+            role=membership.role,
+            billing_access=membership.billing_access or membership.role is Role.OWNER,
+        )

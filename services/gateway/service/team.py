@@ -1,0 +1,32 @@
+"""An account's teammates and the billing permission the owner grants them."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from services.common.errors import FailedPrecondition, NotFound
+from services.gateway.adapters.store import Store
+from services.gateway.domain.access import Role
+from services.gateway.domain.records import Membership
+
+
+class Team:
+    def __init__(self, store: Store) -> None:
+        self._store = store
+
+    def list(self, account_id: str) -> list[Membership]:
+        return self._store.members(account_id)
+
+    def set_billing_access(self, account_id: str, user_id: str, enabled: bool) -> Membership:
+        """Grant or revoke; setting the current value again answers the same (idempotent)."""
+        member = self._store.membership(user_id, account_id)
+        if member is None:
+            raise NotFound("not found")
+        if member.role is Role.OWNER:
+            raise FailedPrecondition("an owner always has billing access", "billing_access")
+        if member.billing_access != enabled:
+            self._store.set_billing_access(user_id, account_id, enabled, dt.datetime.now(dt.UTC))
+        updated = self._store.membership(user_id, account_id)
+        if updated is None:
+            raise NotFound("not found")
+        return updated

@@ -1,0 +1,1 @@
+"""google.api.HttpRule transcoding: routes from descriptors, JSON and query to messages."""
