@@ -1,27 +1,87 @@
-"""Wire the metering service from the environment."""
+"""Wire the metering service from the environment.
+
+Environment: DATABASE_URL, REDIS_URL (hot state and the streams metering writes),
+REDIS_CLUSTER, WALLET_EVENTS_REDIS_URL (the wallet's account stream; defaults to REDIS_URL),
+METERING_RATE_CARDS_DIR (defaults to the pricing library's data), METERING_WORKERS_ENABLED
+(default true: account consumer and outbox relay run in the background),
+METERING_CONSUMER_NAME, METERING_STREAM_MAXLEN.
+"""
 
 from __future__ import annotations
 
+import os
+import socket
+from dataclasses import dataclass
 from pathlib import Path
 
 from billing.metering.v1 import metering_service_pb2, metering_service_pb2_grpc
 
+from pricing import Catalog, PricingEngine, default_catalog
 from services.common import config, db, redis_client
 from services.common.grpc_server import App, ServiceBinding
+from services.metering.adapters.hot_state import HotState
+from services.metering.adapters.streams import DEFAULT_STREAM_MAXLEN, OutboxRelay, StreamConsumer
+from services.metering.entrypoints.grpc_servicer import MeteringServicer
+from services.metering.service.accounts import ACCOUNTS_STREAM, Accounts
+from services.metering.service.charging import Charging
+from services.metering.service.ingest import Ingestion
+from services.metering.service.report import UsageReport
+from services.metering.service.usage import Usage
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 SERVICE_NAME = metering_service_pb2.DESCRIPTOR.services_by_name["MeteringService"].full_name
+CONSUMER_GROUP = "metering"
 
 
-def build(env: config.Env) -> App:
+@dataclass
+class Metering:
+    """The wired service; tests drive `accounts_consumer` and `relay` by hand."""
+
+    app: App
+    accounts: Accounts
+    accounts_consumer: StreamConsumer
+    relay: OutboxRelay
+
+
+def wire(env: config.Env) -> Metering:
     engine = db.create_engine(config.database_url(env, "metering"))
     db.migrate(engine, MIGRATIONS)
-    redis = redis_client.connect(config.redis_url(env), cluster=env.flag("REDIS_CLUSTER", False))
-    servicer = metering_service_pb2_grpc.MeteringServiceServicer()
+    cluster = env.flag("REDIS_CLUSTER", False)
+    redis = redis_client.connect(config.redis_url(env), cluster=cluster)
+    wallet_url = env.text("WALLET_EVENTS_REDIS_URL", config.redis_url(env))
+    wallet_redis = redis_client.connect(wallet_url, cluster=cluster)
+    cards = env.text("METERING_RATE_CARDS_DIR", "")
+    catalog = Catalog.load(Path(cards)) if cards else default_catalog()
+    hot = HotState(redis)
+    maxlen = env.integer("METERING_STREAM_MAXLEN", DEFAULT_STREAM_MAXLEN, minimum=1_000)
+    relay = OutboxRelay(engine, redis, maxlen)
+    workers_enabled = env.flag("METERING_WORKERS_ENABLED", True)
+    ingestion = Ingestion(
+        engine,
+        hot,
+        Charging(PricingEngine(catalog), hot),
+        on_commit=relay.wake if workers_enabled else lambda: None,
+    )
+    usage = Usage(engine)
+    servicer = MeteringServicer(ingestion, usage, UsageReport(engine, usage))
+    accounts = Accounts(engine)
+    consumer_name = env.text("METERING_CONSUMER_NAME", f"{socket.gethostname()}-{os.getpid()}")
+    consumer = StreamConsumer(
+        wallet_redis, ACCOUNTS_STREAM, CONSUMER_GROUP, consumer_name, accounts.on_stream_entry
+    )
     binding = ServiceBinding(
         SERVICE_NAME,
         lambda server: metering_service_pb2_grpc.add_MeteringServiceServicer_to_server(
             servicer, server
         ),
     )
-    return App(bindings=[binding], on_close=[engine.dispose, redis.close])
+    app = App(
+        bindings=[binding],
+        workers=[consumer, relay] if workers_enabled else [],
+        on_close=[engine.dispose, redis.close, wallet_redis.close],
+    )
+    return Metering(app, accounts, consumer, relay)
+
+
+def build(env: config.Env) -> App:
+    return wire(env).app

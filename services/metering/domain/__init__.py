@@ -1,0 +1,1 @@
+"""Metering's domain: events, windows, accounts and usage arithmetic (plain Python)."""

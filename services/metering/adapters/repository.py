@@ -1,0 +1,258 @@
+"""Reads and writes of metering's tables inside the caller's transaction."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+import sqlalchemy as sa
+from billing.wallet.v1 import account_pb2
+from sqlalchemy.engine import Connection
+
+from services.metering.adapters import tables
+from services.metering.adapters.profiles import account_from_profile
+from services.metering.adapters.sql import add_to_counters, insert_absent, or_into_mask
+from services.metering.domain.accounts import Account
+from services.metering.domain.events import INBOUND, MessageEvent
+from services.metering.domain.messages import MessageState
+
+Pair = tuple[str, str]  # (channel_id, contact)
+MESSAGE_STATE_COLUMNS = (
+    "channel_id",
+    "contact",
+    "first_us",
+    "chat_id",
+    "session_id",
+    "is_template",
+    "category",
+    "reservation_id",
+    "meta_pricing",
+    "notified",
+    "action",
+)
+SETTLEMENT_COLUMNS = (
+    "settle_us",
+    "market",
+    "charged_category",
+    "pricing_model",
+    "billable",
+    "price_micros",
+    "meta_cost_micros",
+    "tier",
+    "tier_key",
+    "tier_position",
+    "plan_key",
+)
+
+
+def load_accounts(connection: Connection, account_ids: Iterable[str]) -> dict[str, Account]:
+    ids = sorted(set(account_ids))
+    if not ids:
+        return {}
+    rows = connection.execute(
+        sa.select(tables.accounts.c.account_id, tables.accounts.c.profile).where(
+            tables.accounts.c.account_id.in_(ids)
+        )
+    ).all()
+    return {
+        row.account_id: account_from_profile(account_pb2.AccountProfile.FromString(row.profile))
+        for row in rows
+    }
+
+
+def insert_events(
+    connection: Connection, events: Sequence[MessageEvent], local_dates: Mapping[int, str]
+) -> set[tuple[str, str, str]]:
+    """Insert events not stored yet; the keys (account, message, status) that were new."""
+    rows = [
+        {
+            "account_id": e.account_id,
+            "message_id": e.message_id,
+            "status": e.status,
+            "event_id": e.event_id,
+            "channel_id": e.channel_id,
+            "contact": e.contact,
+            "occur_us": e.occur_us,
+            "local_date": local_dates[e.index],
+            "is_template": e.is_template,
+            "referral": e.referral,
+            "chat_id": e.chat_id,
+            "session_id": e.session_id,
+            "payload": e.payload,
+        }
+        for e in sorted(events, key=lambda e: e.key)
+    ]
+    inserted = insert_absent(
+        connection, tables.events, rows, returning=("account_id", "message_id", "status")
+    )
+    return {(row.account_id, row.message_id, row.status) for row in inserted}
+
+
+def lock_messages(
+    connection: Connection, events: Sequence[MessageEvent]
+) -> dict[tuple[str, str], MessageState]:
+    """The state of each message these events are about, created if new and locked."""
+    first: dict[tuple[str, str], MessageEvent] = {}
+    for e in sorted(events, key=lambda e: e.occur_us):
+        first.setdefault((e.account_id, e.message_id), e)
+    if not first:
+        return {}
+    rows = [
+        {
+            "account_id": key[0],
+            "message_id": key[1],
+            "channel_id": e.channel_id,
+            "contact": e.contact,
+            "first_us": e.occur_us,
+        }
+        for key, e in sorted(first.items())
+    ]
+    insert_absent(connection, tables.messages, rows)
+    t = tables.messages
+    states: dict[tuple[str, str], MessageState] = {}
+    by_account: dict[str, list[str]] = defaultdict(list)
+    for account_id, message_id in sorted(first):
+        by_account[account_id].append(message_id)
+    for account_id, message_ids in by_account.items():
+        query = (
+            sa.select(t.c.message_id, *(t.c[name] for name in MESSAGE_STATE_COLUMNS))
+            .where(t.c.account_id == account_id, t.c.message_id.in_(message_ids))
+            .order_by(t.c.message_id)
+            .with_for_update()
+        )
+        for row in connection.execute(query):
+            values = {name: getattr(row, name) for name in MESSAGE_STATE_COLUMNS}
+            states[(account_id, row.message_id)] = MessageState(
+                account_id=account_id, message_id=row.message_id, **values
+            )
+    return states
+
+
+def update_messages(
+    connection: Connection,
+    states: Iterable[MessageState],
+    settlements: Mapping[tuple[str, str], Mapping[str, Any]],
+) -> None:
+    """Write changed message states; settled ones with their charge columns."""
+    t = tables.messages
+    plain: list[dict[str, Any]] = []
+    settled: list[dict[str, Any]] = []
+    for state in sorted(states, key=lambda s: (s.account_id, s.message_id)):
+        if not state.changed:
+            continue
+        row = {name: getattr(state, name) for name in MESSAGE_STATE_COLUMNS}
+        row["k_account"], row["k_message"] = state.account_id, state.message_id
+        charge = settlements.get((state.account_id, state.message_id))
+        if charge is None:
+            plain.append(row)
+        else:
+            settled.append({**row, **charge})
+    where = sa.and_(
+        t.c.account_id == sa.bindparam("k_account"), t.c.message_id == sa.bindparam("k_message")
+    )
+    state_values: dict[str, Any] = {name: sa.bindparam(name) for name in MESSAGE_STATE_COLUMNS}
+    if plain:
+        connection.execute(t.update().where(where).values(state_values), plain)
+    if settled:
+        values = {**state_values, **{name: sa.bindparam(name) for name in SETTLEMENT_COLUMNS}}
+        connection.execute(t.update().where(where).values(values), settled)
+
+
+def inbound_times(
+    connection: Connection, account_id: str, pairs: Iterable[Pair], lower_us: int, upper_us: int
+) -> dict[Pair, list[tuple[int, bool]]]:
+    """Inbound messages (time, came from an ad/Page) per (channel, contact) in a time range."""
+    keys = sorted(set(pairs))
+    if not keys:
+        return {}
+    t = tables.events
+    query = sa.select(t.c.channel_id, t.c.contact, t.c.occur_us, t.c.referral).where(
+        t.c.account_id == account_id,
+        t.c.status == INBOUND,
+        sa.tuple_(t.c.channel_id, t.c.contact).in_(keys),
+        t.c.occur_us >= lower_us,
+        t.c.occur_us <= upper_us,
+    )
+    found: dict[Pair, list[tuple[int, bool]]] = defaultdict(list)
+    for row in connection.execute(query):
+        found[(row.channel_id, row.contact)].append((row.occur_us, row.referral))
+    return found
+
+
+def open_conversations(
+    connection: Connection, account_id: str, pairs: Iterable[Pair], lower_us: int, upper_us: int
+) -> dict[Pair, list[tuple[str, int, int]]]:
+    """Conversations (category, open, expire) per (channel, contact) overlapping a range."""
+    keys = sorted(set(pairs))
+    if not keys:
+        return {}
+    t = tables.conversations
+    query = sa.select(t.c.channel_id, t.c.contact, t.c.category, t.c.open_us, t.c.expire_us).where(
+        t.c.account_id == account_id,
+        sa.tuple_(t.c.channel_id, t.c.contact).in_(keys),
+        t.c.expire_us > lower_us,
+        t.c.open_us <= upper_us,
+    )
+    found: dict[Pair, list[tuple[str, int, int]]] = defaultdict(list)
+    for row in connection.execute(query):
+        found[(row.channel_id, row.contact)].append((row.category, row.open_us, row.expire_us))
+    return found
+
+
+def insert_conversations(connection: Connection, rows: Sequence[dict[str, Any]]) -> set[str]:
+    """Insert conversations not known yet; their ids."""
+    ordered = sorted(rows, key=lambda r: (r["account_id"], r["conversation_id"]))
+    inserted = insert_absent(
+        connection, tables.conversations, ordered, returning=("account_id", "conversation_id")
+    )
+    return {row.conversation_id for row in inserted}
+
+
+def first_seen(
+    connection: Connection, firsts: Mapping[tuple[str, str, str], str]
+) -> list[tuple[str, str, str, str]]:
+    """Record contacts on their first active day; (account, channel, contact, date) of new ones."""
+    rows = [
+        {"account_id": a, "channel_id": c, "contact": n, "first_date": day}
+        for (a, c, n), day in sorted(firsts.items())
+    ]
+    inserted = insert_absent(
+        connection,
+        tables.contacts,
+        rows,
+        returning=("account_id", "channel_id", "contact", "first_date"),
+    )
+    return [(r.account_id, r.channel_id, r.contact, r.first_date) for r in inserted]
+
+
+def mark_active(connection: Connection, masks: Mapping[tuple[str, str, str, str], int]) -> None:
+    rows = [
+        {"account_id": a, "channel_id": c, "month": m, "contact": n, "days_mask": mask}
+        for (a, c, m, n), mask in sorted(masks.items())
+    ]
+    or_into_mask(connection, tables.active_months, rows, "days_mask")
+
+
+def add_daily_usage(
+    connection: Connection, counters: Mapping[tuple[str, str, str, str], Mapping[str, int]]
+) -> None:
+    rows = []
+    for (account_id, channel_id, day, category), values in sorted(counters.items()):
+        row: dict[str, Any] = dict.fromkeys(tables.COUNTER_COLUMNS, 0)
+        row.update(values)
+        row.update(account_id=account_id, channel_id=channel_id, local_date=day, category=category)
+        rows.append(row)
+    add_to_counters(connection, tables.daily_usage, rows, tables.COUNTER_COLUMNS)
+
+
+def add_outbox(connection: Connection, rows: Sequence[dict[str, Any]]) -> None:
+    if rows:
+        connection.execute(tables.outbox.insert(), list(rows))
+
+
+def counted_messages(connection: Connection, column: str, key: str) -> int:
+    """Durable count of messages counted under a tier or plan counter key."""
+    t = tables.messages
+    query = sa.select(sa.func.count()).select_from(t).where(t.c[column] == key)
+    return int(connection.execute(query).scalar_one())

@@ -1,0 +1,186 @@
+"""Redis Streams: a consumer-group reader (a Worker) and the outbox relay (a Worker).
+
+Both loops are bounded: entries per read, rows per relay pass, and a block/idle wait.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import redis
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from services.common.redis_client import RedisClient
+from services.metering.adapters import tables
+
+log = logging.getLogger(__name__)
+
+MAX_ENTRIES_PER_READ = 100
+MAX_ROWS_PER_RELAY = 500
+BLOCK_MS = 1_000
+RETRY_WAIT_S = 1.0
+DEFAULT_STREAM_MAXLEN = 1_000_000
+
+Handler = Callable[[str, Mapping[bytes, bytes]], None]
+
+
+class _Loop:
+    """A daemon thread calling `pass_once` until stopped."""
+
+    name = "loop"
+
+    def __init__(self) -> None:
+        self._stop = threading.Event()
+        self._wake = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._run, name=self.name, daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+            self._thread = None
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                busy = self.pass_once()
+            except Exception:
+                log.exception("background pass failed", extra={"worker": self.name})
+                busy = 0
+                self._stop.wait(RETRY_WAIT_S)
+            if not busy:
+                self._idle()
+
+    def _idle(self) -> None:
+        self._wake.wait(RETRY_WAIT_S)
+        self._wake.clear()
+
+    def pass_once(self) -> int:
+        raise NotImplementedError
+
+
+class StreamConsumer(_Loop):
+    """Reads a stream in a consumer group; acks an entry once its handler returned."""
+
+    def __init__(
+        self, client: RedisClient, stream: str, group: str, consumer: str, handler: Handler
+    ) -> None:
+        super().__init__()
+        self.name = f"consume:{stream}"
+        self._client = client
+        self._stream = stream
+        self._group = group
+        self._consumer = consumer
+        self._handler = handler
+        self._backlog = True  # first re-read entries delivered to us and never acked
+        self._group_ready = False
+
+    def _idle(self) -> None:
+        """Reading blocks already; nothing more to wait for."""
+
+    def pass_once(self, block_ms: int | None = BLOCK_MS) -> int:
+        """Handle up to MAX_ENTRIES_PER_READ entries; the number handled."""
+        self._ensure_group()
+        start = "0" if self._backlog else ">"
+        reply: Any = self._client.xreadgroup(
+            self._group,
+            self._consumer,
+            {self._stream: start},
+            count=MAX_ENTRIES_PER_READ,
+            block=None if self._backlog else block_ms,
+        )
+        entries = reply[0][1] if reply else []
+        if self._backlog and not entries:
+            self._backlog = False
+        handled = 0
+        for entry_id, fields in entries:
+            if not fields:
+                continue
+            try:
+                self._handler(_text(entry_id), fields)
+            except Exception:
+                self._backlog = True
+                raise
+            self._client.xack(self._stream, self._group, entry_id)
+            handled += 1
+        return handled
+
+    def drain(self) -> int:
+        """Handle everything waiting now (for operators and tests)."""
+        total = 0
+        while True:
+            was_backlog = self._backlog
+            handled = self.pass_once(block_ms=None)
+            total += handled
+            if not handled and not was_backlog:
+                return total
+
+    def _ensure_group(self) -> None:
+        if self._group_ready:
+            return
+        try:
+            self._client.xgroup_create(self._stream, self._group, id="0", mkstream=True)
+        except redis.exceptions.ResponseError as error:
+            if "BUSYGROUP" not in str(error):
+                raise
+        self._group_ready = True
+
+
+class OutboxRelay(_Loop):
+    """Moves committed outbox rows to their streams, oldest first, then deletes them.
+
+    At least once: a crash between XADD and DELETE publishes a row again (same event_id).
+    """
+
+    name = "outbox-relay"
+
+    def __init__(self, engine: Engine, client: RedisClient, maxlen: int) -> None:
+        super().__init__()
+        self._engine = engine
+        self._client = client
+        self._maxlen = maxlen
+        self._lock = threading.Lock()
+
+    def pass_once(self) -> int:
+        t = tables.outbox
+        with self._lock, self._engine.begin() as connection:
+            query = sa.select(t).order_by(t.c.id).limit(MAX_ROWS_PER_RELAY)
+            if connection.dialect.name == "postgresql":
+                query = query.with_for_update(skip_locked=True)
+            rows = connection.execute(query).all()
+            if not rows:
+                return 0
+            pipeline = self._client.pipeline(transaction=False)
+            for row in rows:
+                fields: dict[Any, Any] = {
+                    "event": row.payload,
+                    "type": row.type,
+                    "event_id": row.event_id,
+                }
+                pipeline.xadd(row.stream, fields, maxlen=self._maxlen, approximate=True)
+            pipeline.execute()
+            connection.execute(t.delete().where(t.c.id.in_([row.id for row in rows])))
+            return len(rows)
+
+    def drain(self) -> int:
+        total = 0
+        while moved := self.pass_once():
+            total += moved
+        return total
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value

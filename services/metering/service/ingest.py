@@ -1,0 +1,244 @@
+"""RecordEvents: store each event once, then everything it changes, in one transaction.
+
+Per batch: events are inserted with their unique key (account, message, status), so a
+redelivery is a duplicate; the rest of the batch is applied in time order: message states,
+windows, settlements (priced, tier-counted), usage counters, active users and the outbox.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
+from typing import Any
+
+from billing.metering.v1 import events_pb2
+from billing.metering.v1 import metering_service_pb2 as pb
+from sqlalchemy.engine import Connection, Engine
+
+from pricing import PricingError
+from services.common import idempotency
+from services.metering.adapters import repository, tables
+from services.metering.adapters.hot_state import HotState
+from services.metering.domain.accounts import Account
+from services.metering.domain.events import FAILED, MessageEvent, Rejection
+from services.metering.domain.messages import MessageState
+from services.metering.domain.windows import CONVERSATION, Window, windows_opened_by_inbound
+from services.metering.service import published
+from services.metering.service.charging import Charging
+from services.metering.service.effects import BatchEffects
+
+ACCEPTED = events_pb2.EVENT_OUTCOME_ACCEPTED
+DUPLICATE = events_pb2.EVENT_OUTCOME_DUPLICATE
+REJECTED = events_pb2.EVENT_OUTCOME_REJECTED
+
+
+class Ingestion:
+    def __init__(
+        self,
+        engine: Engine,
+        hot: HotState,
+        charging: Charging,
+        on_commit: Callable[[], None] = lambda: None,
+    ) -> None:
+        self._engine = engine
+        self._hot = hot
+        self._charging = charging
+        self._on_commit = on_commit
+        # SQLite has one writer: batches take turns rather than fail on a busy database.
+        self._turns: AbstractContextManager[Any] = (
+            threading.Lock() if engine.dialect.name == "sqlite" else nullcontext()
+        )
+
+    def record(
+        self,
+        request: pb.RecordEventsRequest,
+        events: list[MessageEvent],
+        rejections: list[Rejection],
+    ) -> pb.RecordEventsResponse:
+        allocated: dict[str, int] = {}
+        effects = BatchEffects()
+        try:
+            with self._turns, self._engine.begin() as connection:
+
+                def apply() -> pb.RecordEventsResponse:
+                    return self._apply(connection, events, list(rejections), effects, allocated)
+
+                if request.idempotency_key:
+                    response = idempotency.once(
+                        connection,
+                        tables.idempotency_keys,
+                        "RecordEvents",
+                        request.idempotency_key,
+                        request,
+                        pb.RecordEventsResponse,
+                        apply,
+                    )
+                else:
+                    response = apply()
+        except BaseException:
+            self._hot.give_back(allocated)
+            raise
+        self._hot.remember_windows(effects.windows)
+        if effects.outbox:
+            self._on_commit()
+        return response
+
+    def _apply(
+        self,
+        connection: Connection,
+        events: list[MessageEvent],
+        rejections: list[Rejection],
+        effects: BatchEffects,
+        allocated: dict[str, int],
+    ) -> pb.RecordEventsResponse:
+        accounts = repository.load_accounts(connection, (e.account_id for e in events))
+        known = self._known(events, accounts, rejections)
+        local_dates = {e.index: accounts[e.account_id].local_date(e.occur_us) for e in known}
+        unique: dict[tuple[str, str, str], MessageEvent] = {}
+        for event in known:
+            unique.setdefault(event.key, event)
+        inserted = repository.insert_events(
+            connection, list(unique.values()), {i: d.isoformat() for i, d in local_dates.items()}
+        )
+        accepted = [e for e in unique.values() if e.key in inserted]
+        accepted.sort(key=lambda e: (e.occur_us, e.index))
+        self._apply_inbound(accepted, accounts, local_dates, effects)
+        self._apply_outbound(connection, accepted, accounts, local_dates, effects, allocated)
+        self._write_effects(connection, effects)
+        accepted_indexes = {e.index for e in accepted}
+        return _response(events, rejections, accepted_indexes)
+
+    def _known(
+        self, events: list[MessageEvent], accounts: dict[str, Account], rejections: list[Rejection]
+    ) -> list[MessageEvent]:
+        known = []
+        for event in events:
+            account = accounts.get(event.account_id)
+            if account is None:
+                field = f"events[{event.index}].account_id"
+                rejections.append(Rejection(event.index, field, f"{field}: unknown account"))
+                continue
+            if event.is_delivery:
+                try:
+                    self._charging.probe(account, event)
+                except PricingError as error:
+                    field = f"events[{event.index}].occur_time"
+                    rejections.append(Rejection(event.index, field, f"{field}: {error}"))
+                    continue
+            known.append(event)
+        return known
+
+    def _apply_inbound(
+        self,
+        accepted: list[MessageEvent],
+        accounts: dict[str, Account],
+        local_dates: dict[int, Any],
+        effects: BatchEffects,
+    ) -> None:
+        for event in accepted:
+            if not event.is_inbound:
+                continue
+            effects.interacted(
+                event.account_id, event.channel_id, event.contact, local_dates[event.index]
+            )
+            for window in windows_opened_by_inbound(
+                event.account_id,
+                event.channel_id,
+                event.contact,
+                event.occur_us,
+                event.message_id,
+                event.referral,
+            ):
+                effects.window(window, published.window_changed(window))
+
+    def _apply_outbound(
+        self,
+        connection: Connection,
+        accepted: list[MessageEvent],
+        accounts: dict[str, Account],
+        local_dates: dict[int, Any],
+        effects: BatchEffects,
+        allocated: dict[str, int],
+    ) -> None:
+        outbound = [e for e in accepted if not e.is_inbound]
+        if not outbound:
+            return
+        states = repository.lock_messages(connection, outbound)
+        deliveries: list[tuple[MessageEvent, MessageState, Account]] = []
+        settlements: dict[tuple[str, str], dict[str, Any]] = {}
+        pending: set[tuple[str, str]] = set()
+        for event in outbound:
+            key = (event.account_id, event.message_id)
+            state, account, day = states[key], accounts[event.account_id], local_dates[event.index]
+            if state.merge(event):
+                effects.count(
+                    account.account_id, state.channel_id, day, state.category, "notifications_sent"
+                )
+            if event.is_delivery:
+                effects.interacted(account.account_id, state.channel_id, state.contact, day)
+            if state.settled or key in pending:
+                continue
+            if event.is_delivery:
+                pending.add(key)
+                deliveries.append((event, state, account))
+            elif event.status == FAILED:
+                settlements[key] = self._charging.release(event, state, account, effects)
+        settlements.update(self._charging.settle(connection, deliveries, effects, allocated))
+        repository.update_messages(connection, states.values(), settlements)
+
+    def _write_effects(self, connection: Connection, effects: BatchEffects) -> None:
+        if effects.conversations:
+            opened = repository.insert_conversations(connection, effects.conversations)
+            for row in effects.conversations:
+                if row["conversation_id"] not in opened:
+                    continue
+                self._conversation_opened(row, effects)
+        for account_id, channel_id, _contact, day in repository.first_seen(
+            connection, effects.firsts
+        ):
+            effects.daily[(account_id, channel_id, day, "")]["unique_users_added"] += 1
+        repository.mark_active(connection, effects.active)
+        repository.add_daily_usage(connection, effects.daily)
+        repository.add_outbox(connection, effects.outbox)
+
+    def _conversation_opened(self, row: dict[str, Any], effects: BatchEffects) -> None:
+        window = Window(
+            row["account_id"],
+            row["channel_id"],
+            row["contact"],
+            CONVERSATION,
+            row["category"],
+            row["open_us"],
+            row["expire_us"],
+            row["message_id"],
+            row["billable"],
+        )
+        effects.window(window, published.window_changed(window))
+        name = "paid_conversations" if row["billable"] else "free_conversations"
+        day = row["local_date"]
+        effects.daily[(row["account_id"], row["channel_id"], day, row["category"])][name] += 1
+
+
+def _response(
+    events: list[MessageEvent], rejections: list[Rejection], accepted: set[int]
+) -> pb.RecordEventsResponse:
+    results: dict[int, events_pb2.EventResult] = {}
+    for rejection in rejections:
+        results[rejection.index] = events_pb2.EventResult(
+            index=rejection.index, outcome=REJECTED, field=rejection.field, error=rejection.problem
+        )
+    for event in events:
+        if event.index in results:
+            continue
+        outcome = ACCEPTED if event.index in accepted else DUPLICATE
+        results[event.index] = events_pb2.EventResult(
+            index=event.index, event_id=event.event_id, outcome=outcome
+        )
+    ordered = [results[i] for i in sorted(results)]
+    return pb.RecordEventsResponse(
+        results=ordered,
+        accepted_count=sum(1 for r in ordered if r.outcome == ACCEPTED),
+        duplicate_count=sum(1 for r in ordered if r.outcome == DUPLICATE),
+        rejected_count=sum(1 for r in ordered if r.outcome == REJECTED),
+    )
