@@ -1,0 +1,1 @@
+"""The invoicing domain: plain Python, no I/O."""

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 import sqlalchemy as sa
 from billing.common.v1 import money_pb2
 from billing.invoicing.v1 import invoice_pb2
 from billing.invoicing.v1 import invoicing_service_pb2 as pb
-from sqlalchemy.engine import Engine, Row
+from sqlalchemy.engine import Engine
 
 from services.common import idempotency, validation
 from services.common.errors import InvalidArgument
@@ -56,6 +59,7 @@ class Plans:
                 "notification_fee_micros": plan.notification_fee.amount_micros,
                 "period_months": plan.period_months or 1,
                 "discount_basis_points": plan.discount_basis_points,
+                "prepaid_notifications": plan.prepaid_notifications,
             }
             connection.execute(tables.plans.insert().values(**values))
             return pb.CreatePlanResponse(plan=_plan_message(values))
@@ -82,7 +86,7 @@ class Plans:
         )
 
 
-def _plan_message(values: Row | dict) -> invoice_pb2.Plan:  # type: ignore[type-arg]
+def _plan_message(values: Mapping[Any, Any]) -> invoice_pb2.Plan:
     currency = values["currency_code"]
 
     def money(micros: int) -> money_pb2.Money:
@@ -97,4 +101,5 @@ def _plan_message(values: Row | dict) -> invoice_pb2.Plan:  # type: ignore[type-
         notification_fee=money(values["notification_fee_micros"]),
         period_months=values["period_months"],
         discount_basis_points=values["discount_basis_points"],
+        prepaid_notifications=values["prepaid_notifications"],
     )

@@ -1,0 +1,158 @@
+"""An invoice as a one-page-per-screen A4 PDF (fpdf2, core fonts, no files read)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from billing.invoicing.v1 import invoice_pb2
+from fpdf import FPDF
+
+from services.invoicing.domain import money
+
+TITLES = {
+    invoice_pb2.INVOICE_KIND_SUBSCRIPTION: "Invoice - subscription",
+    invoice_pb2.INVOICE_KIND_NOTIFICATIONS: "Invoice - WhatsApp notifications",
+    invoice_pb2.INVOICE_KIND_TOP_UP_RECEIPT: "Receipt - balance top-up",
+    invoice_pb2.INVOICE_KIND_PARTNER_DAYS: "Invoice - partner channel days",
+    invoice_pb2.INVOICE_KIND_CREDIT_NOTE: "Credit note",
+}
+STATUS_LABELS = {
+    invoice_pb2.INVOICE_STATUS_DRAFT: "DRAFT",
+    invoice_pb2.INVOICE_STATUS_OPEN: "OPEN",
+    invoice_pb2.INVOICE_STATUS_PAID: "PAID",
+    invoice_pb2.INVOICE_STATUS_VOID: "VOID",
+    invoice_pb2.INVOICE_STATUS_ISSUED: "ISSUED",
+}
+# Column widths in mm of the lines table: description, quantity, unit price, amount.
+COLUMNS_MM = (96.0, 22.0, 32.0, 32.0)
+ROW_MM = 6.0
+
+
+def _latin1(text: str) -> str:
+    """Core PDF fonts cover Latin-1; other characters print as '?'."""
+    return text.encode("latin-1", "replace").decode("latin-1")
+
+
+def _day(stamp_seconds: int) -> str:
+    if not stamp_seconds:
+        return "-"
+    return dt.datetime.fromtimestamp(stamp_seconds, dt.UTC).strftime("%d %b %Y")
+
+
+def _quantity(quantity_milli: int) -> str:
+    whole, fraction = divmod(quantity_milli, 1000)
+    return f"{whole:,}" + (f".{fraction:03d}".rstrip("0") if fraction else "")
+
+
+def _party_lines(party: invoice_pb2.Party) -> list[str]:
+    lines = [party.name, *party.address.splitlines()]
+    if party.country:
+        lines.append(party.country)
+    if party.tax_id:
+        lines.append(f"Tax id: {party.tax_id}")
+    if party.email:
+        lines.append(party.email)
+    return [line for line in lines if line]
+
+
+def render(invoice: invoice_pb2.Invoice) -> bytes:
+    currency = invoice.total.currency_code
+    pdf = FPDF(format="A4")
+    pdf.set_title(_latin1(f"{TITLES[invoice.kind]} {invoice.number}"))
+    pdf.set_creation_date(invoice.issue_time.ToDatetime(dt.UTC))
+    pdf.set_auto_page_break(True, margin=15)
+    pdf.add_page()
+    pdf.set_font("Helvetica", "B", 16)
+    pdf.cell(0, 9, _latin1(TITLES[invoice.kind]), new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font("Helvetica", "", 10)
+    facts = [
+        ("Number", invoice.number or "(draft)"),
+        ("Status", STATUS_LABELS[invoice.status]),
+        ("Issued", _day(invoice.issue_time.seconds)),
+    ]
+    if invoice.due_time.seconds:
+        facts.append(("Due", _day(invoice.due_time.seconds)))
+    if invoice.period_start_date:
+        facts.append(("Period", f"{invoice.period_start_date} to {invoice.period_end_date}"))
+    if invoice.corrects_invoice_id:
+        facts.append(("Corrects", invoice.corrects_invoice_id))
+    if invoice.reason:
+        facts.append(("Reason", invoice.reason))
+    for label, value in facts:
+        pdf.cell(28, 5.5, f"{label}:")
+        pdf.cell(0, 5.5, _latin1(value), new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(4)
+    top = pdf.get_y()
+    for x, heading, party in ((10.0, "From", invoice.issuer), (110.0, "Bill to", invoice.bill_to)):
+        pdf.set_xy(x, top)
+        pdf.set_font("Helvetica", "B", 10)
+        pdf.cell(90, 5.5, heading, new_x="LEFT", new_y="NEXT")
+        pdf.set_font("Helvetica", "", 10)
+        for text in _party_lines(party):
+            pdf.cell(90, 5, _latin1(text), new_x="LEFT", new_y="NEXT")
+    pdf.set_xy(10, max(pdf.get_y(), top + 30) + 6)
+    _lines_table(pdf, invoice, currency)
+    _totals(pdf, invoice, currency)
+    return bytes(pdf.output())
+
+
+def _lines_table(pdf: FPDF, invoice: invoice_pb2.Invoice, currency: str) -> None:
+    pdf.set_font("Helvetica", "B", 10)
+    pdf.set_fill_color(230, 236, 240)
+    for width, heading, align in zip(
+        COLUMNS_MM, ("Description", "Quantity", "Unit price", "Amount"), "LRRR", strict=True
+    ):
+        pdf.cell(width, ROW_MM + 1, heading, border="B", align=align, fill=True)
+    pdf.ln()
+    pdf.set_font("Helvetica", "", 9)
+    for line in invoice.lines:
+        unit = money.format_amount(line.unit_price.amount_micros, currency)
+        cells = (
+            line.description,
+            _quantity(line.quantity_milli),
+            unit if line.unit_price.amount_micros else "",
+            money.format_amount(line.amount.amount_micros, currency),
+        )
+        top = pdf.get_y()
+        pdf.multi_cell(COLUMNS_MM[0], ROW_MM - 1, _latin1(cells[0]), new_x="RIGHT", new_y="TOP")
+        height = max(pdf.get_y(), top + ROW_MM) - top
+        pdf.set_y(top)
+        pdf.set_x(10 + COLUMNS_MM[0])
+        for width, text in zip(COLUMNS_MM[1:], cells[1:], strict=True):
+            pdf.cell(width, ROW_MM - 1, text, align="R")
+        pdf.set_y(top + max(height, ROW_MM))
+    pdf.ln(2)
+
+
+def _totals(pdf: FPDF, invoice: invoice_pb2.Invoice, currency: str) -> None:
+    rate = invoice.tax_rate_basis_points
+    rows = [
+        ("Subtotal", invoice.subtotal.amount_micros),
+        (f"Tax ({rate / 100:g}%)", invoice.tax.amount_micros),
+        ("Total", invoice.total.amount_micros),
+    ]
+    if invoice.credits_applied.amount_micros:
+        rows.append(("Credits applied", -invoice.credits_applied.amount_micros))
+    if invoice.amount_credited.amount_micros:
+        rows.append(("Credit notes", -invoice.amount_credited.amount_micros))
+    if invoice.amount_paid.amount_micros:
+        rows.append(("Paid", -invoice.amount_paid.amount_micros))
+    if invoice.kind != invoice_pb2.INVOICE_KIND_CREDIT_NOTE:
+        rows.append(("Amount due", invoice.amount_due.amount_micros))
+    label_x = 10 + COLUMNS_MM[0] + COLUMNS_MM[1]
+    for label, amount in rows:
+        bold = label in ("Total", "Amount due")
+        pdf.set_font("Helvetica", "B" if bold else "", 10)
+        pdf.set_x(label_x)
+        pdf.cell(COLUMNS_MM[2], ROW_MM, label)
+        pdf.cell(COLUMNS_MM[3], ROW_MM, money.format_amount(amount, currency), align="R")
+        pdf.ln()
+    if invoice.days:
+        pdf.ln(3)
+        pdf.set_font("Helvetica", "", 9)
+        state = "credited to your balance" if invoice.days_credited else "credited once paid"
+        pdf.cell(0, 5, f"{invoice.days:,} days, {state}.", new_x="LMARGIN", new_y="NEXT")
+    if invoice.payment_failure_reason:
+        pdf.set_font("Helvetica", "", 9)
+        text = f"Last payment attempt failed: {invoice.payment_failure_reason}"
+        pdf.cell(0, 5, _latin1(text), new_x="LMARGIN", new_y="NEXT")

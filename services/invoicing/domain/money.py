@@ -1,0 +1,69 @@
+"""Invoice money: integer micros, rounded once, to the currency's minor unit.
+
+The rounding rule of invoices (ROUND_HALF_UP_TO_MINOR_UNIT): an exact amount in micros (or a
+fraction of micros) is rounded to the nearest minor unit of its currency, an exact half away
+from zero. It is applied once per invoice, to the totals (subtotal and tax); lines keep their
+exact micros. Credits keep the micros the wallet redeemed.
+"""
+
+from __future__ import annotations
+
+MICROS_PER_UNIT = 1_000_000
+BASIS_POINTS = 10_000
+DEFAULT_MINOR_DIGITS = 2
+# ISO 4217 exponents that differ from 2.
+MINOR_DIGITS = {
+    "JPY": 0,
+    "KRW": 0,
+    "CLP": 0,
+    "VND": 0,
+    "ISK": 0,
+    "UGX": 0,
+    "PYG": 0,
+    "BHD": 3,
+    "KWD": 3,
+    "OMR": 3,
+    "JOD": 3,
+    "TND": 3,
+}
+
+
+def minor_digits(currency_code: str) -> int:
+    return MINOR_DIGITS.get(currency_code, DEFAULT_MINOR_DIGITS)
+
+
+def micros_per_minor_unit(currency_code: str) -> int:
+    return MICROS_PER_UNIT // 10 ** minor_digits(currency_code)
+
+
+def divide_half_up(numerator: int, denominator: int) -> int:
+    """numerator / denominator rounded to the nearest integer, an exact half away from zero."""
+    if denominator <= 0:
+        raise ValueError("denominator must be positive")
+    sign = -1 if numerator < 0 else 1
+    return sign * ((2 * abs(numerator) + denominator) // (2 * denominator))
+
+
+def round_to_minor_unit(amount_micros: int, currency_code: str, denominator: int = 1) -> int:
+    """ROUND_HALF_UP_TO_MINOR_UNIT of amount_micros / denominator, in micros."""
+    unit = micros_per_minor_unit(currency_code)
+    return divide_half_up(amount_micros, unit * denominator) * unit
+
+
+def is_whole_minor_units(amount_micros: int, currency_code: str) -> bool:
+    return amount_micros % micros_per_minor_unit(currency_code) == 0
+
+
+def apply_basis_points(amount_micros: int, basis_points: int) -> int:
+    """amount x bps / 10,000 to the micro, half away from zero (fee discounts, proration)."""
+    return divide_half_up(amount_micros * basis_points, BASIS_POINTS)
+
+
+def format_amount(amount_micros: int, currency_code: str) -> str:
+    """'USD 1,234.50'; extra decimals are shown only where a line has them (0.0034)."""
+    digits = minor_digits(currency_code)
+    sign = "-" if amount_micros < 0 else ""
+    whole, fraction = divmod(abs(amount_micros), MICROS_PER_UNIT)
+    decimals = f"{fraction:06d}".rstrip("0").ljust(digits, "0")
+    text = f"{whole:,}" + (f".{decimals}" if decimals else "")
+    return f"{currency_code} {sign}{text}"

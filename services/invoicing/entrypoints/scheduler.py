@@ -1,0 +1,62 @@
+"""The background loop: bill due cycles daily and credit partner days that missed the wallet."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import threading
+
+from services.invoicing.service.billing_cycle import BillingCycle
+from services.invoicing.service.payments import Payments
+from services.invoicing.service.settings import Clock
+
+log = logging.getLogger(__name__)
+# A billing date has begun in every time zone (UTC-12 is the last) 12 hours after it began in UTC.
+LAST_TIME_ZONE_LAG = dt.timedelta(hours=12)
+STOP_TIMEOUT_S = 30.0
+
+
+class BillingScheduler:
+    """A Worker: every interval, bill cycles whose billing date has begun everywhere."""
+
+    def __init__(
+        self, billing: BillingCycle, payments: Payments, clock: Clock, interval_s: float
+    ) -> None:
+        self._billing = billing
+        self._payments = payments
+        self._clock = clock
+        self._interval_s = interval_s
+        self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._loop, name="invoicing-scheduler", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stopping.set()
+        if self._thread is not None:
+            self._thread.join(STOP_TIMEOUT_S)
+
+    def tick(self) -> None:
+        as_of = (self._clock() - LAST_TIME_ZONE_LAG).date()
+        result = self._billing.bill_due(as_of)
+        credited = self._payments.credit_pending_days()
+        if result.issued or result.failures or credited:
+            log.info(
+                "billing pass",
+                extra={
+                    "as_of": as_of.isoformat(),
+                    "issued": len(result.issued),
+                    "failed": len(result.failures),
+                    "days_credited": credited,
+                },
+            )
+
+    def _loop(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                self.tick()
+            except Exception:
+                log.exception("billing pass failed; next pass retries")
+            self._stopping.wait(self._interval_s)

@@ -1,0 +1,164 @@
+"""Subscriptions, invoices and their lines, number sequences, payments, organizations.
+
+Revision ID: 0002
+Revises: 0001
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0002"
+down_revision = "0001"
+branch_labels = None
+depends_on = None
+
+
+def _created_at() -> sa.Column:  # type: ignore[type-arg]
+    return sa.Column(
+        "created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()
+    )
+
+
+def upgrade() -> None:
+    op.add_column(
+        "invoicing_plans",
+        sa.Column("prepaid_notifications", sa.Boolean, nullable=False, server_default=sa.false()),
+    )
+    op.create_table(
+        "invoicing_subscriptions",
+        sa.Column("subscription_id", sa.String(128), primary_key=True),
+        sa.Column("account_id", sa.String(128), nullable=False, index=True),
+        sa.Column(
+            "plan_id", sa.String(64), sa.ForeignKey("invoicing_plans.plan_id"), nullable=False
+        ),
+        sa.Column("channel_id", sa.String(128), nullable=False),
+        sa.Column("status", sa.String(16), nullable=False),
+        sa.Column("start_date", sa.Date, nullable=False),
+        sa.Column("end_date", sa.Date, nullable=True),
+        sa.Column("cancel_time", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("cycles_billed", sa.Integer, nullable=False),
+        _created_at(),
+    )
+    op.create_table(
+        "invoicing_invoices",
+        sa.Column("invoice_id", sa.String(64), primary_key=True),
+        sa.Column("account_id", sa.String(128), nullable=False),
+        sa.Column("kind", sa.String(16), nullable=False),
+        sa.Column("status", sa.String(16), nullable=False),
+        sa.Column("source_reference", sa.String(300), nullable=True),
+        sa.Column("subscription_id", sa.String(128), nullable=True),
+        sa.Column("currency_code", sa.String(3), nullable=False),
+        sa.Column("period_start", sa.Date, nullable=True),
+        sa.Column("period_end", sa.Date, nullable=True),
+        sa.Column("issuer_id", sa.String(64), nullable=False),
+        sa.Column("series", sa.String(8), nullable=False),
+        sa.Column("number_year", sa.Integer, nullable=True),
+        sa.Column("number_sequence", sa.BigInteger, nullable=True),
+        sa.Column("number", sa.String(32), nullable=True),
+        sa.Column("subtotal_micros", sa.BigInteger, nullable=False),
+        sa.Column("tax_rate_basis_points", sa.BigInteger, nullable=False),
+        sa.Column("tax_micros", sa.BigInteger, nullable=False),
+        sa.Column("total_micros", sa.BigInteger, nullable=False),
+        sa.Column("credits_applied_micros", sa.BigInteger, nullable=False),
+        sa.Column("credited_micros", sa.BigInteger, nullable=False),
+        sa.Column("paid_micros", sa.BigInteger, nullable=False),
+        sa.Column("issue_time", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("due_time", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("paid_time", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("corrects_invoice_id", sa.String(64), nullable=True),
+        sa.Column("reason", sa.String(500), nullable=False),
+        sa.Column("days", sa.BigInteger, nullable=False),
+        sa.Column("days_credited_time", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("payment_failure_reason", sa.String(300), nullable=False),
+        sa.Column("collecting_payment_id", sa.String(64), nullable=True),
+        sa.Column("issuer", sa.Text, nullable=False),
+        sa.Column("bill_to", sa.Text, nullable=False),
+        _created_at(),
+        sa.UniqueConstraint("account_id", "kind", "source_reference", name="uq_invoicing_source"),
+        sa.UniqueConstraint("issuer_id", "number", name="uq_invoicing_number"),
+    )
+    op.create_index(
+        "ix_invoicing_invoices_account", "invoicing_invoices", ["account_id", "created_at"]
+    )
+    op.create_table(
+        "invoicing_invoice_lines",
+        sa.Column(
+            "invoice_id",
+            sa.String(64),
+            sa.ForeignKey("invoicing_invoices.invoice_id"),
+            primary_key=True,
+        ),
+        sa.Column("position", sa.Integer, primary_key=True),
+        sa.Column("description", sa.String(300), nullable=False),
+        sa.Column("kind", sa.String(32), nullable=False),
+        sa.Column("quantity_milli", sa.BigInteger, nullable=False),
+        sa.Column("unit_price_micros", sa.BigInteger, nullable=False),
+        sa.Column("amount_micros", sa.BigInteger, nullable=False),
+        sa.Column("taxable", sa.Boolean, nullable=False),
+    )
+    op.create_table(
+        "invoicing_number_sequences",
+        sa.Column("issuer_id", sa.String(64), primary_key=True),
+        sa.Column("series", sa.String(8), primary_key=True),
+        sa.Column("year", sa.Integer, primary_key=True),
+        sa.Column("last_number", sa.BigInteger, nullable=False),
+    )
+    op.create_table(
+        "invoicing_payment_methods",
+        sa.Column("account_id", sa.String(128), primary_key=True),
+        sa.Column("payment_method_id", sa.String(128), primary_key=True),
+        sa.Column("kind", sa.String(16), nullable=False),
+        sa.Column("brand", sa.String(32), nullable=False),
+        sa.Column("last4", sa.String(4), nullable=False),
+        sa.Column("exp_month", sa.Integer, nullable=False),
+        sa.Column("exp_year", sa.Integer, nullable=False),
+        sa.Column("provider_token", sa.String(200), nullable=False),
+        sa.Column("is_default", sa.Boolean, nullable=False),
+        _created_at(),
+    )
+    op.create_table(
+        "invoicing_payments",
+        sa.Column("payment_id", sa.String(64), primary_key=True),
+        sa.Column("invoice_id", sa.String(64), nullable=False, index=True),
+        sa.Column("account_id", sa.String(128), nullable=False),
+        sa.Column("currency_code", sa.String(3), nullable=False),
+        sa.Column("amount_micros", sa.BigInteger, nullable=False),
+        sa.Column("method", sa.String(16), nullable=False),
+        sa.Column("payment_method_id", sa.String(128), nullable=False),
+        sa.Column("reference", sa.String(200), nullable=False),
+        sa.Column("status", sa.String(16), nullable=False),
+        sa.Column("failure_reason", sa.String(300), nullable=False),
+        _created_at(),
+    )
+    op.create_table(
+        "invoicing_organizations",
+        sa.Column("account_id", sa.String(128), primary_key=True),
+        sa.Column("business_name", sa.String(200), nullable=False),
+        sa.Column("address", sa.String(500), nullable=False),
+        sa.Column("tax_id", sa.String(64), nullable=False),
+        sa.Column("billing_email", sa.String(254), nullable=False),
+        sa.Column("tax_rate_basis_points", sa.BigInteger, nullable=False),
+        sa.Column("country", sa.String(2), nullable=False),
+        sa.Column(
+            "update_time",
+            sa.DateTime(timezone=True),
+            nullable=False,
+            server_default=sa.func.now(),
+        ),
+    )
+
+
+def downgrade() -> None:
+    for table in (
+        "invoicing_organizations",
+        "invoicing_payments",
+        "invoicing_payment_methods",
+        "invoicing_number_sequences",
+        "invoicing_invoice_lines",
+    ):
+        op.drop_table(table)
+    op.drop_index("ix_invoicing_invoices_account", "invoicing_invoices")
+    op.drop_table("invoicing_invoices")
+    op.drop_table("invoicing_subscriptions")
+    with op.batch_alter_table("invoicing_plans") as batch:
+        batch.drop_column("prepaid_notifications")

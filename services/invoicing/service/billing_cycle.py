@@ -1,0 +1,262 @@
+"""RunBillingCycle: close every cycle whose billing date has come, invoice it exactly once.
+
+Per subscription and cycle: the subscription invoice (fee + active users beyond those
+included) and, unless notifications are prepaid, the notifications invoice (postpaid template
+charges, credits redeemed against it). Drafts are written first, keyed by (subscription,
+cycle start), so a rerun or a concurrent run never invoices a cycle twice; finalising both and
+advancing the subscription happen in one transaction.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from billing.invoicing.v1 import invoicing_service_pb2 as pb
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+
+from services.common import validation
+from services.common.errors import BillingError, FailedPrecondition
+from services.invoicing.adapters import invoice_store, tables
+from services.invoicing.domain import cycles, lines
+from services.invoicing.domain.invoices import Kind, Status
+from services.invoicing.service import subscriptions
+from services.invoicing.service.invoices import load_many
+from services.invoicing.service.issuing import Draft, Issuing
+from services.invoicing.service.payments import Payments
+from services.invoicing.service.ports import UsageSource, Wallet
+from services.invoicing.service.settings import Clock, InvoicingSettings
+
+log = logging.getLogger(__name__)
+SUBSCRIPTION_BATCH = 200
+MAX_CYCLES_PER_SUBSCRIPTION = 36
+MAX_INVOICES_IN_RESPONSE = 1000
+CREDITS_APPLY_TO = "notifications_invoice"
+Row = Mapping[Any, Any]
+
+
+@dataclass
+class RunResult:
+    issued: list[str]
+    failures: list[pb.CycleFailure]
+
+
+class BillingCycle:
+    def __init__(
+        self,
+        engine: Engine,
+        issuing: Issuing,
+        usage: UsageSource,
+        wallet: Wallet,
+        payments: Payments,
+        settings: InvoicingSettings,
+        clock: Clock,
+    ) -> None:
+        self._engine = engine
+        self._issuing = issuing
+        self._usage = usage
+        self._wallet = wallet
+        self._payments = payments
+        self._settings = settings
+        self._clock = clock
+
+    def run(self, request: pb.RunBillingCycleRequest) -> pb.RunBillingCycleResponse:
+        as_of = validation.date(request.as_of_date, "as_of_date")
+        account_id = validation.optional_id(request.account_id, "account_id")
+        result = self.bill_due(as_of, account_id)
+        with self._engine.connect() as connection:
+            shown = result.issued[:MAX_INVOICES_IN_RESPONSE]
+            rows = [invoice_store.get_any(connection, invoice_id) for invoice_id in shown]
+            issued = load_many(connection, [row for row in rows if row is not None])
+        return pb.RunBillingCycleResponse(
+            invoices=issued, failures=result.failures, issued_count=len(result.issued)
+        )
+
+    def bill_due(self, as_of: dt.date, account_id: str = "") -> RunResult:
+        result = RunResult(issued=[], failures=[])
+        for subscription, plan in self._subscriptions(account_id):
+            months = plan["period_months"]
+            for _ in range(MAX_CYCLES_PER_SUBSCRIPTION):
+                cycle = subscriptions.next_cycle(subscription, months)
+                if cycle is None or cycle.billing_date > as_of:
+                    break
+                try:
+                    result.issued.extend(self._bill_cycle(subscription, plan, cycle))
+                except BillingError as error:
+                    log.warning(
+                        "cycle not billed",
+                        extra={
+                            "subscription_id": subscription["subscription_id"],
+                            "error": str(error),
+                        },
+                    )
+                    result.failures.append(
+                        pb.CycleFailure(
+                            account_id=subscription["account_id"],
+                            subscription_id=subscription["subscription_id"],
+                            cycle_start_date=cycle.start.isoformat(),
+                            reason=error.message,
+                        )
+                    )
+                    break
+                subscription = {**subscription, "cycles_billed": cycle.index + 1}
+        if self._settings.auto_charge:
+            for invoice_id in result.issued:
+                self._payments.collect(self._account_of(invoice_id), invoice_id)
+        return result
+
+    def _subscriptions(self, account_id: str) -> Iterator[tuple[Row, Row]]:
+        """Every subscription that may have a cycle to bill, in keyed batches."""
+        table = tables.subscriptions
+        after = ""
+        while True:
+            query = (
+                sa.select(table)
+                .where(table.c.subscription_id > after)
+                .order_by(table.c.subscription_id)
+                .limit(SUBSCRIPTION_BATCH)
+            )
+            if account_id:
+                query = query.where(table.c.account_id == account_id)
+            with self._engine.connect() as connection:
+                batch = [row._mapping for row in connection.execute(query).all()]
+                plan_ids = {row["plan_id"] for row in batch}
+                plans = {
+                    row.plan_id: row._mapping
+                    for row in connection.execute(
+                        sa.select(tables.plans).where(tables.plans.c.plan_id.in_(plan_ids))
+                    ).all()
+                }
+            for row in batch:
+                yield row, plans[row["plan_id"]]
+            if len(batch) < SUBSCRIPTION_BATCH:
+                return
+            after = batch[-1]["subscription_id"]
+
+    def _bill_cycle(self, subscription: Row, plan: Row, cycle: cycles.Cycle) -> list[str]:
+        source = f"{subscription['subscription_id']}:{cycle.start.isoformat()}"
+        account_id = subscription["account_id"]
+        drafts = self._drafts(account_id, source)
+        if not drafts:
+            self._write_drafts(subscription, plan, cycle, source)
+            drafts = self._drafts(account_id, source)
+        credits = {}
+        for row in drafts:
+            if (
+                row["kind"] == Kind.NOTIFICATIONS
+                and row["status"] == Status.DRAFT
+                and row["total_micros"]
+            ):
+                credits[row["invoice_id"]] = self._wallet.redeem_credits(
+                    account_id,
+                    row["invoice_id"],
+                    row["currency_code"],
+                    row["total_micros"],
+                    f"invoice:{row['invoice_id']}:credits",
+                )
+        now = self._clock()
+        for row in drafts:
+            self._issuing.ensure_series(row["kind"], now.year)
+        finalised = []
+        try:
+            with self._engine.begin() as connection:
+                for row in drafts:
+                    if row["status"] != Status.DRAFT:
+                        continue
+                    self._issuing.finalise(
+                        connection,
+                        row["invoice_id"],
+                        row["kind"],
+                        now,
+                        total_micros=row["total_micros"],
+                        credits_applied_micros=credits.get(row["invoice_id"], 0),
+                    )
+                    finalised.append(row["invoice_id"])
+                table = tables.subscriptions
+                connection.execute(
+                    table.update()
+                    .where(
+                        table.c.subscription_id == subscription["subscription_id"],
+                        table.c.cycles_billed == cycle.index,
+                    )
+                    .values(cycles_billed=cycle.index + 1)
+                )
+        except invoice_store.AlreadyFinalised:
+            return []
+        return finalised
+
+    def _drafts(self, account_id: str, source: str) -> list[Row]:
+        with self._engine.connect() as connection:
+            found = [
+                invoice_store.by_source(connection, account_id, kind, source)
+                for kind in (Kind.SUBSCRIPTION, Kind.NOTIFICATIONS)
+            ]
+        return [row for row in found if row is not None]
+
+    def _write_drafts(self, subscription: Row, plan: Row, cycle: cycles.Cycle, source: str) -> None:
+        account_id = subscription["account_id"]
+        channel_id = subscription["channel_id"]
+        terms = lines.PlanTerms(
+            name=plan["name"],
+            currency_code=plan["currency_code"],
+            monthly_fee_micros=plan["monthly_fee_micros"],
+            included_active_users=plan["included_active_users"],
+            price_per_extra_user_micros=plan["price_per_extra_user_micros"],
+            notification_fee_micros=plan["notification_fee_micros"],
+            period_months=plan["period_months"],
+            discount_basis_points=plan["discount_basis_points"],
+        )
+        users = [
+            lines.ActiveUsers(
+                start, end, self._usage.count_active_users(account_id, channel_id, start, end)
+            )
+            for start, end in cycles.month_slices(cycle, subscription["start_date"].day)
+        ]
+        common = {
+            "account_id": account_id,
+            "source_reference": source,
+            "subscription_id": subscription["subscription_id"],
+            "period_start": cycle.start,
+            "period_end": cycle.end,
+        }
+        drafts = [
+            Draft(
+                kind=Kind.SUBSCRIPTION,
+                currency_code=terms.currency_code,
+                lines=lines.subscription_lines(terms, cycle, users),
+                **common,
+            )
+        ]
+        if not plan["prepaid_notifications"]:
+            usage = self._usage.notification_usage(account_id, channel_id, cycle.start, cycle.end)
+            if usage.billable_notifications or usage.charges_micros:
+                currency = usage.currency_code or terms.currency_code
+                if terms.notification_fee_micros and currency != terms.currency_code:
+                    raise FailedPrecondition(
+                        f"notifications are charged in {currency}, "
+                        f"the plan's fee in {terms.currency_code}"
+                    )
+                drafts.append(
+                    Draft(
+                        kind=Kind.NOTIFICATIONS,
+                        currency_code=currency,
+                        lines=lines.notification_lines(terms, cycle, usage),
+                        **common,
+                    )
+                )
+        try:
+            with self._engine.begin() as connection:
+                for draft in drafts:
+                    self._issuing.insert_draft(connection, draft)
+        except IntegrityError:
+            log.info("cycle drafted by a concurrent run", extra={"source": source})
+
+    def _account_of(self, invoice_id: str) -> str:
+        with self._engine.connect() as connection:
+            row = invoice_store.get_any(connection, invoice_id)
+        return "" if row is None else str(row["account_id"])

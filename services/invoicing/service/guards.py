@@ -1,0 +1,67 @@
+"""Request checks invoicing adds to the shared ones."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import TypeVar
+
+import sqlalchemy as sa
+from google.protobuf.message import Message
+from sqlalchemy.engine import Connection
+
+from services.common import idempotency
+from services.common.errors import Conflict, InvalidArgument
+from services.invoicing.adapters import tables
+from services.invoicing.domain import cards
+
+ResponseT = TypeVar("ResponseT", bound=Message)
+
+
+def no_card_numbers(message: Message, prefix: str = "") -> None:
+    """Refuse a request in which any text field holds something like a full card number."""
+    for descriptor, value in message.ListFields():
+        name = f"{prefix}{descriptor.name}"
+        if descriptor.type == descriptor.TYPE_STRING:
+            values = value if descriptor.is_repeated else [value]
+            if any(cards.looks_like_card_number(text) for text in values):
+                raise InvalidArgument(name, "looks like a card number; send the provider's token")
+        elif descriptor.type == descriptor.TYPE_MESSAGE:
+            children = value if descriptor.is_repeated else [value]
+            for child in children:
+                no_card_numbers(child, f"{name}.")
+
+
+def required_key(key: str) -> str:
+    if not key:
+        raise InvalidArgument("idempotency_key", "is required")
+    return key
+
+
+def account_key(account_id: str, key: str) -> str:
+    """An idempotency key scoped to one account: another account's equal key is another key."""
+    idempotency.check_key(key)
+    scoped = f"{account_id}/{key}"
+    if len(scoped) <= idempotency.MAX_KEY_LENGTH:
+        return scoped
+    return hashlib.sha256(scoped.encode()).hexdigest()
+
+
+def stored_response(
+    connection: Connection,
+    scope: str,
+    key: str,
+    request: Message,
+    response_type: type[ResponseT],
+) -> ResponseT | None:
+    """The answer already given to this key, before doing any work outside the database."""
+    table = tables.idempotency_keys
+    row = connection.execute(
+        sa.select(table.c.request_sha256, table.c.response).where(
+            table.c.scope == scope, table.c.idempotency_key == key
+        )
+    ).first()
+    if row is None:
+        return None
+    if row.request_sha256 != idempotency.fingerprint(request):
+        raise Conflict(f"idempotency key {key!r} was used for a different request")
+    return response_type.FromString(row.response)

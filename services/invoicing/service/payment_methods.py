@@ -1,0 +1,173 @@
+"""Cards on file: add one (a provider token, never a card number), list, set the default."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from typing import Any
+
+import sqlalchemy as sa
+from billing.invoicing.v1 import invoice_pb2
+from billing.invoicing.v1 import invoicing_service_pb2 as pb
+from sqlalchemy.engine import Connection, Engine
+
+from services.common import idempotency, validation
+from services.common.errors import AlreadyExists, InvalidArgument, NotFound
+from services.invoicing.adapters import tables
+from services.invoicing.domain import cards
+from services.invoicing.service import guards
+from services.invoicing.service.settings import Clock
+
+MAX_CARDS_PER_ACCOUNT = 20
+CARD = "card"
+
+
+class PaymentMethods:
+    def __init__(self, engine: Engine, clock: Clock) -> None:
+        self._engine = engine
+        self._clock = clock
+
+    def add(self, request: pb.AddPaymentMethodRequest) -> pb.AddPaymentMethodResponse:
+        account_id = validation.require_id(request.account_id, "account_id")
+        guards.no_card_numbers(request)
+        card = request.payment_method
+        self._check_card(card)
+        if not card.payment_method_id and not request.idempotency_key:
+            raise InvalidArgument(
+                "idempotency_key", "is required when no payment_method_id is given"
+            )
+        key = request.idempotency_key or f"payment-method:{card.payment_method_id}"
+        method_id = card.payment_method_id or _derived_id(account_id, key)
+        table = tables.payment_methods
+
+        def insert() -> pb.AddPaymentMethodResponse:
+            existing = _rows(connection, account_id)
+            if any(row["payment_method_id"] == method_id for row in existing):
+                raise AlreadyExists(
+                    f"payment method {method_id!r} exists", "payment_method.payment_method_id"
+                )
+            if len(existing) >= MAX_CARDS_PER_ACCOUNT:
+                raise InvalidArgument("payment_method", f"at most {MAX_CARDS_PER_ACCOUNT} cards")
+            make_default = card.is_default or not existing
+            if make_default:
+                connection.execute(
+                    table.update().where(table.c.account_id == account_id).values(is_default=False)
+                )
+            values = {
+                "account_id": account_id,
+                "payment_method_id": method_id,
+                "kind": CARD,
+                "brand": card.brand.lower(),
+                "last4": card.last4,
+                "exp_month": card.exp_month,
+                "exp_year": card.exp_year,
+                "provider_token": card.provider_token,
+                "is_default": make_default,
+            }
+            connection.execute(table.insert().values(**values))
+            return pb.AddPaymentMethodResponse(payment_method=_message(values))
+
+        with self._engine.begin() as connection:
+            return idempotency.once(
+                connection,
+                tables.idempotency_keys,
+                "AddPaymentMethod",
+                guards.account_key(account_id, key),
+                request,
+                pb.AddPaymentMethodResponse,
+                insert,
+            )
+
+    def list(self, request: pb.ListPaymentMethodsRequest) -> pb.ListPaymentMethodsResponse:
+        account_id = validation.require_id(request.account_id, "account_id")
+        with self._engine.connect() as connection:
+            rows = _rows(connection, account_id)
+        return pb.ListPaymentMethodsResponse(payment_methods=[_message(row) for row in rows])
+
+    def set_default(
+        self, request: pb.SetDefaultPaymentMethodRequest
+    ) -> pb.SetDefaultPaymentMethodResponse:
+        account_id = validation.require_id(request.account_id, "account_id")
+        method_id = validation.require_id(request.payment_method_id, "payment_method_id")
+        idempotency.check_key(request.idempotency_key)
+        table = tables.payment_methods
+        with self._engine.begin() as connection:
+            mine = table.c.account_id == account_id
+            found = connection.execute(
+                sa.select(table.c.payment_method_id).where(
+                    mine, table.c.payment_method_id == method_id
+                )
+            ).first()
+            if found is None:
+                raise NotFound(f"payment method {method_id!r} not found", "payment_method_id")
+            # Setting the same default twice changes nothing: idempotent by itself.
+            connection.execute(
+                table.update().where(mine).values(is_default=table.c.payment_method_id == method_id)
+            )
+            row = next(
+                r for r in _rows(connection, account_id) if r["payment_method_id"] == method_id
+            )
+        return pb.SetDefaultPaymentMethodResponse(payment_method=_message(row))
+
+    def _check_card(self, card: invoice_pb2.PaymentMethod) -> None:
+        prefix = "payment_method."
+        validation.optional_id(card.payment_method_id, f"{prefix}payment_method_id")
+        if card.kind not in (
+            invoice_pb2.PAYMENT_METHOD_KIND_UNSPECIFIED,
+            invoice_pb2.PAYMENT_METHOD_KIND_CARD,
+        ):
+            raise InvalidArgument(f"{prefix}kind", "only cards can be kept on file")
+        validation.text(
+            card.provider_token, f"{prefix}provider_token", required=True, max_length=200
+        )
+        if card.brand.lower() not in cards.BRANDS:
+            raise InvalidArgument(
+                f"{prefix}brand", f"must be one of {', '.join(sorted(cards.BRANDS))}"
+            )
+        if not cards.LAST4_PATTERN.match(card.last4):
+            raise InvalidArgument(f"{prefix}last4", "must be exactly 4 digits")
+        if not 1 <= card.exp_month <= 12:
+            raise InvalidArgument(f"{prefix}exp_month", "must be 1 to 12")
+        if not cards.MIN_EXP_YEAR <= card.exp_year <= cards.MAX_EXP_YEAR:
+            raise InvalidArgument(f"{prefix}exp_year", "must be a four-digit year")
+        today = self._clock()
+        if cards.expired(card.exp_month, card.exp_year, today.year, today.month):
+            raise InvalidArgument(f"{prefix}exp_year", "the card has expired")
+
+
+def _derived_id(account_id: str, key: str) -> str:
+    return f"pm_{uuid.uuid5(uuid.NAMESPACE_URL, f'{account_id}/{key}').hex}"
+
+
+def _rows(connection: Connection, account_id: str) -> list[Mapping[Any, Any]]:
+    table = tables.payment_methods
+    query = (
+        sa.select(table)
+        .where(table.c.account_id == account_id)
+        .order_by(table.c.created_at, table.c.payment_method_id)
+    )
+    return [row._mapping for row in connection.execute(query).all()]
+
+
+def default_card(connection: Connection, account_id: str) -> Mapping[Any, Any] | None:
+    return next((row for row in _rows(connection, account_id) if row["is_default"]), None)
+
+
+def card(connection: Connection, account_id: str, method_id: str) -> Mapping[Any, Any] | None:
+    return next(
+        (row for row in _rows(connection, account_id) if row["payment_method_id"] == method_id),
+        None,
+    )
+
+
+def _message(row: Mapping[Any, Any]) -> invoice_pb2.PaymentMethod:
+    return invoice_pb2.PaymentMethod(
+        payment_method_id=row["payment_method_id"],
+        account_id=row["account_id"],
+        kind=invoice_pb2.PAYMENT_METHOD_KIND_CARD,
+        brand=row["brand"],
+        last4=row["last4"],
+        exp_month=row["exp_month"],
+        exp_year=row["exp_year"],
+        is_default=row["is_default"],
+    )

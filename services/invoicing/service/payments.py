@@ -1,0 +1,311 @@
+"""Paying invoices: the card on file through the payment provider, or a bank transfer.
+
+A card payment is claimed on the invoice (one in flight at a time), charged outside any
+transaction with the payment id as the provider's idempotency key, then settled. A decline
+leaves the invoice open with the reason; a retry with the same idempotency_key answers the
+first result, a new key tries again. Partner days are credited to the wallet once paid.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from billing.invoicing.v1 import invoicing_service_pb2 as pb
+from sqlalchemy.engine import Connection, Engine
+
+from services.common import idempotency, validation
+from services.common.errors import BillingError, FailedPrecondition, InvalidArgument, NotFound
+from services.invoicing.adapters import invoice_store, tables
+from services.invoicing.domain.invoices import Kind, Status
+from services.invoicing.service import guards, messages, payment_methods
+from services.invoicing.service.invoices import load
+from services.invoicing.service.ports import ChargeResult, PaymentProvider, Wallet
+from services.invoicing.service.settings import Clock
+
+log = logging.getLogger(__name__)
+SCOPE = "PayInvoice"
+DAYS_BATCH = 100
+PENDING, SUCCEEDED, FAILED = "pending", "succeeded", "failed"
+AUTO_CHARGE_KINDS = (Kind.SUBSCRIPTION, Kind.NOTIFICATIONS)
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A card payment claimed on an invoice, ready to charge."""
+
+    payment: dict[str, Any]
+    provider_token: str
+    invoice_number: str
+
+
+class Payments:
+    def __init__(
+        self, engine: Engine, provider: PaymentProvider | None, wallet: Wallet, clock: Clock
+    ) -> None:
+        self._engine = engine
+        self._provider = provider
+        self._wallet = wallet
+        self._clock = clock
+
+    def pay(self, request: pb.PayInvoiceRequest) -> pb.PayInvoiceResponse:
+        account_id = validation.require_id(request.account_id, "account_id")
+        validation.require_id(request.invoice_id, "invoice_id")
+        validation.optional_id(request.payment_method_id, "payment_method_id")
+        guards.no_card_numbers(request)
+        key = guards.account_key(account_id, guards.required_key(request.idempotency_key))
+        if request.transfer_reference:
+            validation.text(request.transfer_reference, "transfer_reference", max_length=200)
+            if request.payment_method_id:
+                raise InvalidArgument("payment_method_id", "must be empty for a bank transfer")
+            response = self._pay_by_transfer(request, key)
+        else:
+            response = self._pay_by_card(request, key)
+        if response.invoice.days and response.invoice.status == messages.STATUS_TO_PB[Status.PAID]:
+            self.credit_days(account_id, request.invoice_id)
+        return response
+
+    def collect(self, account_id: str, invoice_id: str) -> None:
+        """Charge a freshly issued invoice to the default card, if the account has one."""
+        with self._engine.begin() as connection:
+            row = invoice_store.get(connection, account_id, invoice_id)
+            if row is None or row["kind"] not in AUTO_CHARGE_KINDS:
+                return
+            if row["status"] != Status.OPEN or messages.amount_due(row) == 0:
+                return
+            if payment_methods.default_card(connection, account_id) is None:
+                invoice_store.update(
+                    connection, invoice_id, {"payment_failure_reason": "no default card on file"}
+                )
+                return
+        request = pb.PayInvoiceRequest(
+            account_id=account_id, invoice_id=invoice_id, idempotency_key=f"auto:{invoice_id}"
+        )
+        try:
+            self.pay(request)
+        except BillingError as error:
+            log.warning(
+                "automatic charge failed", extra={"invoice_id": invoice_id, "error": str(error)}
+            )
+
+    def credit_days(self, account_id: str, invoice_id: str) -> bool:
+        """Add a paid partner invoice's days to the wallet, once (AddDays is idempotent)."""
+        with self._engine.connect() as connection:
+            row = invoice_store.get(connection, account_id, invoice_id)
+        if row is None or row["days_credited_time"] is not None or row["status"] != Status.PAID:
+            return False
+        try:
+            self._wallet.add_days(
+                account_id, row["days"], row["number"] or invoice_id, f"invoice:{invoice_id}:days"
+            )
+        except BillingError as error:
+            log.warning(
+                "days not credited yet", extra={"invoice_id": invoice_id, "error": str(error)}
+            )
+            return False
+        with self._engine.begin() as connection:
+            invoice_store.update(
+                connection,
+                invoice_id,
+                {"days_credited_time": self._clock()},
+                days_credited_time=None,
+            )
+        return True
+
+    def credit_pending_days(self) -> int:
+        """The sweeper's pass: credit the days of paid partner invoices that missed the wallet."""
+        with self._engine.connect() as connection:
+            rows = invoice_store.awaiting_days(connection, DAYS_BATCH)
+        return sum(self.credit_days(row["account_id"], row["invoice_id"]) for row in rows)
+
+    def _pay_by_transfer(self, request: pb.PayInvoiceRequest, key: str) -> pb.PayInvoiceResponse:
+        def settle() -> pb.PayInvoiceResponse:
+            row = _payable(connection, request.account_id, request.invoice_id)
+            due = messages.amount_due(row)
+            now = self._clock()
+            payment = _payment_values(row, new_payment_id(), due, "transfer", "", SUCCEEDED, now)
+            payment["reference"] = request.transfer_reference
+            connection.execute(tables.payments.insert().values(**payment))
+            paid = {
+                "status": Status.PAID,
+                "paid_micros": row["paid_micros"] + due,
+                "paid_time": now,
+                "payment_failure_reason": "",
+            }
+            if not invoice_store.update(
+                connection, row["invoice_id"], paid, status=Status.OPEN, collecting_payment_id=None
+            ):
+                raise FailedPrecondition("the invoice changed; try again", "invoice_id")
+            return _response(connection, request.account_id, request.invoice_id, payment)
+
+        with self._engine.begin() as connection:
+            return idempotency.once(
+                connection,
+                tables.idempotency_keys,
+                SCOPE,
+                key,
+                request,
+                pb.PayInvoiceResponse,
+                settle,
+            )
+
+    def _pay_by_card(self, request: pb.PayInvoiceRequest, key: str) -> pb.PayInvoiceResponse:
+        if self._provider is None:
+            raise FailedPrecondition("no card payment provider is configured", "payment_method_id")
+        payment_id = f"pay_{uuid.uuid5(uuid.NAMESPACE_URL, key).hex}"
+        with self._engine.begin() as connection:
+            earlier = guards.stored_response(connection, SCOPE, key, request, pb.PayInvoiceResponse)
+            if earlier is not None:
+                return earlier
+            claim = self._claim(connection, request, payment_id)
+        payment = claim.payment
+        result = self._provider.charge(
+            claim.provider_token,
+            payment["currency_code"],
+            payment["amount_micros"],
+            payment_id,
+            f"Invoice {claim.invoice_number}",
+        )
+        with self._engine.begin() as connection:
+            return idempotency.once(
+                connection,
+                tables.idempotency_keys,
+                SCOPE,
+                key,
+                request,
+                pb.PayInvoiceResponse,
+                lambda: self._settle(connection, request, payment, result),
+            )
+
+    def _claim(
+        self, connection: Connection, request: pb.PayInvoiceRequest, payment_id: str
+    ) -> Claim:
+        """The payment to charge and its card token: this key's earlier attempt, or a new one."""
+        table = tables.payments
+        earlier = connection.execute(
+            sa.select(table).where(table.c.payment_id == payment_id)
+        ).first()
+        if earlier is not None:
+            payment = dict(earlier._mapping)
+            card = payment_methods.card(
+                connection, request.account_id, payment["payment_method_id"]
+            )
+            row = invoice_store.get(connection, request.account_id, request.invoice_id)
+            if card is None or row is None:
+                raise NotFound("the payment's card or invoice is gone", "payment_method_id")
+            return Claim(payment, card["provider_token"], row["number"])
+        row = _payable(connection, request.account_id, request.invoice_id)
+        if request.payment_method_id:
+            card = payment_methods.card(connection, request.account_id, request.payment_method_id)
+            if card is None:
+                raise NotFound(f"card {request.payment_method_id!r} not found", "payment_method_id")
+        else:
+            card = payment_methods.default_card(connection, request.account_id)
+            if card is None:
+                raise FailedPrecondition("no default card on file", "payment_method_id")
+        claimed = invoice_store.update(
+            connection,
+            row["invoice_id"],
+            {"collecting_payment_id": payment_id},
+            status=Status.OPEN,
+            collecting_payment_id=None,
+        )
+        if not claimed:
+            raise FailedPrecondition("another payment of this invoice is in progress", "invoice_id")
+        due = messages.amount_due(row)
+        payment = _payment_values(
+            row, payment_id, due, "card", card["payment_method_id"], PENDING, self._clock()
+        )
+        connection.execute(table.insert().values(**payment))
+        return Claim(payment, card["provider_token"], row["number"])
+
+    def _settle(
+        self,
+        connection: Connection,
+        request: pb.PayInvoiceRequest,
+        payment: dict[str, Any],
+        result: ChargeResult,
+    ) -> pb.PayInvoiceResponse:
+        now = self._clock()
+        status = SUCCEEDED if result.approved else FAILED
+        outcome = {
+            "status": status,
+            "reference": result.reference,
+            "failure_reason": result.decline_reason,
+        }
+        table = tables.payments
+        connection.execute(
+            table.update().where(table.c.payment_id == payment["payment_id"]).values(**outcome)
+        )
+        invoice: dict[str, Any] = {"collecting_payment_id": None}
+        if result.approved:
+            row = invoice_store.get(connection, request.account_id, request.invoice_id)
+            if row is None:
+                raise NotFound("invoice not found", "invoice_id")
+            invoice.update(
+                status=Status.PAID,
+                paid_micros=row["paid_micros"] + payment["amount_micros"],
+                paid_time=now,
+                payment_failure_reason="",
+            )
+        else:
+            invoice["payment_failure_reason"] = result.decline_reason or "declined"
+        invoice_store.update(
+            connection, request.invoice_id, invoice, collecting_payment_id=payment["payment_id"]
+        )
+        settled = {**payment, **outcome}
+        return _response(connection, request.account_id, request.invoice_id, settled)
+
+
+def new_payment_id() -> str:
+    return f"pay_{uuid.uuid4().hex}"
+
+
+def _payable(connection: Connection, account_id: str, invoice_id: str) -> Mapping[Any, Any]:
+    row = invoice_store.get(connection, account_id, invoice_id)
+    if row is None:
+        raise NotFound(f"invoice {invoice_id!r} not found", "invoice_id")
+    if row["status"] != Status.OPEN:
+        raise FailedPrecondition(f"the invoice is {row['status']}; nothing to pay", "invoice_id")
+    if row["collecting_payment_id"] is not None:
+        raise FailedPrecondition("a card payment of this invoice is in progress", "invoice_id")
+    if messages.amount_due(row) == 0:
+        raise FailedPrecondition("nothing is due on this invoice", "invoice_id")
+    return row
+
+
+def _payment_values(
+    row: Mapping[Any, Any],
+    payment_id: str,
+    amount_micros: int,
+    method: str,
+    method_id: str,
+    status: str,
+    now: dt.datetime,
+) -> dict[str, Any]:
+    return {
+        "payment_id": payment_id,
+        "invoice_id": row["invoice_id"],
+        "account_id": row["account_id"],
+        "currency_code": row["currency_code"],
+        "amount_micros": amount_micros,
+        "method": method,
+        "payment_method_id": method_id,
+        "reference": "",
+        "status": status,
+        "failure_reason": "",
+        "created_at": now,
+    }
+
+
+def _response(
+    connection: Connection, account_id: str, invoice_id: str, payment: dict[str, Any]
+) -> pb.PayInvoiceResponse:
+    return pb.PayInvoiceResponse(
+        invoice=load(connection, account_id, invoice_id), payment=messages.payment(payment)
+    )

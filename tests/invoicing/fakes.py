@@ -1,0 +1,101 @@
+"""In-memory stand-ins for metering and wallet behind invoicing's ports.
+
+Used only until those services answer the calls end to end (see test_end_to_end.py); they
+keep the same rules: distinct active users per date range, credits redeemed at most up to
+the asked amount and once per idempotency key, days added once per key.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from services.common.errors import Unavailable
+from services.invoicing.domain.lines import NotificationUsage
+
+
+@dataclass
+class FakeMetering:
+    # (account, channel) -> [(date, contact)]
+    contacts: dict[tuple[str, str], list[tuple[dt.date, str]]] = field(
+        default_factory=lambda: defaultdict(list)
+    )
+    # (account, channel) -> [(date, billable notifications, charges micros, currency)]
+    charges: dict[tuple[str, str], list[tuple[dt.date, int, int, str]]] = field(
+        default_factory=lambda: defaultdict(list)
+    )
+    down: bool = False
+    calls: int = 0
+
+    def add_contacts(self, account_id: str, day: dt.date, count: int, prefix: str = "c") -> None:
+        for number in range(count):
+            self.contacts[(account_id, "")].append((day, f"{prefix}{number}"))
+
+    def add_notifications(
+        self, account_id: str, day: dt.date, count: int, charges_micros: int, currency: str
+    ) -> None:
+        self.charges[(account_id, "")].append((day, count, charges_micros, currency))
+
+    def count_active_users(
+        self, account_id: str, channel_id: str, from_date: dt.date, to_date: dt.date
+    ) -> int:
+        self._answer()
+        seen = {
+            contact
+            for day, contact in self.contacts[(account_id, channel_id)]
+            if from_date <= day <= to_date
+        }
+        return len(seen)
+
+    def notification_usage(
+        self, account_id: str, channel_id: str, from_date: dt.date, to_date: dt.date
+    ) -> NotificationUsage:
+        self._answer()
+        rows = [r for r in self.charges[(account_id, channel_id)] if from_date <= r[0] <= to_date]
+        currency = rows[0][3] if rows else ""
+        return NotificationUsage(sum(r[1] for r in rows), sum(r[2] for r in rows), currency)
+
+    def _answer(self) -> None:
+        self.calls += 1
+        if self.down:
+            raise Unavailable("metering: UNAVAILABLE: connection refused")
+
+
+@dataclass
+class FakeWallet:
+    credits_micros: dict[str, int] = field(default_factory=dict)
+    days: dict[str, int] = field(default_factory=dict)
+    redemptions: dict[str, int] = field(default_factory=dict)
+    days_added: dict[str, int] = field(default_factory=dict)
+    down: bool = False
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def redeem_credits(
+        self,
+        account_id: str,
+        invoice_id: str,
+        currency_code: str,
+        max_amount_micros: int,
+        idempotency_key: str,
+    ) -> int:
+        with self.lock:
+            if self.down:
+                raise Unavailable("wallet: UNAVAILABLE")
+            if idempotency_key in self.redemptions:
+                return self.redemptions[idempotency_key]
+            available = self.credits_micros.get(account_id, 0)
+            redeemed = min(available, max_amount_micros)
+            self.credits_micros[account_id] = available - redeemed
+            self.redemptions[idempotency_key] = redeemed
+            return redeemed
+
+    def add_days(self, account_id: str, days: int, reference: str, idempotency_key: str) -> None:
+        with self.lock:
+            if self.down:
+                raise Unavailable("wallet: UNAVAILABLE")
+            if idempotency_key in self.days_added:
+                return
+            self.days_added[idempotency_key] = days
+            self.days[account_id] = self.days.get(account_id, 0) + days
