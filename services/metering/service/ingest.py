@@ -189,11 +189,13 @@ class Ingestion:
 
     def _write_effects(self, connection: Connection, effects: BatchEffects) -> None:
         if effects.conversations:
-            opened = repository.insert_conversations(connection, effects.conversations)
+            first: dict[tuple[str, str], dict[str, Any]] = {}
             for row in effects.conversations:
-                if row["conversation_id"] not in opened:
-                    continue
-                self._conversation_opened(row, effects)
+                first.setdefault((row["account_id"], row["conversation_id"]), row)
+            opened = repository.insert_conversations(connection, list(first.values()))
+            for row in first.values():
+                if row["conversation_id"] in opened:
+                    self._conversation_opened(row, effects)
         for account_id, channel_id, _contact, day in repository.first_seen(
             connection, effects.firsts
         ):
