@@ -13,6 +13,15 @@ def free_port() -> int:
         return port
 
 
+def free_port_below(limit: int) -> int:
+    """A free port under `limit` (Redis Cluster needs port + 10000 to be a valid port too)."""
+    for _ in range(1000):
+        port = free_port()
+        if port < limit:
+            return port
+    raise RuntimeError(f"no free port below {limit}")
+
+
 def wait_for_port(port: int, timeout_s: float = 20.0) -> None:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:

@@ -10,7 +10,10 @@ from pathlib import Path
 
 import redis
 
-from tests.harness.ports import free_port, wait_for_port
+from tests.harness.ports import free_port, free_port_below, wait_for_port
+
+# A cluster node also listens on its port + 10000, so its port must stay at or below 55535.
+CLUSTER_PORT_LIMIT = 55_536
 
 
 def _redis_binary(name: str) -> str:
@@ -81,7 +84,10 @@ class RedisCluster:
 
     def __init__(self, masters: int = 3) -> None:
         self.nodes = [
-            RedisServer(extra=("--cluster-enabled", "yes", "--cluster-node-timeout", "5000"))
+            RedisServer(
+                port=free_port_below(CLUSTER_PORT_LIMIT),
+                extra=("--cluster-enabled", "yes", "--cluster-node-timeout", "5000"),
+            )
             for _ in range(masters)
         ]
 
@@ -119,6 +125,9 @@ class RedisCluster:
             states = []
             for node in self.nodes:
                 info = redis.Redis(port=node.port).execute_command("CLUSTER INFO")
+                if isinstance(info, dict):  # redis-py 6+ parses CLUSTER INFO into a dict
+                    states.append(info.get("cluster_state") == "ok")
+                    continue
                 text = info.decode() if isinstance(info, bytes) else str(info)
                 states.append("cluster_state:ok" in text)
             if all(states):
