@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import grpc
 import pytest
@@ -26,7 +27,7 @@ EXPECTED_CSV = (
 
 def record_chat(metering: Running) -> None:
     metering.add_account("acc-r", profile("acct-r", time_zone="Asia/Kolkata"))
-    chat = {"contact": USER, "chat_id": "c-100", "session_id": SESSION}
+    chat: dict[str, Any] = {"contact": USER, "chat_id": "c-100", "session_id": SESSION}
     metering.record(
         status(
             "acct-r", "t-1", "delivered", "2026-03-10T04:05:03+00:00", category="utility", **chat
