@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+from typing import Any
 
 from billing.common.v1 import category_pb2
 from billing.metering.v1 import events_pb2
@@ -66,7 +67,10 @@ def test_utility_in_the_service_window_was_free_before_october_2026(
     wallet: WalletUnderTest,
 ) -> None:
     account = wallet.create_account()
-    utility = {"category": category_pb2.CATEGORY_UTILITY, "send_time": _stamp(AUGUST_2026)}
+    utility: dict[str, Any] = {
+        "category": category_pb2.CATEGORY_UTILITY,
+        "send_time": _stamp(AUGUST_2026),
+    }
     assert wallet.authorise(account, **utility).decision == authorise_pb2.DECISION_DENIED
     contact_window = funds_pb2.Window(
         account_id=account,
