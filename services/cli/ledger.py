@@ -1,0 +1,92 @@
+"""`billing reconcile` and `billing rebuild --account X`: the wallet's Redis against its ledger.
+
+Both read DATABASE_URL, REDIS_URL, REDIS_CLUSTER and WALLET_PARTITIONS like the service.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from dataclasses import dataclass
+
+from services.common import config, db, redis_client
+from services.common.config import ConfigError, Env
+from services.wallet.adapters.hot_store import HotStore
+from services.wallet.adapters.streams import GroupReader
+from services.wallet.domain.partitions import Partitioner
+from services.wallet.service.accounts import AccountCache, Accounts
+from services.wallet.service.projection import Projector
+from services.wallet.service.reconcile import Reconciler
+from services.wallet.service.settings import PROJECTOR_GROUP, WalletSettings
+
+
+@dataclass
+class _Ledger:
+    projector: Projector
+    reconciler: Reconciler
+
+    @classmethod
+    def from_env(cls, env: Env) -> _Ledger:
+        settings = WalletSettings.from_env(env)
+        engine = db.create_engine(config.database_url(env, "wallet"))
+        client = redis_client.connect(settings.redis_url, cluster=settings.redis_cluster)
+        hot = HotStore(client)
+        partitioner = Partitioner(settings.partitions)
+        accounts = Accounts(engine, hot, partitioner, AccountCache())
+        readers = [
+            GroupReader(client, keys.ledger, PROJECTOR_GROUP, "billing-cli", settings.claim_idle_ms)
+            for keys in partitioner.all()
+        ]
+        return cls(
+            Projector(engine, readers, settings.worker_batch),
+            Reconciler(engine, hot, partitioner, accounts),
+        )
+
+
+def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    reconcile = commands.add_parser(
+        "reconcile", help="compare every wallet account's Redis state with the SQL ledger"
+    )
+    reconcile.set_defaults(run=run_reconcile)
+    rebuild = commands.add_parser("rebuild", help="restore one account's Redis state from SQL")
+    rebuild.add_argument("--account", required=True, help="the wallet account id")
+    rebuild.set_defaults(run=run_rebuild)
+
+
+def run_reconcile(_args: argparse.Namespace) -> int:
+    try:
+        ledger = _Ledger.from_env(Env())
+    except ConfigError as error:
+        print(f"billing reconcile: {error}", file=sys.stderr)
+        return 2
+    projected = ledger.projector.drain()
+    if projected:
+        print(f"projected {projected} ledger entries that were not yet in SQL")
+    accounts, differences = ledger.reconciler.all_differences()
+    for difference in differences:
+        print(difference)
+    if differences:
+        touched = len({d.account_id for d in differences})
+        print(f"{len(differences)} differences in {touched} of {accounts} accounts")
+        return 1
+    print(f"{accounts} accounts reconciled: Redis matches the ledger")
+    return 0
+
+
+def run_rebuild(args: argparse.Namespace) -> int:
+    try:
+        ledger = _Ledger.from_env(Env())
+    except ConfigError as error:
+        print(f"billing rebuild: {error}", file=sys.stderr)
+        return 2
+    ledger.projector.drain()
+    try:
+        balances = ledger.reconciler.rebuild(args.account)
+    except LookupError as error:
+        print(f"billing rebuild: {error.args[0]}", file=sys.stderr)
+        return 2
+    for (channel, currency), (available, held) in sorted(balances.items()):
+        where = f" channel {channel}" if channel else ""
+        print(f"{args.account} {currency}{where}: available {available}, held {held}")
+    print(f"rebuilt {args.account} from the ledger")
+    return 0
