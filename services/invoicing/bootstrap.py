@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import grpc
@@ -34,15 +35,26 @@ SERVICE_NAME = invoicing_service_pb2.DESCRIPTOR.services_by_name["InvoicingServi
 PAYMENT_PROVIDERS = ("none", "fake")
 
 
-def build(
+@dataclass(frozen=True)
+class Wired:
+    app: App
+    # Also built when switched off (INVOICING_SCHEDULER_ENABLED=false), to be driven by hand.
+    scheduler: BillingScheduler
+
+
+def build(env: config.Env) -> App:
+    return wire(env).app
+
+
+def wire(
     env: config.Env,
     *,
     usage: UsageSource | None = None,
     wallet: Wallet | None = None,
     payment_provider: PaymentProvider | None = None,
     clock: Clock = utc_now,
-) -> App:
-    """The service's App; tests may pass other adapters for the ports."""
+) -> Wired:
+    """The service and its background loop; tests may pass other adapters for the ports."""
     settings = InvoicingSettings.from_env(env)
     engine = db.create_engine(config.database_url(env, "invoicing"))
     db.migrate(engine, MIGRATIONS)
@@ -80,9 +92,11 @@ def build(
             servicer, server
         ),
     )
+    interval_s = env.seconds("INVOICING_SCHEDULER_INTERVAL_SECONDS", 3600.0)
+    scheduler = BillingScheduler(billing, paying, clock, interval_s)
     workers: list[Worker] = []
     if env.flag("INVOICING_SCHEDULER_ENABLED", True):
-        interval_s = env.seconds("INVOICING_SCHEDULER_INTERVAL_SECONDS", 3600.0)
-        workers.append(BillingScheduler(billing, paying, clock, interval_s))
+        workers.append(scheduler)
     closers = [channel.close for channel in channels]
-    return App(bindings=[binding], workers=workers, on_close=[*closers, engine.dispose])
+    app = App(bindings=[binding], workers=workers, on_close=[*closers, engine.dispose])
+    return Wired(app=app, scheduler=scheduler)

@@ -13,6 +13,7 @@ from services.common.config import Env
 from services.common.grpc_server import App
 from services.invoicing import bootstrap
 from services.invoicing.adapters.payment_providers import FakePaymentProvider
+from services.invoicing.entrypoints.scheduler import BillingScheduler
 from tests.harness.services import InProcessService
 from tests.invoicing.fakes import FakeMetering, FakeWallet
 
@@ -24,14 +25,18 @@ class Invoicing:
     wallet: FakeWallet
     provider: FakePaymentProvider
     service: InProcessService
+    scheduler: BillingScheduler
 
 
 @pytest.fixture
 def invoicing(database_url: str) -> Iterator[Invoicing]:
     metering, wallet, provider = FakeMetering(), FakeWallet(), FakePaymentProvider()
 
+    wired: list[bootstrap.Wired] = []
+
     def build(env: Env) -> App:
-        return bootstrap.build(env, usage=metering, wallet=wallet, payment_provider=provider)
+        wired.append(bootstrap.wire(env, usage=metering, wallet=wallet, payment_provider=provider))
+        return wired[0].app
 
     env = {
         "DATABASE_URL": database_url,
@@ -43,7 +48,8 @@ def invoicing(database_url: str) -> Iterator[Invoicing]:
     service = InProcessService("invoicing", build, env).start()
     channel = grpc.insecure_channel(service.address)
     try:
-        yield Invoicing(pb_grpc.InvoicingServiceStub(channel), metering, wallet, provider, service)
+        stub = pb_grpc.InvoicingServiceStub(channel)
+        yield Invoicing(stub, metering, wallet, provider, service, wired[0].scheduler)
     finally:
         channel.close()
         service.stop()

@@ -28,7 +28,7 @@ def rpc_error(call: Callable[..., Any], request: Any) -> grpc.RpcError:
 
 
 def field_of(error: grpc.RpcError) -> str:
-    trailing = error.trailing_metadata() or ()  # type: ignore[attr-defined]
+    trailing: Any = error.trailing_metadata() or ()  # type: ignore[attr-defined]
     return next((str(value) for key, value in trailing if key == FIELD_METADATA_KEY), "")
 
 

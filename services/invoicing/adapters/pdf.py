@@ -26,6 +26,7 @@ STATUS_LABELS = {
 # Column widths in mm of the lines table: description, quantity, unit price, amount.
 COLUMNS_MM = (96.0, 22.0, 32.0, 32.0)
 ROW_MM = 6.0
+LINE_MM = 4.5
 
 
 def _latin1(text: str) -> str:
@@ -113,14 +114,18 @@ def _lines_table(pdf: FPDF, invoice: invoice_pb2.Invoice, currency: str) -> None
             unit if line.unit_price.amount_micros else "",
             money.format_amount(line.amount.amount_micros, currency),
         )
+        description = _latin1(cells[0])
+        wrapped = pdf.multi_cell(COLUMNS_MM[0], LINE_MM, description, dry_run=True, output="LINES")
+        rows = len(wrapped) if isinstance(wrapped, list) else 1
+        height = max(ROW_MM, rows * LINE_MM + 1)
+        if pdf.will_page_break(height):
+            pdf.add_page()
         top = pdf.get_y()
-        pdf.multi_cell(COLUMNS_MM[0], ROW_MM - 1, _latin1(cells[0]), new_x="RIGHT", new_y="TOP")
-        height = max(pdf.get_y(), top + ROW_MM) - top
-        pdf.set_y(top)
-        pdf.set_x(10 + COLUMNS_MM[0])
+        pdf.multi_cell(COLUMNS_MM[0], LINE_MM, description, new_x="RIGHT", new_y="TOP")
+        pdf.set_xy(pdf.l_margin + COLUMNS_MM[0], top)
         for width, text in zip(COLUMNS_MM[1:], cells[1:], strict=True):
-            pdf.cell(width, ROW_MM - 1, text, align="R")
-        pdf.set_y(top + max(height, ROW_MM))
+            pdf.cell(width, LINE_MM, text, align="R")
+        pdf.set_xy(pdf.l_margin, top + height)
     pdf.ln(2)
 
 

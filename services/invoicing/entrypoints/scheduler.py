@@ -41,7 +41,7 @@ class BillingScheduler:
     def tick(self) -> None:
         as_of = (self._clock() - LAST_TIME_ZONE_LAG).date()
         result = self._billing.bill_due(as_of)
-        credited = self._payments.credit_pending_days()
+        credited = self.sweep_days()
         if result.issued or result.failures or credited:
             log.info(
                 "billing pass",
@@ -52,6 +52,10 @@ class BillingScheduler:
                     "days_credited": credited,
                 },
             )
+
+    def sweep_days(self) -> int:
+        """Credit the days of paid partner invoices that have not reached the wallet yet."""
+        return self._payments.credit_pending_days()
 
     def _loop(self) -> None:
         while not self._stopping.is_set():

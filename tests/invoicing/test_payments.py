@@ -1,0 +1,263 @@
+"""Cards on file and paying invoices: default card, declines, transfers, partner days."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import grpc
+import pytest
+from billing.invoicing.v1 import invoice_pb2
+from billing.invoicing.v1 import invoicing_service_pb2 as pb
+
+from tests.invoicing.conftest import Invoicing
+from tests.invoicing.helpers import (
+    TIMEOUT_S,
+    USD,
+    add_card,
+    create_plan,
+    field_of,
+    partner_invoice,
+    rpc_error,
+    run_cycle,
+    subscribe,
+    usd,
+)
+
+OPEN = invoice_pb2.INVOICE_STATUS_OPEN
+PAID = invoice_pb2.INVOICE_STATUS_PAID
+
+
+def cards(invoicing: Invoicing, account_id: str) -> list[invoice_pb2.PaymentMethod]:
+    return list(
+        invoicing.stub.ListPaymentMethods(
+            pb.ListPaymentMethodsRequest(account_id=account_id), timeout=TIMEOUT_S
+        ).payment_methods
+    )
+
+
+def pay(
+    invoicing: Invoicing, invoice: invoice_pb2.Invoice, key: str, **fields: str
+) -> pb.PayInvoiceResponse:
+    return invoicing.stub.PayInvoice(
+        pb.PayInvoiceRequest(
+            account_id=invoice.account_id,
+            invoice_id=invoice.invoice_id,
+            idempotency_key=key,
+            **fields,
+        ),
+        timeout=TIMEOUT_S,
+    )
+
+
+def test_the_first_card_is_the_default_and_the_default_can_change(invoicing: Invoicing) -> None:
+    first = add_card(invoicing.stub, "acme", "card-1")
+    second = add_card(invoicing.stub, "acme", "card-2")
+    assert (first.is_default, second.is_default) == (True, False)
+    assert first.provider_token == ""  # never handed back
+    invoicing.stub.SetDefaultPaymentMethod(
+        pb.SetDefaultPaymentMethodRequest(account_id="acme", payment_method_id="card-2"),
+        timeout=TIMEOUT_S,
+    )
+    defaults = {card.payment_method_id: card.is_default for card in cards(invoicing, "acme")}
+    assert defaults == {"card-1": False, "card-2": True}
+    assert cards(invoicing, "globex") == []
+    missing = rpc_error(
+        invoicing.stub.SetDefaultPaymentMethod,
+        pb.SetDefaultPaymentMethodRequest(account_id="globex", payment_method_id="card-2"),
+    )
+    assert missing.code() == grpc.StatusCode.NOT_FOUND
+
+
+def test_adding_the_same_card_again_returns_it_once(invoicing: Invoicing) -> None:
+    first = add_card(invoicing.stub, "acme", "card-1")
+    assert add_card(invoicing.stub, "acme", "card-1") == first
+    assert len(cards(invoicing, "acme")) == 1
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"provider_token": "4242424242424242"}, "payment_method.provider_token"),
+        ({"provider_token": "tok_4242 4242 4242 4242"}, "payment_method.provider_token"),
+        ({"brand": "4111-1111-1111-1111"}, "payment_method.brand"),
+        ({"last4": "42424"}, "payment_method.last4"),
+        ({"brand": "acmecard"}, "payment_method.brand"),
+        ({"exp_month": 13}, "payment_method.exp_month"),
+        ({"exp_year": 2020}, "payment_method.exp_year"),
+        ({"provider_token": ""}, "payment_method.provider_token"),
+    ],
+)
+def test_card_numbers_and_bad_cards_are_refused(
+    invoicing: Invoicing, changes: dict[str, Any], field: str
+) -> None:
+    card: dict[str, Any] = {
+        "payment_method_id": "card-1",
+        "brand": "visa",
+        "last4": "4242",
+        "exp_month": 12,
+        "exp_year": 2099,
+        "provider_token": "tok_visa",
+        **changes,
+    }
+    error = rpc_error(
+        invoicing.stub.AddPaymentMethod,
+        pb.AddPaymentMethodRequest(
+            account_id="acme", payment_method=invoice_pb2.PaymentMethod(**card)
+        ),
+    )
+    assert error.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert field_of(error) == field
+    assert "4242424242424242" not in (error.details() or "")
+    assert cards(invoicing, "acme") == []
+
+
+def test_cycle_invoices_are_charged_to_the_default_card(invoicing: Invoicing) -> None:
+    create_plan(invoicing.stub)
+    subscribe(invoicing.stub, "acme", "2026-03-10")
+    add_card(invoicing.stub, "acme", "card-1", token="tok_visa_acme")
+    (invoice,) = run_cycle(invoicing.stub, "2026-04-10").invoices
+    assert invoice.status == PAID
+    assert invoice.amount_paid.amount_micros == 49 * USD
+    assert invoice.amount_due.amount_micros == 0
+    assert invoicing.provider.charges == [("tok_visa_acme", "USD", 49 * USD)]
+
+
+def test_a_declined_card_leaves_the_invoice_open_with_the_reason(invoicing: Invoicing) -> None:
+    create_plan(invoicing.stub)
+    subscribe(invoicing.stub, "acme", "2026-03-10")
+    add_card(invoicing.stub, "acme", "bad", token="tok_decline_insufficient_funds")
+    (invoice,) = run_cycle(invoicing.stub, "2026-04-10").invoices
+    assert invoice.status == OPEN
+    assert invoice.payment_failure_reason == "card_declined: insufficient_funds"
+    declined = pay(invoicing, invoice, "try-1")
+    assert declined.payment.status == invoice_pb2.PAYMENT_STATUS_FAILED
+    assert declined.invoice.status == OPEN
+    assert pay(invoicing, invoice, "try-1") == declined  # a retry answers the first result
+
+    add_card(invoicing.stub, "acme", "good", token="tok_visa")
+    paid = pay(invoicing, invoice, "try-2", payment_method_id="good")
+    assert paid.payment.status == invoice_pb2.PAYMENT_STATUS_SUCCEEDED
+    assert paid.invoice.status == PAID
+    assert paid.invoice.payment_failure_reason == ""
+    assert pay(invoicing, invoice, "try-2", payment_method_id="good") == paid
+    assert invoicing.provider.charges == [("tok_visa", "USD", 49 * USD)]
+    again = rpc_error(
+        invoicing.stub.PayInvoice,
+        pb.PayInvoiceRequest(
+            account_id="acme", invoice_id=invoice.invoice_id, idempotency_key="try-3"
+        ),
+    )
+    assert again.code() == grpc.StatusCode.FAILED_PRECONDITION
+
+
+def test_marked_paid_by_transfer_with_a_reference(invoicing: Invoicing) -> None:
+    invoice = partner_invoice(invoicing.stub, "partner", "order-1", channels=2)
+    paid = pay(invoicing, invoice, "wire-1", transfer_reference="WIRE 2026/0042")
+    assert paid.invoice.status == PAID
+    assert (paid.payment.method, paid.payment.reference) == ("transfer", "WIRE 2026/0042")
+    assert paid.payment.amount.amount_micros == invoice.total.amount_micros
+    assert invoicing.provider.charges == []
+
+
+def test_no_card_on_file_is_a_failed_precondition(invoicing: Invoicing) -> None:
+    invoice = partner_invoice(invoicing.stub, "partner", "order-1", channels=2)
+    error = rpc_error(
+        invoicing.stub.PayInvoice,
+        pb.PayInvoiceRequest(
+            account_id="partner", invoice_id=invoice.invoice_id, idempotency_key="k"
+        ),
+    )
+    assert error.code() == grpc.StatusCode.FAILED_PRECONDITION
+    assert field_of(error) == "payment_method_id"
+
+
+def test_75_channels_buy_2250_days_credited_once_when_paid(invoicing: Invoicing) -> None:
+    invoice = partner_invoice(invoicing.stub, "partner", "order-75", price_micros=20 * USD)
+    assert invoice.days == 2_250
+    (line,) = invoice.lines
+    assert (line.quantity_milli, line.unit_price.amount_micros) == (75_000, 20 * USD)
+    assert invoice.total.amount_micros == 1_500 * USD
+    assert invoice.status == OPEN and not invoice.days_credited
+    assert invoicing.wallet.days == {}
+    retry = partner_invoice(invoicing.stub, "partner", "order-75", price_micros=20 * USD)
+    assert retry == invoice
+
+    add_card(invoicing.stub, "partner", "card-1")
+    paid = pay(invoicing, invoice, "pay-75")
+    assert paid.invoice.status == PAID
+    # Days are credited right after the payment is recorded; GetInvoice shows it.
+    assert invoicing.wallet.days == {"partner": 2_250}
+    got = invoicing.stub.GetInvoice(
+        pb.GetInvoiceRequest(account_id="partner", invoice_id=invoice.invoice_id),
+        timeout=TIMEOUT_S,
+    ).invoice
+    assert got.days_credited
+    assert pay(invoicing, invoice, "pay-75") == paid
+    assert invoicing.wallet.days == {"partner": 2_250}
+
+
+def test_days_missed_by_the_wallet_are_credited_by_the_sweeper(invoicing: Invoicing) -> None:
+    invoice = partner_invoice(invoicing.stub, "partner", "order-3", channels=3)
+    invoicing.wallet.down = True
+    paid = pay(invoicing, invoice, "wire", transfer_reference="WIRE-3")
+    assert paid.invoice.status == PAID and not paid.invoice.days_credited
+    invoicing.wallet.down = False
+    # The scheduler's sweep is driven by hand here (the worker is switched off in tests).
+    assert invoicing.scheduler.sweep_days() == 1
+    assert invoicing.wallet.days == {"partner": 90}
+    assert invoicing.scheduler.sweep_days() == 0
+    got = invoicing.stub.GetInvoice(
+        pb.GetInvoiceRequest(account_id="partner", invoice_id=invoice.invoice_id),
+        timeout=TIMEOUT_S,
+    ).invoice
+    assert got.days_credited
+
+
+def test_days_may_be_bought_without_channels(invoicing: Invoicing) -> None:
+    answer = invoicing.stub.CreatePartnerDaysInvoice(
+        pb.CreatePartnerDaysInvoiceRequest(
+            account_id="partner",
+            days=45,
+            price_per_channel_month=usd(30 * USD, "EUR"),
+            idempotency_key="days-45",
+        ),
+        timeout=TIMEOUT_S,
+    ).invoice
+    assert answer.days == 45
+    assert answer.total.amount_micros == 45 * USD
+
+
+@pytest.mark.parametrize(
+    ("fields", "field"),
+    [
+        ({"channels": 2, "days": 60}, "days"),
+        ({}, "channels"),
+        ({"channels": -1}, "channels"),
+        ({"channels": 2, "idempotency_key": ""}, "idempotency_key"),
+    ],
+)
+def test_partner_invoice_bad_input(
+    invoicing: Invoicing, fields: dict[str, object], field: str
+) -> None:
+    values: dict[str, object] = {"account_id": "partner", "idempotency_key": "k", **fields}
+    request = pb.CreatePartnerDaysInvoiceRequest(**values)  # type: ignore[arg-type]
+    request.price_per_channel_month.currency_code = "USD"
+    request.price_per_channel_month.amount_micros = USD
+    error = rpc_error(invoicing.stub.CreatePartnerDaysInvoice, request)
+    assert error.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert field_of(error) == field
+
+
+def test_a_transfer_reference_that_looks_like_a_card_is_refused(invoicing: Invoicing) -> None:
+    invoice = partner_invoice(invoicing.stub, "partner", "order-1", channels=1)
+    error = rpc_error(
+        invoicing.stub.PayInvoice,
+        pb.PayInvoiceRequest(
+            account_id="partner",
+            invoice_id=invoice.invoice_id,
+            idempotency_key="k",
+            transfer_reference="5555555555554444",
+        ),
+    )
+    assert error.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert field_of(error) == "transfer_reference"
