@@ -1,0 +1,321 @@
+"""make bench-authorise: AuthoriseSend over real gRPC, against a no-op floor and a PostgreSQL
+SELECT ... FOR UPDATE baseline served the same way. Starts its own redis-server and PostgreSQL.
+
+Prints p50/p99/p99.9 (µs) and ops/s per phase, the servers' own decision times, the ratios,
+and writes bench/results/authorise.json.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import grpc
+from billing.common.v1 import category_pb2, money_pb2
+from billing.wallet.v1 import (
+    account_pb2,
+    authorise_pb2,
+    wallet_service_pb2,
+    wallet_service_pb2_grpc,
+)
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+RESULTS = Path(__file__).parent / "results" / "authorise.json"
+DEADLINE_S = 10
+SEQUENTIAL_CALLS = 3_000
+CONCURRENT_CALLS = 6_000
+CONCURRENT_CALLERS = 64
+BATCH_SIZE = 100
+BATCHES = 200
+BATCH_CALLERS = 4
+WARMUP_CALLS = 300
+RECIPIENT = "+12125550100"
+
+
+def percentile(sorted_us: list[float], fraction: float) -> float:
+    return sorted_us[min(len(sorted_us) - 1, int(fraction * len(sorted_us)))]
+
+
+def summary(latencies_us: list[float], operations: int, wall_s: float) -> dict[str, float]:
+    ordered = sorted(latencies_us)
+    return {
+        "p50_us": round(percentile(ordered, 0.50), 1),
+        "p99_us": round(percentile(ordered, 0.99), 1),
+        "p999_us": round(percentile(ordered, 0.999), 1),
+        "ops_per_s": round(operations / wall_s, 1),
+    }
+
+
+def run_calls(call: Callable[[int], object], count: int, callers: int) -> tuple[list[float], float]:
+    """`count` calls over `callers` threads; per-call latency (µs) and the wall time."""
+    latencies: list[float] = [0.0] * count
+
+    def timed(n: int) -> None:
+        started = time.perf_counter()
+        call(n)
+        latencies[n] = (time.perf_counter() - started) * 1e6
+
+    started = time.perf_counter()
+    if callers == 1:
+        for n in range(count):
+            timed(n)
+    else:
+        with ThreadPoolExecutor(max_workers=callers) as pool:
+            list(pool.map(timed, range(count)))
+    return latencies, time.perf_counter() - started
+
+
+class Server:
+    """A service process whose decision timings are dumped to a file on SIGUSR1."""
+
+    def __init__(self, process: Any, timings_path: Path) -> None:
+        self.process = process
+        self.timings_path = timings_path
+
+    def decision_times(self, method: str) -> dict[str, float]:
+        self.timings_path.unlink(missing_ok=True)
+        os.kill(self.process.process.pid, signal.SIGUSR1)
+        deadline = time.monotonic() + 10
+        while not self.timings_path.exists():
+            if time.monotonic() > deadline:
+                raise TimeoutError("the server wrote no decision timings")
+            time.sleep(0.02)
+        samples = sorted(json.loads(self.timings_path.read_text()).get(method, []))
+        if not samples:
+            return {}
+        return {
+            "server_decision_p50_us": round(percentile(samples, 0.50), 1),
+            "server_decision_p99_us": round(percentile(samples, 0.99), 1),
+        }
+
+
+def send_request(account: str, message_id: str) -> authorise_pb2.AuthoriseSendRequest:
+    return authorise_pb2.AuthoriseSendRequest(
+        account_id=account,
+        channel_id="chan-1",
+        recipient=RECIPIENT,
+        category=category_pb2.CATEGORY_MARKETING,
+        is_template=True,
+        message_id=message_id,
+    )
+
+
+def setup_account(stub: wallet_service_pb2_grpc.WalletServiceStub, account: str) -> None:
+    stub.CreateAccount(
+        wallet_service_pb2.CreateAccountRequest(
+            profile=account_pb2.AccountProfile(account_id=account, currency_code="USD")
+        ),
+        timeout=DEADLINE_S,
+    )
+    stub.TopUp(
+        wallet_service_pb2.TopUpRequest(
+            account_id=account,
+            amount=money_pb2.Money(currency_code="USD", amount_micros=10**14),
+            idempotency_key="bench",
+        ),
+        timeout=DEADLINE_S,
+    )
+
+
+def measure_send(
+    stub: wallet_service_pb2_grpc.WalletServiceStub, account: str, count: int, callers: int
+) -> dict[str, float]:
+    run = uuid.uuid4().hex[:8]
+
+    def call(n: int) -> None:
+        answer = stub.AuthoriseSend(send_request(account, f"{run}-{n}"), timeout=DEADLINE_S)
+        if answer.decision != authorise_pb2.DECISION_ALLOWED:
+            raise RuntimeError(f"benchmark send refused: {answer.message}")
+
+    latencies, wall_s = run_calls(call, count, callers)
+    return summary(latencies, count, wall_s)
+
+
+def measure_batch(
+    stub: wallet_service_pb2_grpc.WalletServiceStub, account: str
+) -> dict[str, float]:
+    run = uuid.uuid4().hex[:8]
+
+    def call(n: int) -> None:
+        request = authorise_pb2.AuthoriseBatchRequest(
+            account_id=account,
+            channel_id="chan-1",
+            category=category_pb2.CATEGORY_MARKETING,
+            is_template=True,
+            mode=authorise_pb2.BATCH_MODE_ALL_OR_NOTHING,
+            recipients=[
+                authorise_pb2.BatchRecipient(recipient=RECIPIENT, message_id=f"{run}-{n}-{i}")
+                for i in range(BATCH_SIZE)
+            ],
+        )
+        answer = stub.AuthoriseBatch(request, timeout=DEADLINE_S)
+        if answer.allowed_count != BATCH_SIZE:
+            raise RuntimeError(f"benchmark batch refused: {answer.message}")
+
+    latencies, wall_s = run_calls(call, BATCHES, BATCH_CALLERS)
+    return summary(latencies, BATCHES * BATCH_SIZE, wall_s)
+
+
+def measure_noop(channel: grpc.Channel) -> dict[str, float]:
+    health = health_pb2_grpc.HealthStub(channel)
+    request = health_pb2.HealthCheckRequest(service="")
+    run_calls(lambda _n: health.Check(request, timeout=DEADLINE_S), WARMUP_CALLS, 1)
+    latencies, wall_s = run_calls(
+        lambda _n: health.Check(request, timeout=DEADLINE_S), SEQUENTIAL_CALLS, 1
+    )
+    return summary(latencies, SEQUENTIAL_CALLS, wall_s)
+
+
+def start(name: str, env: dict[str, str], logs: Path, baseline: bool = False) -> Server:
+    from tests.harness.services import ServiceProcess
+
+    class BaselineProcess(ServiceProcess):
+        """The PostgreSQL baseline: this module with --serve-baseline, on the same runtime."""
+
+        def start(self, wait: bool = True) -> ServiceProcess:
+            with self.log_path.open("ab") as log:
+                self.process = subprocess.Popen(
+                    [sys.executable, "-m", "bench.authorise", "--serve-baseline"],
+                    cwd=Path(__file__).resolve().parents[1],
+                    env=self.env,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                )
+            if wait:
+                self.wait_ready()
+            return self
+
+    timings = logs / f"{name}-timings.json"
+    kind = BaselineProcess if baseline else ServiceProcess
+    process = kind(name, {**env, "WALLET_TIMINGS_PATH": str(timings)}, logs)
+    process.start()
+    return Server(process, timings)
+
+
+def bench_wallet(env: dict[str, str], logs: Path) -> dict[str, dict[str, float]]:
+    server = start("wallet", env, logs)
+    results: dict[str, dict[str, float]] = {}
+    try:
+        with grpc.insecure_channel(server.process.address) as channel:
+            stub = wallet_service_pb2_grpc.WalletServiceStub(channel)
+            account = f"bench-{uuid.uuid4().hex[:8]}"
+            setup_account(stub, account)
+            results["noop"] = measure_noop(channel)
+            measure_send(stub, account, WARMUP_CALLS, 1)
+            server.decision_times("AuthoriseSend")
+            results["authorise"] = measure_send(stub, account, SEQUENTIAL_CALLS, 1)
+            results["authorise"].update(server.decision_times("AuthoriseSend"))
+            results["authorise_concurrent"] = measure_send(
+                stub, account, CONCURRENT_CALLS, CONCURRENT_CALLERS
+            )
+            results["authorise_concurrent"].update(server.decision_times("AuthoriseSend"))
+            results["authorise_batch"] = measure_batch(stub, account)
+            results["authorise_batch"].update(server.decision_times("AuthoriseBatch"))
+    finally:
+        server.process.terminate()
+    return results
+
+
+def bench_baseline(env: dict[str, str], logs: Path) -> dict[str, dict[str, float]]:
+    server = start("wallet", env, logs / "baseline", baseline=True)
+    results: dict[str, dict[str, float]] = {}
+    try:
+        with grpc.insecure_channel(server.process.address) as channel:
+            stub = wallet_service_pb2_grpc.WalletServiceStub(channel)
+            account = f"bench-{uuid.uuid4().hex[:8]}"
+            setup_account(stub, account)
+            measure_send(stub, account, WARMUP_CALLS, 1)
+            server.decision_times("AuthoriseSend")
+            results["postgres_baseline"] = measure_send(stub, account, SEQUENTIAL_CALLS, 1)
+            results["postgres_baseline"].update(server.decision_times("AuthoriseSend"))
+            results["postgres_baseline_concurrent"] = measure_send(
+                stub, account, CONCURRENT_CALLS, CONCURRENT_CALLERS
+            )
+            results["postgres_baseline_concurrent"].update(server.decision_times("AuthoriseSend"))
+    finally:
+        server.process.terminate()
+    return results
+
+
+def report(results: dict[str, dict[str, float]]) -> None:
+    print(
+        f"{'phase':30} {'p50 µs':>9} {'p99 µs':>9} {'p99.9 µs':>9} {'ops/s':>10} "
+        f"{'server p50':>10} {'server p99':>10}"
+    )
+    for phase, figures in results.items():
+        print(
+            f"{phase:30} {figures['p50_us']:9.0f} {figures['p99_us']:9.0f} "
+            f"{figures['p999_us']:9.0f} {figures['ops_per_s']:10.0f} "
+            f"{figures.get('server_decision_p50_us', 0):10.0f} "
+            f"{figures.get('server_decision_p99_us', 0):10.0f}"
+        )
+    send, noop = results["authorise"], results["noop"]
+    base, base_many = results["postgres_baseline"], results["postgres_baseline_concurrent"]
+    many = results["authorise_concurrent"]
+    lines = [
+        ("AuthoriseSend p50 / no-op p50", send["p50_us"] / noop["p50_us"], "<= 1.15"),
+        ("server decision p99 (µs)", send["server_decision_p99_us"], "<= 500"),
+        ("AuthoriseBatch authorisations/s", results["authorise_batch"]["ops_per_s"], ">= 20000"),
+        (
+            "baseline / wallet server decision p50",
+            base["server_decision_p50_us"] / send["server_decision_p50_us"],
+            ">= 3",
+        ),
+        (
+            f"wallet / baseline ops/s, {CONCURRENT_CALLERS} callers on one account",
+            many["ops_per_s"] / base_many["ops_per_s"],
+            ">= 3",
+        ),
+    ]
+    print()
+    for name, value, target in lines:
+        print(f"{name:58} {value:10.2f}   target {target}")
+
+
+def main() -> None:
+    from tests.harness.postgres import PostgresCluster
+    from tests.harness.redis_servers import RedisServer
+
+    logs = Path(tempfile.mkdtemp(prefix="bench-authorise-"))
+    (logs / "baseline").mkdir()
+    redis_server = RedisServer().start()
+    postgres = PostgresCluster().start()
+    try:
+        common = {"REDIS_URL": redis_server.url, "LOG_LEVEL": "WARNING"}
+        results = bench_wallet({**common, "DATABASE_URL": postgres.create_database()}, logs)
+        results.update(bench_baseline({**common, "DATABASE_URL": postgres.create_database()}, logs))
+    finally:
+        postgres.stop()
+        redis_server.stop()
+    order = [
+        "noop",
+        "authorise",
+        "authorise_concurrent",
+        "authorise_batch",
+        "postgres_baseline",
+        "postgres_baseline_concurrent",
+    ]
+    results = {name: results[name] for name in order}
+    report(results)
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps(results, indent=2) + "\n")
+    print(f"\nwritten to {RESULTS}")
+
+
+if __name__ == "__main__":
+    if "--serve-baseline" in sys.argv:
+        from bench.postgres_baseline import serve
+
+        serve()
+    else:
+        main()
