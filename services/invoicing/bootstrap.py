@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -71,7 +72,12 @@ def wire(
         payment_provider = FakePaymentProvider() if provider == "fake" else None
 
     issuing = Issuing(engine, settings)
-    paying = payments.Payments(engine, payment_provider, wallet, clock)
+    stuck_after_s = env.seconds(
+        "INVOICING_STUCK_PAYMENT_SECONDS", payments.DEFAULT_STUCK_AFTER.total_seconds()
+    )
+    paying = payments.Payments(
+        engine, payment_provider, wallet, clock, dt.timedelta(seconds=stuck_after_s)
+    )
     billing = billing_cycle.BillingCycle(engine, issuing, usage, wallet, paying, settings, clock)
     use_cases = UseCases(
         plans=plans.Plans(engine),

@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import threading
 
+from services.common.errors import Unavailable
 from services.invoicing.service.ports import ChargeResult
 
 DECLINE_MARKER = "decline"
@@ -23,6 +24,8 @@ class FakePaymentProvider:
         self._lock = threading.Lock()
         self._results: dict[str, ChargeResult] = {}
         self.charges: list[tuple[str, str, int]] = []
+        # Set to answer every call with Unavailable (the provider cannot be reached).
+        self.unreachable = False
 
     def charge(
         self,
@@ -33,6 +36,8 @@ class FakePaymentProvider:
         description: str,
     ) -> ChargeResult:
         with self._lock:
+            if self.unreachable:
+                raise Unavailable("payment provider: connection timed out")
             earlier = self._results.get(idempotency_key)
             if earlier is not None:
                 return earlier

@@ -41,8 +41,9 @@ class BillingScheduler:
     def tick(self) -> None:
         as_of = (self._clock() - LAST_TIME_ZONE_LAG).date()
         result = self._billing.bill_due(as_of)
+        resumed = self.resume_payments()
         credited = self.sweep_days()
-        if result.issued or result.failures or credited:
+        if result.issued or result.failures or credited or resumed:
             log.info(
                 "billing pass",
                 extra={
@@ -50,8 +51,13 @@ class BillingScheduler:
                     "issued": len(result.issued),
                     "failed": len(result.failures),
                     "days_credited": credited,
+                    "payments_resumed": resumed,
                 },
             )
+
+    def resume_payments(self) -> int:
+        """Finish card payments left pending past INVOICING_STUCK_PAYMENT_SECONDS."""
+        return self._payments.resume_stuck_payments()
 
     def sweep_days(self) -> int:
         """Credit the days of paid partner invoices that have not reached the wallet yet."""

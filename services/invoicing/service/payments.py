@@ -31,6 +31,9 @@ from services.invoicing.service.settings import Clock
 log = logging.getLogger(__name__)
 SCOPE = "PayInvoice"
 DAYS_BATCH = 100
+STUCK_PAYMENTS_BATCH = 100
+# A card payment pending this long is taken for abandoned and finished by the scheduler.
+DEFAULT_STUCK_AFTER = dt.timedelta(minutes=10)
 PENDING, SUCCEEDED, FAILED = "pending", "succeeded", "failed"
 AUTO_CHARGE_KINDS = (Kind.SUBSCRIPTION, Kind.NOTIFICATIONS)
 
@@ -46,8 +49,14 @@ class Claim:
 
 class Payments:
     def __init__(
-        self, engine: Engine, provider: PaymentProvider | None, wallet: Wallet, clock: Clock
+        self,
+        engine: Engine,
+        provider: PaymentProvider | None,
+        wallet: Wallet,
+        clock: Clock,
+        stuck_after: dt.timedelta = DEFAULT_STUCK_AFTER,
     ) -> None:
+        self._stuck_after = stuck_after
         self._engine = engine
         self._provider = provider
         self._wallet = wallet
@@ -123,6 +132,51 @@ class Payments:
             rows = invoice_store.awaiting_days(connection, DAYS_BATCH)
         return sum(self.credit_days(row["account_id"], row["invoice_id"]) for row in rows)
 
+    def resume_stuck_payments(self) -> int:
+        """Finish card payments left pending (a crash or an unreachable provider mid-charge).
+
+        The charge is asked again with the same payment id, so the provider answers the first
+        result and never charges twice; the client's own retry later finds it settled.
+        """
+        table = tables.payments
+        cutoff = self._clock() - self._stuck_after
+        with self._engine.connect() as connection:
+            stuck = connection.execute(
+                sa.select(table)
+                .where(table.c.status == PENDING, table.c.created_at <= cutoff)
+                .order_by(table.c.created_at)
+                .limit(STUCK_PAYMENTS_BATCH)
+            ).all()
+        finished = 0
+        for row in stuck:
+            request = pb.PayInvoiceRequest(account_id=row.account_id, invoice_id=row.invoice_id)
+            with self._engine.connect() as connection:
+                claim = self._claim(connection, request, row.payment_id)
+            try:
+                result = self._charge(claim)
+            except BillingError as error:
+                log.warning(
+                    "payment still pending",
+                    extra={"payment_id": row.payment_id, "error": str(error)},
+                )
+                continue
+            with self._engine.begin() as connection:
+                self._settle(connection, request, claim.payment, result)
+            finished += 1
+        return finished
+
+    def _charge(self, claim: Claim) -> ChargeResult:
+        if self._provider is None:
+            raise FailedPrecondition("no card payment provider is configured", "payment_method_id")
+        payment = claim.payment
+        return self._provider.charge(
+            claim.provider_token,
+            payment["currency_code"],
+            payment["amount_micros"],
+            payment["payment_id"],
+            f"Invoice {claim.invoice_number}",
+        )
+
     def _pay_by_transfer(self, request: pb.PayInvoiceRequest, key: str) -> pb.PayInvoiceResponse:
         def settle() -> pb.PayInvoiceResponse:
             row = _payable(connection, request.account_id, request.invoice_id)
@@ -163,14 +217,7 @@ class Payments:
             if earlier is not None:
                 return earlier
             claim = self._claim(connection, request, payment_id)
-        payment = claim.payment
-        result = self._provider.charge(
-            claim.provider_token,
-            payment["currency_code"],
-            payment["amount_micros"],
-            payment_id,
-            f"Invoice {claim.invoice_number}",
-        )
+        result = self._charge(claim)
         with self._engine.begin() as connection:
             return idempotency.once(
                 connection,
@@ -179,7 +226,7 @@ class Payments:
                 key,
                 request,
                 pb.PayInvoiceResponse,
-                lambda: self._settle(connection, request, payment, result),
+                lambda: self._settle(connection, request, claim.payment, result),
             )
 
     def _claim(
