@@ -59,6 +59,10 @@ class ServerInterceptor(grpc.ServerInterceptor):
             except BillingError as error:
                 code = error.code.name
                 _abort(context, error)
+            except NotImplementedError:
+                # A generated base servicer's method: not written yet.
+                code = "UNIMPLEMENTED"
+                context.abort(grpc.StatusCode.UNIMPLEMENTED, "not implemented")
             except Exception:
                 code = "INTERNAL"
                 log.exception("unhandled error", extra={"rpc": method})
@@ -80,6 +84,10 @@ class ServerInterceptor(grpc.ServerInterceptor):
             except BillingError as error:
                 code = error.code.name
                 _abort(context, error)
+            except NotImplementedError:
+                # A generated base servicer's method: not written yet.
+                code = "UNIMPLEMENTED"
+                context.abort(grpc.StatusCode.UNIMPLEMENTED, "not implemented")
             except Exception:
                 code = "INTERNAL"
                 log.exception("unhandled error", extra={"rpc": method})
