@@ -11,10 +11,12 @@ import base64
 import hashlib
 import hmac
 import json
+import re
 import secrets
 from dataclasses import dataclass
 
 KEY_ID_PREFIX = "key_"
+KEY_ID_PATTERN = re.compile(r"key_[0-9a-f]{16}")
 TOKEN_PREFIX = "bt1."  # noqa: S105 (a format marker)
 SECRET_BYTES = 32
 MAX_CREDENTIAL_LENGTH = 2048
@@ -52,7 +54,7 @@ def secret_digest(secret: str) -> str:
 
 def split_api_key(api_key: str) -> tuple[str, str]:
     key_id, dot, secret = api_key.partition(".")
-    if not dot or not key_id.startswith(KEY_ID_PREFIX) or not secret:
+    if not dot or not KEY_ID_PATTERN.fullmatch(key_id) or not secret:
         raise BadCredential("not an API key")
     return key_id, secret
 

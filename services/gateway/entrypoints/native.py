@@ -8,6 +8,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
+from services.common import validation
 from services.common.errors import InvalidArgument, NotFound, PermissionDenied
 from services.gateway.adapters.backends import Backends
 from services.gateway.domain.access import Access, Principal, allows
@@ -142,6 +143,8 @@ class NativeRoutes:
             raise PermissionDenied("only the account's owner manages teammates")
         account_id = values["account_id"]
         if not principal.platform and account_id != principal.account_id:
+            raise NotFound("not found")
+        if not validation.ID_PATTERN.match(account_id):
             raise NotFound("not found")
         return account_id
 

@@ -198,6 +198,7 @@ def _operation(route: Route, book: SchemaBook) -> dict[str, Any]:
         "tags": [route.service.name],
         "summary": f"{route.method.name} ({route.rpc_name})",
         "description": f"Needs the {access.value} permission.",
+        "x-grpc-method": route.rpc_name,
         "parameters": parameters,
         "responses": {"200": _success(route, book), **error_responses(statuses)},
     }

@@ -6,6 +6,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from services.common import validation
 from services.common.errors import InvalidArgument
 from services.gateway.adapters.store import Store
 from services.gateway.domain import credentials
@@ -70,8 +71,10 @@ class Authenticator:
         return membership.principal()
 
     def issue_token(self, email: str, password: str, account_id: str) -> IssuedToken:
-        if not email or len(email) > MAX_EMAIL_LENGTH:
-            raise InvalidArgument("email", "is required")
+        if not email or len(email) > MAX_EMAIL_LENGTH or not email.isprintable():
+            raise InvalidArgument("email", "expected an email address")
+        if account_id and not validation.ID_PATTERN.match(account_id):
+            raise Unauthenticated("invalid email or password")
         if not password or len(password) > MAX_PASSWORD_LENGTH:
             raise InvalidArgument("password", "is required")
         user = self._store.user_by_email(email.strip().lower())

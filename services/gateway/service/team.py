@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from services.common import validation
 from services.common.errors import FailedPrecondition, NotFound
 from services.gateway.adapters.store import Store
 from services.gateway.domain.access import Role
@@ -19,6 +20,8 @@ class Team:
 
     def set_billing_access(self, account_id: str, user_id: str, enabled: bool) -> Membership:
         """Grant or revoke; setting the current value again answers the same (idempotent)."""
+        if not validation.ID_PATTERN.match(user_id):
+            raise NotFound("not found")
         member = self._store.membership(user_id, account_id)
         if member is None:
             raise NotFound("not found")

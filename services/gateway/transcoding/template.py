@@ -54,7 +54,7 @@ def _decode(raw: str, single_segment: bool) -> str:
     if single_segment:
         return unquote(raw)
     # Multi-segment values keep an encoded '/' encoded (RFC 6570 reserved expansion).
-    return "/".join(unquote(part) for part in raw.split("/"))
+    return "%2F".join(unquote(piece) for piece in re.split("%2[Ff]", raw))
 
 
 def compile_template(text: str) -> PathTemplate:
