@@ -37,6 +37,8 @@ def create_engine(url: str) -> Engine:
         engine = sa.create_engine(parsed, **options)
     except (NoSuchModuleError, ArgumentError) as error:
         raise ConfigError(VARIABLE, f"unsupported database: {error}") from None
+    except ImportError as error:
+        raise ConfigError(VARIABLE, f"no driver installed: {error.name}") from None
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
     try:
