@@ -14,6 +14,7 @@ from services.invoicing.adapters import tables
 from services.invoicing.domain.invoices import Line, Status
 
 Row = Mapping[Any, Any]
+IDS_PER_QUERY = 500
 
 
 class AlreadyFinalised(Exception):
@@ -100,15 +101,24 @@ def get(connection: Connection, account_id: str, invoice_id: str) -> Row | None:
 
 
 def by_source(connection: Connection, account_id: str, kind: str, source: str) -> Row | None:
+    found = all_by_source(connection, account_id, source, (kind,))
+    return found[0] if found else None
+
+
+def all_by_source(
+    connection: Connection, account_id: str, source: str, kinds: Sequence[str]
+) -> list[Row]:
     table = tables.invoices
-    row = connection.execute(
-        sa.select(table).where(
+    query = (
+        sa.select(table)
+        .where(
             table.c.account_id == account_id,
-            table.c.kind == kind,
+            table.c.kind.in_(list(kinds)),
             table.c.source_reference == source,
         )
-    ).first()
-    return None if row is None else row._mapping
+        .order_by(table.c.kind.desc())
+    )
+    return [row._mapping for row in connection.execute(query).all()]
 
 
 def lines_of(connection: Connection, invoice_ids: Sequence[str]) -> dict[str, list[Row]]:
@@ -170,8 +180,12 @@ def as_utc(moment: dt.datetime | None) -> dt.datetime | None:
     return moment.replace(tzinfo=dt.UTC)
 
 
-def get_any(connection: Connection, invoice_id: str) -> Row | None:
-    """An invoice by id for internal use (runs over all accounts); never for a caller's request."""
+def get_any(connection: Connection, invoice_ids: Sequence[str]) -> list[Row]:
+    """Invoices by id for internal use (runs over all accounts); never for a caller's request."""
     table = tables.invoices
-    row = connection.execute(sa.select(table).where(table.c.invoice_id == invoice_id)).first()
-    return None if row is None else row._mapping
+    found: dict[str, Row] = {}
+    for start in range(0, len(invoice_ids), IDS_PER_QUERY):
+        chunk = list(invoice_ids[start : start + IDS_PER_QUERY])
+        for row in connection.execute(sa.select(table).where(table.c.invoice_id.in_(chunk))):
+            found[row.invoice_id] = row._mapping
+    return [found[invoice_id] for invoice_id in invoice_ids if invoice_id in found]

@@ -70,9 +70,8 @@ class BillingCycle:
         account_id = validation.optional_id(request.account_id, "account_id")
         result = self.bill_due(as_of, account_id)
         with self._engine.connect() as connection:
-            shown = result.issued[:MAX_INVOICES_IN_RESPONSE]
-            rows = [invoice_store.get_any(connection, invoice_id) for invoice_id in shown]
-            issued = load_many(connection, [row for row in rows if row is not None])
+            rows = invoice_store.get_any(connection, result.issued[:MAX_INVOICES_IN_RESPONSE])
+            issued = load_many(connection, rows)
         return pb.RunBillingCycleResponse(
             invoices=issued, failures=result.failures, issued_count=len(result.issued)
         )
@@ -106,8 +105,13 @@ class BillingCycle:
                     break
                 subscription = {**subscription, "cycles_billed": cycle.index + 1}
         if self._settings.auto_charge:
+            with self._engine.connect() as connection:
+                owners = {
+                    row["invoice_id"]: row["account_id"]
+                    for row in invoice_store.get_any(connection, result.issued)
+                }
             for invoice_id in result.issued:
-                self._payments.collect(self._account_of(invoice_id), invoice_id)
+                self._payments.collect(owners[invoice_id], invoice_id)
         return result
 
     def _subscriptions(self, account_id: str) -> Iterator[tuple[Row, Row]]:
@@ -191,12 +195,11 @@ class BillingCycle:
         return finalised
 
     def _drafts(self, account_id: str, source: str) -> list[Row]:
+        """The cycle's invoices, the subscription invoice first."""
         with self._engine.connect() as connection:
-            found = [
-                invoice_store.by_source(connection, account_id, kind, source)
-                for kind in (Kind.SUBSCRIPTION, Kind.NOTIFICATIONS)
-            ]
-        return [row for row in found if row is not None]
+            return invoice_store.all_by_source(
+                connection, account_id, source, (Kind.SUBSCRIPTION, Kind.NOTIFICATIONS)
+            )
 
     def _write_drafts(self, subscription: Row, plan: Row, cycle: cycles.Cycle, source: str) -> None:
         account_id = subscription["account_id"]
@@ -255,8 +258,3 @@ class BillingCycle:
                     self._issuing.insert_draft(connection, draft)
         except IntegrityError:
             log.info("cycle drafted by a concurrent run", extra={"source": source})
-
-    def _account_of(self, invoice_id: str) -> str:
-        with self._engine.connect() as connection:
-            row = invoice_store.get_any(connection, invoice_id)
-        return "" if row is None else str(row["account_id"])
