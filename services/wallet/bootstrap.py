@@ -161,8 +161,19 @@ def serve(wallet: Wallet) -> App:
             servicer, server
         ),
     )
-    workers = list(wallet.loops.values()) if wallet.settings.workers else []
+    workers = running_loops(wallet)
     return App(bindings=[binding], workers=workers, on_close=[wallet.close])
+
+
+def running_loops(wallet: Wallet) -> list[Loop]:
+    """The loops this process runs: all, or those named in WALLET_LOOPS; none when switched off."""
+    if not wallet.settings.workers:
+        return []
+    unknown = wallet.settings.loops - set(wallet.loops)
+    if unknown:
+        raise config.ConfigError("WALLET_LOOPS", f"unknown loops {sorted(unknown)}")
+    chosen = wallet.settings.loops or set(wallet.loops)
+    return [loop for name, loop in wallet.loops.items() if name in chosen]
 
 
 def _dump_on_signal(timings: DecisionTimings) -> None:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
@@ -160,3 +163,35 @@ def test_reconcile_reports_a_difference_and_rebuild_repairs_it(
     assert billing(["rebuild", "--account", account]) == 0
     assert billing(["reconcile"]) == 0
     assert billing(["rebuild", "--account", "nobody"]) == 2
+
+
+def test_the_projector_runs_in_its_own_process(
+    database_url: str, redis_url: str, tmp_path: Path
+) -> None:
+    account = f"acct-{uuid.uuid4().hex[:8]}"
+    serving = _env(database_url, redis_url, workers=True)
+    service = ServiceProcess("wallet", {**serving, "WALLET_LOOPS": "outbox"}, tmp_path)
+    service.start()
+    projector = None
+    try:
+        answers = _send_all(service.address, account)
+        allowed = sum(a.decision == authorise_pb2.DECISION_ALLOWED for a in answers)
+        projector = subprocess.Popen(
+            [sys.executable, "-m", "services.wallet.loops"],
+            env={**os.environ, **serving, "WALLET_LOOPS": "projector"},
+        )
+        assert _wait_for_holds(database_url, allowed) == allowed * 2
+    finally:
+        service.terminate()
+        if projector is not None:
+            projector.terminate()
+            assert projector.wait(timeout=30) == 0
+    wrong = subprocess.run(
+        [sys.executable, "-m", "services.wallet.loops"],
+        env={**os.environ, **serving, "WALLET_LOOPS": "nonsense"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert wrong.returncode == 2
+    assert "WALLET_LOOPS" in wrong.stderr

@@ -23,6 +23,7 @@ class WalletSettings:
     message_record_s: int  # how long AuthoriseSend remembers a message_id
     max_batch_recipients: int
     workers: bool  # background loops on (the default) or off for tests that drive them
+    loops: frozenset[str]  # which loops this process runs (WALLET_LOOPS); empty = all
     consumer_name: str
     worker_interval_s: float
     worker_batch: int  # entries or rows one loop step handles at most
@@ -46,6 +47,9 @@ class WalletSettings:
             ),
             max_batch_recipients=10_000,
             workers=env.flag("WALLET_WORKERS", True),
+            loops=frozenset(
+                name.strip() for name in env.text("WALLET_LOOPS", "").split(",") if name.strip()
+            ),
             consumer_name=env.text("WALLET_CONSUMER_NAME", default_consumer),
             worker_interval_s=env.seconds("WALLET_WORKER_INTERVAL_SECONDS", 0.2),
             worker_batch=env.integer("WALLET_WORKER_BATCH", 500, minimum=1, maximum=10_000),
