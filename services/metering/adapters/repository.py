@@ -12,7 +12,13 @@ from sqlalchemy.engine import Connection
 
 from services.metering.adapters import tables
 from services.metering.adapters.profiles import account_from_profile
-from services.metering.adapters.sql import add_to_counters, insert_absent, or_into_mask
+from services.metering.adapters.sql import (
+    add_to_counters,
+    insert_absent,
+    insert_rows,
+    or_into_mask,
+    upsert,
+)
 from services.metering.domain.accounts import Account
 from services.metering.domain.events import INBOUND, MessageEvent
 from services.metering.domain.messages import MessageState
@@ -92,12 +98,10 @@ def insert_events(
 def lock_messages(
     connection: Connection, events: Sequence[MessageEvent]
 ) -> dict[tuple[str, str], MessageState]:
-    """The state of each message these events are about, created if new and locked."""
+    """The state of each message these events are about, created if new, locked till commit."""
     first: dict[tuple[str, str], MessageEvent] = {}
     for e in sorted(events, key=lambda e: e.occur_us):
         first.setdefault((e.account_id, e.message_id), e)
-    if not first:
-        return {}
     rows = [
         {
             "account_id": key[0],
@@ -108,24 +112,14 @@ def lock_messages(
         }
         for key, e in sorted(first.items())
     ]
-    insert_absent(connection, tables.messages, rows)
-    t = tables.messages
+    found = upsert(
+        connection, tables.messages, rows, (), ("account_id", "message_id", *MESSAGE_STATE_COLUMNS)
+    )
     states: dict[tuple[str, str], MessageState] = {}
-    by_account: dict[str, list[str]] = defaultdict(list)
-    for account_id, message_id in sorted(first):
-        by_account[account_id].append(message_id)
-    for account_id, message_ids in by_account.items():
-        query = (
-            sa.select(t.c.message_id, *(t.c[name] for name in MESSAGE_STATE_COLUMNS))
-            .where(t.c.account_id == account_id, t.c.message_id.in_(message_ids))
-            .order_by(t.c.message_id)
-            .with_for_update()
-        )
-        for row in connection.execute(query):
-            values = {name: getattr(row, name) for name in MESSAGE_STATE_COLUMNS}
-            states[(account_id, row.message_id)] = MessageState(
-                account_id=account_id, message_id=row.message_id, **values
-            )
+    for row in found:
+        values = {name: getattr(row, name) for name in MESSAGE_STATE_COLUMNS}
+        key = (row.account_id, row.message_id)
+        states[key] = MessageState(account_id=key[0], message_id=key[1], **values)
     return states
 
 
@@ -135,28 +129,20 @@ def update_messages(
     settlements: Mapping[tuple[str, str], Mapping[str, Any]],
 ) -> None:
     """Write changed message states; settled ones with their charge columns."""
-    t = tables.messages
     plain: list[dict[str, Any]] = []
     settled: list[dict[str, Any]] = []
     for state in sorted(states, key=lambda s: (s.account_id, s.message_id)):
         if not state.changed:
             continue
         row = {name: getattr(state, name) for name in MESSAGE_STATE_COLUMNS}
-        row["k_account"], row["k_message"] = state.account_id, state.message_id
+        row.update(account_id=state.account_id, message_id=state.message_id)
         charge = settlements.get((state.account_id, state.message_id))
         if charge is None:
             plain.append(row)
         else:
-            settled.append({**row, **charge})
-    where = sa.and_(
-        t.c.account_id == sa.bindparam("k_account"), t.c.message_id == sa.bindparam("k_message")
-    )
-    state_values: dict[str, Any] = {name: sa.bindparam(name) for name in MESSAGE_STATE_COLUMNS}
-    if plain:
-        connection.execute(t.update().where(where).values(state_values), plain)
-    if settled:
-        values = {**state_values, **{name: sa.bindparam(name) for name in SETTLEMENT_COLUMNS}}
-        connection.execute(t.update().where(where).values(values), settled)
+            settled.append({**row, **{name: charge[name] for name in SETTLEMENT_COLUMNS}})
+    upsert(connection, tables.messages, plain, MESSAGE_STATE_COLUMNS)
+    upsert(connection, tables.messages, settled, (*MESSAGE_STATE_COLUMNS, *SETTLEMENT_COLUMNS))
 
 
 def inbound_times(
@@ -247,8 +233,7 @@ def add_daily_usage(
 
 
 def add_outbox(connection: Connection, rows: Sequence[dict[str, Any]]) -> None:
-    if rows:
-        connection.execute(tables.outbox.insert(), list(rows))
+    insert_rows(connection, tables.outbox, rows)
 
 
 def counted_messages(connection: Connection, column: str, key: str) -> int:

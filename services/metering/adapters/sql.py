@@ -1,4 +1,9 @@
-"""Statements that differ by dialect: insert-if-absent, add-to-counters, or-into-masks."""
+"""Statements that differ by dialect: insert-if-absent, upsert, add-to-counters, or-into-masks.
+
+On PostgreSQL a batch of rows travels as one array per column (`unnest`), so each statement
+is one round trip with a fixed text, planned once, whatever the batch size. Conflicts are found
+through the unique index, never through the planner.
+"""
 
 from __future__ import annotations
 
@@ -9,60 +14,95 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
+Rows = Sequence[dict[str, Any]]
 
-def _insert(connection: Connection, table: sa.Table) -> Any:
-    if connection.dialect.name == "postgresql":
-        return postgresql.insert(table)
-    return sqlite.insert(table)
+
+def _insert(connection: Connection, table: sa.Table, rows: Rows) -> tuple[Any, Any]:
+    """An INSERT for `rows` and the parameters to execute it with."""
+    if connection.dialect.name != "postgresql":
+        return sqlite.insert(table), list(rows)
+    names = list(rows[0])
+    source = sa.select(
+        *(
+            sa.func.unnest(sa.bindparam(f"a_{name}", type_=postgresql.ARRAY(table.c[name].type)))
+            for name in names
+        )
+    )
+    statement = postgresql.insert(table).from_select(names, source)
+    return statement, {f"a_{name}": [row[name] for row in rows] for name in names}
+
+
+def insert_rows(connection: Connection, table: sa.Table, rows: Rows) -> None:
+    if rows:
+        statement, parameters = _insert(connection, table, rows)
+        connection.execute(statement, parameters)
 
 
 def insert_absent(
-    connection: Connection,
-    table: sa.Table,
-    rows: Sequence[dict[str, Any]],
-    returning: Sequence[str] = (),
+    connection: Connection, table: sa.Table, rows: Rows, returning: Sequence[str] = ()
 ) -> list[sa.Row[Any]]:
     """Insert rows whose primary or unique key is new; return `returning` of those inserted."""
     if not rows:
         return []
-    statement = _insert(connection, table).on_conflict_do_nothing()
+    statement, parameters = _insert(connection, table, rows)
+    statement = statement.on_conflict_do_nothing()
     if not returning:
-        connection.execute(statement, list(rows))
+        connection.execute(statement, parameters)
         return []
     statement = statement.returning(*(table.c[name] for name in returning))
-    return list(connection.execute(statement, list(rows)).all())
+    return list(connection.execute(statement, parameters).all())
+
+
+def upsert(
+    connection: Connection,
+    table: sa.Table,
+    rows: Rows,
+    update: Sequence[str],
+    returning: Sequence[str] = (),
+) -> list[sa.Row[Any]]:
+    """Insert rows, or set the `update` columns of existing ones (an empty `update` only locks
+    the existing row); `returning` of every row as it now is."""
+    if not rows:
+        return []
+    keys = [column.name for column in table.primary_key.columns]
+    statement, parameters = _insert(connection, table, rows)
+    if update:
+        values = {name: statement.excluded[name] for name in update}
+    else:
+        values = {keys[0]: table.c[keys[0]]}
+    statement = statement.on_conflict_do_update(index_elements=keys, set_=values)
+    if not returning:
+        connection.execute(statement, parameters)
+        return []
+    statement = statement.returning(*(table.c[name] for name in returning))
+    return list(connection.execute(statement, parameters).all())
 
 
 def add_to_counters(
-    connection: Connection,
-    table: sa.Table,
-    rows: Sequence[dict[str, Any]],
-    counters: Sequence[str],
+    connection: Connection, table: sa.Table, rows: Rows, counters: Sequence[str]
 ) -> None:
     """Insert each keyed row, or add its counters to the existing row."""
     if not rows:
         return
     keys = [column.name for column in table.primary_key.columns]
-    statement = _insert(connection, table)
+    statement, parameters = _insert(connection, table, rows)
     statement = statement.on_conflict_do_update(
         index_elements=keys,
         set_={name: table.c[name] + statement.excluded[name] for name in counters},
     )
-    connection.execute(statement, list(rows))
+    connection.execute(statement, parameters)
 
 
-def or_into_mask(
-    connection: Connection, table: sa.Table, rows: Sequence[dict[str, Any]], mask: str
-) -> None:
+def or_into_mask(connection: Connection, table: sa.Table, rows: Rows, mask: str) -> None:
     """Insert each keyed row, or OR its bit mask into the existing one (skipped when set)."""
     if not rows:
         return
     keys = [column.name for column in table.primary_key.columns]
-    statement = _insert(connection, table)
+    statement, parameters = _insert(connection, table, rows)
     column, new = table.c[mask], statement.excluded[mask]
     statement = statement.on_conflict_do_update(
         index_elements=keys,
         set_={mask: column.op("|")(new)},
         where=column.op("&")(new) != new,
     )
-    connection.execute(statement, list(rows))
+    connection.execute(statement, parameters)

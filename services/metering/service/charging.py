@@ -85,7 +85,7 @@ class Charging:
         self._count(connection, priced, allocated)
         settlements: dict[tuple[str, str], dict[str, Any]] = {}
         for delivery in priced:
-            if delivery.counted:
+            if delivery.counted and _depends_on_counts(delivery):
                 delivery.decision = self._engine.price(delivery.request)
             settlements[(delivery.state.account_id, delivery.state.message_id)] = self._commit(
                 delivery, effects
@@ -310,6 +310,16 @@ class Charging:
         at = EPOCH + dt.timedelta(microseconds=at_us)
         rule = self._engine.catalog.period_at(at, account.time_zone).rule
         return rule.model if rule is not None else ""
+
+
+def _depends_on_counts(delivery: Delivery) -> bool:
+    """Whether the monthly counts can change this price: tiers, plan-included, free-first."""
+    provider = delivery.account.provider
+    return (
+        delivery.decision.tier is not None
+        or delivery.decision.pricing_model == CONVERSATION_MODEL
+        or (provider is not None and provider.included_messages_per_month > 0)
+    )
 
 
 def _window_at(inbound: list[tuple[int, bool]], at_us: int) -> Window:
