@@ -13,6 +13,7 @@ from services.common import config, db, redis_client
 from services.common.config import ConfigError, Env
 from services.wallet.adapters.hot_store import HotStore
 from services.wallet.adapters.streams import GroupReader
+from services.wallet.bootstrap import MIGRATIONS
 from services.wallet.domain.partitions import Partitioner
 from services.wallet.service.accounts import AccountCache, Accounts
 from services.wallet.service.projection import Projector
@@ -29,6 +30,7 @@ class _Ledger:
     def from_env(cls, env: Env) -> _Ledger:
         settings = WalletSettings.from_env(env)
         engine = db.create_engine(config.database_url(env, "wallet"))
+        db.migrate(engine, MIGRATIONS)  # the schema the service would create on start
         client = redis_client.connect(settings.redis_url, cluster=settings.redis_cluster)
         hot = HotStore(client)
         partitioner = Partitioner(settings.partitions)
