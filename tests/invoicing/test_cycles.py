@@ -6,8 +6,9 @@ import datetime as dt
 
 import pytest
 
-from services.invoicing.domain import cycles, invoices, money
+from services.invoicing.domain import cards, cycles, invoices, money
 from services.invoicing.domain.invoices import Line
+from services.invoicing.service import ids
 
 D = dt.date
 
@@ -104,3 +105,24 @@ def test_format_amount_keeps_extra_decimals_only_where_present() -> None:
     assert money.format_amount(1_234_500_000, "USD") == "USD 1,234.50"
     assert money.format_amount(3_400, "USD") == "USD 0.0034"
     assert money.format_amount(5_000_000, "JPY") == "JPY 5"
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["4242424242424242", "tok 4111-1111-1111-1111", "5555 5555 5555 4444", "x378282246310005y"],
+)
+def test_card_numbers_are_recognised(text: str) -> None:
+    assert cards.looks_like_card_number(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["order-20260315-1234", "4242424242424241", "1234567890", ids.new_id("inv"), "tok_visa"],
+)
+def test_ids_and_short_numbers_are_not_card_numbers(text: str) -> None:
+    assert not cards.looks_like_card_number(text)
+
+
+def test_generated_ids_never_hold_long_digit_runs() -> None:
+    for _ in range(2_000):
+        assert not cards.PAN_PATTERN.search(ids.new_id("inv"))

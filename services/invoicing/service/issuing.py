@@ -8,7 +8,6 @@ issued. Once finalised, lines and amounts never change: corrections are credit n
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,6 +18,7 @@ from services.invoicing.adapters import invoice_store, tables
 from services.invoicing.domain import invoices
 from services.invoicing.domain.invoices import Kind, Line, Status
 from services.invoicing.domain.issuers import Party
+from services.invoicing.service import ids
 from services.invoicing.service.settings import InvoicingSettings
 
 
@@ -40,7 +40,7 @@ class Draft:
 
 
 def new_invoice_id() -> str:
-    return f"inv_{uuid.uuid4().hex}"
+    return ids.new_id("inv")
 
 
 class Issuing:

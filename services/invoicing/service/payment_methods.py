@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Mapping
 from typing import Any
 
@@ -15,7 +14,7 @@ from services.common import idempotency, validation
 from services.common.errors import AlreadyExists, InvalidArgument, NotFound
 from services.invoicing.adapters import tables
 from services.invoicing.domain import cards
-from services.invoicing.service import guards
+from services.invoicing.service import guards, ids
 from services.invoicing.service.settings import Clock
 
 MAX_CARDS_PER_ACCOUNT = 20
@@ -136,7 +135,7 @@ class PaymentMethods:
 
 
 def _derived_id(account_id: str, key: str) -> str:
-    return f"pm_{uuid.uuid5(uuid.NAMESPACE_URL, f'{account_id}/{key}').hex}"
+    return ids.derived_id("pm", f"{account_id}/{key}")
 
 
 def _rows(connection: Connection, account_id: str) -> list[Mapping[Any, Any]]:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -23,7 +22,7 @@ from services.common import idempotency, validation
 from services.common.errors import BillingError, FailedPrecondition, InvalidArgument, NotFound
 from services.invoicing.adapters import invoice_store, tables
 from services.invoicing.domain.invoices import Kind, Status
-from services.invoicing.service import guards, messages, payment_methods
+from services.invoicing.service import guards, ids, messages, payment_methods
 from services.invoicing.service.invoices import load
 from services.invoicing.service.ports import ChargeResult, PaymentProvider, Wallet
 from services.invoicing.service.settings import Clock
@@ -211,7 +210,7 @@ class Payments:
     def _pay_by_card(self, request: pb.PayInvoiceRequest, key: str) -> pb.PayInvoiceResponse:
         if self._provider is None:
             raise FailedPrecondition("no card payment provider is configured", "payment_method_id")
-        payment_id = f"pay_{uuid.uuid5(uuid.NAMESPACE_URL, key).hex}"
+        payment_id = ids.derived_id("pay", key)
         with self._engine.begin() as connection:
             earlier = guards.stored_response(connection, SCOPE, key, request, pb.PayInvoiceResponse)
             if earlier is not None:
@@ -310,7 +309,7 @@ class Payments:
 
 
 def new_payment_id() -> str:
-    return f"pay_{uuid.uuid4().hex}"
+    return ids.new_id("pay")
 
 
 def _payable(connection: Connection, account_id: str, invoice_id: str) -> Mapping[Any, Any]:

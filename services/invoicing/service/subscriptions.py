@@ -8,7 +8,6 @@ way the subscription is CANCELLED at once, shows its end_date, and its last cycl
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 from collections.abc import Mapping
 from typing import Any
 
@@ -21,7 +20,7 @@ from services.common import idempotency, validation
 from services.common.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound
 from services.invoicing.adapters import tables
 from services.invoicing.domain import cycles
-from services.invoicing.service import guards, messages
+from services.invoicing.service import guards, ids, messages
 from services.invoicing.service.settings import Clock
 
 ACTIVE = "active"
@@ -87,9 +86,7 @@ class Subscriptions:
         if not request.subscription_id and not request.idempotency_key:
             raise InvalidArgument("idempotency_key", "is required when no subscription_id is given")
         key = request.idempotency_key or f"subscription:{request.subscription_id}"
-        subscription_id = request.subscription_id or (
-            f"sub_{uuid.uuid5(uuid.NAMESPACE_URL, f'{account_id}/{key}').hex}"
-        )
+        subscription_id = request.subscription_id or (ids.derived_id("sub", f"{account_id}/{key}"))
         table = tables.subscriptions
 
         def insert() -> pb.CreateSubscriptionResponse:
