@@ -227,7 +227,7 @@ SELECT :account, 'm' || g, s.status, 'm' || g || ':' || s.status, 'ch-1',
             'YYYY-MM-DD'),
     s.status <> 'inbound', false, '', '', ''::bytea
 FROM generate_series(0, :events - 1) AS g,
-LATERAL (SELECT CASE g % 5 WHEN 0 THEN 'inbound' WHEN 1 THEN 'sent' WHEN 2 THEN 'read'
+LATERAL (SELECT CASE (g / :contacts) % 5 WHEN 0 THEN 'inbound' WHEN 1 THEN 'sent' WHEN 2 THEN 'read'
                 ELSE 'delivered' END AS status) AS s
 """
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import time
 from collections.abc import Callable
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
@@ -24,6 +25,8 @@ from services.metering.service.effects import ALL_CHANNELS
 MAX_DAILY_RANGE_DAYS = 366
 MAX_ACTIVE_RANGE_DAYS = 3_660
 MAX_MONTHS = 120
+# Memory for the anti-join of a range across months (PostgreSQL, this query only).
+ACTIVE_USERS_WORK_MEM = "256MB"
 
 
 class Usage:
@@ -115,21 +118,43 @@ class Usage:
 def _active_users(
     connection: Connection, account_id: str, channel_id: str, start: dt.date, end: dt.date
 ) -> int:
-    """Distinct contacts with a delivered message either way on a day of the range."""
-    t = tables.active_months
-    masks = month_masks(start, end)
-    in_range = sa.or_(
-        *(
-            sa.and_(t.c.month == month, t.c.days_mask.op("&")(mask) != 0)
-            for month, mask in masks.items()
+    """Distinct contacts with a delivered message either way on a day of the range.
+
+    Each month's rows hold a contact once, so a month is a plain count; a later month adds only
+    the contacts not active in the range's earlier months (an anti-join on the contact).
+    """
+    masks = sorted(month_masks(start, end).items())
+    if connection.dialect.name == "postgresql":
+        connection.execute(sa.text(f"SET LOCAL work_mem = '{ACTIVE_USERS_WORK_MEM}'"))
+    total = 0
+    for index, (month, mask) in enumerate(masks):
+        later = tables.active_months.alias("later")
+        query = (
+            sa.select(sa.func.count())
+            .select_from(later)
+            .where(_active_in(later, account_id, channel_id, month, mask))
         )
+        if index:
+            earlier = tables.active_months.alias("earlier")
+            in_earlier = sa.or_(
+                *(_active_in(earlier, account_id, channel_id, m, k) for m, k in masks[:index])
+            )
+            query = query.where(
+                ~sa.exists().where(earlier.c.contact == later.c.contact, in_earlier)
+            )
+        total += int(connection.execute(query).scalar_one())
+    return total
+
+
+def _active_in(
+    t: Any, account_id: str, channel_id: str, month: str, mask: int
+) -> sa.ColumnElement[bool]:
+    return sa.and_(
+        t.c.account_id == account_id,
+        t.c.channel_id == channel_id,
+        t.c.month == month,
+        t.c.days_mask.op("&")(mask) != 0,
     )
-    where = sa.and_(t.c.account_id == account_id, t.c.channel_id == channel_id, in_range)
-    if len(masks) == 1:
-        query = sa.select(sa.func.count()).select_from(t).where(where)
-    else:
-        query = sa.select(sa.func.count(sa.distinct(t.c.contact))).where(where)
-    return int(connection.execute(query).scalar_one())
 
 
 def _daily_rows(
