@@ -87,3 +87,99 @@ reservations = sa.Table(
     sa.Column("state", sa.String(16), nullable=False),
     sa.Column("expire_ms", sa.BigInteger, nullable=False),
 )
+
+credits = sa.Table(
+    "wallet_credits",
+    metadata,
+    sa.Column("credit_id", sa.String(64), primary_key=True),
+    sa.Column("account_id", sa.String(128), nullable=False),
+    sa.Column("currency_code", sa.String(3), nullable=False),
+    sa.Column("granted_micros", sa.BigInteger, nullable=False),
+    sa.Column("expire_ms", sa.BigInteger, nullable=False),
+    sa.Column("priority", sa.Integer, nullable=False),
+    # What it may pay for, comma-separated: "messages,notifications_invoice".
+    sa.Column("applies_to", sa.String(200), nullable=False),
+    sa.Column("reason", sa.String(200), nullable=False),
+    sa.Column("idempotency_key", sa.String(200), nullable=False),
+    sa.Column("created_ms", sa.BigInteger, nullable=False),
+    # Set once what was left at the expiry has been written off.
+    sa.Column("written_off_ms", sa.BigInteger, nullable=True),
+    sa.UniqueConstraint("account_id", "idempotency_key", name="uq_wallet_credits_key"),
+    sa.Index("ix_wallet_credits_account", "account_id", "priority", "expire_ms"),
+    sa.Index("ix_wallet_credits_expiry", "written_off_ms", "expire_ms"),
+)
+
+credit_redemptions = sa.Table(
+    "wallet_credit_redemptions",
+    metadata,
+    sa.Column("redemption_id", sa.String(64), primary_key=True),
+    sa.Column("account_id", sa.String(128), nullable=False, index=True),
+    sa.Column("credit_id", sa.String(64), nullable=False),
+    sa.Column("invoice_id", sa.String(128), nullable=False),
+    sa.Column("currency_code", sa.String(3), nullable=False),
+    sa.Column("amount_micros", sa.BigInteger, nullable=False),
+    sa.Column("idempotency_key", sa.String(200), nullable=False),
+    sa.Column("created_ms", sa.BigInteger, nullable=False),
+)
+
+channels = sa.Table(
+    "wallet_channels",
+    metadata,
+    sa.Column("account_id", sa.String(128), primary_key=True),
+    sa.Column("channel_id", sa.String(128), primary_key=True),
+    sa.Column("display_phone_number", sa.String(32), nullable=False),
+    # The last day the channel may send, YYYY-MM-DD in the account's time zone.
+    sa.Column("paid_through", sa.String(10), nullable=True),
+    sa.Column("deleted", sa.Boolean, nullable=False),
+    sa.Column("created_ms", sa.BigInteger, nullable=False),
+    sa.Column("updated_ms", sa.BigInteger, nullable=False),
+)
+
+# Days in and out of an account's pool; the pool is their sum (never edited).
+day_movements = sa.Table(
+    "wallet_day_movements",
+    metadata,
+    sa.Column("id", AutoId, primary_key=True, autoincrement=True),
+    sa.Column("movement_id", sa.String(300), nullable=False, unique=True),
+    sa.Column("account_id", sa.String(128), nullable=False, index=True),
+    sa.Column("channel_id", sa.String(128), nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("days", sa.BigInteger, nullable=False),
+    sa.Column("reference", sa.String(200), nullable=False),
+    sa.Column("created_ms", sa.BigInteger, nullable=False),
+)
+
+auto_recharges = sa.Table(
+    "wallet_auto_recharges",
+    metadata,
+    sa.Column("account_id", sa.String(128), primary_key=True),
+    sa.Column("channel_id", sa.String(128), primary_key=True),
+    sa.Column("currency_code", sa.String(3), nullable=False),
+    sa.Column("enabled", sa.Boolean, nullable=False),
+    sa.Column("threshold_micros", sa.BigInteger, nullable=False),
+    sa.Column("amount_micros", sa.BigInteger, nullable=False),
+    sa.Column("cool_off_seconds", sa.BigInteger, nullable=False),
+    sa.Column("max_per_month", sa.Integer, nullable=False),
+    sa.Column("updated_ms", sa.BigInteger, nullable=False),
+)
+
+# One row per crossing below an auto-recharge threshold that was acted on (never two).
+recharges = sa.Table(
+    "wallet_recharges",
+    metadata,
+    sa.Column("recharge_id", sa.String(64), primary_key=True),
+    sa.Column("account_id", sa.String(128), nullable=False),
+    sa.Column("channel_id", sa.String(128), nullable=False),
+    sa.Column("currency_code", sa.String(3), nullable=False),
+    # When the balance was first seen below the threshold (epoch ms): names the crossing.
+    sa.Column("crossing_ms", sa.BigInteger, nullable=False),
+    sa.Column("amount_micros", sa.BigInteger, nullable=False),
+    sa.Column("state", sa.String(16), nullable=False, index=True),
+    sa.Column("top_up_id", sa.String(64), nullable=True),
+    sa.Column("problem", sa.String(200), nullable=False),
+    sa.Column("created_ms", sa.BigInteger, nullable=False),
+    sa.Column("updated_ms", sa.BigInteger, nullable=False),
+    sa.UniqueConstraint(
+        "account_id", "channel_id", "currency_code", "crossing_ms", name="uq_wallet_recharges"
+    ),
+)

@@ -22,6 +22,17 @@ class PriceTerms:
 
 
 @dataclass(frozen=True, slots=True)
+class TopUpFeeRule:
+    """The fee charged on top of a top-up: fixed, plus basis points of the amount (half up)."""
+
+    basis_points: int
+    fixed_micros: int
+
+    def fee_micros(self, amount_micros: int) -> int:
+        return self.fixed_micros + (amount_micros * self.basis_points + 5_000) // 10_000
+
+
+@dataclass(frozen=True, slots=True)
 class AccountView:
     account_id: str
     version: int
@@ -35,6 +46,9 @@ class AccountView:
     terms: PriceTerms
     auth_international_from: datetime | None
     auth_international_exceptions: frozenset[str]
+    # None: the wallet's defaults apply (a low-balance threshold; a top-up fee rule).
+    low_balance_threshold_micros: int | None = None
+    top_up_fee: TopUpFeeRule | None = None
 
     def balance_channel(self, channel_id: str) -> str:
         """The channel whose balance pays: the sender's when funds are kept per number."""

@@ -5,6 +5,10 @@ Ledger accounts (one term, one meaning):
 - customer:<account>:held:<CUR>[:<channel>]   reserved for messages not yet settled
 - revenue:messages:<CUR>                      what settled messages earned
 - funding:top-ups:<CUR>                       money received from customers (debit-normal)
+- customer:<account>:credit:<CUR>:<credit>    what is left of one granted credit
+- funding:credits:<CUR>                       credits granted, less those that expired
+- invoices:credits-applied:<CUR>              credits spent on invoices
+- revenue:top-up-fees:<CUR>                   transaction fees charged on top-ups
 A reservation moves money to held; a commit moves held to revenue (and the rest back);
 a release or an expiry moves held back to money. Balances are sums, never edited.
 """
@@ -19,7 +23,13 @@ RELEASE = "release"
 EXPIRE = "expire"
 FREE = "free"
 TOP_UP = "top_up"
-KINDS = frozenset({HOLD, COMMIT, RELEASE, EXPIRE, FREE, TOP_UP})
+TOP_UP_FEE = "top_up_fee"
+CREDIT_GRANT = "credit_grant"
+CREDIT_REDEEM = "credit_redeem"
+CREDIT_EXPIRE = "credit_expire"
+KINDS = frozenset({HOLD, COMMIT, RELEASE, EXPIRE, FREE, TOP_UP})  # facts of the hot path
+# Transactions written to SQL directly, never through a partition's stream.
+BOOKED_KINDS = frozenset({TOP_UP_FEE, CREDIT_GRANT, CREDIT_REDEEM, CREDIT_EXPIRE})
 
 
 class LedgerInvariantError(Exception):
@@ -45,7 +55,7 @@ class Transaction:
     legs: tuple[Leg, ...]
 
     def __post_init__(self) -> None:
-        if self.kind not in KINDS:
+        if self.kind not in KINDS and self.kind not in BOOKED_KINDS:
             raise LedgerInvariantError(f"unknown transaction kind {self.kind!r}")
         debits = sum(leg.debit_micros for leg in self.legs)
         credits = sum(leg.credit_micros for leg in self.legs)
@@ -76,6 +86,22 @@ def revenue_account(currency: str) -> str:
 
 def funding_account(currency: str) -> str:
     return f"funding:top-ups:{currency}"
+
+
+def credit_account(account_id: str, currency: str, credit_id: str) -> str:
+    return f"customer:{account_id}:credit:{currency}:{credit_id}"
+
+
+def credits_funding_account(currency: str) -> str:
+    return f"funding:credits:{currency}"
+
+
+def credits_applied_account(currency: str) -> str:
+    return f"invoices:credits-applied:{currency}"
+
+
+def fee_revenue_account(currency: str) -> str:
+    return f"revenue:top-up-fees:{currency}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,4 +151,87 @@ def post(fact: Fact) -> Transaction:
         reference=fact.reference,
         at_ms=fact.at_ms,
         legs=legs,
+    )
+
+
+def _transaction(
+    kind: str, account_id: str, currency: str, key: str, reference: str, at_ms: int, *legs: Leg
+) -> Transaction:
+    return Transaction(
+        transaction_id=f"{kind}:{account_id}:{key}",
+        account_id=account_id,
+        channel_id="",
+        currency=currency,
+        kind=kind,
+        reference=reference,
+        at_ms=at_ms,
+        legs=legs,
+    )
+
+
+def top_up_fee(
+    account_id: str, currency: str, top_up_id: str, fee_micros: int, at_ms: int
+) -> Transaction:
+    """The fee paid on top of a top-up is the provider's revenue, not the customer's money."""
+    return _transaction(
+        TOP_UP_FEE,
+        account_id,
+        currency,
+        top_up_id,
+        top_up_id,
+        at_ms,
+        Leg(funding_account(currency), fee_micros, 0),
+        Leg(fee_revenue_account(currency), 0, fee_micros),
+    )
+
+
+def grant_credit(
+    account_id: str, currency: str, credit_id: str, amount_micros: int, at_ms: int
+) -> Transaction:
+    return _transaction(
+        CREDIT_GRANT,
+        account_id,
+        currency,
+        credit_id,
+        credit_id,
+        at_ms,
+        Leg(credits_funding_account(currency), amount_micros, 0),
+        Leg(credit_account(account_id, currency, credit_id), 0, amount_micros),
+    )
+
+
+def redeem_credit(
+    account_id: str,
+    currency: str,
+    credit_id: str,
+    redemption_id: str,
+    invoice_id: str,
+    amount_micros: int,
+    at_ms: int,
+) -> Transaction:
+    return _transaction(
+        CREDIT_REDEEM,
+        account_id,
+        currency,
+        redemption_id,
+        invoice_id,
+        at_ms,
+        Leg(credit_account(account_id, currency, credit_id), amount_micros, 0),
+        Leg(credits_applied_account(currency), 0, amount_micros),
+    )
+
+
+def expire_credit(
+    account_id: str, currency: str, credit_id: str, amount_micros: int, at_ms: int
+) -> Transaction:
+    """What was left of a credit at its expiry goes back to the grants account."""
+    return _transaction(
+        CREDIT_EXPIRE,
+        account_id,
+        currency,
+        credit_id,
+        credit_id,
+        at_ms,
+        Leg(credit_account(account_id, currency, credit_id), amount_micros, 0),
+        Leg(credits_funding_account(currency), 0, amount_micros),
     )

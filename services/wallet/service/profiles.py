@@ -11,7 +11,7 @@ from pricing.calendar import parse_zone
 from services.common import validation
 from services.common.errors import InvalidArgument
 from services.wallet.domain import accounts
-from services.wallet.domain.accounts import AccountView, PriceTerms
+from services.wallet.domain.accounts import AccountView, PriceTerms, TopUpFeeRule
 
 MAX_OVERRIDES = 1_000
 UPDATABLE = frozenset(
@@ -26,8 +26,14 @@ UPDATABLE = frozenset(
         "status",
         "price_list",
         "authentication_international",
+        "low_balance_threshold_micros",
+        "top_up_fee",
     }
 )
+# Fields whose absence means "the wallet's default" (env), not zero.
+DEFAULTED = frozenset({"low_balance_threshold_micros", "top_up_fee"})
+MAX_FEE_BASIS_POINTS = 10_000
+MAX_FEE_FIXED_MICROS = 10**12
 MODES = {pb.FUNDING_MODE_PREPAID: accounts.PREPAID, pb.FUNDING_MODE_SOFT_LIMIT: accounts.SOFT_LIMIT}
 SCOPES = {
     pb.BALANCE_SCOPE_ACCOUNT: accounts.SCOPE_ACCOUNT,
@@ -73,7 +79,18 @@ def normalise(profile: pb.AccountProfile, field: str = "profile") -> pb.AccountP
     _price_list(clean.price_list, f"{field}.price_list")
     for country in clean.authentication_international.exception_countries:
         _country(country, f"{field}.authentication_international.exception_countries")
+    validation.amount(clean.low_balance_threshold_micros, f"{field}.low_balance_threshold_micros")
+    _top_up_fee(clean.top_up_fee, f"{field}.top_up_fee")
     return clean
+
+
+def _top_up_fee(fee: pb.TopUpFee, field: str) -> None:
+    validation.amount(fee.basis_points, f"{field}.basis_points")
+    if fee.basis_points > MAX_FEE_BASIS_POINTS:
+        raise InvalidArgument(f"{field}.basis_points", f"at most {MAX_FEE_BASIS_POINTS} (100 %)")
+    validation.amount(fee.fixed_micros, f"{field}.fixed_micros")
+    if fee.fixed_micros > MAX_FEE_FIXED_MICROS:
+        raise InvalidArgument(f"{field}.fixed_micros", f"at most {MAX_FEE_FIXED_MICROS}")
 
 
 def _country(code: str, field: str) -> None:
@@ -119,6 +136,16 @@ def view_of(profile: pb.AccountProfile, version: int) -> AccountView:
         ),
         auth_international_from=starts,
         auth_international_exceptions=frozenset(eligibility.exception_countries),
+        low_balance_threshold_micros=(
+            profile.low_balance_threshold_micros
+            if profile.HasField("low_balance_threshold_micros")
+            else None
+        ),
+        top_up_fee=(
+            TopUpFeeRule(profile.top_up_fee.basis_points, profile.top_up_fee.fixed_micros)
+            if profile.HasField("top_up_fee")
+            else None
+        ),
     )
 
 
@@ -132,7 +159,9 @@ def merge(current: pb.AccountProfile, change: pb.AccountProfile, mask: str) -> p
     for name in names:
         if name not in UPDATABLE:
             raise InvalidArgument("update_mask", f"{name!r} cannot be updated")
-        if name in ("price_list", "authentication_international"):
+        if name in DEFAULTED and not change.HasField(name):  # type: ignore[arg-type]
+            merged.ClearField(name)  # type: ignore[arg-type]  # unset: the default again
+        elif name in ("price_list", "authentication_international", "top_up_fee"):
             getattr(merged, name).CopyFrom(getattr(change, name))
         else:
             setattr(merged, name, getattr(change, name))

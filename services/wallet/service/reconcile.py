@@ -38,6 +38,8 @@ def ledger_balances(engine: Engine, account_id: str) -> Balances:
     with engine.connect() as connection:
         for balance in ledger_sql.balances_of(connection, account_id):
             kind, _, rest = balance.ledger_account[len(prefix) :].partition(":")
+            if kind not in ("money", "held"):
+                continue  # credits are compared by their own check
             currency, _, channel = rest.partition(":")
             pair = found.setdefault((channel, currency), [0, 0])
             pair[0 if kind == "money" else 1] += balance.balance_micros
