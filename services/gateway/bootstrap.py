@@ -66,7 +66,9 @@ def build(env: config.Env) -> Gateway:
     )
     if unclassified:
         log.warning("platform-only until classified", extra={"rpcs": unclassified})
-    authenticator = Authenticator(store, settings.token_secret, settings.token_ttl_s)
+    authenticator = Authenticator(
+        store, settings.token_secret, settings.token_ttl_s, settings.auth_cache_s
+    )
     backends = Backends(settings.backends)
     transcoder = Transcoder(
         backends,
@@ -77,7 +79,7 @@ def build(env: config.Env) -> Gateway:
     )
     native = NativeRoutes(
         authenticator,
-        Team(store),
+        Team(store, authenticator.forget_membership),
         backends,
         settings.max_body_bytes,
         settings.readiness_timeout_s,

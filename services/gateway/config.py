@@ -36,6 +36,7 @@ class GatewaySettings:
     readiness_timeout_s: float
     token_secret: bytes
     token_ttl_s: int
+    auth_cache_s: float
     grace_seconds: float
     drain_delay_seconds: float
 
@@ -54,6 +55,7 @@ class GatewaySettings:
             readiness_timeout_s=_positive(env, "GATEWAY_READINESS_TIMEOUT_SECONDS", 1.0),
             token_secret=token_secret(env),
             token_ttl_s=env.integer("GATEWAY_TOKEN_TTL_SECONDS", 900, minimum=60, maximum=86_400),
+            auth_cache_s=env.seconds("GATEWAY_AUTH_CACHE_SECONDS", 2.0),
             grace_seconds=env.seconds("SHUTDOWN_GRACE_SECONDS", 10.0),
             drain_delay_seconds=env.seconds("SHUTDOWN_DRAIN_DELAY_SECONDS", 0.0),
         )

@@ -139,3 +139,22 @@ def test_account_fields_are_found_at_any_depth() -> None:
     request = wallet.CreateAccountRequest()
     request.profile.account_id = "b"
     assert list(messages.string_fields(request, "account_id")) == [("profile.account_id", "b")]
+
+
+def test_credential_cache_expires_and_stays_bounded() -> None:
+    from services.gateway.service import cache
+
+    now = [100.0]
+    entries: cache.TtlCache[str, int] = cache.TtlCache(2.0, clock=lambda: now[0])
+    entries.put("a", 1)
+    assert entries.get("a") == 1
+    now[0] += 2.0
+    assert entries.get("a") is None
+    for index in range(cache.MAX_ENTRIES + 5):
+        entries.put(str(index), index)
+    assert entries.get("0") is None and entries.get(str(cache.MAX_ENTRIES + 4)) is not None
+    entries.forget(str(cache.MAX_ENTRIES + 4))
+    assert entries.get(str(cache.MAX_ENTRIES + 4)) is None
+    disabled: cache.TtlCache[str, int] = cache.TtlCache(0)
+    disabled.put("a", 1)
+    assert disabled.get("a") is None

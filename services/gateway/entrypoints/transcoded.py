@@ -193,9 +193,11 @@ class Transcoder:
 
 
 async def authenticate(authenticator: Authenticator, request: Request) -> Principal:
-    principal: Principal = await run_in_threadpool(
-        authenticator.authenticate, http_io.credential(request)
-    )
+    credential = http_io.credential(request)
+    cached = authenticator.from_cache(credential)
+    if cached is not None:
+        return cached
+    principal: Principal = await run_in_threadpool(authenticator.authenticate, credential)
     return principal
 
 

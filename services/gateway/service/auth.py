@@ -11,7 +11,9 @@ from services.common.errors import InvalidArgument
 from services.gateway.adapters.store import Store
 from services.gateway.domain import credentials
 from services.gateway.domain.access import Principal, Role
+from services.gateway.domain.records import ApiKey, Membership
 from services.gateway.errors import Unauthenticated
+from services.gateway.service.cache import TtlCache
 
 # Compared against when the email is unknown, so both answers take as long.
 _DUMMY_HASH = credentials.hash_password("not a password")
@@ -34,12 +36,31 @@ class Authenticator:
         store: Store,
         signing_secret: bytes,
         token_ttl_s: int,
+        cache_ttl_s: float = 0.0,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._store = store
         self._signing_secret = signing_secret
         self._token_ttl_s = token_ttl_s
         self._clock = clock
+        # A revoked key or a changed membership is seen within cache_ttl_s.
+        self._keys: TtlCache[str, ApiKey] = TtlCache(cache_ttl_s)
+        self._memberships: TtlCache[tuple[str, str], Membership] = TtlCache(cache_ttl_s)
+
+    def from_cache(self, credential: str) -> Principal | None:
+        """The caller from memory alone, or None when the store must be read (authenticate)."""
+        if not credential or len(credential) > credentials.MAX_CREDENTIAL_LENGTH:
+            return None
+        try:
+            if credentials.is_token(credential):
+                claims = credentials.verify_token(credential, self._signing_secret, self._clock())
+                member = self._memberships.get((claims.user_id, claims.account_id))
+                return member.principal() if member is not None else None
+            key_id, secret = credentials.split_api_key(credential)
+            record = self._keys.get(key_id)
+            return self._check_key(record, secret) if record is not None else None
+        except credentials.BadCredential:
+            raise Unauthenticated("invalid credentials") from None
 
     def authenticate(self, credential: str) -> Principal:
         if not credential:
@@ -53,12 +74,21 @@ class Authenticator:
         except credentials.BadCredential:
             raise Unauthenticated("invalid credentials") from None
 
+    def forget_membership(self, user_id: str, account_id: str) -> None:
+        self._memberships.forget((user_id, account_id))
+
     def _from_api_key(self, api_key: str) -> Principal:
         key_id, secret = credentials.split_api_key(api_key)
         record = self._store.api_key(key_id)
         if record is None:
             credentials.secret_matches(secret, "0" * 64)
             raise credentials.BadCredential("unknown key")
+        principal = self._check_key(record, secret)
+        self._keys.put(key_id, record)
+        return principal
+
+    @staticmethod
+    def _check_key(record: ApiKey, secret: str) -> Principal:
         if not credentials.secret_matches(secret, record.secret_sha256) or record.revoked:
             raise credentials.BadCredential("bad or revoked key")
         return record.principal()
@@ -68,6 +98,7 @@ class Authenticator:
         membership = self._store.membership(claims.user_id, claims.account_id)
         if membership is None:
             raise credentials.BadCredential("membership removed")
+        self._memberships.put((claims.user_id, claims.account_id), membership)
         return membership.principal()
 
     def issue_token(self, email: str, password: str, account_id: str) -> IssuedToken:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 
 from services.common import validation
 from services.common.errors import FailedPrecondition, NotFound
@@ -12,8 +13,10 @@ from services.gateway.domain.records import Membership
 
 
 class Team:
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, on_change: Callable[[str, str], None]) -> None:
         self._store = store
+        # Told (user_id, account_id) after a change, so cached credentials see it at once.
+        self._on_change = on_change
 
     def list(self, account_id: str) -> list[Membership]:
         return self._store.members(account_id)
@@ -29,6 +32,7 @@ class Team:
             raise FailedPrecondition("an owner always has billing access", "billing_access")
         if member.billing_access != enabled:
             self._store.set_billing_access(user_id, account_id, enabled, dt.datetime.now(dt.UTC))
+            self._on_change(user_id, account_id)
         updated = self._store.membership(user_id, account_id)
         if updated is None:
             raise NotFound("not found")
