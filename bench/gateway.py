@@ -154,7 +154,7 @@ def main() -> None:
             )
         report = {
             "benchmark": "gateway",
-            "what": "latency of one call, one at a time: gRPC direct (baseline) vs REST via the gateway",
+            "what": "one call at a time: gRPC direct (baseline) vs REST via the gateway",
             "calls": CALLS,
             "warmup_calls": WARMUP_CALLS,
             "database": "sqlite",
