@@ -1,6 +1,11 @@
 """make bench-authorise: AuthoriseSend over real gRPC, against a no-op floor and a PostgreSQL
 SELECT ... FOR UPDATE baseline served the same way. Starts its own redis-server and PostgreSQL.
 
+The floor is a trivial unary RPC added to the wallet's own server: the same thread pool, the same
+interceptor (span, metrics, error mapping) and the same process as AuthoriseSend. The stock health
+Check is measured too, but the interceptor lets health calls through untouched, so it is a lower
+floor than any service RPC can reach.
+
 Prints p50/p99/p99.9 (µs) and ops/s per phase, the servers' own decision times, the ratios,
 and writes bench/results/authorise.json.
 """
@@ -30,6 +35,8 @@ from billing.wallet.v1 import (
 )
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
+from services.common.grpc_server import App, ServiceBinding
+
 RESULTS = Path(__file__).parent / "results" / "authorise.json"
 DEADLINE_S = 10
 SEQUENTIAL_CALLS = 3_000
@@ -40,6 +47,8 @@ BATCHES = 200
 BATCH_CALLERS = 4
 WARMUP_CALLS = 300
 RECIPIENT = "+12125550100"
+FLOOR_SERVICE = "billing.bench.v1.Floor"
+FLOOR_METHOD = f"/{FLOOR_SERVICE}/Noop"
 
 
 def percentile(sorted_us: list[float], fraction: float) -> float:
@@ -166,26 +175,72 @@ def measure_batch(
     return summary(latencies, BATCHES * BATCH_SIZE, wall_s)
 
 
-def measure_noop(channel: grpc.Channel) -> dict[str, float]:
+def measure_noop(call: Callable[[int], object]) -> dict[str, float]:
+    run_calls(call, WARMUP_CALLS, 1)
+    latencies, wall_s = run_calls(call, SEQUENTIAL_CALLS, 1)
+    return summary(latencies, SEQUENTIAL_CALLS, wall_s)
+
+
+def health_call(channel: grpc.Channel) -> Callable[[int], object]:
     health = health_pb2_grpc.HealthStub(channel)
     request = health_pb2.HealthCheckRequest(service="")
-    run_calls(lambda _n: health.Check(request, timeout=DEADLINE_S), WARMUP_CALLS, 1)
-    latencies, wall_s = run_calls(
-        lambda _n: health.Check(request, timeout=DEADLINE_S), SEQUENTIAL_CALLS, 1
+    return lambda _n: health.Check(request, timeout=DEADLINE_S)
+
+
+def floor_call(channel: grpc.Channel) -> Callable[[int], object]:
+    noop = channel.unary_unary(
+        FLOOR_METHOD,
+        request_serializer=health_pb2.HealthCheckRequest.SerializeToString,
+        response_deserializer=health_pb2.HealthCheckResponse.FromString,
     )
-    return summary(latencies, SEQUENTIAL_CALLS, wall_s)
+    request = health_pb2.HealthCheckRequest(service="")
+    return lambda _n: noop(request, timeout=DEADLINE_S)
+
+
+def floor_binding() -> ServiceBinding:
+    """A unary RPC that does nothing, served through the interceptor like any service RPC."""
+
+    def noop(_request: object, _context: grpc.ServicerContext) -> health_pb2.HealthCheckResponse:
+        return health_pb2.HealthCheckResponse(status=health_pb2.HealthCheckResponse.SERVING)
+
+    handler = grpc.method_handlers_generic_handler(
+        FLOOR_SERVICE,
+        {
+            "Noop": grpc.unary_unary_rpc_method_handler(
+                noop,
+                request_deserializer=health_pb2.HealthCheckRequest.FromString,
+                response_serializer=health_pb2.HealthCheckResponse.SerializeToString,
+            )
+        },
+    )
+    return ServiceBinding(FLOOR_SERVICE, lambda server: server.add_generic_rpc_handlers((handler,)))
+
+
+def serve_wallet() -> None:
+    """The wallet exactly as `python -m services.wallet` builds it, plus the floor RPC."""
+    from services.common.grpc_server import run
+    from services.wallet.__main__ import DEFAULT_PORT
+    from services.wallet.bootstrap import build
+
+    def with_floor(env: Any) -> App:
+        app = build(env)
+        return App([*app.bindings, floor_binding()], app.workers, app.on_close)
+
+    run("wallet", DEFAULT_PORT, with_floor)
 
 
 def start(name: str, env: dict[str, str], logs: Path, baseline: bool = False) -> Server:
     from tests.harness.services import ServiceProcess
 
-    class BaselineProcess(ServiceProcess):
-        """The PostgreSQL baseline: this module with --serve-baseline, on the same runtime."""
+    mode = "--serve-baseline" if baseline else "--serve-wallet"
+
+    class BenchProcess(ServiceProcess):
+        """This module with --serve-wallet or --serve-baseline, on the same runtime."""
 
         def start(self, wait: bool = True) -> ServiceProcess:
             with self.log_path.open("ab") as log:
                 self.process = subprocess.Popen(
-                    [sys.executable, "-m", "bench.authorise", "--serve-baseline"],
+                    [sys.executable, "-m", "bench.authorise", mode],
                     cwd=Path(__file__).resolve().parents[1],
                     env=self.env,
                     stdout=log,
@@ -196,8 +251,7 @@ def start(name: str, env: dict[str, str], logs: Path, baseline: bool = False) ->
             return self
 
     timings = logs / f"{name}-timings.json"
-    kind = BaselineProcess if baseline else ServiceProcess
-    process = kind(name, {**env, "WALLET_TIMINGS_PATH": str(timings)}, logs)
+    process = BenchProcess(name, {**env, "WALLET_TIMINGS_PATH": str(timings)}, logs)
     process.start()
     return Server(process, timings)
 
@@ -221,7 +275,8 @@ def bench_wallet(env: dict[str, str], logs: Path) -> dict[str, dict[str, float]]
             stub = wallet_service_pb2_grpc.WalletServiceStub(channel)
             account = f"bench-{uuid.uuid4().hex[:8]}"
             setup_account(stub, account)
-            results["noop"] = measure_noop(channel)
+            results["noop_health"] = measure_noop(health_call(channel))
+            results["noop"] = measure_noop(floor_call(channel))
             measure_send(stub, account, WARMUP_CALLS, 1)
             server.decision_times("AuthoriseSend")
             results["authorise"] = measure_send(stub, account, SEQUENTIAL_CALLS, 1)
@@ -277,6 +332,11 @@ def report(results: dict[str, dict[str, float]]) -> None:
     many = results["authorise_concurrent"]
     lines = [
         ("AuthoriseSend p50 / no-op p50", send["p50_us"] / noop["p50_us"], "<= 1.15"),
+        (
+            "AuthoriseSend p50 / health Check p50 (no interceptor)",
+            send["p50_us"] / results["noop_health"]["p50_us"],
+            "",
+        ),
         ("server decision p99 (µs)", send["server_decision_p99_us"], "<= 500"),
         ("AuthoriseBatch authorisations/s", results["authorise_batch"]["ops_per_s"], ">= 20000"),
         (
@@ -292,7 +352,7 @@ def report(results: dict[str, dict[str, float]]) -> None:
     ]
     print()
     for name, value, target in lines:
-        print(f"{name:58} {value:10.2f}   target {target}")
+        print(f"{name:58} {value:10.2f}   {'target ' + target if target else ''}")
 
 
 def main() -> None:
@@ -311,6 +371,7 @@ def main() -> None:
         postgres.stop()
         redis_server.stop()
     order = [
+        "noop_health",
         "noop",
         "authorise",
         "authorise_concurrent",
@@ -330,5 +391,7 @@ if __name__ == "__main__":
         from bench.postgres_baseline import serve
 
         serve()
+    elif "--serve-wallet" in sys.argv:
+        serve_wallet()
     else:
         main()
