@@ -15,17 +15,26 @@ import pricing
 from services.common import config, db, redis_client
 from services.common.grpc_server import App, ServiceBinding
 from services.common.redis_client import RedisClient
+from services.wallet.adapters.crossings import Crossings
 from services.wallet.adapters.hot_store import HotStore
+from services.wallet.adapters.payments import NoRechargePayments
 from services.wallet.adapters.streams import GroupReader
+from services.wallet.domain.accounts import TopUpFeeRule
 from services.wallet.domain.partitions import Partitioner
 from services.wallet.entrypoints.grpc_servicer import WalletServicer
 from services.wallet.entrypoints.timings import DecisionTimings
 from services.wallet.entrypoints.workers import EventConsumer, Loop
 from services.wallet.service import settings as names
 from services.wallet.service.accounts import AccountCache, Accounts
+from services.wallet.service.alerts import BalanceAlerts
 from services.wallet.service.authorise import Authoriser
+from services.wallet.service.auto_recharge import AutoRecharges
+from services.wallet.service.balance_watch import BalanceWatch
+from services.wallet.service.credits import Credits
+from services.wallet.service.days import Days
 from services.wallet.service.funds import Funds
 from services.wallet.service.outbox import AccountFollower, OutboxRelay
+from services.wallet.service.ports import RechargePayments
 from services.wallet.service.projection import Projector
 from services.wallet.service.quotes import Quoter
 from services.wallet.service.reservations import Reservations
@@ -54,10 +63,15 @@ class Wallet:
     settlements: Settlements
     projector: Projector
     outbox: OutboxRelay
+    credits: Credits
+    days: Days
+    recharges: AutoRecharges
+    watch: BalanceWatch
     loops: dict[str, Loop] = field(default_factory=dict)
     clients: list[RedisClient] = field(default_factory=list)
 
     def close(self) -> None:
+        self.hot.close()
         for client in self.clients:
             client.close()
         self.engine.dispose()
@@ -67,7 +81,8 @@ def _connect(url: str, settings: WalletSettings) -> RedisClient:
     return redis_client.connect(url, cluster=settings.redis_cluster)
 
 
-def assemble(env: config.Env) -> Wallet:
+def assemble(env: config.Env, payments: RechargePayments | None = None) -> Wallet:
+    """payments: how auto-recharges are charged (none configured: each is refused)."""
     settings = WalletSettings.from_env(env)
     engine = db.create_engine(config.database_url(env, "wallet"))
     db.migrate(engine, MIGRATIONS)
@@ -91,6 +106,22 @@ def assemble(env: config.Env) -> Wallet:
         )
         for keys in partitioner.all()
     ]
+    fee = TopUpFeeRule(settings.top_up_fee_basis_points, settings.top_up_fee_micros)
+    funds = Funds(engine, hot, partitioner, accounts, fee)
+    projector = Projector(engine, readers, settings.worker_batch)
+    recharges = AutoRecharges(
+        engine, accounts, funds, payments or NoRechargePayments(), settings.recharge_retry_s
+    )
+    watch = BalanceWatch(
+        accounts,
+        partitioner,
+        Crossings(redis),
+        BalanceAlerts(engine),
+        recharges,
+        settings.low_balance_micros,
+    )
+    projector.listeners.append(watch.after_projection)
+    funds.listeners.append(watch.after_top_up)
     wallet = Wallet(
         settings=settings,
         engine=engine,
@@ -100,11 +131,15 @@ def assemble(env: config.Env) -> Wallet:
         accounts=accounts,
         authoriser=Authoriser(accounts, hot, partitioner, quoter, settings),
         reservations=reservations,
-        funds=Funds(engine, hot, partitioner, accounts),
+        funds=funds,
         windows=windows,
         settlements=settlements,
-        projector=Projector(engine, readers, settings.worker_batch),
+        projector=projector,
         outbox=OutboxRelay(engine, wallet_events, accounts, settings.worker_batch),
+        credits=Credits(engine, accounts),
+        days=Days(engine, accounts, redis, partitioner),
+        recharges=recharges,
+        watch=watch,
         clients=[redis, metering_events, wallet_events],
     )
 
@@ -126,6 +161,8 @@ def assemble(env: config.Env) -> Wallet:
         "accounts": follower.step,
         "expiry": lambda: reservations.expire_overdue(batch),
         "top-ups": lambda: wallet.funds.apply_recorded(settings.top_up_retry_s, batch),
+        "recharges": lambda: recharges.resume(batch),
+        "credits": lambda: wallet.credits.write_off_expired(limit=batch),
         "windows": consumer(
             names.WINDOWS_STREAM, events_pb2.WindowChanged, windows.apply_event
         ).step,
@@ -154,6 +191,9 @@ def serve(wallet: Wallet) -> App:
         wallet.funds,
         wallet.windows,
         timings,
+        credits=wallet.credits,
+        days=wallet.days,
+        recharges=wallet.recharges,
     )
     binding = ServiceBinding(
         SERVICE_NAME,

@@ -10,6 +10,7 @@ from typing import Any
 import redis
 
 from services.common.redis_client import RedisClient
+from services.wallet.adapters.thread_connections import ThreadConnections
 from services.wallet.domain.partitions import Keys
 
 SCRIPTS = Path(__file__).parent / "lua"
@@ -33,6 +34,17 @@ class Script:
             return self._client.evalsha(self._sha, len(keys), *keys, *args)
 
 
+class SendPathScript(Script):
+    """A script of the send path: run on the calling thread's own connection."""
+
+    def __init__(self, client: RedisClient, name: str, connections: ThreadConnections) -> None:
+        super().__init__(client, name)
+        self._connections = connections
+
+    def __call__(self, keys: Sequence[str], args: Sequence[Any]) -> Any:
+        return self._connections.evalsha(self._sha, keys, args, super().__call__)
+
+
 @dataclass(frozen=True, slots=True)
 class Settlement:
     """What settle.lua answered about one reservation."""
@@ -51,12 +63,16 @@ class Settlement:
 class HotStore:
     def __init__(self, client: RedisClient) -> None:
         self.client = client
-        self.authorise = Script(client, "authorise")
-        self.authorise_batch = Script(client, "authorise_batch")
+        self._connections = ThreadConnections(client)
+        self.authorise = SendPathScript(client, "authorise", self._connections)
+        self.authorise_batch = SendPathScript(client, "authorise_batch", self._connections)
         self._settle = Script(client, "settle")
         self._top_up = Script(client, "top_up")
         self._window = Script(client, "window")
         self._account = Script(client, "account")
+
+    def close(self) -> None:
+        self._connections.close()
 
     def settle(
         self,
