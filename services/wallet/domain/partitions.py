@@ -54,6 +54,14 @@ class Keys:
     def window(self, account_id: str, channel_id: str, contact: str, kind: str) -> str:
         return f"{self.prefix}:window:{account_id}:{channel_id}:{contact}:{kind}"
 
+    def crossings(self, account_id: str) -> str:
+        """One hash per account: the open crossing below each threshold, per balance."""
+        return f"{self.prefix}:crossings:{account_id}"
+
+    def channel_days(self, account_id: str) -> str:
+        """One hash per days account: channel -> end of its paid days (epoch ms)."""
+        return f"{self.prefix}:channel-days:{account_id}"
+
 
 class Partitioner:
     """Keys for an account, from the configured partition count (computed once per account)."""

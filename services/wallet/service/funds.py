@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 import time
 import uuid
+from collections.abc import Callable
 
 import sqlalchemy as sa
 from billing.common.v1 import money_pb2
@@ -17,7 +19,7 @@ from services.common.errors import Conflict, InvalidArgument
 from services.wallet.adapters import ledger_sql, tables
 from services.wallet.adapters.hot_store import HotStore
 from services.wallet.domain import ledger
-from services.wallet.domain.accounts import SCOPE_CHANNEL
+from services.wallet.domain.accounts import SCOPE_CHANNEL, AccountView, TopUpFeeRule
 from services.wallet.domain.partitions import Partitioner
 from services.wallet.service.accounts import Accounts, require_account
 
@@ -26,25 +28,43 @@ APPLIED = "applied"
 STATES = {RECORDED: funds_pb2.TOP_UP_STATE_RECORDED, APPLIED: funds_pb2.TOP_UP_STATE_APPLIED}
 # Lua compares balances as doubles: amounts stay far below 2**53 micros.
 MAX_TOP_UP_MICROS = 10**15
+NO_FEE = TopUpFeeRule(0, 0)
+SOURCES = frozenset({"manual", "auto_recharge", "invoice_payment"})
+log = logging.getLogger(__name__)
+# Told (account, channel, currency) after a top-up reached the hot balance.
+Listener = Callable[[str, str, str], None]
 
 
 class Funds:
     def __init__(
-        self, engine: Engine, hot: HotStore, partitioner: Partitioner, accounts: Accounts
+        self,
+        engine: Engine,
+        hot: HotStore,
+        partitioner: Partitioner,
+        accounts: Accounts,
+        default_fee: TopUpFeeRule = NO_FEE,
     ) -> None:
         self._engine = engine
         self._hot = hot
         self._partitioner = partitioner
         self._accounts = accounts
+        self._default_fee = default_fee
+        self.listeners: list[Listener] = []
 
-    def top_up(self, request: pb.TopUpRequest) -> pb.TopUpResponse:
+    def fee_micros(self, view: AccountView, amount_micros: int) -> int:
+        """The transaction fee charged on top of a top-up: the account's rule, else the default."""
+        return (view.top_up_fee or self._default_fee).fee_micros(amount_micros)
+
+    def top_up(self, request: pb.TopUpRequest, source: str = "manual") -> pb.TopUpResponse:
         """Record the top-up and its ledger transaction in SQL, then apply it to Redis."""
-        row = self.record(request)
+        row = self.record(request, source)
         if row["state"] == RECORDED:
             row = self.apply(row)
         return pb.TopUpResponse(top_up=_top_up_message(row))
 
-    def record(self, request: pb.TopUpRequest) -> RowMapping:
+    def record(self, request: pb.TopUpRequest, source: str = "manual") -> RowMapping:
+        if source not in SOURCES:
+            raise ValueError(f"unknown top-up source {source!r}")
         view = require_account(self._accounts, request.account_id)
         currency = validation.currency(request.amount.currency_code, "amount.currency_code")
         validation.amount(request.amount.amount_micros, "amount.amount_micros", positive=True)
@@ -63,9 +83,9 @@ class Funds:
             "channel_id": request.channel_id,
             "currency_code": currency,
             "amount_micros": request.amount.amount_micros,
-            "fee_micros": 0,
+            "fee_micros": self.fee_micros(view, request.amount.amount_micros),
             "state": RECORDED,
-            "source": "manual",
+            "source": source,
             "idempotency_key": request.idempotency_key,
             "payment_reference": request.payment_reference,
             "created_ms": time.time_ns() // 1_000_000,
@@ -85,7 +105,18 @@ class Funds:
                         0,
                         values["created_ms"],  # type: ignore[arg-type]
                     )
-                    ledger_sql.write_transactions(connection, [ledger.post(fact)])
+                    posted = [ledger.post(fact)]
+                    if values["fee_micros"]:
+                        posted.append(
+                            ledger.top_up_fee(
+                                view.account_id,
+                                currency,
+                                fact.reference,
+                                values["fee_micros"],  # type: ignore[arg-type]
+                                fact.at_ms,
+                            )
+                        )
+                    ledger_sql.write_transactions(connection, posted)
             except IntegrityError:
                 pass  # the same key was recorded concurrently: read it below
             existing = self._find(view.account_id, request.idempotency_key)
@@ -127,6 +158,11 @@ class Funds:
                 .mappings()
                 .one()
             )
+        for listener in self.listeners:
+            try:
+                listener(row["account_id"], row["channel_id"], row["currency_code"])
+            except Exception:
+                log.exception("top-up listener failed", extra={"top_up_id": row["top_up_id"]})
         return applied
 
     def apply_recorded(self, older_than_s: float, limit: int) -> int:

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
+
 from sqlalchemy.engine import Engine
 
 from services.wallet.adapters import ledger_sql
 from services.wallet.adapters.streams import Entry, GroupReader
 from services.wallet.domain import ledger
 from services.wallet.domain.ledger import Fact
+
+log = logging.getLogger(__name__)
+# Told the facts of each projected batch, before it is acknowledged (at least once).
+Listener = Callable[[list[Fact]], object]
 
 
 def decode(fields: dict[bytes, bytes]) -> tuple[Fact, str, int]:
@@ -26,7 +33,7 @@ def decode(fields: dict[bytes, bytes]) -> tuple[Fact, str, int]:
     return fact, fields.get(b"m", b"").decode(), int(fields.get(b"e", b"0"))
 
 
-def project(engine: Engine, entries: list[Entry]) -> int:
+def project(engine: Engine, entries: list[Entry]) -> list[Fact]:
     """Write the entries' transactions and reservation states in one SQL transaction."""
     decoded = [decode(fields) for _id, fields in entries]
     transactions = [ledger.post(fact) for fact, _m, _e in decoded]
@@ -34,7 +41,7 @@ def project(engine: Engine, entries: list[Entry]) -> int:
     with engine.begin() as connection:
         ledger_sql.write_transactions(connection, transactions)
         ledger_sql.record_reservations(connection, reservations)
-    return len(transactions)
+    return [fact for fact, _m, _e in decoded]
 
 
 class Projector:
@@ -44,6 +51,7 @@ class Projector:
         self._engine = engine
         self._readers = readers
         self._batch = batch
+        self.listeners: list[Listener] = []
 
     def step(self) -> int:
         projected = 0
@@ -51,7 +59,13 @@ class Projector:
             entries = reader.read(self._batch)
             if not entries:
                 continue
-            projected += project(self._engine, entries)
+            facts = project(self._engine, entries)
+            projected += len(facts)
+            for listener in self.listeners:
+                try:
+                    listener(facts)
+                except Exception:
+                    log.exception("projection listener failed")
             reader.ack([entry_id for entry_id, _fields in entries])
             reader.trim_acknowledged()
         return projected

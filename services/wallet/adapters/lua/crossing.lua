@@ -1,0 +1,34 @@
+-- Crossings of one balance below thresholds: each crossing is named once, served once.
+-- KEYS[1] the account's crossings  KEYS[2] the account's balances
+-- observe: ARGV[1] 'observe'  ARGV[2] balance "<channel>:<currency>"  ARGV[3] now_ms
+--   ARGV[4..] pairs (name, threshold): below when available < threshold.
+--   Answer {available, name, crossing_ms, ...}: crossing_ms of a crossing not yet served, else 0.
+--   A balance at or above a threshold ends its crossing: the next fall is a new crossing.
+-- served: ARGV[1] 'served'  ARGV[2] balance  ARGV[3] name  ARGV[4] crossing_ms
+--   Answer 1 when that crossing was still open and is now served, else 0.
+local balance = ARGV[2]
+if ARGV[1] == 'served' then
+  local field = balance .. ':' .. ARGV[3]
+  if redis.call('HGET', KEYS[1], field) ~= ARGV[4] then return 0 end
+  redis.call('HSET', KEYS[1], field, ARGV[4] .. ':served')
+  return 1
+end
+local available = tonumber(redis.call('HGET', KEYS[2], balance .. ':available') or '0')
+local answer = {string.format('%d', available)}
+for i = 4, #ARGV, 2 do
+  local field = balance .. ':' .. ARGV[i]
+  local state = redis.call('HGET', KEYS[1], field)
+  local open = '0'
+  if available < tonumber(ARGV[i + 1]) then
+    if not state then
+      state = ARGV[3]
+      redis.call('HSET', KEYS[1], field, state)
+    end
+    if not string.find(state, ':served', 1, true) then open = state end
+  elseif state then
+    redis.call('HDEL', KEYS[1], field)
+  end
+  answer[#answer + 1] = ARGV[i]
+  answer[#answer + 1] = open
+end
+return answer

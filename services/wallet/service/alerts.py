@@ -1,0 +1,63 @@
+"""Balance alerts (low balance, zero balance) written to the outbox: published after commit."""
+
+from __future__ import annotations
+
+import time
+import uuid
+
+from billing.common.v1 import money_pb2
+from billing.wallet.v1 import wallet_service_pb2 as pb
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+
+from services.wallet.adapters import tables
+from services.wallet.service.settings import ALERTS_STREAM
+
+LOW_BALANCE = "low_balance"
+ZERO_BALANCE = "zero_balance"
+EVENT_TYPE = pb.BalanceAlert.DESCRIPTOR.full_name
+EVENT_IDS = uuid.UUID("5b0c6a4e-8d1f-4f0a-9a57-1d3c2b7e6f10")
+
+
+def event_id(kind: str, account_id: str, channel_id: str, currency: str, crossing_ms: int) -> str:
+    """The same crossing always names the same event: a repeated publish is dropped."""
+    name = f"{kind}:{account_id}:{channel_id}:{currency}:{crossing_ms}"
+    return uuid.uuid5(EVENT_IDS, name).hex
+
+
+class BalanceAlerts:
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+
+    def publish(
+        self,
+        kind: str,
+        account_id: str,
+        channel_id: str,
+        currency: str,
+        available_micros: int,
+        crossing_ms: int,
+    ) -> bool:
+        """Put the alert in the outbox once per crossing; False when it was there already."""
+        alert = pb.BalanceAlert(
+            event_id=event_id(kind, account_id, channel_id, currency, crossing_ms),
+            account_id=account_id,
+            channel_id=channel_id,
+            kind=kind,
+            available=money_pb2.Money(currency_code=currency, amount_micros=available_micros),
+        )
+        alert.occur_time.FromMilliseconds(crossing_ms)
+        try:
+            with self._engine.begin() as connection:
+                connection.execute(
+                    tables.outbox.insert().values(
+                        stream=ALERTS_STREAM,
+                        event_type=EVENT_TYPE,
+                        event_id=alert.event_id,
+                        payload=alert.SerializeToString(),
+                        created_ms=time.time_ns() // 1_000_000,
+                    )
+                )
+        except IntegrityError:
+            return False
+        return True
