@@ -12,14 +12,15 @@ from billing.wallet.v1 import wallet_service_pb2_grpc as pb_grpc
 from services.wallet.entrypoints.timings import DecisionTimings
 from services.wallet.service.accounts import Accounts
 from services.wallet.service.authorise import Authoriser
+from services.wallet.service.auto_recharge import AutoRecharges
+from services.wallet.service.credits import Credits
+from services.wallet.service.days import Days
 from services.wallet.service.funds import Funds
 from services.wallet.service.reservations import Reservations
 from services.wallet.service.windows import Windows
 
 
 class WalletServicer(pb_grpc.WalletServiceServicer):
-    """Credits, days, channels and auto-recharge are not served yet (UNIMPLEMENTED)."""
-
     def __init__(
         self,
         accounts: Accounts,
@@ -28,6 +29,10 @@ class WalletServicer(pb_grpc.WalletServiceServicer):
         funds: Funds,
         windows: Windows,
         timings: DecisionTimings | None = None,
+        *,
+        credits: Credits,
+        days: Days,
+        recharges: AutoRecharges,
     ) -> None:
         self._accounts = accounts
         self._authoriser = authoriser
@@ -35,6 +40,9 @@ class WalletServicer(pb_grpc.WalletServiceServicer):
         self._funds = funds
         self._windows = windows
         self._timings = timings
+        self._credits = credits
+        self._days = days
+        self._recharges = recharges
 
     def CreateAccount(
         self, request: pb.CreateAccountRequest, context: grpc.ServicerContext
@@ -105,3 +113,53 @@ class WalletServicer(pb_grpc.WalletServiceServicer):
         self, request: pb.OpenWindowRequest, context: grpc.ServicerContext
     ) -> pb.OpenWindowResponse:
         return self._windows.open(request)
+
+    def GrantCredit(
+        self, request: pb.GrantCreditRequest, context: grpc.ServicerContext
+    ) -> pb.GrantCreditResponse:
+        return self._credits.grant(request)
+
+    def ListCredits(
+        self, request: pb.ListCreditsRequest, context: grpc.ServicerContext
+    ) -> pb.ListCreditsResponse:
+        return self._credits.list(request)
+
+    def RedeemCredits(
+        self, request: pb.RedeemCreditsRequest, context: grpc.ServicerContext
+    ) -> pb.RedeemCreditsResponse:
+        return self._credits.redeem(request)
+
+    def AddDays(
+        self, request: pb.AddDaysRequest, context: grpc.ServicerContext
+    ) -> pb.AddDaysResponse:
+        return self._days.add(request)
+
+    def RegisterChannel(
+        self, request: pb.RegisterChannelRequest, context: grpc.ServicerContext
+    ) -> pb.RegisterChannelResponse:
+        return self._days.register(request)
+
+    def ListChannels(
+        self, request: pb.ListChannelsRequest, context: grpc.ServicerContext
+    ) -> pb.ListChannelsResponse:
+        return self._days.list(request)
+
+    def AllocateDays(
+        self, request: pb.AllocateDaysRequest, context: grpc.ServicerContext
+    ) -> pb.AllocateDaysResponse:
+        return self._days.allocate(request)
+
+    def DeleteChannel(
+        self, request: pb.DeleteChannelRequest, context: grpc.ServicerContext
+    ) -> pb.DeleteChannelResponse:
+        return self._days.delete(request)
+
+    def SetAutoRecharge(
+        self, request: pb.SetAutoRechargeRequest, context: grpc.ServicerContext
+    ) -> pb.SetAutoRechargeResponse:
+        return self._recharges.set(request)
+
+    def GetAutoRecharge(
+        self, request: pb.GetAutoRechargeRequest, context: grpc.ServicerContext
+    ) -> pb.GetAutoRechargeResponse:
+        return self._recharges.get(request)
