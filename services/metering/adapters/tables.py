@@ -133,6 +133,7 @@ contacts = sa.Table(
 
 # Active users: per (account, phone number or '' for all, month, contact) a mask of the days
 # (bit 0 = the 1st) with a delivered message either way. Exact distinct counts over any range.
+# On PostgreSQL, migration 0003 adds the key INCLUDE (days_mask) so counts read the index only.
 active_months = sa.Table(
     "metering_active_months",
     metadata,
