@@ -122,6 +122,8 @@ def assemble(env: config.Env, payments: RechargePayments | None = None) -> Walle
     )
     projector.listeners.append(watch.after_projection)
     funds.listeners.append(watch.after_top_up)
+    days = Days(engine, accounts, redis, partitioner)
+    accounts.on_refresh.append(days.restore_hot)
     wallet = Wallet(
         settings=settings,
         engine=engine,
@@ -137,7 +139,7 @@ def assemble(env: config.Env, payments: RechargePayments | None = None) -> Walle
         projector=projector,
         outbox=OutboxRelay(engine, wallet_events, accounts, settings.worker_batch),
         credits=Credits(engine, accounts),
-        days=Days(engine, accounts, redis, partitioner),
+        days=days,
         recharges=recharges,
         watch=watch,
         clients=[redis, metering_events, wallet_events],

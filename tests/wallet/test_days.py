@@ -4,6 +4,7 @@ zone, returned when a channel is deleted; idempotent, validated, one account at 
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import grpc
@@ -218,3 +219,26 @@ def test_bad_input_names_the_field_and_moves_nothing(
     )
     assert listed.pool_days == 10
     assert [(c.channel_id, c.days_remaining) for c in listed.channels] == [("chan-1", 0)]
+
+
+def test_days_lost_by_redis_are_written_again_from_sql(wallet: WalletUnderTest) -> None:
+    account = wallet.create_account(time_zone="America/Sao_Paulo")
+    add_days(wallet, account, 10, "buy")
+    for channel in ("chan-1", "chan-2"):
+        register(wallet, account, channel)
+    allocate(wallet, account, "chan-1", 3, "a")
+    wallet.stub.DeleteChannel(
+        pb.DeleteChannelRequest(account_id=account, channel_id="chan-2"), timeout=DEADLINE_S
+    )
+    client = wallet.wallet.redis
+    key = wallet.wallet.partitioner.keys(account).channel_days(account)
+    before: Any = client.hgetall(key)
+    ends = dt.datetime.combine(
+        today("America/Sao_Paulo") + dt.timedelta(days=3),
+        dt.time(),
+        tzinfo=ZoneInfo("America/Sao_Paulo"),
+    )
+    assert before == {b"*": b"1", b"chan-1": str(int(ends.timestamp() * 1000)).encode()}
+    client.delete(key)
+    wallet.wallet.accounts.refresh(account)  # as after AuthoriseSend found the account missing
+    assert client.hgetall(key) == before

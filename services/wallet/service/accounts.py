@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 import uuid
+from collections.abc import Callable
 
 import sqlalchemy as sa
 from billing.wallet.v1 import account_pb2
@@ -50,6 +51,8 @@ class Accounts:
         self._hot = hot
         self._partitioner = partitioner
         self.cache = cache
+        # Told an account id after its hot copy was written again (hot state kept beside it).
+        self.on_refresh: list[Callable[[str], object]] = []
 
     def create(self, request: pb.CreateAccountRequest) -> pb.CreateAccountResponse:
         profile = profiles.normalise(request.profile)
@@ -160,6 +163,8 @@ class Accounts:
         view = self.view(account_id)
         if view is not None:
             self.write_hot_copy(view)
+            for restore in self.on_refresh:
+                restore(account_id)
         return view
 
     def write_hot_copy(self, view: AccountView) -> None:

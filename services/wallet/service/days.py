@@ -200,7 +200,10 @@ class Days:
         pipe.execute()
 
     def restore_hot(self, account_id: str) -> int:
-        """Write an account's channels to Redis again from SQL (after Redis lost them)."""
+        """Write an account's channels to Redis again from SQL (after Redis lost them).
+
+        An account that ever registered a channel stays a days account, even with none left.
+        """
         view = self._accounts.view(account_id)
         if view is None:
             return 0
@@ -208,9 +211,7 @@ class Days:
         with self._engine.connect() as connection:
             rows = (
                 connection.execute(
-                    sa.select(tables.channels).where(
-                        channels.account_id == account_id, channels.deleted.is_(False)
-                    )
+                    sa.select(tables.channels).where(channels.account_id == account_id)
                 )
                 .mappings()
                 .all()
@@ -220,7 +221,8 @@ class Days:
         key = self._partitioner.keys(account_id).channel_days(account_id)
         mapping: dict[FieldT, EncodableT] = {DAYS_ACCOUNT: "1"}
         for row in rows:
-            mapping[row["channel_id"]] = _paid_until_ms(view, _paid_through(row))
+            if not row["deleted"]:
+                mapping[row["channel_id"]] = _paid_until_ms(view, _paid_through(row))
         pipe = self._hot.pipeline(transaction=True)
         pipe.delete(key)
         pipe.hset(key, mapping=mapping)
