@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import grpc
 import pytest
 from billing.common.v1 import category_pb2
@@ -75,3 +77,20 @@ def test_a_batch_of_10_000_recipients_is_authorised_in_one_call(wallet: WalletUn
     answer = _batch(wallet, account, 10_000, authorise_pb2.BATCH_MODE_ALL_OR_NOTHING)
     assert answer.allowed_count == 10_000
     assert wallet.available(account) == (0, 10_000 * MARKETING_USD_MICROS)
+
+
+def test_every_hold_of_a_campaign_expires_and_is_released(
+    database_url: str, redis_url: str
+) -> None:
+    from tests.wallet.conftest import _serve, wallet_env
+
+    for wallet in _serve(wallet_env(database_url, redis_url, WALLET_HOLD_SECONDS="1")):
+        account = wallet.create_account()
+        covered = 450  # more than one chunk of the expiry index, and some refused
+        wallet.top_up(account, covered * MARKETING_USD_MICROS)
+        answer = _batch(wallet, account, covered + 7, authorise_pb2.BATCH_MODE_BEST_EFFORT)
+        assert (answer.allowed_count, answer.denied_count) == (covered, 7)
+        assert wallet.available(account) == (0, covered * MARKETING_USD_MICROS)
+        time.sleep(1.1)
+        assert wallet.wallet.reservations.expire_overdue(1_000) == covered
+        assert wallet.available(account) == (covered * MARKETING_USD_MICROS, 0)

@@ -9,6 +9,9 @@
 -- then per recipient: reservation_id, message_id, candidate set (1-based)
 -- Answer {'ok', available_after, replayed_1, record_1, ...} or {'refused', reason, available}
 -- or {'missing'}; records as in authorise.lua
+-- The balance moves once for the whole batch and the expiry index takes its members
+-- EXPIRY_CHUNK at a time: per recipient only its record, reservation and ledger entry are written.
+local EXPIRY_CHUNK = 200
 local function int(n) return string.format('%d', n) end
 local account = redis.call('HMGET', KEYS[1], 'status', 'mode', 'overdraft')
 if not account[1] then return {'missing'} end
@@ -58,7 +61,9 @@ end
 
 local now_ms = tonumber(ARGV[1])
 local expire_ms = now_ms + tonumber(ARGV[3])
+local expire = int(expire_ms)
 local answer = {'ok', ''}
+local reserved, expiring = 0, {}
 for i = 0, n - 1 do
   local k = 5 + i * stride
   if replays[i] then
@@ -82,24 +87,31 @@ for i = 0, n - 1 do
       record = 'denied|' .. reason .. '||' .. int(available) .. '|0|' .. price
     else
       available = available - total
+      reserved = reserved + total
       local decision = 'allowed'
       if available < 0 then decision = 'flagged' end
-      redis.call('HINCRBY', KEYS[2], field .. ':available', -total)
-      redis.call('HINCRBY', KEYS[2], field .. ':held', total)
       redis.call('HSET', KEYS[k + 1], 'account', ARGV[5], 'channel', ARGV[6],
         'currency', ARGV[7], 'amount', int(total), 'state', 'held', 'message', message_id,
-        'expire', int(expire_ms))
-      redis.call('ZADD', KEYS[3], expire_ms, rid)
+        'expire', expire)
+      expiring[#expiring + 1] = expire
+      expiring[#expiring + 1] = rid
       redis.call('XADD', KEYS[4], '*', 'k', 'hold', 'a', ARGV[5], 'c', ARGV[6],
         'cur', ARGV[7], 'ref', rid, 'amt', int(total), 'm', message_id,
-        'e', int(expire_ms), 'at', ARGV[1])
-      record = decision .. '||' .. rid .. '|' .. int(available) .. '|' .. int(expire_ms) .. '|'
-        .. price
+        'e', expire, 'at', ARGV[1])
+      record = decision .. '||' .. rid .. '|' .. int(available) .. '|' .. expire .. '|' .. price
       redis.call('SET', KEYS[k], record, 'EX', ARGV[4])
     end
     answer[#answer + 1] = 0
     answer[#answer + 1] = record
   end
+end
+if reserved > 0 then
+  redis.call('HINCRBY', KEYS[2], field .. ':available', -reserved)
+  redis.call('HINCRBY', KEYS[2], field .. ':held', reserved)
+end
+for first = 1, #expiring, 2 * EXPIRY_CHUNK do
+  redis.call('ZADD', KEYS[3], unpack(expiring, first, math.min(first + 2 * EXPIRY_CHUNK - 1,
+    #expiring)))
 end
 answer[2] = int(available)
 return answer
