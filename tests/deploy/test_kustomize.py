@@ -38,7 +38,21 @@ def deployments(objects: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
 
 
 def test_every_service_is_deployed(objects: list[dict[str, Any]]) -> None:
-    assert set(deployments(objects)) == {"metering", "wallet", "invoicing", "gateway"}
+    assert set(deployments(objects)) == {
+        "metering",
+        "wallet",
+        "wallet-loops",
+        "invoicing",
+        "gateway",
+    }
+
+
+def test_wallet_loops_run_apart_from_the_send_path(objects: list[dict[str, Any]]) -> None:
+    wallet = deployments(objects)["wallet"]["spec"]["template"]["spec"]["containers"][0]
+    env = {e["name"]: e.get("value") for e in wallet["env"]}
+    assert env["WALLET_WORKERS"] == "false"
+    loops = deployments(objects)["wallet-loops"]["spec"]["template"]["spec"]["containers"][0]
+    assert loops["args"] == ["python", "-m", "services.wallet.loops"]
 
 
 def test_grpc_services_use_native_grpc_probes(objects: list[dict[str, Any]]) -> None:
