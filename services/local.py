@@ -93,6 +93,8 @@ def main() -> None:
     folder.mkdir(parents=True, exist_ok=True)
     children: list[tuple[str, subprocess.Popen[bytes]]] = []
     child_env = dict(os.environ, BILLING_DATA_DIR=str(folder))
+    # Card payments go to the deterministic fake provider on a local run.
+    child_env.setdefault("INVOICING_PAYMENT_PROVIDER", "fake")
     redis_url = env.text("REDIS_URL", "redis://127.0.0.1:6379/0")
     if not _redis_answers(redis_url):
         port = 6379 if _port_is_free(6379) else 6380
