@@ -15,6 +15,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import redis
 
@@ -97,7 +98,10 @@ def main() -> None:
     child_env.setdefault("INVOICING_PAYMENT_PROVIDER", "fake")
     redis_url = env.text("REDIS_URL", "redis://127.0.0.1:6379/0")
     if not _redis_answers(redis_url):
-        port = 6379 if _port_is_free(6379) else 6380
+        parsed = urlsplit(redis_url)
+        port = parsed.port or 6379
+        if parsed.hostname not in ("127.0.0.1", "localhost") or not _port_is_free(port):
+            sys.exit(f"REDIS_URL: nothing answers at {redis_url} and it is not a free local port")
         children.append(("redis", _start_redis(folder / "redis", port)))
         redis_url = f"redis://127.0.0.1:{port}/0"
     child_env["REDIS_URL"] = redis_url
