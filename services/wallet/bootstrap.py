@@ -172,7 +172,9 @@ def assemble(env: config.Env, payments: RechargePayments | None = None) -> Walle
             names.CHARGES_STREAM, events_pb2.ChargeSettled, settlements.apply_event
         ).step,
     }
-    wallet.loops = {name: Loop(name, step, every) for name, step in steps.items()}
+    wallet.loops = {
+        name: Loop(name, step, every, settings.worker_idle_max_s) for name, step in steps.items()
+    }
     return wallet
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import redis
@@ -9,6 +10,7 @@ import redis
 from services.common.redis_client import RedisClient
 
 Entry = tuple[bytes, dict[bytes, bytes]]
+MIN_CLAIM_EVERY_S = 0.05
 
 
 class GroupReader:
@@ -22,6 +24,10 @@ class GroupReader:
         self._group = group
         self._consumer = consumer
         self._claim_idle_ms = claim_idle_ms
+        # Entries of a stopped consumer become claimable after claim_idle_ms: look for them
+        # twice as often as that, not on every read.
+        self._claim_every_s = max(claim_idle_ms / 2000, MIN_CLAIM_EVERY_S)
+        self._next_claim_s = 0.0
         self._ready = False
 
     def _ensure_group(self) -> None:
@@ -37,10 +43,14 @@ class GroupReader:
     def read(self, count: int) -> list[Entry]:
         """Entries left pending by a consumer that stopped, then new ones; at most `count`."""
         self._ensure_group()
-        claimed: Any = self.client.xautoclaim(
-            self.stream, self._group, self._consumer, self._claim_idle_ms, "0-0", count=count
-        )
-        entries: list[Entry] = [entry for entry in claimed[1] if entry[1] is not None]
+        entries: list[Entry] = []
+        if time.monotonic() >= self._next_claim_s:
+            claimed: Any = self.client.xautoclaim(
+                self.stream, self._group, self._consumer, self._claim_idle_ms, "0-0", count=count
+            )
+            entries = [entry for entry in claimed[1] if entry[1] is not None]
+            if len(claimed[1]) < count:  # all taken over for now
+                self._next_claim_s = time.monotonic() + self._claim_every_s
         if len(entries) < count:
             fresh: Any = self.client.xreadgroup(
                 self._group, self._consumer, {self.stream: ">"}, count=count - len(entries)

@@ -16,12 +16,20 @@ MAX_BACKOFF_S = 5.0
 
 
 class Loop:
-    """Runs `step` again at once while it finds work, else after `interval_s`."""
+    """Runs `step` again at once while it finds work. When idle it waits `interval_s`, doubled
+    after each idle step up to `idle_max_s`, so a quiet wallet polls Redis and SQL rarely."""
 
-    def __init__(self, name: str, step: Callable[[], int], interval_s: float) -> None:
+    def __init__(
+        self,
+        name: str,
+        step: Callable[[], int],
+        interval_s: float,
+        idle_max_s: float | None = None,
+    ) -> None:
         self.name = name
         self.step = step
         self._interval_s = interval_s
+        self._idle_max_s = max(interval_s, idle_max_s if idle_max_s is not None else interval_s)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -37,17 +45,22 @@ class Loop:
             self._thread = None
 
     def _run(self) -> None:
-        backoff_s = self._interval_s
+        idle_s = self._interval_s
+        failing_s = 0.0
         while not self._stop.is_set():
             try:
                 done = self.step()
-                backoff_s = self._interval_s
             except Exception:
                 log.exception("worker step failed", extra={"worker": self.name})
-                done = 0
-                backoff_s = min(max(backoff_s * 2, 0.1), MAX_BACKOFF_S)
-            if not done:
-                self._stop.wait(backoff_s)
+                failing_s = min(max((failing_s or self._interval_s) * 2, 0.1), MAX_BACKOFF_S)
+                self._stop.wait(failing_s)
+                continue
+            failing_s = 0.0
+            if done:
+                idle_s = self._interval_s
+                continue
+            self._stop.wait(idle_s)
+            idle_s = min(idle_s * 2, self._idle_max_s)
 
 
 class EventConsumer:

@@ -26,6 +26,7 @@ class WalletSettings:
     loops: frozenset[str]  # which loops this process runs (WALLET_LOOPS); empty = all
     consumer_name: str
     worker_interval_s: float
+    worker_idle_max_s: float  # an idle loop's wait doubles from worker_interval_s up to this
     worker_batch: int  # entries or rows one loop step handles at most
     claim_idle_ms: int  # a stream entry pending this long with a dead consumer is taken over
     top_up_retry_s: float  # a recorded top-up not applied after this long is re-applied
@@ -56,6 +57,7 @@ class WalletSettings:
             ),
             consumer_name=env.text("WALLET_CONSUMER_NAME", default_consumer),
             worker_interval_s=env.seconds("WALLET_WORKER_INTERVAL_SECONDS", 0.2),
+            worker_idle_max_s=env.seconds("WALLET_WORKER_IDLE_MAX_SECONDS", 1.0),
             worker_batch=env.integer("WALLET_WORKER_BATCH", 500, minimum=1, maximum=10_000),
             claim_idle_ms=env.integer("WALLET_CLAIM_IDLE_MS", 10_000, minimum=0),
             top_up_retry_s=env.seconds("WALLET_TOP_UP_RETRY_SECONDS", 5.0),
