@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import gc
 import signal
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -179,7 +180,19 @@ def assemble(env: config.Env, payments: RechargePayments | None = None) -> Walle
 
 
 def build(env: config.Env) -> App:
-    return serve(assemble(env))
+    """The serving process (python -m services.wallet)."""
+    app = serve(assemble(env))
+    freeze_startup_objects()
+    return app
+
+
+def freeze_startup_objects() -> None:
+    """What start-up built (rate cards, descriptors, engines) lives as long as the process: take
+    it out of the cyclic collector's scans, so that a full collection stops pausing the send
+    path for tens of milliseconds. Only for a process of its own, never for one that builds
+    many wallets (frozen garbage is never freed)."""
+    gc.collect()
+    gc.freeze()
 
 
 def serve(wallet: Wallet) -> App:
