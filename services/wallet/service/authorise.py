@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import os
 import time
-import uuid
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 from billing.common.v1 import money_pb2
 from billing.wallet.v1 import authorise_pb2 as pb
 
+import pricing
+from pricing.markets import e164_digits
 from services.common import validation
 from services.common.errors import InvalidArgument
 from services.wallet.adapters.hot_store import HotStore
@@ -41,6 +44,7 @@ MESSAGES = {
     for reason in REASONS
 }
 MISSING = b"missing"
+RESERVATION_ID_BYTES = 16  # random bytes of a reservation id (32 hex digits)
 
 
 class Authoriser:
@@ -87,7 +91,7 @@ class Authoriser:
             window + "cs",
             *[window + "conv:" + name for name in candidates.conversation_categories],
         ]
-        reservation_id = uuid.uuid4().hex
+        reservation_id = os.urandom(RESERVATION_ID_BYTES).hex()
         script_keys[3] = keys.reservation(reservation_id)
         args = [
             now_ms,
@@ -122,20 +126,7 @@ class Authoriser:
             raise InvalidArgument("recipients", "at least one recipient is required")
         if len(recipients) > self._max_batch:
             raise InvalidArgument("recipients", f"at most {self._max_batch:,} per batch")
-        digits_of: list[str] = []
-        seen: set[str] = set()
-        for index, recipient in enumerate(recipients):
-            message_id = validation.require_id(
-                recipient.message_id, f"recipients[{index}].message_id"
-            )
-            if message_id in seen:
-                raise InvalidArgument(
-                    f"recipients[{index}].message_id", f"{message_id!r} appears twice"
-                )
-            seen.add(message_id)
-            digits_of.append(
-                recipient_digits(recipient.recipient, f"recipients[{index}].recipient")
-            )
+        message_ids, numbers, digits_of = _checked_recipients(recipients)
         now_ms = time.time_ns() // 1_000_000
         send_ms = request.send_time.ToMilliseconds() if request.HasField("send_time") else now_ms
         view = self._accounts.view(account_id)
@@ -144,7 +135,7 @@ class Authoriser:
         at = datetime.fromtimestamp(send_ms / 1000, UTC)
         keys = self._partitioner.keys(account_id)
         script_keys, args = self._batch_arguments(
-            view, keys, channel_id, category, mode, request, digits_of, at, now_ms, send_ms
+            view, keys, channel_id, category, mode, message_ids, digits_of, at, now_ms, send_ms
         )
         answer = self._hot.authorise_batch(script_keys, args)
         if answer[0] == MISSING:
@@ -152,7 +143,7 @@ class Authoriser:
             if refreshed is None:
                 return _batch_refused(pb.DENY_REASON_UNKNOWN_ACCOUNT, b"unknown_account", 0, "")
             answer = self._hot.authorise_batch(script_keys, args)
-        return _batch_response(answer, request, view.currency)
+        return _batch_response(answer, request, message_ids, numbers, view.currency)
 
     def _batch_arguments(
         self,
@@ -161,14 +152,16 @@ class Authoriser:
         channel_id: str,
         category: str,
         mode: str,
-        request: pb.AuthoriseBatchRequest,
+        message_ids: list[str],
         digits_of: list[str],
         at: datetime,
         now_ms: int,
         send_ms: int,
     ) -> tuple[list[str], list[object]]:
         account_id = view.account_id
-        sets: dict[int, tuple[int, object]] = {}
+        every = self._quoter.candidates_each(view, digits_of, category, at)
+        conversation_names = every[0].conversation_categories
+        set_of: dict[int, int] = {}  # id of a candidates set -> its 1-based index in the script
         set_args: list[object] = []
         per_recipient: list[object] = []
         script_keys = [
@@ -180,26 +173,26 @@ class Authoriser:
         window_prefix = keys.prefix + ":window:" + account_id + ":" + channel_id + ":"
         reservation_prefix = keys.prefix + ":reservation:"
         message_prefix = keys.prefix + ":message:" + account_id + ":"
-        conversation_names: tuple[str, ...] | None = None
-        for recipient, digits in zip(request.recipients, digits_of, strict=True):
-            candidates = self._quoter.candidates(view, digits, category, at)
-            if conversation_names is None:
-                conversation_names = candidates.conversation_categories
-            found = sets.get(id(candidates))
-            if found is None:
-                found = sets[id(candidates)] = (len(sets) + 1, candidates)
+        width = 2 * RESERVATION_ID_BYTES
+        reservation_ids = os.urandom(RESERVATION_ID_BYTES * len(digits_of)).hex()
+        for n, (message_id, digits, candidates) in enumerate(
+            zip(message_ids, digits_of, every, strict=True)
+        ):
+            index = set_of.get(id(candidates))
+            if index is None:
+                index = set_of[id(candidates)] = len(set_of) + 1
                 set_args.extend(candidates.args)
-            index = found[0]
-            reservation_id = uuid.uuid4().hex
+            reservation_id = reservation_ids[n * width : (n + 1) * width]
             window = window_prefix + digits + ":"
             script_keys += (
-                message_prefix + recipient.message_id,
+                message_prefix + message_id,
                 reservation_prefix + reservation_id,
                 window + "fep",
                 window + "cs",
             )
-            script_keys += [window + "conv:" + name for name in conversation_names]
-            per_recipient += (reservation_id, recipient.message_id, index)
+            if conversation_names:
+                script_keys += [window + "conv:" + name for name in conversation_names]
+            per_recipient += (reservation_id, message_id, index)
         args: list[object] = [
             now_ms,
             send_ms,
@@ -210,12 +203,35 @@ class Authoriser:
             view.currency,
             mode,
             len(digits_of),
-            len(conversation_names or ()),
-            len(sets),
+            len(conversation_names),
+            len(set_of),
             *set_args,
             *per_recipient,
         ]
         return script_keys, args
+
+
+def _checked_recipients(
+    recipients: Sequence[pb.BatchRecipient],
+) -> tuple[list[str], list[str], list[str]]:
+    """Message ids, numbers and their digits; InvalidArgument names the first bad field."""
+    message_ids = [recipient.message_id for recipient in recipients]
+    numbers = [recipient.recipient for recipient in recipients]
+    digits_of: list[str] = []
+    seen: set[str] = set()
+    for index, (message_id, number) in enumerate(zip(message_ids, numbers, strict=True)):
+        if not validation.ID_PATTERN.match(message_id):
+            validation.require_id(message_id, f"recipients[{index}].message_id")
+        if message_id in seen:
+            raise InvalidArgument(
+                f"recipients[{index}].message_id", f"{message_id!r} appears twice"
+            )
+        seen.add(message_id)
+        try:
+            digits_of.append(e164_digits(number))
+        except pricing.InvalidNumber as error:
+            raise InvalidArgument(f"recipients[{index}].recipient", str(error)) from None
+    return message_ids, numbers, digits_of
 
 
 def _batch_mode(mode: int) -> str:
@@ -267,7 +283,11 @@ def _batch_refused(
 
 
 def _batch_response(
-    answer: list[object], request: pb.AuthoriseBatchRequest, currency: str
+    answer: list[object],
+    request: pb.AuthoriseBatchRequest,
+    message_ids: list[str],
+    numbers: list[str],
+    currency: str,
 ) -> pb.AuthoriseBatchResponse:
     status = answer[0]
     if status == b"refused":
@@ -287,33 +307,34 @@ def _batch_response(
     response = pb.AuthoriseBatchResponse(balance_after=_money(currency, int(answer[1])))  # type: ignore[call-overload]
     counts = {pb.DECISION_ALLOWED: 0, pb.DECISION_ALLOWED_FLAGGED: 0, pb.DECISION_DENIED: 0}
     reserved = 0
+    first_refusal = b""
+    prices: dict[bytes, pb.PriceBreakdown] = {}  # each distinct price parsed once
+    add = response.decisions.add
     records: list[Any] = answer[3::2]
-    for recipient, record in zip(request.recipients, records, strict=True):
-        decision, reason, reservation_id, _after, _expire, price = record.split(b"|", 5)  # type: ignore[union-attr]
-        item = response.decisions.add(
-            message_id=recipient.message_id,
-            recipient=recipient.recipient,
-            decision=DECISIONS[decision],
+    for message_id, number, record in zip(message_ids, numbers, records, strict=True):
+        code, reason, reservation_id, _after, _expire, price = record.split(b"|", 5)
+        decision = DECISIONS[code]
+        item = add(
+            message_id=message_id,
+            recipient=number,
+            decision=decision,
             deny_reason=REASONS[reason],
             reservation_id=reservation_id.decode(),
         )
         if price:
-            item.price.MergeFromString(price)
+            breakdown = prices.get(price)
+            if breakdown is None:
+                breakdown = prices[price] = pb.PriceBreakdown.FromString(price)
+            item.price.CopyFrom(breakdown)
             if reservation_id:
-                reserved += item.price.total.amount_micros
-        counts[item.decision] += 1
+                reserved += breakdown.total.amount_micros
+        if decision == pb.DECISION_DENIED and not first_refusal:
+            first_refusal = reason
+        counts[decision] += 1
     response.allowed_count = counts[pb.DECISION_ALLOWED]
     response.flagged_count = counts[pb.DECISION_ALLOWED_FLAGGED]
     response.denied_count = counts[pb.DECISION_DENIED]
     response.reserved_total.CopyFrom(_money(currency, reserved))
     if response.denied_count:
-        first = next(d for d in response.decisions if d.decision == pb.DECISION_DENIED)
-        response.message = decisions.message_for("denied", _reason_name(first.deny_reason))
+        response.message = MESSAGES[(b"denied", first_refusal)]
     return response
-
-
-def _reason_name(reason: int) -> str:
-    for code, value in REASONS.items():
-        if value == reason:
-            return code.decode()
-    return ""

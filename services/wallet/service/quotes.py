@@ -6,6 +6,7 @@ assumed; what metering finally charges can be less, never more.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import NamedTuple
 
@@ -77,18 +78,28 @@ class Quoter:
         self._cache: dict[tuple[object, ...], Candidates] = {}
 
     def candidates(self, view: AccountView, digits: str, category: str, at: datetime) -> Candidates:
+        return self.candidates_each(view, (digits,), category, at)[0]
+
+    def candidates_each(
+        self, view: AccountView, recipients: Sequence[str], category: str, at: datetime
+    ) -> list[Candidates]:
+        """Candidates per recipient (digits), all sent at `at`: one period, one lookup each."""
         period = self._catalog.period_at(at, view.time_zone)
-        destination = self._catalog.markets.destination(digits, period.market_version)
         international = (
             view.auth_international_from is not None and at >= view.auth_international_from
         )
-        key = (view.account_id, view.version, period.start, destination, category, international)
-        found = self._cache.get(key)
-        if found is None:
-            found = self._compute(view, "+" + digits, category, at, period)
-            if len(self._cache) >= MAX_CACHED_QUOTES:
-                self._cache.clear()
-            self._cache[key] = found
+        head = (view.account_id, view.version, period.start)
+        destination = self._catalog.markets.destination
+        found: list[Candidates] = []
+        for digits in recipients:
+            key = (*head, destination(digits, period.market_version), category, international)
+            candidates = self._cache.get(key)
+            if candidates is None:
+                candidates = self._compute(view, "+" + digits, category, at, period)
+                if len(self._cache) >= MAX_CACHED_QUOTES:
+                    self._cache.clear()
+                self._cache[key] = candidates
+            found.append(candidates)
         return found
 
     def _compute(
