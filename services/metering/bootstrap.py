@@ -59,7 +59,7 @@ def wire(env: config.Env) -> Metering:
     ingestion = Ingestion(
         engine,
         hot,
-        Charging(PricingEngine(catalog), hot),
+        Charging(PricingEngine(catalog)),
         on_commit=relay.wake if workers_enabled else lambda: None,
     )
     usage = Usage(engine)

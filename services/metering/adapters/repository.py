@@ -16,6 +16,7 @@ from services.metering.adapters.sql import (
     add_to_counters,
     insert_absent,
     insert_rows,
+    keep_least,
     or_into_mask,
     upsert,
 )
@@ -195,21 +196,13 @@ def insert_conversations(connection: Connection, rows: Sequence[dict[str, Any]])
     return {row.conversation_id for row in inserted}
 
 
-def first_seen(
-    connection: Connection, firsts: Mapping[tuple[str, str, str], str]
-) -> list[tuple[str, str, str, str]]:
-    """Record contacts on their first active day; (account, channel, contact, date) of new ones."""
+def record_first_days(connection: Connection, firsts: Mapping[tuple[str, str, str], str]) -> None:
+    """Each contact's first active day: recorded if new, moved earlier if this one is earlier."""
     rows = [
         {"account_id": a, "channel_id": c, "contact": n, "first_date": day}
         for (a, c, n), day in sorted(firsts.items())
     ]
-    inserted = insert_absent(
-        connection,
-        tables.contacts,
-        rows,
-        returning=("account_id", "channel_id", "contact", "first_date"),
-    )
-    return [(r.account_id, r.channel_id, r.contact, r.first_date) for r in inserted]
+    keep_least(connection, tables.contacts, rows, "first_date")
 
 
 def mark_active(connection: Connection, masks: Mapping[tuple[str, str, str, str], int]) -> None:
@@ -236,8 +229,12 @@ def add_outbox(connection: Connection, rows: Sequence[dict[str, Any]]) -> None:
     insert_rows(connection, tables.outbox, rows)
 
 
-def counted_messages(connection: Connection, column: str, key: str) -> int:
-    """Durable count of messages counted under a tier or plan counter key."""
-    t = tables.messages
-    query = sa.select(sa.func.count()).select_from(t).where(t.c[column] == key)
-    return int(connection.execute(query).scalar_one())
+def take_places(connection: Connection, counts: Mapping[str, int]) -> dict[str, int]:
+    """Add `counts[key]` to each counter; the 0-based place where each batch's share starts.
+
+    The counter rows stay locked until the transaction ends (taken in key order, so batches
+    never wait on each other in a cycle); a rolled-back batch gives its places back with it.
+    """
+    rows = [{"counter_key": key, "message_count": n} for key, n in sorted(counts.items())]
+    totals = add_to_counters(connection, tables.counters, rows, ("message_count",), returning=True)
+    return {row.counter_key: int(row.message_count) - counts[row.counter_key] for row in totals}

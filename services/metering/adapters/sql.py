@@ -1,4 +1,5 @@
-"""Statements that differ by dialect: insert-if-absent, upsert, add-to-counters, or-into-masks.
+"""Statements that differ by dialect: insert-if-absent, upsert, add-to-counters, or-into-masks,
+keep-the-least.
 
 On PostgreSQL a batch of rows travels as one JSON document (`json_to_recordset`), encoded in
 C by the json module, so each statement is one round trip with a fixed text, planned once,
@@ -90,18 +91,27 @@ def upsert(
 
 
 def add_to_counters(
-    connection: Connection, table: sa.Table, rows: Rows, counters: Sequence[str]
-) -> None:
-    """Insert each keyed row, or add its counters to the existing row."""
+    connection: Connection,
+    table: sa.Table,
+    rows: Rows,
+    counters: Sequence[str],
+    returning: bool = False,
+) -> list[sa.Row[Any]]:
+    """Insert each keyed row, or add its counters to the existing row; with `returning`, the
+    key and counters of each row as they now are."""
     if not rows:
-        return
+        return []
     keys = [column.name for column in table.primary_key.columns]
     statement, parameters = _insert(connection, table, rows)
     statement = statement.on_conflict_do_update(
         index_elements=keys,
         set_={name: table.c[name] + statement.excluded[name] for name in counters},
     )
-    connection.execute(statement, parameters)
+    if not returning:
+        connection.execute(statement, parameters)
+        return []
+    statement = statement.returning(*(table.c[name] for name in (*keys, *counters)))
+    return list(connection.execute(statement, parameters).all())
 
 
 def or_into_mask(connection: Connection, table: sa.Table, rows: Rows, mask: str) -> None:
@@ -115,5 +125,18 @@ def or_into_mask(connection: Connection, table: sa.Table, rows: Rows, mask: str)
         index_elements=keys,
         set_={mask: column.op("|")(new)},
         where=column.op("&")(new) != new,
+    )
+    connection.execute(statement, parameters)
+
+
+def keep_least(connection: Connection, table: sa.Table, rows: Rows, column: str) -> None:
+    """Insert each keyed row, or lower `column` of the existing one to the row's value."""
+    if not rows:
+        return
+    keys = [key.name for key in table.primary_key.columns]
+    statement, parameters = _insert(connection, table, rows)
+    new = statement.excluded[column]
+    statement = statement.on_conflict_do_update(
+        index_elements=keys, set_={column: new}, where=table.c[column] > new
     )
     connection.execute(statement, parameters)

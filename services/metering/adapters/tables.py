@@ -102,6 +102,16 @@ messages = sa.Table(
     sa.Index("ix_metering_messages_plan_key", "plan_key"),
 )
 
+# Messages counted so far per volume-tier key (portfolio, market, category, month) and per plan
+# key (account, month). A batch adds its count and takes the places before it, in the
+# transaction that stores the messages, so a batch that does not commit counts nothing.
+counters = sa.Table(
+    "metering_counters",
+    metadata,
+    sa.Column("counter_key", sa.String(300), primary_key=True),
+    sa.Column("message_count", sa.BigInteger, nullable=False),
+)
+
 # Conversations (conversation-based pricing): one per id, opened at delivery.
 conversations = sa.Table(
     "metering_conversations",
@@ -121,7 +131,9 @@ conversations = sa.Table(
     ),
 )
 
-# The first day each contact was active, per phone number and (channel_id '') per account.
+# The first day each contact was active, per phone number and (channel_id '') per account:
+# the earliest local date of a delivered message either way, however late it was reported.
+# Unique users added on a day are the contacts whose first day it is.
 contacts = sa.Table(
     "metering_contacts",
     metadata,
@@ -129,6 +141,7 @@ contacts = sa.Table(
     sa.Column("channel_id", ID, primary_key=True),
     sa.Column("contact", sa.String(32), primary_key=True),
     sa.Column("first_date", sa.String(10), nullable=False),
+    sa.Index("ix_metering_contacts_first", "account_id", "channel_id", "first_date"),
 )
 
 # Active users: per (account, phone number or '' for all, month, contact) a mask of the days
@@ -144,8 +157,7 @@ active_months = sa.Table(
     sa.Column("days_mask", sa.BigInteger, nullable=False),
 )
 
-# Daily counters per phone number and category, kept at ingestion. Unique users added for the
-# whole account are on channel_id '' (a contact can write to several numbers).
+# Daily counters per phone number and category, kept at ingestion.
 daily_usage = sa.Table(
     "metering_daily_usage",
     metadata,
@@ -158,7 +170,6 @@ daily_usage = sa.Table(
     sa.Column("free_messages", sa.BigInteger, nullable=False, server_default="0"),
     sa.Column("paid_conversations", sa.BigInteger, nullable=False, server_default="0"),
     sa.Column("free_conversations", sa.BigInteger, nullable=False, server_default="0"),
-    sa.Column("unique_users_added", sa.BigInteger, nullable=False, server_default="0"),
     sa.Column("charges_micros", sa.BigInteger, nullable=False, server_default="0"),
     sa.Column("meta_cost_micros", sa.BigInteger, nullable=False, server_default="0"),
 )
@@ -169,7 +180,6 @@ COUNTER_COLUMNS = (
     "free_messages",
     "paid_conversations",
     "free_conversations",
-    "unique_users_added",
     "charges_micros",
     "meta_cost_micros",
 )

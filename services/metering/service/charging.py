@@ -16,8 +16,8 @@ from sqlalchemy.engine import Connection
 
 from pricing import PriceDecision, PriceRequest, PricingEngine, Window
 from services.metering.adapters import repository
-from services.metering.adapters.hot_state import HotState, plan_key, tier_key
 from services.metering.domain.accounts import EPOCH, Account
+from services.metering.domain.counters import plan_key, tier_key
 from services.metering.domain.events import MessageEvent, MetaPricing
 from services.metering.domain.messages import COMMIT, RELEASE, MessageState
 from services.metering.domain.usage import month_of
@@ -60,9 +60,8 @@ class Delivery:
 
 
 class Charging:
-    def __init__(self, engine: PricingEngine, hot: HotState) -> None:
+    def __init__(self, engine: PricingEngine) -> None:
         self._engine = engine
-        self._hot = hot
 
     def probe(self, account: Account, event: MessageEvent) -> None:
         """Raise PricingError when no rule or rate could price this event if it were charged."""
@@ -74,7 +73,6 @@ class Charging:
         connection: Connection,
         deliveries: list[tuple[MessageEvent, MessageState, Account]],
         effects: BatchEffects,
-        allocated: dict[str, int],
     ) -> dict[tuple[str, str], dict[str, Any]]:
         """Price and settle each delivered message once; the settlement columns per message."""
         windows = self._windows(connection, deliveries)
@@ -82,7 +80,7 @@ class Charging:
         priced: list[Delivery] = []
         for event, state, account in sorted(deliveries, key=lambda d: d[0].occur_us):
             priced.append(self._first_pass(event, state, account, windows, conversations, effects))
-        self._count(connection, priced, allocated)
+        self._count(connection, priced)
         settlements: dict[tuple[str, str], dict[str, Any]] = {}
         for delivery in priced:
             if delivery.counted and _depends_on_counts(delivery):
@@ -183,9 +181,7 @@ class Charging:
             }
         )
 
-    def _count(
-        self, connection: Connection, priced: list[Delivery], allocated: dict[str, int]
-    ) -> None:
+    def _count(self, connection: Connection, priced: list[Delivery]) -> None:
         """Give each charged message its exact place in this month's counters."""
         tier_counts: dict[str, int] = defaultdict(int)
         plan_counts: dict[str, int] = defaultdict(int)
@@ -211,14 +207,7 @@ class Charging:
         counts = {**tier_counts, **plan_counts}
         if not counts:
             return
-
-        def seed(key: str) -> int:
-            column = "tier_key" if key in tier_counts else "plan_key"
-            return repository.counted_messages(connection, column, key)
-
-        starts = self._hot.allocate(counts, seed)
-        for key, n in counts.items():
-            allocated[key] = allocated.get(key, 0) + n
+        starts = repository.take_places(connection, counts)
         for delivery in priced:
             if not delivery.counted:
                 continue

@@ -2,7 +2,8 @@
 
 Per batch: events are inserted with their unique key (account, message, status), so a
 redelivery is a duplicate; the rest of the batch is applied in time order: message states,
-windows, settlements (priced, tier-counted), usage counters, active users and the outbox.
+windows, contacts' first days and active users, settlements (priced, counted for volume tiers),
+usage counters and the outbox. Counters are taken late, so their rows are locked briefly.
 """
 
 from __future__ import annotations
@@ -56,29 +57,24 @@ class Ingestion:
         events: list[MessageEvent],
         rejections: list[Rejection],
     ) -> pb.RecordEventsResponse:
-        allocated: dict[str, int] = {}
         effects = BatchEffects()
-        try:
-            with self._turns, self._engine.begin() as connection:
+        with self._turns, self._engine.begin() as connection:
 
-                def apply() -> pb.RecordEventsResponse:
-                    return self._apply(connection, events, list(rejections), effects, allocated)
+            def apply() -> pb.RecordEventsResponse:
+                return self._apply(connection, events, list(rejections), effects)
 
-                if request.idempotency_key:
-                    response = idempotency.once(
-                        connection,
-                        tables.idempotency_keys,
-                        "RecordEvents",
-                        request.idempotency_key,
-                        request,
-                        pb.RecordEventsResponse,
-                        apply,
-                    )
-                else:
-                    response = apply()
-        except BaseException:
-            self._hot.give_back(allocated)
-            raise
+            if request.idempotency_key:
+                response = idempotency.once(
+                    connection,
+                    tables.idempotency_keys,
+                    "RecordEvents",
+                    request.idempotency_key,
+                    request,
+                    pb.RecordEventsResponse,
+                    apply,
+                )
+            else:
+                response = apply()
         self._hot.remember_windows(effects.windows)
         if effects.outbox:
             self._on_commit()
@@ -90,7 +86,6 @@ class Ingestion:
         events: list[MessageEvent],
         rejections: list[Rejection],
         effects: BatchEffects,
-        allocated: dict[str, int],
     ) -> pb.RecordEventsResponse:
         accounts = repository.load_accounts(connection, (e.account_id for e in events))
         known = self._known(events, accounts, rejections)
@@ -104,7 +99,7 @@ class Ingestion:
         accepted = [e for e in unique.values() if e.key in inserted]
         accepted.sort(key=lambda e: (e.occur_us, e.index))
         self._apply_inbound(accepted, accounts, local_dates, effects)
-        self._apply_outbound(connection, accepted, accounts, local_dates, effects, allocated)
+        self._apply_outbound(connection, accepted, accounts, local_dates, effects)
         self._write_effects(connection, effects)
         accepted_indexes = {e.index for e in accepted}
         return _response(events, rejections, accepted_indexes)
@@ -159,10 +154,10 @@ class Ingestion:
         accounts: dict[str, Account],
         local_dates: dict[int, Any],
         effects: BatchEffects,
-        allocated: dict[str, int],
     ) -> None:
         outbound = [e for e in accepted if not e.is_inbound]
         if not outbound:
+            self._write_activity(connection, effects)
             return
         states = repository.lock_messages(connection, outbound)
         deliveries: list[tuple[MessageEvent, MessageState, Account]] = []
@@ -184,8 +179,14 @@ class Ingestion:
                 deliveries.append((event, state, account))
             elif event.status == FAILED:
                 settlements[key] = self._charging.release(event, state, account, effects)
-        settlements.update(self._charging.settle(connection, deliveries, effects, allocated))
+        self._write_activity(connection, effects)
+        settlements.update(self._charging.settle(connection, deliveries, effects))
         repository.update_messages(connection, states.values(), settlements)
+
+    def _write_activity(self, connection: Connection, effects: BatchEffects) -> None:
+        """Contacts' first days and active days: known before any price is."""
+        repository.record_first_days(connection, effects.firsts)
+        repository.mark_active(connection, effects.active)
 
     def _write_effects(self, connection: Connection, effects: BatchEffects) -> None:
         if effects.conversations:
@@ -196,11 +197,6 @@ class Ingestion:
             for row in first.values():
                 if row["conversation_id"] in opened:
                     self._conversation_opened(row, effects)
-        for account_id, channel_id, _contact, day in repository.first_seen(
-            connection, effects.firsts
-        ):
-            effects.daily[(account_id, channel_id, day, "")]["unique_users_added"] += 1
-        repository.mark_active(connection, effects.active)
         repository.add_daily_usage(connection, effects.daily)
         repository.add_outbox(connection, effects.outbox)
 

@@ -51,7 +51,9 @@ class Usage:
                 start + dt.timedelta(days=n): UsageTotals() for n in range((end - start).days + 1)
             }
             for row in _daily_rows(connection, account_id, channel_id, start, end):
-                _add(days[dt.date.fromisoformat(row.local_date)], row, channel_id)
+                _add(days[dt.date.fromisoformat(row.local_date)], row)
+            for day, added in _users_added(connection, account_id, channel_id, start, end):
+                days[dt.date.fromisoformat(day)].unique_users_added = added
             active = _active_users(connection, account_id, channel_id, start, end)
         return account, sorted(days.items()), active
 
@@ -65,7 +67,7 @@ class Usage:
             account = self.account(connection, account_id)
             totals = {month: UsageTotals() for month in months}
             for row in _daily_rows(connection, account_id, channel_id, first, end):
-                _add(totals[row.local_date[:7]], row, channel_id)
+                _add(totals[row.local_date[:7]], row)
             result = []
             for month in months:
                 year, number = int(month[:4]), int(month[5:])
@@ -175,12 +177,27 @@ def _daily_rows(
     return list(connection.execute(query).all())
 
 
-def _add(totals: UsageTotals, row: sa.Row, channel_id: str) -> None:  # type: ignore[type-arg]
-    """Add one row; account-wide unique users come from the '' channel rows only."""
-    account_wide = row.channel_id == ALL_CHANNELS
-    if channel_id or account_wide:
-        totals.unique_users_added += int(row.unique_users_added)
-    if account_wide:
+def _users_added(
+    connection: Connection, account_id: str, channel_id: str, start: dt.date, end: dt.date
+) -> list[tuple[str, int]]:
+    """(day, contacts whose first active day it is): per phone number, or ('') per account."""
+    t = tables.contacts
+    query = (
+        sa.select(t.c.first_date, sa.func.count())
+        .where(
+            t.c.account_id == account_id,
+            t.c.channel_id == channel_id,
+            t.c.first_date >= start.isoformat(),
+            t.c.first_date <= end.isoformat(),
+        )
+        .group_by(t.c.first_date)
+    )
+    return [(day, int(count)) for day, count in connection.execute(query)]
+
+
+def _add(totals: UsageTotals, row: sa.Row) -> None:  # type: ignore[type-arg]
+    """Add one row of counters (rows on the account-wide channel '' hold none)."""
+    if row.channel_id == ALL_CHANNELS:
         return
     totals.notifications_sent += int(row.notifications_sent)
     totals.charges_micros += int(row.charges_micros)
