@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
@@ -16,9 +18,27 @@ from services.wallet.domain.ledger import Fact, Transaction
 SETTLED = {ledger.COMMIT: "committed", ledger.RELEASE: "released", ledger.EXPIRE: "expired"}
 
 
-def _insert(connection: Connection, table: sa.Table) -> postgresql.Insert | sqlite.Insert:
-    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
-    return dialect.insert(table)
+def _insert(
+    connection: Connection, table: sa.Table, rows: list[dict[str, Any]]
+) -> tuple[postgresql.Insert | sqlite.Insert, Any]:
+    """An INSERT of `rows` and the parameters to execute it with.
+
+    On PostgreSQL the rows travel as one JSON document (json_to_recordset): one statement, one
+    round trip and one plan for a whole projected batch. Elsewhere the INSERT runs per row.
+    """
+    if connection.dialect.name != "postgresql":
+        return sqlite.insert(table), rows
+    names = list(rows[0])
+    document = sa.cast(sa.bindparam("rows", type_=sa.Text), postgresql.JSON)
+    batch = (
+        sa.func.json_to_recordset(document)
+        .table_valued(*(sa.column(name, table.c[name].type) for name in names))
+        .render_derived(name="batch", with_types=True)
+    )
+    statement = postgresql.insert(table).from_select(
+        names, sa.select(*(batch.c[name] for name in names))
+    )
+    return statement, {"rows": json.dumps(rows, separators=(",", ":"))}
 
 
 def write_transactions(connection: Connection, transactions: Iterable[Transaction]) -> int:
@@ -42,20 +62,24 @@ def write_transactions(connection: Connection, transactions: Iterable[Transactio
             )
     if not rows:
         return 0
-    statement = _insert(connection, tables.ledger_entries).on_conflict_do_nothing(
-        index_elements=["entry_id"]
-    )
-    result = connection.execute(statement, rows)
+    insert, parameters = _insert(connection, tables.ledger_entries, rows)
+    statement = insert.on_conflict_do_nothing(index_elements=["entry_id"])
+    result = connection.execute(statement, parameters)
     return max(result.rowcount, 0)
 
 
 def record_reservations(connection: Connection, facts: Sequence[tuple[Fact, str, int]]) -> None:
     """Keep the reservations table in step: (fact, message_id, expire_ms) per hold or settlement.
 
-    A settled state is never turned back into 'held', whatever order facts arrive in.
+    A settled state is never turned back into 'held', whatever order facts arrive in. Holds are
+    written before settlements, each kind in one statement; a reservation settles once.
     """
+    holds: list[dict[str, Any]] = []
+    settled: dict[str, dict[str, Any]] = {}
     for fact, message_id, expire_ms in facts:
-        values = {
+        if fact.kind != ledger.HOLD and fact.reference in settled:
+            continue
+        row = {
             "reservation_id": fact.reference,
             "account_id": fact.account_id,
             "channel_id": fact.channel_id,
@@ -66,17 +90,25 @@ def record_reservations(connection: Connection, facts: Sequence[tuple[Fact, str,
             "state": SETTLED.get(fact.kind, "held"),
             "expire_ms": expire_ms,
         }
-        statement = _insert(connection, tables.reservations).values(**values)
         if fact.kind == ledger.HOLD:
-            connection.execute(statement.on_conflict_do_nothing(index_elements=["reservation_id"]))
-            continue
-        connection.execute(
-            statement.on_conflict_do_update(
-                index_elements=["reservation_id"],
-                set_={"state": values["state"], "committed_micros": values["committed_micros"]},
-                where=tables.reservations.c.state == "held",
-            )
+            holds.append(row)
+        else:
+            settled[fact.reference] = row
+    if holds:
+        insert, parameters = _insert(connection, tables.reservations, holds)
+        statement = insert.on_conflict_do_nothing(index_elements=["reservation_id"])
+        connection.execute(statement, parameters)
+    if settled:
+        insert, parameters = _insert(connection, tables.reservations, list(settled.values()))
+        statement = insert.on_conflict_do_update(
+            index_elements=["reservation_id"],
+            set_={
+                "state": insert.excluded.state,
+                "committed_micros": insert.excluded.committed_micros,
+            },
+            where=tables.reservations.c.state == "held",
         )
+        connection.execute(statement, parameters)
 
 
 @dataclass(frozen=True, slots=True)
