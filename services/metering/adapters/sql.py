@@ -4,13 +4,15 @@ keep-the-least.
 On PostgreSQL a batch of rows travels as one JSON document (`json_to_recordset`), encoded in
 C by the json module, so each statement is one round trip with a fixed text, planned once,
 whatever the batch size. (Arrays per column cost a Python call per element to adapt.) Conflicts
-are found through the unique index, never through the planner.
+are found through the unique index, never through the planner. Each statement is built once
+per (dialect, table, columns) and kept: building one costs more than running it.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from functools import lru_cache
 from typing import Any
 
 import sqlalchemy as sa
@@ -18,13 +20,15 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
 Rows = Sequence[dict[str, Any]]
+Names = tuple[str, ...]
+# Statements this module builds: a handful per table metering writes.
+MAX_CACHED_STATEMENTS = 256
 
 
-def _insert(connection: Connection, table: sa.Table, rows: Rows) -> tuple[Any, Any]:
-    """An INSERT for `rows` and the parameters to execute it with."""
-    if connection.dialect.name != "postgresql":
-        return sqlite.insert(table), list(rows)
-    names = list(rows[0])
+def _insert(dialect: str, table: sa.Table, names: Names) -> Any:
+    """An INSERT of rows with these columns (on PostgreSQL, from the JSON document `rows`)."""
+    if dialect != "postgresql":
+        return sqlite.insert(table)
     document = sa.cast(sa.bindparam("rows", type_=sa.Text), postgresql.JSON)
     batch = (
         sa.func.json_to_recordset(document)
@@ -32,22 +36,90 @@ def _insert(connection: Connection, table: sa.Table, rows: Rows) -> tuple[Any, A
         .render_derived(name="batch", with_types=True)
     )
     source = sa.select(*(batch.c[name] for name in names))
-    statement = postgresql.insert(table).from_select(names, source)
-    return statement, {"rows": _json_rows(table, names, rows)}
+    return postgresql.insert(table).from_select(names, source)
 
 
-def _json_rows(table: sa.Table, names: list[str], rows: Rows) -> str:
-    """The rows as a JSON array of objects; bytes as bytea's hex text."""
+def _keys(table: sa.Table) -> list[str]:
+    return [column.name for column in table.primary_key.columns]
+
+
+def _returning(statement: Any, table: sa.Table, returning: Names) -> Any:
+    return statement.returning(*(table.c[name] for name in returning)) if returning else statement
+
+
+@lru_cache(maxsize=MAX_CACHED_STATEMENTS)
+def _plain(dialect: str, table: sa.Table, names: Names) -> Any:
+    return _insert(dialect, table, names)
+
+
+@lru_cache(maxsize=MAX_CACHED_STATEMENTS)
+def _absent(dialect: str, table: sa.Table, names: Names, returning: Names) -> Any:
+    statement = _insert(dialect, table, names).on_conflict_do_nothing()
+    return _returning(statement, table, returning)
+
+
+@lru_cache(maxsize=MAX_CACHED_STATEMENTS)
+def _upsert(dialect: str, table: sa.Table, names: Names, update: Names, returning: Names) -> Any:
+    statement = _insert(dialect, table, names)
+    keys = _keys(table)
+    if update:
+        values = {name: statement.excluded[name] for name in update}
+    else:
+        values = {keys[0]: table.c[keys[0]]}
+    statement = statement.on_conflict_do_update(index_elements=keys, set_=values)
+    return _returning(statement, table, returning)
+
+
+@lru_cache(maxsize=MAX_CACHED_STATEMENTS)
+def _add(dialect: str, table: sa.Table, names: Names, counters: Names, returning: Names) -> Any:
+    statement = _insert(dialect, table, names)
+    statement = statement.on_conflict_do_update(
+        index_elements=_keys(table),
+        set_={name: table.c[name] + statement.excluded[name] for name in counters},
+    )
+    return _returning(statement, table, returning)
+
+
+@lru_cache(maxsize=MAX_CACHED_STATEMENTS)
+def _or_mask(dialect: str, table: sa.Table, names: Names, mask: str) -> Any:
+    statement = _insert(dialect, table, names)
+    column, new = table.c[mask], statement.excluded[mask]
+    return statement.on_conflict_do_update(
+        index_elements=_keys(table),
+        set_={mask: column.op("|")(new)},
+        where=column.op("&")(new) != new,
+    )
+
+
+@lru_cache(maxsize=MAX_CACHED_STATEMENTS)
+def _least(dialect: str, table: sa.Table, names: Names, column: str) -> Any:
+    statement = _insert(dialect, table, names)
+    new = statement.excluded[column]
+    return statement.on_conflict_do_update(
+        index_elements=_keys(table), set_={column: new}, where=table.c[column] > new
+    )
+
+
+def _parameters(connection: Connection, table: sa.Table, names: Names, rows: Rows) -> Any:
+    if connection.dialect.name != "postgresql":
+        return list(rows)
     binary = [name for name in names if isinstance(table.c[name].type, sa.LargeBinary)]
-    if binary:
+    if binary:  # bytea's hex text
         rows = [{**row, **{name: "\\x" + row[name].hex() for name in binary}} for row in rows]
-    return json.dumps(rows, separators=(",", ":"))
+    return {"rows": json.dumps(rows, separators=(",", ":"))}
+
+
+def _run(
+    connection: Connection, statement: Any, table: sa.Table, names: Names, rows: Rows
+) -> list[sa.Row[Any]]:
+    result = connection.execute(statement, _parameters(connection, table, names, rows))
+    return list(result.all()) if result.returns_rows else []
 
 
 def insert_rows(connection: Connection, table: sa.Table, rows: Rows) -> None:
     if rows:
-        statement, parameters = _insert(connection, table, rows)
-        connection.execute(statement, parameters)
+        names = tuple(rows[0])
+        _run(connection, _plain(connection.dialect.name, table, names), table, names, rows)
 
 
 def insert_absent(
@@ -56,13 +128,9 @@ def insert_absent(
     """Insert rows whose primary or unique key is new; return `returning` of those inserted."""
     if not rows:
         return []
-    statement, parameters = _insert(connection, table, rows)
-    statement = statement.on_conflict_do_nothing()
-    if not returning:
-        connection.execute(statement, parameters)
-        return []
-    statement = statement.returning(*(table.c[name] for name in returning))
-    return list(connection.execute(statement, parameters).all())
+    names = tuple(rows[0])
+    statement = _absent(connection.dialect.name, table, names, tuple(returning))
+    return _run(connection, statement, table, names, rows)
 
 
 def upsert(
@@ -76,18 +144,9 @@ def upsert(
     the existing row); `returning` of every row as it now is."""
     if not rows:
         return []
-    keys = [column.name for column in table.primary_key.columns]
-    statement, parameters = _insert(connection, table, rows)
-    if update:
-        values = {name: statement.excluded[name] for name in update}
-    else:
-        values = {keys[0]: table.c[keys[0]]}
-    statement = statement.on_conflict_do_update(index_elements=keys, set_=values)
-    if not returning:
-        connection.execute(statement, parameters)
-        return []
-    statement = statement.returning(*(table.c[name] for name in returning))
-    return list(connection.execute(statement, parameters).all())
+    names = tuple(rows[0])
+    statement = _upsert(connection.dialect.name, table, names, tuple(update), tuple(returning))
+    return _run(connection, statement, table, names, rows)
 
 
 def add_to_counters(
@@ -101,42 +160,22 @@ def add_to_counters(
     key and counters of each row as they now are."""
     if not rows:
         return []
-    keys = [column.name for column in table.primary_key.columns]
-    statement, parameters = _insert(connection, table, rows)
-    statement = statement.on_conflict_do_update(
-        index_elements=keys,
-        set_={name: table.c[name] + statement.excluded[name] for name in counters},
-    )
-    if not returning:
-        connection.execute(statement, parameters)
-        return []
-    statement = statement.returning(*(table.c[name] for name in (*keys, *counters)))
-    return list(connection.execute(statement, parameters).all())
+    names, counted = tuple(rows[0]), tuple(counters)
+    shown = (*_keys(table), *counted) if returning else ()
+    statement = _add(connection.dialect.name, table, names, counted, shown)
+    return _run(connection, statement, table, names, rows)
 
 
 def or_into_mask(connection: Connection, table: sa.Table, rows: Rows, mask: str) -> None:
     """Insert each keyed row, or OR its bit mask into the existing one (skipped when set)."""
-    if not rows:
-        return
-    keys = [column.name for column in table.primary_key.columns]
-    statement, parameters = _insert(connection, table, rows)
-    column, new = table.c[mask], statement.excluded[mask]
-    statement = statement.on_conflict_do_update(
-        index_elements=keys,
-        set_={mask: column.op("|")(new)},
-        where=column.op("&")(new) != new,
-    )
-    connection.execute(statement, parameters)
+    if rows:
+        names = tuple(rows[0])
+        statement = _or_mask(connection.dialect.name, table, names, mask)
+        _run(connection, statement, table, names, rows)
 
 
 def keep_least(connection: Connection, table: sa.Table, rows: Rows, column: str) -> None:
     """Insert each keyed row, or lower `column` of the existing one to the row's value."""
-    if not rows:
-        return
-    keys = [key.name for key in table.primary_key.columns]
-    statement, parameters = _insert(connection, table, rows)
-    new = statement.excluded[column]
-    statement = statement.on_conflict_do_update(
-        index_elements=keys, set_={column: new}, where=table.c[column] > new
-    )
-    connection.execute(statement, parameters)
+    if rows:
+        names = tuple(rows[0])
+        _run(connection, _least(connection.dialect.name, table, names, column), table, names, rows)
