@@ -1,4 +1,5 @@
-"""Nothing is published for a write that rolled back, and its tier places are given back."""
+"""Nothing is published for a write that rolled back, and its tier places are given back; events
+waiting in the outbox survive the change of its layout."""
 
 from __future__ import annotations
 
@@ -8,8 +9,14 @@ from typing import Any
 
 import grpc
 import pytest
+import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
+from billing.metering.v1 import events_pb2
 
+from services.common import db
 from services.metering.adapters import repository
+from services.metering.bootstrap import MIGRATIONS
 from tests.metering.conftest import Running, write_rate_cards
 from tests.metering.helpers import charges, inbound, profile, status, windows
 from tests.metering.test_tiers import KENYA, SMALL_TIERS, utility
@@ -47,3 +54,31 @@ def test_a_failed_batch_publishes_nothing_and_counts_nothing(
         ("k-3", 1),  # the 3rd of the month: the failed attempt's places were given back
     ]
     assert [w.message_id for w in windows(metering.redis)] == ["in-1"]
+
+
+def test_events_waiting_in_the_per_event_outbox_are_published_after_the_upgrade(
+    database_url: str, start_metering: Callable[..., Running]
+) -> None:
+    engine = db.create_engine(database_url)
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0005")
+        waiting = [
+            events_pb2.ChargeSettled(event_id=f"acct-u:m-{n}:settle", message_id=f"m-{n}")
+            for n in range(3)
+        ]
+        for event in waiting:
+            connection.execute(
+                sa.text(
+                    "INSERT INTO metering_outbox (stream, event_id, type, payload) "
+                    "VALUES ('billing.metering.charges', :id, :type, :payload)"
+                ),
+                {"id": event.event_id, "type": "billing.metering.v1.ChargeSettled",
+                 "payload": event.SerializeToString()},
+            )  # fmt: skip
+    engine.dispose()
+    metering = start_metering()  # migrates to the latest revision
+    assert metering.wired.relay.drain() == 3
+    assert charges(metering.redis) == waiting

@@ -100,7 +100,7 @@ def test_kill_9_between_counting_and_commit_counts_nothing(
             stub.RecordEvents(pb.RecordEventsRequest(events=first), timeout=WAIT_S)
             with engine.connect() as blocker:
                 # Hold the outbox, written last: the batch counts its messages, then waits.
-                blocker.execute(sa.text("LOCK TABLE metering_outbox IN EXCLUSIVE MODE"))
+                blocker.execute(sa.text("LOCK TABLE metering_outbox_batches IN EXCLUSIVE MODE"))
                 pending = stub.RecordEvents.future(
                     pb.RecordEventsRequest(events=crashed), timeout=WAIT_S
                 )
@@ -150,7 +150,7 @@ def _has_account(engine: sa.Engine, account_id: str) -> bool:
 def _waiting_on_outbox(engine: sa.Engine) -> bool:
     query = sa.text(
         "SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
-        "AND query LIKE 'INSERT INTO metering_outbox%'"
+        "AND query LIKE 'INSERT INTO metering_outbox_batches%'"
     )
     with engine.connect() as connection:
         return connection.execute(query).first() is not None

@@ -7,6 +7,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import sqlalchemy as sa
+from billing.metering.v1 import outbox_pb2
 from billing.wallet.v1 import account_pb2
 from sqlalchemy.engine import Connection
 
@@ -225,8 +226,11 @@ def add_daily_usage(
     add_to_counters(connection, tables.daily_usage, rows, tables.COUNTER_COLUMNS)
 
 
-def add_outbox(connection: Connection, rows: Sequence[dict[str, Any]]) -> None:
-    insert_rows(connection, tables.outbox, rows)
+def add_outbox(connection: Connection, events: Sequence[outbox_pb2.OutboxEvent]) -> None:
+    """The batch's events to publish, in one row."""
+    if events:
+        packed = outbox_pb2.OutboxBatch(events=events).SerializeToString()
+        insert_rows(connection, tables.outbox, [{"events": packed}])
 
 
 def take_places(connection: Connection, counts: Mapping[str, int]) -> dict[str, int]:

@@ -12,6 +12,7 @@ from typing import Any
 
 import redis
 import sqlalchemy as sa
+from billing.metering.v1 import outbox_pb2
 from sqlalchemy.engine import Engine
 
 from services.common.redis_client import RedisClient
@@ -20,7 +21,7 @@ from services.metering.adapters import tables
 log = logging.getLogger(__name__)
 
 MAX_ENTRIES_PER_READ = 100
-MAX_ROWS_PER_RELAY = 500
+MAX_BATCHES_PER_RELAY = 20  # outbox rows; each holds one RecordEvents batch's events
 BLOCK_MS = 1_000
 RETRY_WAIT_S = 1.0
 DEFAULT_STREAM_MAXLEN = 1_000_000
@@ -140,9 +141,9 @@ class StreamConsumer(_Loop):
 
 
 class OutboxRelay(_Loop):
-    """Moves committed outbox rows to their streams, oldest first, then deletes them.
+    """Moves committed outbox batches to their streams, oldest first, then deletes them.
 
-    At least once: a crash between XADD and DELETE publishes a row again (same event_id).
+    At least once: a crash between XADD and DELETE publishes a batch again (same event ids).
     """
 
     name = "outbox-relay"
@@ -155,25 +156,29 @@ class OutboxRelay(_Loop):
         self._lock = threading.Lock()
 
     def pass_once(self) -> int:
+        """Publish up to MAX_BATCHES_PER_RELAY batches; the number of events published."""
         t = tables.outbox
         with self._lock, self._engine.begin() as connection:
-            query = sa.select(t).order_by(t.c.id).limit(MAX_ROWS_PER_RELAY)
+            query = sa.select(t).order_by(t.c.id).limit(MAX_BATCHES_PER_RELAY)
             if connection.dialect.name == "postgresql":
                 query = query.with_for_update(skip_locked=True)
             rows = connection.execute(query).all()
             if not rows:
                 return 0
             pipeline = self._client.pipeline(transaction=False)
+            published = 0
             for row in rows:
-                fields: dict[Any, Any] = {
-                    "event": row.payload,
-                    "type": row.type,
-                    "event_id": row.event_id,
-                }
-                pipeline.xadd(row.stream, fields, maxlen=self._maxlen, approximate=True)
+                for event in outbox_pb2.OutboxBatch.FromString(row.events).events:
+                    fields: dict[Any, Any] = {
+                        "event": event.event,
+                        "type": event.type,
+                        "event_id": event.event_id,
+                    }
+                    pipeline.xadd(event.stream, fields, maxlen=self._maxlen, approximate=True)
+                    published += 1
             pipeline.execute()
             connection.execute(t.delete().where(t.c.id.in_([row.id for row in rows])))
-            return len(rows)
+            return published
 
     def drain(self) -> int:
         total = 0

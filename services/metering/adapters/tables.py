@@ -184,13 +184,11 @@ COUNTER_COLUMNS = (
     "meta_cost_micros",
 )
 
-# Events to publish, written in the transaction of the facts they announce.
+# Events to publish, written in the transaction of the facts they announce: one row per batch,
+# its events packed in a billing.metering.v1.OutboxBatch.
 outbox = sa.Table(
-    "metering_outbox",
+    "metering_outbox_batches",
     metadata,
     sa.Column("id", ROW_ID, primary_key=True, autoincrement=True),
-    sa.Column("stream", sa.String(100), nullable=False),
-    sa.Column("event_id", sa.String(300), nullable=False),
-    sa.Column("type", sa.String(100), nullable=False),
-    sa.Column("payload", sa.LargeBinary, nullable=False),
+    sa.Column("events", sa.LargeBinary, nullable=False),
 )

@@ -1,11 +1,11 @@
-"""The events metering publishes, as outbox rows (stream, event id, type, payload)."""
+"""The events metering publishes, as outbox events (stream, event id, type, serialized event)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from billing.common.v1 import money_pb2
-from billing.metering.v1 import events_pb2
+from billing.metering.v1 import events_pb2, outbox_pb2
 from google.protobuf import timestamp_pb2
 
 from pricing import PriceDecision
@@ -23,16 +23,16 @@ def _timestamp(at_us: int) -> timestamp_pb2.Timestamp:
     return timestamp_pb2.Timestamp(seconds=seconds, nanos=micros * 1_000)
 
 
-def _row(stream: str, event_id: str, message: Any) -> dict[str, Any]:
-    return {
-        "stream": stream,
-        "event_id": event_id,
-        "type": message.DESCRIPTOR.full_name,
-        "payload": message.SerializeToString(deterministic=True),
-    }
+def _row(stream: str, event_id: str, message: Any) -> outbox_pb2.OutboxEvent:
+    return outbox_pb2.OutboxEvent(
+        stream=stream,
+        event_id=event_id,
+        type=message.DESCRIPTOR.full_name,
+        event=message.SerializeToString(deterministic=True),
+    )
 
 
-def window_changed(window: Window) -> dict[str, Any]:
+def window_changed(window: Window) -> outbox_pb2.OutboxEvent:
     suffix = f":{window.category}" if window.category else ""
     event_id = f"{window.account_id}:{window.message_id}:{window.kind}{suffix}"
     message = events_pb2.WindowChanged(
@@ -52,7 +52,7 @@ def window_changed(window: Window) -> dict[str, Any]:
 
 def charge_committed(
     event: MessageEvent, state: MessageState, decision: PriceDecision, billable: bool
-) -> dict[str, Any]:
+) -> outbox_pb2.OutboxEvent:
     event_id = f"{state.account_id}:{state.message_id}:settle"
     currency = decision.currency
     message = events_pb2.ChargeSettled(
@@ -74,7 +74,9 @@ def charge_committed(
     return _row(CHARGES_STREAM, event_id, message)
 
 
-def charge_released(event: MessageEvent, state: MessageState, currency: str) -> dict[str, Any]:
+def charge_released(
+    event: MessageEvent, state: MessageState, currency: str
+) -> outbox_pb2.OutboxEvent:
     event_id = f"{state.account_id}:{state.message_id}:settle"
     message = events_pb2.ChargeSettled(
         event_id=event_id,
