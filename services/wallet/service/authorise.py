@@ -261,13 +261,18 @@ def _response(record: bytes, currency: str, replayed: bool) -> pb.AuthoriseSendR
         deny_reason=REASONS[reason],
         message=MESSAGES[(decision, reason)],
         reservation_id=reservation_id.decode(),
-        balance_after=_money(currency, int(after)),
         replayed=replayed,
     )
+    # Fields set in place: half the time of building and copying the submessages.
+    balance = response.balance_after
+    balance.currency_code = currency
+    balance.amount_micros = int(after)
     if price:
         response.price.MergeFromString(price)
     if reservation_id:
-        response.reservation_expire_time.FromMilliseconds(int(expire_ms))
+        expire = response.reservation_expire_time
+        expire.seconds, milliseconds = divmod(int(expire_ms), 1000)
+        expire.nanos = milliseconds * 1_000_000
     return response
 
 
