@@ -16,7 +16,6 @@ from services.metering.adapters.profiles import account_from_profile
 from services.metering.adapters.sql import (
     add_to_counters,
     insert_absent,
-    insert_rows,
     keep_least,
     or_into_mask,
     upsert,
@@ -230,7 +229,7 @@ def add_outbox(connection: Connection, events: Sequence[outbox_pb2.OutboxEvent])
     """The batch's events to publish, in one row."""
     if events:
         packed = outbox_pb2.OutboxBatch(events=events).SerializeToString()
-        insert_rows(connection, tables.outbox, [{"events": packed}])
+        connection.execute(sa.insert(tables.outbox), {"events": packed})
 
 
 def take_places(connection: Connection, counts: Mapping[str, int]) -> dict[str, int]:

@@ -48,11 +48,6 @@ def _returning(statement: Any, table: sa.Table, returning: Names) -> Any:
 
 
 @lru_cache(maxsize=MAX_CACHED_STATEMENTS)
-def _plain(dialect: str, table: sa.Table, names: Names) -> Any:
-    return _insert(dialect, table, names)
-
-
-@lru_cache(maxsize=MAX_CACHED_STATEMENTS)
 def _absent(dialect: str, table: sa.Table, names: Names, returning: Names) -> Any:
     statement = _insert(dialect, table, names).on_conflict_do_nothing()
     return _returning(statement, table, returning)
@@ -114,12 +109,6 @@ def _run(
 ) -> list[sa.Row[Any]]:
     result = connection.execute(statement, _parameters(connection, table, names, rows))
     return list(result.all()) if result.returns_rows else []
-
-
-def insert_rows(connection: Connection, table: sa.Table, rows: Rows) -> None:
-    if rows:
-        names = tuple(rows[0])
-        _run(connection, _plain(connection.dialect.name, table, names), table, names, rows)
 
 
 def insert_absent(

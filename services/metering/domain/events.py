@@ -38,9 +38,13 @@ class MetaConversation:
     origin: str  # a category, "referral_conversion" or ""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class MessageEvent:
-    """One valid event. Times are POSIX microseconds (UTC)."""
+    """One valid event. Times are POSIX microseconds (UTC).
+
+    Never changed once built; not frozen only because a frozen dataclass takes five times as
+    long to build, and one is built per event received.
+    """
 
     index: int  # position in the request
     event_id: str
