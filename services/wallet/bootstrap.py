@@ -159,7 +159,7 @@ def assemble(env: config.Env, payments: RechargePayments | None = None) -> Walle
     batch, every = settings.worker_batch, settings.worker_interval_s
     follower = AccountFollower(wallet_events, accounts, batch)
     steps = {
-        "projector": wallet.projector.step,
+        "projector": wallet.projector.step_in_batches,
         "outbox": wallet.outbox.step,
         "accounts": follower.step,
         "expiry": lambda: reservations.expire_overdue(batch),

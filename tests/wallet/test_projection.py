@@ -87,3 +87,27 @@ def test_the_first_settlement_of_a_reservation_in_a_batch_is_the_one_kept(
         record_reservations(connection, facts)
     assert _reservations(engine) == {"r-0": ("committed", 700)}
     engine.dispose()
+
+
+def test_the_projector_loop_steps_again_at_once_only_while_a_batch_was_full(
+    database_url: str, redis_url: str
+) -> None:
+    from tests.wallet.conftest import _serve, wallet_env
+
+    for wallet in _serve(wallet_env(database_url, redis_url, WALLET_WORKER_BATCH="2")):
+        account = wallet.create_account()
+        wallet.top_up(account, 10**9)
+        projector = wallet.wallet.projector
+        projector.drain()
+        for n in range(3):
+            wallet.authorise(account, f"m-{n}")
+        assert projector.step_in_batches() == 2  # a full batch: more may be waiting
+        assert projector.step_in_batches() == 0  # the rest, written, and nothing left behind
+        assert projector.step() == 0
+        with wallet.wallet.engine.connect() as connection:
+            held = connection.execute(
+                sa.select(sa.func.count())
+                .select_from(tables.reservations)
+                .where(tables.reservations.c.account_id == account)
+            ).scalar_one()
+        assert held == 3
