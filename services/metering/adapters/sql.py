@@ -1,11 +1,12 @@
 """Statements that differ by dialect: insert-if-absent, upsert, add-to-counters, or-into-masks,
 keep-the-least.
 
-On PostgreSQL a batch of rows travels as one JSON document (`json_to_recordset`), encoded in
-C by the json module, so each statement is one round trip with a fixed text, planned once,
-whatever the batch size. (Arrays per column cost a Python call per element to adapt.) Conflicts
-are found through the unique index, never through the planner. Each statement is built once
-per (dialect, table, columns) and kept: building one costs more than running it.
+On PostgreSQL a batch of rows travels as one JSON array of arrays (`jsonb_array_elements`, a
+field per column in order, cast to the column's type), encoded in C by the json module, so each
+statement is one round trip with a fixed text, planned once, whatever the batch size. (Arrays
+per column cost a Python call per element to adapt; objects repeat every key.) Conflicts are
+found through the unique index, never through the planner. Each statement is built once per
+(dialect, table, columns) and kept: building one costs more than running it.
 """
 
 from __future__ import annotations
@@ -29,14 +30,16 @@ def _insert(dialect: str, table: sa.Table, names: Names) -> Any:
     """An INSERT of rows with these columns (on PostgreSQL, from the JSON document `rows`)."""
     if dialect != "postgresql":
         return sqlite.insert(table)
-    document = sa.cast(sa.bindparam("rows", type_=sa.Text), postgresql.JSON)
-    batch = (
-        sa.func.json_to_recordset(document)
-        .table_valued(*(sa.column(name, table.c[name].type) for name in names))
-        .render_derived(name="batch", with_types=True)
-    )
-    source = sa.select(*(batch.c[name] for name in names))
-    return postgresql.insert(table).from_select(names, source)
+    document = sa.cast(sa.bindparam("rows", type_=sa.Text), postgresql.JSONB)
+    row = sa.func.jsonb_array_elements(document).table_valued("value").render_derived("batch")
+    fields = []
+    for index, name in enumerate(names):
+        text = row.c.value.op("->>")(sa.literal_column(str(index)))
+        if isinstance(table.c[name].type, sa.LargeBinary):
+            fields.append(sa.func.decode(text, sa.literal_column("'hex'")))
+        else:
+            fields.append(sa.cast(text, table.c[name].type))
+    return postgresql.insert(table).from_select(names, sa.select(*fields))
 
 
 def _keys(table: sa.Table) -> list[str]:
@@ -98,10 +101,12 @@ def _least(dialect: str, table: sa.Table, names: Names, column: str) -> Any:
 def _parameters(connection: Connection, table: sa.Table, names: Names, rows: Rows) -> Any:
     if connection.dialect.name != "postgresql":
         return list(rows)
-    binary = [name for name in names if isinstance(table.c[name].type, sa.LargeBinary)]
-    if binary:  # bytea's hex text
-        rows = [{**row, **{name: "\\x" + row[name].hex() for name in binary}} for row in rows]
-    return {"rows": json.dumps(rows, separators=(",", ":"))}
+    binary = {name for name in names if isinstance(table.c[name].type, sa.LargeBinary)}
+    if binary:  # as hex text
+        fields = [[row[n].hex() if n in binary else row[n] for n in names] for row in rows]
+    else:
+        fields = [[row[n] for n in names] for row in rows]
+    return {"rows": json.dumps(fields, separators=(",", ":"))}
 
 
 def _run(
