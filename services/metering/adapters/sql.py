@@ -32,7 +32,7 @@ def _insert(dialect: str, table: sa.Table, names: Names) -> Any:
         return sqlite.insert(table)
     document = sa.cast(sa.bindparam("rows", type_=sa.Text), postgresql.JSONB)
     row = sa.func.jsonb_array_elements(document).table_valued("value").render_derived("batch")
-    fields = []
+    fields: list[sa.ColumnElement[Any]] = []
     for index, name in enumerate(names):
         text = row.c.value.op("->>")(sa.literal_column(str(index)))
         if isinstance(table.c[name].type, sa.LargeBinary):
