@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -30,6 +31,7 @@ from services.metering.service import published
 from services.metering.service.effects import BatchEffects
 
 CONVERSATION_MODEL = "conversation"
+Probe = tuple[PriceRequest, PriceDecision]
 META_WINDOWS = {
     "free_entry_point": Window.FREE_ENTRY_POINT,
     "free_customer_service": Window.SERVICE,
@@ -51,6 +53,7 @@ class Delivery:
     tier_key: str | None = None
     plan_key: str | None = None
     tier_position: int = 0
+    plan_position: int = 0
 
     @property
     def billable(self) -> bool:
@@ -63,27 +66,40 @@ class Charging:
     def __init__(self, engine: PricingEngine) -> None:
         self._engine = engine
 
-    def probe(self, account: Account, event: MessageEvent) -> None:
-        """Raise PricingError when no rule or rate could price this event if it were charged."""
+    def probe(self, account: Account, event: MessageEvent) -> Probe:
+        """The price if this event were charged outside any window; PricingError when none.
+
+        Settling reuses it when it asks the same question.
+        """
         category = event.category or (event.pricing.category if event.pricing else "") or "service"
-        self._engine.price(self._request(account, event.occur_us, event.contact, category))
+        request = self._request(account, event.occur_us, event.contact, category)
+        return request, self._engine.price(request)
 
     def settle(
         self,
         connection: Connection,
         deliveries: list[tuple[MessageEvent, MessageState, Account]],
         effects: BatchEffects,
+        probes: Mapping[int, Probe],
     ) -> dict[tuple[str, str], dict[str, Any]]:
         """Price and settle each delivered message once; the settlement columns per message."""
         windows = self._windows(connection, deliveries)
         conversations = self._conversations(connection, deliveries)
         priced: list[Delivery] = []
         for event, state, account in sorted(deliveries, key=lambda d: d[0].occur_us):
-            priced.append(self._first_pass(event, state, account, windows, conversations, effects))
+            first = self._first_pass(
+                event, state, account, windows, conversations, effects, probes.get(event.index)
+            )
+            priced.append(first)
         self._count(connection, priced)
         settlements: dict[tuple[str, str], dict[str, Any]] = {}
         for delivery in priced:
             if delivery.counted and _depends_on_counts(delivery):
+                delivery.request = replace(
+                    delivery.request,
+                    monthly_count=delivery.tier_position,
+                    provider_monthly_count=delivery.plan_position,
+                )
                 delivery.decision = self._engine.price(delivery.request)
             settlements[(delivery.state.account_id, delivery.state.message_id)] = self._commit(
                 delivery, effects
@@ -127,6 +143,7 @@ class Charging:
         windows: dict[tuple[str, str, str], list[tuple[int, bool]]],
         conversations: dict[tuple[str, str, str], list[tuple[str, int, int]]],
         effects: BatchEffects,
+        probe: Probe | None,
     ) -> Delivery:
         at = event.occur_us
         meta = state.pricing
@@ -142,7 +159,10 @@ class Charging:
         if meta is not None and meta.billable:
             open_now = frozenset()
         request = self._request(account, at, state.contact, category, window, open_now)
-        decision = self._engine.price(request)
+        if probe is not None and probe[0] == request:
+            decision = probe[1]
+        else:
+            decision = self._engine.price(request)
         delivery = Delivery(event, state, account, request, decision, meta)
         if decision.pricing_model == CONVERSATION_MODEL:
             self._open_conversation(delivery, conversations, effects)
@@ -211,15 +231,9 @@ class Charging:
         for delivery in priced:
             if not delivery.counted:
                 continue
-            tier_position = _take(starts, delivery.tier_key)
-            plan_position = _take(starts, delivery.plan_key)
-            delivery.request = replace(
-                delivery.request,
-                monthly_count=tier_position,
-                provider_monthly_count=plan_position,
-            )
+            delivery.tier_position = _take(starts, delivery.tier_key)
+            delivery.plan_position = _take(starts, delivery.plan_key)
             delivery.state.changed = True
-            delivery.tier_position = tier_position
 
     def _commit(self, delivery: Delivery, effects: BatchEffects) -> dict[str, Any]:
         event, state, account = delivery.event, delivery.state, delivery.account

@@ -26,7 +26,7 @@ from services.metering.domain.events import FAILED, MessageEvent, Rejection
 from services.metering.domain.messages import MessageState
 from services.metering.domain.windows import CONVERSATION, Window, windows_opened_by_inbound
 from services.metering.service import published
-from services.metering.service.charging import Charging
+from services.metering.service.charging import Charging, Probe
 from services.metering.service.effects import BatchEffects
 
 ACCEPTED = events_pb2.EVENT_OUTCOME_ACCEPTED
@@ -88,7 +88,8 @@ class Ingestion:
         effects: BatchEffects,
     ) -> pb.RecordEventsResponse:
         accounts = repository.load_accounts(connection, (e.account_id for e in events))
-        known = self._known(events, accounts, rejections)
+        probes: dict[int, Probe] = {}
+        known = self._known(events, accounts, rejections, probes)
         local_dates = {e.index: accounts[e.account_id].local_date(e.occur_us) for e in known}
         unique: dict[tuple[str, str, str], MessageEvent] = {}
         for event in known:
@@ -99,14 +100,19 @@ class Ingestion:
         accepted = [e for e in unique.values() if e.key in inserted]
         accepted.sort(key=lambda e: (e.occur_us, e.index))
         self._apply_inbound(accepted, accounts, local_dates, effects)
-        self._apply_outbound(connection, accepted, accounts, local_dates, effects)
+        self._apply_outbound(connection, accepted, accounts, local_dates, effects, probes)
         self._write_effects(connection, effects)
         accepted_indexes = {e.index for e in accepted}
         return _response(events, rejections, accepted_indexes)
 
     def _known(
-        self, events: list[MessageEvent], accounts: dict[str, Account], rejections: list[Rejection]
+        self,
+        events: list[MessageEvent],
+        accounts: dict[str, Account],
+        rejections: list[Rejection],
+        probes: dict[int, Probe],
     ) -> list[MessageEvent]:
+        """Events of known accounts; deliveries only if a price exists (kept in `probes`)."""
         known = []
         for event in events:
             account = accounts.get(event.account_id)
@@ -116,7 +122,7 @@ class Ingestion:
                 continue
             if event.is_delivery:
                 try:
-                    self._charging.probe(account, event)
+                    probes[event.index] = self._charging.probe(account, event)
                 except PricingError as error:
                     field = f"events[{event.index}].occur_time"
                     rejections.append(Rejection(event.index, field, f"{field}: {error}"))
@@ -154,6 +160,7 @@ class Ingestion:
         accounts: dict[str, Account],
         local_dates: dict[int, Any],
         effects: BatchEffects,
+        probes: dict[int, Probe],
     ) -> None:
         outbound = [e for e in accepted if not e.is_inbound]
         if not outbound:
@@ -180,7 +187,7 @@ class Ingestion:
             elif event.status == FAILED:
                 settlements[key] = self._charging.release(event, state, account, effects)
         self._write_activity(connection, effects)
-        settlements.update(self._charging.settle(connection, deliveries, effects))
+        settlements.update(self._charging.settle(connection, deliveries, effects, probes))
         repository.update_messages(connection, states.values(), settlements)
 
     def _write_activity(self, connection: Connection, effects: BatchEffects) -> None:
