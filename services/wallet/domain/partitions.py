@@ -62,6 +62,24 @@ class Keys:
         """One hash per days account: channel -> end of its paid days (epoch ms)."""
         return f"{self.prefix}:channel-days:{account_id}"
 
+    def credits(self, account_id: str) -> str:
+        """One hash per account: its credits for messages ("<currency>:available", ":held",
+        ":returning"), "until" (the earliest expiry among them) and "frozen" (expiries whose
+        remainder the projector has yet to remove)."""
+        return f"{self.prefix}:credits:{account_id}"
+
+    def credit_expiries(self, account_id: str) -> str:
+        """The grants in the account's hot credit balance, scored by their expiry (epoch ms)."""
+        return f"{self.prefix}:credit-expiries:{account_id}"
+
+    def credit(self, credit_id: str) -> str:
+        """A grant's state in the hot balance: applied, expiring, gone, or expired (never in)."""
+        return f"{self.prefix}:credit:{credit_id}"
+
+    def credit_return(self, reservation_id: str) -> str:
+        """Marks a settlement's unused credit as placed by the projector (once)."""
+        return f"{self.prefix}:credit-return:{reservation_id}"
+
 
 class Partitioner:
     """Keys for an account, from the configured partition count (computed once per account)."""

@@ -87,6 +87,8 @@ class Authoriser:
             "",
             keys.expiry,
             keys.ledger,
+            keys.channel_days(account_id),
+            keys.credits(account_id),
             window + "fep",
             window + "cs",
             *[window + "conv:" + name for name in candidates.conversation_categories],
@@ -104,6 +106,7 @@ class Authoriser:
             message_id,
             view.currency,
             "1" if request.free_entry_point else "0",
+            channel_id,
             *candidates.args,
         ]
         replayed, record = self._hot.authorise(script_keys, args)
@@ -169,6 +172,8 @@ class Authoriser:
             keys.balances(account_id),
             keys.expiry,
             keys.ledger,
+            keys.channel_days(account_id),
+            keys.credits(account_id),
         ]
         window_prefix = keys.prefix + ":window:" + account_id + ":" + channel_id + ":"
         reservation_prefix = keys.prefix + ":reservation:"
@@ -205,6 +210,7 @@ class Authoriser:
             len(digits_of),
             len(conversation_names),
             len(set_of),
+            channel_id,
             *set_args,
             *per_recipient,
         ]

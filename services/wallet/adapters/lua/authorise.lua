@@ -1,13 +1,19 @@
--- AuthoriseSend in one atomic step: replay, price by open windows, check funds, reserve, record.
+-- AuthoriseSend in one atomic step: replay, days, price by open windows, check funds (credits
+-- for messages first, then money), reserve, record.
 -- KEYS[1] account  KEYS[2] message record  KEYS[3] balances  KEYS[4] reservation
--- KEYS[5] expiry index  KEYS[6] ledger stream  KEYS[7] free-entry-point window
--- KEYS[8] customer-service window  KEYS[9..] open conversations that make the message free
+-- KEYS[5] expiry index  KEYS[6] ledger stream  KEYS[7] channel days  KEYS[8] credits
+-- KEYS[9] free-entry-point window  KEYS[10] customer-service window
+-- KEYS[11..] open conversations that make the message free
 -- ARGV[1] now_ms  ARGV[2] send_ms  ARGV[3] hold_ms  ARGV[4] record_s  ARGV[5] reservation_id
 -- ARGV[6] account_id  ARGV[7] balance channel ("" per account)  ARGV[8] message_id
 -- ARGV[9] currency  ARGV[10] "1" when the caller says the user came from a free entry point
--- ARGV[11..18] candidates, each a total (-1: no rate) and an encoded price: paid,
+-- ARGV[11] the sending channel
+-- ARGV[12..19] candidates, each a total (-1: no rate) and an encoded price: paid,
 --   inside the customer-service window, inside a free-entry-point window, conversation open
 -- Answer {replayed, record}; record = decision|reason|reservation|balance_after|expire_ms|price
+-- A days account (marker field '*' in KEYS[7]) sends on a channel only before the end of its
+-- paid days; every outgoing message is refused otherwise, free ones too.
+-- Credits are spent only before their earliest expiry and while no expiry is being removed.
 local function int(n) return string.format('%d', n) end
 local record = redis.call('GET', KEYS[2])
 if record then return {1, record} end
@@ -19,18 +25,22 @@ if account[1] ~= 'active' then
   return {0, 'denied|account_suspended||' .. int(available) .. '|0|'}
 end
 local send_ms = tonumber(ARGV[2])
+local days = redis.call('HMGET', KEYS[7], '*', ARGV[11])
+if days[1] and not (days[2] and tonumber(days[2]) > send_ms) then
+  return {0, 'denied|channel_has_no_days||' .. int(available) .. '|0|'}
+end
 local function open(key)
   local until_ms = redis.call('GET', key)
   return until_ms and tonumber(until_ms) > send_ms
 end
-local pick = 11
-if ARGV[10] == '1' or open(KEYS[7]) then
-  pick = 15
-elseif open(KEYS[8]) then
-  pick = 13
+local pick = 12
+if ARGV[10] == '1' or open(KEYS[9]) then
+  pick = 16
+elseif open(KEYS[10]) then
+  pick = 14
 else
-  for i = 9, #KEYS do
-    if open(KEYS[i]) then pick = 17 break end
+  for i = 11, #KEYS do
+    if open(KEYS[i]) then pick = 18 break end
   end
 end
 local total = tonumber(ARGV[pick])
@@ -45,7 +55,14 @@ if total == 0 then
   redis.call('SET', KEYS[2], record, 'EX', ARGV[4])
   return {0, record}
 end
-local after = available - total
+local now_ms = tonumber(ARGV[1])
+local from_credit = 0
+local credit = redis.call('HMGET', KEYS[8], ARGV[9] .. ':available', 'until', 'frozen')
+if credit[1] and credit[2] and tonumber(credit[2]) > now_ms and (credit[3] or '0') == '0' then
+  from_credit = math.max(math.min(tonumber(credit[1]), total), 0)
+end
+local from_money = total - from_credit
+local after = available - from_money
 local decision = 'allowed'
 if after < 0 then
   if account[2] == 'soft' and after >= -tonumber(account[3]) then
@@ -56,14 +73,22 @@ if after < 0 then
     return {0, 'denied|' .. reason .. '||' .. int(available) .. '|0|' .. price}
   end
 end
-local expire_ms = tonumber(ARGV[1]) + tonumber(ARGV[3])
-redis.call('HINCRBY', KEYS[3], field .. ':available', -total)
-redis.call('HINCRBY', KEYS[3], field .. ':held', total)
+local expire_ms = now_ms + tonumber(ARGV[3])
+if from_money > 0 then
+  redis.call('HINCRBY', KEYS[3], field .. ':available', -from_money)
+  redis.call('HINCRBY', KEYS[3], field .. ':held', from_money)
+end
+if from_credit > 0 then
+  redis.call('HINCRBY', KEYS[8], ARGV[9] .. ':available', -from_credit)
+  redis.call('HINCRBY', KEYS[8], ARGV[9] .. ':held', from_credit)
+end
 redis.call('HSET', KEYS[4], 'account', ARGV[6], 'channel', ARGV[7], 'currency', ARGV[9],
-  'amount', int(total), 'state', 'held', 'message', ARGV[8], 'expire', int(expire_ms))
+  'amount', int(total), 'credit', int(from_credit), 'state', 'held', 'message', ARGV[8],
+  'expire', int(expire_ms))
 redis.call('ZADD', KEYS[5], expire_ms, ARGV[5])
 redis.call('XADD', KEYS[6], '*', 'k', 'hold', 'a', ARGV[6], 'c', ARGV[7], 'cur', ARGV[9],
-  'ref', ARGV[5], 'amt', int(total), 'm', ARGV[8], 'e', int(expire_ms), 'at', ARGV[1])
+  'ref', ARGV[5], 'amt', int(total), 'cr', int(from_credit), 'm', ARGV[8], 'e', int(expire_ms),
+  'at', ARGV[1])
 record = decision .. '||' .. ARGV[5] .. '|' .. int(after) .. '|' .. int(expire_ms) .. '|' .. price
 redis.call('SET', KEYS[2], record, 'EX', ARGV[4])
 return {0, record}

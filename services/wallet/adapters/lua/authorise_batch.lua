@@ -1,29 +1,59 @@
 -- AuthoriseBatch for one account in one atomic step (a campaign).
 -- KEYS[1] account  KEYS[2] balances  KEYS[3] expiry index  KEYS[4] ledger stream
--- KEYS[5..] per recipient, STRIDE keys: message record, reservation, free-entry-point window,
+-- KEYS[5] channel days  KEYS[6] credits
+-- KEYS[7..] per recipient, STRIDE keys: message record, reservation, free-entry-point window,
 --   customer-service window, then N_CONV open conversations
 -- ARGV[1] now_ms  ARGV[2] send_ms  ARGV[3] hold_ms  ARGV[4] record_s  ARGV[5] account_id
 -- ARGV[6] balance channel  ARGV[7] currency  ARGV[8] mode: all | best  ARGV[9] recipients
--- ARGV[10] N_CONV  ARGV[11] candidate sets C
--- ARGV[12 .. 12+8C-1] candidate sets: (total, price) x paid, service window, entry point, conv
+-- ARGV[10] N_CONV  ARGV[11] candidate sets C  ARGV[12] the sending channel
+-- ARGV[13 .. 13+8C-1] candidate sets: (total, price) x paid, service window, entry point, conv
 -- then per recipient: reservation_id, message_id, candidate set (1-based)
 -- Answer {'ok', available_after, replayed_1, record_1, ...} or {'refused', reason, available}
--- or {'missing'}; records as in authorise.lua
--- The balance moves once for the whole batch and the expiry index takes its members
+-- or {'missing'}; records as in authorise.lua (credits first, then money; days as there)
+-- The balances move once for the whole batch and the expiry index takes its members
 -- EXPIRY_CHUNK at a time: per recipient only its record, reservation and ledger entry are written.
 local EXPIRY_CHUNK = 200
+local SETS = 13
+local FIRST_KEY = 7
 local function int(n) return string.format('%d', n) end
 local account = redis.call('HMGET', KEYS[1], 'status', 'mode', 'overdraft')
 if not account[1] then return {'missing'} end
 local field = ARGV[6] .. ':' .. ARGV[7]
 local available = tonumber(redis.call('HGET', KEYS[2], field .. ':available') or '0')
-if account[1] ~= 'active' then return {'refused', 'account_suspended', int(available)} end
-local floor = 0
-if account[2] == 'soft' then floor = -tonumber(account[3]) end
 local send_ms = tonumber(ARGV[2])
 local n, n_conv, sets = tonumber(ARGV[9]), tonumber(ARGV[10]), tonumber(ARGV[11])
 local stride = 4 + n_conv
-local per_recipient = 12 + 8 * sets
+local per_recipient = SETS + 8 * sets
+
+-- A suspended account or a channel without paid days sends nothing; earlier answers stand.
+local gate
+if account[1] ~= 'active' then
+  gate = 'account_suspended'
+else
+  local days = redis.call('HMGET', KEYS[5], '*', ARGV[12])
+  if days[1] and not (days[2] and tonumber(days[2]) > send_ms) then
+    gate = 'channel_has_no_days'
+  end
+end
+if gate then
+  local answer, replayed = {'ok', int(available)}, false
+  local denied = 'denied|' .. gate .. '||' .. int(available) .. '|0|'
+  for i = 0, n - 1 do
+    local record = redis.call('GET', KEYS[FIRST_KEY + i * stride])
+    if record then
+      replayed = true
+      answer[#answer + 1] = 1
+      answer[#answer + 1] = record
+    else
+      answer[#answer + 1] = 0
+      answer[#answer + 1] = denied
+    end
+  end
+  if not replayed then return {'refused', gate, int(available)} end
+  return answer
+end
+local floor = 0
+if account[2] == 'soft' then floor = -tonumber(account[3]) end
 
 local function open(key)
   local until_ms = redis.call('GET', key)
@@ -33,12 +63,12 @@ end
 local replays, totals, prices = {}, {}, {}
 local need, no_rate = 0, false
 for i = 0, n - 1 do
-  local k = 5 + i * stride
+  local k = FIRST_KEY + i * stride
   local record = redis.call('GET', KEYS[k])
   if record then
     replays[i] = record
   else
-    local c = 12 + (tonumber(ARGV[per_recipient + i * 3 + 2]) - 1) * 8
+    local c = SETS + (tonumber(ARGV[per_recipient + i * 3 + 2]) - 1) * 8
     local pick = c
     if open(KEYS[k + 2]) then
       pick = c + 4
@@ -54,18 +84,27 @@ for i = 0, n - 1 do
     if totals[i] < 0 then no_rate = true else need = need + totals[i] end
   end
 end
-if ARGV[8] == 'all' then
-  if no_rate then return {'refused', 'no_rate_in_force', int(available)} end
-  if available - need < floor then return {'refused', 'batch_not_covered', int(available)} end
-end
 
 local now_ms = tonumber(ARGV[1])
+local credit_left = 0
+local credit_field = ARGV[7] .. ':available'
+local credit = redis.call('HMGET', KEYS[6], credit_field, 'until', 'frozen')
+if credit[1] and credit[2] and tonumber(credit[2]) > now_ms and (credit[3] or '0') == '0' then
+  credit_left = math.max(tonumber(credit[1]), 0)
+end
+if ARGV[8] == 'all' then
+  if no_rate then return {'refused', 'no_rate_in_force', int(available)} end
+  if available - (need - math.min(credit_left, need)) < floor then
+    return {'refused', 'batch_not_covered', int(available)}
+  end
+end
+
 local expire_ms = now_ms + tonumber(ARGV[3])
 local expire = int(expire_ms)
 local answer = {'ok', ''}
-local reserved, expiring = 0, {}
+local reserved, credited, expiring = 0, 0, {}
 for i = 0, n - 1 do
-  local k = 5 + i * stride
+  local k = FIRST_KEY + i * stride
   if replays[i] then
     answer[#answer + 1] = 1
     answer[#answer + 1] = replays[i]
@@ -73,6 +112,7 @@ for i = 0, n - 1 do
     local a = per_recipient + i * 3
     local rid, message_id = ARGV[a], ARGV[a + 1]
     local total, price = totals[i], prices[i]
+    local from_credit = math.min(credit_left, math.max(total, 0))
     local record
     if total < 0 then
       record = 'denied|no_rate_in_force||' .. int(available) .. '|0|' .. price
@@ -81,22 +121,24 @@ for i = 0, n - 1 do
       redis.call('XADD', KEYS[4], '*', 'k', 'free', 'a', ARGV[5], 'c', ARGV[6], 'cur', ARGV[7],
         'ref', message_id, 'amt', '0', 'at', ARGV[1])
       redis.call('SET', KEYS[k], record, 'EX', ARGV[4])
-    elseif available - total < floor then
+    elseif available - (total - from_credit) < floor then
       local reason = 'insufficient_funds'
       if account[2] == 'soft' then reason = 'overdraft_limit_reached' end
       record = 'denied|' .. reason .. '||' .. int(available) .. '|0|' .. price
     else
-      available = available - total
-      reserved = reserved + total
+      credit_left = credit_left - from_credit
+      credited = credited + from_credit
+      available = available - (total - from_credit)
+      reserved = reserved + total - from_credit
       local decision = 'allowed'
       if available < 0 then decision = 'flagged' end
       redis.call('HSET', KEYS[k + 1], 'account', ARGV[5], 'channel', ARGV[6],
-        'currency', ARGV[7], 'amount', int(total), 'state', 'held', 'message', message_id,
-        'expire', expire)
+        'currency', ARGV[7], 'amount', int(total), 'credit', int(from_credit), 'state', 'held',
+        'message', message_id, 'expire', expire)
       expiring[#expiring + 1] = expire
       expiring[#expiring + 1] = rid
       redis.call('XADD', KEYS[4], '*', 'k', 'hold', 'a', ARGV[5], 'c', ARGV[6],
-        'cur', ARGV[7], 'ref', rid, 'amt', int(total), 'm', message_id,
+        'cur', ARGV[7], 'ref', rid, 'amt', int(total), 'cr', int(from_credit), 'm', message_id,
         'e', expire, 'at', ARGV[1])
       record = decision .. '||' .. rid .. '|' .. int(available) .. '|' .. expire .. '|' .. price
       redis.call('SET', KEYS[k], record, 'EX', ARGV[4])
@@ -108,6 +150,10 @@ end
 if reserved > 0 then
   redis.call('HINCRBY', KEYS[2], field .. ':available', -reserved)
   redis.call('HINCRBY', KEYS[2], field .. ':held', reserved)
+end
+if credited > 0 then
+  redis.call('HINCRBY', KEYS[6], credit_field, -credited)
+  redis.call('HINCRBY', KEYS[6], ARGV[7] .. ':held', credited)
 end
 for first = 1, #expiring, 2 * EXPIRY_CHUNK do
   redis.call('ZADD', KEYS[3], unpack(expiring, first, math.min(first + 2 * EXPIRY_CHUNK - 1,
