@@ -109,7 +109,7 @@ def assemble(env: config.Env, payments: RechargePayments | None = None) -> Walle
     ]
     fee = TopUpFeeRule(settings.top_up_fee_basis_points, settings.top_up_fee_micros)
     funds = Funds(engine, hot, partitioner, accounts, fee)
-    projector = Projector(engine, readers, settings.worker_batch)
+    projector = Projector(engine, readers, settings.worker_batch, hot, partitioner)
     recharges = AutoRecharges(
         engine, accounts, funds, payments or NoRechargePayments(), settings.recharge_retry_s
     )
@@ -139,7 +139,7 @@ def assemble(env: config.Env, payments: RechargePayments | None = None) -> Walle
         settlements=settlements,
         projector=projector,
         outbox=OutboxRelay(engine, wallet_events, accounts, settings.worker_batch),
-        credits=Credits(engine, accounts),
+        credits=Credits(engine, accounts, hot, partitioner),
         days=days,
         recharges=recharges,
         watch=watch,
@@ -165,7 +165,10 @@ def assemble(env: config.Env, payments: RechargePayments | None = None) -> Walle
         "expiry": lambda: reservations.expire_overdue(batch),
         "top-ups": lambda: wallet.funds.apply_recorded(settings.top_up_retry_s, batch),
         "recharges": lambda: recharges.resume(batch),
-        "credits": lambda: wallet.credits.write_off_expired(limit=batch),
+        "credits": lambda: (
+            wallet.credits.write_off_expired(limit=batch)
+            + wallet.credits.apply_recorded(settings.top_up_retry_s, batch)
+        ),
         "windows": consumer(
             names.WINDOWS_STREAM, events_pb2.WindowChanged, windows.apply_event
         ).step,

@@ -16,6 +16,8 @@ from services.wallet.domain.partitions import Keys
 SCRIPTS = Path(__file__).parent / "lua"
 SETTLED_KEEP_S = 7 * 24 * 3600
 TOP_UP_MARKER_S = 90 * 24 * 3600
+CREDIT_STATE_KEEP_S = 30 * 24 * 3600  # a grant's state once it left (or never reached) Redis
+CREDIT_PARTS = ("available", "held", "returning")
 
 
 class Script:
@@ -58,6 +60,16 @@ class Settlement:
     currency: str = ""
     message_id: str = ""
     expire_ms: int = 0
+    credit_micros: int = 0  # of amount_micros, the part drawn from credits
+
+
+@dataclass(frozen=True, slots=True)
+class CreditBalance:
+    """An account's hot credit balance in one currency (micros)."""
+
+    available: int = 0
+    held: int = 0
+    returning: int = 0  # unused credit of settled reservations, not yet placed back
 
 
 class HotStore:
@@ -70,6 +82,10 @@ class HotStore:
         self._top_up = Script(client, "top_up")
         self._window = Script(client, "window")
         self._account = Script(client, "account")
+        self._credit_grant = Script(client, "credit_grant")
+        self._credit_expire = Script(client, "credit_expire")
+        self._credit_expired = Script(client, "credit_expired")
+        self._credit_returned = Script(client, "credit_returned")
 
     def close(self) -> None:
         self._connections.close()
@@ -89,6 +105,7 @@ class HotStore:
                 keys.balances(account_id),
                 keys.expiry,
                 keys.ledger,
+                keys.credits(account_id),
             ],
             [action, amount, now_ms, reservation_id, SETTLED_KEEP_S, account_id],
         )
@@ -104,7 +121,83 @@ class HotStore:
             currency=answer[6].decode(),
             message_id=answer[7].decode(),
             expire_ms=int(answer[8]),
+            credit_micros=int(answer[9]),
         )
+
+    def apply_credit(
+        self,
+        keys: Keys,
+        account_id: str,
+        currency: str,
+        credit_id: str,
+        amount_micros: int,
+        expire_ms: int,
+        now_ms: int,
+    ) -> str:
+        """Add a grant to the hot credit balance once: 'new', or the state it already has."""
+        state: Any = self._credit_grant(
+            [
+                keys.credits(account_id),
+                keys.credit_expiries(account_id),
+                keys.credit(credit_id),
+                keys.ledger,
+            ],
+            [
+                currency,
+                amount_micros,
+                expire_ms,
+                now_ms,
+                account_id,
+                credit_id,
+                CREDIT_STATE_KEEP_S,
+            ],
+        )
+        return bytes(state).decode()
+
+    def start_credit_expiry(
+        self, keys: Keys, account_id: str, currency: str, credit_id: str, now_ms: int
+    ) -> str:
+        """'new' when the projector is now asked to write the grant off; 'expired' when it
+        never reached Redis; else its state (a removal already under way, or done)."""
+        state: Any = self._credit_expire(
+            [keys.credits(account_id), keys.credit(credit_id), keys.ledger],
+            [account_id, currency, credit_id, now_ms, CREDIT_STATE_KEEP_S],
+        )
+        return bytes(state).decode()
+
+    def credit_expired(
+        self, keys: Keys, account_id: str, currency: str, credit_id: str, written_off: int
+    ) -> bool:
+        removed = self._credit_expired(
+            [keys.credits(account_id), keys.credit_expiries(account_id), keys.credit(credit_id)],
+            [currency, written_off, credit_id, CREDIT_STATE_KEEP_S],
+        )
+        return bool(removed)
+
+    def credit_returned(
+        self,
+        keys: Keys,
+        account_id: str,
+        currency: str,
+        reservation_id: str,
+        back_micros: int,
+        forfeited_micros: int,
+    ) -> bool:
+        placed = self._credit_returned(
+            [keys.credits(account_id), keys.credit_return(reservation_id)],
+            [currency, back_micros, forfeited_micros, SETTLED_KEEP_S],
+        )
+        return bool(placed)
+
+    def credit_balances(self, keys: Keys, account_id: str) -> dict[str, CreditBalance]:
+        """Currency -> the account's hot credit balance."""
+        raw: Any = self.client.hgetall(keys.credits(account_id))
+        found: dict[str, dict[str, int]] = {}
+        for name, value in raw.items():
+            currency, _, part = name.decode().partition(":")
+            if part in CREDIT_PARTS:
+                found.setdefault(currency, {})[part] = int(value)
+        return {currency: CreditBalance(**parts) for currency, parts in found.items()}
 
     def reservation_account(self, keys: Keys, reservation_id: str) -> str | None:
         found: Any = self.client.hget(keys.reservation(reservation_id), "account")

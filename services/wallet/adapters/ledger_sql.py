@@ -87,6 +87,7 @@ def record_reservations(connection: Connection, facts: Sequence[tuple[Fact, str,
             "currency_code": fact.currency,
             "amount_micros": fact.amount_micros,
             "committed_micros": fact.actual_micros if fact.kind == ledger.COMMIT else 0,
+            "credit_micros": fact.credit_micros,
             "state": SETTLED.get(fact.kind, "held"),
             "expire_ms": expire_ms,
         }

@@ -86,6 +86,8 @@ reservations = sa.Table(
     sa.Column("committed_micros", sa.BigInteger, nullable=False),
     sa.Column("state", sa.String(16), nullable=False),
     sa.Column("expire_ms", sa.BigInteger, nullable=False),
+    # Of amount_micros, the part drawn from credits for messages (the rest is money).
+    sa.Column("credit_micros", sa.BigInteger, nullable=False, server_default="0"),
 )
 
 credits = sa.Table(
@@ -104,6 +106,8 @@ credits = sa.Table(
     sa.Column("created_ms", sa.BigInteger, nullable=False),
     # Set once what was left at the expiry has been written off.
     sa.Column("written_off_ms", sa.BigInteger, nullable=True),
+    # Credits for messages: when the grant reached the hot balance (as the projector saw it).
+    sa.Column("applied_ms", sa.BigInteger, nullable=True),
     sa.UniqueConstraint("account_id", "idempotency_key", name="uq_wallet_credits_key"),
     sa.Index("ix_wallet_credits_account", "account_id", "priority", "expire_ms"),
     sa.Index("ix_wallet_credits_expiry", "written_off_ms", "expire_ms"),

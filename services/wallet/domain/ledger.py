@@ -9,13 +9,19 @@ Ledger accounts (one term, one meaning):
 - funding:credits:<CUR>                       credits granted, less those that expired
 - invoices:credits-applied:<CUR>              credits spent on invoices
 - revenue:top-up-fees:<CUR>                   transaction fees charged on top-ups
+- customer:<account>:credit-held:<CUR>        credit reserved for messages not yet settled
 A reservation moves money to held; a commit moves held to revenue (and the rest back);
-a release or an expiry moves held back to money. Balances are sums, never edited.
+a release or an expiry moves held back to money. A reservation paid partly by credits does the
+same per part: its credit part moves from the grants it drew on to credit-held, and back to
+those grants (or, for a grant written off meanwhile, to funding:credits). Balances are sums,
+never edited.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+from services.wallet.domain.credit_book import NO_CREDIT, CreditParts, split_charge
 
 HOLD = "hold"
 COMMIT = "commit"
@@ -27,7 +33,9 @@ TOP_UP_FEE = "top_up_fee"
 CREDIT_GRANT = "credit_grant"
 CREDIT_REDEEM = "credit_redeem"
 CREDIT_EXPIRE = "credit_expire"
+CREDIT_APPLY = "credit_apply"  # a grant reached the hot balance: no transaction of its own
 KINDS = frozenset({HOLD, COMMIT, RELEASE, EXPIRE, FREE, TOP_UP})  # facts of the hot path
+SETTLEMENTS = frozenset({COMMIT, RELEASE, EXPIRE})
 # Transactions written to SQL directly, never through a partition's stream.
 BOOKED_KINDS = frozenset({TOP_UP_FEE, CREDIT_GRANT, CREDIT_REDEEM, CREDIT_EXPIRE})
 
@@ -80,6 +88,10 @@ def held_account(account_id: str, currency: str, channel_id: str = "") -> str:
     return f"customer:{account_id}:held:{currency}{suffix}"
 
 
+def credit_held_account(account_id: str, currency: str) -> str:
+    return f"customer:{account_id}:credit-held:{currency}"
+
+
 def revenue_account(currency: str) -> str:
     return f"revenue:messages:{currency}"
 
@@ -116,26 +128,40 @@ class Fact:
     amount_micros: int  # reserved, or topped up
     actual_micros: int  # for commits: what is charged (<= amount_micros)
     at_ms: int
+    credit_micros: int = 0  # of a reservation's amount, the part drawn from credits
+
+    @property
+    def money_micros(self) -> int:
+        return self.amount_micros - self.credit_micros
 
 
-def post(fact: Fact) -> Transaction:
-    """The balanced transaction a fact posts."""
+def post(fact: Fact, credit: CreditParts = NO_CREDIT) -> Transaction:
+    """The balanced transaction a fact posts; `credit`: the grants a hold drew on, or where a
+    settlement's unused credit goes (the projector decides both)."""
     money = money_account(fact.account_id, fact.currency, fact.channel_id)
     held = held_account(fact.account_id, fact.currency, fact.channel_id)
-    amount = fact.amount_micros
+    amount = fact.money_micros
     legs: tuple[Leg, ...]
     if fact.kind == HOLD:
-        legs = (Leg(money, amount, 0), Leg(held, 0, amount))
+        legs = (Leg(money, amount, 0), Leg(held, 0, amount), *_credit_hold(fact, credit))
     elif fact.kind == COMMIT:
-        if not 0 <= fact.actual_micros <= amount:
-            raise LedgerInvariantError(f"commit of {fact.actual_micros} over a hold of {amount}")
+        if not 0 <= fact.actual_micros <= fact.amount_micros:
+            raise LedgerInvariantError(
+                f"commit of {fact.actual_micros} over a hold of {fact.amount_micros}"
+            )
+        from_credit, from_money = split_charge(fact.credit_micros, fact.actual_micros)
         legs = (
             Leg(held, amount, 0),
             Leg(revenue_account(fact.currency), 0, fact.actual_micros),
-            Leg(money, 0, amount - fact.actual_micros),
+            Leg(money, 0, amount - from_money),
+            *_credit_back(fact, credit, fact.credit_micros - from_credit),
         )
     elif fact.kind in (RELEASE, EXPIRE):
-        legs = (Leg(held, amount, 0), Leg(money, 0, amount))
+        legs = (
+            Leg(held, amount, 0),
+            Leg(money, 0, amount),
+            *_credit_back(fact, credit, fact.credit_micros),
+        )
     elif fact.kind == FREE:
         legs = (Leg(money, 0, 0), Leg(revenue_account(fact.currency), 0, 0))
     elif fact.kind == TOP_UP:
@@ -152,6 +178,40 @@ def post(fact: Fact) -> Transaction:
         at_ms=fact.at_ms,
         legs=legs,
     )
+
+
+def _credit_hold(fact: Fact, credit: CreditParts) -> tuple[Leg, ...]:
+    if not fact.credit_micros:
+        return ()
+    if credit.forfeited_micros or credit.total_micros != fact.credit_micros:
+        raise LedgerInvariantError(
+            f"hold {fact.reference}: grants give {credit.total_micros} of {fact.credit_micros}"
+        )
+    return (
+        *(
+            Leg(credit_account(fact.account_id, fact.currency, credit_id), micros, 0)
+            for credit_id, micros in credit.grants
+        ),
+        Leg(credit_held_account(fact.account_id, fact.currency), 0, fact.credit_micros),
+    )
+
+
+def _credit_back(fact: Fact, credit: CreditParts, unused_micros: int) -> tuple[Leg, ...]:
+    """A settlement's credit legs: credit-held is emptied; the unused part goes back."""
+    if not fact.credit_micros:
+        return ()
+    if credit.total_micros != unused_micros:
+        raise LedgerInvariantError(
+            f"settlement {fact.reference}: {credit.total_micros} placed of {unused_micros} unused"
+        )
+    legs = [Leg(credit_held_account(fact.account_id, fact.currency), fact.credit_micros, 0)]
+    legs += [
+        Leg(credit_account(fact.account_id, fact.currency, credit_id), 0, micros)
+        for credit_id, micros in credit.grants
+    ]
+    if credit.forfeited_micros:
+        legs.append(Leg(credits_funding_account(fact.currency), 0, credit.forfeited_micros))
+    return tuple(legs)
 
 
 def _transaction(

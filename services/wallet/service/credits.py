@@ -1,6 +1,10 @@
 """Credits (Interakt, Verloop): granted with an amount, an expiry, a priority and what they may
 pay for; redeemed against invoices by priority then earliest expiry, once per key. Every grant,
-redemption and expiry is a balanced ledger transaction; what is left is derived from them."""
+redemption and expiry is a balanced ledger transaction; what is left is derived from them.
+
+Credits that may pay for messages are spent by the send path: once recorded, a grant joins the
+account's hot credit balance (AuthoriseSend draws on it before money), and its expiry is
+written off by the projector in the order of the ledger stream. Invoices draw on the others."""
 
 from __future__ import annotations
 
@@ -18,8 +22,10 @@ from sqlalchemy.engine import Connection, Engine, RowMapping
 from services.common import idempotency, validation
 from services.common.errors import InvalidArgument
 from services.wallet.adapters import ledger_sql, tables
+from services.wallet.adapters.hot_store import HotStore
 from services.wallet.domain import ledger
 from services.wallet.domain.accounts import AccountView
+from services.wallet.domain.partitions import Partitioner
 from services.wallet.service.account_lock import lock_account
 from services.wallet.service.accounts import Accounts, require_account
 from services.wallet.service.funds import MAX_TOP_UP_MICROS
@@ -32,9 +38,13 @@ MAX_CREDITS_PER_REDEMPTION = 1_000  # credits one redemption may draw on, best f
 
 
 class Credits:
-    def __init__(self, engine: Engine, accounts: Accounts) -> None:
+    def __init__(
+        self, engine: Engine, accounts: Accounts, hot: HotStore, partitioner: Partitioner
+    ) -> None:
         self._engine = engine
         self._accounts = accounts
+        self._hot = hot
+        self._partitioner = partitioner
 
     def grant(self, request: pb.GrantCreditRequest) -> pb.GrantCreditResponse:
         view = require_account(self._accounts, request.account_id)
@@ -73,7 +83,7 @@ class Credits:
 
         with self._engine.begin() as connection:
             lock_account(connection, view.account_id)
-            return idempotency.once(
+            response: pb.GrantCreditResponse = idempotency.once(
                 connection,
                 tables.idempotency_keys,
                 f"GrantCredit:{view.account_id}",
@@ -82,6 +92,59 @@ class Credits:
                 pb.GrantCreditResponse,
                 insert,
             )
+        credit = response.credit
+        if MESSAGES in credit.applies_to:
+            self._apply(
+                credit.account_id,
+                credit.granted.currency_code,
+                credit.credit_id,
+                credit.granted.amount_micros,
+                credit.expire_time.ToMilliseconds(),
+            )
+        return response
+
+    def _apply(
+        self, account_id: str, currency: str, credit_id: str, amount: int, expire_ms: int
+    ) -> bool:
+        """Into the hot credit balance, once (a grant that already expired stays out)."""
+        keys = self._partitioner.keys(account_id)
+        state = self._hot.apply_credit(
+            keys, account_id, currency, credit_id, amount, expire_ms, _now_ms()
+        )
+        return state == "new"
+
+    def apply_recorded(self, older_than_s: float, limit: int) -> int:
+        """The sweeper: grants for messages recorded in SQL that did not reach Redis."""
+        now_ms = _now_ms()
+        credits = tables.credits.c
+        with self._engine.connect() as connection:
+            rows = (
+                connection.execute(
+                    sa.select(tables.credits)
+                    .where(
+                        credits.applied_ms.is_(None),
+                        credits.written_off_ms.is_(None),
+                        credits.expire_ms > now_ms,
+                        credits.created_ms <= now_ms - int(older_than_s * 1000),
+                        credits.applies_to.contains(MESSAGES),
+                    )
+                    .order_by(credits.created_ms)
+                    .limit(limit)
+                )
+                .mappings()
+                .all()
+            )
+        applied = 0
+        for row in rows:
+            if MESSAGES in row["applies_to"].split(","):
+                applied += self._apply(
+                    row["account_id"],
+                    row["currency_code"],
+                    row["credit_id"],
+                    row["granted_micros"],
+                    row["expire_ms"],
+                )
+        return applied
 
     def list(self, request: pb.ListCreditsRequest) -> pb.ListCreditsResponse:
         view = require_account(self._accounts, request.account_id)
@@ -114,6 +177,8 @@ class Credits:
         validation.require_id(request.invoice_id, "invoice_id")
         if request.applies_to not in APPLIES_TO:
             raise InvalidArgument("applies_to", f"must be one of {', '.join(sorted(APPLIES_TO))}")
+        if request.applies_to == MESSAGES:
+            raise InvalidArgument("applies_to", "credits for messages are spent by AuthoriseSend")
         _money(view, request.max_amount, "max_amount")
         validation.text(request.idempotency_key, "idempotency_key", required=True)
 
@@ -179,7 +244,11 @@ class Credits:
             )
 
     def write_off_expired(self, account_id: str = "", limit: int = 500) -> int:
-        """What is left of expired credits goes back to the grants account (once per credit)."""
+        """What is left of expired credits goes back to the grants account (once per credit).
+
+        A grant in the hot credit balance is written off by the projector instead, after every
+        hold before its expiry entry: here it is only asked to. Returns the credits moved on.
+        """
         credits = tables.credits.c
         now_ms = _now_ms()
         due = sa.select(tables.credits).where(
@@ -189,7 +258,17 @@ class Credits:
             due = due.where(credits.account_id == account_id)
         with self._engine.connect() as connection:
             rows = connection.execute(due.order_by(credits.expire_ms).limit(limit)).mappings().all()
+        moved = 0
         for row in rows:
+            if MESSAGES in row["applies_to"].split(","):
+                keys = self._partitioner.keys(row["account_id"])
+                state = self._hot.start_credit_expiry(
+                    keys, row["account_id"], row["currency_code"], row["credit_id"], now_ms
+                )
+                if state != "expired":  # the projector writes it off
+                    moved += state == "new"
+                    continue
+            moved += 1
             with self._engine.begin() as connection:
                 lock_account(connection, row["account_id"])
                 left = _remaining(connection, row["account_id"], [row])[row["credit_id"]]
@@ -203,13 +282,14 @@ class Credits:
                     .where(credits.credit_id == row["credit_id"], credits.written_off_ms.is_(None))
                     .values(written_off_ms=now_ms)
                 )
-        return len(rows)
+        return moved
 
 
 def _usable(
     connection: Connection, account_id: str, applies_to: str, now_ms: int
 ) -> list[RowMapping]:
-    """Unexpired credits that may pay for `applies_to`: lowest priority, earliest expiry first."""
+    """Unexpired credits an invoice may draw on (not those for messages): lowest priority,
+    earliest expiry first."""
     credits = tables.credits.c
     rows = (
         connection.execute(
@@ -219,6 +299,7 @@ def _usable(
                 credits.written_off_ms.is_(None),
                 credits.expire_ms > now_ms,
                 credits.applies_to.contains(applies_to),
+                ~credits.applies_to.contains(MESSAGES),
             )
             .order_by(credits.priority, credits.expire_ms, credits.created_ms, credits.credit_id)
             .limit(MAX_CREDITS_PER_REDEMPTION)
@@ -226,7 +307,11 @@ def _usable(
         .mappings()
         .all()
     )
-    return [row for row in rows if applies_to in row["applies_to"].split(",")]
+    return [
+        row
+        for row in rows
+        if applies_to in row["applies_to"].split(",") and MESSAGES not in row["applies_to"]
+    ]
 
 
 def _remaining(

@@ -203,6 +203,16 @@ class Funds:
                 available_micros=available,
                 reserved_micros=reserved,
             )
+        if request.channel_id:
+            return response
+        # Credits for messages: reserved counts unused credit on its way back to its grants.
+        for currency, credit in sorted(self._hot.credit_balances(keys, view.account_id).items()):
+            response.balances.add(
+                kind=funds_pb2.ASSET_KIND_CREDIT,
+                currency_code=currency,
+                available_micros=credit.available,
+                reserved_micros=credit.held + credit.returning,
+            )
         return response
 
     def list_top_ups(self, request: pb.ListTopUpsRequest) -> pb.ListTopUpsResponse:

@@ -8,13 +8,17 @@ from collections.abc import Callable
 from sqlalchemy.engine import Engine
 
 from services.wallet.adapters import ledger_sql
+from services.wallet.adapters.hot_store import HotStore
 from services.wallet.adapters.streams import Entry, GroupReader
 from services.wallet.domain import ledger
 from services.wallet.domain.ledger import Fact
+from services.wallet.domain.partitions import Partitioner
+from services.wallet.service import credit_placement
 
 log = logging.getLogger(__name__)
 # Told the facts of each projected batch, before it is acknowledged (at least once).
 Listener = Callable[[list[Fact]], object]
+RESERVATION_KINDS = frozenset({ledger.HOLD}) | ledger.SETTLEMENTS
 
 
 def decode(fields: dict[bytes, bytes]) -> tuple[Fact, str, int]:
@@ -29,28 +33,53 @@ def decode(fields: dict[bytes, bytes]) -> tuple[Fact, str, int]:
         amount_micros=int(fields[b"amt"]),
         actual_micros=int(fields.get(b"act", b"0")),
         at_ms=int(fields[b"at"]),
+        credit_micros=int(fields.get(b"cr", b"0")),
     )
     return fact, fields.get(b"m", b"").decode(), int(fields.get(b"e", b"0"))
 
 
-def project(engine: Engine, entries: list[Entry]) -> list[Fact]:
-    """Write the entries' transactions and reservation states in one SQL transaction."""
+def project(
+    engine: Engine,
+    entries: list[Entry],
+    hot: HotStore | None = None,
+    partitioner: Partitioner | None = None,
+) -> list[Fact]:
+    """Write the entries' transactions and reservation states in one SQL transaction; then
+    tell the hot credit balance what that placed (unused credit back, expired credit out)."""
     decoded = [decode(fields) for _id, fields in entries]
-    transactions = [ledger.post(fact) for fact, _m, _e in decoded]
-    reservations = [item for item in decoded if item[0].kind != ledger.FREE]
+    facts = [fact for fact, _m, _e in decoded]
+    moving_credit = any(credit_placement.moves_credit(fact) for fact in facts)
+    if moving_credit and (hot is None or partitioner is None):
+        raise ValueError("credit entries are projected only with the hot store at hand")
+    reservations = [item for item in decoded if item[0].kind in RESERVATION_KINDS]
     with engine.begin() as connection:
-        ledger_sql.write_transactions(connection, transactions)
+        transactions = credit_placement.place(connection, facts)
+        ledger_sql.write_transactions(connection, [t for t in transactions if t is not None])
         ledger_sql.record_reservations(connection, reservations)
-    return [fact for fact, _m, _e in decoded]
+    if moving_credit and hot is not None and partitioner is not None:
+        with engine.connect() as connection:
+            credit_placement.tell_hot(connection, hot, partitioner, facts)
+    return facts
 
 
 class Projector:
-    """One step reads at most `batch` entries per partition, writes them, then acknowledges."""
+    """One step reads at most `batch` entries per partition, writes them, then acknowledges.
 
-    def __init__(self, engine: Engine, readers: list[GroupReader], batch: int) -> None:
+    The readers are one per partition, in order (the partitioner defaults to their count)."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        readers: list[GroupReader],
+        batch: int,
+        hot: HotStore | None = None,
+        partitioner: Partitioner | None = None,
+    ) -> None:
         self._engine = engine
         self._readers = readers
         self._batch = batch
+        self._hot = hot
+        self._partitioner = partitioner or Partitioner(max(len(readers), 1))
         self._backlog = False  # the last step left a full batch behind in some partition
         self.listeners: list[Listener] = []
 
@@ -62,7 +91,9 @@ class Projector:
             if not entries:
                 continue
             self._backlog = self._backlog or len(entries) >= self._batch
-            facts = project(self._engine, entries)
+            if self._hot is None:
+                self._hot = HotStore(reader.client)
+            facts = project(self._engine, entries, self._hot, self._partitioner)
             projected += len(facts)
             for listener in self.listeners:
                 try:

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from services.wallet.adapters import ledger_sql, tables
-from services.wallet.adapters.hot_store import HotStore
-from services.wallet.domain.partitions import Partitioner
+from services.wallet.adapters.hot_store import CreditBalance, HotStore
+from services.wallet.domain import ledger
+from services.wallet.domain.partitions import Keys, Partitioner
 from services.wallet.service.accounts import Accounts
 
 Balances = dict[tuple[str, str], tuple[int, int]]  # (channel, currency) -> (available, held)
@@ -46,6 +48,51 @@ def ledger_balances(engine: Engine, account_id: str) -> Balances:
     return {key: (pair[0], pair[1]) for key, pair in found.items()}
 
 
+@dataclass(frozen=True, slots=True)
+class LedgerCredits:
+    """What the SQL ledger says of an account's credits for messages in one currency."""
+
+    available: int  # left on the grants in the hot balance (applied, not written off)
+    held: int  # credit-held: reserved for messages not yet settled
+    grants: dict[str, tuple[int, int]]  # credit_id -> (left, expire_ms)
+
+
+def ledger_credits(engine: Engine, account_id: str) -> dict[str, LedgerCredits]:
+    """Currency -> the account's credits for messages, as the SQL ledger has them."""
+    credits = tables.credits.c
+    with engine.connect() as connection:
+        rows = connection.execute(
+            sa.select(
+                credits.credit_id, credits.currency_code, credits.expire_ms, credits.applies_to
+            ).where(
+                credits.account_id == account_id,
+                credits.applied_ms.is_not(None),
+                credits.written_off_ms.is_(None),
+            )
+        ).all()
+        balances = {b.ledger_account: b for b in ledger_sql.balances_of(connection, account_id)}
+    found: dict[str, LedgerCredits] = {}
+
+    def of(currency: str) -> LedgerCredits:
+        if currency not in found:
+            held = balances.get(ledger.credit_held_account(account_id, currency))
+            found[currency] = LedgerCredits(0, held.balance_micros if held else 0, {})
+        return found[currency]
+
+    for name, balance in balances.items():
+        if name == ledger.credit_held_account(account_id, balance.currency):
+            of(balance.currency)
+    for credit_id, currency, expire_ms, applies_to in rows:
+        if "messages" not in applies_to.split(","):
+            continue
+        left = balances.get(ledger.credit_account(account_id, currency, credit_id))
+        of(currency).grants[credit_id] = (left.balance_micros if left else 0, expire_ms)
+    return {
+        currency: LedgerCredits(sum(g[0] for g in c.grants.values()), c.held, c.grants)
+        for currency, c in found.items()
+    }
+
+
 class Reconciler:
     def __init__(
         self, engine: Engine, hot: HotStore, partitioner: Partitioner, accounts: Accounts
@@ -67,6 +114,25 @@ class Reconciler:
                 if hot[index] != cold[index]:
                     found.append(
                         Difference(account_id, channel, currency, what, hot[index], cold[index])
+                    )
+        return found + self._credit_differences(account_id)
+
+    def _credit_differences(self, account_id: str) -> list[Difference]:
+        keys = self._partitioner.keys(account_id)
+        redis_side = self._hot.credit_balances(keys, account_id)
+        sql_side = ledger_credits(self._engine, account_id)
+        found = []
+        for currency in sorted(set(redis_side) | set(sql_side)):
+            hot = redis_side.get(currency, CreditBalance())
+            cold = sql_side.get(currency, LedgerCredits(0, 0, {}))
+            pairs = (
+                ("credit available", hot.available, cold.available),
+                ("credit held", hot.held + hot.returning, cold.held),
+            )
+            for what, redis_micros, sql_micros in pairs:
+                if redis_micros != sql_micros:
+                    found.append(
+                        Difference(account_id, "", currency, what, redis_micros, sql_micros)
                     )
         return found
 
@@ -116,8 +182,29 @@ class Reconciler:
                     "state": "held",
                     "message": row["message_id"],
                     "expire": row["expire_ms"],
+                    "credit": row["credit_micros"],
                 },
             )
             pipe.zadd(keys.expiry, {row["reservation_id"]: row["expire_ms"]})
+        self._rebuild_credits(pipe, keys, account_id)
         pipe.execute()
         return balances
+
+    def _rebuild_credits(self, pipe: Any, keys: Keys, account_id: str) -> None:
+        """The hot credit balance from SQL: live grants, what is held, no removal under way."""
+        pipe.delete(keys.credits(account_id))
+        pipe.delete(keys.credit_expiries(account_id))
+        for currency, credits in ledger_credits(self._engine, account_id).items():
+            pipe.hset(
+                keys.credits(account_id),
+                mapping={
+                    f"{currency}:available": credits.available,
+                    f"{currency}:held": credits.held,
+                },
+            )
+            for credit_id, (_left, expire_ms) in credits.grants.items():
+                pipe.zadd(keys.credit_expiries(account_id), {credit_id: expire_ms})
+                pipe.set(keys.credit(credit_id), "applied")
+            if credits.grants:
+                until = min(expire_ms for _left, expire_ms in credits.grants.values())
+                pipe.hset(keys.credits(account_id), "until", until)
