@@ -1,4 +1,5 @@
-"""Volume-tier counts stay exact with two metering processes and across a crash mid-batch."""
+"""Volume-tier counts stay exact with two metering processes, across a crash mid-batch, and when
+another batch stores a message first."""
 
 from __future__ import annotations
 
@@ -15,8 +16,12 @@ from billing.metering.v1 import events_pb2
 from billing.metering.v1 import metering_service_pb2 as pb
 from billing.metering.v1 import metering_service_pb2_grpc as pb_grpc
 
+from services.common.config import Env
+from services.common.grpc_server import RunningServer, ServerSettings
+from services.metering.bootstrap import wire
+from tests.harness.ports import free_port
 from tests.harness.postgres import PostgresCluster
-from tests.harness.services import ServiceProcess
+from tests.harness.services import ServiceProcess, wait_serving
 from tests.metering.conftest import Running, write_rate_cards
 from tests.metering.helpers import charges, profile, publish_account, status
 from tests.metering.test_tiers import KENYA, SMALL_TIERS
@@ -133,6 +138,59 @@ def test_kill_9_between_counting_and_commit_counts_nothing(
     ]
 
 
+def test_a_message_another_batch_stored_first_is_settled_once(
+    postgres: PostgresCluster, redis_url: str, tmp_path: Path
+) -> None:
+    database_url = postgres.create_database()
+    cards = write_rate_cards(tmp_path / "cards", {"tiers_USD_2026-10-01.csv": SMALL_TIERS})
+    env = {
+        "DATABASE_URL": database_url,
+        "REDIS_URL": redis_url,
+        "METERING_RATE_CARDS_DIR": str(cards),
+        "METERING_WORKERS_ENABLED": "false",
+    }
+    wired = wire(Env(env))
+    server = RunningServer("metering", ServerSettings("127.0.0.1", free_port(), 8, 2, 0), wired.app)
+    server.start()
+    engine = sa.create_engine(database_url)
+    client = redis.Redis.from_url(redis_url)
+    try:
+        wait_serving(f"127.0.0.1:{server.port}")
+        publish_account(client, "acc-r", profile("acct-r", portfolio_id="pf-r"))
+        wired.accounts_consumer.drain()
+        with grpc.insecure_channel(f"127.0.0.1:{server.port}") as channel:
+            stub = pb_grpc.MeteringServiceStub(channel)
+            delivered = utility("acct-r", "m-1", 1)
+            read = status("acct-r", "m-1", "read", f"{DAY}00:02+00:00", contact=KENYA,
+                          category="utility")  # fmt: skip
+            with engine.connect() as blocker:
+                blocker.execute(sa.text("LOCK TABLE metering_outbox_batches IN EXCLUSIVE MODE"))
+                first = stub.RecordEvents.future(
+                    pb.RecordEventsRequest(events=[delivered]), timeout=WAIT_S
+                )
+                _wait_for(lambda: _waiting(engine) == 1, "the first batch waits on the outbox")
+                # The second batch cannot see m-1 yet: it takes it for new, and waits.
+                second = stub.RecordEvents.future(
+                    pb.RecordEventsRequest(events=[read]), timeout=WAIT_S
+                )
+                _wait_for(lambda: _waiting(engine) == 2, "the second batch waits too")
+                blocker.rollback()
+            assert first.result().accepted_count == 1
+            assert second.result().accepted_count == 1
+            later = [utility("acct-r", f"k-{n}", n) for n in (2, 3, 4)]
+            stub.RecordEvents(pb.RecordEventsRequest(events=later), timeout=WAIT_S)
+        wired.relay.drain()
+    finally:
+        server.stop()
+        engine.dispose()
+    assert [(c.message_id, c.tier) for c in charges(client)] == [
+        ("m-1", 1),  # settled once, counted once
+        ("k-2", 1),
+        ("k-3", 1),
+        ("k-4", 2),
+    ]
+
+
 def _wait_for(condition: Callable[[], bool], what: str) -> None:
     deadline = time.monotonic() + WAIT_S
     while not condition():
@@ -145,6 +203,16 @@ def _has_account(engine: sa.Engine, account_id: str) -> bool:
     with engine.connect() as connection:
         query = sa.text("SELECT 1 FROM metering_accounts WHERE account_id = :a")
         return connection.execute(query, {"a": account_id}).first() is not None
+
+
+def _waiting(engine: sa.Engine) -> int:
+    """Sessions of metering waiting on a lock."""
+    query = sa.text(
+        "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+        "AND datname = current_database()"
+    )
+    with engine.connect() as connection:
+        return int(connection.execute(query).scalar_one())
 
 
 def _waiting_on_outbox(engine: sa.Engine) -> bool:
