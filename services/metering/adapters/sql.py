@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from functools import lru_cache
+from operator import itemgetter
 from typing import Any
 
 import sqlalchemy as sa
@@ -101,12 +102,19 @@ def _least(dialect: str, table: sa.Table, names: Names, column: str) -> Any:
 def _parameters(connection: Connection, table: sa.Table, names: Names, rows: Rows) -> Any:
     if connection.dialect.name != "postgresql":
         return list(rows)
-    binary = {name for name in names if isinstance(table.c[name].type, sa.LargeBinary)}
+    fields = itemgetter(*names, names[0])  # a tuple even for one name; the extra is dropped
+    values = [fields(row)[:-1] for row in rows]
+    binary = [i for i, name in enumerate(names) if isinstance(table.c[name].type, sa.LargeBinary)]
     if binary:  # as hex text
-        fields = [[row[n].hex() if n in binary else row[n] for n in names] for row in rows]
-    else:
-        fields = [[row[n] for n in names] for row in rows]
-    return {"rows": json.dumps(fields, separators=(",", ":"))}
+        values = [_hex(row, binary) for row in values]
+    return {"rows": json.dumps(values, separators=(",", ":"))}
+
+
+def _hex(row: tuple[Any, ...], binary: list[int]) -> list[Any]:
+    fields = list(row)
+    for index in binary:
+        fields[index] = fields[index].hex()
+    return fields
 
 
 def _run(
