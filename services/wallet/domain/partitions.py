@@ -19,6 +19,12 @@ def tag(partition: int) -> str:
     return f"{{p{partition:02d}}}"
 
 
+# Suffixes of window keys: customer-service, free entry point, "conv:<category>".
+CUSTOMER_SERVICE_WINDOW = "cs"
+FREE_ENTRY_POINT_WINDOW = "fep"
+CONVERSATION_WINDOW = "conv:"
+
+
 class Keys:
     """Names of one partition's Redis keys. One place; the Lua scripts receive them as KEYS."""
 
@@ -51,8 +57,12 @@ class Keys:
     def top_up(self, top_up_id: str) -> str:
         return f"{self.prefix}:top-up:{top_up_id}"
 
+    def window_prefix(self, account_id: str, channel_id: str) -> str:
+        """Every window key of a channel starts so; then "<contact>:<kind suffix>"."""
+        return f"{self.prefix}:window:{account_id}:{channel_id}:"
+
     def window(self, account_id: str, channel_id: str, contact: str, kind: str) -> str:
-        return f"{self.prefix}:window:{account_id}:{channel_id}:{contact}:{kind}"
+        return f"{self.window_prefix(account_id, channel_id)}{contact}:{kind}"
 
     def crossings(self, account_id: str) -> str:
         """One hash per account: the open crossing below each threshold, per balance."""

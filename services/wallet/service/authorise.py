@@ -18,7 +18,13 @@ from services.common.errors import InvalidArgument
 from services.wallet.adapters.hot_store import HotStore
 from services.wallet.domain import decisions
 from services.wallet.domain.accounts import AccountView
-from services.wallet.domain.partitions import Keys, Partitioner
+from services.wallet.domain.partitions import (
+    CONVERSATION_WINDOW,
+    CUSTOMER_SERVICE_WINDOW,
+    FREE_ENTRY_POINT_WINDOW,
+    Keys,
+    Partitioner,
+)
 from services.wallet.service.accounts import Accounts
 from services.wallet.service.quotes import Quoter, category_name, recipient_digits
 from services.wallet.service.settings import WalletSettings
@@ -79,7 +85,7 @@ class Authoriser:
         candidates = self._quoter.candidates(view, digits, category, at)
         keys = self._partitioner.keys(account_id)
         channel = view.balance_channel(channel_id)
-        window = keys.prefix + ":window:" + account_id + ":" + channel_id + ":" + digits + ":"
+        window = keys.window_prefix(account_id, channel_id) + digits + ":"
         script_keys = [
             keys.account(account_id),
             keys.message(account_id, message_id),
@@ -89,9 +95,9 @@ class Authoriser:
             keys.ledger,
             keys.channel_days(account_id),
             keys.credits(account_id),
-            window + "fep",
-            window + "cs",
-            *[window + "conv:" + name for name in candidates.conversation_categories],
+            window + FREE_ENTRY_POINT_WINDOW,
+            window + CUSTOMER_SERVICE_WINDOW,
+            *[window + CONVERSATION_WINDOW + name for name in candidates.conversation_categories],
         ]
         reservation_id = os.urandom(RESERVATION_ID_BYTES).hex()
         script_keys[3] = keys.reservation(reservation_id)
@@ -175,7 +181,7 @@ class Authoriser:
             keys.channel_days(account_id),
             keys.credits(account_id),
         ]
-        window_prefix = keys.prefix + ":window:" + account_id + ":" + channel_id + ":"
+        window_prefix = keys.window_prefix(account_id, channel_id)
         reservation_prefix = keys.prefix + ":reservation:"
         message_prefix = keys.prefix + ":message:" + account_id + ":"
         width = 2 * RESERVATION_ID_BYTES
@@ -192,11 +198,11 @@ class Authoriser:
             script_keys += (
                 message_prefix + message_id,
                 reservation_prefix + reservation_id,
-                window + "fep",
-                window + "cs",
+                window + FREE_ENTRY_POINT_WINDOW,
+                window + CUSTOMER_SERVICE_WINDOW,
             )
             if conversation_names:
-                script_keys += [window + "conv:" + name for name in conversation_names]
+                script_keys += [window + CONVERSATION_WINDOW + name for name in conversation_names]
             per_recipient += (reservation_id, message_id, index)
         args: list[object] = [
             now_ms,

@@ -12,14 +12,19 @@ from billing.wallet.v1 import wallet_service_pb2 as pb
 from services.common import validation
 from services.common.errors import InvalidArgument
 from services.wallet.adapters.hot_store import HotStore
-from services.wallet.domain.partitions import Partitioner
+from services.wallet.domain.partitions import (
+    CONVERSATION_WINDOW,
+    CUSTOMER_SERVICE_WINDOW,
+    FREE_ENTRY_POINT_WINDOW,
+    Partitioner,
+)
 from services.wallet.service.quotes import CATEGORY_NAMES, recipient_digits
 
 log = logging.getLogger(__name__)
 KIND_SUFFIX = {
-    funds_pb2.WINDOW_KIND_CUSTOMER_SERVICE: "cs",
-    funds_pb2.WINDOW_KIND_FREE_ENTRY_POINT: "fep",
-    funds_pb2.WINDOW_KIND_CONVERSATION: "conv",
+    funds_pb2.WINDOW_KIND_CUSTOMER_SERVICE: CUSTOMER_SERVICE_WINDOW,
+    funds_pb2.WINDOW_KIND_FREE_ENTRY_POINT: FREE_ENTRY_POINT_WINDOW,
+    funds_pb2.WINDOW_KIND_CONVERSATION: CONVERSATION_WINDOW,
 }
 EVENT_KINDS = {
     "customer_service": funds_pb2.WINDOW_KIND_CUSTOMER_SERVICE,
@@ -47,7 +52,7 @@ class Windows:
         if window.kind == funds_pb2.WINDOW_KIND_CONVERSATION:
             if window.category not in CATEGORY_NAMES.values():
                 raise InvalidArgument("window.category", "a conversation needs its category")
-            suffix = f"conv:{window.category}"
+            suffix = CONVERSATION_WINDOW + window.category
         if not window.HasField("expire_time"):
             raise InvalidArgument("window.expire_time", "is required")
         now_ms = time.time_ns() // 1_000_000
