@@ -233,25 +233,9 @@ def start(name: str, env: dict[str, str], logs: Path, baseline: bool = False) ->
     from tests.harness.services import ServiceProcess
 
     mode = "--serve-baseline" if baseline else "--serve-wallet"
-
-    class BenchProcess(ServiceProcess):
-        """This module with --serve-wallet or --serve-baseline, on the same runtime."""
-
-        def start(self, wait: bool = True) -> ServiceProcess:
-            with self.log_path.open("ab") as log:
-                self.process = subprocess.Popen(
-                    [sys.executable, "-m", "bench.authorise", mode],
-                    cwd=Path(__file__).resolve().parents[1],
-                    env=self.env,
-                    stdout=log,
-                    stderr=subprocess.STDOUT,
-                )
-            if wait:
-                self.wait_ready()
-            return self
-
     timings = logs / f"{name}-timings.json"
-    process = BenchProcess(name, {**env, "WALLET_TIMINGS_PATH": str(timings)}, logs)
+    environment = {**env, "WALLET_TIMINGS_PATH": str(timings)}
+    process = ServiceProcess(name, environment, logs, module="bench.authorise", arguments=(mode,))
     process.start()
     return Server(process, timings)
 

@@ -38,10 +38,21 @@ def wait_serving(address: str, timeout_s: float = 30.0, service: str = "") -> No
 
 
 class ServiceProcess:
-    """`python -m services.<name>` with its own environment; stop() sends SIGTERM."""
+    """`python -m services.<name>` (or another module) with its own environment.
 
-    def __init__(self, name: str, env: Mapping[str, str], log_dir: Path) -> None:
+    terminate() sends SIGTERM and returns the exit code after the drain.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        env: Mapping[str, str],
+        log_dir: Path,
+        module: str = "",
+        arguments: tuple[str, ...] = (),
+    ) -> None:
         self.name = name
+        self.command = (sys.executable, "-m", module or f"services.{name}", *arguments)
         self.port = int(env.get(f"{name.upper()}_PORT") or free_port())
         self.env = {**os.environ, **env, f"{name.upper()}_PORT": str(self.port)}
         self.log_path = log_dir / f"{name}.log"
@@ -54,7 +65,7 @@ class ServiceProcess:
     def start(self, wait: bool = True) -> ServiceProcess:
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", f"services.{self.name}"],
+                self.command,
                 cwd=REPO,
                 env=self.env,
                 stdout=log,
