@@ -11,8 +11,8 @@ from dataclasses import dataclass
 
 from services.common import config, db, redis_client
 from services.common.config import ConfigError, Env
+from services.common.streams import GroupReader
 from services.wallet.adapters.hot_store import HotStore
-from services.wallet.adapters.streams import GroupReader
 from services.wallet.bootstrap import MIGRATIONS
 from services.wallet.domain.partitions import Partitioner
 from services.wallet.service.accounts import AccountCache, Accounts

@@ -16,10 +16,10 @@ import pricing
 from services.common import config, db, redis_client
 from services.common.grpc_server import App, ServiceBinding
 from services.common.redis_client import RedisClient
+from services.common.streams import GroupReader
 from services.wallet.adapters.crossings import Crossings
 from services.wallet.adapters.hot_store import HotStore
 from services.wallet.adapters.payments import NoRechargePayments
-from services.wallet.adapters.streams import GroupReader
 from services.wallet.domain.accounts import TopUpFeeRule
 from services.wallet.domain.partitions import Partitioner
 from services.wallet.entrypoints.grpc_servicer import WalletServicer

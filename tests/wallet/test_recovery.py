@@ -23,8 +23,8 @@ from billing.wallet.v1 import (
 )
 
 from services.cli.main import main as billing
+from services.common.streams import GroupReader
 from services.wallet.adapters import tables
-from services.wallet.adapters.streams import GroupReader
 from services.wallet.domain.partitions import Partitioner
 from services.wallet.service.settings import PROJECTOR_GROUP
 from tests.harness.services import ServiceProcess

@@ -10,12 +10,12 @@ import threading
 from collections.abc import Callable, Mapping
 from typing import Any
 
-import redis
 import sqlalchemy as sa
 from billing.metering.v1 import outbox_pb2
 from sqlalchemy.engine import Engine
 
 from services.common.redis_client import RedisClient
+from services.common.streams import GroupReader
 from services.metering.adapters import tables
 
 log = logging.getLogger(__name__)
@@ -24,6 +24,7 @@ MAX_ENTRIES_PER_READ = 100
 MAX_BATCHES_PER_RELAY = 20  # outbox rows; each holds one RecordEvents batch's events
 BLOCK_MS = 1_000
 RETRY_WAIT_S = 1.0
+CLAIM_IDLE_MS = 30_000
 DEFAULT_STREAM_MAXLEN = 1_000_000
 
 Handler = Callable[[str, Mapping[bytes, bytes]], None]
@@ -74,70 +75,44 @@ class _Loop:
 
 
 class StreamConsumer(_Loop):
-    """Reads a stream in a consumer group; acks an entry once its handler returned."""
+    """Reads a stream in a consumer group; acks an entry once its handler returned.
+
+    Entries a handler failed on, or that a stopped consumer left pending, are taken over
+    once they have been idle for claim_idle_ms.
+    """
 
     def __init__(
-        self, client: RedisClient, stream: str, group: str, consumer: str, handler: Handler
+        self,
+        client: RedisClient,
+        stream: str,
+        group: str,
+        consumer: str,
+        handler: Handler,
+        claim_idle_ms: int = CLAIM_IDLE_MS,
     ) -> None:
         super().__init__()
         self.name = f"consume:{stream}"
-        self._client = client
-        self._stream = stream
-        self._group = group
-        self._consumer = consumer
+        self._reader = GroupReader(client, stream, group, consumer, claim_idle_ms)
         self._handler = handler
-        self._backlog = True  # first re-read entries delivered to us and never acked
-        self._group_ready = False
 
     def _idle(self) -> None:
         """Reading blocks already; nothing more to wait for."""
 
     def pass_once(self, block_ms: int | None = BLOCK_MS) -> int:
         """Handle up to MAX_ENTRIES_PER_READ entries; the number handled."""
-        self._ensure_group()
-        start = "0" if self._backlog else ">"
-        reply: Any = self._client.xreadgroup(
-            self._group,
-            self._consumer,
-            {self._stream: start},
-            count=MAX_ENTRIES_PER_READ,
-            block=None if self._backlog else block_ms,
-        )
-        entries = reply[0][1] if reply else []
-        if self._backlog and not entries:
-            self._backlog = False
         handled = 0
-        for entry_id, fields in entries:
-            if not fields:
-                continue
-            try:
-                self._handler(_text(entry_id), fields)
-            except Exception:
-                self._backlog = True
-                raise
-            self._client.xack(self._stream, self._group, entry_id)
+        for entry_id, fields in self._reader.read(MAX_ENTRIES_PER_READ, block_ms):
+            self._handler(_text(entry_id), fields)
+            self._reader.ack([entry_id])
             handled += 1
         return handled
 
     def drain(self) -> int:
         """Handle everything waiting now (for operators and tests)."""
         total = 0
-        while True:
-            was_backlog = self._backlog
-            handled = self.pass_once(block_ms=None)
+        while handled := self.pass_once(block_ms=None):
             total += handled
-            if not handled and not was_backlog:
-                return total
-
-    def _ensure_group(self) -> None:
-        if self._group_ready:
-            return
-        try:
-            self._client.xgroup_create(self._stream, self._group, id="0", mkstream=True)
-        except redis.exceptions.ResponseError as error:
-            if "BUSYGROUP" not in str(error):
-                raise
-        self._group_ready = True
+        return total
 
 
 class OutboxRelay(_Loop):

@@ -9,7 +9,7 @@ from typing import Any
 
 from google.protobuf.message import Message
 
-from services.wallet.adapters.streams import GroupReader
+from services.common.streams import GroupReader
 
 log = logging.getLogger(__name__)
 MAX_BACKOFF_S = 5.0

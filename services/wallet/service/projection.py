@@ -7,9 +7,9 @@ from collections.abc import Callable
 
 from sqlalchemy.engine import Engine
 
+from services.common.streams import Entry, GroupReader
 from services.wallet.adapters import ledger_sql
 from services.wallet.adapters.hot_store import HotStore
-from services.wallet.adapters.streams import Entry, GroupReader
 from services.wallet.domain import ledger
 from services.wallet.domain.ledger import Fact
 from services.wallet.domain.partitions import Partitioner

@@ -40,8 +40,11 @@ class GroupReader:
                 raise
         self._ready = True
 
-    def read(self, count: int) -> list[Entry]:
-        """Entries left pending by a consumer that stopped, then new ones; at most `count`."""
+    def read(self, count: int, block_ms: int | None = None) -> list[Entry]:
+        """Entries left pending by a consumer that stopped, then new ones; at most `count`.
+
+        With block_ms, waits that long for new entries when none is waiting.
+        """
         self._ensure_group()
         entries: list[Entry] = []
         if time.monotonic() >= self._next_claim_s:
@@ -53,7 +56,11 @@ class GroupReader:
                 self._next_claim_s = time.monotonic() + self._claim_every_s
         if len(entries) < count:
             fresh: Any = self.client.xreadgroup(
-                self._group, self._consumer, {self.stream: ">"}, count=count - len(entries)
+                self._group,
+                self._consumer,
+                {self.stream: ">"},
+                count=count - len(entries),
+                block=None if entries else block_ms,
             )
             for _stream, items in fresh or []:
                 entries.extend(items)
