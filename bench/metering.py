@@ -22,7 +22,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-import grpc
 import redis
 import sqlalchemy as sa
 from billing.metering.v1 import events_pb2
@@ -30,12 +29,12 @@ from billing.metering.v1 import metering_service_pb2 as pb
 from billing.metering.v1 import metering_service_pb2_grpc as pb_grpc
 
 from services.common.config import Env
-from services.common.grpc_server import RunningServer, ServerSettings
+from services.common.grpc_server import RunningServer
 from services.metering.bootstrap import wire
-from tests.harness.ports import free_port
+from tests.harness import credentials as harness
 from tests.harness.postgres import PostgresCluster
 from tests.harness.redis_servers import RedisServer
-from tests.harness.services import wait_serving
+from tests.harness.services import server_settings, wait_serving
 from tests.metering.helpers import inbound, profile, publish_account, status
 
 RESULTS = Path(__file__).parent / "results" / "metering.json"
@@ -77,9 +76,7 @@ def main() -> None:
 def start_metering(database_url: str, redis_url: str) -> tuple[Any, RunningServer]:
     env = Env({"DATABASE_URL": database_url, "REDIS_URL": redis_url, "LOG_LEVEL": "WARNING"})
     wired = wire(env)
-    server = RunningServer(
-        "metering", ServerSettings("127.0.0.1", free_port(), 32, 5, 0), wired.app
-    )
+    server = RunningServer("metering", server_settings(max_workers=32), wired.app)
     server.start()
     wait_serving(f"127.0.0.1:{server.port}")
     return wired, server
@@ -127,7 +124,7 @@ def bench_ingestion(postgres: PostgresCluster, redis_server: RedisServer) -> dic
     try:
         publish(redis_server.url, "bench-1")
         wait_for_account(wired)
-        with grpc.insecure_channel(f"127.0.0.1:{server.port}") as channel:
+        with harness.channel(f"127.0.0.1:{server.port}", "messaging") as channel:
             stub = pb_grpc.MeteringServiceStub(channel)
             stub.RecordEvents(pb.RecordEventsRequest(events=traffic("warm", 1_000)), timeout=60)
             single = traffic("single", BASELINE_EVENTS)
@@ -287,7 +284,7 @@ def bench_active_users(postgres: PostgresCluster, redis_server: RedisServer) -> 
     service_times: list[float] = []
     baseline_times: list[float] = []
     try:
-        with grpc.insecure_channel(f"127.0.0.1:{server.port}") as channel:
+        with harness.channel(f"127.0.0.1:{server.port}", "invoicing") as channel:
             stub = pb_grpc.MeteringServiceStub(channel)
             for _ in range(QUERY_REPEATS):
                 started = time.perf_counter()

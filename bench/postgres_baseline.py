@@ -21,6 +21,7 @@ import pricing
 from services.common import config, db
 from services.common.grpc_server import App, ServiceBinding, run
 from services.wallet.bootstrap import SERVICE_NAME
+from services.wallet.entrypoints.access import RULES
 from services.wallet.entrypoints.timings import DecisionTimings
 from services.wallet.service import profiles
 from services.wallet.service.quotes import Quoter, category_name, recipient_digits
@@ -172,6 +173,8 @@ def build(env: config.Env) -> App:
         lambda server: wallet_service_pb2_grpc.add_WalletServiceServicer_to_server(
             servicer, server
         ),
+        # The same callers as the wallet's own rules, so both pay the same check.
+        RULES,
     )
     return App(bindings=[binding], on_close=[engine.dispose])
 

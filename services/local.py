@@ -2,7 +2,9 @@
 
 Starts a local redis-server (unless REDIS_URL points at one that answers), then metering,
 wallet, invoicing and the gateway as child processes, each migrating its own SQLite file in
-the data folder, and prints their addresses.
+the data folder, and prints their addresses. The service credentials are generated on the
+first run and kept in the data folder (credentials.json); the messaging clients' token is
+printed with how to present it.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from urllib.parse import urlsplit
 
 import redis
 
+from services.common import local_credentials, service_auth
 from services.common.config import Env, data_dir
 
 SERVICES = (
@@ -88,6 +91,14 @@ def _wait_listening(port: int, process: subprocess.Popen[bytes], name: str) -> N
         time.sleep(0.1)
 
 
+def own_credentials(credentials: local_credentials.LocalCredentials, name: str) -> dict[str, str]:
+    """The process's credentials from the data folder; a GATEWAY_TOKEN_SECRET set stays."""
+    env = credentials.env_for(name)
+    if os.environ.get("GATEWAY_TOKEN_SECRET"):
+        env.pop("GATEWAY_TOKEN_SECRET", None)
+    return env
+
+
 def main() -> None:
     env = Env()
     folder = data_dir(env).resolve()
@@ -105,6 +116,7 @@ def main() -> None:
         children.append(("redis", _start_redis(folder / "redis", port)))
         redis_url = f"redis://127.0.0.1:{port}/0"
     child_env["REDIS_URL"] = redis_url
+    credentials = local_credentials.load_or_create(folder)
     stopping = False
 
     def stop(_signum: int = 0, _frame: object = None) -> None:
@@ -132,7 +144,7 @@ def main() -> None:
         for name, port_variable, _ in SERVICES:
             process = subprocess.Popen(
                 [sys.executable, "-m", f"services.{name}"],
-                env=child_env,
+                env={**child_env, **own_credentials(credentials, name)},
                 start_new_session=True,
             )
             children.append((name, process))
@@ -144,7 +156,17 @@ def main() -> None:
     for name, port_variable, _ in SERVICES:
         scheme = "http://" if name == "gateway" else "grpc "
         print(f"{name:<10} {scheme}127.0.0.1:{child_env[port_variable]}", flush=True)
-    print(f"data       {folder}\nCtrl-C stops everything.", flush=True)
+    print(f"data       {folder}", flush=True)
+    token = credentials.tokens[service_auth.MESSAGING]
+    print(
+        f"\nmessaging clients authenticate to the gRPC ports with this token:\n"
+        f"  {token}\n"
+        f"  as gRPC metadata  authorization: Bearer <token>"
+        f"  (`billing credentials show messaging` prints it again)\n"
+        f"billing commands read their own credentials from {local_credentials.path(folder)}",
+        flush=True,
+    )
+    print("Ctrl-C stops everything.", flush=True)
     while not stopping:
         for name, process in children:
             if process.poll() is not None and not stopping:

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.harness.credentials import credentials
 from tests.harness.ports import free_port
 from tests.harness.services import REPO
 
@@ -23,6 +24,7 @@ def _start(name: str, env: dict[str, str], tmp_path: Path) -> subprocess.Complet
         f"{name.upper()}_PORT": str(free_port()),
         "WALLET_WORKERS": "false",
         "METERING_WORKERS_ENABLED": "false",
+        **credentials().env(name),
         **env,
     }
     return subprocess.run(
@@ -98,3 +100,30 @@ def test_gateway_port_in_use(tmp_path: Path) -> None:
         )
     assert result.returncode == 2
     assert "GATEWAY_PORT" in _error_line(result)
+
+
+@pytest.mark.parametrize(
+    ("name", "env", "variable"),
+    [
+        ("metering", {"BILLING_CALLERS": ""}, "BILLING_CALLERS"),
+        ("wallet", {"BILLING_CALLERS": ""}, "BILLING_CALLERS"),
+        ("invoicing", {"BILLING_CALLERS": ""}, "BILLING_CALLERS"),
+        ("wallet", {"BILLING_CALLERS": "messaging=beef"}, "BILLING_CALLERS"),
+        ("wallet", {"BILLING_PRINCIPAL_KEY": ""}, "BILLING_PRINCIPAL_KEY"),
+        ("gateway", {"BILLING_PRINCIPAL_KEY": "short"}, "BILLING_PRINCIPAL_KEY"),
+    ],
+)
+def test_service_credentials(
+    name: str, env: dict[str, str], variable: str, tmp_path: Path, redis_url: str
+) -> None:
+    result = _start(name, {"REDIS_URL": redis_url, **env}, tmp_path)
+    assert result.returncode == 2
+    line = _error_line(result)
+    assert line.startswith(f"{name}: configuration error: ") and variable in line
+
+
+@pytest.mark.parametrize("name", ["gateway", "invoicing"])
+def test_a_caller_needs_its_own_token(name: str, tmp_path: Path) -> None:
+    result = _start(name, {"BILLING_SERVICE_TOKEN": ""}, tmp_path)
+    assert result.returncode == 2
+    assert "BILLING_SERVICE_TOKEN" in _error_line(result)

@@ -1,8 +1,9 @@
 """`billing report --account X --from D --to D [--channel C] [--output FILE]`: the usage CSV.
 
 It asks the metering service (METERING_ADDRESS, default 127.0.0.1:50051) for
-ExportUsageReport, with a deadline (METERING_REPORT_DEADLINE_SECONDS, default 600), and
-writes the CSV to FILE (complete or not at all) or to standard output.
+ExportUsageReport, as the operator running it (services/cli/access.py), with a deadline
+(METERING_REPORT_DEADLINE_SECONDS, default 600), and writes the CSV to FILE (complete or not
+at all) or to standard output.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import grpc
 from billing.metering.v1 import metering_service_pb2 as pb
 from billing.metering.v1 import metering_service_pb2_grpc as pb_grpc
 
+from services.cli import access
 from services.common.config import ConfigError, Env
 
 DEFAULT_ADDRESS = "127.0.0.1:50051"
@@ -42,6 +44,8 @@ def run(args: argparse.Namespace) -> int:
     try:
         address = env.text("METERING_ADDRESS", DEFAULT_ADDRESS)
         deadline_s = env.seconds("METERING_REPORT_DEADLINE_SECONDS", DEFAULT_DEADLINE_S)
+        channel = access.channel(env, address)
+        metadata = access.operator_metadata(env)
     except ConfigError as error:
         return _fail(str(error), 2)
     request = pb.ExportUsageReportRequest(
@@ -51,9 +55,9 @@ def run(args: argparse.Namespace) -> int:
         channel_id=args.channel,
     )
     try:
-        with grpc.insecure_channel(address) as channel:
+        with channel:
             chunks = pb_grpc.MeteringServiceStub(channel).ExportUsageReport(
-                request, timeout=deadline_s
+                request, timeout=deadline_s, metadata=metadata
             )
             if args.output:
                 _write_file(Path(args.output), chunks)

@@ -41,6 +41,12 @@ class PermissionDenied(BillingError):
     code = grpc.StatusCode.PERMISSION_DENIED
 
 
+class Unauthenticated(BillingError):
+    """No credential, or one that is malformed, forged, expired or revoked."""
+
+    code = grpc.StatusCode.UNAUTHENTICATED
+
+
 class Conflict(BillingError):
     """The same idempotency key was used for a different request."""
 

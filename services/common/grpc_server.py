@@ -6,7 +6,7 @@ import logging
 import signal
 import sys
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent import futures
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -15,9 +15,10 @@ import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
-from services.common import logs, telemetry
+from services.common import logs, service_auth, telemetry
 from services.common.config import ConfigError, Env
 from services.common.interceptors import ServerInterceptor
+from services.common.service_auth import Allow, ServerCredentials, ServiceAuth
 
 log = logging.getLogger(__name__)
 
@@ -32,10 +33,12 @@ class Worker(Protocol):
 
 @dataclass
 class ServiceBinding:
-    """One gRPC service to add: its full name and how to add it to a server."""
+    """One gRPC service to add: its full name, how to add it to a server, and who may call
+    each of its RPCs (by RPC name; an RPC not listed is refused)."""
 
     name: str
     add: Callable[[grpc.Server], None]
+    rules: Mapping[str, Allow] = field(default_factory=dict)
 
 
 @dataclass
@@ -52,6 +55,8 @@ class ServerSettings:
     max_workers: int
     grace_seconds: float
     drain_delay_seconds: float
+    # The callers the server accepts (BILLING_CALLERS) and the principal key.
+    credentials: ServerCredentials
 
     @classmethod
     def from_env(cls, env: Env, prefix: str, default_port: int) -> ServerSettings:
@@ -61,6 +66,7 @@ class ServerSettings:
             max_workers=env.integer(f"{prefix}_MAX_WORKERS", 32, minimum=1, maximum=1024),
             grace_seconds=env.seconds("SHUTDOWN_GRACE_SECONDS", 10.0),
             drain_delay_seconds=env.seconds("SHUTDOWN_DRAIN_DELAY_SECONDS", 0.0),
+            credentials=ServerCredentials.from_env(env),
         )
 
 
@@ -72,9 +78,14 @@ class RunningServer:
         self._settings = settings
         self._app = app
         self._health = health.HealthServicer(experimental_non_blocking=True)
+        rules: dict[str, Allow] = {}
+        for binding in app.bindings:
+            rules.update(service_auth.method_rules(binding.name, binding.rules))
+        self.auth = ServiceAuth(settings.credentials, rules)
         self._server = grpc.server(
             futures.ThreadPoolExecutor(max_workers=settings.max_workers),
-            interceptors=[ServerInterceptor(name)],
+            # Outermost first: errors (refusals included) become status codes in the first.
+            interceptors=[ServerInterceptor(name), service_auth.ServiceAuthInterceptor(self.auth)],
             options=[("grpc.so_reuseport", 0), ("grpc.max_receive_message_length", 16 << 20)],
         )
         for binding in app.bindings:

@@ -21,6 +21,7 @@ from services.common import config, db, redis_client
 from services.common.grpc_server import App, ServiceBinding
 from services.metering.adapters.hot_state import HotState
 from services.metering.adapters.streams import DEFAULT_STREAM_MAXLEN, OutboxRelay, StreamConsumer
+from services.metering.entrypoints.access import RULES
 from services.metering.entrypoints.grpc_servicer import MeteringServicer
 from services.metering.service.accounts import ACCOUNTS_STREAM, Accounts
 from services.metering.service.charging import Charging
@@ -74,6 +75,7 @@ def wire(env: config.Env) -> Metering:
         lambda server: metering_service_pb2_grpc.add_MeteringServiceServicer_to_server(
             servicer, server
         ),
+        RULES,
     )
     app = App(
         bindings=[binding],

@@ -18,9 +18,10 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-from services.common import grpc_client
+from services.common import grpc_client, service_auth
 from services.common.errors import FIELD_METADATA_KEY
 from services.invoicing.bootstrap import build
+from tests.harness.credentials import OPERATOR, credentials, trusted_channel
 from tests.harness.services import InProcessService
 
 SPANS = InMemorySpanExporter()
@@ -65,7 +66,7 @@ def test_health_and_reflection(invoicing: InProcessService) -> None:
 def test_bad_input_is_invalid_argument_naming_the_field(invoicing: InProcessService) -> None:
     bad = plan()
     bad.monthly_fee.currency_code = "XXX"
-    with grpc.insecure_channel(invoicing.address) as channel:
+    with trusted_channel(invoicing.address) as channel:
         stub = pb_grpc.InvoicingServiceStub(channel)
         with pytest.raises(grpc.RpcError) as caught:
             stub.CreatePlan(pb.CreatePlanRequest(plan=bad), timeout=5)
@@ -78,7 +79,7 @@ def test_bad_input_is_invalid_argument_naming_the_field(invoicing: InProcessServ
 
 
 def test_create_is_idempotent_and_a_reused_key_is_refused(invoicing: InProcessService) -> None:
-    with grpc.insecure_channel(invoicing.address) as channel:
+    with trusted_channel(invoicing.address) as channel:
         stub = pb_grpc.InvoicingServiceStub(channel)
         request = pb.CreatePlanRequest(plan=plan(), idempotency_key="k-1")
         first = stub.CreatePlan(request, timeout=5)
@@ -97,7 +98,7 @@ def test_trace_context_is_continued(invoicing: InProcessService) -> None:
     trace_id = "4bf92f3577b34da6a3ce929d0e0e4736"
     parent = "00f067aa0ba902b7"
     SPANS.clear()
-    with grpc.insecure_channel(invoicing.address) as channel:
+    with trusted_channel(invoicing.address) as channel:
         stub = pb_grpc.InvoicingServiceStub(channel)
         metadata = (("traceparent", f"00-{trace_id}-{parent}-01"),)
         stub.ListPlans(pb.ListPlansRequest(), timeout=5, metadata=metadata)
@@ -129,11 +130,17 @@ def test_stop_reports_not_serving_then_refuses(database_url: str, tmp_path) -> N
 def test_service_to_service_calls_carry_the_trace(invoicing: InProcessService) -> None:
     SPANS.clear()
     tracer = trace.get_tracer("test")
-    with (
-        tracer.start_as_current_span("caller") as caller,
-        grpc_client.channel(invoicing.address) as channel,
-    ):
-        pb_grpc.InvoicingServiceStub(channel).ListPlans(pb.ListPlansRequest())
+    # As a service serving an operator's call: the principal travels on with the credential.
+    serving = service_auth.Identity("cli", OPERATOR, forwarded=credentials().sign(OPERATOR))
+    acting = service_auth.acting_as(serving)
+    try:
+        with (
+            tracer.start_as_current_span("caller") as caller,
+            grpc_client.channel(invoicing.address, token=credentials().tokens["cli"]) as channel,
+        ):
+            pb_grpc.InvoicingServiceStub(channel).ListPlans(pb.ListPlansRequest())
+    finally:
+        service_auth.reset(acting)
     served = [s for s in SPANS.get_finished_spans() if s.name.endswith("/ListPlans")]
     assert len(served) == 1
     assert served[0].context.trace_id == caller.get_span_context().trace_id

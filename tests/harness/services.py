@@ -15,6 +15,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from services.common.config import Env
 from services.common.grpc_server import App, RunningServer, ServerSettings
+from tests.harness.credentials import credentials
 from tests.harness.ports import free_port
 
 REPO = Path(__file__).resolve().parents[2]
@@ -38,7 +39,8 @@ def wait_serving(address: str, timeout_s: float = 30.0, service: str = "") -> No
 
 
 class ServiceProcess:
-    """`python -m services.<name>` (or another module) with its own environment.
+    """`python -m services.<name>` (or another module) with its own environment, and the
+    session's service credentials unless `env` names others.
 
     terminate() sends SIGTERM and returns the exit code after the drain.
     """
@@ -54,7 +56,12 @@ class ServiceProcess:
         self.name = name
         self.command = (sys.executable, "-m", module or f"services.{name}", *arguments)
         self.port = int(env.get(f"{name.upper()}_PORT") or free_port())
-        self.env = {**os.environ, **env, f"{name.upper()}_PORT": str(self.port)}
+        self.env = {
+            **os.environ,
+            **credentials().env(name),
+            **env,
+            f"{name.upper()}_PORT": str(self.port),
+        }
         self.log_path = log_dir / f"{name}.log"
         self.process: subprocess.Popen[bytes] | None = None
 
@@ -110,20 +117,30 @@ class ServiceProcess:
             self.process = None
 
 
+def server_settings(
+    port: int = 0, max_workers: int = 64, grace_seconds: float = 5
+) -> ServerSettings:
+    """Settings for a server in this process, accepting the session's callers."""
+    return ServerSettings(
+        host="127.0.0.1",
+        port=port or free_port(),
+        max_workers=max_workers,
+        grace_seconds=grace_seconds,
+        drain_delay_seconds=0,
+        credentials=credentials().server(),
+    )
+
+
 class InProcessService:
-    """A service built from a plain env mapping and served on a free port in this process."""
+    """A service built from a plain env mapping and served on a free port in this process.
+
+    The env gains the session's service credentials (the token of a caller called `name`)."""
 
     def __init__(self, name: str, build: Callable[[Env], App], env: Mapping[str, str]) -> None:
         self.name = name
-        self.port = free_port()
-        settings = ServerSettings(
-            host="127.0.0.1",
-            port=self.port,
-            max_workers=64,
-            grace_seconds=5,
-            drain_delay_seconds=0,
-        )
-        self.server = RunningServer(name, settings, build(Env(dict(env))))
+        settings = server_settings()
+        self.port = settings.port
+        self.server = RunningServer(name, settings, build(Env({**credentials().env(name), **env})))
 
     @property
     def address(self) -> str:

@@ -17,7 +17,6 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
-import grpc
 from billing.invoicing.v1 import invoicing_service_pb2 as pb
 from billing.invoicing.v1 import invoicing_service_pb2_grpc as pb_grpc
 
@@ -25,6 +24,7 @@ from services.common.config import Env
 from services.common.grpc_server import App
 from services.invoicing import bootstrap
 from services.invoicing.adapters.payment_providers import FakePaymentProvider
+from tests.harness.credentials import trusted_channel
 from tests.harness.postgres import PostgresCluster
 from tests.harness.services import InProcessService
 from tests.invoicing.fakes import FakeMetering, FakeWallet
@@ -61,7 +61,7 @@ def main() -> None:
         "INVOICING_AUTO_CHARGE": "false",
     }
     service = InProcessService("invoicing", build, env).start()
-    channel = grpc.insecure_channel(service.address)
+    channel = trusted_channel(service.address)
     stub = pb_grpc.InvoicingServiceStub(channel)
     try:
         create_plan(stub)

@@ -15,6 +15,7 @@ from services.invoicing import bootstrap
 from services.invoicing.adapters.payment_providers import FakePaymentProvider
 from services.invoicing.entrypoints.scheduler import BillingScheduler
 from services.invoicing.service.settings import Clock, utc_now
+from tests.harness.credentials import trusted_channel
 from tests.harness.services import InProcessService
 from tests.invoicing.fakes import FakeMetering, FakeWallet
 
@@ -55,7 +56,7 @@ def start_invoicing(database_url: str) -> Iterator[Callable[..., Invoicing]]:
             "INVOICING_ISSUER_TAX_ID": "27AAACA1234F1Z5",
         }
         service = InProcessService("invoicing", build, env).start()
-        channel = grpc.insecure_channel(service.address)
+        channel = trusted_channel(service.address)
         started.append((service, channel))
         stub = pb_grpc.InvoicingServiceStub(channel)
         return Invoicing(stub, metering, wallet, provider, service, wired[0].scheduler)

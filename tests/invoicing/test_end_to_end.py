@@ -11,7 +11,6 @@ import datetime as dt
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-import grpc
 import pytest
 import redis
 from billing.common.v1 import category_pb2
@@ -28,6 +27,7 @@ from services.common.grpc_server import App
 from services.invoicing import bootstrap as invoicing_bootstrap
 from services.invoicing.adapters.payment_providers import FakePaymentProvider
 from services.metering import bootstrap as metering_bootstrap
+from tests.harness.credentials import trusted_channel
 from tests.harness.postgres import PostgresCluster
 from tests.harness.services import InProcessService
 from tests.invoicing.fakes import FakeWallet
@@ -109,7 +109,7 @@ def suite(request: pytest.FixtureRequest, database_url: str, redis_url: str) -> 
         ).app
 
     invoicing = InProcessService("invoicing", build_invoicing, invoicing_env).start()
-    channels = [grpc.insecure_channel(s.address) for s in (metering, invoicing)]
+    channels = [trusted_channel(s.address) for s in (metering, invoicing)]
     client = redis.Redis.from_url(redis_url)
     try:
         yield Suite(

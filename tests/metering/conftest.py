@@ -17,10 +17,10 @@ from billing.wallet.v1 import account_pb2
 
 import pricing
 from services.common.config import Env
-from services.common.grpc_server import RunningServer, ServerSettings
+from services.common.grpc_server import RunningServer
 from services.metering.bootstrap import Metering, wire
-from tests.harness.ports import free_port
-from tests.harness.services import wait_serving
+from tests.harness.credentials import trusted_channel
+from tests.harness.services import server_settings, wait_serving
 from tests.metering import helpers
 
 DEADLINE_S = 30.0
@@ -62,12 +62,12 @@ def start_metering(database_url: str, redis_url: str) -> Iterator[Callable[..., 
         if rate_cards is not None:
             env["METERING_RATE_CARDS_DIR"] = str(rate_cards)
         wired = wire(Env(env))
-        settings = ServerSettings("127.0.0.1", free_port(), 16, 2.0, 0.0)
+        settings = server_settings(max_workers=16, grace_seconds=2.0)
         server = RunningServer("metering", settings, wired.app)
         server.start()
         address = f"127.0.0.1:{server.port}"
         wait_serving(address)
-        channel = grpc.insecure_channel(address)
+        channel = trusted_channel(address)
         running = Running(
             wired,
             server,

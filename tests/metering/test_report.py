@@ -10,6 +10,7 @@ import pytest
 from billing.metering.v1 import metering_service_pb2 as pb
 
 from services.cli.main import main
+from tests.harness.credentials import credentials
 from tests.metering.conftest import Running
 from tests.metering.helpers import inbound, profile, status
 
@@ -104,6 +105,8 @@ def test_billing_report_writes_the_csv(
 ) -> None:
     record_chat(metering)
     monkeypatch.setenv("METERING_ADDRESS", f"127.0.0.1:{metering.server.port}")
+    for name, value in credentials().env("cli").items():
+        monkeypatch.setenv(name, value)
     output = tmp_path / "report.csv"
     code = main(
         [

@@ -17,11 +17,11 @@ from billing.metering.v1 import metering_service_pb2 as pb
 from billing.metering.v1 import metering_service_pb2_grpc as pb_grpc
 
 from services.common.config import Env
-from services.common.grpc_server import RunningServer, ServerSettings
+from services.common.grpc_server import RunningServer
 from services.metering.bootstrap import wire
-from tests.harness.ports import free_port
+from tests.harness.credentials import trusted_channel
 from tests.harness.postgres import PostgresCluster
-from tests.harness.services import ServiceProcess, wait_serving
+from tests.harness.services import ServiceProcess, server_settings, wait_serving
 from tests.metering.conftest import Running, write_rate_cards
 from tests.metering.helpers import charges, profile, publish_account, status
 from tests.metering.test_tiers import KENYA, SMALL_TIERS
@@ -99,7 +99,7 @@ def test_kill_9_between_counting_and_commit_counts_nothing(
     service = ServiceProcess("metering", env, tmp_path).start()
     try:
         _wait_for(lambda: _has_account(engine, "acct-k"), "the account reached metering")
-        with grpc.insecure_channel(service.address) as channel:
+        with trusted_channel(service.address) as channel:
             stub = pb_grpc.MeteringServiceStub(channel)
             first = [utility("acct-k", f"k-{n}", n) for n in (1, 2)]
             stub.RecordEvents(pb.RecordEventsRequest(events=first), timeout=WAIT_S)
@@ -117,7 +117,7 @@ def test_kill_9_between_counting_and_commit_counts_nothing(
         service.kill()
     service = ServiceProcess("metering", env, tmp_path).start()
     try:
-        with grpc.insecure_channel(service.address) as channel:
+        with trusted_channel(service.address) as channel:
             stub = pb_grpc.MeteringServiceStub(channel)
             redelivered = stub.RecordEvents(
                 pb.RecordEventsRequest(events=[*crashed, utility("acct-k", "k-6", 6)]),
@@ -150,7 +150,7 @@ def test_a_message_another_batch_stored_first_is_settled_once(
         "METERING_WORKERS_ENABLED": "false",
     }
     wired = wire(Env(env))
-    server = RunningServer("metering", ServerSettings("127.0.0.1", free_port(), 8, 2, 0), wired.app)
+    server = RunningServer("metering", server_settings(max_workers=8, grace_seconds=2), wired.app)
     server.start()
     engine = sa.create_engine(database_url)
     client = redis.Redis.from_url(redis_url)
@@ -158,7 +158,7 @@ def test_a_message_another_batch_stored_first_is_settled_once(
         wait_serving(f"127.0.0.1:{server.port}")
         publish_account(client, "acc-r", profile("acct-r", portfolio_id="pf-r"))
         wired.accounts_consumer.drain()
-        with grpc.insecure_channel(f"127.0.0.1:{server.port}") as channel:
+        with trusted_channel(f"127.0.0.1:{server.port}") as channel:
             stub = pb_grpc.MeteringServiceStub(channel)
             delivered = utility("acct-r", "m-1", 1)
             read = status("acct-r", "m-1", "read", f"{DAY}00:02+00:00", contact=KENYA,

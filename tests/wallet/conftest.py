@@ -22,6 +22,7 @@ from services.wallet.adapters.ledger_sql import check_invariants
 from services.wallet.bootstrap import Wallet, assemble, serve
 from services.wallet.service.ports import RechargePayments
 from services.wallet.service.reconcile import Reconciler
+from tests.harness.credentials import trusted_channel
 from tests.harness.redis_servers import RedisCluster
 from tests.harness.services import InProcessService
 
@@ -107,7 +108,7 @@ def _serve(
 ) -> Iterator[WalletUnderTest]:
     wallet = assemble(Env(env), payments)
     service = InProcessService("wallet", lambda _env: serve(wallet), env).start()
-    channel = grpc.insecure_channel(service.address)
+    channel = trusted_channel(service.address)
     under_test = WalletUnderTest(
         wallet, service, wallet_service_pb2_grpc.WalletServiceStub(channel), channel
     )

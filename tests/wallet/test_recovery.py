@@ -10,7 +10,6 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-import grpc
 import pytest
 import redis
 import sqlalchemy as sa
@@ -27,6 +26,7 @@ from services.common.streams import GroupReader
 from services.wallet.adapters import tables
 from services.wallet.domain.partitions import Partitioner
 from services.wallet.service.settings import PROJECTOR_GROUP
+from tests.harness.credentials import trusted_channel
 from tests.harness.services import ServiceProcess
 from tests.wallet.conftest import DEADLINE_S, MARKETING_USD_MICROS, US_NUMBER
 
@@ -47,7 +47,7 @@ def _env(database_url: str, redis_url: str, workers: bool) -> dict[str, str]:
 
 
 def _send_all(address: str, account: str) -> list[authorise_pb2.AuthoriseSendResponse]:
-    with grpc.insecure_channel(address) as channel:
+    with trusted_channel(address) as channel:
         stub = wallet_service_pb2_grpc.WalletServiceStub(channel)
         stub.CreateAccount(
             wallet_service_pb2.CreateAccountRequest(

@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-import grpc
 import pytest
 from billing.invoicing.v1 import invoice_pb2
 from billing.invoicing.v1 import invoicing_service_pb2 as invoicing_pb
@@ -24,6 +23,7 @@ from services.common.grpc_server import App
 from services.invoicing import bootstrap as invoicing_bootstrap
 from services.invoicing.adapters.payment_providers import FakePaymentProvider
 from services.metering import bootstrap as metering_bootstrap
+from tests.harness.credentials import trusted_channel
 from tests.harness.postgres import PostgresCluster
 from tests.harness.services import InProcessService
 from tests.invoicing.helpers import create_plan, partner_invoice, run_cycle, subscribe
@@ -78,7 +78,7 @@ def suite(request: pytest.FixtureRequest, database_url: str, redis_url: str) -> 
             "WALLET_ADDRESS": wallet.service.address,
         },
     ).start()
-    channels = [grpc.insecure_channel(s.address) for s in (metering, invoicing)]
+    channels = [trusted_channel(s.address) for s in (metering, invoicing)]
     try:
         yield Suite(
             wallet,

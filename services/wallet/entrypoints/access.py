@@ -1,0 +1,42 @@
+"""Who may call each wallet RPC: internal callers by name, operators and customers by the
+principal the gateway signed. The gateway's policy table holds the finer rules for people; this
+one mirrors it for every caller. An RPC not listed here is refused."""
+
+from __future__ import annotations
+
+from services.common.service_auth import (
+    CUSTOMERS_AND_OPERATORS,
+    INVOICING,
+    MESSAGING,
+    OPERATORS,
+    Allow,
+    allow,
+)
+
+RULES: dict[str, Allow] = {
+    "CreateAccount": OPERATORS,
+    "GetAccount": CUSTOMERS_AND_OPERATORS,
+    # Price lists, fees, markups, top-up fee rules, funding, suspension.
+    "UpdateAccount": OPERATORS,
+    "AuthoriseSend": allow(MESSAGING),
+    "AuthoriseBatch": allow(MESSAGING, operator=True, customer=True),
+    "CommitReservation": allow(MESSAGING),
+    "ReleaseReservation": allow(MESSAGING),
+    "OpenWindow": allow(MESSAGING),
+    "GetBalance": CUSTOMERS_AND_OPERATORS,
+    # Money in: a payment invoicing collected, or an operator's credit (a bank transfer).
+    "TopUp": allow(INVOICING, operator=True),
+    "ListTopUps": CUSTOMERS_AND_OPERATORS,
+    "ListLedgerEntries": CUSTOMERS_AND_OPERATORS,
+    "GrantCredit": OPERATORS,
+    "ListCredits": CUSTOMERS_AND_OPERATORS,
+    "RedeemCredits": allow(INVOICING),
+    "AddDays": allow(INVOICING),
+    "RegisterChannel": CUSTOMERS_AND_OPERATORS,
+    "ListChannels": CUSTOMERS_AND_OPERATORS,
+    "AllocateDays": CUSTOMERS_AND_OPERATORS,
+    "DeleteChannel": CUSTOMERS_AND_OPERATORS,
+    "SetAutoRecharge": CUSTOMERS_AND_OPERATORS,
+    "GetAutoRecharge": CUSTOMERS_AND_OPERATORS,
+    "ListAuditEntries": CUSTOMERS_AND_OPERATORS,
+}
