@@ -9,10 +9,12 @@ from pathlib import Path
 import grpc
 from billing.invoicing.v1 import invoicing_service_pb2, invoicing_service_pb2_grpc
 
-from services.common import config, db
+from services.common import config, db, grpc_client, service_auth
+from services.common.audit import AuditLog
 from services.common.grpc_server import App, ServiceBinding, Worker
-from services.invoicing.adapters import grpc_clients, pdf
+from services.invoicing.adapters import grpc_clients, pdf, tables
 from services.invoicing.adapters.payment_providers import FakePaymentProvider
+from services.invoicing.entrypoints.access import RULES
 from services.invoicing.entrypoints.grpc_servicer import InvoicingServicer, UseCases
 from services.invoicing.entrypoints.scheduler import BillingScheduler
 from services.invoicing.service import (
@@ -61,11 +63,14 @@ def wire(
     db.migrate(engine, MIGRATIONS)
     timeout_s = env.seconds("INVOICING_CLIENT_TIMEOUT_SECONDS", grpc_clients.DEFAULT_TIMEOUT_S)
     channels: list[grpc.Channel] = []
+    token = service_auth.own_token(env) if usage is None or wallet is None else ""
     if usage is None:
-        channels.append(grpc.insecure_channel(env.text("METERING_ADDRESS", "127.0.0.1:50051")))
+        address = env.text("METERING_ADDRESS", "127.0.0.1:50051")
+        channels.append(grpc_client.channel(address, timeout_s, token))
         usage = grpc_clients.MeteringUsage(channels[-1], timeout_s)
     if wallet is None:
-        channels.append(grpc.insecure_channel(env.text("WALLET_ADDRESS", "127.0.0.1:50052")))
+        address = env.text("WALLET_ADDRESS", "127.0.0.1:50052")
+        channels.append(grpc_client.channel(address, timeout_s, token))
         wallet = grpc_clients.WalletClient(channels[-1], timeout_s)
     if payment_provider is None:
         provider = env.choice("INVOICING_PAYMENT_PROVIDER", "none", PAYMENT_PROVIDERS)
@@ -91,12 +96,13 @@ def wire(
         payment_methods=payment_methods.PaymentMethods(engine, clock),
         organizations=organizations.Organizations(engine, clock),
     )
-    servicer = InvoicingServicer(use_cases)
+    servicer = InvoicingServicer(use_cases, AuditLog(engine, tables.audit_entries, "invoicing"))
     binding = ServiceBinding(
         SERVICE_NAME,
         lambda server: invoicing_service_pb2_grpc.add_InvoicingServiceServicer_to_server(
             servicer, server
         ),
+        RULES,
     )
     interval_s = env.seconds("INVOICING_SCHEDULER_INTERVAL_SECONDS", 3600.0)
     scheduler = BillingScheduler(billing, paying, clock, interval_s)

@@ -14,14 +14,17 @@ from sqlalchemy.engine import Engine
 
 import pricing
 from services.common import config, db, redis_client
+from services.common.audit import AuditLog
 from services.common.grpc_server import App, ServiceBinding
 from services.common.redis_client import RedisClient
 from services.common.streams import GroupReader
+from services.wallet.adapters import tables
 from services.wallet.adapters.crossings import Crossings
 from services.wallet.adapters.hot_store import HotStore
 from services.wallet.adapters.payments import NoRechargePayments
 from services.wallet.domain.accounts import TopUpFeeRule
 from services.wallet.domain.partitions import Partitioner
+from services.wallet.entrypoints.access import RULES
 from services.wallet.entrypoints.grpc_servicer import WalletServicer
 from services.wallet.entrypoints.timings import DecisionTimings
 from services.wallet.entrypoints.workers import EventConsumer, Loop
@@ -214,12 +217,14 @@ def serve(wallet: Wallet) -> App:
         credits=wallet.credits,
         days=wallet.days,
         recharges=wallet.recharges,
+        audit=AuditLog(wallet.engine, tables.audit_entries, "wallet"),
     )
     binding = ServiceBinding(
         SERVICE_NAME,
         lambda server: wallet_service_pb2_grpc.add_WalletServiceServicer_to_server(
             servicer, server
         ),
+        RULES,
     )
     workers = running_loops(wallet)
     return App(bindings=[binding], workers=workers, on_close=[wallet.close])

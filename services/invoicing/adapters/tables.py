@@ -2,11 +2,13 @@
 
 import sqlalchemy as sa
 
+from services.common.audit import audit_table
 from services.common.idempotency import idempotency_table
 
 metadata = sa.MetaData()
 
 idempotency_keys = idempotency_table(metadata, "invoicing")
+audit_entries = audit_table(metadata, "invoicing")
 
 plans = sa.Table(
     "invoicing_plans",

@@ -34,23 +34,36 @@ class Organizations:
             raise NotFound("no organization details for this account yet", "account_id")
         return pb.GetOrganizationResponse(organization=_message(row._mapping))
 
-    def update(self, request: pb.UpdateOrganizationRequest) -> pb.UpdateOrganizationResponse:
-        """Replace the details; invoices already issued keep the details printed on them."""
+    def update(
+        self, request: pb.UpdateOrganizationRequest, keep_tax_rate: bool = False
+    ) -> pb.UpdateOrganizationResponse:
+        """Replace the details; invoices already issued keep the details printed on them.
+
+        keep_tax_rate: the customer edits its details, the tax rate stays the provider's
+        (the request must not set one)."""
         account_id = validation.require_id(request.account_id, "account_id")
         values = _validated(request.organization)
+        if keep_tax_rate and request.organization.tax_rate_basis_points:
+            raise InvalidArgument(
+                "organization.tax_rate_basis_points", "tax rates are set by the provider"
+            )
         values["update_time"] = self._clock()
         guards.no_card_numbers(request)
         table = tables.organizations
 
+        # A customer's update leaves the stored tax rate as it is (a new one starts at 0).
+        updated = {k: v for k, v in values.items() if k != "tax_rate_basis_points"}
+
         def save() -> pb.UpdateOrganizationResponse:
             changed = connection.execute(
-                table.update().where(table.c.account_id == account_id).values(**values)
+                table.update()
+                .where(table.c.account_id == account_id)
+                .values(**(updated if keep_tax_rate else values))
             ).rowcount
             if not changed:
                 connection.execute(table.insert().values(account_id=account_id, **values))
-            return pb.UpdateOrganizationResponse(
-                organization=_message({"account_id": account_id, **values})
-            )
+            row = connection.execute(sa.select(table).where(table.c.account_id == account_id))
+            return pb.UpdateOrganizationResponse(organization=_message(row.mappings().one()))
 
         with self._engine.begin() as connection:
             if not request.idempotency_key:

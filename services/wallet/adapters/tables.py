@@ -2,6 +2,7 @@
 
 import sqlalchemy as sa
 
+from services.common.audit import audit_table
 from services.common.idempotency import idempotency_table
 
 metadata = sa.MetaData()
@@ -10,6 +11,7 @@ metadata = sa.MetaData()
 AutoId = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
 idempotency_keys = idempotency_table(metadata, "wallet")
+audit_entries = audit_table(metadata, "wallet")
 
 accounts = sa.Table(
     "wallet_accounts",
@@ -55,6 +57,15 @@ top_ups = sa.Table(
     sa.Column("created_ms", sa.BigInteger, nullable=False),
     sa.Column("applied_ms", sa.BigInteger, nullable=True),
     sa.UniqueConstraint("account_id", "idempotency_key", name="uq_wallet_top_ups_key"),
+    # A bank transfer is credited once, whatever idempotency key each attempt used.
+    sa.Index(
+        "uq_wallet_top_ups_transfer",
+        "account_id",
+        "payment_reference",
+        unique=True,
+        sqlite_where=sa.text("source = 'bank_transfer'"),
+        postgresql_where=sa.text("source = 'bank_transfer'"),
+    ),
 )
 
 ledger_entries = sa.Table(

@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import time
+from typing import Any
 
 import grpc
 from billing.wallet.v1 import authorise_pb2
 from billing.wallet.v1 import wallet_service_pb2 as pb
 from billing.wallet.v1 import wallet_service_pb2_grpc as pb_grpc
+from google.protobuf import json_format
+from google.protobuf.message import Message
 
+from services.common import validation
+from services.common.audit import AuditLog
+from services.common.errors import AlreadyExists, InvalidArgument, PermissionDenied
+from services.common.service_auth import current_identity
 from services.wallet.entrypoints.timings import DecisionTimings
 from services.wallet.service.accounts import Accounts
 from services.wallet.service.authorise import Authoriser
@@ -33,6 +40,7 @@ class WalletServicer(pb_grpc.WalletServiceServicer):
         credits: Credits,
         days: Days,
         recharges: AutoRecharges,
+        audit: AuditLog,
     ) -> None:
         self._accounts = accounts
         self._authoriser = authoriser
@@ -43,11 +51,18 @@ class WalletServicer(pb_grpc.WalletServiceServicer):
         self._credits = credits
         self._days = days
         self._recharges = recharges
+        self._audit = audit
 
     def CreateAccount(
         self, request: pb.CreateAccountRequest, context: grpc.ServicerContext
     ) -> pb.CreateAccountResponse:
-        return self._accounts.create(request)
+        return self._audit.around(
+            "CreateAccount",
+            request,
+            lambda: self._accounts.create(request),
+            account_id=request.profile.account_id,
+            target=lambda answer: answer.account.account_id,
+        )
 
     def GetAccount(
         self, request: pb.GetAccountRequest, context: grpc.ServicerContext
@@ -57,7 +72,12 @@ class WalletServicer(pb_grpc.WalletServiceServicer):
     def UpdateAccount(
         self, request: pb.UpdateAccountRequest, context: grpc.ServicerContext
     ) -> pb.UpdateAccountResponse:
-        return self._accounts.update(request)
+        return self._audit.around(
+            "UpdateAccount",
+            request,
+            lambda: self._accounts.update(request),
+            before=lambda: self._accounts.get(pb.GetAccountRequest(account_id=request.account_id)),
+        )
 
     def AuthoriseSend(
         self, request: authorise_pb2.AuthoriseSendRequest, context: grpc.ServicerContext
@@ -97,7 +117,47 @@ class WalletServicer(pb_grpc.WalletServiceServicer):
         return self._funds.balance(request)
 
     def TopUp(self, request: pb.TopUpRequest, context: grpc.ServicerContext) -> pb.TopUpResponse:
-        return self._funds.top_up(request)
+        """Money in: a payment invoicing collected, or an operator's credit of a bank transfer
+        received (its reference and a reason required)."""
+        identity = current_identity()
+        source = "manual"
+        if identity is not None and not identity.as_service:
+            # The rules let only an operator's principal this far.
+            validation.text(
+                request.transfer_reference, "transfer_reference", required=True, max_length=200
+            )
+            if request.payment_reference:
+                raise InvalidArgument(
+                    "payment_reference", "an operator's credit names its transfer_reference"
+                )
+            source = "bank_transfer"
+            credited = self._funds.transfer_credited(request.account_id, request.transfer_reference)
+            if credited is not None and credited["idempotency_key"] != request.idempotency_key:
+                raise AlreadyExists(
+                    f"transfer {request.transfer_reference[:40]!r} was credited already, "
+                    f"by top-up {credited['top_up_id']}",
+                    "transfer_reference",
+                )
+        elif request.transfer_reference:
+            raise PermissionDenied("only an operator credits a bank transfer")
+
+        def balance() -> pb.GetBalanceResponse:
+            return self._funds.balance(
+                pb.GetBalanceRequest(account_id=request.account_id, channel_id=request.channel_id)
+            )
+
+        return self._audit.around(
+            "TopUp",
+            request,
+            lambda: self._funds.top_up(request, source),
+            before=balance,
+            after=lambda answer: {
+                "top_up": _dict(answer.top_up),
+                "reference": request.transfer_reference or request.payment_reference,
+                "balances": _dict(balance()).get("balances", []),
+            },
+            target=lambda answer: answer.top_up.top_up_id,
+        )
 
     def ListTopUps(
         self, request: pb.ListTopUpsRequest, context: grpc.ServicerContext
@@ -117,7 +177,12 @@ class WalletServicer(pb_grpc.WalletServiceServicer):
     def GrantCredit(
         self, request: pb.GrantCreditRequest, context: grpc.ServicerContext
     ) -> pb.GrantCreditResponse:
-        return self._credits.grant(request)
+        return self._audit.around(
+            "GrantCredit",
+            request,
+            lambda: self._credits.grant(request),
+            target=lambda answer: answer.credit.credit_id,
+        )
 
     def ListCredits(
         self, request: pb.ListCreditsRequest, context: grpc.ServicerContext
@@ -127,17 +192,29 @@ class WalletServicer(pb_grpc.WalletServiceServicer):
     def RedeemCredits(
         self, request: pb.RedeemCreditsRequest, context: grpc.ServicerContext
     ) -> pb.RedeemCreditsResponse:
-        return self._credits.redeem(request)
+        return self._audit.around(
+            "RedeemCredits",
+            request,
+            lambda: self._credits.redeem(request),
+            target=lambda _answer: request.invoice_id,
+        )
 
     def AddDays(
         self, request: pb.AddDaysRequest, context: grpc.ServicerContext
     ) -> pb.AddDaysResponse:
-        return self._days.add(request)
+        return self._audit.around(
+            "AddDays", request, lambda: self._days.add(request), target=lambda _: request.reference
+        )
 
     def RegisterChannel(
         self, request: pb.RegisterChannelRequest, context: grpc.ServicerContext
     ) -> pb.RegisterChannelResponse:
-        return self._days.register(request)
+        return self._audit.around(
+            "RegisterChannel",
+            request,
+            lambda: self._days.register(request),
+            target=lambda _answer: request.channel_id,
+        )
 
     def ListChannels(
         self, request: pb.ListChannelsRequest, context: grpc.ServicerContext
@@ -147,19 +224,50 @@ class WalletServicer(pb_grpc.WalletServiceServicer):
     def AllocateDays(
         self, request: pb.AllocateDaysRequest, context: grpc.ServicerContext
     ) -> pb.AllocateDaysResponse:
-        return self._days.allocate(request)
+        return self._audit.around(
+            "AllocateDays",
+            request,
+            lambda: self._days.allocate(request),
+            target=lambda _answer: request.channel_id,
+        )
 
     def DeleteChannel(
         self, request: pb.DeleteChannelRequest, context: grpc.ServicerContext
     ) -> pb.DeleteChannelResponse:
-        return self._days.delete(request)
+        return self._audit.around(
+            "DeleteChannel",
+            request,
+            lambda: self._days.delete(request),
+            target=lambda _answer: request.channel_id,
+        )
 
     def SetAutoRecharge(
         self, request: pb.SetAutoRechargeRequest, context: grpc.ServicerContext
     ) -> pb.SetAutoRechargeResponse:
-        return self._recharges.set(request)
+        channel_id = request.auto_recharge.channel_id
+        return self._audit.around(
+            "SetAutoRecharge",
+            request,
+            lambda: self._recharges.set(request),
+            before=lambda: self._recharges.get(
+                pb.GetAutoRechargeRequest(account_id=request.account_id, channel_id=channel_id)
+            ),
+        )
 
     def GetAutoRecharge(
         self, request: pb.GetAutoRechargeRequest, context: grpc.ServicerContext
     ) -> pb.GetAutoRechargeResponse:
         return self._recharges.get(request)
+
+    def ListAuditEntries(
+        self, request: pb.ListAuditEntriesRequest, context: grpc.ServicerContext
+    ) -> pb.ListAuditEntriesResponse:
+        entries, token = self._audit.list_messages(
+            request.account_id, request.page_size, request.page_token
+        )
+        return pb.ListAuditEntriesResponse(entries=entries, next_page_token=token)
+
+
+def _dict(message: Message) -> dict[str, Any]:
+    converted: dict[str, Any] = json_format.MessageToDict(message, preserving_proto_field_name=True)
+    return converted

@@ -29,7 +29,8 @@ STATES = {RECORDED: funds_pb2.TOP_UP_STATE_RECORDED, APPLIED: funds_pb2.TOP_UP_S
 # Lua compares balances as doubles: amounts stay far below 2**53 micros.
 MAX_TOP_UP_MICROS = 10**15
 NO_FEE = TopUpFeeRule(0, 0)
-SOURCES = frozenset({"manual", "auto_recharge", "invoice_payment"})
+# bank_transfer: an operator's credit of a transfer received (its reference is the transfer's).
+SOURCES = frozenset({"manual", "auto_recharge", "invoice_payment", "bank_transfer"})
 log = logging.getLogger(__name__)
 # Told (account, channel, currency) after a top-up reached the hot balance.
 Listener = Callable[[str, str, str], None]
@@ -73,6 +74,8 @@ class Funds:
         validation.text(request.idempotency_key, "idempotency_key", required=True)
         idempotency.check_key(request.idempotency_key)
         validation.text(request.payment_reference, "payment_reference", max_length=200)
+        validation.text(request.transfer_reference, "transfer_reference", max_length=200)
+        reference = request.payment_reference or request.transfer_reference
         if view.balance_scope == SCOPE_CHANNEL:
             validation.require_id(request.channel_id, "channel_id")
         elif request.channel_id:
@@ -87,7 +90,7 @@ class Funds:
             "state": RECORDED,
             "source": source,
             "idempotency_key": request.idempotency_key,
-            "payment_reference": request.payment_reference,
+            "payment_reference": reference,
             "created_ms": time.time_ns() // 1_000_000,
         }
         existing = self._find(view.account_id, request.idempotency_key)
@@ -126,13 +129,29 @@ class Funds:
             existing["channel_id"] == request.channel_id
             and existing["currency_code"] == currency
             and existing["amount_micros"] == request.amount.amount_micros
-            and existing["payment_reference"] == request.payment_reference
+            and existing["payment_reference"] == reference
         )
         if not same:
             raise Conflict(
                 f"idempotency key {request.idempotency_key!r} was used for a different top-up"
             )
         return existing
+
+    def transfer_credited(self, account_id: str, transfer_reference: str) -> RowMapping | None:
+        """The top-up that credited this bank transfer to the account, if any."""
+        table = tables.top_ups
+        with self._engine.connect() as connection:
+            return (
+                connection.execute(
+                    sa.select(table).where(
+                        table.c.account_id == account_id,
+                        table.c.source == "bank_transfer",
+                        table.c.payment_reference == transfer_reference,
+                    )
+                )
+                .mappings()
+                .first()
+            )
 
     def apply(self, row: RowMapping) -> RowMapping:
         """Apply a recorded top-up to the hot balance (once), then mark it applied."""
