@@ -21,7 +21,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import grpc
 import httpx
 from billing.invoicing.v1 import invoicing_service_pb2 as invoicing
 from billing.invoicing.v1 import invoicing_service_pb2_grpc as invoicing_grpc
@@ -32,6 +31,7 @@ from services.common.config import Env
 from services.gateway.bootstrap import open_store
 from services.gateway.domain.access import Role
 from services.gateway.service.admin import Administration
+from tests.harness import credentials as harness
 from tests.harness.redis_servers import RedisServer
 from tests.harness.services import ServiceProcess
 
@@ -107,31 +107,35 @@ def main() -> None:
         processes.append(gateway)
         engine, store = open_store(Env({**env, **addresses}))
         admin = Administration(store)
-        platform_key = admin.create_api_key("", None, "bench", False).api_key
+        operator_key = admin.create_api_key("", None, "bench", False).api_key
         url = f"http://127.0.0.1:{gateway.port}"
-        with httpx.Client(base_url=url, headers={"X-API-Key": platform_key}, timeout=10) as setup:
+        with httpx.Client(base_url=url, headers={"X-API-Key": operator_key}, timeout=10) as setup:
             for index in range(20):
                 plan = {
                     "plan": {
                         "plan_id": f"plan-{index:02d}",
                         "name": f"Plan {index}",
                         "monthly_fee": {"currency_code": "USD", "amount_micros": "1000000"},
-                    }
+                    },
+                    "reason": "benchmark plans",
                 }
                 _expect_ok(setup.post("/v1/plans", json=plan))
             profile = {
-                "profile": {"account_id": ACCOUNT, "currency_code": "USD", "time_zone": "UTC"}
+                "profile": {"account_id": ACCOUNT, "currency_code": "USD", "time_zone": "UTC"},
+                "reason": "benchmark account",
             }
             _expect_ok(setup.post("/v1/accounts", json=profile))
         owner = admin.create_api_key(ACCOUNT, Role.OWNER, "bench-owner", False).api_key
+        customer = harness.customer(ACCOUNT)
         engine.dispose()
 
         invoicing_address = next(p.address for p in processes if p.name == "invoicing")
         wallet_address = next(p.address for p in processes if p.name == "wallet")
         results: dict[str, Any] = {}
         with (
-            grpc.insecure_channel(invoicing_address) as inv_channel,
-            grpc.insecure_channel(wallet_address) as wallet_channel,
+            # Direct gRPC as the gateway calls: its token and the owner's signed principal.
+            harness.channel(invoicing_address, "gateway", customer) as inv_channel,
+            harness.channel(wallet_address, "gateway", customer) as wallet_channel,
             httpx.Client(base_url=url, timeout=10) as client,
         ):
             plans = invoicing_grpc.InvoicingServiceStub(inv_channel)

@@ -75,15 +75,16 @@ def test_suite_serves_through_the_gateway_and_drains_on_sigterm(
         assert set(ready["backends"].values()) == {"SERVING"}  # type: ignore[attr-defined]
 
         cli_env = {**common_env, **gateway_env}
-        platform = _billing(cli_env, "apikey", "create", "--platform", "--name", "e2e")
-        headers = {"Authorization": f"Bearer {platform['api_key']}"}
+        operator = _billing(cli_env, "apikey", "create", "--operator", "--name", "e2e")
+        headers = {"Authorization": f"Bearer {operator['api_key']}"}
         plan = {
             "plan": {
                 "plan_id": "growth",
                 "name": "Growth",
                 "monthly_fee": {"currency_code": "INR", "amount_micros": "2499000000"},
                 "included_active_users": "1000",
-            }
+            },
+            "reason": "the launch plan",
         }
         with httpx.Client(base_url=url, headers=headers, timeout=30) as client:
             created = client.post("/v1/plans", json=plan, headers={"Idempotency-Key": "e2e-plan"})
@@ -96,7 +97,8 @@ def test_suite_serves_through_the_gateway_and_drains_on_sigterm(
                     "account_id": "acme",
                     "currency_code": "INR",
                     "time_zone": "Asia/Kolkata",
-                }
+                },
+                "reason": "a new customer",
             }
             assert client.post("/v1/accounts", json=account).status_code == 200
         owner = _billing(cli_env, "apikey", "create", "--account", "acme", "--role", "owner")

@@ -13,6 +13,9 @@ COMMAND_MODULES = (
     "services.cli.ledger",
     "services.cli.report",
     "services.cli.apikey",
+    "services.cli.audit",
+    "services.cli.credentials",
+    "services.cli.topup",
 )
 
 

@@ -11,6 +11,8 @@ from pathlib import Path
 from sqlalchemy.engine import Engine
 
 from services.common import config, db
+from services.common.audit import AuditLog
+from services.gateway.adapters import tables
 from services.gateway.adapters.backends import Backends
 from services.gateway.adapters.store import Store
 from services.gateway.config import GatewaySettings
@@ -22,8 +24,12 @@ from services.gateway.entrypoints.native_openapi import native_paths
 from services.gateway.entrypoints.openapi import build_document
 from services.gateway.entrypoints.router import HttpRoute, Router
 from services.gateway.entrypoints.transcoded import Transcoder
+from services.gateway.service.audit_trail import AuditTrail
 from services.gateway.service.auth import Authenticator
+from services.gateway.service.principals import PrincipalSigner
+from services.gateway.service.rate_limit import RateLimiter
 from services.gateway.service.team import Team
+from services.gateway.service.throttle import SignInThrottle
 from services.gateway.transcoding.routes import Route, build_routes, load_services
 
 log = logging.getLogger(__name__)
@@ -65,25 +71,38 @@ def build(env: config.Env) -> Gateway:
         sorted({r.rpc_name for r in routes if r.http_method != "GET"})
     )
     if unclassified:
-        log.warning("platform-only until classified", extra={"rpcs": unclassified})
+        log.warning("operators only until classified", extra={"rpcs": unclassified})
+    audit = AuditLog(engine, tables.audit_entries, "gateway")
     authenticator = Authenticator(
-        store, settings.token_secret, settings.token_ttl_s, settings.auth_cache_s
+        store,
+        settings.token_secret,
+        settings.token_ttl_s,
+        settings.auth_cache_s,
+        throttle=SignInThrottle(store, settings.sign_in, audit),
     )
     backends = Backends(settings.backends)
+    signer = PrincipalSigner(settings.service_token, settings.principal_key)
+    limiter = RateLimiter(settings.rate_limit_per_s, settings.rate_limit_burst)
     transcoder = Transcoder(
         backends,
         authenticator,
         settings.max_body_bytes,
         settings.rpc_timeout_s,
         settings.stream_timeout_s,
+        signer,
+        limiter,
     )
     native = NativeRoutes(
         authenticator,
-        Team(store, authenticator.forget_membership),
+        Team(store, authenticator.forget_membership, audit),
         backends,
         settings.max_body_bytes,
         settings.readiness_timeout_s,
         documents(routes),
+        limiter=limiter,
+        signer=signer,
+        audit_trail=AuditTrail(audit, backends, settings.rpc_timeout_s),
+        forwarded_hops=settings.forwarded_hops,
     )
     http_routes = native.routes() + [
         HttpRoute(r.http_method, r.template, transcoder.handler(r), r) for r in routes

@@ -7,8 +7,9 @@ import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from services.common import config
+from services.common import config, service_auth
 from services.common.config import ConfigError, Env
+from services.gateway.domain.throttle import Limits, ThrottlePolicy
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +40,15 @@ class GatewaySettings:
     auth_cache_s: float
     grace_seconds: float
     drain_delay_seconds: float
+    # The gateway's own service credential, and the key it signs principals with.
+    service_token: str
+    principal_key: bytes
+    # Requests per second per credential (0: no limit), and how many at once.
+    rate_limit_per_s: float
+    rate_limit_burst: int
+    sign_in: ThrottlePolicy
+    # Trusted proxies in front of the gateway (X-Forwarded-For), for the caller's address.
+    forwarded_hops: int
 
     @classmethod
     def from_env(cls, env: Env, services: Iterable[str]) -> GatewaySettings:
@@ -58,7 +68,34 @@ class GatewaySettings:
             auth_cache_s=env.seconds("GATEWAY_AUTH_CACHE_SECONDS", 2.0),
             grace_seconds=env.seconds("SHUTDOWN_GRACE_SECONDS", 10.0),
             drain_delay_seconds=env.seconds("SHUTDOWN_DRAIN_DELAY_SECONDS", 0.0),
+            service_token=service_auth.own_token(env),
+            principal_key=service_auth.principal_key(env),
+            rate_limit_per_s=env.seconds("GATEWAY_RATE_LIMIT_PER_SECOND", 50.0),
+            rate_limit_burst=env.integer("GATEWAY_RATE_LIMIT_BURST", 100, minimum=1),
+            sign_in=sign_in_policy(env),
+            forwarded_hops=env.integer("GATEWAY_FORWARDED_HOPS", 0, maximum=10),
         )
+
+
+def sign_in_policy(env: Env) -> ThrottlePolicy:
+    """GATEWAY_SIGN_IN_*: when failed sign-ins slow down, then lock, per user and address."""
+    prefix = "GATEWAY_SIGN_IN_"
+    user = Limits(
+        env.integer(f"{prefix}FREE_FAILURES", 3, maximum=1000),
+        env.integer(f"{prefix}LOCK_AFTER", 10, minimum=1, maximum=10_000),
+    )
+    address = Limits(
+        env.integer(f"{prefix}ADDRESS_FREE_FAILURES", 20, maximum=100_000),
+        env.integer(f"{prefix}ADDRESS_LOCK_AFTER", 100, minimum=1, maximum=1_000_000),
+    )
+    return ThrottlePolicy(
+        user=user,
+        address=address,
+        base_delay_s=env.seconds(f"{prefix}DELAY_SECONDS", 1.0),
+        max_delay_s=env.seconds(f"{prefix}MAX_DELAY_SECONDS", 60.0),
+        lock_s=env.seconds(f"{prefix}LOCK_SECONDS", 900.0),
+        window_s=env.seconds(f"{prefix}WINDOW_SECONDS", 900.0),
+    )
 
 
 def backend_address(env: Env, service_full_name: str) -> str:

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import grpc
+import math
 
-from services.common.errors import BillingError
+from services.common.errors import BillingError, Unauthenticated
 
-
-class Unauthenticated(BillingError):
-    code = grpc.StatusCode.UNAUTHENTICATED
+__all__ = ["HttpError", "TooManyRequests", "Unauthenticated"]
 
 
 class HttpError(BillingError):
@@ -18,3 +16,11 @@ class HttpError(BillingError):
         super().__init__(message)
         self.status = status
         self.error_code = error_code
+
+
+class TooManyRequests(HttpError):
+    """429 with Retry-After: a credential over its request rate, or sign-in throttled."""
+
+    def __init__(self, message: str, retry_after_s: float) -> None:
+        super().__init__(429, "RESOURCE_EXHAUSTED", message)
+        self.retry_after_s = max(1, math.ceil(retry_after_s))

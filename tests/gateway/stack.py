@@ -16,6 +16,7 @@ from services.gateway.adapters.store import Store
 from services.gateway.bootstrap import Gateway, build
 from services.gateway.domain.access import Role
 from services.gateway.service.admin import Administration
+from tests.harness.credentials import credentials
 from tests.harness.services import InProcessService
 
 BACKENDS = ("metering", "wallet", "invoicing")
@@ -74,11 +75,12 @@ class Stack:
             self.keys[name] = created.api_key
         return self.keys[name]
 
-    def platform_key(self) -> str:
+    def operator_key(self) -> str:
+        """A named operator's API key."""
         return self.key("", None)
 
     def create_account(self, account_id: str, currency_code: str = "USD") -> None:
-        """A wallet account, made through the gateway with the platform key."""
+        """A wallet account, made through the gateway with an operator's key."""
         profile = {
             "account_id": account_id,
             "display_name": account_id.title(),
@@ -86,9 +88,11 @@ class Stack:
             "time_zone": "Asia/Kolkata",
             "funding_mode": "FUNDING_MODE_PREPAID",
         }
-        with self.client(self.platform_key()) as client:
+        with self.client(self.operator_key()) as client:
             answer = client.post(
-                "/v1/accounts", json={"profile": profile}, headers={"Idempotency-Key": account_id}
+                "/v1/accounts",
+                json={"profile": profile, "reason": "a test account"},
+                headers={"Idempotency-Key": account_id},
             )
         if answer.status_code != 200:
             raise RuntimeError(f"cannot create {account_id}: {answer.text}")
@@ -111,14 +115,19 @@ def start_stack(database_urls: dict[str, str], redis_url: str, extra: dict[str, 
             env = {
                 "DATABASE_URL": database_urls[name],
                 "REDIS_URL": redis_url,
+                # Invoicing calls the wallet and metering started before it.
+                **{f"{n.upper()}_ADDRESS": s.address for n, s in services.items()},
                 **extra,
             }
             build_service = importlib.import_module(f"services.{name}.bootstrap").build
             services[name] = InProcessService(name, build_service, env).start()
         gateway_env = {
+            **credentials().env("gateway"),
             "DATABASE_URL": database_urls["gateway"],
             "GATEWAY_TOKEN_SECRET": "x" * 40,
             "GATEWAY_MAX_BODY_BYTES": "65536",
+            # Tests make many calls with one key: the limit itself is tested on its own.
+            "GATEWAY_RATE_LIMIT_PER_SECOND": "0",
             **{f"{name.upper()}_ADDRESS": services[name].address for name in BACKENDS},
             **extra,
         }

@@ -18,6 +18,7 @@ from services.gateway.bootstrap import build
 from services.gateway.domain.access import Role
 from services.gateway.service.admin import Administration
 from tests.gateway.stack import ThreadedGateway
+from tests.harness.credentials import credentials
 from tests.harness.ports import free_port
 
 
@@ -37,6 +38,7 @@ def gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Threaded
     server.start()
     folder: Path = tmp_path_factory.mktemp("failures")
     env = {
+        **credentials().env("gateway"),
         "DATABASE_URL": f"sqlite:///{folder / 'gateway.db'}",
         "WALLET_ADDRESS": f"127.0.0.1:{port}",
         "METERING_ADDRESS": f"127.0.0.1:{port}",

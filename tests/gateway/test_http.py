@@ -7,13 +7,13 @@ import io
 import time
 import uuid
 
-import grpc
 import pytest
 from billing.metering.v1 import events_pb2, metering_service_pb2, metering_service_pb2_grpc
 from google.protobuf import timestamp_pb2
 
 from services.gateway.domain.access import Role
 from tests.gateway.stack import Stack
+from tests.harness.credentials import trusted_channel
 
 
 def _plan(plan_id: str, fee_micros: int = 49_000_000) -> dict[str, object]:
@@ -23,7 +23,8 @@ def _plan(plan_id: str, fee_micros: int = 49_000_000) -> dict[str, object]:
             "name": plan_id.title(),
             "monthlyFee": {"currencyCode": "USD", "amountMicros": str(fee_micros)},
             "included_active_users": 1000,
-        }
+        },
+        "reason": "a plan for the test",
     }
 
 
@@ -33,7 +34,7 @@ def _unique(prefix: str) -> str:
 
 def test_body_star_camel_case_in_snake_case_and_int64_strings_out(stack: Stack) -> None:
     plan_id = _unique("basic")
-    with stack.client(stack.platform_key()) as client:
+    with stack.client(stack.operator_key()) as client:
         answer = client.post("/v1/plans", json=_plan(plan_id))
     assert answer.status_code == 200, answer.text
     plan = answer.json()["plan"]
@@ -46,7 +47,7 @@ def test_body_star_camel_case_in_snake_case_and_int64_strings_out(stack: Stack) 
 def test_idempotency_key_header_reaches_the_service(stack: Stack) -> None:
     key = _unique("key")
     first_id = _unique("plan")
-    with stack.client(stack.platform_key()) as client:
+    with stack.client(stack.operator_key()) as client:
         first = client.post("/v1/plans", json=_plan(first_id), headers={"Idempotency-Key": key})
         again = client.post("/v1/plans", json=_plan(first_id), headers={"Idempotency-Key": key})
         other = client.post(
@@ -65,7 +66,7 @@ def test_idempotency_key_header_reaches_the_service(stack: Stack) -> None:
 
 
 def test_pagination_follows_next_page_token(stack: Stack) -> None:
-    with stack.client(stack.platform_key()) as client:
+    with stack.client(stack.operator_key()) as client:
         for _ in range(3):
             assert client.post("/v1/plans", json=_plan(_unique("page"))).status_code == 200
         seen: list[str] = []
@@ -96,7 +97,7 @@ def test_pagination_follows_next_page_token(stack: Stack) -> None:
 def test_query_problems_are_400_naming_the_field(
     stack: Stack, params: dict[str, object], field: str
 ) -> None:
-    with stack.client(stack.platform_key()) as client:
+    with stack.client(stack.operator_key()) as client:
         answer = client.get("/v1/plans", params=params)  # type: ignore[arg-type]
     assert answer.status_code == 400
     assert answer.json()["error"]["field"] == field
@@ -127,7 +128,7 @@ def test_path_query_and_enum_transcoding(stack: Stack) -> None:
 def test_service_errors_carry_the_field_from_trailing_metadata(stack: Stack) -> None:
     body = _plan(_unique("eur"))
     body["plan"]["monthlyFee"]["currencyCode"] = "XXX"  # type: ignore[index]
-    with stack.client(stack.platform_key()) as client:
+    with stack.client(stack.operator_key()) as client:
         answer = client.post("/v1/plans", json=body)
     assert answer.status_code == 400
     error = answer.json()["error"]
@@ -136,7 +137,7 @@ def test_service_errors_carry_the_field_from_trailing_metadata(stack: Stack) -> 
 
 
 def test_http_level_errors(stack: Stack) -> None:
-    with stack.client(stack.platform_key()) as client:
+    with stack.client(stack.operator_key()) as client:
         unknown = client.get("/v1/nowhere")
         wrong_method = client.delete("/v1/plans")
         too_large = client.post(
@@ -184,7 +185,7 @@ def _record_inbound(stack: Stack, account: str, contact: str, day: str) -> None:
         session_id="client.operation.connector",
         inbound=events_pb2.InboundMessage(message_id=_unique("wamid")),
     )
-    with grpc.insecure_channel(stack.services["metering"].address) as channel:
+    with trusted_channel(stack.services["metering"].address) as channel:
         stub = metering_service_pb2_grpc.MeteringServiceStub(channel)
         deadline = time.monotonic() + 20
         while True:
@@ -228,18 +229,20 @@ def test_server_streams_as_json_array_and_csv_download(stack: Stack) -> None:
 def test_invoice_pdf_streams_with_its_content_type(stack: Stack) -> None:
     account = _unique("pdf")
     stack.create_account(account)
-    with stack.client(stack.key(account, Role.OWNER)) as client:
-        invoice = client.post(
+    with stack.client(stack.operator_key()) as operator:
+        invoice = operator.post(
             f"/v1/accounts/{account}/invoices:partner-days",
             json={
                 "channels": "2",
                 "pricePerChannelMonth": {"currencyCode": "USD", "amountMicros": "20000000"},
+                "reason": "the partner's agreed price",
             },
             headers={"Idempotency-Key": _unique("pd")},
         )
-        assert invoice.status_code == 200, invoice.text
-        invoice_id = invoice.json()["invoice"]["invoice_id"]
-        assert invoice.json()["invoice"]["kind"] == "INVOICE_KIND_PARTNER_DAYS"
+    assert invoice.status_code == 200, invoice.text
+    invoice_id = invoice.json()["invoice"]["invoice_id"]
+    assert invoice.json()["invoice"]["kind"] == "INVOICE_KIND_PARTNER_DAYS"
+    with stack.client(stack.key(account, Role.OWNER)) as client:
         pdf = client.get(f"/v1/accounts/{account}/invoices/{invoice_id}/pdf")
         missing = client.get(f"/v1/accounts/{account}/invoices/inv_missing/pdf")
     assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
@@ -272,7 +275,7 @@ def test_incoming_trace_context_continues_into_the_services(stack: Stack) -> Non
     provider.add_span_processor(SimpleSpanProcessor(exporter))
     trace_id = uuid.uuid4().hex
     traceparent = f"00-{trace_id}-{uuid.uuid4().hex[:16]}-01"
-    with stack.client(stack.platform_key()) as client:
+    with stack.client(stack.operator_key()) as client:
         answer = client.get("/v1/plans", headers={"traceparent": traceparent})
     assert answer.status_code == 200
     spans = [s for s in exporter.get_finished_spans() if f"{s.context.trace_id:032x}" == trace_id]

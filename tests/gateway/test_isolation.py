@@ -70,21 +70,30 @@ def _request(
 
 
 def _snapshot(stack: Stack, account: str) -> list[Any]:
-    with stack.client(stack.platform_key()) as client:
+    with stack.client(stack.operator_key()) as client:
         return [client.get(p.format(b=account)).text for p in SNAPSHOT_PATHS]
 
 
 def _seed(stack: Stack, account: str) -> None:
     stack.create_account(account)
-    with stack.client(stack.platform_key()) as client:
+    with stack.client(stack.operator_key()) as client:
         client.headers["Idempotency-Key"] = f"seed-{account}"
-        top_up = {"amount": {"currency_code": "USD", "amount_micros": "7000000"}}
-        assert client.post(f"/v1/accounts/{account}/top-ups", json=top_up).status_code == 200
-        org = {"organization": {"business_name": account, "billing_email": f"b@{account}.io"}}
+        top_up = {
+            "amount": {"currency_code": "USD", "amount_micros": "7000000"},
+            "transfer_reference": f"wire-{account}",
+            "reason": "transfer received",
+        }
+        answer = client.post(f"/v1/accounts/{account}/top-ups", json=top_up)
+        assert answer.status_code == 200, answer.text
+        org = {
+            "organization": {"business_name": account, "billing_email": f"b@{account}.io"},
+            "reason": "details from the contract",
+        }
         assert client.put(f"/v1/accounts/{account}/organization", json=org).status_code == 200
         invoice = {
             "channels": "1",
             "price_per_channel_month": {"currency_code": "USD", "amount_micros": "1000000"},
+            "reason": "the partner's agreed price",
         }
         answer = client.post(f"/v1/accounts/{account}/invoices:partner-days", json=invoice)
         assert answer.status_code == 200, answer.text
@@ -101,7 +110,7 @@ def test_every_route_naming_another_account_is_not_found_and_changes_nothing(sta
         for route in routes:
             if not _names_an_account(route):
                 continue
-            platform_only = policy.access_for(route.rpc_name, route.http_method) is Access.PLATFORM
+            operators_only = policy.access_for(route.rpc_name, route.http_method) is Access.OPERATOR
             answers = []
             has_path_account = ACCOUNT in route.path_fields
             cases = [(b, b), (ghost, ghost)] + ([(a, b)] if has_path_account and route.body else [])
@@ -114,7 +123,7 @@ def test_every_route_naming_another_account_is_not_found_and_changes_nothing(sta
                     params=params,
                     headers={"Idempotency-Key": uuid.uuid4().hex},
                 )
-                expected = 403 if platform_only else 404
+                expected = 403 if operators_only else 404
                 assert answer.status_code == expected, (route.rpc_name, path, body, answer.text)
                 assert b not in answer.text and ghost not in answer.text
                 answers.append(answer.json())
@@ -129,8 +138,8 @@ def test_an_account_sees_only_its_own_records(stack: Stack) -> None:
     a, b = (f"own-{uuid.uuid4().hex[:8]}" for _ in range(2))
     _seed(stack, a)
     _seed(stack, b)
-    with stack.client(stack.platform_key()) as platform:
-        b_invoices = platform.get(f"/v1/accounts/{b}/invoices").json()["invoices"]
+    with stack.client(stack.operator_key()) as operator:
+        b_invoices = operator.get(f"/v1/accounts/{b}/invoices").json()["invoices"]
     with stack.client(stack.key(a, Role.OWNER)) as client:
         mine = client.get(f"/v1/accounts/{a}/invoices").json()["invoices"]
         balance = client.get(f"/v1/accounts/{a}/balance").json()

@@ -64,7 +64,7 @@ def test_document_is_derived_from_the_descriptors(stack: Stack) -> None:
 
 def test_only_listed_rpcs_are_501(stack: Stack) -> None:
     answering_501 = set()
-    with stack.client(stack.platform_key()) as client:
+    with stack.client(stack.operator_key()) as client:
         for route in stack.gateway.gateway.routes:
             path = route.template.openapi_path.replace("{", "").replace("}", "")
             answer = client.request(route.http_method, path, json={} if route.body else None)
@@ -123,7 +123,7 @@ def test_schemathesis_no_server_errors_and_every_response_matches(stack: Stack, 
         stack.create_account(account) if _missing(stack, account) else None
         key = stack.key(account, Role.OWNER)
     else:
-        key = stack.platform_key()
+        key = stack.operator_key()
     schema = schemathesis.openapi.from_url(f"{stack.url}/openapi.json")
     deadline = time.monotonic() + TIME_BUDGET_S / 2
     problems: list[str] = []
@@ -140,5 +140,5 @@ def test_schemathesis_no_server_errors_and_every_response_matches(stack: Stack, 
 
 
 def _missing(stack: Stack, account: str) -> bool:
-    with stack.client(stack.platform_key()) as client:
+    with stack.client(stack.operator_key()) as client:
         return client.get(f"/v1/accounts/{account}").status_code == 404

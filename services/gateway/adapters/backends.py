@@ -48,6 +48,18 @@ class Backends:
         self._calls[route.grpc_path] = made
         return made
 
+    def unary(self, service: str, method: str, request_class: Any, response_class: Any) -> Any:
+        """A unary multicallable of `service` (a full name) that no route exposes."""
+        channel = self._channels[self._addresses[service]]
+        return channel.unary_unary(
+            f"/{service}/{method}",
+            request_serializer=request_class.SerializeToString,
+            response_deserializer=response_class.FromString,
+        )
+
+    def has(self, service: str) -> bool:
+        return service in self._addresses
+
     async def health(self, timeout_s: float) -> dict[str, str]:
         """Each backend service's gRPC health status by service name."""
         names = sorted(self._addresses)

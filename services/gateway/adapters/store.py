@@ -1,8 +1,10 @@
-"""SQL access to the gateway's users, memberships and API keys."""
+"""SQL access to the gateway's users, memberships, operators, API keys and sign-in failures."""
 
 from __future__ import annotations
 
 import datetime as dt
+import uuid
+from collections.abc import Callable
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine, RowMapping
@@ -10,7 +12,8 @@ from sqlalchemy.exc import IntegrityError
 
 from services.gateway.adapters import tables
 from services.gateway.domain.access import Role
-from services.gateway.domain.records import ApiKey, Membership, User
+from services.gateway.domain.records import ApiKey, Membership, Operator, User
+from services.gateway.domain.throttle import FailureState
 
 MAX_LISTED = 1000
 
@@ -33,7 +36,7 @@ class Store:
         values = {
             "key_id": key.key_id,
             "account_id": key.account_id,
-            "platform": key.platform,
+            "operator": key.operator,
             "role": key.role.value if key.role else None,
             "billing_access": key.billing_access,
             "name": key.name,
@@ -134,6 +137,125 @@ class Store:
                 .values(billing_access=enabled, updated_at=now)
             )
 
+    def user_by_id(self, user_id: str) -> User | None:
+        query = sa.select(tables.users).where(tables.users.c.user_id == user_id)
+        with self._engine.connect() as connection:
+            row = connection.execute(query).mappings().first()
+        return None if row is None else User(row["user_id"], row["email"], row["password_hash"])
+
+    def operator(self, user_id: str) -> Operator | None:
+        """The operator, active or removed; None when the user never was one."""
+        query = self._operators_query().where(tables.operators.c.user_id == user_id)
+        with self._engine.connect() as connection:
+            row = connection.execute(query).mappings().first()
+        return None if row is None else _operator(row)
+
+    def operators(self) -> list[Operator]:
+        query = self._operators_query().order_by(tables.users.c.email).limit(MAX_LISTED)
+        with self._engine.connect() as connection:
+            return [_operator(row) for row in connection.execute(query).mappings()]
+
+    def put_operator(self, user_id: str, name: str, now: dt.datetime) -> None:
+        """Make the user an operator (again, when removed before)."""
+        table = tables.operators
+        with self._engine.begin() as connection:
+            updated = connection.execute(
+                table.update()
+                .where(table.c.user_id == user_id)
+                .values(name=name, removed_at=None, added_at=now)
+            )
+            if updated.rowcount == 0:
+                connection.execute(table.insert().values(user_id=user_id, name=name, added_at=now))
+
+    def remove_operator(self, user_id: str, now: dt.datetime) -> bool:
+        table = tables.operators
+        with self._engine.begin() as connection:
+            removed = connection.execute(
+                table.update()
+                .where(table.c.user_id == user_id, table.c.removed_at.is_(None))
+                .values(removed_at=now)
+            )
+        return bool(removed.rowcount)
+
+    def failures(self, subject: str) -> FailureState | None:
+        table = tables.sign_in_failures
+        with self._engine.connect() as connection:
+            row = connection.execute(sa.select(table).where(table.c.subject == subject)).first()
+        return None if row is None else _failure(row._mapping)
+
+    def record_failure(
+        self, subject: str, update: Callable[[FailureState | None], FailureState]
+    ) -> tuple[FailureState | None, FailureState]:
+        """Apply `update` to the subject's failures under a row lock; (before, after)."""
+        table = tables.sign_in_failures
+        for _attempt in range(3):
+            try:
+                with self._engine.begin() as connection:
+                    row = connection.execute(
+                        sa.select(table).where(table.c.subject == subject).with_for_update()
+                    ).first()
+                    before = None if row is None else _failure(row._mapping)
+                    after = update(before)
+                    values = {
+                        "failures": after.failures,
+                        "last_failure_s": after.last_failure_s,
+                        "locked_until_s": after.locked_until_s,
+                    }
+                    if row is None:
+                        connection.execute(table.insert().values(subject=subject, **values))
+                    else:
+                        connection.execute(
+                            table.update().where(table.c.subject == subject).values(**values)
+                        )
+                return before, after
+            except IntegrityError:
+                continue  # another attempt inserted the row first: read it again
+        raise RuntimeError(f"could not record a sign-in failure for {subject}")
+
+    def forget_failures(self, subject: str) -> None:
+        table = tables.sign_in_failures
+        with self._engine.begin() as connection:
+            connection.execute(table.delete().where(table.c.subject == subject))
+
+    def add_lock(
+        self,
+        subject: str,
+        user: User | None,
+        failures: int,
+        locked_at: dt.datetime,
+        locked_until: dt.datetime,
+    ) -> str:
+        lock_id = uuid.uuid4().hex
+        with self._engine.begin() as connection:
+            connection.execute(
+                tables.sign_in_locks.insert().values(
+                    lock_id=lock_id,
+                    subject=subject,
+                    user_id=user.user_id if user else None,
+                    email=user.email if user else None,
+                    failures=failures,
+                    locked_at=locked_at,
+                    locked_until=locked_until,
+                )
+            )
+        return lock_id
+
+    def locks(self, unnotified_only: bool = False) -> list[RowMapping]:
+        """Sign-in locks, newest first (the first 1,000)."""
+        table = tables.sign_in_locks
+        query = sa.select(table).order_by(table.c.locked_at.desc()).limit(MAX_LISTED)
+        if unnotified_only:
+            query = query.where(table.c.notified_at.is_(None))
+        with self._engine.connect() as connection:
+            return list(connection.execute(query).mappings().all())
+
+    @staticmethod
+    def _operators_query() -> sa.Select:  # type: ignore[type-arg]
+        o, u = tables.operators, tables.users
+        return sa.select(o.c.user_id, o.c.name, o.c.removed_at, u.c.email).join(
+            u, u.c.user_id == o.c.user_id
+        )
+
     @staticmethod
     def _members_query() -> sa.Select:  # type: ignore[type-arg]
         m, u = tables.memberships, tables.users
@@ -146,7 +268,7 @@ def _api_key(row: RowMapping) -> ApiKey:
     return ApiKey(
         key_id=row["key_id"],
         account_id=row["account_id"],
-        platform=row["platform"],
+        operator=row["operator"],
         role=Role(row["role"]) if row["role"] else None,
         billing_access=row["billing_access"],
         name=row["name"],
@@ -163,3 +285,16 @@ def _membership(row: RowMapping) -> Membership:
         billing_access=row["billing_access"],
         email=row["email"],
     )
+
+
+def _operator(row: RowMapping) -> Operator:
+    return Operator(
+        user_id=row["user_id"],
+        email=row["email"],
+        name=row["name"],
+        active=row["removed_at"] is None,
+    )
+
+
+def _failure(row: RowMapping) -> FailureState:
+    return FailureState(row["failures"], row["last_failure_s"], row["locked_until_s"])

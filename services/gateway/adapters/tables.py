@@ -1,6 +1,9 @@
-"""The gateway's own tables: users, their memberships (role per account) and API keys."""
+"""The gateway's own tables: users, their memberships (role per account), operators, API keys,
+sign-in failures and locks, and the gateway's audit log."""
 
 import sqlalchemy as sa
+
+from services.common.audit import audit_table
 
 metadata = sa.MetaData()
 
@@ -32,9 +35,9 @@ api_keys = sa.Table(
     "gateway_api_keys",
     metadata,
     sa.Column("key_id", sa.String(40), primary_key=True),
-    # Empty for platform keys.
+    # Empty for operators' keys.
     sa.Column("account_id", sa.String(128), nullable=False),
-    sa.Column("platform", sa.Boolean, nullable=False),
+    sa.Column("operator", sa.Boolean, nullable=False),
     sa.Column("role", sa.String(16), nullable=True),
     sa.Column("billing_access", sa.Boolean, nullable=False),
     sa.Column("name", sa.String(200), nullable=False),
@@ -44,3 +47,40 @@ api_keys = sa.Table(
     ),
     sa.Column("revoked_at", sa.DateTime(timezone=True), nullable=True),
 )
+
+operators = sa.Table(
+    "gateway_operators",
+    metadata,
+    sa.Column("user_id", sa.String(64), sa.ForeignKey("gateway_users.user_id"), primary_key=True),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("added_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+    sa.Column("removed_at", sa.DateTime(timezone=True), nullable=True),
+)
+
+# Failed sign-ins in a row per subject: "user:<email>" or "address:<ip>".
+sign_in_failures = sa.Table(
+    "gateway_sign_in_failures",
+    metadata,
+    sa.Column("subject", sa.String(400), primary_key=True),
+    sa.Column("failures", sa.Integer, nullable=False),
+    sa.Column("last_failure_s", sa.Float, nullable=False),
+    sa.Column("locked_until_s", sa.Float, nullable=False),
+)
+
+# Each time sign-in was locked: for the notifications service to tell the user.
+sign_in_locks = sa.Table(
+    "gateway_sign_in_locks",
+    metadata,
+    sa.Column("lock_id", sa.String(32), primary_key=True),
+    sa.Column("subject", sa.String(400), nullable=False),
+    sa.Column("user_id", sa.String(64), nullable=True),
+    sa.Column("email", sa.String(320), nullable=True),
+    sa.Column("failures", sa.Integer, nullable=False),
+    sa.Column("locked_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("locked_until", sa.DateTime(timezone=True), nullable=False),
+    # Set once the user has been told.
+    sa.Column("notified_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Index("gateway_sign_in_locks_unnotified", "notified_at", "locked_at"),
+)
+
+audit_entries = audit_table(metadata, "gateway")

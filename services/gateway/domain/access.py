@@ -1,8 +1,10 @@
-"""Who may do what: three roles per account, a billing permission per teammate, platform staff.
+"""Who may do what: customers' users and keys (three roles per account, a billing permission
+per teammate) and operators (the provider's staff).
 
 The owner always has billing; an owner grants or revokes it for each admin and agent (Interakt:
 "decide who gets to access the billing section"). Admins with billing may change billing
-settings; agents with billing may only look. Platform credentials belong to the provider's staff.
+settings; agents with billing may only look. Operators are named people and named API keys of
+the provider: they may do everything, on every account, and give a reason for each change.
 """
 
 from __future__ import annotations
@@ -24,38 +26,56 @@ class Access(enum.StrEnum):
     OPERATIONS = "operations"
     # The billing section: balances, usage, invoices, credits, organization details.
     BILLING_READ = "billing_read"
-    # Changing billing: paying, top-ups, cards, subscriptions, organization details.
+    # Changing billing by paying: cards, invoices by card, auto-recharge, subscriptions, days.
     BILLING_WRITE = "billing_write"
-    # Managing teammates' permissions.
+    # The account's own administration: teammates and the audit log (the owner).
     TEAM = "team"
-    # The provider's own staff: accounts, plans, credits, credit notes.
-    PLATFORM = "platform"
+    # The provider's staff: money without a card, prices, fees, tax, credit notes, cycles.
+    OPERATOR = "operator"
+
+
+CUSTOMER = "customer"
+OPERATOR_KIND = "operator"
 
 
 @dataclass(frozen=True)
 class Principal:
     """The caller, as its credential proves it."""
 
+    # A user id, or the API key id for a key.
     subject: str
-    # Empty for platform credentials, which are not bound to one account.
+    # Empty for operators, who are not bound to one account.
     account_id: str
     role: Role | None
     billing_access: bool
-    platform: bool = False
+    operator: bool = False
+    # The credential used: the API key id, or token:<id> for a signed-in user.
+    credential_id: str = ""
+    # For people reading the audit log: the user's email or the key's name.
+    name: str = ""
 
     def __post_init__(self) -> None:
-        if self.platform == bool(self.account_id):
-            raise ValueError("a principal is either platform staff or bound to one account")
-        if not self.platform and self.role is None:
+        if self.operator == bool(self.account_id):
+            raise ValueError("a principal is either an operator or bound to one account")
+        if not self.operator and self.role is None:
             raise ValueError("an account principal has a role")
 
     @property
+    def kind(self) -> str:
+        return OPERATOR_KIND if self.operator else CUSTOMER
+
+    @property
     def has_billing(self) -> bool:
-        return self.platform or self.role is Role.OWNER or self.billing_access
+        return self.operator or self.role is Role.OWNER or self.billing_access
+
+    @property
+    def rate_key(self) -> str:
+        """What the request-rate limit counts against: the credential, else the subject."""
+        return self.credential_id or self.subject
 
 
 def allows(principal: Principal, access: Access) -> bool:
-    if principal.platform:
+    if principal.operator:
         return True
     role = principal.role
     if access is Access.MEMBER:

@@ -2,7 +2,8 @@
 
 An API key is "<key_id>.<secret>": the secret is 32 random bytes, stored only as its SHA-256.
 A bearer token is "bt1.<payload>.<signature>": base64url JSON, HMAC-SHA256 with the gateway's
-signing secret. Passwords are hashed with scrypt.
+signing secret; it names the user, the account (empty for an operator) and its own id, which
+the audit log records as the credential. Passwords are hashed with scrypt.
 """
 
 from __future__ import annotations
@@ -38,8 +39,19 @@ class NewApiKey:
 @dataclass(frozen=True)
 class TokenClaims:
     user_id: str
+    # Empty for an operator's token.
     account_id: str
     expire_unix_s: int
+    operator: bool = False
+    token_id: str = ""
+
+    @property
+    def credential_id(self) -> str:
+        return f"token:{self.token_id}" if self.token_id else "token"
+
+
+def new_token_id() -> str:
+    return secrets.token_hex(8)
 
 
 def new_api_key() -> NewApiKey:
@@ -68,7 +80,13 @@ def is_token(credential: str) -> bool:
 
 
 def sign_token(claims: TokenClaims, signing_secret: bytes) -> str:
-    payload = {"sub": claims.user_id, "acc": claims.account_id, "exp": claims.expire_unix_s}
+    payload = {
+        "sub": claims.user_id,
+        "acc": claims.account_id,
+        "exp": claims.expire_unix_s,
+        "op": claims.operator,
+        "tid": claims.token_id,
+    }
     body = TOKEN_PREFIX + _b64(json.dumps(payload, separators=(",", ":")).encode())
     return f"{body}.{_b64(_mac(body, signing_secret))}"
 
@@ -85,11 +103,19 @@ def verify_token(token: str, signing_secret: bytes, now_unix_s: float) -> TokenC
         raise BadCredential("bad token signature")
     try:
         payload = json.loads(_unb64(body[len(TOKEN_PREFIX) :]))
-        claims = TokenClaims(str(payload["sub"]), str(payload["acc"]), int(payload["exp"]))
+        claims = TokenClaims(
+            str(payload["sub"]),
+            str(payload["acc"]),
+            int(payload["exp"]),
+            payload.get("op") is True,
+            str(payload.get("tid", "")),
+        )
     except (ValueError, KeyError, TypeError):
         raise BadCredential("malformed token") from None
     if claims.expire_unix_s <= now_unix_s:
         raise BadCredential("token expired")
+    if claims.operator == bool(claims.account_id):
+        raise BadCredential("malformed token")
     return claims
 
 

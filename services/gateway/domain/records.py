@@ -1,4 +1,4 @@
-"""What the gateway keeps: API keys, users and their memberships."""
+"""What the gateway keeps: API keys, users, their memberships, and operators."""
 
 from __future__ import annotations
 
@@ -10,8 +10,9 @@ from services.gateway.domain.access import Principal, Role
 @dataclass(frozen=True)
 class ApiKey:
     key_id: str
+    # Empty for an operator's key.
     account_id: str
-    platform: bool
+    operator: bool
     role: Role | None
     billing_access: bool
     name: str
@@ -24,7 +25,9 @@ class ApiKey:
             account_id=self.account_id,
             role=self.role,
             billing_access=self.billing_access,
-            platform=self.platform,
+            operator=self.operator,
+            credential_id=self.key_id,
+            name=self.name,
         )
 
 
@@ -43,10 +46,33 @@ class Membership:
     billing_access: bool
     email: str = ""
 
-    def principal(self) -> Principal:
+    def principal(self, credential_id: str = "") -> Principal:
         return Principal(
             subject=self.user_id,
             account_id=self.account_id,
             role=self.role,
             billing_access=self.billing_access,
+            credential_id=credential_id,
+            name=self.email,
+        )
+
+
+@dataclass(frozen=True)
+class Operator:
+    """One of the provider's staff, who signs in like any user."""
+
+    user_id: str
+    email: str
+    name: str
+    active: bool = True
+
+    def principal(self, credential_id: str = "") -> Principal:
+        return Principal(
+            subject=self.user_id,
+            account_id="",
+            role=None,
+            billing_access=True,
+            operator=True,
+            credential_id=credential_id,
+            name=self.email,
         )

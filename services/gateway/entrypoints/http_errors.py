@@ -8,7 +8,7 @@ import grpc
 from starlette.responses import Response
 
 from services.common.errors import FIELD_METADATA_KEY, BillingError
-from services.gateway.errors import HttpError
+from services.gateway.errors import HttpError, TooManyRequests
 
 HTTP_STATUS: dict[grpc.StatusCode, int] = {
     grpc.StatusCode.OK: 200,
@@ -64,6 +64,9 @@ def error_response(
 
 
 def from_billing_error(error: BillingError) -> Response:
+    if isinstance(error, TooManyRequests):
+        retry = {"Retry-After": str(error.retry_after_s)}
+        return error_response(error.status, error.error_code, error.message, headers=retry)
     if isinstance(error, HttpError):
         return error_response(error.status, error.error_code, error.message)
     status = HTTP_STATUS.get(error.code, 500)

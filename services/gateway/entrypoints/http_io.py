@@ -65,3 +65,16 @@ def credential(request: Request) -> str:
 
 def _too_large(limit: int) -> HttpError:
     return HttpError(413, "PAYLOAD_TOO_LARGE", f"the body exceeds {limit} bytes")
+
+
+def client_address(request: Request, forwarded_hops: int) -> str:
+    """The caller's address: the peer's, or with `forwarded_hops` trusted proxies in front, the
+    address the outermost of them saw (X-Forwarded-For, counted from the right)."""
+    peer = request.client.host if request.client else ""
+    if forwarded_hops <= 0:
+        return peer
+    hops = [part.strip() for part in request.headers.get("x-forwarded-for", "").split(",")]
+    hops = [hop for hop in hops if hop]
+    if len(hops) < forwarded_hops:
+        return hops[0] if hops else peer
+    return hops[-forwarded_hops][:64]

@@ -1,9 +1,11 @@
-"""The gateway's own routes: health, documents, tokens, the caller, teammates' billing access."""
+"""The gateway's own routes: health, documents, tokens, the caller, teammates' billing access,
+and the audit log."""
 
 from __future__ import annotations
 
 from typing import Any
 
+import grpc
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
@@ -11,12 +13,16 @@ from starlette.responses import HTMLResponse, Response
 from services.common import validation
 from services.common.errors import InvalidArgument, NotFound, PermissionDenied
 from services.gateway.adapters.backends import Backends
+from services.gateway.domain import conventions
 from services.gateway.domain.access import Access, Principal, allows
 from services.gateway.domain.records import Membership
-from services.gateway.entrypoints import http_io
+from services.gateway.entrypoints import http_errors, http_io
 from services.gateway.entrypoints.router import HttpRoute
 from services.gateway.entrypoints.transcoded import authenticate
+from services.gateway.service.audit_trail import AuditTrail
 from services.gateway.service.auth import Authenticator
+from services.gateway.service.principals import PrincipalSigner, actor_of
+from services.gateway.service.rate_limit import RateLimiter
 from services.gateway.service.team import Team
 from services.gateway.transcoding.template import compile_template
 
@@ -32,8 +38,17 @@ class NativeRoutes:
         max_body_bytes: int,
         readiness_timeout_s: float,
         documents: Any,
+        *,
+        limiter: RateLimiter,
+        signer: PrincipalSigner,
+        audit_trail: AuditTrail,
+        forwarded_hops: int = 0,
     ) -> None:
         self._authenticator = authenticator
+        self._limiter = limiter
+        self._signer = signer
+        self._audit_trail = audit_trail
+        self._forwarded_hops = forwarded_hops
         self._team = team
         self._backends = backends
         self._max_body_bytes = max_body_bytes
@@ -55,6 +70,8 @@ class NativeRoutes:
                 "/v1/accounts/{account_id}/teammates/{user_id}/billing-access",
                 self.set_billing_access,
             ),
+            ("GET", "/v1/accounts/{account_id}/audit-entries", self.account_audit),
+            ("GET", "/v1/audit-entries", self.audit),
         ]
         return [
             HttpRoute(method, compile_template(path), handler) for method, path, handler in table
@@ -91,6 +108,7 @@ class NativeRoutes:
             fields["email"],
             fields["password"],
             fields["account_id"],
+            http_io.client_address(request, self._forwarded_hops),
         )
         return http_io.json_response(
             {
@@ -98,51 +116,103 @@ class NativeRoutes:
                 "token_type": "Bearer",
                 "expires_in": issued.expires_in_s,
                 "account_id": issued.account_id,
-                "role": issued.role.value,
+                "role": issued.role.value if issued.role else "",
+                "operator": issued.operator,
                 "billing_access": issued.billing_access,
             }
         )
 
     async def me(self, request: Request, _: dict[str, str]) -> Response:
-        principal = await authenticate(self._authenticator, request)
+        principal = await authenticate(self._authenticator, request, self._limiter)
         return http_io.json_response(
             {
                 "subject": principal.subject,
                 "account_id": principal.account_id,
                 "role": principal.role.value if principal.role else "",
-                "platform": principal.platform,
+                "operator": principal.operator,
+                "name": principal.name,
+                "credential_id": principal.credential_id,
                 "billing_access": principal.has_billing,
                 "permissions": [access.value for access in Access if allows(principal, access)],
             }
         )
 
     async def list_teammates(self, request: Request, values: dict[str, str]) -> Response:
-        account_id = await self._team_scope(request, values)
+        principal = await authenticate(self._authenticator, request, self._limiter)
+        account_id = self._team_scope(principal, values)
         members = await run_in_threadpool(self._team.list, account_id)
         return http_io.json_response({"teammates": [_teammate(m) for m in members]})
 
     async def set_billing_access(self, request: Request, values: dict[str, str]) -> Response:
-        account_id = await self._team_scope(request, values)
+        principal = await authenticate(self._authenticator, request, self._limiter)
+        account_id = self._team_scope(principal, values)
         data = http_io.decode_object(
             request, await http_io.read_body(request, self._max_body_bytes)
         )
         enabled = data.get("billing_access", data.get("billingAccess"))
         for key in data:
-            if key not in ("billing_access", "billingAccess"):
+            if key not in ("billing_access", "billingAccess", "reason"):
                 raise InvalidArgument(key, "unknown field")
         if not isinstance(enabled, bool):
             raise InvalidArgument("billing_access", "expected true or false")
+        reason = data.get("reason", "")
+        if principal.operator and not (isinstance(reason, str) and reason.strip()):
+            raise InvalidArgument("reason", "operators give a reason for every change")
         member = await run_in_threadpool(
-            self._team.set_billing_access, account_id, values["user_id"], enabled
+            self._team.set_billing_access,
+            account_id,
+            values["user_id"],
+            enabled,
+            actor_of(principal),
+            str(reason)[:500],
         )
         return http_io.json_response(_teammate(member))
 
-    async def _team_scope(self, request: Request, values: dict[str, str]) -> str:
-        principal: Principal = await authenticate(self._authenticator, request)
+    async def account_audit(self, request: Request, values: dict[str, str]) -> Response:
+        """An account's audit log: its owner, or an operator."""
+        principal = await authenticate(self._authenticator, request, self._limiter)
+        account_id = self._team_scope(principal, values, "only the account's owner reads its log")
+        return await self._audit_page(request, principal, account_id, ("page_size", "page_token"))
+
+    async def audit(self, request: Request, _: dict[str, str]) -> Response:
+        """Every account's audit log, or one's (?account_id=): operators only."""
+        principal = await authenticate(self._authenticator, request, self._limiter)
+        if not principal.operator:
+            raise PermissionDenied("only operators read every account's audit log")
+        account_id = request.query_params.get("account_id", "")
+        if account_id and not validation.ID_PATTERN.match(account_id):
+            raise InvalidArgument("account_id", "is not an account id")
+        allowed = ("account_id", "page_size", "page_token")
+        return await self._audit_page(request, principal, account_id, allowed)
+
+    async def _audit_page(
+        self, request: Request, principal: Principal, account_id: str, allowed: tuple[str, ...]
+    ) -> Response:
+        for name in request.query_params:
+            if name not in allowed:
+                raise InvalidArgument(name, "unknown query parameter")
+        size_text = request.query_params.get("page_size", "0")
+        if not size_text.isdigit() or int(size_text) > conventions.MAX_PAGE_SIZE:
+            raise InvalidArgument("page_size", f"must be 0 to {conventions.MAX_PAGE_SIZE}")
+        token = request.query_params.get("page_token", "")
+        try:
+            entries, next_token = await self._audit_trail.page(
+                account_id, int(size_text), token, self._signer.metadata(principal)
+            )
+        except grpc.aio.AioRpcError as error:
+            return http_errors.from_rpc_error(error)
+        return http_io.json_response({"entries": entries, "next_page_token": next_token})
+
+    @staticmethod
+    def _team_scope(
+        principal: Principal,
+        values: dict[str, str],
+        refusal: str = "only the account's owner manages teammates",
+    ) -> str:
         if not allows(principal, Access.TEAM):
-            raise PermissionDenied("only the account's owner manages teammates")
+            raise PermissionDenied(refusal)
         account_id = values["account_id"]
-        if not principal.platform and account_id != principal.account_id:
+        if not principal.operator and account_id != principal.account_id:
             raise NotFound("not found")
         if not validation.ID_PATTERN.match(account_id):
             raise NotFound("not found")

@@ -61,23 +61,67 @@ def native_paths() -> dict[str, Any]:
             "token": {"type": "string"},
             "token_type": {"type": "string", "enum": ["Bearer"]},
             "expires_in": {"type": "integer", "description": "Seconds."},
-            "account_id": {"type": "string"},
-            "role": {"type": "string", "enum": ["owner", "admin", "agent"]},
+            "account_id": {"type": "string", "description": "Empty for an operator."},
+            "role": {"type": "string", "enum": ["", "owner", "admin", "agent"]},
+            "operator": {"type": "boolean"},
             "billing_access": {"type": "boolean"},
         },
-        ["token", "token_type", "expires_in", "account_id", "role", "billing_access"],
+        ["token", "token_type", "expires_in", "account_id", "role", "operator", "billing_access"],
     )
     me = _object(
         {
             "subject": {"type": "string"},
             "account_id": {"type": "string"},
             "role": {"type": "string", "enum": ["", "owner", "admin", "agent"]},
-            "platform": {"type": "boolean"},
+            "operator": {"type": "boolean"},
+            "name": {"type": "string"},
+            "credential_id": {"type": "string"},
             "billing_access": {"type": "boolean"},
             "permissions": {"type": "array", "items": {"type": "string"}},
         },
-        ["subject", "account_id", "role", "platform", "billing_access", "permissions"],
+        [
+            "subject",
+            "account_id",
+            "role",
+            "operator",
+            "name",
+            "credential_id",
+            "billing_access",
+            "permissions",
+        ],
     )
+    entry = _object(
+        {
+            "entry_id": {"type": "string"},
+            "occur_time": {"type": "string", "format": "date-time"},
+            "service": {"type": "string"},
+            "action": {"type": "string"},
+            "account_id": {"type": "string"},
+            "actor": _object(
+                {
+                    name: {"type": "string"}
+                    for name in ("kind", "id", "name", "role", "credential_id", "caller")
+                }
+            ),
+            "reason": {"type": "string"},
+            "target": {"type": "string"},
+            "before": {"type": "object"},
+            "after": {"type": "object"},
+        }
+    )
+    entries = _object(
+        {"entries": {"type": "array", "items": entry}, "next_page_token": {"type": "string"}},
+        ["entries", "next_page_token"],
+    )
+    paging = [
+        {
+            "name": "page_size",
+            "in": "query",
+            "required": False,
+            "schema": {"type": "integer", "minimum": 0, "maximum": 1000},
+        },
+        {"name": "page_token", "in": "query", "required": False, "schema": {"type": "string"}},
+    ]
     account = {"name": "account_id", "in": "path", "required": True, "schema": _ID}
     user = {"name": "user_id", "in": "path", "required": True, "schema": _ID}
     tag = ["Gateway"]
@@ -110,7 +154,14 @@ def native_paths() -> dict[str, Any]:
                     "required": True,
                     "content": {"application/json": {"schema": token_request}},
                 },
-                "responses": {"200": _json(token), **error_responses({400, 401, 413, 415})},
+                "description": (
+                    "Failed attempts are throttled per user and per source address: after a "
+                    "few, attempts wait (429 with Retry-After), then sign-in locks for a while."
+                ),
+                "responses": {
+                    "200": _json(token),
+                    **error_responses({400, 401, 413, 415, 429}),
+                },
             }
         },
         "/v1/me": {
@@ -118,7 +169,7 @@ def native_paths() -> dict[str, Any]:
                 "operationId": "Gateway_Me",
                 "tags": tag,
                 "summary": "The caller: account, role and permissions",
-                "responses": {"200": _json(me), **error_responses({401})},
+                "responses": {"200": _json(me), **error_responses({401, 429})},
             }
         },
         "/v1/accounts/{account_id}/teammates": {
@@ -129,7 +180,7 @@ def native_paths() -> dict[str, Any]:
                 "parameters": [account],
                 "responses": {
                     "200": _json(_object({"teammates": {"type": "array", "items": TEAMMATE}})),
-                    **error_responses({401, 403, 404}),
+                    **error_responses({401, 403, 404, 429}),
                 },
             }
         },
@@ -144,14 +195,45 @@ def native_paths() -> dict[str, Any]:
                     "content": {
                         "application/json": {
                             "schema": _object(
-                                {"billing_access": {"type": "boolean"}}, ["billing_access"]
+                                {
+                                    "billing_access": {"type": "boolean"},
+                                    "reason": {"type": "string", "maxLength": 500},
+                                },
+                                ["billing_access"],
                             )
                         }
                     },
                 },
                 "responses": {
                     "200": _json(TEAMMATE),
-                    **error_responses({400, 401, 403, 404, 413, 415}),
+                    **error_responses({400, 401, 403, 404, 413, 415, 429}),
+                },
+            }
+        },
+        "/v1/accounts/{account_id}/audit-entries": {
+            "get": {
+                "operationId": "Gateway_ListAccountAuditEntries",
+                "tags": tag,
+                "summary": "The account's audit log, newest first (owner, operators)",
+                "parameters": [account, *paging],
+                "responses": {
+                    "200": _json(entries),
+                    **error_responses({400, 401, 403, 404, 429, 503}),
+                },
+            }
+        },
+        "/v1/audit-entries": {
+            "get": {
+                "operationId": "Gateway_ListAuditEntries",
+                "tags": tag,
+                "summary": "Every account's audit log, newest first (operators)",
+                "parameters": [
+                    {"name": "account_id", "in": "query", "required": False, "schema": _ID},
+                    *paging,
+                ],
+                "responses": {
+                    "200": _json(entries),
+                    **error_responses({400, 401, 403, 429, 503}),
                 },
             }
         },

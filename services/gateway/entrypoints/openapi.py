@@ -89,6 +89,12 @@ IDEMPOTENCY_HEADER = {
     "description": "Passed on as the request's idempotency_key: a retry returns the first result.",
     "schema": {"type": "string", "maxLength": 200},
 }
+REASON_SCHEMA = {
+    "type": "string",
+    "maxLength": 500,
+    "description": "Why: recorded in the audit log; operators must give one.",
+}
+REASON_PARAMETER = {"name": "reason", "in": "query", "required": False, "schema": REASON_SCHEMA}
 
 
 class SchemaBook:
@@ -183,12 +189,15 @@ def error_responses(statuses: set[int]) -> dict[str, Any]:
 
 def _operation(route: Route, book: SchemaBook) -> dict[str, Any]:
     request = route.method.input_type
-    access = policy.access_for(route.rpc_name, route.http_method)
+    rule = policy.rule_for(route.rpc_name, route.http_method)
+    mutating = route.http_method in policy.MUTATING
     parameters = [_path_parameter(route, name) for name in _path_names(route)]
     if route.body != "*":
         skip = set(route.path_fields) | ({route.body} if route.body else set())
         parameters += _query_parameters(request, "", skip, book, 0)
-    if route.http_method in ("POST", "PUT", "PATCH", "DELETE"):
+        if mutating and "reason" not in request.fields_by_name:
+            parameters.append(REASON_PARAMETER)
+    if mutating:
         parameters.append(IDEMPOTENCY_HEADER)
     statuses = set(GATEWAY_STATUSES)
     if not route.body:
@@ -197,7 +206,7 @@ def _operation(route: Route, book: SchemaBook) -> dict[str, Any]:
         "operationId": f"{route.service.name}_{route.method.name}",
         "tags": [route.service.name],
         "summary": f"{route.method.name} ({route.rpc_name})",
-        "description": f"Needs the {access.value} permission.",
+        "description": _permission(rule, mutating),
         "x-grpc-method": route.rpc_name,
         "parameters": parameters,
         "responses": {"200": _success(route, book), **error_responses(statuses)},
@@ -208,6 +217,17 @@ def _operation(route: Route, book: SchemaBook) -> dict[str, Any]:
             "content": {"application/json": {"schema": _body_schema(route, book)}},
         }
     return operation
+
+
+def _permission(rule: policy.Rule, mutating: bool) -> str:
+    text = f"Needs the {rule.access.value} permission."
+    for name in rule.operator_acts:
+        text += f" Setting {name} is an operator's act (403 for customers)."
+    for name in rule.operator_fields:
+        text += f" Only operators set {name} (400 for customers)."
+    if mutating:
+        text += " Operators give a reason (400 naming reason without one)."
+    return text
 
 
 def _path_names(route: Route) -> list[str]:
@@ -274,7 +294,10 @@ def _convention(name: str, schema: dict[str, Any]) -> dict[str, Any]:
 def _body_schema(route: Route, book: SchemaBook) -> dict[str, Any]:
     request = route.method.input_type
     if route.body == "*":
-        return book.message(request, skip=route.path_fields)
+        schema = book.message(request, skip=route.path_fields)
+        if route.http_method in policy.MUTATING and "reason" not in request.fields_by_name:
+            schema["properties"]["reason"] = REASON_SCHEMA
+        return schema
     return book.field(request.fields_by_name[route.body])
 
 

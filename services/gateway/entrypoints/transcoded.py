@@ -1,4 +1,5 @@
-"""One transcoded call: authenticate, authorise, build the request, scope it, call, render."""
+"""One transcoded call: authenticate, limit, authorise, build the request, check its fields and
+reason, scope it, call as the gateway on the principal's behalf, render."""
 
 from __future__ import annotations
 
@@ -22,7 +23,10 @@ from services.gateway.adapters.backends import Backends
 from services.gateway.domain import conventions, policy
 from services.gateway.domain.access import Principal, allows
 from services.gateway.entrypoints import http_errors, http_io
+from services.gateway.errors import TooManyRequests
 from services.gateway.service.auth import Authenticator
+from services.gateway.service.principals import MAX_REASON_LENGTH, PrincipalSigner
+from services.gateway.service.rate_limit import RateLimiter
 from services.gateway.transcoding import messages
 from services.gateway.transcoding.messages import FieldError
 from services.gateway.transcoding.routes import Route
@@ -30,9 +34,10 @@ from services.gateway.transcoding.routes import Route
 log = logging.getLogger(__name__)
 tracer = trace.get_tracer("billing.gateway")
 
-MUTATING = frozenset(("POST", "PUT", "PATCH", "DELETE"))
+MUTATING = policy.MUTATING
 ACCOUNT_FIELD = "account_id"
 IDEMPOTENCY_FIELD = "idempotency_key"
+REASON_FIELD = "reason"
 NOT_FOUND = "not found"
 
 
@@ -44,9 +49,13 @@ class Transcoder:
         max_body_bytes: int,
         rpc_timeout_s: float,
         stream_timeout_s: float,
+        signer: PrincipalSigner,
+        limiter: RateLimiter,
     ) -> None:
         self._backends = backends
         self._authenticator = authenticator
+        self._signer = signer
+        self._limiter = limiter
         self._max_body_bytes = max_body_bytes
         self._rpc_timeout_s = rpc_timeout_s
         self._stream_timeout_s = stream_timeout_s
@@ -66,13 +75,18 @@ class Transcoder:
                 kind=trace.SpanKind.SERVER,
                 attributes={"http.request.method": route.http_method, "rpc.method": route.rpc_name},
             ):
-                principal = await authenticate(self._authenticator, request)
-                access = policy.access_for(route.rpc_name, route.http_method)
-                if not allows(principal, access):
-                    raise PermissionDenied(f"this credential may not use {access.value} routes")
+                principal = await authenticate(self._authenticator, request, self._limiter)
+                rule = policy.rule_for(route.rpc_name, route.http_method)
+                if not allows(principal, rule.access):
+                    raise PermissionDenied(
+                        f"this credential may not use {rule.access.value} routes"
+                    )
                 raw = await http_io.read_body(request, self._max_body_bytes)
-                message = self._build(route, request, raw, path_values, principal)
-                metadata = self._metadata(request)
+                message, given, reason = self._build(route, request, raw, path_values, principal)
+                policy.check(principal, rule, given)
+                if policy.needs_reason(principal, route.http_method) and not reason.strip():
+                    raise InvalidArgument(REASON_FIELD, "operators give a reason for every change")
+                metadata = self._metadata(request, principal, reason)
                 if route.server_streaming:
                     return await self._stream(route, message, metadata)
                 return await self._unary(route, message, metadata, principal)
@@ -86,20 +100,28 @@ class Transcoder:
         raw: bytes,
         path_values: dict[str, str],
         principal: Principal,
-    ) -> Message:
+    ) -> tuple[Message, set[str], str]:
+        """The request message, the paths of the fields the caller set, and its reason."""
         message: Message = route.request_class()
+        has_reason = REASON_FIELD in message.DESCRIPTOR.fields_by_name
+        reason = ""
+        data: dict[str, Any] = {}
         try:
             if route.body:
                 data = http_io.decode_object(request, raw)
                 if route.body == "*":
+                    if not has_reason and REASON_FIELD in data:
+                        reason = _reason(data.pop(REASON_FIELD))
                     messages.merge_json(message, data)
                 else:
                     target = getattr(message, route.body)
                     target.SetInParent()
                     messages.merge_json(target, data, route.body)
+                    data = {route.body: data}
             elif raw.strip():
                 raise InvalidArgument("body", "this route takes no body")
-            self._merge_query(route, request, message)
+            reason = self._merge_query(route, request, message, has_reason) or reason
+            given = messages.given_paths(message, data)
             scope_request(message, principal)
             self._merge_path(route, message, path_values, principal)
         except FieldError as error:
@@ -108,26 +130,33 @@ class Transcoder:
         values = {f.name: v for f, v in message.ListFields()}
         for field, problem in conventions.problems(values):
             raise InvalidArgument(field, problem)
-        return message
+        if has_reason:
+            reason = _reason(getattr(message, REASON_FIELD))
+        return message, given, reason
 
     @staticmethod
-    def _merge_query(route: Route, request: Request, message: Message) -> None:
+    def _merge_query(route: Route, request: Request, message: Message, has_reason: bool) -> str:
+        """Query parameters into the message; returns `reason` when the message has none."""
         grouped: dict[str, list[str]] = {}
         for name, value in request.query_params.multi_items():
             grouped.setdefault(name, []).append(value)
+        reason = ""
+        if not has_reason and REASON_FIELD in grouped:
+            reason = _reason(grouped.pop(REASON_FIELD)[-1])
         for name, values in grouped.items():
             if route.body == "*":
                 raise FieldError(name, "unknown query parameter: this route reads its body")
             field_path = messages.set_text_values(message, name, values)
             if field_path in route.path_fields or field_path.split(".")[0] == route.body:
                 raise FieldError(field_path, "is set by the path or the body, not the query")
+        return reason
 
     @staticmethod
     def _merge_path(
         route: Route, message: Message, path_values: dict[str, str], principal: Principal
     ) -> None:
         for field_path, value in path_values.items():
-            mine = principal.platform or value == principal.account_id
+            mine = principal.operator or value == principal.account_id
             if field_path == ACCOUNT_FIELD and not mine:
                 raise NotFound(NOT_FOUND)
             before = _text_at(message, field_path)
@@ -149,9 +178,10 @@ class Transcoder:
             raise InvalidArgument(IDEMPOTENCY_FIELD, "differs from the Idempotency-Key header")
         setattr(message, IDEMPOTENCY_FIELD, key)
 
-    @staticmethod
-    def _metadata(request: Request) -> list[tuple[str, str]]:
-        metadata: list[tuple[str, str]] = []
+    def _metadata(
+        self, request: Request, principal: Principal, reason: str
+    ) -> list[tuple[str, str]]:
+        metadata = self._signer.metadata(principal, reason)
         key = request.headers.get("idempotency-key", "")
         if key and request.method in MUTATING:
             metadata.append(("idempotency-key", key))
@@ -192,18 +222,24 @@ class Transcoder:
         return StreamingResponse(_json_array(route, first, items), media_type="application/json")
 
 
-async def authenticate(authenticator: Authenticator, request: Request) -> Principal:
+async def authenticate(
+    authenticator: Authenticator, request: Request, limiter: RateLimiter | None = None
+) -> Principal:
+    """The caller, within its request-rate limit (429 with Retry-After beyond it)."""
     credential = http_io.credential(request)
-    cached = authenticator.from_cache(credential)
-    if cached is not None:
-        return cached
-    principal: Principal = await run_in_threadpool(authenticator.authenticate, credential)
+    principal = authenticator.from_cache(credential)
+    if principal is None:
+        principal = await run_in_threadpool(authenticator.authenticate, credential)
+    if limiter is not None:
+        wait_s = limiter.take(principal.rate_key)
+        if wait_s > 0:
+            raise TooManyRequests("this credential's request rate is exceeded", wait_s)
     return principal
 
 
 def scope_request(message: Message, principal: Principal) -> None:
     """An account's credential names only its account; an empty account_id becomes it."""
-    if principal.platform:
+    if principal.operator:
         return
     for _, value in messages.string_fields(message, ACCOUNT_FIELD):
         if value and value != principal.account_id:
@@ -215,12 +251,20 @@ def scope_request(message: Message, principal: Principal) -> None:
 
 def check_response_scope(route: Route, response: Message, principal: Principal) -> None:
     """Defence in depth: never hand an account another account's record."""
-    if principal.platform:
+    if principal.operator:
         return
     for path, value in messages.string_fields(response, ACCOUNT_FIELD):
         if value and value != principal.account_id:
             log.error("response names another account", extra={"rpc": route.rpc_name, "at": path})
             raise NotFound(NOT_FOUND)
+
+
+def _reason(value: object) -> str:
+    if not isinstance(value, str):
+        raise InvalidArgument(REASON_FIELD, "expected a string")
+    if len(value) > MAX_REASON_LENGTH or not value.isprintable():
+        raise InvalidArgument(REASON_FIELD, f"at most {MAX_REASON_LENGTH} printable characters")
+    return value
 
 
 def _text_at(message: Message, field_path: str) -> str:

@@ -1,19 +1,24 @@
-"""Administration use cases behind the `billing apikey` and `billing user` commands."""
+"""Administration use cases behind the `billing apikey`, `billing user` and `billing operator`
+commands. Each change is written to the gateway's audit log, as the acting operator's."""
 
 from __future__ import annotations
 
 import datetime as dt
 import secrets
 from dataclasses import dataclass
+from typing import Any
 
 from services.common import validation
+from services.common.audit import Actor, AuditLog, Entry
 from services.common.errors import InvalidArgument, NotFound
 from services.gateway.adapters.store import DuplicateEmail, Store
 from services.gateway.domain import credentials
 from services.gateway.domain.access import Role
-from services.gateway.domain.records import ApiKey, Membership, User
+from services.gateway.domain.records import ApiKey, Membership, Operator, User
+from services.gateway.domain.throttle import USER
 
 MAX_NAME_LENGTH = 200
+MAX_EMAIL_LENGTH = 320
 
 
 @dataclass(frozen=True)
@@ -23,39 +28,53 @@ class CreatedKey:
 
 
 class Administration:
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, audit: AuditLog | None = None, actor: Actor | None = None):
         self._store = store
+        self._audit = audit
+        self._actor = actor or Actor("system", "administration")
 
     def create_api_key(
         self, account_id: str, role: Role | None, name: str, billing_access: bool
     ) -> CreatedKey:
-        """An account key (account and role) or, with no account, a platform key."""
-        platform = not account_id
-        if not platform:
+        """An account key (account and role) or, with no account, a named operator key."""
+        operator = not account_id
+        if not operator:
             validation.require_id(account_id, "account")
             if role is None:
                 raise InvalidArgument("role", "is required for an account key")
-        elif role is not None or billing_access:
-            raise InvalidArgument("role", "a platform key has no role")
+        else:
+            if role is not None or billing_access:
+                raise InvalidArgument("role", "an operator's key has no role")
+            validation.text(name, "name", required=True, max_length=MAX_NAME_LENGTH)
         validation.text(name, "name", max_length=MAX_NAME_LENGTH)
         fresh = credentials.new_api_key()
         key = ApiKey(
             key_id=fresh.key_id,
             account_id=account_id,
-            platform=platform,
+            operator=operator,
             role=role,
             billing_access=billing_access or role is Role.OWNER,
             name=name,
             secret_sha256=fresh.secret_sha256,
         )
         self._store.add_api_key(key)
+        self._record("api_key_created", account_id, key.key_id, after=key_summary(key))
         return CreatedKey(key, fresh.api_key)
 
     def revoke_api_key(self, key_id: str) -> ApiKey:
         """Revoking twice answers the same."""
+        before = self._store.api_key(key_id)
         key = self._store.revoke_api_key(key_id, dt.datetime.now(dt.UTC))
         if key is None:
             raise NotFound(f"no API key {key_id!r}")
+        if before is not None and not before.revoked:
+            self._record(
+                "api_key_revoked",
+                key.account_id,
+                key_id,
+                before=key_summary(before),
+                after=key_summary(key),
+            )
         return key
 
     def list_api_keys(self, account_id: str | None) -> list[ApiKey]:
@@ -69,25 +88,103 @@ class Administration:
         Returns the membership and the password to hand over (generated when none is given;
         empty for an existing user, whose password is unchanged).
         """
-        email = email.strip().lower()
-        if "@" not in email or len(email) > 320:
-            raise InvalidArgument("email", "expected an email address")
+        email = _email(email)
         validation.require_id(account_id, "account")
-        user = self._store.user_by_email(email)
-        handed_over = ""
-        if user is None:
-            handed_over = password or secrets.token_urlsafe(18)
-            user = User(
-                "usr_" + secrets.token_hex(8), email, credentials.hash_password(handed_over)
-            )
-            try:
-                self._store.add_user(user)
-            except DuplicateEmail:
-                raise InvalidArgument("email", "is already registered") from None
-            if password:
-                handed_over = ""
+        existing = self._store.user_by_email(email)
+        if existing is not None and self._store.operator(existing.user_id) is not None:
+            raise InvalidArgument("email", "belongs to an operator, who has no account role")
+        user, handed_over = self._user(email, password)
         membership = Membership(
             user.user_id, account_id, role, billing_access or role is Role.OWNER, email
         )
         self._store.put_membership(membership, dt.datetime.now(dt.UTC))
+        self._record(
+            "teammate_added",
+            account_id,
+            user.user_id,
+            after={"email": email, "role": role.value, "billing_access": membership.billing_access},
+        )
         return membership, handed_over
+
+    def add_operator(self, email: str, name: str, password: str) -> tuple[Operator, str]:
+        """Creates the user if new and makes them an operator; returns the password to hand
+        over (as add_user)."""
+        email = _email(email)
+        validation.text(name, "name", max_length=MAX_NAME_LENGTH)
+        existing = self._store.user_by_email(email)
+        if existing is not None and self._store.memberships_of(existing.user_id):
+            raise InvalidArgument("email", "has a role on an account: use another email")
+        user, handed_over = self._user(email, password)
+        self._store.put_operator(user.user_id, name or email, dt.datetime.now(dt.UTC))
+        operator = self._store.operator(user.user_id)
+        if operator is None:
+            raise NotFound(f"operator {email} was not saved")
+        self._record("operator_added", "", user.user_id, after={"email": email, "name": name})
+        return operator, handed_over
+
+    def remove_operator(self, email: str) -> Operator:
+        """The operator's tokens stop working within GATEWAY_AUTH_CACHE_SECONDS; removing
+        twice answers the same."""
+        user = self._store.user_by_email(_email(email))
+        operator = self._store.operator(user.user_id) if user else None
+        if user is None or operator is None:
+            raise NotFound(f"no operator {email!r}")
+        if self._store.remove_operator(user.user_id, dt.datetime.now(dt.UTC)):
+            self._record("operator_removed", "", user.user_id, before={"email": operator.email})
+        removed = self._store.operator(user.user_id)
+        return removed or operator
+
+    def list_operators(self) -> list[Operator]:
+        return self._store.operators()
+
+    def unlock_sign_in(self, email: str) -> None:
+        """Forget a user's failed sign-ins (their lock ends now)."""
+        email = _email(email)
+        self._store.forget_failures(f"{USER}:{email}")
+        user = self._store.user_by_email(email)
+        self._record("sign_in_unlocked", "", user.user_id if user else email)
+
+    def _user(self, email: str, password: str) -> tuple[User, str]:
+        user = self._store.user_by_email(email)
+        if user is not None:
+            return user, ""
+        handed_over = password or secrets.token_urlsafe(18)
+        user = User("usr_" + secrets.token_hex(8), email, credentials.hash_password(handed_over))
+        try:
+            self._store.add_user(user)
+        except DuplicateEmail:
+            raise InvalidArgument("email", "is already registered") from None
+        return user, "" if password else handed_over
+
+    def _record(
+        self,
+        action: str,
+        account_id: str,
+        target: str,
+        before: dict[str, Any] | None = None,
+        after: dict[str, Any] | None = None,
+    ) -> None:
+        if self._audit is None:
+            return
+        self._audit.record(
+            Entry(action, account_id, self._actor, "", target, before=before, after=after)
+        )
+
+
+def key_summary(key: ApiKey) -> dict[str, Any]:
+    return {
+        "key_id": key.key_id,
+        "account_id": key.account_id,
+        "operator": key.operator,
+        "role": key.role.value if key.role else "",
+        "billing_access": key.billing_access,
+        "name": key.name,
+        "revoked": key.revoked,
+    }
+
+
+def _email(email: str) -> str:
+    email = email.strip().lower()
+    if "@" not in email or len(email) > MAX_EMAIL_LENGTH or not email.isprintable():
+        raise InvalidArgument("email", "expected an email address")
+    return email

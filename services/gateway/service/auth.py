@@ -1,4 +1,6 @@
-"""Who is calling: API keys for servers, short-lived signed tokens for UI users."""
+"""Who is calling: API keys for servers, short-lived signed tokens for UI users and operators.
+
+Signing in is throttled per user and per source address (service/throttle.py)."""
 
 from __future__ import annotations
 
@@ -11,9 +13,10 @@ from services.common.errors import InvalidArgument
 from services.gateway.adapters.store import Store
 from services.gateway.domain import credentials
 from services.gateway.domain.access import Principal, Role
-from services.gateway.domain.records import ApiKey, Membership
+from services.gateway.domain.records import ApiKey, Membership, Operator
 from services.gateway.errors import Unauthenticated
 from services.gateway.service.cache import TtlCache
+from services.gateway.service.throttle import SignInThrottle
 
 # Compared against when the email is unknown, so both answers take as long.
 _DUMMY_HASH = credentials.hash_password("not a password")
@@ -25,9 +28,11 @@ MAX_PASSWORD_LENGTH = 1024
 class IssuedToken:
     token: str
     expires_in_s: int
+    # Empty, with no role, for an operator.
     account_id: str
-    role: Role
+    role: Role | None
     billing_access: bool
+    operator: bool = False
 
 
 class Authenticator:
@@ -38,14 +43,17 @@ class Authenticator:
         token_ttl_s: int,
         cache_ttl_s: float = 0.0,
         clock: Callable[[], float] = time.time,
+        throttle: SignInThrottle | None = None,
     ) -> None:
         self._store = store
+        self._throttle = throttle
         self._signing_secret = signing_secret
         self._token_ttl_s = token_ttl_s
         self._clock = clock
         # A revoked key or a changed membership is seen within cache_ttl_s.
         self._keys: TtlCache[str, ApiKey] = TtlCache(cache_ttl_s)
         self._memberships: TtlCache[tuple[str, str], Membership] = TtlCache(cache_ttl_s)
+        self._operators: TtlCache[str, Operator] = TtlCache(cache_ttl_s)
 
     def from_cache(self, credential: str) -> Principal | None:
         """The caller from memory alone, or None when the store must be read (authenticate)."""
@@ -54,8 +62,11 @@ class Authenticator:
         try:
             if credentials.is_token(credential):
                 claims = credentials.verify_token(credential, self._signing_secret, self._clock())
+                if claims.operator:
+                    operator = self._operators.get(claims.user_id)
+                    return operator.principal(claims.credential_id) if operator else None
                 member = self._memberships.get((claims.user_id, claims.account_id))
-                return member.principal() if member is not None else None
+                return member.principal(claims.credential_id) if member is not None else None
             key_id, secret = credentials.split_api_key(credential)
             record = self._keys.get(key_id)
             return self._check_key(record, secret) if record is not None else None
@@ -95,23 +106,45 @@ class Authenticator:
 
     def _from_token(self, token: str) -> Principal:
         claims = credentials.verify_token(token, self._signing_secret, self._clock())
+        if claims.operator:
+            operator = self._store.operator(claims.user_id)
+            if operator is None or not operator.active:
+                raise credentials.BadCredential("no longer an operator")
+            self._operators.put(claims.user_id, operator)
+            return operator.principal(claims.credential_id)
         membership = self._store.membership(claims.user_id, claims.account_id)
         if membership is None:
             raise credentials.BadCredential("membership removed")
         self._memberships.put((claims.user_id, claims.account_id), membership)
-        return membership.principal()
+        return membership.principal(claims.credential_id)
 
-    def issue_token(self, email: str, password: str, account_id: str) -> IssuedToken:
+    def issue_token(
+        self, email: str, password: str, account_id: str, address: str = ""
+    ) -> IssuedToken:
+        """A token for the user's account (or, for an operator, for every account).
+
+        Throttled: after repeated failures for the email or from the address, attempts wait
+        (429 with Retry-After, the password unchecked), then sign-in is locked for a while."""
         if not email or len(email) > MAX_EMAIL_LENGTH or not email.isprintable():
             raise InvalidArgument("email", "expected an email address")
         if account_id and not validation.ID_PATTERN.match(account_id):
             raise Unauthenticated("invalid email or password")
         if not password or len(password) > MAX_PASSWORD_LENGTH:
             raise InvalidArgument("password", "is required")
-        user = self._store.user_by_email(email.strip().lower())
+        email = email.strip().lower()
+        if self._throttle is not None:
+            self._throttle.check(email, address)
+        user = self._store.user_by_email(email)
         stored = user.password_hash if user is not None else _DUMMY_HASH
         if not credentials.password_matches(password, stored) or user is None:
+            if self._throttle is not None:
+                self._throttle.failed(email, address, user)
             raise Unauthenticated("invalid email or password")
+        if self._throttle is not None:
+            self._throttle.succeeded(email)
+        operator = self._store.operator(user.user_id)
+        if operator is not None and operator.active:
+            return self._operator_token(operator, account_id)
         memberships = self._store.memberships_of(user.user_id)
         if account_id:
             memberships = [m for m in memberships if m.account_id == account_id]
@@ -121,11 +154,29 @@ class Authenticator:
             raise InvalidArgument("account_id", "required: the user belongs to several accounts")
         membership = memberships[0]
         expire = int(self._clock()) + self._token_ttl_s
-        claims = credentials.TokenClaims(user.user_id, membership.account_id, expire)
+        claims = credentials.TokenClaims(
+            user.user_id, membership.account_id, expire, token_id=credentials.new_token_id()
+        )
         return IssuedToken(
             token=credentials.sign_token(claims, self._signing_secret),
             expires_in_s=self._token_ttl_s,
             account_id=membership.account_id,
             role=membership.role,
             billing_access=membership.billing_access or membership.role is Role.OWNER,
+        )
+
+    def _operator_token(self, operator: Operator, account_id: str) -> IssuedToken:
+        if account_id:
+            raise InvalidArgument("account_id", "an operator's token is for every account")
+        expire = int(self._clock()) + self._token_ttl_s
+        claims = credentials.TokenClaims(
+            operator.user_id, "", expire, operator=True, token_id=credentials.new_token_id()
+        )
+        return IssuedToken(
+            token=credentials.sign_token(claims, self._signing_secret),
+            expires_in_s=self._token_ttl_s,
+            account_id="",
+            role=None,
+            billing_access=True,
+            operator=True,
         )

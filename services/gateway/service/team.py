@@ -6,6 +6,7 @@ import datetime as dt
 from collections.abc import Callable
 
 from services.common import validation
+from services.common.audit import Actor, AuditLog, Entry
 from services.common.errors import FailedPrecondition, NotFound
 from services.gateway.adapters.store import Store
 from services.gateway.domain.access import Role
@@ -13,15 +14,20 @@ from services.gateway.domain.records import Membership
 
 
 class Team:
-    def __init__(self, store: Store, on_change: Callable[[str, str], None]) -> None:
+    def __init__(
+        self, store: Store, on_change: Callable[[str, str], None], audit: AuditLog | None = None
+    ) -> None:
         self._store = store
+        self._audit = audit
         # Told (user_id, account_id) after a change, so cached credentials see it at once.
         self._on_change = on_change
 
     def list(self, account_id: str) -> list[Membership]:
         return self._store.members(account_id)
 
-    def set_billing_access(self, account_id: str, user_id: str, enabled: bool) -> Membership:
+    def set_billing_access(
+        self, account_id: str, user_id: str, enabled: bool, actor: Actor, reason: str = ""
+    ) -> Membership:
         """Grant or revoke; setting the current value again answers the same (idempotent)."""
         if not validation.ID_PATTERN.match(user_id):
             raise NotFound("not found")
@@ -33,6 +39,18 @@ class Team:
         if member.billing_access != enabled:
             self._store.set_billing_access(user_id, account_id, enabled, dt.datetime.now(dt.UTC))
             self._on_change(user_id, account_id)
+            if self._audit is not None:
+                self._audit.record(
+                    Entry(
+                        "teammate_billing_access",
+                        account_id,
+                        actor,
+                        reason,
+                        user_id,
+                        before={"billing_access": member.billing_access},
+                        after={"billing_access": enabled},
+                    )
+                )
         updated = self._store.membership(user_id, account_id)
         if updated is None:
             raise NotFound("not found")

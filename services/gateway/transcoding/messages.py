@@ -185,3 +185,44 @@ def string_fields(message: Message, name: str, path: str = "") -> Iterator[tuple
             for index, item in enumerate(items):
                 suffix = f"[{index}]" if is_repeated(field) else ""
                 yield from string_fields(item, name, field_path + suffix)
+
+
+def given_paths(message: Message, data: object = None) -> set[str]:
+    """The proto paths of the fields a request sets: every field with a value in `message`,
+    and every key of the decoded JSON body `data`, whatever its value (even 0 or null)."""
+    paths: set[str] = set()
+    _set_paths(message, "", paths)
+    if isinstance(data, dict):
+        _json_paths(message.DESCRIPTOR, data, "", paths, 0)
+    return paths
+
+
+def _set_paths(message: Message, path: str, paths: set[str]) -> None:
+    for field, value in message.ListFields():
+        field_path = _join(path, field.name)
+        paths.add(field_path)
+        nested = field.message_type
+        if nested is None or is_map(field) or is_well_known(nested):
+            continue
+        for item in value if is_repeated(field) else [value]:
+            _set_paths(item, field_path, paths)
+
+
+def _json_paths(
+    descriptor: Any, data: dict[str, Any], path: str, paths: set[str], depth: int
+) -> None:
+    if depth > MAX_DEPTH:
+        return
+    for key, value in data.items():
+        field = find_field(descriptor, key)
+        if field is None:
+            continue
+        field_path = _join(path, field.name)
+        paths.add(field_path)
+        nested = field.message_type
+        if nested is None or is_map(field) or is_well_known(nested):
+            continue
+        items = value if isinstance(value, list) else [value]
+        for item in items:
+            if isinstance(item, dict):
+                _json_paths(nested, item, field_path, paths, depth + 1)

@@ -1,0 +1,168 @@
+"""Sign-in cannot be guessed at, and every credential has a request rate: a gateway alone
+(no backend is called), with small limits so the test is quick."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+import sqlalchemy as sa
+
+from services.cli.main import main as billing
+from services.common.audit import AuditLog
+from services.common.config import Env
+from services.gateway.adapters import tables
+from services.gateway.bootstrap import build
+from services.gateway.domain.access import Role
+from services.gateway.service.admin import Administration
+from tests.gateway.stack import ThreadedGateway
+from tests.harness.credentials import credentials
+from tests.harness.ports import free_port
+
+PASSWORD = "the right password"
+LOCK_S = 1.5
+
+
+@pytest.fixture(scope="module")
+def gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ThreadedGateway]:
+    folder: Path = tmp_path_factory.mktemp("sign-in")
+    nowhere = f"127.0.0.1:{free_port()}"
+    env = {
+        **credentials().env("gateway"),
+        "DATABASE_URL": f"sqlite:///{folder / 'gateway.db'}",
+        "GATEWAY_TOKEN_SECRET": "s" * 40,
+        "METERING_ADDRESS": nowhere,
+        "WALLET_ADDRESS": nowhere,
+        "INVOICING_ADDRESS": nowhere,
+        "GATEWAY_SIGN_IN_FREE_FAILURES": "2",
+        "GATEWAY_SIGN_IN_LOCK_AFTER": "4",
+        "GATEWAY_SIGN_IN_DELAY_SECONDS": "0.2",
+        "GATEWAY_SIGN_IN_MAX_DELAY_SECONDS": "0.4",
+        "GATEWAY_SIGN_IN_LOCK_SECONDS": str(LOCK_S),
+        "GATEWAY_SIGN_IN_ADDRESS_FREE_FAILURES": "3",
+        "GATEWAY_SIGN_IN_ADDRESS_LOCK_AFTER": "50",
+        "GATEWAY_FORWARDED_HOPS": "1",
+        "GATEWAY_RATE_LIMIT_PER_SECOND": "2",
+        "GATEWAY_RATE_LIMIT_BURST": "3",
+    }
+    running = ThreadedGateway(build(Env(env))).start()
+    yield running
+    running.stop()
+
+
+def _user(gateway: ThreadedGateway) -> str:
+    email = f"user-{uuid.uuid4().hex[:8]}@acme.example"
+    admin = Administration(_store(gateway))
+    admin.add_user(email, PASSWORD, f"acct-{uuid.uuid4().hex[:6]}", Role.OWNER, False)
+    return email
+
+
+def _store(gateway: ThreadedGateway):  # type: ignore[no-untyped-def]
+    from services.gateway.adapters.store import Store
+
+    return Store(gateway.gateway.engine)
+
+
+def _sign_in(
+    gateway: ThreadedGateway, email: str, password: str, address: str = ""
+) -> httpx.Response:
+    headers = {
+        "X-Forwarded-For": address or f"10.9.{uuid.uuid4().int % 250}.{uuid.uuid4().int % 250}"
+    }
+    return httpx.post(
+        f"{gateway.url}/v1/auth/tokens",
+        json={"email": email, "password": password},
+        headers=headers,
+        timeout=10,
+    )
+
+
+def test_failures_slow_down_then_lock_and_the_lock_is_recorded(
+    gateway: ThreadedGateway, caplog: pytest.LogCaptureFixture
+) -> None:
+    email = _user(gateway)
+    assert [_sign_in(gateway, email, "wrong").status_code for _ in range(2)] == [401, 401]
+    waited = _sign_in(gateway, email, PASSWORD)
+    assert waited.status_code == 429 and waited.headers["Retry-After"] == "1"
+    assert waited.json()["error"]["code"] == "RESOURCE_EXHAUSTED"
+    time.sleep(0.25)
+    assert _sign_in(gateway, email, "wrong").status_code == 401
+    assert _sign_in(gateway, email, PASSWORD).status_code == 429  # the delay doubled
+    time.sleep(0.45)
+    with caplog.at_level(logging.WARNING):
+        assert _sign_in(gateway, email, "wrong").status_code == 401  # the 4th: locked now
+    locked = _sign_in(gateway, email, PASSWORD)
+    assert locked.status_code == 429 and "locked" in locked.json()["error"]["message"]
+    assert int(locked.headers["Retry-After"]) in (1, 2)
+
+    # Recorded for the notifications service, logged, and in the gateway's audit log.
+    with gateway.gateway.engine.connect() as connection:
+        (lock,) = connection.execute(
+            sa.select(tables.sign_in_locks).where(tables.sign_in_locks.c.email == email)
+        ).mappings()
+    assert lock["failures"] == 4 and lock["notified_at"] is None
+    assert any(r.getMessage() == "sign-in locked" for r in caplog.records)
+    entries, _ = AuditLog(gateway.gateway.engine, tables.audit_entries, "gateway").page("", 100, "")
+    (entry,) = [e for e in entries if e["action"] == "sign_in_locked" and email in e["after_json"]]
+    assert entry["actor_kind"] == "system" and entry["target"] == f"user:{lock['user_id']}"
+
+    time.sleep(LOCK_S + 0.1)
+    assert _sign_in(gateway, email, PASSWORD).status_code == 200
+
+
+def test_thirty_guesses_then_the_right_password_does_not_sign_in(gateway: ThreadedGateway) -> None:
+    email = _user(gateway)
+    statuses = [_sign_in(gateway, email, f"guess-{n}").status_code for n in range(30)]
+    # At most LOCK_AFTER (4) passwords were even checked; the rest waited, then hit the lock.
+    assert 2 <= statuses.count(401) <= 4 and set(statuses) == {401, 429}
+    assert _sign_in(gateway, email, PASSWORD).status_code == 429
+    # An email nobody has is answered the same way: no telling who exists.
+    nobody = f"nobody-{uuid.uuid4().hex[:6]}@acme.example"
+    assert [_sign_in(gateway, nobody, "x").status_code for _ in range(3)] == [401, 401, 429]
+
+
+def test_one_address_trying_many_users_is_slowed_down(gateway: ThreadedGateway) -> None:
+    address = "192.0.2.77"
+    emails = [_user(gateway) for _ in range(4)]
+    answers = [_sign_in(gateway, e, "wrong", address).status_code for e in emails[:3]]
+    assert answers == [401, 401, 401]
+    assert _sign_in(gateway, emails[3], PASSWORD, address).status_code == 429
+    assert _sign_in(gateway, emails[3], PASSWORD, "192.0.2.78").status_code == 200
+
+
+def test_an_operator_ends_a_lock(
+    gateway: ThreadedGateway, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    email = _user(gateway)
+    for _ in range(4):
+        _sign_in(gateway, email, "wrong")
+        time.sleep(0.45)
+    assert _sign_in(gateway, email, PASSWORD).status_code == 429
+    monkeypatch.setenv("DATABASE_URL", gateway.gateway.engine.url.render_as_string(False))
+    monkeypatch.setattr("sys.stdin", io.StringIO())
+    capsys.readouterr()
+    assert billing(["user", "unlock", "--email", email]) == 0
+    assert json.loads(capsys.readouterr().out) == {"email": email, "unlocked": True}
+    assert _sign_in(gateway, email, PASSWORD).status_code == 200
+
+
+def test_each_credential_has_a_request_rate(gateway: ThreadedGateway) -> None:
+    admin = Administration(_store(gateway))
+    first = admin.create_api_key("rate-a", Role.OWNER, "a", False).api_key
+    second = admin.create_api_key("rate-b", Role.OWNER, "b", False).api_key
+    with httpx.Client(base_url=gateway.url, timeout=10) as client:
+        burst = [client.get("/v1/me", headers={"X-API-Key": first}) for _ in range(4)]
+        other = client.get("/v1/me", headers={"X-API-Key": second})
+        time.sleep(0.6)
+        later = client.get("/v1/me", headers={"X-API-Key": first})
+    assert [a.status_code for a in burst] == [200, 200, 200, 429]
+    assert burst[3].headers["Retry-After"] == "1"
+    assert burst[3].json()["error"]["code"] == "RESOURCE_EXHAUSTED"
+    assert other.status_code == 200 and later.status_code == 200
