@@ -6,6 +6,10 @@ interceptor (span, metrics, error mapping) and the same process as AuthoriseSend
 Check is measured too, but the interceptor lets health calls through untouched, so it is a lower
 floor than any service RPC can reach.
 
+The service-credential check is measured in the same run: the wallet is served a second time
+with the check taken out of its interceptor (a benchmark-only switch: `--serve-wallet-open`),
+and the same client (which presents its token either way) calls both.
+
 Prints p50/p99/p99.9 (µs) and ops/s per phase, the servers' own decision times, the ratios,
 and writes bench/results/authorise.json.
 """
@@ -35,7 +39,9 @@ from billing.wallet.v1 import (
 )
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
+from services.common import service_auth
 from services.common.grpc_server import App, ServiceBinding
+from tests.harness import credentials as harness
 
 RESULTS = Path(__file__).parent / "results" / "authorise.json"
 DEADLINE_S = 10
@@ -213,14 +219,26 @@ def floor_binding() -> ServiceBinding:
             )
         },
     )
-    return ServiceBinding(FLOOR_SERVICE, lambda server: server.add_generic_rpc_handlers((handler,)))
+    return ServiceBinding(
+        FLOOR_SERVICE,
+        lambda server: server.add_generic_rpc_handlers((handler,)),
+        {"Noop": service_auth.allow(service_auth.MESSAGING)},
+    )
 
 
-def serve_wallet() -> None:
-    """The wallet exactly as `python -m services.wallet` builds it, plus the floor RPC."""
+def serve_wallet(open_ports: bool = False) -> None:
+    """The wallet exactly as `python -m services.wallet` builds it, plus the floor RPC; with
+    open_ports, its credential check is taken out (to measure what the check costs)."""
     from services.common.grpc_server import run
     from services.wallet.__main__ import DEFAULT_PORT
     from services.wallet.bootstrap import build
+
+    if open_ports:
+
+        def unchecked(_self: Any, continuation: Any, details: Any) -> Any:
+            return continuation(details)
+
+        service_auth.ServiceAuthInterceptor.intercept_service = unchecked  # type: ignore[method-assign]
 
     def with_floor(env: Any) -> App:
         app = build(env)
@@ -229,10 +247,9 @@ def serve_wallet() -> None:
     run("wallet", DEFAULT_PORT, with_floor)
 
 
-def start(name: str, env: dict[str, str], logs: Path, baseline: bool = False) -> Server:
+def start(name: str, env: dict[str, str], logs: Path, mode: str = "--serve-wallet") -> Server:
     from tests.harness.services import ServiceProcess
 
-    mode = "--serve-baseline" if baseline else "--serve-wallet"
     timings = logs / f"{name}-timings.json"
     environment = {**env, "WALLET_TIMINGS_PATH": str(timings)}
     process = ServiceProcess(name, environment, logs, module="bench.authorise", arguments=(mode,))
@@ -248,7 +265,9 @@ SERVING_LOOPS = "outbox,accounts,expiry,top-ups,windows,charges"
 APART_LOOPS = "projector,recharges,credits"
 
 
-def bench_wallet(env: dict[str, str], logs: Path) -> dict[str, dict[str, float]]:
+def bench_wallet(
+    env: dict[str, str], logs: Path, mode: str = "--serve-wallet", suffix: str = ""
+) -> dict[str, dict[str, float]]:
     """The serving process runs the light loops; the projector and its followers run apart."""
     projector = subprocess.Popen(
         [sys.executable, "-m", "services.wallet.loops"],
@@ -257,25 +276,30 @@ def bench_wallet(env: dict[str, str], logs: Path) -> dict[str, dict[str, float]]
         stdout=subprocess.DEVNULL,
         stderr=(logs / "projector.log").open("ab"),
     )
-    server = start("wallet", {**env, "WALLET_LOOPS": SERVING_LOOPS}, logs)
+    server = start("wallet", {**env, "WALLET_LOOPS": SERVING_LOOPS}, logs / mode[2:], mode)
     results: dict[str, dict[str, float]] = {}
+    address = server.process.address
     try:
-        with grpc.insecure_channel(server.process.address) as channel:
+        with (
+            harness.trusted_channel(address) as setup,
+            harness.channel(address, service_auth.MESSAGING) as channel,
+        ):
             stub = wallet_service_pb2_grpc.WalletServiceStub(channel)
             account = f"bench-{uuid.uuid4().hex[:8]}"
-            setup_account(stub, account)
-            results["noop_health"] = measure_noop(health_call(channel))
-            results["noop"] = measure_noop(floor_call(channel))
+            setup_account(wallet_service_pb2_grpc.WalletServiceStub(setup), account)
+            if not suffix:
+                results["noop_health"] = measure_noop(health_call(channel))
+            results["noop" + suffix] = measure_noop(floor_call(channel))
             measure_send(stub, account, WARMUP_CALLS, 1)
             server.decision_times("AuthoriseSend")
-            results["authorise"] = measure_send(stub, account, SEQUENTIAL_CALLS, 1)
-            results["authorise"].update(server.decision_times("AuthoriseSend"))
-            results["authorise_concurrent"] = measure_send(
-                stub, account, CONCURRENT_CALLS, CONCURRENT_CALLERS
-            )
-            results["authorise_concurrent"].update(server.decision_times("AuthoriseSend"))
-            results["authorise_batch"] = measure_batch(stub, account)
-            results["authorise_batch"].update(server.decision_times("AuthoriseBatch"))
+            results["authorise" + suffix] = measure_send(stub, account, SEQUENTIAL_CALLS, 1)
+            results["authorise" + suffix].update(server.decision_times("AuthoriseSend"))
+            concurrent = measure_send(stub, account, CONCURRENT_CALLS, CONCURRENT_CALLERS)
+            concurrent.update(server.decision_times("AuthoriseSend"))
+            results["authorise_concurrent" + suffix] = concurrent
+            if not suffix:
+                results["authorise_batch"] = measure_batch(stub, account)
+                results["authorise_batch"].update(server.decision_times("AuthoriseBatch"))
     finally:
         server.process.terminate()
         projector.terminate()
@@ -284,13 +308,16 @@ def bench_wallet(env: dict[str, str], logs: Path) -> dict[str, dict[str, float]]
 
 
 def bench_baseline(env: dict[str, str], logs: Path) -> dict[str, dict[str, float]]:
-    server = start("wallet", env, logs / "baseline", baseline=True)
+    server = start("wallet", env, logs / "baseline", "--serve-baseline")
     results: dict[str, dict[str, float]] = {}
     try:
-        with grpc.insecure_channel(server.process.address) as channel:
+        with (
+            harness.trusted_channel(server.process.address) as setup,
+            harness.channel(server.process.address, service_auth.MESSAGING) as channel,
+        ):
             stub = wallet_service_pb2_grpc.WalletServiceStub(channel)
             account = f"bench-{uuid.uuid4().hex[:8]}"
-            setup_account(stub, account)
+            setup_account(wallet_service_pb2_grpc.WalletServiceStub(setup), account)
             measure_send(stub, account, WARMUP_CALLS, 1)
             server.decision_times("AuthoriseSend")
             results["postgres_baseline"] = measure_send(stub, account, SEQUENTIAL_CALLS, 1)
@@ -317,6 +344,8 @@ def report(results: dict[str, dict[str, float]]) -> None:
             f"{figures.get('server_decision_p99_us', 0):10.0f}"
         )
     send, noop = results["authorise"], results["noop"]
+    open_send = results["authorise_without_credentials"]
+    open_many = results["authorise_concurrent_without_credentials"]
     base, base_many = results["postgres_baseline"], results["postgres_baseline_concurrent"]
     many = results["authorise_concurrent"]
     lines = [
@@ -327,6 +356,16 @@ def report(results: dict[str, dict[str, float]]) -> None:
             "",
         ),
         ("server decision p99 (µs)", send["server_decision_p99_us"], "<= 500"),
+        (
+            "AuthoriseSend p50 with / without the credential check",
+            send["p50_us"] / open_send["p50_us"],
+            "",
+        ),
+        (
+            f"AuthoriseSend ops/s with / without the check, {CONCURRENT_CALLERS} callers",
+            many["ops_per_s"] / open_many["ops_per_s"],
+            "",
+        ),
         ("AuthoriseBatch authorisations/s", results["authorise_batch"]["ops_per_s"], ">= 20000"),
         (
             "baseline / wallet server decision p50",
@@ -349,12 +388,21 @@ def main() -> None:
     from tests.harness.redis_servers import RedisServer
 
     logs = Path(tempfile.mkdtemp(prefix="bench-authorise-"))
-    (logs / "baseline").mkdir()
+    for folder in ("baseline", "serve-wallet", "serve-wallet-open"):
+        (logs / folder).mkdir()
     redis_server = RedisServer().start()
     postgres = PostgresCluster().start()
     try:
         common = {"REDIS_URL": redis_server.url, "LOG_LEVEL": "WARNING"}
         results = bench_wallet({**common, "DATABASE_URL": postgres.create_database()}, logs)
+        results.update(
+            bench_wallet(
+                {**common, "DATABASE_URL": postgres.create_database()},
+                logs,
+                "--serve-wallet-open",
+                "_without_credentials",
+            )
+        )
         results.update(bench_baseline({**common, "DATABASE_URL": postgres.create_database()}, logs))
     finally:
         postgres.stop()
@@ -365,6 +413,9 @@ def main() -> None:
         "authorise",
         "authorise_concurrent",
         "authorise_batch",
+        "noop_without_credentials",
+        "authorise_without_credentials",
+        "authorise_concurrent_without_credentials",
         "postgres_baseline",
         "postgres_baseline_concurrent",
     ]
@@ -380,6 +431,8 @@ if __name__ == "__main__":
         from bench.postgres_baseline import serve
 
         serve()
+    elif "--serve-wallet-open" in sys.argv:
+        serve_wallet(open_ports=True)
     elif "--serve-wallet" in sys.argv:
         serve_wallet()
     else:
