@@ -13,6 +13,7 @@ COMMAND_MODULES = (
     "services.cli.ledger",
     "services.cli.report",
     "services.cli.apikey",
+    "services.cli.dead_letters",
 )
 
 

@@ -59,6 +59,11 @@ class WalletServicer(pb_grpc.WalletServiceServicer):
     ) -> pb.UpdateAccountResponse:
         return self._accounts.update(request)
 
+    def GetFundingPeriods(
+        self, request: pb.GetFundingPeriodsRequest, context: grpc.ServicerContext
+    ) -> pb.GetFundingPeriodsResponse:
+        return self._accounts.funding_periods(request)
+
     def AuthoriseSend(
         self, request: authorise_pb2.AuthoriseSendRequest, context: grpc.ServicerContext
     ) -> authorise_pb2.AuthoriseSendResponse:
