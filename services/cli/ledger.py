@@ -9,39 +9,26 @@ import argparse
 import sys
 from dataclasses import dataclass
 
-from services.common import config, db, redis_client
 from services.common.config import ConfigError, Env
-from services.common.streams import GroupReader
-from services.wallet.adapters.hot_store import HotStore
-from services.wallet.bootstrap import MIGRATIONS
-from services.wallet.domain.partitions import Partitioner
-from services.wallet.service.accounts import AccountCache, Accounts
+from services.wallet.bootstrap import assemble
 from services.wallet.service.projection import Projector
 from services.wallet.service.reconcile import Reconciler
-from services.wallet.service.settings import PROJECTOR_GROUP, WalletSettings
+from services.wallet.service.recovery import Recovery
 
 
 @dataclass
 class _Ledger:
     projector: Projector
     reconciler: Reconciler
+    recovery: Recovery
 
     @classmethod
     def from_env(cls, env: Env) -> _Ledger:
-        settings = WalletSettings.from_env(env)
-        engine = db.create_engine(config.database_url(env, "wallet"))
-        db.migrate(engine, MIGRATIONS)  # the schema the service would create on start
-        client = redis_client.connect(settings.redis_url, cluster=settings.redis_cluster)
-        hot = HotStore(client)
-        partitioner = Partitioner(settings.partitions)
-        accounts = Accounts(engine, hot, partitioner, AccountCache())
-        readers = [
-            GroupReader(client, keys.ledger, PROJECTOR_GROUP, "billing-cli", settings.claim_idle_ms)
-            for keys in partitioner.all()
-        ]
+        wallet = assemble(env)  # the same wiring (and schema) as the service's
         return cls(
-            Projector(engine, readers, settings.worker_batch),
-            Reconciler(engine, hot, partitioner, accounts),
+            wallet.projector,
+            Reconciler(wallet.engine, wallet.hot, wallet.partitioner, wallet.accounts),
+            wallet.recovery,
         )
 
 
@@ -81,13 +68,12 @@ def run_rebuild(args: argparse.Namespace) -> int:
     except ConfigError as error:
         print(f"billing rebuild: {error}", file=sys.stderr)
         return 2
-    ledger.projector.drain()
     try:
-        balances = ledger.reconciler.rebuild(args.account)
+        snapshot = ledger.recovery.rebuild_account(args.account)
     except LookupError as error:
         print(f"billing rebuild: {error.args[0]}", file=sys.stderr)
         return 2
-    for (channel, currency), (available, held) in sorted(balances.items()):
+    for (channel, currency), (available, held) in sorted(snapshot.balances.items()):
         where = f" channel {channel}" if channel else ""
         print(f"{args.account} {currency}{where}: available {available}, held {held}")
     print(f"rebuilt {args.account} from the ledger")

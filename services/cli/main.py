@@ -16,6 +16,7 @@ COMMAND_MODULES = (
     "services.cli.audit",
     "services.cli.credentials",
     "services.cli.topup",
+    "services.cli.dead_letters",
 )
 
 

@@ -14,6 +14,8 @@ from opentelemetry import metrics, propagate, trace
 from services.common.errors import FIELD_METADATA_KEY, BillingError
 
 log = logging.getLogger(__name__)
+MAX_MESSAGE_CHARS = 500
+MAX_FIELD_CHARS = 200
 
 
 class ServerInterceptor(grpc.ServerInterceptor):
@@ -109,5 +111,8 @@ def _carrier(context: grpc.ServicerContext) -> dict[str, str]:
 
 def _abort(context: grpc.ServicerContext, error: BillingError) -> None:
     if error.field:
-        context.set_trailing_metadata(((FIELD_METADATA_KEY, error.field),))
-    context.abort(error.code, error.message)
+        context.set_trailing_metadata(((FIELD_METADATA_KEY, error.field[:MAX_FIELD_CHARS]),))
+    message = error.message
+    if len(message) > MAX_MESSAGE_CHARS:  # metadata is bounded (8 KB): never echo a whole value
+        message = message[:MAX_MESSAGE_CHARS] + "..."
+    context.abort(error.code, message)

@@ -40,6 +40,8 @@ MATRIX: list[tuple[str, str, str, dict[str, Any] | None, set[str]]] = [
     ("ListLedgerEntries", "GET", "/v1/accounts/{a}/ledger-entries", None, READERS),
     ("ListCredits", "GET", "/v1/accounts/{a}/credits", None, READERS),
     ("GetAutoRecharge", "GET", "/v1/accounts/{a}/auto-recharge", None, READERS),
+    ("GetFundingPeriods", "GET", "/v1/accounts/{a}/funding-periods" + DATES, None, READERS),
+    ("SummariseCharges", "GET", "/v1/accounts/{a}/usage/charges" + DATES, None, READERS),
     ("GetSubscription", "GET", "/v1/accounts/{a}/subscriptions/sub-x", None, READERS),
     ("ListSubscriptions", "GET", "/v1/accounts/{a}/subscriptions", None, READERS),
     ("ListInvoices", "GET", "/v1/accounts/{a}/invoices", None, READERS),

@@ -16,6 +16,7 @@ RULES: dict[str, Allow] = {
     "GetDailyUsage": allow(INVOICING, operator=True, customer=True),
     "GetMonthlyUsage": CUSTOMERS_AND_OPERATORS,
     "GetApproximateCharges": CUSTOMERS_AND_OPERATORS,
+    "SummariseCharges": allow(INVOICING, operator=True, customer=True),
     "CountActiveUsers": allow(INVOICING, operator=True, customer=True),
     "StreamUsageReport": CUSTOMERS_AND_OPERATORS,
     "ExportUsageReport": CUSTOMERS_AND_OPERATORS,

@@ -18,6 +18,7 @@ RULES: dict[str, Allow] = {
     "GetAccount": CUSTOMERS_AND_OPERATORS,
     # Price lists, fees, markups, top-up fee rules, funding, suspension.
     "UpdateAccount": OPERATORS,
+    "GetFundingPeriods": allow(INVOICING, operator=True, customer=True),
     "AuthoriseSend": allow(MESSAGING),
     "AuthoriseBatch": allow(MESSAGING, operator=True, customer=True),
     "CommitReservation": allow(MESSAGING),

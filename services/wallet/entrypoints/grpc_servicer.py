@@ -79,6 +79,11 @@ class WalletServicer(pb_grpc.WalletServiceServicer):
             before=lambda: self._accounts.get(pb.GetAccountRequest(account_id=request.account_id)),
         )
 
+    def GetFundingPeriods(
+        self, request: pb.GetFundingPeriodsRequest, context: grpc.ServicerContext
+    ) -> pb.GetFundingPeriodsResponse:
+        return self._accounts.funding_periods(request)
+
     def AuthoriseSend(
         self, request: authorise_pb2.AuthoriseSendRequest, context: grpc.ServicerContext
     ) -> authorise_pb2.AuthoriseSendResponse:

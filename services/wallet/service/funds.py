@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 import uuid
@@ -17,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from services.common import idempotency, validation
 from services.common.errors import Conflict, InvalidArgument
 from services.wallet.adapters import ledger_sql, tables
-from services.wallet.adapters.hot_store import HotStore
+from services.wallet.adapters.hot_store import HotStateBusy, HotStore
 from services.wallet.domain import ledger
 from services.wallet.domain.accounts import SCOPE_CHANNEL, AccountView, TopUpFeeRule
 from services.wallet.domain.partitions import Partitioner
@@ -60,7 +61,8 @@ class Funds:
         """Record the top-up and its ledger transaction in SQL, then apply it to Redis."""
         row = self.record(request, source)
         if row["state"] == RECORDED:
-            row = self.apply(row)
+            with contextlib.suppress(HotStateBusy):  # applied by the sweeper afterwards
+                row = self.apply(row)
         return pb.TopUpResponse(top_up=_top_up_message(row))
 
     def record(self, request: pb.TopUpRequest, source: str = "manual") -> RowMapping:
@@ -201,7 +203,10 @@ class Funds:
                 .all()
             )
         for row in rows:
-            self.apply(row)
+            try:
+                self.apply(row)
+            except HotStateBusy:
+                return 0  # the hot state is being rebuilt: later
         return len(rows)
 
     def balance(self, request: pb.GetBalanceRequest) -> pb.GetBalanceResponse:

@@ -6,6 +6,7 @@ import os
 import socket
 from dataclasses import dataclass
 
+from services.common.background import RetryPolicy
 from services.common.config import Env, redis_url
 
 ACCOUNTS_STREAM = "billing.wallet.accounts"
@@ -28,7 +29,9 @@ class WalletSettings:
     worker_interval_s: float
     worker_idle_max_s: float  # an idle loop's wait doubles from worker_interval_s up to this
     worker_batch: int  # entries or rows one loop step handles at most
-    claim_idle_ms: int  # a stream entry pending this long with a dead consumer is taken over
+    retry_policy: (
+        RetryPolicy  # stream entries: retries, take-over of a dead consumer's, dead letters
+    )
     top_up_retry_s: float  # a recorded top-up not applied after this long is re-applied
     redis_url: str
     redis_cluster: bool
@@ -59,7 +62,7 @@ class WalletSettings:
             worker_interval_s=env.seconds("WALLET_WORKER_INTERVAL_SECONDS", 0.2),
             worker_idle_max_s=env.seconds("WALLET_WORKER_IDLE_MAX_SECONDS", 1.0),
             worker_batch=env.integer("WALLET_WORKER_BATCH", 500, minimum=1, maximum=10_000),
-            claim_idle_ms=env.integer("WALLET_CLAIM_IDLE_MS", 10_000, minimum=0),
+            retry_policy=RetryPolicy.from_env(env, "WALLET_CLAIM_IDLE_MS", 10_000),
             top_up_retry_s=env.seconds("WALLET_TOP_UP_RETRY_SECONDS", 5.0),
             redis_url=url,
             redis_cluster=env.flag("REDIS_CLUSTER", False),
