@@ -52,6 +52,8 @@ BATCH_SIZE = 100
 BATCHES = 200
 BATCH_CALLERS = 4
 WARMUP_CALLS = 300
+CHECK_ROUNDS = 10
+CHECK_ROUND_CALLS = 300
 RECIPIENT = "+12125550100"
 FLOOR_SERVICE = "billing.bench.v1.Floor"
 FLOOR_METHOD = f"/{FLOOR_SERVICE}/Noop"
@@ -265,9 +267,7 @@ SERVING_LOOPS = "outbox,accounts,expiry,top-ups,windows,charges"
 APART_LOOPS = "projector,recharges,credits"
 
 
-def bench_wallet(
-    env: dict[str, str], logs: Path, mode: str = "--serve-wallet", suffix: str = ""
-) -> dict[str, dict[str, float]]:
+def bench_wallet(env: dict[str, str], logs: Path) -> dict[str, dict[str, float]]:
     """The serving process runs the light loops; the projector and its followers run apart."""
     projector = subprocess.Popen(
         [sys.executable, "-m", "services.wallet.loops"],
@@ -276,7 +276,7 @@ def bench_wallet(
         stdout=subprocess.DEVNULL,
         stderr=(logs / "projector.log").open("ab"),
     )
-    server = start("wallet", {**env, "WALLET_LOOPS": SERVING_LOOPS}, logs / mode[2:], mode)
+    server = start("wallet", {**env, "WALLET_LOOPS": SERVING_LOOPS}, logs / "serve-wallet")
     results: dict[str, dict[str, float]] = {}
     address = server.process.address
     try:
@@ -287,24 +287,117 @@ def bench_wallet(
             stub = wallet_service_pb2_grpc.WalletServiceStub(channel)
             account = f"bench-{uuid.uuid4().hex[:8]}"
             setup_account(wallet_service_pb2_grpc.WalletServiceStub(setup), account)
-            if not suffix:
-                results["noop_health"] = measure_noop(health_call(channel))
-            results["noop" + suffix] = measure_noop(floor_call(channel))
+            results["noop_health"] = measure_noop(health_call(channel))
+            results["noop"] = measure_noop(floor_call(channel))
             measure_send(stub, account, WARMUP_CALLS, 1)
             server.decision_times("AuthoriseSend")
-            results["authorise" + suffix] = measure_send(stub, account, SEQUENTIAL_CALLS, 1)
-            results["authorise" + suffix].update(server.decision_times("AuthoriseSend"))
+            results["authorise"] = measure_send(stub, account, SEQUENTIAL_CALLS, 1)
+            results["authorise"].update(server.decision_times("AuthoriseSend"))
             concurrent = measure_send(stub, account, CONCURRENT_CALLS, CONCURRENT_CALLERS)
             concurrent.update(server.decision_times("AuthoriseSend"))
-            results["authorise_concurrent" + suffix] = concurrent
-            if not suffix:
-                results["authorise_batch"] = measure_batch(stub, account)
-                results["authorise_batch"].update(server.decision_times("AuthoriseBatch"))
+            results["authorise_concurrent"] = concurrent
+            results["authorise_batch"] = measure_batch(stub, account)
+            results["authorise_batch"].update(server.decision_times("AuthoriseBatch"))
     finally:
         server.process.terminate()
         projector.terminate()
         projector.wait(timeout=30)
     return results
+
+
+def bench_credential_check(
+    checked_env: dict[str, str], open_env: dict[str, str], logs: Path
+) -> dict[str, dict[str, float]]:
+    """AuthoriseSend on the wallet as served and on the same wallet with the credential check
+    taken out, both running, in alternating rounds: the machine's drift falls on both alike.
+    The same client, token included, calls both."""
+    servers = {
+        "checked": start("wallet", checked_env, logs / "serve-wallet", "--serve-wallet"),
+        "open": start("wallet", open_env, logs / "serve-wallet-open", "--serve-wallet-open"),
+    }
+    sequential: dict[str, list[float]] = {name: [] for name in servers}
+    concurrent: dict[str, list[float]] = {name: [] for name in servers}
+    walls = dict.fromkeys(servers, 0.0)
+    sequential_walls = dict.fromkeys(servers, 0.0)
+    try:
+        stubs = {}
+        for name, server in servers.items():
+            address = server.process.address
+            with harness.trusted_channel(address) as setup:
+                account = f"bench-{uuid.uuid4().hex[:8]}"
+                setup_account(wallet_service_pb2_grpc.WalletServiceStub(setup), account)
+            channel = harness.channel(address, service_auth.MESSAGING)
+            stubs[name] = (wallet_service_pb2_grpc.WalletServiceStub(channel), account)
+            measure_send(stubs[name][0], account, WARMUP_CALLS, 1)
+        for _ in range(CHECK_ROUNDS):
+            for name, (stub, account) in stubs.items():
+                latencies, wall_s = _send_latencies(stub, account, CHECK_ROUND_CALLS, 1)
+                sequential[name] += latencies
+                sequential_walls[name] += wall_s
+            for name, (stub, account) in stubs.items():
+                latencies, wall_s = _send_latencies(
+                    stub, account, CHECK_ROUND_CALLS * 2, CONCURRENT_CALLERS
+                )
+                concurrent[name] += latencies
+                walls[name] += wall_s
+    finally:
+        for server in servers.values():
+            server.process.terminate()
+    results = {}
+    for name in servers:
+        results[f"authorise_{name}"] = summary(
+            sequential[name], len(sequential[name]), sequential_walls[name]
+        )
+        results[f"authorise_concurrent_{name}"] = summary(
+            concurrent[name], len(concurrent[name]), walls[name]
+        )
+    results["credential_check_in_process"] = {"identify_and_wrap_us": check_cost_us()}
+    return results
+
+
+def _send_latencies(
+    stub: wallet_service_pb2_grpc.WalletServiceStub, account: str, count: int, callers: int
+) -> tuple[list[float], float]:
+    run = uuid.uuid4().hex[:8]
+
+    def call(n: int) -> None:
+        stub.AuthoriseSend(send_request(account, f"{run}-{n}"), timeout=DEADLINE_S)
+
+    return run_calls(call, count, callers)
+
+
+def check_cost_us() -> float:
+    """What the interceptor does for one AuthoriseSend from messaging, in this process."""
+    tokens = {c: service_auth.new_token(c) for c in service_auth.STANDARD_CALLERS}
+    credentials = service_auth.ServerCredentials(
+        service_auth.parse_callers(service_auth.callers_text(tokens)), b"k" * 40
+    )
+    method = "/billing.wallet.v1.WalletService/AuthoriseSend"
+    auth = service_auth.ServiceAuth(
+        credentials,
+        service_auth.method_rules(
+            "billing.wallet.v1.WalletService", {"AuthoriseSend": service_auth.allow("messaging")}
+        ),
+    )
+    interceptor = service_auth.ServiceAuthInterceptor(auth)
+    handler: Any = grpc.unary_unary_rpc_method_handler(lambda request, _context: request)
+    details = type(
+        "Details",
+        (),
+        {
+            "method": method,
+            "invocation_metadata": (
+                ("authorization", "Bearer " + tokens["messaging"]),
+                ("traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"),
+                ("user-agent", "grpc-python"),
+            ),
+        },
+    )
+    calls = 100_000
+    started = time.perf_counter()
+    for _ in range(calls):
+        interceptor.intercept_service(lambda _details: handler, details)
+    return round((time.perf_counter() - started) / calls * 1e6, 2)
 
 
 def bench_baseline(env: dict[str, str], logs: Path) -> dict[str, dict[str, float]]:
@@ -337,6 +430,8 @@ def report(results: dict[str, dict[str, float]]) -> None:
         f"{'server p50':>10} {'server p99':>10}"
     )
     for phase, figures in results.items():
+        if "p50_us" not in figures:
+            continue
         print(
             f"{phase:30} {figures['p50_us']:9.0f} {figures['p99_us']:9.0f} "
             f"{figures['p999_us']:9.0f} {figures['ops_per_s']:10.0f} "
@@ -344,8 +439,9 @@ def report(results: dict[str, dict[str, float]]) -> None:
             f"{figures.get('server_decision_p99_us', 0):10.0f}"
         )
     send, noop = results["authorise"], results["noop"]
-    open_send = results["authorise_without_credentials"]
-    open_many = results["authorise_concurrent_without_credentials"]
+    checked, unchecked = results["authorise_checked"], results["authorise_open"]
+    checked_many = results["authorise_concurrent_checked"]
+    open_many = results["authorise_concurrent_open"]
     base, base_many = results["postgres_baseline"], results["postgres_baseline_concurrent"]
     many = results["authorise_concurrent"]
     lines = [
@@ -358,12 +454,17 @@ def report(results: dict[str, dict[str, float]]) -> None:
         ("server decision p99 (µs)", send["server_decision_p99_us"], "<= 500"),
         (
             "AuthoriseSend p50 with / without the credential check",
-            send["p50_us"] / open_send["p50_us"],
+            checked["p50_us"] / unchecked["p50_us"],
             "",
         ),
         (
             f"AuthoriseSend ops/s with / without the check, {CONCURRENT_CALLERS} callers",
-            many["ops_per_s"] / open_many["ops_per_s"],
+            checked_many["ops_per_s"] / open_many["ops_per_s"],
+            "",
+        ),
+        (
+            "credential check in process (µs)",
+            results["credential_check_in_process"]["identify_and_wrap_us"],
             "",
         ),
         ("AuthoriseBatch authorisations/s", results["authorise_batch"]["ops_per_s"], ">= 20000"),
@@ -396,11 +497,10 @@ def main() -> None:
         common = {"REDIS_URL": redis_server.url, "LOG_LEVEL": "WARNING"}
         results = bench_wallet({**common, "DATABASE_URL": postgres.create_database()}, logs)
         results.update(
-            bench_wallet(
-                {**common, "DATABASE_URL": postgres.create_database()},
+            bench_credential_check(
+                {**common, "DATABASE_URL": postgres.create_database(), "WALLET_WORKERS": "false"},
+                {**common, "DATABASE_URL": postgres.create_database(), "WALLET_WORKERS": "false"},
                 logs,
-                "--serve-wallet-open",
-                "_without_credentials",
             )
         )
         results.update(bench_baseline({**common, "DATABASE_URL": postgres.create_database()}, logs))
@@ -413,9 +513,11 @@ def main() -> None:
         "authorise",
         "authorise_concurrent",
         "authorise_batch",
-        "noop_without_credentials",
-        "authorise_without_credentials",
-        "authorise_concurrent_without_credentials",
+        "authorise_checked",
+        "authorise_open",
+        "authorise_concurrent_checked",
+        "authorise_concurrent_open",
+        "credential_check_in_process",
         "postgres_baseline",
         "postgres_baseline_concurrent",
     ]
