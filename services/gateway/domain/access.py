@@ -70,8 +70,9 @@ class Principal:
 
     @property
     def rate_key(self) -> str:
-        """What the request-rate limit counts against: the credential, else the subject."""
-        return self.credential_id or self.subject
+        """What the request-rate limit counts against: the API key, or the signed-in user
+        whatever token they present (signing in again does not buy a fresh allowance)."""
+        return self.subject
 
 
 def allows(principal: Principal, access: Access) -> bool:
