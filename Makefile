@@ -25,7 +25,7 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e '.[dev]'
 	@touch $@
 
-protos/third_party/google/api/annotations.proto: $(STAMP)
+protos/third_party/google/api/annotations.proto: $(STAMP) scripts/vendor_google_api.py
 	$(PY) scripts/vendor_google_api.py protos/third_party
 
 $(GEN_STAMP): $(STAMP) $(PROTO_SRC) protos/third_party/google/api/annotations.proto scripts/generate.py
