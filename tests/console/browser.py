@@ -8,7 +8,11 @@ import time
 from pathlib import Path
 
 from selenium import webdriver
-from selenium.common.exceptions import NoAlertPresentException
+from selenium.common.exceptions import (
+    NoAlertPresentException,
+    NoSuchElementException,
+    StaleElementReferenceException,
+)
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webelement import WebElement
@@ -103,7 +107,11 @@ class Browser:
         )
 
     def wait_until(self, condition, timeout_s: float = WAIT_S) -> None:  # type: ignore[no-untyped-def]
-        WebDriverWait(self.driver, timeout_s).until(lambda _driver: condition())
+        # The page re-renders parts of itself: an element read mid-change is read again.
+        ignored = (StaleElementReferenceException, NoSuchElementException)
+        WebDriverWait(self.driver, timeout_s, ignored_exceptions=ignored).until(
+            lambda _driver: condition()
+        )
 
     def wait_text(self, css: str, text: str) -> None:
         self.wait_until(lambda: text in self.find(css).text)
