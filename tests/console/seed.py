@@ -100,7 +100,7 @@ def seed(stack: Stack, database_urls: dict[str, str]) -> Seeded:
         open_number, paid_number = _invoices(stubs, account)
         plan_name = _subscription(stubs, account)
         _money(stubs, account)
-        _usage(stubs, account)
+        record_usage(stubs, account)
         big = f"bulk{uuid.uuid4().hex[:6]}"
         _account(stack, stubs, big)
         stack.admin.add_user(email(big, "owner"), PASSWORD, big, Role.OWNER, True)
@@ -285,7 +285,7 @@ def _money(stubs: Stubs, account: str) -> None:
     )
 
 
-def _usage(stubs: Stubs, account: str) -> None:
+def record_usage(stubs: Stubs, account: str) -> None:
     """Template messages and replies over the last days, once metering knows the account."""
     now = dt.datetime.now(dt.UTC).replace(microsecond=0)
     events = []
