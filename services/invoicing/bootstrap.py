@@ -86,7 +86,11 @@ def wire(
         receipts=receipts.Receipts(engine, issuing, clock),
         partner_days=partner_days.PartnerDays(engine, issuing, clock),
         credit_notes=credit_notes.CreditNotes(engine, issuing, clock),
-        invoices=invoices.Invoices(engine, pdf.render),
+        invoices=invoices.Invoices(
+            engine,
+            pdf.render,
+            wallet if isinstance(wallet, grpc_clients.WalletClient) else None,
+        ),
         payments=paying,
         payment_methods=payment_methods.PaymentMethods(engine, clock),
         organizations=organizations.Organizations(engine, clock),

@@ -44,6 +44,7 @@ from services.wallet.service.days import Days
 from services.wallet.service.funds import Funds
 from services.wallet.service.outbox import AccountFollower, refresh_published_accounts
 from services.wallet.service.ports import RechargePayments
+from services.wallet.service.price_list import PriceList
 from services.wallet.service.projection import Projector
 from services.wallet.service.quotes import Quoter
 from services.wallet.service.recovery import Recovery
@@ -239,6 +240,7 @@ def serve(wallet: Wallet) -> App:
         credits=wallet.credits,
         days=wallet.days,
         recharges=wallet.recharges,
+        price_list=PriceList(wallet.accounts, pricing.PricingEngine(pricing.default_catalog())),
     )
     binding = ServiceBinding(
         SERVICE_NAME,

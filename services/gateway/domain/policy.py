@@ -14,6 +14,7 @@ _WALLET = "billing.wallet.v1.WalletService"
 RPC_ACCESS: dict[str, Access] = {
     f"{_INVOICING}.CreatePlan": Access.PLATFORM,
     f"{_INVOICING}.ListPlans": Access.MEMBER,
+    f"{_INVOICING}.GetPlan": Access.MEMBER,
     f"{_INVOICING}.CreateSubscription": Access.BILLING_WRITE,
     f"{_INVOICING}.CancelSubscription": Access.BILLING_WRITE,
     f"{_INVOICING}.CreatePartnerDaysInvoice": Access.BILLING_WRITE,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -18,6 +19,7 @@ from services.common.errors import BillingError, FailedPrecondition, NotFound, U
 from services.invoicing.domain.lines import NotificationUsage
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 DEFAULT_TIMEOUT_S = 5.0
 # A cycle longer than this is asked for in pieces (metering bounds its date ranges).
 MAX_RANGE_DAYS = 366
@@ -124,3 +126,15 @@ class WalletClient:
             account_id=account_id, days=days, reference=reference, idempotency_key=idempotency_key
         )
         _call("wallet", self._stub.AddDays, request, self._timeout_s)
+
+    def account_exists(self, account_id: str) -> bool:
+        """Whether the wallet knows the account (AccountDirectory). A wallet that cannot answer
+        is taken as "it may exist": an empty list is still the truth about invoices."""
+        request = wallet_pb.GetAccountRequest(account_id=account_id)
+        try:
+            _call("wallet", self._stub.GetAccount, request, self._timeout_s)
+        except NotFound:
+            return False
+        except Unavailable:
+            log.warning("wallet unavailable: account not checked", extra={"account": account_id})
+        return True

@@ -54,6 +54,11 @@ class InvoicingServicer(pb_grpc.InvoicingServiceServicer):
     ) -> pb.ListPlansResponse:
         return self._use.plans.list(request)
 
+    def GetPlan(
+        self, request: pb.GetPlanRequest, context: grpc.ServicerContext
+    ) -> pb.GetPlanResponse:
+        return self._use.plans.get(request)
+
     def CreateSubscription(
         self, request: pb.CreateSubscriptionRequest, context: grpc.ServicerContext
     ) -> pb.CreateSubscriptionResponse:

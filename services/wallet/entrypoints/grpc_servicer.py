@@ -16,6 +16,7 @@ from services.wallet.service.auto_recharge import AutoRecharges
 from services.wallet.service.credits import Credits
 from services.wallet.service.days import Days
 from services.wallet.service.funds import Funds
+from services.wallet.service.price_list import PriceList
 from services.wallet.service.reservations import Reservations
 from services.wallet.service.windows import Windows
 
@@ -33,6 +34,7 @@ class WalletServicer(pb_grpc.WalletServiceServicer):
         credits: Credits,
         days: Days,
         recharges: AutoRecharges,
+        price_list: PriceList,
     ) -> None:
         self._accounts = accounts
         self._authoriser = authoriser
@@ -43,6 +45,7 @@ class WalletServicer(pb_grpc.WalletServiceServicer):
         self._credits = credits
         self._days = days
         self._recharges = recharges
+        self._price_list = price_list
 
     def CreateAccount(
         self, request: pb.CreateAccountRequest, context: grpc.ServicerContext
@@ -168,3 +171,13 @@ class WalletServicer(pb_grpc.WalletServiceServicer):
         self, request: pb.GetAutoRechargeRequest, context: grpc.ServicerContext
     ) -> pb.GetAutoRechargeResponse:
         return self._recharges.get(request)
+
+    def GetPriceList(
+        self, request: pb.GetPriceListRequest, context: grpc.ServicerContext
+    ) -> pb.GetPriceListResponse:
+        return self._price_list.prices(request)
+
+    def QuotePrice(
+        self, request: pb.QuotePriceRequest, context: grpc.ServicerContext
+    ) -> pb.QuotePriceResponse:
+        return self._price_list.quote(request)
