@@ -99,6 +99,16 @@ class WalletServicer(pb_grpc.WalletServiceServicer):
     def TopUp(self, request: pb.TopUpRequest, context: grpc.ServicerContext) -> pb.TopUpResponse:
         return self._funds.top_up(request)
 
+    def QuoteTopUp(
+        self, request: pb.QuoteTopUpRequest, context: grpc.ServicerContext
+    ) -> pb.QuoteTopUpResponse:
+        return self._funds.quote(request)
+
+    def ReverseTopUp(
+        self, request: pb.ReverseTopUpRequest, context: grpc.ServicerContext
+    ) -> pb.ReverseTopUpResponse:
+        return self._funds.reverse(request)
+
     def ListTopUps(
         self, request: pb.ListTopUpsRequest, context: grpc.ServicerContext
     ) -> pb.ListTopUpsResponse:
