@@ -238,7 +238,7 @@ def test_the_price_is_the_contracts_never_the_requests(invoicing: Invoicing) -> 
     )
     no_contract = rpc_error(invoicing.stub.CreatePartnerDaysInvoice, request)
     assert no_contract.code() == grpc.StatusCode.FAILED_PRECONDITION
-    assert "no contract price" in no_contract.details()
+    assert "no contract price" in str(no_contract.details())
     set_contract(invoicing, "partner", usd(20 * USD))
     request.price_per_channel_month.CopyFrom(usd(1))
     priced = rpc_error(invoicing.stub.CreatePartnerDaysInvoice, request)

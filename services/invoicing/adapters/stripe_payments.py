@@ -195,13 +195,23 @@ def _ref(value: Any) -> str:
     return str(value) if isinstance(value, str) else str(value.get("id", ""))
 
 
-def _state(intent: Any) -> PaymentState:
-    status = INTENT_STATUS.get(str(intent.status), PaymentStatus.PROCESSING)
+def _plain(thing: Any) -> dict[str, Any]:
+    """A StripeObject as plain dicts and lists (it is not a dict itself)."""
+    if isinstance(thing, dict):
+        return thing
+    return dict(thing.to_dict())
+
+
+def _state(thing: Any) -> PaymentState:
+    intent = _plain(thing)
+    status = INTENT_STATUS.get(str(intent.get("status")), PaymentStatus.PROCESSING)
     reason = ""
     if status == PaymentStatus.DECLINED:
-        reason = _reason(intent.get("last_payment_error")) or f"payment {intent.status}"
-    secret = str(intent.client_secret or "") if status == PaymentStatus.REQUIRES_ACTION else ""
-    return PaymentState(status, str(intent.id), reason, secret)
+        reason = _reason(intent.get("last_payment_error")) or f"payment {intent.get('status')}"
+    secret = ""
+    if status == PaymentStatus.REQUIRES_ACTION:
+        secret = str(intent.get("client_secret") or "")
+    return PaymentState(status, str(intent.get("id")), reason, secret)
 
 
 def _declined(payment_ref: str, error: stripe.CardError) -> PaymentState:
@@ -226,8 +236,9 @@ def _reason(error: Mapping[str, Any] | None) -> str:
     return f"{code}: {detail}" if detail else code
 
 
-def _event(event_id: str, event_type: str, thing: Any) -> ProviderEvent:
+def _event(event_id: str, event_type: str, stripe_object: Any) -> ProviderEvent:
     kind = EVENT_KINDS.get(event_type, "ignored")
+    thing = _plain(stripe_object)
     if kind == "ignored":
         return ProviderEvent(event_id, kind)
     if kind.startswith("payment_"):
