@@ -6,6 +6,7 @@ killed between the charge and the credit that finishes exactly once when restart
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from collections.abc import Iterator
@@ -285,10 +286,8 @@ def test_a_process_killed_between_the_charge_and_the_credit_finishes_exactly_onc
 
 
 def _ignore_errors(call: object, request: object) -> None:
-    try:
+    with contextlib.suppress(grpc.RpcError):
         call(request, timeout=TIMEOUT_S)  # type: ignore[operator]
-    except grpc.RpcError:
-        pass
 
 
 def test_the_none_provider_refuses_with_a_clear_reason() -> None:
