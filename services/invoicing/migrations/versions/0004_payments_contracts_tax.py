@@ -1,15 +1,15 @@
 """Partner contract prices set by operators; the issuer's tax rules, each account's tax
 treatment and its buyer changes waiting for an operator; the tax note printed on invoices.
 
-Revision ID: 0004_payments_contracts_and_tax
-Revises: 0003_payments_cards_and_funds
+Revision ID: 0004_payments_contracts_tax
+Revises: 0003_payments_cards_funds
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0004_payments_contracts_and_tax"
-down_revision = "0003_payments_cards_and_funds"
+revision = "0004_payments_contracts_tax"
+down_revision = "0003_payments_cards_funds"
 branch_labels = None
 depends_on = None
 

@@ -1,14 +1,14 @@
 """Refunded or disputed top-ups taken back out of balances; auto-recharges asked of invoicing
 by event, with their fee, attempts and when the next one is due.
 
-Revision ID: 0005_payments_reversals_and_recharges
+Revision ID: 0005_payments_reversals
 Revises: 0004
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0005_payments_reversals_and_recharges"
+revision = "0005_payments_reversals"
 down_revision = "0004"
 branch_labels = None
 depends_on = None

@@ -1,14 +1,14 @@
 """Card payments through the payment port: provider ids stored before confirming, customers,
 quotes and fundings of wallet balances, provider events acted on once.
 
-Revision ID: 0003_payments_cards_and_funds
+Revision ID: 0003_payments_cards_funds
 Revises: 0002
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0003_payments_cards_and_funds"
+revision = "0003_payments_cards_funds"
 down_revision = "0002"
 branch_labels = None
 depends_on = None
