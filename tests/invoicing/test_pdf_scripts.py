@@ -13,7 +13,7 @@ from billing.invoicing.v1 import invoice_pb2
 from services.invoicing.adapters import pdf, pdf_fonts
 
 NAMES = {
-    "Cyrillic": "ООО Ромашка",
+    "Cyrillic": "ООО Ромашка",  # noqa: RUF001
     "Greek": "Ελληνική Εταιρεία",
     "Arabic": "شركة الأمل",
     "Hebrew": "חברת אור",
