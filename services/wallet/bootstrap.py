@@ -110,14 +110,21 @@ def assemble(env: config.Env, payments: RechargePayments | None = None) -> Walle
     fee = TopUpFeeRule(settings.top_up_fee_basis_points, settings.top_up_fee_micros)
     funds = Funds(engine, hot, partitioner, accounts, fee)
     projector = Projector(engine, readers, settings.worker_batch, hot, partitioner)
+    alerts = BalanceAlerts(engine)
     recharges = AutoRecharges(
-        engine, accounts, funds, payments or NoRechargePayments(), settings.recharge_retry_s
+        engine,
+        accounts,
+        funds,
+        payments or NoRechargePayments(),
+        settings.recharge_retry_s,
+        alerts,
+        int(settings.recharge_backoff_s * 1000),
     )
     watch = BalanceWatch(
         accounts,
         partitioner,
         Crossings(redis),
-        BalanceAlerts(engine),
+        alerts,
         recharges,
         settings.low_balance_micros,
     )
@@ -164,7 +171,7 @@ def assemble(env: config.Env, payments: RechargePayments | None = None) -> Walle
         "accounts": follower.step,
         "expiry": lambda: reservations.expire_overdue(batch),
         "top-ups": lambda: wallet.funds.apply_recorded(settings.top_up_retry_s, batch),
-        "recharges": lambda: recharges.resume(batch),
+        "recharges": lambda: recharges.resume(batch) + recharges.fire_due(batch),
         "credits": lambda: (
             wallet.credits.write_off_expired(limit=batch)
             + wallet.credits.apply_recorded(settings.top_up_retry_s, batch)

@@ -169,6 +169,11 @@ class WalletServicer(pb_grpc.WalletServiceServicer):
     ) -> pb.SetAutoRechargeResponse:
         return self._recharges.set(request)
 
+    def ListRecharges(
+        self, request: pb.ListRechargesRequest, context: grpc.ServicerContext
+    ) -> pb.ListRechargesResponse:
+        return self._recharges.list(request)
+
     def GetAutoRecharge(
         self, request: pb.GetAutoRechargeRequest, context: grpc.ServicerContext
     ) -> pb.GetAutoRechargeResponse:
