@@ -354,10 +354,11 @@ class Fundings:
 
     def _receipt(self, funding: Row) -> None:
         currency = funding["currency_code"]
+        # The receipt is for the funding (its id is ours: base32, never mistaken for a card).
         receipt = self._receipts.create(
             pb.CreateTopUpReceiptRequest(
                 account_id=funding["account_id"],
-                top_up_id=funding["top_up_id"],
+                top_up_id=funding["funding_id"],
                 amount=money_pb2.Money(
                     currency_code=currency, amount_micros=funding["amount_micros"]
                 ),

@@ -24,6 +24,7 @@ from services.invoicing.service import guards, messages
 from services.invoicing.service.invoices import load
 from services.invoicing.service.issuing import Draft, Issuing
 from services.invoicing.service.settings import Clock
+from services.invoicing.service.upserts import upsert
 
 MAX_CHANNELS = 100_000
 MAX_DAYS = MAX_CHANNELS * lines.DAYS_PER_CHANNEL_MONTH
@@ -118,11 +119,13 @@ class PartnerDays:
             "updated_at": self._clock(),
         }
         with self._engine.begin() as connection:
-            changed = connection.execute(
-                table.update().where(table.c.account_id == account_id).values(**values)
-            ).rowcount
-            if not changed:
-                connection.execute(table.insert().values(account_id=account_id, **values))
+            upsert(
+                connection,
+                table,
+                table.c.account_id == account_id,
+                {"account_id": account_id},
+                values,
+            )
         return pb.SetPartnerContractResponse(contract=_contract_message(account_id, values))
 
     def get_contract(self, request: pb.GetPartnerContractRequest) -> pb.GetPartnerContractResponse:

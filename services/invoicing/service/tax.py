@@ -16,6 +16,7 @@ from services.common.errors import FailedPrecondition, InvalidArgument, NotFound
 from services.invoicing.adapters import tables
 from services.invoicing.domain import invoices, organizations, tax
 from services.invoicing.service.settings import Clock
+from services.invoicing.service.upserts import upsert
 
 MAX_RATES = 300
 TREATMENT_TO_PB = {
@@ -79,11 +80,13 @@ class TaxSettings:
         }
 
         def save() -> pb.SetTaxConfigurationResponse:
-            changed = connection.execute(
-                table.update().where(table.c.issuer_id == self._issuer_id).values(**values)
-            ).rowcount
-            if not changed:
-                connection.execute(table.insert().values(issuer_id=self._issuer_id, **values))
+            upsert(
+                connection,
+                table,
+                table.c.issuer_id == self._issuer_id,
+                {"issuer_id": self._issuer_id},
+                values,
+            )
             return pb.SetTaxConfigurationResponse(configuration=configuration)
 
         with self._engine.begin() as connection:
