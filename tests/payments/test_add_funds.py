@@ -276,7 +276,7 @@ def test_a_process_killed_between_the_charge_and_the_credit_finishes_exactly_onc
                 assert finished.state == COMPLETED
                 assert stub.AddFunds(request, timeout=TIMEOUT_S).funding == finished
         finally:
-            second.terminate()
+            second.kill()  # its drain is tested elsewhere; here only its answers count
     finally:
         first.kill()
     assert len(stack.stripe.charged) == charged_before + 1
