@@ -154,6 +154,10 @@ def _lines_table(pdf: FPDF, invoice: invoice_pb2.Invoice, currency: str, font: s
         top = pdf.get_y()
         pdf.multi_cell(COLUMNS_MM[0], LINE_MM, description, new_x="RIGHT", new_y="TOP")
         pdf.set_xy(pdf.l_margin + COLUMNS_MM[0], top)
+        # A fallback script's font can stay selected after the description: select ours anew
+        # (set_font ignores a request for the font it believes is current).
+        pdf.set_font(font, "B", 9)
+        pdf.set_font(font, "", 9)
         for width, text in zip(COLUMNS_MM[1:], cells[1:], strict=True):
             pdf.cell(width, LINE_MM, text, align="R")
         pdf.set_xy(pdf.l_margin, top + height)
