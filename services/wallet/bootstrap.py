@@ -119,14 +119,21 @@ def assemble(env: config.Env, payments: RechargePayments | None = None) -> Walle
         projector_consumers.append(
             StreamConsumer(reader, projector.handle, alerts, settings.worker_batch, policy)
         )
+    balance_alerts = BalanceAlerts(engine)
     recharges = AutoRecharges(
-        engine, accounts, funds, payments or NoRechargePayments(), settings.recharge_retry_s
+        engine,
+        accounts,
+        funds,
+        payments or NoRechargePayments(),
+        settings.recharge_retry_s,
+        balance_alerts,
+        int(settings.recharge_backoff_s * 1000),
     )
     watch = BalanceWatch(
         accounts,
         partitioner,
         Crossings(redis),
-        BalanceAlerts(engine),
+        balance_alerts,
         recharges,
         settings.low_balance_micros,
     )
@@ -193,7 +200,7 @@ def assemble(env: config.Env, payments: RechargePayments | None = None) -> Walle
         "funding": lambda: accounts.apply_scheduled_funding(batch),
         "expiry": lambda: reservations.expire_overdue(batch),
         "top-ups": lambda: wallet.funds.apply_recorded(settings.top_up_retry_s, batch),
-        "recharges": lambda: recharges.resume(batch),
+        "recharges": lambda: recharges.resume(batch) + recharges.fire_due(batch),
         "credits": lambda: (
             wallet.credits.write_off_expired(limit=batch)
             + wallet.credits.apply_recorded(settings.top_up_retry_s, batch)

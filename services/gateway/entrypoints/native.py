@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import grpc
+from billing.invoicing.v1 import invoicing_service_pb2 as invoicing_pb
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
@@ -13,7 +15,7 @@ from services.common.errors import InvalidArgument, NotFound, PermissionDenied
 from services.gateway.adapters.backends import Backends
 from services.gateway.domain.access import Access, Principal, Role, allows, parse_role
 from services.gateway.domain.records import Membership
-from services.gateway.entrypoints import http_io
+from services.gateway.entrypoints import http_errors, http_io
 from services.gateway.entrypoints.router import HttpRoute
 from services.gateway.entrypoints.transcoded import authenticate
 from services.gateway.service.auth import Authenticator
@@ -21,6 +23,11 @@ from services.gateway.service.team import Team
 from services.gateway.transcoding.template import compile_template
 
 SERVING = "SERVING"
+INVOICING = "billing.invoicing.v1.InvoicingService"
+# Stripe's webhook events: no user credential, the raw body and its signature go to invoicing,
+# which acts only on a signature that verifies with STRIPE_WEBHOOK_SECRET.
+STRIPE_WEBHOOK_PATH = "/v1/payment-events/stripe"
+WEBHOOK_TIMEOUT_S = 20.0
 
 
 class NativeRoutes:
@@ -48,6 +55,7 @@ class NativeRoutes:
             ("GET", "/openapi.json", self.openapi),
             ("GET", "/docs", self.docs),
             ("POST", "/v1/auth/tokens", self.create_token),
+            ("POST", STRIPE_WEBHOOK_PATH, self.stripe_event),
             ("GET", "/v1/me", self.me),
             ("GET", "/v1/accounts/{account_id}/teammates", self.list_teammates),
             ("POST", "/v1/accounts/{account_id}/teammates", self.invite_teammate),
@@ -105,6 +113,25 @@ class NativeRoutes:
                 "billing_access": issued.billing_access,
             }
         )
+
+    async def stripe_event(self, request: Request, _: dict[str, str]) -> Response:
+        body = await http_io.read_body(request, self._max_body_bytes)
+        forwarded = invoicing_pb.HandlePaymentEventRequest(
+            provider="stripe",
+            payload=body,
+            signature=request.headers.get("stripe-signature", "")[:2048],
+        )
+        try:
+            answer = await self._backends.unary(
+                INVOICING,
+                "HandlePaymentEvent",
+                forwarded,
+                invoicing_pb.HandlePaymentEventResponse,
+                WEBHOOK_TIMEOUT_S,
+            )
+        except grpc.aio.AioRpcError as error:
+            return http_errors.from_rpc_error(error)
+        return http_io.json_response({"received": True, "duplicate": answer.duplicate})
 
     async def me(self, request: Request, _: dict[str, str]) -> Response:
         principal = await authenticate(self._authenticator, request)

@@ -149,6 +149,24 @@ def native_paths() -> dict[str, Any]:
                 "responses": {"200": _json(token), **error_responses({400, 401, 413, 415})},
             }
         },
+        "/v1/payment-events/stripe": {
+            "post": {
+                "operationId": "Gateway_StripeEvent",
+                "tags": tag,
+                "summary": "Stripe's webhook events; trusted only with a verified Stripe-Signature",
+                "security": [],
+                "requestBody": {
+                    "required": True,
+                    "content": {"application/json": {"schema": {"type": "object"}}},
+                },
+                "responses": {
+                    "200": _json(
+                        _object({"received": {"type": "boolean"}, "duplicate": {"type": "boolean"}})
+                    ),
+                    **error_responses({400, 403, 413, 503}),
+                },
+            }
+        },
         "/v1/me": {
             "get": {
                 "operationId": "Gateway_Me",

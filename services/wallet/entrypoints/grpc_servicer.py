@@ -107,6 +107,16 @@ class WalletServicer(pb_grpc.WalletServiceServicer):
     def TopUp(self, request: pb.TopUpRequest, context: grpc.ServicerContext) -> pb.TopUpResponse:
         return self._funds.top_up(request)
 
+    def QuoteTopUp(
+        self, request: pb.QuoteTopUpRequest, context: grpc.ServicerContext
+    ) -> pb.QuoteTopUpResponse:
+        return self._funds.quote(request)
+
+    def ReverseTopUp(
+        self, request: pb.ReverseTopUpRequest, context: grpc.ServicerContext
+    ) -> pb.ReverseTopUpResponse:
+        return self._funds.reverse(request)
+
     def ListTopUps(
         self, request: pb.ListTopUpsRequest, context: grpc.ServicerContext
     ) -> pb.ListTopUpsResponse:
@@ -166,6 +176,11 @@ class WalletServicer(pb_grpc.WalletServiceServicer):
         self, request: pb.SetAutoRechargeRequest, context: grpc.ServicerContext
     ) -> pb.SetAutoRechargeResponse:
         return self._recharges.set(request)
+
+    def ListRecharges(
+        self, request: pb.ListRechargesRequest, context: grpc.ServicerContext
+    ) -> pb.ListRechargesResponse:
+        return self._recharges.list(request)
 
     def GetAutoRecharge(
         self, request: pb.GetAutoRechargeRequest, context: grpc.ServicerContext
