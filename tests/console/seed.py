@@ -182,12 +182,13 @@ def _channels(stubs: Stubs, account: str, phone: str) -> None:
 
 
 def _invoices(stubs: Stubs, account: str) -> tuple[str, str]:
+    stubs.invoicing.SetPartnerContract(
+        inv.SetPartnerContractRequest(account_id=account, price_per_channel_month=usd(20_000_000)),
+        timeout=10,
+    )
     open_invoice = stubs.invoicing.CreatePartnerDaysInvoice(
         inv.CreatePartnerDaysInvoiceRequest(
-            account_id=account,
-            channels=2,
-            price_per_channel_month=usd(20_000_000),
-            idempotency_key="partner-1",
+            account_id=account, channels=2, idempotency_key="partner-1"
         ),
         timeout=10,
     ).invoice

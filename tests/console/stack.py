@@ -33,7 +33,7 @@ def console_stack(folder: Path, redis_port: int) -> Iterator[ConsoleStack]:
     client = redis.Redis.from_url(redis_url)
     client.flushdb()
     client.close()
-    running = start_stack(urls, redis_url, {"INVOICING_PAYMENT_PROVIDER": "fake"})
+    running = start_stack(urls, redis_url, {"PAYMENTS_PROVIDER": "fake"})
     try:
         yield ConsoleStack(running, seed(running, urls))
     finally:

@@ -8,12 +8,13 @@ printed (pytest -s shows them), not asserted.
 from __future__ import annotations
 
 import pytest
+from billing.wallet.v1 import wallet_service_pb2 as wal
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import Select
 
 from tests.console.browser import Browser
-from tests.console.seed import PASSWORD
+from tests.console.seed import PASSWORD, Stubs
 from tests.console.stack import ConsoleStack
 
 PAGES = (
@@ -125,7 +126,15 @@ def test_balance_per_phone_number_with_chart_and_transactions(
 ) -> None:
     owner.open("balance")
     owner.wait_text("#page", console.seeded.channel_phone)
-    assert "$100.00" in owner.text("[data-figure=total-USD]")
+    stubs = Stubs.of(console.stack)
+    try:
+        balances = stubs.wallet.GetBalance(
+            wal.GetBalanceRequest(account_id=console.seeded.account), timeout=10
+        ).balances
+    finally:
+        stubs.close()
+    total = sum(b.available_micros for b in balances if b.currency_code == "USD")
+    assert f"${total / 1_000_000:,.2f}" in owner.text("[data-figure=total-USD]")
     assert owner.find_all("[data-chart='Balance per phone number'] rect")
     owner.wait_text("[data-list=ledger]", "top up")
 

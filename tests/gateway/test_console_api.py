@@ -43,13 +43,16 @@ def test_invoices_filtered_by_kind_status_and_dates_sorted_and_unknown_accounts(
     stubs = Stubs.of(stack)
     try:
         account = _fresh(stack, stubs)
+        stubs.invoicing.SetPartnerContract(
+            inv.SetPartnerContractRequest(
+                account_id=account, price_per_channel_month=_usd(10_000_000)
+            ),
+            timeout=10,
+        )
         for n in range(3):
             stubs.invoicing.CreatePartnerDaysInvoice(
                 inv.CreatePartnerDaysInvoiceRequest(
-                    account_id=account,
-                    channels=n + 1,
-                    price_per_channel_month=_usd(10_000_000),
-                    idempotency_key=f"pd-{n}",
+                    account_id=account, channels=n + 1, idempotency_key=f"pd-{n}"
                 ),
                 timeout=10,
             )
