@@ -9,9 +9,11 @@ from pathlib import Path
 import grpc
 from billing.invoicing.v1 import invoicing_service_pb2, invoicing_service_pb2_grpc
 
-from services.common import config, db, grpc_client
+from services.common import config, db, grpc_client, redis_client
+from services.common.background import Loop
 from services.common.grpc_server import App, ServiceBinding, Worker
-from services.invoicing.adapters import grpc_clients, pdf
+from services.common.outbox import OutboxRelay
+from services.invoicing.adapters import grpc_clients, pdf, tables
 from services.invoicing.adapters.payment_providers import FakePaymentProvider, NoPaymentProvider
 from services.invoicing.entrypoints.grpc_servicer import InvoicingServicer, UseCases
 from services.invoicing.entrypoints.scheduler import BillingScheduler
@@ -38,6 +40,7 @@ from services.invoicing.service.settings import Clock, InvoicingSettings, utc_no
 MIGRATIONS = Path(__file__).parent / "migrations"
 SERVICE_NAME = invoicing_service_pb2.DESCRIPTOR.services_by_name["InvoicingService"].full_name
 PAYMENT_PROVIDERS = ("none", "fake", "stripe")
+RELAY_WAIT_S = 1.0  # how often the outbox relay looks for events to publish
 
 
 @dataclass(frozen=True)
@@ -45,6 +48,8 @@ class Wired:
     app: App
     # Also built when switched off (INVOICING_SCHEDULER_ENABLED=false), to be driven by hand.
     scheduler: BillingScheduler
+    # Publishes the outbox (billing.invoicing.events); None when background work is off.
+    relay: OutboxRelay | None = None
 
 
 def build(env: config.Env) -> App:
@@ -113,11 +118,17 @@ def wire(
     interval_s = env.seconds("INVOICING_SCHEDULER_INTERVAL_SECONDS", 3600.0)
     scheduler = BillingScheduler(billing, paying, funding, clock, interval_s)
     workers: list[Worker] = []
+    closers = [channel.close for channel in channels]
+    relay = None
     if env.flag("INVOICING_SCHEDULER_ENABLED", True):
         workers.append(scheduler)
-    closers = [channel.close for channel in channels]
+        events_url = env.text("INVOICING_EVENTS_REDIS_URL", config.redis_url(env))
+        events = redis_client.connect(events_url, cluster=env.flag("REDIS_CLUSTER", False))
+        relay = OutboxRelay(engine, tables.outbox, events)
+        workers.append(Loop("outbox-relay", relay.step, RELAY_WAIT_S))
+        closers.append(events.close)
     app = App(bindings=[binding], workers=workers, on_close=[*closers, engine.dispose])
-    return Wired(app=app, scheduler=scheduler)
+    return Wired(app=app, scheduler=scheduler, relay=relay)
 
 
 def payment_provider_from(env: config.Env) -> PaymentProvider:

@@ -3,6 +3,7 @@
 import sqlalchemy as sa
 
 from services.common.idempotency import idempotency_table
+from services.common.outbox import outbox_table
 
 metadata = sa.MetaData()
 
@@ -265,3 +266,6 @@ tax_configurations = sa.Table(
     sa.Column("configuration", sa.LargeBinary, nullable=False),
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
 )
+
+# Events to publish (billing.invoicing.events), written with the change they announce.
+outbox = outbox_table(metadata, "invoicing_outbox_batches")
