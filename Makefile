@@ -9,13 +9,14 @@ GEN_STAMP := $(GEN)/.stamp
 BUF := node_modules/.bin/buf
 PYTEST_ARGS ?=
 
-.PHONY: help setup gen lint fmt test up bench bench-pricing bench-authorise bench-metering bench-gateway system clean
+.PHONY: help setup gen lint fmt test up console-screenshots bench bench-pricing bench-authorise bench-metering bench-gateway system clean
 
 help:
 	@echo "make up      run the whole suite locally (SQLite, local redis-server)"
 	@echo "make test    run the test suite (starts its own Redis and PostgreSQL)"
 	@echo "make lint    ruff, mypy and buf lint"
 	@echo "make bench   every benchmark; bench-<name> for one"
+	@echo "make console-screenshots   a PNG of every console page in docs/console (needs chromium)"
 
 setup: $(STAMP) $(GEN_STAMP)
 
@@ -25,7 +26,7 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e '.[dev]'
 	@touch $@
 
-protos/third_party/google/api/annotations.proto: $(STAMP)
+protos/third_party/google/api/annotations.proto: $(STAMP) scripts/vendor_google_api.py
 	$(PY) scripts/vendor_google_api.py protos/third_party
 
 $(GEN_STAMP): $(STAMP) $(PROTO_SRC) protos/third_party/google/api/annotations.proto scripts/generate.py
@@ -56,6 +57,9 @@ test: setup system
 
 up: setup system
 	$(PY) -m services.local
+
+console-screenshots: setup system
+	$(PY) -m tests.console.screenshots docs/console
 
 bench: bench-pricing bench-authorise bench-metering bench-gateway
 

@@ -18,9 +18,17 @@ METERING_CHARGES = EventStream("billing.metering.charges", ("wallet",))
 METERING_WINDOWS = EventStream("billing.metering.windows", ("wallet",))
 WALLET_ACCOUNTS = EventStream("billing.wallet.accounts", ("metering",))
 WALLET_ALERTS = EventStream("billing.wallet.alerts")
+INVOICING_EVENTS = EventStream("billing.invoicing.events")
 OPERATIONS_ALERTS = EventStream("billing.operations.alerts")
 
-ALL = (METERING_CHARGES, METERING_WINDOWS, WALLET_ACCOUNTS, WALLET_ALERTS, OPERATIONS_ALERTS)
+ALL = (
+    METERING_CHARGES,
+    METERING_WINDOWS,
+    WALLET_ACCOUNTS,
+    WALLET_ALERTS,
+    INVOICING_EVENTS,
+    OPERATIONS_ALERTS,
+)
 BY_NAME = {stream.name: stream for stream in ALL}
 # Streams nobody is declared to read keep at most this many entries.
 UNREAD_STREAM_MAX_LENGTH = 100_000

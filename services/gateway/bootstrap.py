@@ -18,6 +18,7 @@ from services.gateway.adapters.store import Store
 from services.gateway.config import GatewaySettings
 from services.gateway.domain import policy
 from services.gateway.entrypoints import docs_page
+from services.gateway.entrypoints.console import Console
 from services.gateway.entrypoints.http_app import GatewayApp
 from services.gateway.entrypoints.native import NativeRoutes
 from services.gateway.entrypoints.native_openapi import native_paths
@@ -30,6 +31,7 @@ from services.gateway.service.principals import PrincipalSigner
 from services.gateway.service.rate_limit import RateLimiter
 from services.gateway.service.team import Team
 from services.gateway.service.throttle import SignInThrottle
+from services.gateway.transcoding import comments
 from services.gateway.transcoding.routes import Route, build_routes, load_services
 
 log = logging.getLogger(__name__)
@@ -104,9 +106,12 @@ def build(env: config.Env) -> Gateway:
         audit_trail=AuditTrail(audit, backends, settings.rpc_timeout_s),
         forwarded_hops=settings.forwarded_hops,
     )
-    http_routes = native.routes() + [
-        HttpRoute(r.http_method, r.template, transcoder.handler(r), r) for r in routes
-    ]
+    console = Console(settings.payments_provider)
+    http_routes = (
+        native.routes()
+        + console.routes()
+        + [HttpRoute(r.http_method, r.template, transcoder.handler(r), r) for r in routes]
+    )
     app = GatewayApp(Router(http_routes), backends, settings.grace_seconds)
     return Gateway(settings, app, native, engine, routes)
 
@@ -116,5 +121,5 @@ def documents(routes: list[Route]) -> Documents:
         version = metadata.version("billing-suite")
     except metadata.PackageNotFoundError:
         version = "0"
-    document = build_document(routes, native_paths(), version)
+    document = build_document(routes, native_paths(), version, comments.load())
     return Documents(json.dumps(document).encode(), docs_page.render(document))

@@ -20,6 +20,7 @@ DEFAULT_BACKENDS = {
     "wallet": "127.0.0.1:50052",
     "invoicing": "127.0.0.1:50053",
 }
+PAYMENTS_PROVIDERS = ("none", "fake", "stripe")
 TOKEN_SECRET_VARIABLE = "GATEWAY_TOKEN_SECRET"  # noqa: S105 (a variable name)
 MIN_TOKEN_SECRET_LENGTH = 32
 
@@ -49,6 +50,8 @@ class GatewaySettings:
     sign_in: ThrottlePolicy
     # Trusted proxies in front of the gateway (X-Forwarded-For), for the caller's address.
     forwarded_hops: int
+    # Who takes card payments (the console allows Stripe.js only for "stripe").
+    payments_provider: str = "none"
 
     @classmethod
     def from_env(cls, env: Env, services: Iterable[str]) -> GatewaySettings:
@@ -74,6 +77,7 @@ class GatewaySettings:
             rate_limit_burst=env.integer("GATEWAY_RATE_LIMIT_BURST", 100, minimum=1),
             sign_in=sign_in_policy(env),
             forwarded_hops=env.integer("GATEWAY_FORWARDED_HOPS", 0, maximum=10),
+            payments_provider=env.choice("PAYMENTS_PROVIDER", "none", PAYMENTS_PROVIDERS),
         )
 
 

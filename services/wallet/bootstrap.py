@@ -46,6 +46,7 @@ from services.wallet.service.days import Days
 from services.wallet.service.funds import Funds
 from services.wallet.service.outbox import AccountFollower, refresh_published_accounts
 from services.wallet.service.ports import RechargePayments
+from services.wallet.service.price_list import PriceList
 from services.wallet.service.projection import Projector
 from services.wallet.service.quotes import Quoter
 from services.wallet.service.recovery import Recovery
@@ -120,14 +121,21 @@ def assemble(env: config.Env, payments: RechargePayments | None = None) -> Walle
         projector_consumers.append(
             StreamConsumer(reader, projector.handle, alerts, settings.worker_batch, policy)
         )
+    balance_alerts = BalanceAlerts(engine)
     recharges = AutoRecharges(
-        engine, accounts, funds, payments or NoRechargePayments(), settings.recharge_retry_s
+        engine,
+        accounts,
+        funds,
+        payments or NoRechargePayments(),
+        settings.recharge_retry_s,
+        balance_alerts,
+        int(settings.recharge_backoff_s * 1000),
     )
     watch = BalanceWatch(
         accounts,
         partitioner,
         Crossings(redis),
-        BalanceAlerts(engine),
+        balance_alerts,
         recharges,
         settings.low_balance_micros,
     )
@@ -194,7 +202,7 @@ def assemble(env: config.Env, payments: RechargePayments | None = None) -> Walle
         "funding": lambda: accounts.apply_scheduled_funding(batch),
         "expiry": lambda: reservations.expire_overdue(batch),
         "top-ups": lambda: wallet.funds.apply_recorded(settings.top_up_retry_s, batch),
-        "recharges": lambda: recharges.resume(batch),
+        "recharges": lambda: recharges.resume(batch) + recharges.fire_due(batch),
         "credits": lambda: (
             wallet.credits.write_off_expired(limit=batch)
             + wallet.credits.apply_recorded(settings.top_up_retry_s, batch)
@@ -241,6 +249,7 @@ def serve(wallet: Wallet) -> App:
         credits=wallet.credits,
         days=wallet.days,
         recharges=wallet.recharges,
+        price_list=PriceList(wallet.accounts, pricing.PricingEngine(pricing.default_catalog())),
         audit=AuditLog(wallet.engine, tables.audit_entries, "wallet"),
     )
     binding = ServiceBinding(

@@ -115,8 +115,8 @@ def start_stack(database_urls: dict[str, str], redis_url: str, extra: dict[str, 
             env = {
                 "DATABASE_URL": database_urls[name],
                 "REDIS_URL": redis_url,
-                # Invoicing calls the wallet and metering started before it.
-                **{f"{n.upper()}_ADDRESS": s.address for n, s in services.items()},
+                # The services started before this one, where it calls them.
+                **{f"{other.upper()}_ADDRESS": s.address for other, s in services.items()},
                 **extra,
             }
             build_service = importlib.import_module(f"services.{name}.bootstrap").build

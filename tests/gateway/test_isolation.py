@@ -90,11 +90,13 @@ def _seed(stack: Stack, account: str) -> None:
             "reason": "details from the contract",
         }
         assert client.put(f"/v1/accounts/{account}/organization", json=org).status_code == 200
-        invoice = {
-            "channels": "1",
+        contract = {
             "price_per_channel_month": {"currency_code": "USD", "amount_micros": "1000000"},
             "reason": "the partner's agreed price",
         }
+        path = f"/v1/accounts/{account}/partner-contract"
+        assert client.put(path, json=contract).status_code == 200
+        invoice = {"channels": "1"}
         answer = client.post(f"/v1/accounts/{account}/invoices:partner-days", json=invoice)
         assert answer.status_code == 200, answer.text
 

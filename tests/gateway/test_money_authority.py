@@ -47,6 +47,8 @@ def _state(client: httpx.Client, account: str) -> dict[str, Any]:
             "invoices": "/invoices",
             "top_ups": "/top-ups",
             "organization": "/organization",
+            "tax_status": "/tax-status",
+            "contract": "/partner-contract",
             "account": "",
             "channels": "/channels",
         }.items()
@@ -86,28 +88,39 @@ def test_an_owner_cannot_give_itself_value_and_an_operator_can_with_an_audit_tra
     agent = stack.client(stack.key(account, Role.AGENT, billing_access=True))
     stranger = stack.client(stack.key(other, Role.OWNER))
     try:
-        # The provider's set-up: money received by transfer, tax, an open partner invoice.
+        # The provider's set-up: money received by transfer, tax, a partner's contract price;
+        # the partner then asks for days at that price: an open invoice.
         wire = f"WIRE-{uuid.uuid4().hex[:6]}"
         top_up = {"amount": USD_10, "transfer_reference": wire, "reason": "wire received"}
         _ok(operator.post(f"{base}/top-ups", json=top_up, headers={"Idempotency-Key": wire}))
+        tax = {
+            "configuration": {"rates": [{"country": "IN", "rate_basis_points": 1800}]},
+            "reason": "GST for Indian buyers",
+        }
+        _ok(operator.put("/v1/tax-configuration", json=tax))
         organization = {
             "business_name": "Acme Retail",
             "billing_email": "billing@acme.example",
-            "tax_rate_basis_points": 1800,
+            "country": "IN",
         }
         _ok(
             operator.put(
                 f"{base}/organization",
-                json={"organization": organization, "reason": "GST registration checked"},
+                json={"organization": organization, "reason": "details from the contract"},
             )
         )
+        # A country that changes the tax waits for an operator to confirm it.
+        confirm = {
+            "treatment": "TAX_TREATMENT_STANDARD",
+            "confirm_pending_change": True,
+            "reason": "GSTIN checked",
+        }
+        assert _ok(operator.put(f"{base}/tax-status", json=confirm))["status"]["country"] == "IN"
         price = {"currency_code": "USD", "amount_micros": "20000000"}
+        contract = {"price_per_channel_month": price, "reason": "signed contract"}
+        _ok(operator.put(f"{base}/partner-contract", json=contract))
         invoice = _ok(
-            operator.post(
-                f"{base}/invoices:partner-days",
-                json={"channels": "2", "price_per_channel_month": price, "reason": "contract"},
-                headers=_key(),
-            )
+            owner.post(f"{base}/invoices:partner-days", json={"channels": "2"}, headers=_key())
         )["invoice"]
         assert invoice["status"] == "INVOICE_STATUS_OPEN"
         assert invoice["tax_rate_basis_points"] == "1800"
@@ -134,6 +147,11 @@ def test_an_owner_cannot_give_itself_value_and_an_operator_can_with_an_audit_tra
             400,
             "organization.tax_rate_basis_points",
         )
+        exempt = {"treatment": "TAX_TREATMENT_EXEMPT", "exempt_reason": "we say so"}
+        _refused(owner.put(f"{base}/tax-status", json=exempt), 403)
+        _refused(owner.put("/v1/tax-configuration", json={"configuration": {}}), 403)
+        cheap = {"price_per_channel_month": {"currency_code": "USD", "amount_micros": "1"}}
+        _refused(owner.put(f"{base}/partner-contract", json=cheap), 403)
         one_micro = {"currency_code": "USD", "amount_micros": "1"}
         _refused(
             owner.post(
@@ -170,7 +188,7 @@ def test_an_owner_cannot_give_itself_value_and_an_operator_can_with_an_audit_tra
         assert _state(operator, account) == before
 
         # Editing the organization's identity keeps the provider's tax rate.
-        renamed = {"business_name": "Acme Retail Pvt", "billing_email": "billing@acme.example"}
+        renamed = {**organization, "business_name": "Acme Retail Pvt"}
         _ok(owner.put(f"{base}/organization", json={"organization": renamed}))
         stored = _ok(owner.get(f"{base}/organization"))["organization"]
         assert stored["business_name"] == "Acme Retail Pvt"
@@ -225,6 +243,8 @@ def test_an_owner_cannot_give_itself_value_and_an_operator_can_with_an_audit_tra
             "CreateAccount",
             "TopUp",
             "UpdateOrganization",
+            "SetAccountTaxStatus",
+            "SetPartnerContract",
             "CreatePartnerDaysInvoice",
             "PayInvoice",
             "AddDays",
@@ -255,7 +275,14 @@ def test_an_owner_cannot_give_itself_value_and_an_operator_can_with_an_audit_tra
         assert days["actor"]["kind"] == "operator" and days["actor"]["caller"] == "invoicing"
         edits = {e["actor"]["kind"]: e for e in by_action["UpdateOrganization"]}
         assert edits["customer"]["actor"]["role"] == "owner"
-        assert edits["operator"]["after"]["organization"]["tax_rate_basis_points"] == "1800"
+        assert edits["customer"]["before"]["organization"]["business_name"] == "Acme Retail"
+        assert edits["customer"]["after"]["organization"]["business_name"] == "Acme Retail Pvt"
+        (contracted,) = by_action["SetPartnerContract"]
+        assert contracted["reason"] == "signed contract"
+        (requested,) = by_action["CreatePartnerDaysInvoice"]
+        assert requested["actor"]["kind"] == "customer"
+        everything = _audit(operator, "/v1/audit-entries", page_size=1000)
+        assert any(e["action"] == "SetTaxConfiguration" for e in everything)
 
         mine = _audit(owner, f"{base}/audit-entries", page_size=2)
         assert [e["entry_id"] for e in mine] == [e["entry_id"] for e in entries]

@@ -48,7 +48,9 @@ class Backends:
         self._calls[route.grpc_path] = made
         return made
 
-    def unary(self, service: str, method: str, request_class: Any, response_class: Any) -> Any:
+    def multicallable(
+        self, service: str, method: str, request_class: Any, response_class: Any
+    ) -> Any:
         """A unary multicallable of `service` (a full name) that no route exposes."""
         channel = self._channels[self._addresses[service]]
         return channel.unary_unary(
@@ -56,6 +58,19 @@ class Backends:
             request_serializer=request_class.SerializeToString,
             response_deserializer=response_class.FromString,
         )
+
+    async def unary(
+        self,
+        service: str,
+        method: str,
+        request: Any,
+        response_class: Any,
+        timeout_s: float,
+        metadata: list[tuple[str, str]],
+    ) -> Any:
+        """One unary call by name, for the gateway's own routes (the provider's webhooks)."""
+        call = self.multicallable(service, method, type(request), response_class)
+        return await call(request, timeout=timeout_s, metadata=metadata)
 
     def has(self, service: str) -> bool:
         return service in self._addresses

@@ -256,6 +256,13 @@ class Store:
             u, u.c.user_id == o.c.user_id
         )
 
+    def delete_membership(self, user_id: str, account_id: str) -> None:
+        table = tables.memberships
+        with self._engine.begin() as connection:
+            connection.execute(
+                table.delete().where(table.c.user_id == user_id, table.c.account_id == account_id)
+            )
+
     @staticmethod
     def _members_query() -> sa.Select:  # type: ignore[type-arg]
         m, u = tables.memberships, tables.users

@@ -43,12 +43,21 @@ RPC_RULES: dict[str, Rule] = {
     f"{_WALLET}.GetAccount": Rule(A.MEMBER, "read the account"),
     f"{_WALLET}.ListChannels": Rule(A.MEMBER, "list channels and their days"),
     f"{_INVOICING}.ListPlans": Rule(A.MEMBER, "list plans"),
+    f"{_INVOICING}.GetPlan": Rule(A.MEMBER, "read a plan"),
     f"{_WALLET}.GetBalance": Rule(A.BILLING_READ, "read balances"),
     f"{_WALLET}.ListTopUps": Rule(A.BILLING_READ, "list top-ups"),
     f"{_WALLET}.ListLedgerEntries": Rule(A.BILLING_READ, "list ledger entries"),
     f"{_WALLET}.ListCredits": Rule(A.BILLING_READ, "list credits"),
     f"{_WALLET}.GetAutoRecharge": Rule(A.BILLING_READ, "read auto-recharge"),
     f"{_WALLET}.GetFundingPeriods": Rule(A.BILLING_READ, "funding mode periods"),
+    f"{_WALLET}.ListRecharges": Rule(A.BILLING_READ, "list auto-recharge attempts"),
+    f"{_WALLET}.GetPriceList": Rule(A.BILLING_READ, "the account's prices"),
+    f"{_WALLET}.QuotePrice": Rule(A.BILLING_READ, "price one message"),
+    f"{_INVOICING}.GetPartnerContract": Rule(A.BILLING_READ, "read the partner's contract price"),
+    f"{_INVOICING}.GetFunding": Rule(A.BILLING_READ, "read an add-funds payment"),
+    f"{_INVOICING}.ListFundings": Rule(A.BILLING_READ, "list add-funds payments"),
+    f"{_INVOICING}.EstimateFundsNeeded": Rule(A.BILLING_READ, "balance needed for N days"),
+    f"{_INVOICING}.GetAccountTaxStatus": Rule(A.BILLING_READ, "read the account's tax status"),
     f"{_INVOICING}.GetSubscription": Rule(A.BILLING_READ, "read a subscription"),
     f"{_INVOICING}.ListSubscriptions": Rule(A.BILLING_READ, "list subscriptions"),
     f"{_INVOICING}.ListInvoices": Rule(A.BILLING_READ, "list invoices"),
@@ -60,6 +69,7 @@ RPC_RULES: dict[str, Rule] = {
     f"{_METERING}.GetMonthlyUsage": Rule(A.BILLING_READ, "monthly usage"),
     f"{_METERING}.GetApproximateCharges": Rule(A.BILLING_READ, "approximate charges"),
     f"{_METERING}.SummariseCharges": Rule(A.BILLING_READ, "charges per day and category"),
+    f"{_METERING}.GetUsageTotals": Rule(A.BILLING_READ, "usage totals over a range"),
     f"{_METERING}.CountActiveUsers": Rule(A.BILLING_READ, "monthly active users"),
     f"{_METERING}.StreamUsageReport": Rule(A.BILLING_READ, "usage report"),
     f"{_METERING}.ExportUsageReport": Rule(A.BILLING_READ, "usage report as CSV"),
@@ -71,6 +81,9 @@ RPC_RULES: dict[str, Rule] = {
     f"{_WALLET}.SetAutoRecharge": Rule(A.BILLING_WRITE, "set auto-recharge"),
     f"{_WALLET}.AllocateDays": Rule(A.BILLING_WRITE, "allocate days to a channel"),
     f"{_INVOICING}.AddPaymentMethod": Rule(A.BILLING_WRITE, "add a card"),
+    f"{_INVOICING}.StartCardSetup": Rule(A.BILLING_WRITE, "start saving a card"),
+    f"{_INVOICING}.QuoteFunds": Rule(A.BILLING_WRITE, "quote adding funds (amount, fee)"),
+    f"{_INVOICING}.AddFunds": Rule(A.BILLING_WRITE, "add funds by paying with a card"),
     f"{_INVOICING}.SetDefaultPaymentMethod": Rule(A.BILLING_WRITE, "set the default card"),
     f"{_INVOICING}.CreateSubscription": Rule(A.BILLING_WRITE, "subscribe to a plan"),
     f"{_INVOICING}.CancelSubscription": Rule(A.BILLING_WRITE, "cancel a subscription"),
@@ -81,12 +94,12 @@ RPC_RULES: dict[str, Rule] = {
     ),
     f"{_INVOICING}.UpdateOrganization": Rule(
         A.BILLING_WRITE,
-        "edit organization details; tax rates: operators",
+        "edit organization details (tax: operators, by tax status)",
         operator_fields=("organization.tax_rate_basis_points",),
     ),
     f"{_INVOICING}.CreatePartnerDaysInvoice": Rule(
         A.BILLING_WRITE,
-        "request channels or days at the contract price; another price: operators",
+        "request channels or days at the contract price",
         operator_fields=("price_per_channel_month",),
     ),
     # The provider's acts: operators only.
@@ -99,6 +112,12 @@ RPC_RULES: dict[str, Rule] = {
     f"{_INVOICING}.CreatePlan": Rule(A.OPERATOR, "create a plan"),
     f"{_INVOICING}.IssueCreditNote": Rule(A.OPERATOR, "issue a credit note"),
     f"{_INVOICING}.RunBillingCycle": Rule(A.OPERATOR, "run billing cycles"),
+    f"{_INVOICING}.SetPartnerContract": Rule(A.OPERATOR, "set a partner's contract price"),
+    f"{_INVOICING}.GetTaxConfiguration": Rule(A.OPERATOR, "read the tax configuration"),
+    f"{_INVOICING}.SetTaxConfiguration": Rule(A.OPERATOR, "configure tax"),
+    f"{_INVOICING}.SetAccountTaxStatus": Rule(
+        A.OPERATOR, "an account's tax status; confirm a country or tax id change"
+    ),
 }
 
 # The gateway's own routes, for the README's table.

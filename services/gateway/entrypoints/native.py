@@ -1,4 +1,4 @@
-"""The gateway's own routes: health, documents, tokens, the caller, teammates' billing access,
+"""The gateway's own routes: health, documents, tokens, Stripe's webhook, the caller, the team,
 and the audit log."""
 
 from __future__ import annotations
@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import grpc
+from billing.invoicing.v1 import invoicing_service_pb2 as invoicing_pb
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
@@ -14,19 +15,24 @@ from services.common import validation
 from services.common.errors import InvalidArgument, NotFound, PermissionDenied
 from services.gateway.adapters.backends import Backends
 from services.gateway.domain import conventions
-from services.gateway.domain.access import Access, Principal, allows
+from services.gateway.domain.access import Access, Principal, Role, allows, parse_role
 from services.gateway.domain.records import Membership
 from services.gateway.entrypoints import http_errors, http_io
 from services.gateway.entrypoints.router import HttpRoute
 from services.gateway.entrypoints.transcoded import authenticate
 from services.gateway.service.audit_trail import AuditTrail
 from services.gateway.service.auth import Authenticator
-from services.gateway.service.principals import PrincipalSigner, actor_of
+from services.gateway.service.principals import MAX_REASON_LENGTH, PrincipalSigner, actor_of
 from services.gateway.service.rate_limit import RateLimiter
 from services.gateway.service.team import Team
 from services.gateway.transcoding.template import compile_template
 
 SERVING = "SERVING"
+INVOICING = "billing.invoicing.v1.InvoicingService"
+# Stripe's webhook events: no user credential, the raw body and its signature go to invoicing,
+# which acts only on a signature that verifies with STRIPE_WEBHOOK_SECRET.
+STRIPE_WEBHOOK_PATH = "/v1/payment-events/stripe"
+WEBHOOK_TIMEOUT_S = 20.0
 
 
 class NativeRoutes:
@@ -63,8 +69,12 @@ class NativeRoutes:
             ("GET", "/openapi.json", self.openapi),
             ("GET", "/docs", self.docs),
             ("POST", "/v1/auth/tokens", self.create_token),
+            ("POST", STRIPE_WEBHOOK_PATH, self.stripe_event),
             ("GET", "/v1/me", self.me),
             ("GET", "/v1/accounts/{account_id}/teammates", self.list_teammates),
+            ("POST", "/v1/accounts/{account_id}/teammates", self.invite_teammate),
+            ("PATCH", "/v1/accounts/{account_id}/teammates/{user_id}", self.change_teammate),
+            ("DELETE", "/v1/accounts/{account_id}/teammates/{user_id}", self.remove_teammate),
             (
                 "PUT",
                 "/v1/accounts/{account_id}/teammates/{user_id}/billing-access",
@@ -122,6 +132,27 @@ class NativeRoutes:
             }
         )
 
+    async def stripe_event(self, request: Request, _: dict[str, str]) -> Response:
+        body = await http_io.read_body(request, self._max_body_bytes)
+        forwarded = invoicing_pb.HandlePaymentEventRequest(
+            provider="stripe",
+            payload=body,
+            signature=request.headers.get("stripe-signature", "")[:2048],
+        )
+        try:
+            answer = await self._backends.unary(
+                INVOICING,
+                "HandlePaymentEvent",
+                forwarded,
+                invoicing_pb.HandlePaymentEventResponse,
+                WEBHOOK_TIMEOUT_S,
+                # As the gateway itself: the event is trusted for its signature, not a user.
+                self._signer.service_metadata(),
+            )
+        except grpc.aio.AioRpcError as error:
+            return http_errors.from_rpc_error(error)
+        return http_io.json_response({"received": True, "duplicate": answer.duplicate})
+
     async def me(self, request: Request, _: dict[str, str]) -> Response:
         principal = await authenticate(self._authenticator, request, self._limiter)
         return http_io.json_response(
@@ -138,40 +169,96 @@ class NativeRoutes:
         )
 
     async def list_teammates(self, request: Request, values: dict[str, str]) -> Response:
-        principal = await authenticate(self._authenticator, request, self._limiter)
-        account_id = self._team_scope(principal, values)
+        _, account_id = await self._team_scope(request, values)
         members = await run_in_threadpool(self._team.list, account_id)
         return http_io.json_response({"teammates": [_teammate(m) for m in members]})
 
-    async def set_billing_access(self, request: Request, values: dict[str, str]) -> Response:
-        principal = await authenticate(self._authenticator, request, self._limiter)
-        account_id = self._team_scope(principal, values)
+    async def invite_teammate(self, request: Request, values: dict[str, str]) -> Response:
+        principal, account_id = await self._team_scope(request, values)
+        data = await self._fields(
+            request, {"email": str, "role": str, "billing_access": bool, "reason": str}
+        )
+        if not data.get("email"):
+            raise InvalidArgument("email", "is required")
+        role = _role(data.get("role", ""))
+        invited = await run_in_threadpool(
+            self._team.invite,
+            account_id,
+            data["email"],
+            role,
+            bool(data.get("billing_access", False)),
+            actor_of(principal),
+            _reason(principal, data),
+        )
+        body: dict[str, Any] = {"teammate": _teammate(invited.member)}
+        if invited.initial_password:
+            body["initial_password"] = invited.initial_password
+        return http_io.json_response(body)
+
+    async def change_teammate(self, request: Request, values: dict[str, str]) -> Response:
+        principal, account_id = await self._team_scope(request, values)
+        data = await self._fields(request, {"role": str, "billing_access": bool, "reason": str})
+        role = _role(data["role"]) if "role" in data else None
+        member = await run_in_threadpool(
+            self._team.change,
+            account_id,
+            values["user_id"],
+            role,
+            data.get("billing_access"),
+            actor_of(principal),
+            _reason(principal, data),
+        )
+        return http_io.json_response(_teammate(member))
+
+    async def remove_teammate(self, request: Request, values: dict[str, str]) -> Response:
+        principal, account_id = await self._team_scope(request, values)
+        data = {"reason": request.query_params.get("reason", "")}
+        member = await run_in_threadpool(
+            self._team.remove,
+            account_id,
+            values["user_id"],
+            actor_of(principal),
+            _reason(principal, data),
+        )
+        return http_io.json_response(_teammate(member))
+
+    async def _fields(self, request: Request, known: dict[str, type]) -> dict[str, Any]:
+        """The body's fields (snake_case or lowerCamelCase), each of its expected JSON type."""
         data = http_io.decode_object(
             request, await http_io.read_body(request, self._max_body_bytes)
         )
-        enabled = data.get("billing_access", data.get("billingAccess"))
-        for key in data:
-            if key not in ("billing_access", "billingAccess", "reason"):
+        camel = {_camel(name): name for name in known}
+        fields: dict[str, Any] = {}
+        for key, value in data.items():
+            name = camel.get(key, key)
+            if name not in known:
                 raise InvalidArgument(key, "unknown field")
+            if not isinstance(value, known[name]):
+                kind = "true or false" if known[name] is bool else "a string"
+                raise InvalidArgument(name, f"expected {kind}")
+            fields[name] = value
+        return fields
+
+    async def set_billing_access(self, request: Request, values: dict[str, str]) -> Response:
+        principal, account_id = await self._team_scope(request, values)
+        data = await self._fields(request, {"billing_access": bool, "reason": str})
+        enabled = data.get("billing_access")
         if not isinstance(enabled, bool):
             raise InvalidArgument("billing_access", "expected true or false")
-        reason = data.get("reason", "")
-        if principal.operator and not (isinstance(reason, str) and reason.strip()):
-            raise InvalidArgument("reason", "operators give a reason for every change")
         member = await run_in_threadpool(
             self._team.set_billing_access,
             account_id,
             values["user_id"],
             enabled,
             actor_of(principal),
-            str(reason)[:500],
+            _reason(principal, data),
         )
         return http_io.json_response(_teammate(member))
 
     async def account_audit(self, request: Request, values: dict[str, str]) -> Response:
         """An account's audit log: its owner, or an operator."""
         principal = await authenticate(self._authenticator, request, self._limiter)
-        account_id = self._team_scope(principal, values, "only the account's owner reads its log")
+        account_id = _account_scope(principal, values, "only the account's owner reads its log")
         return await self._audit_page(request, principal, account_id, ("page_size", "page_token"))
 
     async def audit(self, request: Request, _: dict[str, str]) -> Response:
@@ -203,20 +290,45 @@ class NativeRoutes:
             return http_errors.from_rpc_error(error)
         return http_io.json_response({"entries": entries, "next_page_token": next_token})
 
-    @staticmethod
-    def _team_scope(
-        principal: Principal,
-        values: dict[str, str],
-        refusal: str = "only the account's owner manages teammates",
-    ) -> str:
-        if not allows(principal, Access.TEAM):
-            raise PermissionDenied(refusal)
-        account_id = values["account_id"]
-        if not principal.operator and account_id != principal.account_id:
-            raise NotFound("not found")
-        if not validation.ID_PATTERN.match(account_id):
-            raise NotFound("not found")
-        return account_id
+    async def _team_scope(self, request: Request, values: dict[str, str]) -> tuple[Principal, str]:
+        principal = await authenticate(self._authenticator, request, self._limiter)
+        return principal, _account_scope(
+            principal, values, "only the account's owner manages teammates"
+        )
+
+
+def _account_scope(principal: Principal, values: dict[str, str], refusal: str) -> str:
+    """The path's account: the owner's own (another is not found), any for an operator."""
+    if not allows(principal, Access.TEAM):
+        raise PermissionDenied(refusal)
+    account_id = values["account_id"]
+    if not principal.operator and account_id != principal.account_id:
+        raise NotFound("not found")
+    if not validation.ID_PATTERN.match(account_id):
+        raise NotFound("not found")
+    return account_id
+
+
+def _reason(principal: Principal, data: dict[str, Any]) -> str:
+    """The change's reason; an operator must give one."""
+    reason = str(data.get("reason", ""))
+    if len(reason) > MAX_REASON_LENGTH or not reason.isprintable():
+        raise InvalidArgument("reason", f"at most {MAX_REASON_LENGTH} printable characters")
+    if principal.operator and not reason.strip():
+        raise InvalidArgument("reason", "operators give a reason for every change")
+    return reason
+
+
+def _role(text: str) -> Role:
+    try:
+        return parse_role(text)
+    except ValueError as error:
+        raise InvalidArgument("role", str(error)) from None
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part.title() for part in rest)
 
 
 def _teammate(member: Membership) -> dict[str, Any]:

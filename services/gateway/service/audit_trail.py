@@ -72,7 +72,7 @@ class AuditTrail:
         page_token: str,
         metadata: list[tuple[str, str]],
     ) -> tuple[list[audit_pb2.AuditEntry], str]:
-        call = self._backends.unary(service, METHOD, request_class, response_class)
+        call = self._backends.multicallable(service, METHOD, request_class, response_class)
         request = request_class(account_id=account_id, page_size=limit, page_token=page_token)
         answer = await call(request, timeout=self._timeout_s, metadata=metadata)
         return list(answer.entries), answer.next_page_token

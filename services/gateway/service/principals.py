@@ -22,6 +22,10 @@ class PrincipalSigner:
         self._key = principal_key
         self._clock = clock
 
+    def service_metadata(self) -> list[tuple[str, str]]:
+        """The gateway's credential alone, for calls made on no one's behalf (webhooks)."""
+        return [self._authorization]
+
     def metadata(self, principal: Principal, reason: str = "") -> list[tuple[str, str]]:
         signed = service_auth.sign_principal(signable(principal, reason), self._key, self._clock())
         return [self._authorization, (service_auth.PRINCIPAL_METADATA, signed)]

@@ -14,19 +14,22 @@ from google.api import httpbody_pb2
 from google.protobuf import json_format
 
 from services.common.audit import AuditLog
-from services.common.errors import InvalidArgument, PermissionDenied
+from services.common.errors import PermissionDenied
 from services.common.service_auth import current_identity
 from services.invoicing.service import (
     billing_cycle,
     credit_notes,
+    fundings,
     invoices,
     organizations,
     partner_days,
+    payment_events,
     payment_methods,
     payments,
     plans,
     receipts,
     subscriptions,
+    tax,
 )
 
 PDF_CONTENT_TYPE = "application/pdf"
@@ -44,6 +47,9 @@ class UseCases:
     payments: payments.Payments
     payment_methods: payment_methods.PaymentMethods
     organizations: organizations.Organizations
+    fundings: fundings.Fundings
+    payment_events: payment_events.PaymentEvents
+    tax: tax.TaxSettings
 
 
 class InvoicingServicer(pb_grpc.InvoicingServiceServicer):
@@ -65,6 +71,11 @@ class InvoicingServicer(pb_grpc.InvoicingServiceServicer):
         self, request: pb.ListPlansRequest, context: grpc.ServicerContext
     ) -> pb.ListPlansResponse:
         return self._use.plans.list(request)
+
+    def GetPlan(
+        self, request: pb.GetPlanRequest, context: grpc.ServicerContext
+    ) -> pb.GetPlanResponse:
+        return self._use.plans.get(request)
 
     def CreateSubscription(
         self, request: pb.CreateSubscriptionRequest, context: grpc.ServicerContext
@@ -129,11 +140,6 @@ class InvoicingServicer(pb_grpc.InvoicingServiceServicer):
     def CreatePartnerDaysInvoice(
         self, request: pb.CreatePartnerDaysInvoiceRequest, context: grpc.ServicerContext
     ) -> pb.CreatePartnerDaysInvoiceResponse:
-        identity = current_identity()
-        if request.HasField("price_per_channel_month") and not (identity and identity.operator):
-            raise InvalidArgument(
-                "price_per_channel_month", "is the provider's: your contract price applies"
-            )
         return self._audit.around(
             "CreatePartnerDaysInvoice",
             request,
@@ -219,14 +225,112 @@ class InvoicingServicer(pb_grpc.InvoicingServiceServicer):
     def UpdateOrganization(
         self, request: pb.UpdateOrganizationRequest, context: grpc.ServicerContext
     ) -> pb.UpdateOrganizationResponse:
-        identity = current_identity()
-        operator = identity is not None and identity.operator
         return self._audit.around(
             "UpdateOrganization",
             request,
-            lambda: self._use.organizations.update(request, keep_tax_rate=not operator),
+            lambda: self._use.organizations.update(request),
             before=lambda: self._use.organizations.get(
                 pb.GetOrganizationRequest(account_id=request.account_id)
+            ),
+        )
+
+    def StartCardSetup(
+        self, request: pb.StartCardSetupRequest, context: grpc.ServicerContext
+    ) -> pb.StartCardSetupResponse:
+        return self._audit.around(
+            "StartCardSetup",
+            request,
+            lambda: self._use.payment_methods.start_setup(request),
+            # The client secret finishes the setup in the browser: never in the log.
+            after=lambda answer: {"setup_id": answer.setup_id},
+        )
+
+    def QuoteFunds(
+        self, request: pb.QuoteFundsRequest, context: grpc.ServicerContext
+    ) -> pb.QuoteFundsResponse:
+        return self._use.fundings.quote(request)
+
+    def AddFunds(
+        self, request: pb.AddFundsRequest, context: grpc.ServicerContext
+    ) -> pb.AddFundsResponse:
+        return self._audit.around(
+            "AddFunds",
+            request,
+            lambda: self._use.fundings.add(request),
+            after=lambda answer: _without_secrets(answer),
+        )
+
+    def GetFunding(
+        self, request: pb.GetFundingRequest, context: grpc.ServicerContext
+    ) -> pb.GetFundingResponse:
+        return self._use.fundings.get(request)
+
+    def ListFundings(
+        self, request: pb.ListFundingsRequest, context: grpc.ServicerContext
+    ) -> pb.ListFundingsResponse:
+        return self._use.fundings.list(request)
+
+    def HandlePaymentEvent(
+        self, request: pb.HandlePaymentEventRequest, context: grpc.ServicerContext
+    ) -> pb.HandlePaymentEventResponse:
+        return self._audit.around(
+            "HandlePaymentEvent",
+            request,
+            lambda: self._use.payment_events.handle(request),
+            target=lambda _answer: request.provider,
+        )
+
+    def EstimateFundsNeeded(
+        self, request: pb.EstimateFundsNeededRequest, context: grpc.ServicerContext
+    ) -> pb.EstimateFundsNeededResponse:
+        return self._use.fundings.estimate(request)
+
+    def SetPartnerContract(
+        self, request: pb.SetPartnerContractRequest, context: grpc.ServicerContext
+    ) -> pb.SetPartnerContractResponse:
+        return self._audit.around(
+            "SetPartnerContract",
+            request,
+            lambda: self._use.partner_days.set_contract(request),
+            before=lambda: self._use.partner_days.get_contract(
+                pb.GetPartnerContractRequest(account_id=request.account_id)
+            ),
+        )
+
+    def GetPartnerContract(
+        self, request: pb.GetPartnerContractRequest, context: grpc.ServicerContext
+    ) -> pb.GetPartnerContractResponse:
+        return self._use.partner_days.get_contract(request)
+
+    def GetTaxConfiguration(
+        self, request: pb.GetTaxConfigurationRequest, context: grpc.ServicerContext
+    ) -> pb.GetTaxConfigurationResponse:
+        return self._use.tax.get_configuration(request)
+
+    def SetTaxConfiguration(
+        self, request: pb.SetTaxConfigurationRequest, context: grpc.ServicerContext
+    ) -> pb.SetTaxConfigurationResponse:
+        return self._audit.around(
+            "SetTaxConfiguration",
+            request,
+            lambda: self._use.tax.set_configuration(request),
+            before=lambda: self._use.tax.get_configuration(pb.GetTaxConfigurationRequest()),
+        )
+
+    def GetAccountTaxStatus(
+        self, request: pb.GetAccountTaxStatusRequest, context: grpc.ServicerContext
+    ) -> pb.GetAccountTaxStatusResponse:
+        return self._use.tax.get_status(request)
+
+    def SetAccountTaxStatus(
+        self, request: pb.SetAccountTaxStatusRequest, context: grpc.ServicerContext
+    ) -> pb.SetAccountTaxStatusResponse:
+        return self._audit.around(
+            "SetAccountTaxStatus",
+            request,
+            lambda: self._use.tax.set_status(request),
+            before=lambda: self._use.tax.get_status(
+                pb.GetAccountTaxStatusRequest(account_id=request.account_id)
             ),
         )
 
@@ -237,6 +341,24 @@ class InvoicingServicer(pb_grpc.InvoicingServiceServicer):
             request.account_id, request.page_size, request.page_token
         )
         return pb.ListAuditEntriesResponse(entries=entries, next_page_token=token)
+
+
+def _without_secrets(message: Any) -> dict[str, Any]:
+    """A message for the audit log, every field named like a secret left out."""
+    converted: dict[str, Any] = json_format.MessageToDict(message, preserving_proto_field_name=True)
+    return _redacted(converted)
+
+
+def _redacted(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {
+            key: _redacted(item)
+            for key, item in value.items()
+            if "secret" not in key and "token" not in key
+        }
+    if isinstance(value, list):
+        return [_redacted(item) for item in value]
+    return value
 
 
 def _without_token(method: invoice_pb2.PaymentMethod) -> dict[str, Any]:

@@ -17,6 +17,7 @@ RULES: dict[str, Allow] = {
     "GetMonthlyUsage": CUSTOMERS_AND_OPERATORS,
     "GetApproximateCharges": CUSTOMERS_AND_OPERATORS,
     "SummariseCharges": allow(INVOICING, operator=True, customer=True),
+    "GetUsageTotals": CUSTOMERS_AND_OPERATORS,
     "CountActiveUsers": allow(INVOICING, operator=True, customer=True),
     "StreamUsageReport": CUSTOMERS_AND_OPERATORS,
     "ExportUsageReport": CUSTOMERS_AND_OPERATORS,

@@ -131,6 +131,24 @@ class MeteringServicer(pb_grpc.MeteringServiceServicer):
             days_in_month=month_days,
         )
 
+    def GetUsageTotals(
+        self, request: pb.GetUsageTotalsRequest, context: grpc.ServicerContext
+    ) -> pb.GetUsageTotalsResponse:
+        account_id, channel_id = _scope(request.account_id, request.channel_id)
+        start, end = validation.date_range(request.from_date, request.to_date)
+        account, totals, active = self._usage.totals(account_id, channel_id, start, end)
+        return pb.GetUsageTotalsResponse(
+            from_date=start.isoformat(),
+            to_date=end.isoformat(),
+            notifications_sent=totals.notifications_sent,
+            billable_messages=totals.paid_messages,
+            free_messages=totals.free_messages,
+            unique_users_added=totals.unique_users_added,
+            active_users=active,
+            categories=_categories(totals),
+            charges=_money(account.currency, totals.charges_micros),
+        )
+
     def CountActiveUsers(
         self, request: pb.CountActiveUsersRequest, context: grpc.ServicerContext
     ) -> pb.CountActiveUsersResponse:

@@ -200,9 +200,34 @@ recharges = sa.Table(
     sa.Column("problem", sa.String(200), nullable=False),
     sa.Column("created_ms", sa.BigInteger, nullable=False),
     sa.Column("updated_ms", sa.BigInteger, nullable=False),
+    sa.Column("fee_micros", sa.BigInteger, nullable=False, server_default="0"),
+    # Charges asked of invoicing for this crossing so far.
+    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+    # A held or declined recharge is tried again from this instant (epoch ms).
+    sa.Column("next_attempt_ms", sa.BigInteger, nullable=True),
     sa.UniqueConstraint(
         "account_id", "channel_id", "currency_code", "crossing_ms", name="uq_wallet_recharges"
     ),
+    sa.Index("ix_wallet_recharges_due", "state", "next_attempt_ms"),
+)
+
+# Refunded or disputed money taken back out of the balance a top-up funded.
+top_up_reversals = sa.Table(
+    "wallet_top_up_reversals",
+    metadata,
+    sa.Column("reversal_id", sa.String(64), primary_key=True),
+    sa.Column("account_id", sa.String(128), nullable=False),
+    sa.Column("channel_id", sa.String(128), nullable=False),
+    sa.Column("currency_code", sa.String(3), nullable=False),
+    sa.Column("top_up_id", sa.String(64), nullable=False, index=True),
+    sa.Column("amount_micros", sa.BigInteger, nullable=False),
+    sa.Column("fee_micros", sa.BigInteger, nullable=False),
+    sa.Column("reason", sa.String(32), nullable=False),
+    sa.Column("idempotency_key", sa.String(200), nullable=False),
+    sa.Column("state", sa.String(16), nullable=False, index=True),
+    sa.Column("created_ms", sa.BigInteger, nullable=False),
+    sa.Column("applied_ms", sa.BigInteger, nullable=True),
+    sa.UniqueConstraint("account_id", "idempotency_key", name="uq_wallet_reversals_key"),
 )
 
 # Each message charge metering published, recorded before it touches Redis (once per message):

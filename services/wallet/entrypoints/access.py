@@ -15,7 +15,7 @@ from services.common.service_auth import (
 
 RULES: dict[str, Allow] = {
     "CreateAccount": OPERATORS,
-    "GetAccount": CUSTOMERS_AND_OPERATORS,
+    "GetAccount": allow(INVOICING, operator=True, customer=True),
     # Price lists, fees, markups, top-up fee rules, funding, suspension.
     "UpdateAccount": OPERATORS,
     "GetFundingPeriods": allow(INVOICING, operator=True, customer=True),
@@ -27,6 +27,10 @@ RULES: dict[str, Allow] = {
     "GetBalance": CUSTOMERS_AND_OPERATORS,
     # Money in: a payment invoicing collected, or an operator's credit (a bank transfer).
     "TopUp": allow(INVOICING, operator=True),
+    # The fee a payment would add (invoicing quotes add-funds with it).
+    "QuoteTopUp": allow(INVOICING),
+    # Money back out after a refund or a dispute, as invoicing learns of it.
+    "ReverseTopUp": allow(INVOICING),
     "ListTopUps": CUSTOMERS_AND_OPERATORS,
     "ListLedgerEntries": CUSTOMERS_AND_OPERATORS,
     "GrantCredit": OPERATORS,
@@ -39,5 +43,8 @@ RULES: dict[str, Allow] = {
     "DeleteChannel": CUSTOMERS_AND_OPERATORS,
     "SetAutoRecharge": CUSTOMERS_AND_OPERATORS,
     "GetAutoRecharge": CUSTOMERS_AND_OPERATORS,
+    "ListRecharges": CUSTOMERS_AND_OPERATORS,
+    "GetPriceList": CUSTOMERS_AND_OPERATORS,
+    "QuotePrice": CUSTOMERS_AND_OPERATORS,
     "ListAuditEntries": CUSTOMERS_AND_OPERATORS,
 }

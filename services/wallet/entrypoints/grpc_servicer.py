@@ -23,6 +23,7 @@ from services.wallet.service.auto_recharge import AutoRecharges
 from services.wallet.service.credits import Credits
 from services.wallet.service.days import Days
 from services.wallet.service.funds import Funds
+from services.wallet.service.price_list import PriceList
 from services.wallet.service.reservations import Reservations
 from services.wallet.service.windows import Windows
 
@@ -40,6 +41,7 @@ class WalletServicer(pb_grpc.WalletServiceServicer):
         credits: Credits,
         days: Days,
         recharges: AutoRecharges,
+        price_list: PriceList,
         audit: AuditLog,
     ) -> None:
         self._accounts = accounts
@@ -51,6 +53,7 @@ class WalletServicer(pb_grpc.WalletServiceServicer):
         self._credits = credits
         self._days = days
         self._recharges = recharges
+        self._price_list = price_list
         self._audit = audit
 
     def CreateAccount(
@@ -131,9 +134,14 @@ class WalletServicer(pb_grpc.WalletServiceServicer):
             validation.text(
                 request.transfer_reference, "transfer_reference", required=True, max_length=200
             )
-            if request.payment_reference:
+            given = {
+                "payment_reference": bool(request.payment_reference),
+                "source": bool(request.source),
+                "fee": request.HasField("fee"),
+            }
+            for field in (name for name, set_ in given.items() if set_):
                 raise InvalidArgument(
-                    "payment_reference", "an operator's credit names its transfer_reference"
+                    field, "is set by invoicing for a payment: an operator names a transfer"
                 )
             source = "bank_transfer"
             credited = self._funds.transfer_credited(request.account_id, request.transfer_reference)
@@ -162,6 +170,21 @@ class WalletServicer(pb_grpc.WalletServiceServicer):
                 "balances": _dict(balance()).get("balances", []),
             },
             target=lambda answer: answer.top_up.top_up_id,
+        )
+
+    def QuoteTopUp(
+        self, request: pb.QuoteTopUpRequest, context: grpc.ServicerContext
+    ) -> pb.QuoteTopUpResponse:
+        return self._funds.quote(request)
+
+    def ReverseTopUp(
+        self, request: pb.ReverseTopUpRequest, context: grpc.ServicerContext
+    ) -> pb.ReverseTopUpResponse:
+        return self._audit.around(
+            "ReverseTopUp",
+            request,
+            lambda: self._funds.reverse(request),
+            target=lambda _answer: request.top_up_idempotency_key,
         )
 
     def ListTopUps(
@@ -259,10 +282,25 @@ class WalletServicer(pb_grpc.WalletServiceServicer):
             ),
         )
 
+    def ListRecharges(
+        self, request: pb.ListRechargesRequest, context: grpc.ServicerContext
+    ) -> pb.ListRechargesResponse:
+        return self._recharges.list(request)
+
     def GetAutoRecharge(
         self, request: pb.GetAutoRechargeRequest, context: grpc.ServicerContext
     ) -> pb.GetAutoRechargeResponse:
         return self._recharges.get(request)
+
+    def GetPriceList(
+        self, request: pb.GetPriceListRequest, context: grpc.ServicerContext
+    ) -> pb.GetPriceListResponse:
+        return self._price_list.prices(request)
+
+    def QuotePrice(
+        self, request: pb.QuotePriceRequest, context: grpc.ServicerContext
+    ) -> pb.QuotePriceResponse:
+        return self._price_list.quote(request)
 
     def ListAuditEntries(
         self, request: pb.ListAuditEntriesRequest, context: grpc.ServicerContext

@@ -42,6 +42,8 @@ class WalletSettings:
     top_up_fee_basis_points: int = 0  # default top-up fee, on top of the amount
     top_up_fee_micros: int = 0
     recharge_retry_s: float = 60.0  # an auto-recharge left charging this long is resumed
+    # A declined auto-recharge is tried again after this wait, doubled each time.
+    recharge_backoff_s: float = 900.0
 
     @classmethod
     def from_env(cls, env: Env) -> WalletSettings:
@@ -75,4 +77,5 @@ class WalletSettings:
             ),
             top_up_fee_micros=env.integer("WALLET_TOP_UP_FEE_MICROS", 0, maximum=10**12),
             recharge_retry_s=env.seconds("WALLET_RECHARGE_RETRY_SECONDS", 60.0),
+            recharge_backoff_s=env.seconds("WALLET_RECHARGE_BACKOFF_SECONDS", 900.0),
         )

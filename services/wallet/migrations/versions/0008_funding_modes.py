@@ -1,7 +1,7 @@
 """Funding terms by the day they take effect; existing accounts from their profile.
 
-Revision ID: 0007
-Revises: 0006
+Revision ID: 0008
+Revises: 0007
 """
 
 import datetime as dt
@@ -9,8 +9,8 @@ import datetime as dt
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0007"
-down_revision = "0006"
+revision = "0008"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 
