@@ -96,7 +96,7 @@ def _seed(stack: Stack, account: str) -> None:
         }
         path = f"/v1/accounts/{account}/partner-contract"
         assert client.put(path, json=contract).status_code == 200
-        invoice = {"channels": "1"}
+        invoice = {"channels": "1", "reason": "days for the test"}
         answer = client.post(f"/v1/accounts/{account}/invoices:partner-days", json=invoice)
         assert answer.status_code == 200, answer.text
 

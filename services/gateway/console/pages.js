@@ -535,7 +535,8 @@ export async function organization(ctx, root) {
       editable ? [h("span"), h("button", { type: "submit" }, "Save")] : [], h("span"), error);
     form.addEventListener("submit", async (event) => {
       event.preventDefault();
-      const changed = { ...org };
+      // Only what the buyer edits: the tax rate and pending changes are output only.
+      const changed = {};
       for (const [name, input] of Object.entries(inputs)) changed[name] = input.value.trim();
       changed.country = changed.country.toUpperCase();
       try {
