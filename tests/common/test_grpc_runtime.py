@@ -32,7 +32,13 @@ trace.set_tracer_provider(_provider)
 @pytest.fixture
 def invoicing(database_url: str, tmp_path) -> Iterator[InProcessService]:  # type: ignore[no-untyped-def]
     service = InProcessService(
-        "invoicing", build, {"DATABASE_URL": database_url, "BILLING_DATA_DIR": str(tmp_path)}
+        "invoicing",
+        build,
+        {
+            "DATABASE_URL": database_url,
+            "BILLING_DATA_DIR": str(tmp_path),
+            "INVOICING_SCHEDULER_ENABLED": "false",
+        },
     ).start()
     yield service
     service.stop()
@@ -110,7 +116,13 @@ def test_trace_context_is_continued(invoicing: InProcessService) -> None:
 
 def test_stop_reports_not_serving_then_refuses(database_url: str, tmp_path) -> None:  # type: ignore[no-untyped-def]
     service = InProcessService(
-        "invoicing", build, {"DATABASE_URL": database_url, "BILLING_DATA_DIR": str(tmp_path)}
+        "invoicing",
+        build,
+        {
+            "DATABASE_URL": database_url,
+            "BILLING_DATA_DIR": str(tmp_path),
+            "INVOICING_SCHEDULER_ENABLED": "false",
+        },
     ).start()
     channel = grpc.insecure_channel(service.address)
     health = health_pb2_grpc.HealthStub(channel)
