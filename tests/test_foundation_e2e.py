@@ -15,7 +15,7 @@ import httpx
 
 from tests.harness.services import REPO, ServiceProcess
 
-BACKENDS = ("metering", "wallet", "invoicing")
+BACKENDS = ("metering", "wallet", "invoicing", "notifications")
 
 
 def _wait_ready(url: str, timeout_s: float = 60.0) -> dict[str, object]:
