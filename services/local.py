@@ -1,8 +1,8 @@
 """`make up`: the whole suite on this machine, on embedded defaults; Ctrl-C stops it all.
 
 Starts a local redis-server (unless REDIS_URL points at one that answers), then metering,
-wallet, invoicing, notifications and the gateway as child processes, each migrating its own SQLite file in
-the data folder, and prints their addresses.
+wallet, invoicing, notifications and the gateway as child processes, each migrating its own
+SQLite file in the data folder, and prints their addresses.
 """
 
 from __future__ import annotations

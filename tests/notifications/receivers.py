@@ -81,10 +81,13 @@ class Receiver:
                 if receiver.delay_s:
                     time.sleep(receiver.delay_s)
                 code = receiver.status.get(self.path, 200)
-                self.send_response(code)
-                self.send_header("content-length", "2")
-                self.end_headers()
-                self.wfile.write(b"ok")
+                try:
+                    self.send_response(code)
+                    self.send_header("content-length", "2")
+                    self.end_headers()
+                    self.wfile.write(b"ok")
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the sender went away (killed mid-delivery)
 
             def log_message(self, *args: Any) -> None:
                 pass

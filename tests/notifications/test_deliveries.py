@@ -4,6 +4,7 @@ refused targets, email to the billing contacts."""
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -132,7 +133,7 @@ def test_retries_back_off_for_three_days_with_one_webhook_id_then_replay(
     assert len(received) == attempts and attempts > 10
     assert {r.webhook_id for r in received} == {received[0].webhook_id}
     assert all(r.verified for r in received)
-    gaps = [b - a for a, b in zip(waits, waits[1:], strict=False)]
+    gaps = [b - a for a, b in itertools.pairwise(waits)]
     assert gaps[-1] > 4 * 3_600_000  # backed off to hours
     assert waits[-1] - started <= 3 * DAY_MS + 3_600_000
     listed = under.service.endpoints.deliveries(
