@@ -58,8 +58,10 @@ def test_kill_9_mid_delivery_loses_nothing_and_repeats_only_the_same_webhook_id(
         receiver.delay_s = 0.0
         service.start()
         wait_for(
-            lambda: {r.payload["event_id"] for r in receiver.at("/crash")}
-            >= {f"crash-{n}" for n in range(EVENTS)},
+            lambda: (
+                {r.payload["event_id"] for r in receiver.at("/crash")}
+                >= {f"crash-{n}" for n in range(EVENTS)}
+            ),
             timeout_s=30,
         )
         with grpc.insecure_channel(service.address) as channel:
