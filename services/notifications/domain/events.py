@@ -313,6 +313,10 @@ def _operations(payload: bytes) -> Notice:
     )
 
 
+# Hook for lockout emails: when the gateway publishes sign-in locks (a stream of its own), add
+# its message here as `sign_in.locked` (email to the locked user's address, no webhook) and its
+# stream to bootstrap.ANNOUNCED. Nothing publishes them yet.
+SIGN_IN_LOCKED = "sign_in.locked"
 _DECODERS = {
     wallet.BalanceAlert.DESCRIPTOR.full_name: _balance,
     notices_pb2.CampaignRefused.DESCRIPTOR.full_name: _campaign,
