@@ -17,6 +17,7 @@ COMMAND_MODULES = (
     "services.cli.credentials",
     "services.cli.topup",
     "services.cli.dead_letters",
+    "services.cli.invoices",
 )
 
 

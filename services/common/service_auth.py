@@ -64,9 +64,10 @@ PRINCIPAL_KINDS = (OPERATOR, CUSTOMER)
 # The callers this suite's processes use; a deployment may add others (BILLING_CALLERS).
 GATEWAY = "gateway"
 INVOICING = "invoicing"
+NOTIFICATIONS = "notifications"
 MESSAGING = "messaging"
 CLI = "cli"
-STANDARD_CALLERS = (GATEWAY, INVOICING, MESSAGING, CLI)
+STANDARD_CALLERS = (GATEWAY, INVOICING, NOTIFICATIONS, MESSAGING, CLI)
 
 
 # --- tokens -------------------------------------------------------------------------------

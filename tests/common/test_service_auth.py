@@ -13,6 +13,7 @@ import pytest
 from billing.common.v1 import money_pb2
 from billing.invoicing.v1 import invoicing_service_pb2
 from billing.metering.v1 import metering_service_pb2
+from billing.notifications.v1 import notifications_service_pb2
 from billing.wallet.v1 import account_pb2, wallet_service_pb2, wallet_service_pb2_grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
@@ -22,6 +23,7 @@ from services.common.errors import PermissionDenied, Unauthenticated
 from services.common.service_auth import Allow, Principal, ServerCredentials, ServiceAuth
 from services.invoicing.entrypoints import access as invoicing_access
 from services.metering.entrypoints import access as metering_access
+from services.notifications.entrypoints import access as notifications_access
 from services.wallet.entrypoints import access as wallet_access
 from tests.harness import credentials as harness
 from tests.harness.services import InProcessService
@@ -39,7 +41,12 @@ DESCRIPTORS = {
         invoicing_service_pb2.DESCRIPTOR.services_by_name["InvoicingService"],
         invoicing_access.RULES,
     ),
+    "notifications": (
+        notifications_service_pb2.DESCRIPTOR.services_by_name["NotificationsService"],
+        notifications_access.RULES,
+    ),
 }
+SERVICES = tuple(DESCRIPTORS)
 
 
 @pytest.fixture(scope="module")
@@ -51,13 +58,14 @@ def services(
     folder: Path = tmp_path_factory.mktemp("service-auth")
     started: dict[str, InProcessService] = {}
     try:
-        for name in ("metering", "wallet", "invoicing"):
+        for name in SERVICES:
             env = {
                 "DATABASE_URL": f"sqlite:///{folder / name}.db",
                 "REDIS_URL": f"redis://127.0.0.1:{redis_server.port}/5",
                 "WALLET_WORKERS": "false",
                 "METERING_WORKERS_ENABLED": "false",
                 "INVOICING_SCHEDULER_ENABLED": "false",
+                "NOTIFICATIONS_WORKERS": "false",
                 **{f"{n.upper()}_ADDRESS": s.address for n, s in started.items()},
             }
             build = importlib.import_module(f"services.{name}.bootstrap").build
@@ -89,7 +97,7 @@ def _code(call: Any, **kwargs: Any) -> grpc.StatusCode:
     return grpc.StatusCode.OK
 
 
-@pytest.mark.parametrize("name", ["metering", "wallet", "invoicing"])
+@pytest.mark.parametrize("name", SERVICES)
 def test_every_rpc_refuses_a_call_without_a_valid_credential(
     services: dict[str, str], name: str
 ) -> None:
@@ -108,7 +116,7 @@ def test_every_rpc_refuses_a_call_without_a_valid_credential(
         assert answer.status == health_pb2.HealthCheckResponse.SERVING
 
 
-@pytest.mark.parametrize("name", ["metering", "wallet", "invoicing"])
+@pytest.mark.parametrize("name", SERVICES)
 def test_every_rpc_is_classified_in_its_service_rules(name: str) -> None:
     descriptor, rules = DESCRIPTORS[name]
     assert service_auth.unclassified(descriptor, rules) == []

@@ -28,6 +28,7 @@ OPERATORS = {OPERATOR}
 USD = {"currency_code": "USD", "amount_micros": "1000000"}
 WHY = {"reason": "the authority table's test"}
 DATES = "?from_date=2026-03-01&to_date=2026-03-31"
+HOOKS = "/v1/accounts/{a}/webhook-endpoints"
 
 # Hand-written, one row per cell group: (rpc, method, path, body, who may) -> refused with 403
 # (or 400 naming the field, for fields only operators set) for everyone else.
@@ -57,6 +58,22 @@ MATRIX: list[tuple[str, str, str, dict[str, Any] | None, set[str]]] = [
     ("EstimateFundsNeeded", "GET", "/v1/accounts/{a}/funds:estimate", None, READERS),
     ("GetAccountTaxStatus", "GET", "/v1/accounts/{a}/tax-status", None, READERS),
     ("GetUsageTotals", "GET", "/v1/accounts/{a}/usage/totals" + DATES, None, READERS),
+    ("ListEndpoints", "GET", f"{HOOKS}", None, OPERATIONS),
+    ("GetEndpoint", "GET", f"{HOOKS}/ep-x", None, OPERATIONS),
+    ("ListDeliveries", "GET", f"{HOOKS}/ep-x/deliveries", None, OPERATIONS),
+    ("GetDelivery", "GET", f"{HOOKS}/ep-x/deliveries/d-x", None, OPERATIONS),
+    (
+        "CreateEndpoint",
+        "POST",
+        HOOKS,
+        {"url": "https://hooks.example/x", **WHY},
+        OPERATIONS,
+    ),
+    ("UpdateEndpoint", "PATCH", f"{HOOKS}/ep-x", {"description": "d", **WHY}, OPERATIONS),
+    ("DeleteEndpoint", "DELETE", f"{HOOKS}/ep-x?reason=test", None, OPERATIONS),
+    ("RotateEndpointSecret", "POST", f"{HOOKS}/ep-x:rotateSecret", WHY, OPERATIONS),
+    ("ReplayDelivery", "POST", f"{HOOKS}/ep-x/deliveries/d-x:replay", WHY, OPERATIONS),
+    ("ReplayFailedDeliveries", "POST", f"{HOOKS}/ep-x/deliveries:replayFailed", WHY, OPERATIONS),
     ("SummariseCharges", "GET", "/v1/accounts/{a}/usage/charges" + DATES, None, READERS),
     ("GetSubscription", "GET", "/v1/accounts/{a}/subscriptions/sub-x", None, READERS),
     ("ListSubscriptions", "GET", "/v1/accounts/{a}/subscriptions", None, READERS),

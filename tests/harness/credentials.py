@@ -80,8 +80,11 @@ def customer(account_id: str, role: str = "owner") -> Principal:
 @functools.cache
 def service_rules() -> dict[str, Allow]:
     """Every service's rules by gRPC method path."""
+    from billing.notifications.v1 import notifications_service_pb2
+
     from services.invoicing.entrypoints import access as invoicing_access
     from services.metering.entrypoints import access as metering_access
+    from services.notifications.entrypoints import access as notifications_access
     from services.wallet.entrypoints import access as wallet_access
 
     rules: dict[str, Allow] = {}
@@ -91,6 +94,10 @@ def service_rules() -> dict[str, Allow]:
         (
             invoicing_access,
             invoicing_service_pb2.DESCRIPTOR.services_by_name["InvoicingService"],
+        ),
+        (
+            notifications_access,
+            notifications_service_pb2.DESCRIPTOR.services_by_name["NotificationsService"],
         ),
     ):
         rules.update(service_auth.method_rules(descriptor.full_name, module.RULES))

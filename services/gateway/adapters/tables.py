@@ -4,6 +4,7 @@ sign-in failures and locks, and the gateway's audit log."""
 import sqlalchemy as sa
 
 from services.common.audit import audit_table
+from services.common.outbox import outbox_table
 
 metadata = sa.MetaData()
 
@@ -84,3 +85,16 @@ sign_in_locks = sa.Table(
 )
 
 audit_entries = audit_table(metadata, "gateway")
+
+# Whether a user wants the account's billing emails (the notifications service sends them).
+notification_optins = sa.Table(
+    "gateway_notification_optins",
+    metadata,
+    sa.Column("user_id", sa.String(64), primary_key=True),
+    sa.Column("account_id", sa.String(128), primary_key=True),
+    sa.Column("billing_emails", sa.Boolean, nullable=False),
+    sa.Column("updated_ms", sa.BigInteger, nullable=False),
+)
+
+# Users' access changes to publish (billing.gateway.users), written with what they announce.
+outbox = outbox_table(metadata, "gateway_outbox_batches")

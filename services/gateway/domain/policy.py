@@ -26,6 +26,7 @@ MUTATING: frozenset[str] = frozenset(("POST", "PUT", "PATCH", "DELETE"))
 _INVOICING = "billing.invoicing.v1.InvoicingService"
 _WALLET = "billing.wallet.v1.WalletService"
 _METERING = "billing.metering.v1.MeteringService"
+_NOTIFICATIONS = "billing.notifications.v1.NotificationsService"
 
 
 @dataclass(frozen=True)
@@ -77,6 +78,17 @@ RPC_RULES: dict[str, Rule] = {
     f"{_WALLET}.AuthoriseBatch": Rule(A.OPERATIONS, "authorise a campaign"),
     f"{_WALLET}.RegisterChannel": Rule(A.OPERATIONS, "register a channel"),
     f"{_WALLET}.DeleteChannel": Rule(A.OPERATIONS, "delete a channel (its days return)"),
+    # Webhook endpoints, their deliveries and replays: owners and admins; agents nothing.
+    f"{_NOTIFICATIONS}.CreateEndpoint": Rule(A.OPERATIONS, "add a webhook endpoint"),
+    f"{_NOTIFICATIONS}.ListEndpoints": Rule(A.OPERATIONS, "list webhook endpoints"),
+    f"{_NOTIFICATIONS}.GetEndpoint": Rule(A.OPERATIONS, "read a webhook endpoint"),
+    f"{_NOTIFICATIONS}.UpdateEndpoint": Rule(A.OPERATIONS, "change a webhook endpoint"),
+    f"{_NOTIFICATIONS}.DeleteEndpoint": Rule(A.OPERATIONS, "delete a webhook endpoint"),
+    f"{_NOTIFICATIONS}.RotateEndpointSecret": Rule(A.OPERATIONS, "rotate an endpoint's secret"),
+    f"{_NOTIFICATIONS}.ListDeliveries": Rule(A.OPERATIONS, "list webhook deliveries"),
+    f"{_NOTIFICATIONS}.GetDelivery": Rule(A.OPERATIONS, "read a webhook delivery"),
+    f"{_NOTIFICATIONS}.ReplayDelivery": Rule(A.OPERATIONS, "replay a delivery"),
+    f"{_NOTIFICATIONS}.ReplayFailedDeliveries": Rule(A.OPERATIONS, "replay failed deliveries"),
     # Paying and managing what is paid for: owners, and admins with billing.
     f"{_WALLET}.SetAutoRecharge": Rule(A.BILLING_WRITE, "set auto-recharge"),
     f"{_WALLET}.AllocateDays": Rule(A.BILLING_WRITE, "allocate days to a channel"),

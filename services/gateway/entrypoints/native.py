@@ -25,6 +25,7 @@ from services.gateway.service.auth import Authenticator
 from services.gateway.service.principals import MAX_REASON_LENGTH, PrincipalSigner, actor_of
 from services.gateway.service.rate_limit import RateLimiter
 from services.gateway.service.team import Team
+from services.gateway.service.user_events import UserEvents
 from services.gateway.transcoding.template import compile_template
 
 SERVING = "SERVING"
@@ -33,6 +34,8 @@ INVOICING = "billing.invoicing.v1.InvoicingService"
 # which acts only on a signature that verifies with STRIPE_WEBHOOK_SECRET.
 STRIPE_WEBHOOK_PATH = "/v1/payment-events/stripe"
 WEBHOOK_TIMEOUT_S = 20.0
+# The signed-in user's own opt-in to the account's billing emails.
+PREFERENCES_PATH = "/v1/accounts/{account_id}/notification-preferences"
 
 
 class NativeRoutes:
@@ -49,7 +52,9 @@ class NativeRoutes:
         signer: PrincipalSigner,
         audit_trail: AuditTrail,
         forwarded_hops: int = 0,
+        user_events: UserEvents | None = None,
     ) -> None:
+        self._user_events = user_events
         self._authenticator = authenticator
         self._limiter = limiter
         self._signer = signer
@@ -82,6 +87,8 @@ class NativeRoutes:
             ),
             ("GET", "/v1/accounts/{account_id}/audit-entries", self.account_audit),
             ("GET", "/v1/audit-entries", self.audit),
+            ("GET", PREFERENCES_PATH, self.get_preferences),
+            ("PUT", PREFERENCES_PATH, self.set_preferences),
         ]
         return [
             HttpRoute(method, compile_template(path), handler) for method, path, handler in table
@@ -289,6 +296,37 @@ class NativeRoutes:
         except grpc.aio.AioRpcError as error:
             return http_errors.from_rpc_error(error)
         return http_io.json_response({"entries": entries, "next_page_token": next_token})
+
+    async def get_preferences(self, request: Request, values: dict[str, str]) -> Response:
+        user_id, account_id = await self._own_membership(request, values)
+        enabled = await run_in_threadpool(self._events().billing_emails, user_id, account_id)
+        return http_io.json_response({"billing_emails": enabled})
+
+    async def set_preferences(self, request: Request, values: dict[str, str]) -> Response:
+        user_id, account_id = await self._own_membership(request, values)
+        data = await self._fields(request, {"billing_emails": bool})
+        if "billing_emails" not in data:
+            raise InvalidArgument("billing_emails", "is required")
+        await run_in_threadpool(
+            self._events().set_billing_emails, user_id, account_id, data["billing_emails"]
+        )
+        return http_io.json_response({"billing_emails": data["billing_emails"]})
+
+    def _events(self) -> UserEvents:
+        if self._user_events is None:
+            raise NotFound("not found")
+        return self._user_events
+
+    async def _own_membership(self, request: Request, values: dict[str, str]) -> tuple[str, str]:
+        """A signed-in user's own membership of the path's account (API keys have none)."""
+        principal = await authenticate(self._authenticator, request, self._limiter)
+        account_id = values["account_id"]
+        if principal.operator or account_id != principal.account_id:
+            raise NotFound("not found")
+        member = await run_in_threadpool(self._team.member, principal.subject, account_id)
+        if member is None:
+            raise PermissionDenied("only a signed-in user has notification preferences")
+        return principal.subject, account_id
 
     async def _team_scope(self, request: Request, values: dict[str, str]) -> tuple[Principal, str]:
         principal = await authenticate(self._authenticator, request, self._limiter)

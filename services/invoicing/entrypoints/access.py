@@ -7,6 +7,7 @@ from __future__ import annotations
 from services.common.service_auth import (
     CUSTOMERS_AND_OPERATORS,
     GATEWAY,
+    NOTIFICATIONS,
     OPERATORS,
     Allow,
     allow,
@@ -28,7 +29,8 @@ RULES: dict[str, Allow] = {
     "CreatePartnerDaysInvoice": CUSTOMERS_AND_OPERATORS,
     "ListInvoices": CUSTOMERS_AND_OPERATORS,
     "GetInvoice": CUSTOMERS_AND_OPERATORS,
-    "DownloadInvoicePdf": CUSTOMERS_AND_OPERATORS,
+    # Notifications attaches invoices to the billing contact's emails.
+    "DownloadInvoicePdf": allow(NOTIFICATIONS, operator=True, customer=True),
     # By card: customers and operators; marked paid by transfer: operators only.
     "PayInvoice": CUSTOMERS_AND_OPERATORS,
     "IssueCreditNote": OPERATORS,
@@ -49,7 +51,7 @@ RULES: dict[str, Allow] = {
     "SetTaxConfiguration": OPERATORS,
     "GetAccountTaxStatus": CUSTOMERS_AND_OPERATORS,
     "SetAccountTaxStatus": OPERATORS,
-    "GetOrganization": CUSTOMERS_AND_OPERATORS,
+    "GetOrganization": allow(NOTIFICATIONS, operator=True, customer=True),
     # The buyer's details; the tax rate is output only (SetAccountTaxStatus sets the tax).
     "UpdateOrganization": CUSTOMERS_AND_OPERATORS,
     "ListAuditEntries": CUSTOMERS_AND_OPERATORS,

@@ -1,8 +1,8 @@
 """Operators (named people and keys instead of one platform key), sign-in throttling and
 locks, and the gateway's audit log.
 
-Revision ID: 0002_authority_operators
-Revises: 0001
+Revision ID: 0003_authority_operators
+Revises: 0002_notifications_optins
 """
 
 import sqlalchemy as sa
@@ -10,8 +10,8 @@ from alembic import op
 
 from services.common.audit import create_audit_table, drop_audit_table
 
-revision = "0002_authority_operators"
-down_revision = "0001"
+revision = "0003_authority_operators"
+down_revision = "0002_notifications_optins"
 branch_labels = None
 depends_on = None
 
