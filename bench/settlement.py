@@ -25,7 +25,6 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import grpc
 import sqlalchemy as sa
 from billing.common.v1 import category_pb2, money_pb2
 from billing.metering.v1 import metering_service_pb2 as metering_pb
@@ -33,6 +32,7 @@ from billing.metering.v1 import metering_service_pb2_grpc as metering_grpc
 from billing.wallet.v1 import account_pb2, authorise_pb2, wallet_service_pb2
 from billing.wallet.v1 import wallet_service_pb2_grpc as wallet_grpc
 
+from tests.harness import credentials as harness
 from tests.harness.postgres import PostgresCluster
 from tests.harness.redis_servers import RedisServer
 from tests.harness.services import ServiceProcess
@@ -85,8 +85,9 @@ def main() -> None:
 
 def run(wallet_address: str, metering_address: str, wallet_url: str) -> dict[str, object]:
     with (
-        grpc.insecure_channel(wallet_address) as wallet_channel,
-        grpc.insecure_channel(metering_address) as metering_channel,
+        # Each call as a caller its service allows: messaging on the send path, else an operator.
+        harness.trusted_channel(wallet_address) as wallet_channel,
+        harness.trusted_channel(metering_address) as metering_channel,
     ):
         wallet = wallet_grpc.WalletServiceStub(wallet_channel)
         metering = metering_grpc.MeteringServiceStub(metering_channel)

@@ -12,7 +12,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-import grpc
 import pytest
 from billing.common.v1 import category_pb2
 from billing.invoicing.v1 import invoice_pb2
@@ -28,6 +27,7 @@ from services.common.config import Env
 from services.invoicing import bootstrap as invoicing_bootstrap
 from services.invoicing.adapters.payment_providers import FakePaymentProvider
 from services.metering import bootstrap as metering_bootstrap
+from tests.harness.credentials import credentials, trusted_channel
 from tests.harness.services import InProcessService
 from tests.invoicing.helpers import create_plan, run_cycle, subscribe
 from tests.metering.helpers import status
@@ -108,9 +108,10 @@ def suite(
             "WALLET_ADDRESS": wallet.service.address,
         },
     ).start()
-    channels = [grpc.insecure_channel(s.address) for s in (metering, invoicing)]
+    channels = [trusted_channel(s.address) for s in (metering, invoicing)]
     cli_env = {
         **env,
+        **credentials().env("cli"),
         "METERING_ADDRESS": metering.address,
         "INVOICING_ADDRESS": invoicing.address,
     }

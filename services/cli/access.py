@@ -8,8 +8,10 @@ operator is named by BILLING_OPERATOR (e.g. an email), else the login name.
 
 from __future__ import annotations
 
+import collections
 import getpass
 import time
+from typing import Any
 
 import grpc
 
@@ -58,8 +60,47 @@ def principal_key(env: Env) -> bytes:
     return found.principal_key.encode()
 
 
-def channel(env: Env, address: str) -> grpc.Channel:
-    return grpc_client.channel(address, token=token(env))
+def channel(env: Env, address: str, reason: str = "") -> grpc.Channel:
+    """A channel whose every call presents the cli token and, unless the call names one, the
+    running operator's principal with `reason` (signed afresh per call)."""
+    signer = _OperatorPrincipal(env, reason)
+    return grpc.intercept_channel(grpc_client.channel(address, token=token(env)), signer)
+
+
+class _Details(
+    collections.namedtuple(
+        "_Details",
+        ("method", "timeout", "metadata", "credentials", "wait_for_ready", "compression"),
+    ),
+    grpc.ClientCallDetails,
+):
+    pass
+
+
+class _OperatorPrincipal(grpc.UnaryUnaryClientInterceptor, grpc.UnaryStreamClientInterceptor):
+    def __init__(self, env: Env, reason: str) -> None:
+        self._env = env
+        self._reason = reason
+        principal_key(env)  # a missing key is a ConfigError now, not at the first call
+
+    def _details(self, details: Any) -> Any:
+        metadata = list(details.metadata or ())
+        if not any(key == service_auth.PRINCIPAL_METADATA for key, _ in metadata):
+            metadata += operator_metadata(self._env, self._reason)
+        return _Details(
+            details.method,
+            details.timeout,
+            metadata,
+            details.credentials,
+            getattr(details, "wait_for_ready", None),
+            getattr(details, "compression", None),
+        )
+
+    def intercept_unary_unary(self, continuation: Any, details: Any, request: Any) -> Any:
+        return continuation(self._details(details), request)
+
+    def intercept_unary_stream(self, continuation: Any, details: Any, request: Any) -> Any:
+        return continuation(self._details(details), request)
 
 
 def operator_metadata(env: Env, reason: str = "") -> tuple[tuple[str, str | bytes], ...]:

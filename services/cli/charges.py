@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import sys
 from dataclasses import asdict, dataclass, field
 
 import grpc
@@ -22,8 +23,8 @@ from billing.invoicing.v1 import invoicing_service_pb2_grpc as inv_grpc
 from billing.metering.v1 import metering_service_pb2 as met
 from billing.metering.v1 import metering_service_pb2_grpc as met_grpc
 
-from services.common import grpc_client
-from services.common.config import Env
+from services.cli import access
+from services.common.config import ConfigError, Env
 from services.wallet.adapters.ledger_sql import check_invariants
 from services.wallet.bootstrap import Wallet
 from services.wallet.domain.accounts import AccountView
@@ -54,8 +55,8 @@ def reconcile(
         views = [view for view in views if view.account_id == account_id]
         if not views:
             raise LookupError(f"account {account_id!r} not found")
-    metering = grpc_client.channel(env.text("METERING_ADDRESS", "127.0.0.1:50051"))
-    invoicing = grpc_client.channel(env.text("INVOICING_ADDRESS", "127.0.0.1:50053"))
+    metering = access.channel(env, env.text("METERING_ADDRESS", "127.0.0.1:50051"))
+    invoicing = access.channel(env, env.text("INVOICING_ADDRESS", "127.0.0.1:50053"))
     try:
         met_stub = met_grpc.MeteringServiceStub(metering)
         inv_stub = inv_grpc.InvoicingServiceStub(invoicing)
@@ -192,5 +193,9 @@ def report(
 
 def run(args: argparse.Namespace, wallet: Wallet) -> int:
     start, end = args.from_date, args.to_date
-    accounts, problems = reconcile(wallet, Env(), start, end, args.account)
+    try:
+        accounts, problems = reconcile(wallet, Env(), start, end, args.account)
+    except ConfigError as error:
+        print(f"billing reconcile: configuration error: {error}", file=sys.stderr)
+        return 2
     return report(accounts, problems, start, end, args.json)

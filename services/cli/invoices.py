@@ -13,8 +13,8 @@ import grpc
 from billing.invoicing.v1 import invoicing_service_pb2 as pb
 from billing.invoicing.v1 import invoicing_service_pb2_grpc as pb_grpc
 
-from services.common import grpc_client
-from services.common.config import Env
+from services.cli import access
+from services.common.config import ConfigError, Env
 
 DEADLINE_S = 600.0
 
@@ -28,14 +28,24 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
         "--as-of", default="", help="bill cycles whose billing date is on or before this day"
     )
     run.add_argument("--json", action="store_true", help="one JSON document")
+    run.add_argument(
+        "--reason",
+        default="closing the billing cycles that have ended",
+        help="why, for the audit log",
+    )
     run.set_defaults(run=run_cycles)
 
 
 def run_cycles(args: argparse.Namespace) -> int:
     as_of = args.as_of or dt.datetime.now(dt.UTC).date().isoformat()
-    address = Env().text("INVOICING_ADDRESS", "127.0.0.1:50053")
+    env = Env()
+    address = env.text("INVOICING_ADDRESS", "127.0.0.1:50053")
     request = pb.RunBillingCycleRequest(as_of_date=as_of, account_id=args.account)
-    channel = grpc_client.channel(address)
+    try:
+        channel = access.channel(env, address, args.reason)
+    except ConfigError as error:
+        print(f"billing invoices run: configuration error: {error}", file=sys.stderr)
+        return 2
     try:
         answer = pb_grpc.InvoicingServiceStub(channel).RunBillingCycle(request, timeout=DEADLINE_S)
     except grpc.RpcError as error:
