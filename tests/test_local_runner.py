@@ -22,7 +22,8 @@ START_TIMEOUT_S = 90
 
 
 def test_up_runs_everything_and_ctrl_c_stops_it(tmp_path: Path) -> None:
-    ports = {name: free_port() for name in ("METERING", "WALLET", "INVOICING", "GATEWAY")}
+    names = ("METERING", "WALLET", "INVOICING", "NOTIFICATIONS", "GATEWAY")
+    ports = {name: free_port() for name in names}
     redis_port = free_port()
     env = {
         **os.environ,
