@@ -21,6 +21,7 @@ from services.invoicing.service import (
     billing_cycle,
     card_charges,
     credit_notes,
+    funding_switch,
     fundings,
     invoices,
     organizations,
@@ -107,6 +108,7 @@ def wire(
         payment_events=payment_events.PaymentEvents(engine, cards, paying, funding, wallet, clock),
         organizations=organizations.Organizations(engine, clock, settings.issuer.issuer_id),
         tax=tax.TaxSettings(engine, settings.issuer.issuer_id, clock),
+        funding=funding_switch.FundingSwitch(engine, wallet, clock),
     )
     servicer = InvoicingServicer(use_cases)
     binding = ServiceBinding(
