@@ -23,6 +23,7 @@ from services.invoicing.service import (
     billing_cycle,
     card_charges,
     credit_notes,
+    funding_switch,
     fundings,
     invoices,
     organizations,
@@ -112,6 +113,7 @@ def wire(
         payment_events=payment_events.PaymentEvents(engine, cards, paying, funding, wallet, clock),
         organizations=organizations.Organizations(engine, clock, settings.issuer.issuer_id),
         tax=tax.TaxSettings(engine, settings.issuer.issuer_id, clock),
+        funding=funding_switch.FundingSwitch(engine, wallet, clock),
     )
     servicer = InvoicingServicer(use_cases, AuditLog(engine, tables.audit_entries, "invoicing"))
     binding = ServiceBinding(

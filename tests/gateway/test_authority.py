@@ -289,6 +289,13 @@ MATRIX: list[tuple[str, str, str, dict[str, Any] | None, set[str]]] = [
         OPERATORS,
     ),
     (
+        "ChangeFundingMode",
+        "POST",
+        "/v1/accounts/{a}:change-funding-mode",
+        {"funding_mode": "FUNDING_MODE_POSTPAID", **WHY},
+        OPERATORS,
+    ),
+    (
         "RunBillingCycle",
         "POST",
         "/v1/billing-cycles:run",

@@ -124,6 +124,9 @@ RPC_RULES: dict[str, Rule] = {
     f"{_INVOICING}.CreatePlan": Rule(A.OPERATOR, "create a plan"),
     f"{_INVOICING}.IssueCreditNote": Rule(A.OPERATOR, "issue a credit note"),
     f"{_INVOICING}.RunBillingCycle": Rule(A.OPERATOR, "run billing cycles"),
+    f"{_INVOICING}.ChangeFundingMode": Rule(
+        A.OPERATOR, "switch who pays for messages, from the next billing cycle"
+    ),
     f"{_INVOICING}.SetPartnerContract": Rule(A.OPERATOR, "set a partner's contract price"),
     f"{_INVOICING}.GetTaxConfiguration": Rule(A.OPERATOR, "read the tax configuration"),
     f"{_INVOICING}.SetTaxConfiguration": Rule(A.OPERATOR, "configure tax"),

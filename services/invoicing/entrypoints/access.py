@@ -22,6 +22,8 @@ RULES: dict[str, Allow] = {
     "ListSubscriptions": CUSTOMERS_AND_OPERATORS,
     "CancelSubscription": CUSTOMERS_AND_OPERATORS,
     "RunBillingCycle": OPERATORS,
+    # Who pays for messages, from the next cycle (the wallet's funding terms, on its behalf).
+    "ChangeFundingMode": OPERATORS,
     "CreateTopUpReceipt": OPERATORS,
     # A partner's price per channel-month is the provider's; days are invoiced at it.
     "SetPartnerContract": OPERATORS,

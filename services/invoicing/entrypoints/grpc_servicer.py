@@ -19,6 +19,7 @@ from services.common.service_auth import current_identity
 from services.invoicing.service import (
     billing_cycle,
     credit_notes,
+    funding_switch,
     fundings,
     invoices,
     organizations,
@@ -50,6 +51,7 @@ class UseCases:
     fundings: fundings.Fundings
     payment_events: payment_events.PaymentEvents
     tax: tax.TaxSettings
+    funding: funding_switch.FundingSwitch
 
 
 class InvoicingServicer(pb_grpc.InvoicingServiceServicer):
@@ -76,6 +78,13 @@ class InvoicingServicer(pb_grpc.InvoicingServiceServicer):
         self, request: pb.GetPlanRequest, context: grpc.ServicerContext
     ) -> pb.GetPlanResponse:
         return self._use.plans.get(request)
+
+    def ChangeFundingMode(
+        self, request: pb.ChangeFundingModeRequest, context: grpc.ServicerContext
+    ) -> pb.ChangeFundingModeResponse:
+        return self._audit.around(
+            "ChangeFundingMode", request, lambda: self._use.funding.change(request)
+        )
 
     def CreateSubscription(
         self, request: pb.CreateSubscriptionRequest, context: grpc.ServicerContext
