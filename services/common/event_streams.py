@@ -18,7 +18,10 @@ METERING_CHARGES = EventStream("billing.metering.charges", ("wallet",))
 METERING_WINDOWS = EventStream("billing.metering.windows", ("wallet",))
 WALLET_ACCOUNTS = EventStream("billing.wallet.accounts", ("metering",))
 WALLET_ALERTS = EventStream("billing.wallet.alerts")
-INVOICING_EVENTS = EventStream("billing.invoicing.events")
+# Auto-recharges the wallet asks invoicing to charge for (billing.wallet.v1.RechargeRequested).
+WALLET_RECHARGES = EventStream("billing.wallet.recharges", ("invoicing",))
+# Invoicing's facts; the wallet reads the outcomes of its recharge requests here.
+INVOICING_EVENTS = EventStream("billing.invoicing.events", ("wallet",))
 OPERATIONS_ALERTS = EventStream("billing.operations.alerts")
 
 ALL = (
@@ -26,6 +29,7 @@ ALL = (
     METERING_WINDOWS,
     WALLET_ACCOUNTS,
     WALLET_ALERTS,
+    WALLET_RECHARGES,
     INVOICING_EVENTS,
     OPERATIONS_ALERTS,
 )

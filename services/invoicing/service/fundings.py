@@ -8,11 +8,15 @@ funding forward one step at a time, each idempotent and each guarded by the stat
 
     charging -> paid -> credited -> completed        (or charging -> declined)
     charging -> requires_action -> paid ...          (3-D Secure, settled by a provider event)
+    requires_action -> expired                       (never authenticated: cancelled, nothing paid)
 
 `paid` credits the wallet through its TopUp (key "funding:<id>", the fee as charged),
 `credited` issues the receipt invoice with the fee line. A process that dies at any point
 leaves a state from which `advance` (a retry with the same key, the provider's event, or the
 scheduler's pass) finishes exactly once. A decline leaves the balance untouched.
+
+An auto-recharge's funding tells the wallet each outcome (recharge_events), in the transaction
+that records it.
 """
 
 from __future__ import annotations
@@ -39,8 +43,20 @@ from services.common.errors import (
 )
 from services.invoicing.adapters import tables
 from services.invoicing.domain import money
-from services.invoicing.service import card_charges, guards, ids, messages, payment_methods
-from services.invoicing.service.card_charges import ADD_FUNDS, CardCharges
+from services.invoicing.service import (
+    card_charges,
+    guards,
+    ids,
+    messages,
+    payment_methods,
+    recharge_events,
+)
+from services.invoicing.service.card_charges import (
+    ADD_FUNDS,
+    AUTO_RECHARGE,
+    EXPIRED_REASON,
+    CardCharges,
+)
 from services.invoicing.service.ports import PaymentState, PaymentStatus, UsageSource, Wallet
 from services.invoicing.service.receipts import Receipts
 from services.invoicing.service.settings import Clock
@@ -54,7 +70,11 @@ MAX_AMOUNT_MICROS = 10**15
 STUCK_BATCH = 100
 CHARGING, REQUIRES_ACTION, PAID = "charging", "requires_action", "paid"
 CREDITED, COMPLETED, DECLINED = "credited", "completed", "declined"
+EXPIRED = "expired"
 OPEN_STATES = (CHARGING, REQUIRES_ACTION, PAID, CREDITED)
+# How long a payment may wait for the customer's authentication before it is cancelled.
+DEFAULT_ACTION_EXPIRY = dt.timedelta(hours=24)
+
 STATE_TO_PB = {
     CHARGING: invoice_pb2.FUNDING_STATE_CHARGING,
     REQUIRES_ACTION: invoice_pb2.FUNDING_STATE_REQUIRES_ACTION,
@@ -62,6 +82,7 @@ STATE_TO_PB = {
     CREDITED: invoice_pb2.FUNDING_STATE_CREDITED,
     COMPLETED: invoice_pb2.FUNDING_STATE_COMPLETED,
     DECLINED: invoice_pb2.FUNDING_STATE_DECLINED,
+    EXPIRED: invoice_pb2.FUNDING_STATE_EXPIRED,
 }
 Row = Mapping[Any, Any]
 
@@ -76,8 +97,10 @@ class Fundings:
         clock: Clock,
         stuck_after: dt.timedelta,
         usage: UsageSource,
+        action_expiry: dt.timedelta = DEFAULT_ACTION_EXPIRY,
     ) -> None:
         self._usage = usage
+        self._action_expiry = action_expiry
         self._engine = engine
         self._cards = cards
         self._wallet = wallet
@@ -123,7 +146,7 @@ class Fundings:
         guards.account_key(account_id, key)
         funding_id = ids.derived_id("fund", f"{account_id}/{key}")
         with self._engine.begin() as connection:
-            found = _funding(connection, account_id, funding_id)
+            found = funding_row(connection, account_id, funding_id)
             if found is None:
                 found = self._open(connection, request, funding_id, key)
             elif found["quote_id"] != quote_id:
@@ -135,7 +158,7 @@ class Fundings:
         account_id = validation.require_id(request.account_id, "account_id")
         funding_id = validation.require_id(request.funding_id, "funding_id")
         with self._engine.connect() as connection:
-            row = _funding(connection, account_id, funding_id)
+            row = funding_row(connection, account_id, funding_id)
         if row is None:
             raise NotFound(f"funding {funding_id!r} not found", "funding_id")
         return pb.GetFundingResponse(funding=_funding_message(row))
@@ -208,7 +231,7 @@ class Fundings:
                 )
                 break
             with self._engine.connect() as connection:
-                now = _funding(connection, funding["account_id"], funding["funding_id"])
+                now = funding_row(connection, funding["account_id"], funding["funding_id"])
             if now is None or now["state"] == state:
                 funding = now or funding
                 break
@@ -244,6 +267,47 @@ class Fundings:
             after, _ = self.advance(row._mapping)
             moved += after["state"] != row.state
         return moved
+
+    def expire_unauthenticated(self) -> int:
+        """The scheduler's pass: a payment the customer never authenticated is cancelled at
+        the provider once it waited longer than the bound; the funding expires, the balance
+        untouched (one authenticated meanwhile is paid and credited instead)."""
+        table = tables.fundings
+        cutoff = self._clock() - self._action_expiry
+        with self._engine.connect() as connection:
+            rows = connection.execute(
+                sa.select(table)
+                .where(table.c.state == REQUIRES_ACTION, table.c.updated_at <= cutoff)
+                .order_by(table.c.updated_at)
+                .limit(STUCK_BATCH)
+            ).all()
+        moved = 0
+        for row in rows:
+            funding = row._mapping
+            with self._engine.connect() as connection:
+                payment = card_charges.payment_row(connection, funding["payment_id"])
+            if payment is None:
+                continue
+            try:
+                outcome = self._cards.cancel_unauthenticated(payment, EXPIRED_REASON)
+            except BillingError as error:
+                log.warning(
+                    "unauthenticated payment not cancelled yet",
+                    extra={"funding_id": funding["funding_id"], "error": str(error)},
+                )
+                continue
+            if outcome.status == PaymentStatus.DECLINED:
+                moved += self._move(
+                    funding, (REQUIRES_ACTION,), EXPIRED, failure_reason=EXPIRED_REASON
+                )
+            elif outcome.status == PaymentStatus.SUCCEEDED:
+                self._after_payment(funding, outcome)
+                moved += self.advance(self._reread(funding))[0]["state"] != REQUIRES_ACTION
+        return moved
+
+    def _reread(self, funding: Row) -> Row:
+        with self._engine.connect() as connection:
+            return funding_row(connection, funding["account_id"], funding["funding_id"]) or funding
 
     def funding_of_payment(self, payment_id: str) -> Row | None:
         with self._engine.connect() as connection:
@@ -317,7 +381,8 @@ class Fundings:
         if card is None:
             raise FailedPrecondition("the funding's card was removed", "payment_method_id")
         amount = money.format_amount(funding["amount_micros"], funding["currency_code"])
-        description = f"Balance top-up {amount}"
+        what = "Auto-recharge" if funding["source"] == AUTO_RECHARGE else "Balance top-up"
+        description = f"{what} {amount}"
         if payment["status"] == card_charges.PENDING and not payment["provider_payment_id"]:
             return self._cards.run(payment, card["provider_token"], description)
         if payment["status"] == card_charges.SUCCEEDED:
@@ -382,6 +447,8 @@ class Fundings:
                 .where(table.c.funding_id == funding["funding_id"], table.c.state.in_(before))
                 .values(state=after, updated_at=self._clock(), **values)
             ).rowcount
+            if moved and funding["source"] == AUTO_RECHARGE:
+                recharge_events.after_move(connection, funding, after, values)
         return bool(moved)
 
 
@@ -392,7 +459,7 @@ def top_up_key(funding: Row) -> str:
     return str(funding["idempotency_key"])
 
 
-def _funding(connection: Connection, account_id: str, funding_id: str) -> Row | None:
+def funding_row(connection: Connection, account_id: str, funding_id: str) -> Row | None:
     table = tables.fundings
     row = connection.execute(
         sa.select(table).where(table.c.funding_id == funding_id, table.c.account_id == account_id)

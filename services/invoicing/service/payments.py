@@ -26,6 +26,7 @@ from services.invoicing.adapters import invoice_store, tables
 from services.invoicing.domain.invoices import Kind, Status
 from services.invoicing.service import card_charges, guards, ids, messages, payment_methods
 from services.invoicing.service.card_charges import (
+    EXPIRED_REASON,
     FAILED,
     INVOICE,
     PENDING,
@@ -172,6 +173,37 @@ class Payments:
                 self.finish(row["payment_id"], state)
                 finished += 1
         return finished
+
+    def expire_unauthenticated(self, action_expiry: dt.timedelta) -> int:
+        """Card payments of invoices the customer never authenticated (3-D Secure): cancelled
+        at the provider after `action_expiry`, so that the invoice can be paid another way.
+        One the customer completed meanwhile is settled as paid."""
+        cutoff = self._clock() - action_expiry
+        with self._engine.connect() as connection:
+            waiting = card_charges.unauthenticated(
+                connection, cutoff, INVOICE, STUCK_PAYMENTS_BATCH
+            )
+        expired = 0
+        for row in waiting:
+            try:
+                state = self._cards.cancel_unauthenticated(row, EXPIRED_REASON)
+            except BillingError as error:
+                log.warning(
+                    "unauthenticated payment not cancelled yet",
+                    extra={"payment_id": row["payment_id"], "error": str(error)},
+                )
+                continue
+            if state.status == PaymentStatus.SUCCEEDED:
+                self.finish(row["payment_id"], state)
+                continue
+            with self._engine.begin() as connection:
+                expired += invoice_store.update(
+                    connection,
+                    row["invoice_id"],
+                    {"collecting_payment_id": None, "payment_failure_reason": EXPIRED_REASON},
+                    collecting_payment_id=row["payment_id"],
+                )
+        return expired
 
     def finish(self, payment_id: str, state: PaymentState) -> bool:
         """Settle an invoice's card payment the provider has decided (an answer or an event)."""

@@ -189,6 +189,12 @@ class PaymentProvider(Protocol):
         """Read a payment by id (recovery after a crash or a timeout)."""
         ...
 
+    def cancel_payment(self, payment_ref: str, idempotency_key: str) -> PaymentState:
+        """Cancel a payment that was never completed (a 3-D Secure wait that expired); answers
+        where it stands afterwards: DECLINED once cancelled, or SUCCEEDED when the customer
+        completed it meanwhile (then it is paid and cannot be cancelled)."""
+        ...
+
     def parse_event(self, payload: bytes, signature: str) -> ProviderEvent:
         """Verify and read a provider event; InvalidEventSignature when it does not verify."""
         ...
