@@ -21,6 +21,7 @@ from billing.invoicing.v1 import invoicing_service_pb2 as pb
 from billing.invoicing.v1 import invoicing_service_pb2_grpc as pb_grpc
 
 from services.common.config import Env
+from services.common.grpc_server import App
 from services.invoicing import bootstrap as invoicing_bootstrap
 from tests.harness.services import InProcessService, ServiceProcess
 from tests.harness.stripe_server import StripeServer
@@ -37,6 +38,7 @@ class Stack:
     stripe: StripeServer
     invoicing: pb_grpc.InvoicingServiceStub
     invoicing_env: dict[str, str]
+    wired: invoicing_bootstrap.Wired
 
 
 @pytest.fixture(scope="module")
@@ -60,14 +62,19 @@ def stack(tmp_path: Path, redis_url: str, stripe_server: StripeServer) -> Iterat
         "INVOICING_STUCK_PAYMENT_SECONDS": "0",
         "WALLET_ADDRESS": wallet.service.address,
         "METERING_ADDRESS": "127.0.0.1:1",
+        "INVOICING_ACTION_EXPIRY_SECONDS": "0",
         **stripe_server.env(),
     }
-    invoicing = InProcessService(
-        "invoicing", lambda e: invoicing_bootstrap.wire(e).app, env
-    ).start()
+    wired: list[invoicing_bootstrap.Wired] = []
+
+    def build(e: Env) -> App:
+        wired.append(invoicing_bootstrap.wire(e))
+        return wired[0].app
+
+    invoicing = InProcessService("invoicing", build, env).start()
     channel = grpc.insecure_channel(invoicing.address)
     try:
-        yield Stack(wallet, stripe_server, pb_grpc.InvoicingServiceStub(channel), env)
+        yield Stack(wallet, stripe_server, pb_grpc.InvoicingServiceStub(channel), env, wired[0])
     finally:
         channel.close()
         invoicing.stop()
@@ -205,6 +212,35 @@ def test_3d_secure_waits_for_the_customer_then_the_event_credits_once(stack: Sta
     assert rpc_error(stack.invoicing.HandlePaymentEvent, forged).code() == (
         grpc.StatusCode.PERMISSION_DENIED
     )
+
+
+def test_3d_secure_never_completed_expires_and_the_balance_stays_untouched(stack: Stack) -> None:
+    account = stack.wallet.create_account()
+    save_card(stack, account, "pm_card_authenticationRequired")
+    waiting = add_funds(stack.invoicing, account, 20 * USD, "k")
+    assert waiting.state == invoice_pb2.FUNDING_STATE_REQUIRES_ACTION
+    assert stack.wired.scheduler.expire_unauthenticated() == 1  # the bound is 0 s here
+    expired = funding(stack, account, waiting.funding_id)
+    assert expired.state == invoice_pb2.FUNDING_STATE_EXPIRED
+    assert "not completed in time" in expired.failure_reason
+    [intent] = [i for i in stack.stripe.intents() if i["metadata"]["account_id"] == account]
+    assert intent["status"] == "canceled" and intent["id"] not in stack.stripe.charged
+    assert stack.wallet.available(account)[0] == 0
+    # Completing it now is too late: Stripe refuses a cancelled intent, nothing is credited.
+    assert stack.wired.scheduler.expire_unauthenticated() == 0
+    assert funding(stack, account, waiting.funding_id).state == invoice_pb2.FUNDING_STATE_EXPIRED
+
+
+def test_3d_secure_completed_just_before_the_bound_is_paid_not_expired(stack: Stack) -> None:
+    account = stack.wallet.create_account()
+    save_card(stack, account, "pm_card_authenticationRequired")
+    waiting = add_funds(stack.invoicing, account, 20 * USD, "k")
+    [intent] = [i for i in stack.stripe.intents() if i["metadata"]["account_id"] == account]
+    stack.stripe.authenticate(intent["id"])  # its webhook event has not arrived yet
+    stack.wired.scheduler.expire_unauthenticated()
+    assert funding(stack, account, waiting.funding_id).state == COMPLETED
+    assert stack.wallet.available(account)[0] == 20 * USD
+    assert stack.stripe.charged.count(intent["id"]) == 1
 
 
 def test_refunds_and_disputes_take_the_money_back_even_once_spent(stack: Stack) -> None:
