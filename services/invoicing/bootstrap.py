@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import socket
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,6 +34,7 @@ from services.invoicing.service import (
     payment_methods,
     payments,
     plans,
+    postpaid,
     receipts,
     recharges,
     subscriptions,
@@ -47,6 +49,7 @@ SERVICE_NAME = invoicing_service_pb2.DESCRIPTOR.services_by_name["InvoicingServi
 PAYMENT_PROVIDERS = ("none", "fake", "stripe")
 RELAY_WAIT_S = 1.0  # how often the outbox relay looks for events to publish
 RECHARGES_WAIT_S = 0.5  # how often recharge requests are looked for, while none come
+SETTLEMENT_WAIT_S = 5.0  # how often paid postpaid invoices not settled yet are looked for
 CONSUMER_GROUP = "invoicing"
 
 
@@ -92,6 +95,13 @@ def wire(
         wallet = grpc_clients.WalletClient(channels[-1], timeout_s)
     if payment_provider is None:
         payment_provider = payment_provider_from(env)
+    background = env.flag("INVOICING_SCHEDULER_ENABLED", True)
+    closers = [channel.close for channel in channels]
+    wallet_events = events
+    if events is None and background:
+        events, wallet_events, event_closers = _event_clients(env)
+        closers.extend(event_closers)
+    alerts = OperationsAlerts(events, "invoicing") if events is not None else None
 
     issuing = Issuing(engine, settings)
     stuck_after_s = env.seconds(
@@ -99,7 +109,8 @@ def wire(
     )
     stuck_after = dt.timedelta(seconds=stuck_after_s)
     cards = card_charges.CardCharges(engine, payment_provider, clock)
-    paying = payments.Payments(engine, cards, wallet, clock, stuck_after)
+    settlement = postpaid.PostpaidSettlement(engine, wallet, clock)
+    paying = payments.Payments(engine, cards, wallet, clock, stuck_after, settlement)
     receipts_ = receipts.Receipts(engine, issuing, clock)
     action_expiry = dt.timedelta(
         seconds=env.seconds(
@@ -125,7 +136,9 @@ def wire(
         payments=paying,
         payment_methods=payment_methods.PaymentMethods(engine, clock, cards),
         fundings=funding,
-        payment_events=payment_events.PaymentEvents(engine, cards, paying, funding, wallet, clock),
+        payment_events=payment_events.PaymentEvents(
+            engine, cards, paying, funding, wallet, clock, settlement, alerts
+        ),
         organizations=organizations.Organizations(engine, clock, settings.issuer.issuer_id),
         tax=tax.TaxSettings(engine, settings.issuer.issuer_id, clock),
     )
@@ -139,21 +152,8 @@ def wire(
     interval_s = env.seconds("INVOICING_SCHEDULER_INTERVAL_SECONDS", 3600.0)
     scheduler = BillingScheduler(billing, paying, funding, clock, interval_s, action_expiry)
     workers: list[Worker] = []
-    closers = [channel.close for channel in channels]
-    background = env.flag("INVOICING_SCHEDULER_ENABLED", True)
     relay = consumer = None
-    wallet_events = events
-    if events is None and background:
-        cluster = env.flag("REDIS_CLUSTER", False)
-        events_url = env.text("INVOICING_EVENTS_REDIS_URL", config.redis_url(env))
-        wallet_url = env.text("WALLET_EVENTS_REDIS_URL", config.redis_url(env))
-        events = redis_client.connect(events_url, cluster=cluster)
-        wallet_events = events
-        if wallet_url != events_url:
-            wallet_events = redis_client.connect(wallet_url, cluster=cluster)
-            closers.append(wallet_events.close)
-        closers.append(events.close)
-    if events is not None and wallet_events is not None:
+    if events is not None and wallet_events is not None and alerts is not None:
         relay = OutboxRelay(engine, tables.outbox, events)
         requests = recharges.RechargeRequests(engine, cards, funding, clock)
         reader = GroupReader(
@@ -165,7 +165,7 @@ def wire(
         consumer = StreamConsumer(
             reader,
             requests.handle,
-            OperationsAlerts(events, "invoicing"),
+            alerts,
             env.integer("INVOICING_RECHARGE_BATCH", 20, minimum=1, maximum=1_000),
             RetryPolicy.from_env(env),
         )
@@ -173,8 +173,21 @@ def wire(
         workers.append(scheduler)
         workers.append(Loop("outbox-relay", relay.step, RELAY_WAIT_S))
         workers.append(Loop("recharge-requests", consumer.step, RECHARGES_WAIT_S))
+        workers.append(Loop("wallet-settlement", settlement.settle_pending, SETTLEMENT_WAIT_S))
     app = App(bindings=[binding], workers=workers, on_close=[*closers, engine.dispose])
     return Wired(app=app, scheduler=scheduler, relay=relay, recharge_requests=consumer)
+
+
+def _event_clients(env: config.Env) -> tuple[RedisClient, RedisClient, list[Callable[[], None]]]:
+    """Invoicing's event stream's Redis, and the one the wallet's recharge requests are on."""
+    cluster = env.flag("REDIS_CLUSTER", False)
+    events_url = env.text("INVOICING_EVENTS_REDIS_URL", config.redis_url(env))
+    wallet_url = env.text("WALLET_EVENTS_REDIS_URL", config.redis_url(env))
+    events = redis_client.connect(events_url, cluster=cluster)
+    if wallet_url == events_url:
+        return events, events, [events.close]
+    wallet_events = redis_client.connect(wallet_url, cluster=cluster)
+    return events, wallet_events, [events.close, wallet_events.close]
 
 
 def payment_provider_from(env: config.Env) -> PaymentProvider:

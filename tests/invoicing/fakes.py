@@ -12,9 +12,9 @@ import threading
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from services.common.errors import Unavailable
+from services.common.errors import FailedPrecondition, Unavailable
 from services.invoicing.domain.lines import NotificationUsage
-from services.invoicing.service.ports import TopUpQuote
+from services.invoicing.service.ports import AccountFacts, TopUpQuote
 
 
 @dataclass
@@ -74,6 +74,11 @@ class FakeWallet:
     top_ups: dict[str, tuple[str, int, int]] = field(default_factory=dict)
     reversals: dict[str, tuple[int, int]] = field(default_factory=dict)
     fee_basis_points: int = 0
+    # account -> IANA time zone (default UTC); accounts whose money is kept per number.
+    time_zones: dict[str, str] = field(default_factory=dict)
+    per_channel: set[str] = field(default_factory=set)
+    # idempotency key -> days taken back; a pool refuses beyond what it holds
+    days_taken_back: dict[str, int] = field(default_factory=dict)
     down: bool = False
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -138,3 +143,20 @@ class FakeWallet:
     ) -> None:
         with self.lock:
             self.reversals.setdefault(idempotency_key, (amount_micros, fee_micros))
+
+    def take_back_days(
+        self, account_id: str, days: int, reference: str, idempotency_key: str
+    ) -> None:
+        with self.lock:
+            if idempotency_key in self.days_taken_back:
+                return
+            pool = self.days.get(account_id, 0)
+            if pool < days:
+                raise FailedPrecondition(
+                    f"only {pool} of the {days} days are left in the pool", "days"
+                )
+            self.days_taken_back[idempotency_key] = days
+            self.days[account_id] = pool - days
+
+    def account_facts(self, account_id: str) -> AccountFacts:
+        return AccountFacts(self.time_zones.get(account_id, "UTC"), account_id in self.per_channel)

@@ -19,6 +19,7 @@ from billing.common.v1 import money_pb2
 from billing.invoicing.v1 import invoice_pb2
 from billing.invoicing.v1 import invoicing_service_pb2 as pb
 from billing.invoicing.v1 import invoicing_service_pb2_grpc as pb_grpc
+from billing.wallet.v1 import wallet_service_pb2 as wallet_pb
 
 from services.common.config import Env
 from services.common.grpc_server import App
@@ -260,6 +261,24 @@ def test_refunds_and_disputes_take_the_money_back_even_once_spent(stack: Stack) 
     # 7.00 of the amount (already partly spent) and 0.20 of the fee came back out: a debt.
     assert stack.wallet.available(account)[0] == -spent
     assert done.state == COMPLETED
+
+
+def test_a_won_dispute_puts_back_the_money_and_the_fee(stack: Stack) -> None:
+    account = stack.wallet.create_account()
+    save_card(stack, account)
+    add_funds(stack.invoicing, account, 10 * USD, "k")  # card paid 10.20
+    [intent] = [i for i in stack.stripe.intents() if i["metadata"]["account_id"] == account]
+    dispute = stack.stripe.dispute(intent["id"], 1_020)
+    send_event(stack, "charge.dispute.created", dispute)
+    assert stack.wallet.available(account)[0] == 0
+    send_event(stack, "charge.dispute.closed", {**dispute, "status": "won"})
+    send_event(stack, "charge.dispute.closed", {**dispute, "status": "won"})  # told twice
+    assert stack.wallet.available(account)[0] == 10 * USD
+    listed = stack.wallet.stub.ListTopUps(
+        wallet_pb.ListTopUpsRequest(account_id=account), timeout=TIMEOUT_S
+    ).top_ups
+    [won] = [t for t in listed if t.idempotency_key.startswith("dispute-won:")]
+    assert (won.amount.amount_micros, won.fee.amount_micros) == (10 * USD, USD // 5)
 
 
 def test_a_process_killed_between_the_charge_and_the_credit_finishes_exactly_once(

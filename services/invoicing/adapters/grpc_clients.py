@@ -11,13 +11,14 @@ import grpc
 from billing.common.v1 import money_pb2
 from billing.metering.v1 import metering_service_pb2 as metering_pb
 from billing.metering.v1 import metering_service_pb2_grpc as metering_grpc
+from billing.wallet.v1 import account_pb2
 from billing.wallet.v1 import wallet_service_pb2 as wallet_pb
 from billing.wallet.v1 import wallet_service_pb2_grpc as wallet_grpc
 
 from services.common import telemetry
 from services.common.errors import BillingError, FailedPrecondition, NotFound, Unavailable
 from services.invoicing.domain.lines import NotificationUsage
-from services.invoicing.service.ports import TopUpQuote
+from services.invoicing.service.ports import AccountFacts, TopUpQuote
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -197,3 +198,19 @@ class WalletClient:
             idempotency_key=idempotency_key,
         )
         _call("wallet", self._stub.ReverseTopUp, request, self._timeout_s)
+
+    def take_back_days(
+        self, account_id: str, days: int, reference: str, idempotency_key: str
+    ) -> None:
+        request = wallet_pb.TakeBackDaysRequest(
+            account_id=account_id, days=days, reference=reference, idempotency_key=idempotency_key
+        )
+        _call("wallet", self._stub.TakeBackDays, request, self._timeout_s)
+
+    def account_facts(self, account_id: str) -> AccountFacts:
+        request = wallet_pb.GetAccountRequest(account_id=account_id)
+        answer = _call("wallet", self._stub.GetAccount, request, self._timeout_s)
+        return AccountFacts(
+            time_zone=answer.account.time_zone or "UTC",
+            funds_per_channel=answer.account.balance_scope == account_pb2.BALANCE_SCOPE_CHANNEL,
+        )

@@ -53,7 +53,7 @@ class BillingScheduler:
         result = self._billing.bill_due(as_of)
         resumed = self.resume_payments() + self.resume_fundings()
         expired = self.expire_unauthenticated()
-        credited = self.sweep_days()
+        credited = self.sweep_days() + self.settle_postpaid()
         if result.issued or result.failures or credited or resumed or expired:
             log.info(
                 "billing pass",
@@ -81,6 +81,10 @@ class BillingScheduler:
         return self._fundings.expire_unauthenticated() + self._payments.expire_unauthenticated(
             self._action_expiry
         )
+
+    def settle_postpaid(self) -> int:
+        """Give the wallet back the charges of paid postpaid invoices it has not got yet."""
+        return self._payments.settle_pending()
 
     def sweep_days(self) -> int:
         """Credit the days of paid partner invoices that have not reached the wallet yet."""

@@ -25,6 +25,7 @@ import datetime as dt
 import logging
 from collections.abc import Mapping
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from billing.common.v1 import money_pb2
@@ -181,12 +182,15 @@ class Fundings:
         )
 
     def estimate(self, request: pb.EstimateFundsNeededRequest) -> pb.EstimateFundsNeededResponse:
-        """What the next N days will cost at the last 30 days' paid consumption, with the fee."""
+        """What the next N days will cost at the last 30 days' paid consumption (whole days in
+        the account's time zone, today not counted), with the fee."""
         account_id = validation.require_id(request.account_id, "account_id")
         validation.optional_id(request.channel_id, "channel_id")
         if not 1 <= request.days <= MAX_ESTIMATE_DAYS:
             raise InvalidArgument("days", f"must be 1 to {MAX_ESTIMATE_DAYS}")
-        to_date = self._clock().date() - dt.timedelta(days=1)
+        # Yesterday and the days before, as the account counts days (its time zone).
+        zone = ZoneInfo(self._wallet.account_facts(account_id).time_zone)
+        to_date = self._clock().astimezone(zone).date() - dt.timedelta(days=1)
         from_date = to_date - dt.timedelta(days=CONSUMPTION_DAYS - 1)
         used = self._usage.notification_usage(account_id, request.channel_id, from_date, to_date)
         response = pb.EstimateFundsNeededResponse(

@@ -20,6 +20,14 @@ class TopUpQuote:
     display_phone_number: str = ""
 
 
+@dataclass(frozen=True)
+class AccountFacts:
+    # The IANA time zone days are counted in (usage, "balance needed").
+    time_zone: str
+    # Whether money is kept per phone number (then a credit names the channel).
+    funds_per_channel: bool
+
+
 class UsageSource(Protocol):
     """Metering's usage figures for an account (dates in the account's time zone)."""
 
@@ -79,6 +87,16 @@ class Wallet(Protocol):
     def add_days(
         self, account_id: str, days: int, reference: str, idempotency_key: str
     ) -> None: ...
+
+    def take_back_days(
+        self, account_id: str, days: int, reference: str, idempotency_key: str
+    ) -> None:
+        """Take bought days back out of the pool; FailedPrecondition when they were allocated."""
+        ...
+
+    def account_facts(self, account_id: str) -> AccountFacts:
+        """What the wallet knows of an account that invoicing acts on (NotFound if unknown)."""
+        ...
 
 
 class PaymentStatus:
