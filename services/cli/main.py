@@ -14,6 +14,7 @@ COMMAND_MODULES = (
     "services.cli.report",
     "services.cli.apikey",
     "services.cli.dead_letters",
+    "services.cli.invoices",
 )
 
 

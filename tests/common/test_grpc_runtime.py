@@ -30,9 +30,16 @@ trace.set_tracer_provider(_provider)
 
 
 @pytest.fixture
-def invoicing(database_url: str, redis_url: str, tmp_path) -> Iterator[InProcessService]:  # type: ignore[no-untyped-def]
-    env = {"DATABASE_URL": database_url, "REDIS_URL": redis_url, "BILLING_DATA_DIR": str(tmp_path)}
-    service = InProcessService("invoicing", build, env).start()
+def invoicing(database_url: str, tmp_path) -> Iterator[InProcessService]:  # type: ignore[no-untyped-def]
+    service = InProcessService(
+        "invoicing",
+        build,
+        {
+            "DATABASE_URL": database_url,
+            "BILLING_DATA_DIR": str(tmp_path),
+            "INVOICING_SCHEDULER_ENABLED": "false",
+        },
+    ).start()
     yield service
     service.stop()
 
@@ -107,9 +114,16 @@ def test_trace_context_is_continued(invoicing: InProcessService) -> None:
     assert f"{spans[0].parent.span_id:016x}" == parent
 
 
-def test_stop_reports_not_serving_then_refuses(database_url: str, redis_url: str, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    env = {"DATABASE_URL": database_url, "REDIS_URL": redis_url, "BILLING_DATA_DIR": str(tmp_path)}
-    service = InProcessService("invoicing", build, env).start()
+def test_stop_reports_not_serving_then_refuses(database_url: str, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    service = InProcessService(
+        "invoicing",
+        build,
+        {
+            "DATABASE_URL": database_url,
+            "BILLING_DATA_DIR": str(tmp_path),
+            "INVOICING_SCHEDULER_ENABLED": "false",
+        },
+    ).start()
     channel = grpc.insecure_channel(service.address)
     health = health_pb2_grpc.HealthStub(channel)
     watch = health.Watch(health_pb2.HealthCheckRequest(), timeout=10)

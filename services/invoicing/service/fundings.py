@@ -25,7 +25,6 @@ import datetime as dt
 import logging
 from collections.abc import Mapping
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from billing.common.v1 import money_pb2
@@ -189,8 +188,7 @@ class Fundings:
         if not 1 <= request.days <= MAX_ESTIMATE_DAYS:
             raise InvalidArgument("days", f"must be 1 to {MAX_ESTIMATE_DAYS}")
         # Yesterday and the days before, as the account counts days (its time zone).
-        zone = ZoneInfo(self._wallet.account_facts(account_id).time_zone)
-        to_date = self._clock().astimezone(zone).date() - dt.timedelta(days=1)
+        to_date = self._wallet.account_terms(account_id).today(self._clock()) - dt.timedelta(days=1)
         from_date = to_date - dt.timedelta(days=CONSUMPTION_DAYS - 1)
         used = self._usage.notification_usage(account_id, request.channel_id, from_date, to_date)
         response = pb.EstimateFundsNeededResponse(

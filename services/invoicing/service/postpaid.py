@@ -173,7 +173,7 @@ class PostpaidSettlement:
     def _channel(self, invoice: Row) -> str:
         """The balance the charges accrued on: the subscription's phone number where the
         account keeps its money per number, else the account's."""
-        if not self._wallet.account_facts(invoice["account_id"]).funds_per_channel:
+        if not self._wallet.account_terms(invoice["account_id"]).funds_per_channel:
             return ""
         subscriptions = tables.subscriptions
         with self._engine.connect() as connection:

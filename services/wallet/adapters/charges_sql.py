@@ -142,3 +142,14 @@ def record_again(connection: Connection, charges: Iterable[Charge], now_ms: int)
             .where(sa.tuple_(t.c.account_id, t.c.message_id).in_(keys), t.c.state == APPLIED)
             .values(state=RECORDED, updated_ms=now_ms)
         )
+
+
+def reservations_of(connection: Connection, keys: Sequence[Key]) -> dict[Key, str]:
+    """The reservation each (account, message) was authorised with, as SQL recorded it."""
+    r = tables.reservations.c
+    rows = connection.execute(
+        sa.select(r.account_id, r.message_id, r.reservation_id).where(
+            sa.tuple_(r.account_id, r.message_id).in_(list(keys))
+        )
+    ).all()
+    return {(row.account_id, row.message_id): row.reservation_id for row in rows}

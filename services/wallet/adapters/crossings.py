@@ -34,7 +34,9 @@ class Crossings:
         args: list[object] = ["observe", balance, now_ms]
         for name, threshold in thresholds.items():
             args += (name, threshold)
-        answer: Any = self._script([keys.crossings(account_id), keys.balances(account_id)], args)
+        answer: Any = self._script(
+            [keys.crossings(account_id), keys.balances(account_id), keys.credits(account_id)], args
+        )
         crossings = {}
         for name, crossing in zip(answer[1::2], answer[2::2], strict=True):
             if int(crossing):
@@ -46,7 +48,7 @@ class Crossings:
     ) -> bool:
         """Mark one crossing served; False when the balance has left it (or it was served)."""
         answer: Any = self._script(
-            [keys.crossings(account_id), keys.balances(account_id)],
+            [keys.crossings(account_id), keys.balances(account_id), keys.credits(account_id)],
             ["served", balance, name, crossing_ms],
         )
         return bool(answer)

@@ -1,5 +1,7 @@
 -- Crossings of one balance below thresholds: each crossing is named once, served once.
--- KEYS[1] the account's crossings  KEYS[2] the account's balances
+-- KEYS[1] the account's crossings  KEYS[2] the account's balances  KEYS[3] its credits
+-- What could pay counts: money, and credits for messages while they may be spent (before
+-- their earliest expiry, no expiry being removed), so credits keep an account from "zero".
 -- observe: ARGV[1] 'observe'  ARGV[2] balance "<channel>:<currency>"  ARGV[3] now_ms
 --   ARGV[4..] pairs (name, threshold): below when available < threshold.
 --   Answer {available, name, crossing_ms, ...}: crossing_ms of a crossing not yet served, else 0.
@@ -14,6 +16,11 @@ if ARGV[1] == 'served' then
   return 1
 end
 local available = tonumber(redis.call('HGET', KEYS[2], balance .. ':available') or '0')
+local currency = string.match(balance, ':([^:]*)$')
+local credit = redis.call('HMGET', KEYS[3], currency .. ':available', 'until', 'frozen')
+if credit[1] and credit[2] and tonumber(credit[2]) > tonumber(ARGV[3]) and (credit[3] or '0') == '0' then
+  available = available + math.max(tonumber(credit[1]), 0)
+end
 local answer = {string.format('%d', available)}
 for i = 4, #ARGV, 2 do
   local field = balance .. ':' .. ARGV[i]
