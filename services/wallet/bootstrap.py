@@ -121,7 +121,7 @@ def assemble(env: config.Env) -> Wallet:
             StreamConsumer(reader, projector.handle, alerts, settings.worker_batch, policy)
         )
     balance_alerts = BalanceAlerts(engine)
-    recharges = AutoRecharges(engine, accounts, funds, settings.recharge_retry_s)
+    recharges = AutoRecharges(engine, accounts, funds, settings.recharge_retry_s, balance_alerts)
     outcomes = RechargeOutcomes(engine, balance_alerts, int(settings.recharge_backoff_s * 1000))
     recharge_outcomes = StreamConsumer(
         GroupReader(

@@ -24,12 +24,14 @@ from billing.invoicing.v1 import invoicing_service_pb2 as invoicing_pb
 from billing.wallet.v1 import account_pb2, funds_pb2
 from billing.wallet.v1 import wallet_service_pb2 as pb
 
+from services.invoicing.adapters import tables as invoicing_tables
 from services.invoicing.adapters.payment_providers import (
     FAKE_EVENT_KEY,
     FakePaymentProvider,
     NoPaymentProvider,
 )
 from services.wallet.adapters import tables
+from services.wallet.domain import recharges as life
 from tests.payments.recharging import Recharging, serve_recharging
 from tests.wallet.conftest import DEADLINE_S, MARKETING_USD_MICROS, WalletUnderTest
 from tests.wallet.helpers import field_of, refused
@@ -313,6 +315,54 @@ def test_a_provider_that_was_down_is_asked_again_and_charges_once(
     assert [r.state for r in suite.recharges(account)] == ["done"]
     assert len(provider.charges) == 1 and len(recharged(wallet, account)) == 1
     assert wallet.available(account)[0] == 4 * SEND
+
+
+def test_a_request_never_answered_is_given_up_after_a_day_with_an_alert(
+    recharging: Recharging,
+) -> None:
+    suite, wallet = recharging, recharging.wallet
+    account = wallet.create_account()
+    suite.save_card(account)
+    wallet.top_up(account, 4 * SEND)
+    set_rule(wallet, account, 3 * SEND, 2 * SEND)
+    for _ in range(2):
+        wallet.authorise(account)
+    wallet.wallet.projector.drain()  # asked; invoicing never hears of it here
+    day_ago = int(time.time() * 1000) - 24 * 3600 * 1000
+    with wallet.wallet.engine.begin() as connection:
+        connection.execute(tables.recharges.update().values(updated_ms=0))
+        connection.execute(tables.recharge_attempts.update().values(requested_ms=day_ago))
+    assert wallet.wallet.recharges.resume(limit=10) == 0
+    [row] = suite.recharges(account)
+    assert (row.state, row.problem) == ("failed", life.UNANSWERED_PROBLEM)
+    with wallet.wallet.engine.connect() as connection:
+        kinds = connection.execute(sa.select(tables.balance_alerts.c.kind)).scalars().all()
+    assert "recharge_failed" in kinds
+
+
+def test_a_card_removed_before_the_charge_declines_then_no_card_stops_it(
+    tmp_path: Path, recharging: Recharging, provider: FakePaymentProvider
+) -> None:
+    suite, wallet = recharging, recharging.wallet
+    account = wallet.create_account()
+    suite.save_card(account)
+    provider.unreachable = True
+    wallet.top_up(account, 4 * SEND)
+    set_rule(wallet, account, 3 * SEND, 2 * SEND)
+    spend(suite, account, 2)  # the request is taken, the provider cannot be reached
+    invoicing_db = sa.create_engine(f"sqlite:///{tmp_path / 'invoicing.db'}")
+    with invoicing_db.begin() as connection:
+        connection.execute(invoicing_tables.payment_methods.delete())
+    invoicing_db.dispose()
+    provider.unreachable = False
+    time.sleep(0.2)
+    suite.settle()
+    [row] = suite.recharges(account)
+    assert [(a.state, a.problem) for a in row.history] == [
+        ("declined", "the card was removed before it was charged")
+    ]
+    wallet.wallet.recharges.fire_due(limit=10)  # not before its back-off
+    assert provider.charges == []
 
 
 def test_a_request_asked_again_is_answered_again_and_never_charged_twice(

@@ -72,6 +72,7 @@ CHARGING, REQUIRES_ACTION, PAID = "charging", "requires_action", "paid"
 CREDITED, COMPLETED, DECLINED = "credited", "completed", "declined"
 EXPIRED = "expired"
 OPEN_STATES = (CHARGING, REQUIRES_ACTION, PAID, CREDITED)
+CARD_REMOVED = "the card was removed before it was charged"
 # How long a payment may wait for the customer's authentication before it is cancelled.
 DEFAULT_ACTION_EXPIRY = dt.timedelta(hours=24)
 
@@ -380,12 +381,14 @@ class Fundings:
             card = payment_methods.card(
                 connection, funding["account_id"], payment["payment_method_id"]
             )
-        if card is None:
-            raise FailedPrecondition("the funding's card was removed", "payment_method_id")
         amount = money.format_amount(funding["amount_micros"], funding["currency_code"])
         what = "Auto-recharge" if funding["source"] == AUTO_RECHARGE else "Balance top-up"
         description = f"{what} {amount}"
         if payment["status"] == card_charges.PENDING and not payment["provider_payment_id"]:
+            if card is None:  # removed before anything reached the provider: nothing to charge
+                declined = PaymentState(PaymentStatus.DECLINED, "", CARD_REMOVED)
+                self._cards.record(payment["payment_id"], declined)
+                return declined
             return self._cards.run(payment, card["provider_token"], description)
         if payment["status"] == card_charges.SUCCEEDED:
             return PaymentState(PaymentStatus.SUCCEEDED, payment["reference"])
@@ -393,7 +396,9 @@ class Fundings:
             return PaymentState(
                 PaymentStatus.DECLINED, payment["reference"], payment["failure_reason"]
             )
-        return self._cards.refresh(payment, card["provider_token"], description)
+        # Created at the provider already: read back by its id (the card's token is not needed).
+        token = card["provider_token"] if card is not None else ""
+        return self._cards.refresh(payment, token, description)
 
     def _after_payment(self, funding: Row, outcome: PaymentState) -> None:
         if outcome.status == PaymentStatus.SUCCEEDED:

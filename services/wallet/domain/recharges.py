@@ -33,6 +33,9 @@ ATTEMPT_OPEN = (ATTEMPT_REQUESTED, ATTEMPT_ACTION_REQUIRED)
 MAX_ATTEMPTS = 4
 FIRST_RETRY_MS = 15 * 60 * 1000
 PROBLEM_CHARS = 200
+# A request invoicing has not answered for this long is given up (it is asked again until then).
+UNANSWERED_MS = 24 * 3600 * 1000
+UNANSWERED_PROBLEM = "invoicing did not answer the recharge request within 24 hours"
 HELD_PROBLEM = "held back by the cool-off or the monthly cap"
 ACTION_PROBLEM = "the card asks the customer to authenticate the payment (3-D Secure)"
 

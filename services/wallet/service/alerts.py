@@ -16,6 +16,8 @@ from services.wallet.service.settings import ALERTS_STREAM
 
 LOW_BALANCE = "low_balance"
 ZERO_BALANCE = "zero_balance"
+# An auto-recharge that stopped: declined too often, refused for good, or never answered.
+RECHARGE_FAILED = "recharge_failed"
 EVENT_IDS = uuid.UUID("5b0c6a4e-8d1f-4f0a-9a57-1d3c2b7e6f10")
 
 

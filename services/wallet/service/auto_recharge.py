@@ -29,6 +29,7 @@ from services.wallet.domain import recharges as life
 from services.wallet.domain.accounts import SCOPE_CHANNEL, AccountView
 from services.wallet.service.account_lock import lock_account
 from services.wallet.service.accounts import Accounts, require_account
+from services.wallet.service.alerts import RECHARGE_FAILED, BalanceAlerts
 from services.wallet.service.funds import MAX_TOP_UP_MICROS, Funds
 
 log = logging.getLogger(__name__)
@@ -51,8 +52,16 @@ class Rule:
 
 
 class AutoRecharges:
-    def __init__(self, engine: Engine, accounts: Accounts, funds: Funds, retry_s: float) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        accounts: Accounts,
+        funds: Funds,
+        retry_s: float,
+        alerts: BalanceAlerts,
+    ) -> None:
         """retry_s: a request left unanswered this long is published again (same key)."""
+        self._alerts = alerts
         self._engine = engine
         self._accounts = accounts
         self._funds = funds
@@ -229,7 +238,8 @@ class AutoRecharges:
 
     def resume(self, limit: int) -> int:
         """The sweeper: ask again (same key, so never charged twice) for recharges invoicing
-        has not answered within retry_s, e.g. a request it set aside after its retries."""
+        has not answered within retry_s, e.g. a request it set aside after its retries; after
+        UNANSWERED_MS the recharge fails, with an alert (an answer that still comes stands)."""
         recharges = tables.recharges.c
         now_ms = _now_ms()
         cutoff = now_ms - self._retry_ms
@@ -257,6 +267,24 @@ class AutoRecharges:
                 if now["updated_ms"] != row["updated_ms"]:
                     continue
                 attempt = max(int(now["attempts"]), 1)
+                if now_ms - _requested_ms(connection, now, attempt) >= life.UNANSWERED_MS:
+                    _update(
+                        connection,
+                        now,
+                        state=life.FAILED,
+                        problem=life.UNANSWERED_PROBLEM,
+                        next_attempt_ms=None,
+                    )
+                    self._alerts.add(
+                        connection,
+                        RECHARGE_FAILED,
+                        str(now["account_id"]),
+                        str(now["channel_id"]),
+                        str(now["currency_code"]),
+                        0,
+                        int(now["crossing_ms"]),
+                    )
+                    continue
                 _update(connection, now, state=life.REQUESTED, attempts=attempt)
                 _request(connection, now, attempt, now_ms)
                 asked += 1
@@ -350,6 +378,17 @@ def _update(connection: Connection, row: Mapping[Any, Any], **values: Any) -> No
         .where(table.c.recharge_id == row["recharge_id"])
         .values(updated_ms=_now_ms(), **values)
     )
+
+
+def _requested_ms(connection: Connection, row: Mapping[Any, Any], attempt: int) -> int:
+    """When this attempt was first asked for (the recharge's creation for older rows)."""
+    attempts = tables.recharge_attempts
+    found = connection.execute(
+        sa.select(attempts.c.requested_ms).where(
+            attempts.c.idempotency_key == life.attempt_key(str(row["recharge_id"]), attempt)
+        )
+    ).scalar()
+    return int(found if found is not None else row["created_ms"])
 
 
 def _request(connection: Connection, row: Mapping[Any, Any], attempt: int, now_ms: int) -> None:

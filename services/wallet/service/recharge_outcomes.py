@@ -25,10 +25,9 @@ from services.common.streams import Entry
 from services.wallet.adapters import tables
 from services.wallet.domain import recharges as life
 from services.wallet.service.account_lock import lock_account
-from services.wallet.service.alerts import BalanceAlerts
+from services.wallet.service.alerts import RECHARGE_FAILED, BalanceAlerts
 
 log = logging.getLogger(__name__)
-RECHARGE_FAILED = "recharge_failed"
 SUCCEEDED = invoicing_pb.RechargeSucceeded.DESCRIPTOR.full_name
 DECLINED = invoicing_pb.RechargeDeclined.DESCRIPTOR.full_name
 ACTION_REQUIRED = invoicing_pb.RechargeActionRequired.DESCRIPTOR.full_name
