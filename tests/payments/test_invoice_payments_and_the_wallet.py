@@ -15,6 +15,7 @@ from pathlib import Path
 
 import grpc
 import pytest
+import sqlalchemy as sa
 from billing.invoicing.v1 import invoice_pb2
 from billing.invoicing.v1 import invoicing_service_pb2 as invoicing_pb
 from billing.invoicing.v1 import invoicing_service_pb2_grpc as invoicing_grpc
@@ -26,6 +27,7 @@ from billing.wallet.v1 import wallet_service_pb2 as pb
 from services.common.config import Env
 from services.common.grpc_server import App
 from services.invoicing import bootstrap as invoicing_bootstrap
+from services.invoicing.adapters import tables as invoicing_tables
 from services.invoicing.adapters.payment_providers import FAKE_EVENT_KEY, FakePaymentProvider
 from services.metering import bootstrap as metering_bootstrap
 from tests.harness.services import InProcessService
@@ -238,6 +240,45 @@ def test_a_won_dispute_pays_the_invoice_again_and_settles_again(suite: Suite) ->
     provider_event(suite, event_id="evt-won-again", **won)
     assert get_invoice(suite, "acme", invoice.invoice_id).status == PAID
     assert suite.wallet.available("acme")[0] == 0
+
+
+def test_an_invoice_from_before_settlement_never_moves_the_wallet(
+    suite: Suite, tmp_path: Path
+) -> None:
+    invoice = postpaid_month(suite, "acme", sends=2)
+    database = sa.create_engine(f"sqlite:///{tmp_path / 'invoicing.db'}")
+    with database.begin() as connection:  # as migration 0006 leaves the invoices it finds
+        connection.execute(
+            invoicing_tables.invoices.update().values(wallet_settled_time=sa.func.now())
+        )
+    database.dispose()
+    add_card(suite.invoicing, "acme", "card-1")
+    paid = suite.invoicing.PayInvoice(
+        invoicing_pb.PayInvoiceRequest(
+            account_id="acme", invoice_id=invoice.invoice_id, idempotency_key="pay-1"
+        ),
+        timeout=DEADLINE_S,
+    )
+    provider_event(
+        suite,
+        event_id="evt-refund",
+        kind="refunded",
+        payment_ref=paid.payment.reference,
+        amount_minor=5,
+        currency_code="USD",
+    )
+    suite.invoicing.PayInvoice(
+        invoicing_pb.PayInvoiceRequest(
+            account_id="acme",
+            invoice_id=invoice.invoice_id,
+            transfer_reference="WIRE 8",
+            idempotency_key="pay-2",
+        ),
+        timeout=DEADLINE_S,
+    )
+    assert suite.wired_invoicing.scheduler.settle_postpaid() == 0
+    assert invoice_payment_top_ups(suite, "acme") == []
+    assert suite.wallet.available("acme")[0] == -50_000
 
 
 def test_a_partial_refund_takes_back_its_share_of_the_charges(suite: Suite) -> None:

@@ -110,14 +110,12 @@ class PostpaidSettlement:
             invoice = invoice_store.get(connection, payment["account_id"], invoice_id)
         if invoice is None or invoice["kind"] != Kind.NOTIFICATIONS or not invoice["total_micros"]:
             return
+        with self._engine.connect() as connection:
+            if _net(connection, invoice_id) <= 0 and not _planned(connection, cause):
+                return  # nothing was given back for it (an invoice from before settlement)
         self._apply(invoice)  # a credit not applied yet cannot be reversed
         with self._engine.begin() as connection:
-            planned = connection.execute(
-                sa.select(tables.wallet_settlements.c.movement_key).where(
-                    tables.wallet_settlements.c.cause == cause
-                )
-            ).first()
-            if planned is None:
+            if not _planned(connection, cause):
                 charges = charges_micros(connection, invoice_id)
                 total = invoice["total_micros"]
                 share = _share(charges, min(after_micros, total), total) - _share(
@@ -211,6 +209,14 @@ def _net(connection: Connection, invoice_id: str) -> int:
 def _reason(cause: str) -> str:
     """The wallet's reversal reason, from what caused it ("refund:..." or "dispute:...")."""
     return "dispute" if cause.startswith("dispute:") else "refund"
+
+
+def _planned(connection: Connection, cause: str) -> bool:
+    table = tables.wallet_settlements
+    found = connection.execute(
+        sa.select(table.c.movement_key).where(table.c.cause == cause).limit(1)
+    ).first()
+    return found is not None
 
 
 def _share(charges: int, reversed_micros: int, total: int) -> int:
