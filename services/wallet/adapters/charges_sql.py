@@ -79,7 +79,8 @@ def record(connection: Connection, charges: Sequence[Charge], now_ms: int) -> li
 
 
 def mark_applied(connection: Connection, applied: Iterable[Charge], now_ms: int) -> None:
-    """Recorded -> applied, with the reservation that paid (never undoing a posted state)."""
+    """Recorded -> applied, with the reservation that paid and when (the projector may have
+    marked it posted already: that state stays)."""
     t = tables.charges
     params = [
         {"a": c.account_id, "m": c.message_id, "r": c.reservation_id, "now": now_ms}
@@ -91,10 +92,13 @@ def mark_applied(connection: Connection, applied: Iterable[Charge], now_ms: int)
             .where(
                 t.c.account_id == sa.bindparam("a"),
                 t.c.message_id == sa.bindparam("m"),
-                t.c.state == RECORDED,
+                t.c.applied_ms.is_(None),
             )
             .values(
-                state=APPLIED, reservation_id=sa.bindparam("r"), updated_ms=sa.bindparam("now")
+                state=sa.case((t.c.state == RECORDED, APPLIED), else_=t.c.state),
+                reservation_id=sa.bindparam("r"),
+                updated_ms=sa.bindparam("now"),
+                applied_ms=sa.bindparam("now"),
             ),
             params,
         )
@@ -140,7 +144,7 @@ def record_again(connection: Connection, charges: Iterable[Charge], now_ms: int)
         connection.execute(
             t.update()
             .where(sa.tuple_(t.c.account_id, t.c.message_id).in_(keys), t.c.state == APPLIED)
-            .values(state=RECORDED, updated_ms=now_ms)
+            .values(state=RECORDED, updated_ms=now_ms, applied_ms=None)
         )
 
 
