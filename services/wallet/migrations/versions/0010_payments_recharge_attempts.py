@@ -1,14 +1,14 @@
 """Every charge asked of invoicing for an auto-recharge, by its idempotency key.
 
-Revision ID: 0009_payments_recharge_attempts
-Revises: 0008
+Revision ID: 0010_payments_recharge_attempts
+Revises: 0009
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0009_payments_recharge_attempts"
-down_revision = "0008"
+revision = "0010_payments_recharge_attempts"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 
