@@ -9,7 +9,7 @@ GEN_STAMP := $(GEN)/.stamp
 BUF := node_modules/.bin/buf
 PYTEST_ARGS ?=
 
-.PHONY: help setup gen lint fmt test up console-screenshots bench bench-pricing bench-authorise bench-metering bench-gateway bench-settlement system clean
+.PHONY: help setup gen lint fmt test up console-screenshots bench bench-pricing bench-authorise bench-metering bench-gateway bench-notifications bench-settlement system clean
 
 help:
 	@echo "make up      run the whole suite locally (SQLite, local redis-server)"
@@ -61,7 +61,7 @@ up: setup system
 console-screenshots: setup system
 	$(PY) -m tests.console.screenshots docs/console
 
-bench: bench-pricing bench-authorise bench-metering bench-gateway bench-settlement
+bench: bench-pricing bench-authorise bench-metering bench-gateway bench-notifications bench-settlement
 
 bench-pricing: setup
 	$(PY) -m bench.pricing
@@ -74,6 +74,9 @@ bench-metering: setup system
 
 bench-gateway: setup system
 	$(PY) -m bench.gateway
+
+bench-notifications: setup system
+	$(PY) -m bench.notifications
 
 bench-settlement: setup system
 	$(PY) -m bench.settlement

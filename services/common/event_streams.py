@@ -17,12 +17,14 @@ class EventStream:
 METERING_CHARGES = EventStream("billing.metering.charges", ("wallet",))
 METERING_WINDOWS = EventStream("billing.metering.windows", ("wallet",))
 WALLET_ACCOUNTS = EventStream("billing.wallet.accounts", ("metering",))
-WALLET_ALERTS = EventStream("billing.wallet.alerts")
+WALLET_ALERTS = EventStream("billing.wallet.alerts", ("notifications",))
 # Auto-recharges the wallet asks invoicing to charge for (billing.wallet.v1.RechargeRequested).
 WALLET_RECHARGES = EventStream("billing.wallet.recharges", ("invoicing",))
-# Invoicing's facts; the wallet reads the outcomes of its recharge requests here.
-INVOICING_EVENTS = EventStream("billing.invoicing.events", ("wallet",))
-OPERATIONS_ALERTS = EventStream("billing.operations.alerts")
+# Invoicing's facts; the wallet reads the answers to its recharge requests here.
+INVOICING_EVENTS = EventStream("billing.invoicing.events", ("notifications", "wallet"))
+OPERATIONS_ALERTS = EventStream("billing.operations.alerts", ("notifications",))
+# Users' billing access and notification opt-ins, as the gateway has them.
+GATEWAY_USERS = EventStream("billing.gateway.users", ("notifications",))
 
 ALL = (
     METERING_CHARGES,
@@ -32,6 +34,7 @@ ALL = (
     WALLET_RECHARGES,
     INVOICING_EVENTS,
     OPERATIONS_ALERTS,
+    GATEWAY_USERS,
 )
 BY_NAME = {stream.name: stream for stream in ALL}
 # Streams nobody is declared to read keep at most this many entries.

@@ -26,6 +26,7 @@ from services.invoicing.service import (
     billing_cycle,
     card_charges,
     credit_notes,
+    funding_switch,
     fundings,
     invoices,
     organizations,
@@ -141,6 +142,7 @@ def wire(
         ),
         organizations=organizations.Organizations(engine, clock, settings.issuer.issuer_id),
         tax=tax.TaxSettings(engine, settings.issuer.issuer_id, clock),
+        funding=funding_switch.FundingSwitch(engine, wallet, clock),
     )
     servicer = InvoicingServicer(use_cases)
     binding = ServiceBinding(

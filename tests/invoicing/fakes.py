@@ -97,6 +97,7 @@ class FakeWallet:
     # Funding mode per account ("postpaid" when not set) and accounts the wallet lacks.
     modes: dict[str, str] = field(default_factory=dict)
     unknown: set[str] = field(default_factory=set)
+    scheduled: dict[str, tuple[int, dt.date]] = field(default_factory=dict)
 
     def account_terms(self, account_id: str) -> AccountTerms:
         if account_id in self.unknown:
@@ -104,6 +105,17 @@ class FakeWallet:
         return AccountTerms(
             "USD", self.time_zones.get(account_id, "UTC"), account_id in self.per_channel
         )
+
+    def schedule_funding(
+        self,
+        account_id: str,
+        funding_mode: int,
+        credit_limit_micros: int,
+        overdraft_limit_micros: int,
+        effective: dt.date,
+        idempotency_key: str,
+    ) -> None:
+        self.scheduled[account_id] = (funding_mode, effective)
 
     def funding_periods(
         self, account_id: str, from_date: dt.date, to_date: dt.date

@@ -69,6 +69,7 @@ def test_low_and_zero_balance_alerts_once_per_crossing(
     assert published(wallet, redis_url, account) == [
         ("low_balance", SEND),
         ("zero_balance", 0),
+        ("balance_recovered", 4 * SEND),  # once, for the higher threshold it went back above
         ("low_balance", SEND),
     ]
 

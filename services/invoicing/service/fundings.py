@@ -41,7 +41,7 @@ from services.common.errors import (
     InvalidArgument,
     NotFound,
 )
-from services.invoicing.adapters import tables
+from services.invoicing.adapters import invoice_events, tables
 from services.invoicing.domain import money
 from services.invoicing.service import (
     card_charges,
@@ -71,6 +71,12 @@ STUCK_BATCH = 100
 CHARGING, REQUIRES_ACTION, PAID = "charging", "requires_action", "paid"
 CREDITED, COMPLETED, DECLINED = "credited", "completed", "declined"
 EXPIRED = "expired"
+# Added funds' outcomes on billing.invoicing.events (a recharge's are the wallet's to tell).
+FUNDING_EVENTS = {
+    COMPLETED: "top_up.succeeded",
+    DECLINED: "top_up.failed",
+    EXPIRED: "top_up.failed",
+}
 OPEN_STATES = (CHARGING, REQUIRES_ACTION, PAID, CREDITED)
 CARD_REMOVED = "the card was removed before it was charged"
 # How long a payment may wait for the customer's authentication before it is cancelled.
@@ -456,6 +462,8 @@ class Fundings:
             ).rowcount
             if moved and funding["source"] == AUTO_RECHARGE:
                 recharge_events.after_move(connection, funding, after, values)
+            elif moved and after in FUNDING_EVENTS:
+                invoice_events.funding(connection, funding["funding_id"], FUNDING_EVENTS[after])
         return bool(moved)
 
 

@@ -72,6 +72,18 @@ class Wallet(Protocol):
         """Which funding mode applied on each day of the range (the wallet decides)."""
         ...
 
+    def schedule_funding(
+        self,
+        account_id: str,
+        funding_mode: int,
+        credit_limit_micros: int,
+        overdraft_limit_micros: int,
+        effective: dt.date,
+        idempotency_key: str,
+    ) -> None:
+        """New funding terms (billing.wallet.v1.FundingMode) from `effective` on."""
+        ...
+
     def quote_top_up(
         self, account_id: str, channel_id: str, currency_code: str, amount_micros: int
     ) -> TopUpQuote:

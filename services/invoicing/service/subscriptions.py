@@ -18,7 +18,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from services.common import idempotency, validation
 from services.common.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound
-from services.invoicing.adapters import tables
+from services.invoicing.adapters import invoice_events, tables
 from services.invoicing.domain import cycles
 from services.invoicing.service import guards, ids, messages
 from services.invoicing.service.ports import Wallet
@@ -196,6 +196,7 @@ class Subscriptions:
             connection.execute(
                 table.update().where(table.c.subscription_id == subscription_id).values(**values)
             )
+            invoice_events.subscription_cancelled(connection, row, end, request.immediately)
             return pb.CancelSubscriptionResponse(subscription=message({**row, **values}, months))
 
         with self._engine.begin() as connection:

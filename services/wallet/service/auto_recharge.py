@@ -29,7 +29,7 @@ from services.wallet.domain import recharges as life
 from services.wallet.domain.accounts import SCOPE_CHANNEL, AccountView
 from services.wallet.service.account_lock import lock_account
 from services.wallet.service.accounts import Accounts, require_account
-from services.wallet.service.alerts import RECHARGE_FAILED, BalanceAlerts
+from services.wallet.service.alerts import RECHARGE_FAILED, RECHARGE_HELD, BalanceAlerts
 from services.wallet.service.funds import MAX_TOP_UP_MICROS, Funds
 
 log = logging.getLogger(__name__)
@@ -173,7 +173,19 @@ class AutoRecharges:
                 "next_attempt_ms": allowed_ms if held else None,
             }
             connection.execute(tables.recharges.insert().values(**row))
-            if not held:
+            if held:  # the customer hears why no recharge came yet
+                self._alerts.add(
+                    connection,
+                    RECHARGE_HELD,
+                    rule.account_id,
+                    rule.channel_id,
+                    rule.currency,
+                    0,
+                    crossing_ms,
+                    recharge_micros=rule.amount_micros,
+                    problem=life.HELD_PROBLEM,
+                )
+            else:
                 _request(connection, row, 1, now_ms)
         return True
 
@@ -283,6 +295,8 @@ class AutoRecharges:
                         str(now["currency_code"]),
                         0,
                         int(now["crossing_ms"]),
+                        recharge_micros=int(now["amount_micros"]),
+                        problem=life.UNANSWERED_PROBLEM,
                     )
                     continue
                 _update(connection, now, state=life.REQUESTED, attempts=attempt)

@@ -25,7 +25,7 @@ from services.common.streams import Entry
 from services.wallet.adapters import tables
 from services.wallet.domain import recharges as life
 from services.wallet.service.account_lock import lock_account
-from services.wallet.service.alerts import RECHARGE_FAILED, BalanceAlerts
+from services.wallet.service.alerts import RECHARGE_FAILED, RECHARGE_SUCCEEDED, BalanceAlerts
 
 log = logging.getLogger(__name__)
 SUCCEEDED = invoicing_pb.RechargeSucceeded.DESCRIPTOR.full_name
@@ -75,6 +75,16 @@ class RechargeOutcomes:
                     problem="",
                     next_attempt_ms=None,
                 )
+                self._alerts.add(
+                    connection,
+                    RECHARGE_SUCCEEDED,
+                    str(recharge["account_id"]),
+                    str(recharge["channel_id"]),
+                    str(recharge["currency_code"]),
+                    0,
+                    int(recharge["crossing_ms"]),
+                    recharge_micros=int(recharge["amount_micros"]),
+                )
 
         self._apply(event.account_id, event.idempotency_key, apply)
 
@@ -111,6 +121,8 @@ class RechargeOutcomes:
                     str(recharge["currency_code"]),
                     0,
                     int(recharge["crossing_ms"]),
+                    recharge_micros=int(recharge["amount_micros"]),
+                    problem=reason,
                 )
 
         self._apply(event.account_id, event.idempotency_key, apply)

@@ -4,7 +4,8 @@
 -- their earliest expiry, no expiry being removed), so credits keep an account from "zero".
 -- observe: ARGV[1] 'observe'  ARGV[2] balance "<channel>:<currency>"  ARGV[3] now_ms
 --   ARGV[4..] pairs (name, threshold): below when available < threshold.
---   Answer {available, name, crossing_ms, ...}: crossing_ms of a crossing not yet served, else 0.
+--   Answer {available, name, crossing_ms, ...}: crossing_ms of a crossing not yet served, else 0;
+--   -crossing_ms when a served crossing ended in this call (the balance recovered).
 --   A balance at or above a threshold ends its crossing: the next fall is a new crossing.
 -- served: ARGV[1] 'served'  ARGV[2] balance  ARGV[3] name  ARGV[4] crossing_ms
 --   Answer 1 when that crossing was still open and is now served, else 0.
@@ -34,6 +35,8 @@ for i = 4, #ARGV, 2 do
     if not string.find(state, ':served', 1, true) then open = state end
   elseif state then
     redis.call('HDEL', KEYS[1], field)
+    local served = string.find(state, ':served', 1, true)
+    if served then open = '-' .. string.sub(state, 1, served - 1) end
   end
   answer[#answer + 1] = ARGV[i]
   answer[#answer + 1] = open
