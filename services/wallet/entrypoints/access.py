@@ -37,6 +37,8 @@ RULES: dict[str, Allow] = {
     "ListCredits": CUSTOMERS_AND_OPERATORS,
     "RedeemCredits": allow(INVOICING),
     "AddDays": allow(INVOICING),
+    # Days bought by an invoice that was refunded or disputed.
+    "TakeBackDays": allow(INVOICING),
     "RegisterChannel": CUSTOMERS_AND_OPERATORS,
     "ListChannels": CUSTOMERS_AND_OPERATORS,
     "AllocateDays": CUSTOMERS_AND_OPERATORS,

@@ -242,6 +242,16 @@ class WalletServicer(pb_grpc.WalletServiceServicer):
             "AddDays", request, lambda: self._days.add(request), target=lambda _: request.reference
         )
 
+    def TakeBackDays(
+        self, request: pb.TakeBackDaysRequest, context: grpc.ServicerContext
+    ) -> pb.TakeBackDaysResponse:
+        return self._audit.around(
+            "TakeBackDays",
+            request,
+            lambda: self._days.take_back(request),
+            target=lambda _answer: request.reference,
+        )
+
     def RegisterChannel(
         self, request: pb.RegisterChannelRequest, context: grpc.ServicerContext
     ) -> pb.RegisterChannelResponse:
