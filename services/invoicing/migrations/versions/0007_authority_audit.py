@@ -1,15 +1,15 @@
 """The invoicing's audit log: append-only (the database refuses UPDATE and DELETE on it).
 
-Revision ID: 0006_authority_audit
-Revises: 0005
+Revision ID: 0007_authority_audit
+Revises: 0006_payments_settlement
 """
 
 from alembic import op
 
 from services.common.audit import create_audit_table, drop_audit_table
 
-revision = "0006_authority_audit"
-down_revision = "0005"
+revision = "0007_authority_audit"
+down_revision = "0006_payments_settlement"
 branch_labels = None
 depends_on = None
 
