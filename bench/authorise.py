@@ -253,7 +253,7 @@ def bench_wallet(env: dict[str, str], logs: Path) -> dict[str, dict[str, float]]
     projector = subprocess.Popen(
         [sys.executable, "-m", "services.wallet.loops"],
         cwd=Path(__file__).resolve().parents[1],
-        env={**os.environ, **env, "WALLET_LOOPS": APART_LOOPS},
+        env={**os.environ, **env, "WALLET_LOOPS": APART_LOOPS, "WALLET_LOOPS_PORT": "0"},
         stdout=subprocess.DEVNULL,
         stderr=(logs / "projector.log").open("ab"),
     )

@@ -1,18 +1,19 @@
 """`billing apikey create|revoke|list` and `billing user add`: the gateway's credentials.
 
-They write the gateway's own SQL (DATABASE_URL, as the gateway reads it) and print one JSON
-object per call. Secrets are shown once, at creation.
+They write the gateway's own SQL (GATEWAY_DATABASE_URL, or DATABASE_URL as in a gateway pod),
+which must exist and be migrated, and print one JSON object per call. Secrets are shown once,
+at creation.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from typing import Any
 
-from services.common.config import ConfigError, Env
-from services.common.errors import BillingError, InvalidArgument
+from services.cli import common
+from services.common.config import Env
+from services.gateway.adapters.store import Store
 from services.gateway.domain.access import Role, parse_role
 from services.gateway.domain.records import ApiKey
 from services.gateway.service.admin import Administration
@@ -53,58 +54,48 @@ def register(subparsers: Any) -> None:
     add.set_defaults(run=_add_user)
 
 
-def _administration() -> Administration:
-    from services.gateway.bootstrap import open_store
-
-    _, store = open_store(Env())
-    return Administration(store)
+def _administration(env: Env) -> Administration:
+    return Administration(Store(common.open_database(env, "gateway")))
 
 
-def _create(args: argparse.Namespace) -> int:
+def _create(args: argparse.Namespace) -> common.Result:
     if args.account and args.role is None:
-        return _fail("--role is required with --account", 2)
+        raise common.CommandError("--role is required with --account")
     if args.platform and (args.role or args.billing_access):
-        return _fail("a --platform key has no --role or --billing-access", 2)
-
-    def act() -> dict[str, Any]:
-        role = parse_role(args.role) if args.role else None
-        created = _administration().create_api_key(
-            args.account or "", role, args.name, args.billing_access
-        )
-        return {**_key(created.key), "api_key": created.api_key}
-
-    return _run(act)
+        raise common.CommandError("a --platform key has no --role or --billing-access")
+    role = parse_role(args.role) if args.role else None
+    created = _administration(args.env).create_api_key(
+        args.account or "", role, args.name, args.billing_access
+    )
+    return common.Result({**_key(created.key), "api_key": created.api_key})
 
 
-def _revoke(args: argparse.Namespace) -> int:
-    return _run(lambda: _key(_administration().revoke_api_key(args.key_id)))
+def _revoke(args: argparse.Namespace) -> common.Result:
+    return common.Result(_key(_administration(args.env).revoke_api_key(args.key_id)))
 
 
-def _list(args: argparse.Namespace) -> int:
-    return _run(lambda: {"keys": [_key(k) for k in _administration().list_api_keys(args.account)]})
+def _list(args: argparse.Namespace) -> common.Result:
+    keys = _administration(args.env).list_api_keys(args.account)
+    return common.Result({"keys": [_key(k) for k in keys]})
 
 
-def _add_user(args: argparse.Namespace) -> int:
+def _add_user(args: argparse.Namespace) -> common.Result:
     password = sys.stdin.readline().rstrip("\n") if args.password_stdin else ""
     if args.password_stdin and len(password) < 8:
-        return _fail("the password must have at least 8 characters", 2)
-
-    def act() -> dict[str, Any]:
-        membership, handed_over = _administration().add_user(
-            args.email, password, args.account, parse_role(args.role), args.billing_access
-        )
-        answer = {
-            "user_id": membership.user_id,
-            "email": membership.email,
-            "account_id": membership.account_id,
-            "role": membership.role.value,
-            "billing_access": membership.billing_access,
-        }
-        if handed_over:
-            answer["password"] = handed_over
-        return answer
-
-    return _run(act)
+        raise common.CommandError("the password must have at least 8 characters")
+    membership, handed_over = _administration(args.env).add_user(
+        args.email, password, args.account, parse_role(args.role), args.billing_access
+    )
+    answer: dict[str, Any] = {
+        "user_id": membership.user_id,
+        "email": membership.email,
+        "account_id": membership.account_id,
+        "role": membership.role.value,
+        "billing_access": membership.billing_access,
+    }
+    if handed_over:
+        answer["password"] = handed_over
+    return common.Result(answer)
 
 
 def _key(key: ApiKey) -> dict[str, Any]:
@@ -117,21 +108,3 @@ def _key(key: ApiKey) -> dict[str, Any]:
         "name": key.name,
         "revoked": key.revoked,
     }
-
-
-def _run(act: Any) -> int:
-    try:
-        answer = act()
-    except ConfigError as error:
-        return _fail(f"configuration error: {error}", 2)
-    except InvalidArgument as error:
-        return _fail(error.message, 2)
-    except BillingError as error:
-        return _fail(error.message, 1)
-    print(json.dumps(answer))
-    return 0
-
-
-def _fail(message: str, code: int) -> int:
-    print(f"billing: error: {message}", file=sys.stderr)
-    return code

@@ -1,19 +1,20 @@
 """`billing reconcile` and `billing rebuild --account X`: the wallet's Redis against its ledger.
 
-Both read DATABASE_URL, REDIS_URL, REDIS_CLUSTER and WALLET_PARTITIONS like the service.
+Both read the wallet's database (WALLET_DATABASE_URL, or DATABASE_URL as in a wallet pod),
+REDIS_URL, REDIS_CLUSTER and WALLET_PARTITIONS like the service, and refuse a database that
+`billing migrate wallet` has not brought up to date.
 """
 
 from __future__ import annotations
 
 import argparse
-import sys
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
-from services.common import config, db, redis_client
-from services.common.config import ConfigError, Env
+from services.cli import common
+from services.common import redis_client
+from services.common.config import Env
 from services.common.streams import GroupReader
 from services.wallet.adapters.hot_store import HotStore
-from services.wallet.bootstrap import MIGRATIONS
 from services.wallet.domain.partitions import Partitioner
 from services.wallet.service.accounts import AccountCache, Accounts
 from services.wallet.service.projection import Projector
@@ -29,8 +30,7 @@ class _Ledger:
     @classmethod
     def from_env(cls, env: Env) -> _Ledger:
         settings = WalletSettings.from_env(env)
-        engine = db.create_engine(config.database_url(env, "wallet"))
-        db.migrate(engine, MIGRATIONS)  # the schema the service would create on start
+        engine = common.open_database(env, "wallet")
         client = redis_client.connect(settings.redis_url, cluster=settings.redis_cluster)
         hot = HotStore(client)
         partitioner = Partitioner(settings.partitions)
@@ -47,7 +47,9 @@ class _Ledger:
 
 def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     reconcile = commands.add_parser(
-        "reconcile", help="compare every wallet account's Redis state with the SQL ledger"
+        "reconcile",
+        help="compare every wallet account's Redis state with the SQL ledger (exit 1 on any "
+        "difference)",
     )
     reconcile.set_defaults(run=run_reconcile)
     rebuild = commands.add_parser("rebuild", help="restore one account's Redis state from SQL")
@@ -55,40 +57,48 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
     rebuild.set_defaults(run=run_rebuild)
 
 
-def run_reconcile(_args: argparse.Namespace) -> int:
-    try:
-        ledger = _Ledger.from_env(Env())
-    except ConfigError as error:
-        print(f"billing reconcile: {error}", file=sys.stderr)
-        return 2
+def run_reconcile(args: argparse.Namespace) -> common.Result:
+    ledger = _Ledger.from_env(args.env)
     projected = ledger.projector.drain()
-    if projected:
-        print(f"projected {projected} ledger entries that were not yet in SQL")
     accounts, differences = ledger.reconciler.all_differences()
-    for difference in differences:
-        print(difference)
+    lines = []
+    if projected:
+        lines.append(f"projected {projected} ledger entries that were not yet in SQL")
+    lines += [str(difference) for difference in differences]
+    touched = len({d.account_id for d in differences})
     if differences:
-        touched = len({d.account_id for d in differences})
-        print(f"{len(differences)} differences in {touched} of {accounts} accounts")
-        return 1
-    print(f"{accounts} accounts reconciled: Redis matches the ledger")
-    return 0
+        lines.append(f"{len(differences)} differences in {touched} of {accounts} accounts")
+    else:
+        lines.append(f"{accounts} accounts reconciled: Redis matches the ledger")
+    data = {
+        "accounts": accounts,
+        "accounts_with_differences": touched,
+        "projected_entries": projected,
+        "differences": [asdict(difference) for difference in differences],
+    }
+    exit_code = common.EXIT_DIFFERENCES if differences else common.EXIT_OK
+    return common.Result(data, lines, exit_code)
 
 
-def run_rebuild(args: argparse.Namespace) -> int:
-    try:
-        ledger = _Ledger.from_env(Env())
-    except ConfigError as error:
-        print(f"billing rebuild: {error}", file=sys.stderr)
-        return 2
+def run_rebuild(args: argparse.Namespace) -> common.Result:
+    ledger = _Ledger.from_env(args.env)
     ledger.projector.drain()
     try:
         balances = ledger.reconciler.rebuild(args.account)
     except LookupError as error:
-        print(f"billing rebuild: {error.args[0]}", file=sys.stderr)
-        return 2
+        raise common.not_found(str(error.args[0])) from None
+    lines = []
+    rows = []
     for (channel, currency), (available, held) in sorted(balances.items()):
         where = f" channel {channel}" if channel else ""
-        print(f"{args.account} {currency}{where}: available {available}, held {held}")
-    print(f"rebuilt {args.account} from the ledger")
-    return 0
+        lines.append(f"{args.account} {currency}{where}: available {available}, held {held}")
+        rows.append(
+            {
+                "channel_id": channel,
+                "currency": currency,
+                "available_micros": available,
+                "held_micros": held,
+            }
+        )
+    lines.append(f"rebuilt {args.account} from the ledger")
+    return common.Result({"account_id": args.account, "balances": rows}, lines)

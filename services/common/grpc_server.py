@@ -123,13 +123,14 @@ class RunningServer:
         self._server.wait_for_termination()
 
 
-def run(name: str, default_port: int, build: Callable[[Env], App]) -> None:
-    """The main of a service process: exits 0 after a graceful drain, 2 on bad config."""
+def run(name: str, default_port: int, build: Callable[[Env], App], prefix: str = "") -> None:
+    """The main of a service process: exits 0 after a graceful drain, 2 on bad config.
+    prefix: of its settings (<PREFIX>_PORT...), when not the name in capitals."""
     env = Env()
     try:
         logs.configure(name, env.text("LOG_LEVEL", "INFO"))
         telemetry.configure(telemetry.TelemetrySettings.from_env(env, name))
-        settings = ServerSettings.from_env(env, name.upper(), default_port)
+        settings = ServerSettings.from_env(env, prefix or name.upper(), default_port)
         server = RunningServer(name, settings, build(env))
     except ConfigError as error:
         print(f"{name}: configuration error: {error}", file=sys.stderr)

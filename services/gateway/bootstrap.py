@@ -50,9 +50,9 @@ def contract_routes() -> list[Route]:
 
 
 def open_store(env: config.Env) -> tuple[Engine, Store]:
-    """The gateway's SQL, migrated to its latest revision."""
+    """The gateway's SQL, migrated on start unless DATABASE_MIGRATE_ON_START=false."""
     engine = db.create_engine(config.database_url(env, "gateway"))
-    db.migrate(engine, MIGRATIONS)
+    db.prepare(engine, MIGRATIONS, env)
     return engine, Store(engine)
 
 

@@ -58,7 +58,7 @@ def wire(
     """The service and its background loop; tests may pass other adapters for the ports."""
     settings = InvoicingSettings.from_env(env)
     engine = db.create_engine(config.database_url(env, "invoicing"))
-    db.migrate(engine, MIGRATIONS)
+    db.prepare(engine, MIGRATIONS, env)
     timeout_s = env.seconds("INVOICING_CLIENT_TIMEOUT_SECONDS", grpc_clients.DEFAULT_TIMEOUT_S)
     channels: list[grpc.Channel] = []
     if usage is None:

@@ -45,7 +45,7 @@ class Metering:
 
 def wire(env: config.Env) -> Metering:
     engine = db.create_engine(config.database_url(env, "metering"))
-    db.migrate(engine, MIGRATIONS)
+    db.prepare(engine, MIGRATIONS, env)
     cluster = env.flag("REDIS_CLUSTER", False)
     redis = redis_client.connect(config.redis_url(env), cluster=cluster)
     wallet_url = env.text("WALLET_EVENTS_REDIS_URL", config.redis_url(env))

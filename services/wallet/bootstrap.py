@@ -86,7 +86,7 @@ def assemble(env: config.Env, payments: RechargePayments | None = None) -> Walle
     """payments: how auto-recharges are charged (none configured: each is refused)."""
     settings = WalletSettings.from_env(env)
     engine = db.create_engine(config.database_url(env, "wallet"))
-    db.migrate(engine, MIGRATIONS)
+    db.prepare(engine, MIGRATIONS, env)
     redis = _connect(settings.redis_url, settings)
     metering_events = _connect(settings.metering_events_url, settings)
     wallet_events = _connect(settings.wallet_events_url, settings)
