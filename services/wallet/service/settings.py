@@ -39,6 +39,8 @@ class WalletSettings:
     top_up_fee_basis_points: int = 0  # default top-up fee, on top of the amount
     top_up_fee_micros: int = 0
     recharge_retry_s: float = 60.0  # an auto-recharge left charging this long is resumed
+    # A cached account view is read again after this long, even if its change event was lost.
+    account_view_max_age_s: float = 30.0
 
     @classmethod
     def from_env(cls, env: Env) -> WalletSettings:
@@ -72,4 +74,5 @@ class WalletSettings:
             ),
             top_up_fee_micros=env.integer("WALLET_TOP_UP_FEE_MICROS", 0, maximum=10**12),
             recharge_retry_s=env.seconds("WALLET_RECHARGE_RETRY_SECONDS", 60.0),
+            account_view_max_age_s=env.seconds("WALLET_ACCOUNT_VIEW_MAX_AGE_SECONDS", 30.0),
         )
