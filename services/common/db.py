@@ -54,6 +54,19 @@ def create_engine(url: str) -> Engine:
     return engine
 
 
+def answers(engine: Engine, timeout_s: float) -> bool:
+    """Whether the database answers a trivial query now (readiness checks)."""
+    try:
+        with engine.connect() as connection:
+            if connection.dialect.name == "postgresql":
+                milliseconds = max(1, int(timeout_s * 1000))
+                connection.execute(sa.text(f"SET LOCAL statement_timeout = {milliseconds}"))
+            connection.execute(sa.text("SELECT 1"))
+    except sa.exc.SQLAlchemyError:
+        return False
+    return True
+
+
 def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")

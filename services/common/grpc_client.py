@@ -1,14 +1,35 @@
-"""Channels to other services: trace context carried along, and a deadline on every call."""
+"""Channels to other services: a client span and the trace context on every call, a deadline
+on every call, calls balanced over every address the name resolves to, and idempotent calls
+retried when a server went away.
+
+In Kubernetes the services are headless: `dns:///wallet:50052` resolves to every ready pod and
+`round_robin` spreads the calls over them (a ClusterIP would pin each channel to one pod).
+Servers close connections after a while (grpc_server), so new pods are found again.
+"""
 
 from __future__ import annotations
 
 import collections
+import functools
+import importlib
+import json
+from pathlib import Path
 from typing import Any
 
 import grpc
-from opentelemetry import propagate
+from opentelemetry.instrumentation.grpc import aio_client_interceptors, client_interceptor, grpcext
 
 DEFAULT_TIMEOUT_S = 5.0
+# Reads, and the calls made idempotent by what they carry (a message id, an event's identity).
+IDEMPOTENT_PREFIXES = ("Get", "List", "Count", "Stream", "Export", "Download")
+IDEMPOTENT_METHODS = frozenset({"AuthoriseSend", "AuthoriseBatch", "RecordEvents"})
+RETRY_POLICY = {
+    "maxAttempts": 3,
+    "initialBackoff": "0.05s",
+    "maxBackoff": "0.5s",
+    "backoffMultiplier": 2,
+    "retryableStatusCodes": ["UNAVAILABLE"],
+}
 
 
 class _ClientCallDetails(
@@ -21,26 +42,24 @@ class _ClientCallDetails(
     pass
 
 
-class _OutgoingInterceptor(
+class _DeadlineInterceptor(
     grpc.UnaryUnaryClientInterceptor,
     grpc.UnaryStreamClientInterceptor,
     grpc.StreamUnaryClientInterceptor,
     grpc.StreamStreamClientInterceptor,
 ):
-    """Adds the W3C trace context to the metadata and a deadline when the caller set none."""
+    """Adds a deadline when the caller set none."""
 
     def __init__(self, default_timeout_s: float) -> None:
         self._default_timeout_s = default_timeout_s
 
     def _details(self, details: grpc.ClientCallDetails) -> grpc.ClientCallDetails:
-        carrier: dict[str, str] = {}
-        propagate.inject(carrier)
-        metadata = list(details.metadata or ()) + [(k.lower(), v) for k, v in carrier.items()]
-        timeout = details.timeout if details.timeout is not None else self._default_timeout_s
+        if details.timeout is not None:
+            return details
         return _ClientCallDetails(
             details.method,
-            timeout,
-            metadata,
+            self._default_timeout_s,
+            details.metadata,
             details.credentials,
             getattr(details, "wait_for_ready", None),
             getattr(details, "compression", None),
@@ -59,8 +78,58 @@ class _OutgoingInterceptor(
         return continuation(self._details(details), requests)
 
 
+@functools.cache
+def service_config() -> str:
+    """round_robin, and the retry policy on every idempotent method of the billing services."""
+    names = [
+        {"service": service, "method": method}
+        for service, methods in sorted(billing_methods().items())
+        for method in methods
+        if method.startswith(IDEMPOTENT_PREFIXES) or method in IDEMPOTENT_METHODS
+    ]
+    config: dict[str, Any] = {"loadBalancingConfig": [{"round_robin": {}}]}
+    if names:
+        config["methodConfig"] = [{"name": names, "retryPolicy": RETRY_POLICY}]
+    return json.dumps(config)
+
+
+def billing_methods() -> dict[str, list[str]]:
+    """Every RPC of the generated billing services, by full service name."""
+    try:
+        package = importlib.import_module("billing")
+    except ModuleNotFoundError:
+        return {}
+    found: dict[str, list[str]] = {}
+    for folder in package.__path__:  # a namespace package: billing/<service>/v1/*_service_pb2
+        for path in sorted(Path(folder).glob("*/v*/*_service_pb2.py")):
+            name = ".".join(("billing", *path.relative_to(folder).with_suffix("").parts))
+            descriptor = importlib.import_module(name).DESCRIPTOR
+            for service in descriptor.services_by_name.values():
+                found[service.full_name] = [method.name for method in service.methods]
+    return found
+
+
+def channel_options() -> list[tuple[str, Any]]:
+    return [
+        ("grpc.service_config", service_config()),
+        ("grpc.enable_retries", 1),
+        ("grpc.keepalive_time_ms", 30_000),
+        ("grpc.max_receive_message_length", 16 << 20),
+    ]
+
+
 def channel(address: str, default_timeout_s: float = DEFAULT_TIMEOUT_S) -> grpc.Channel:
-    """An insecure channel (in-cluster traffic) to `address` with the outgoing interceptor."""
-    return grpc.intercept_channel(
-        grpc.insecure_channel(address), _OutgoingInterceptor(default_timeout_s)
+    """An insecure channel (in-cluster traffic) to `address`, e.g. `dns:///wallet:50052`."""
+    with_deadlines = grpc.intercept_channel(
+        grpc.insecure_channel(address, options=channel_options()),
+        _DeadlineInterceptor(default_timeout_s),
+    )
+    traced: grpc.Channel = grpcext.intercept_channel(with_deadlines, client_interceptor())
+    return traced
+
+
+def aio_channel(address: str) -> grpc.aio.Channel:
+    """The same for an asyncio caller (the gateway); deadlines are set per call there."""
+    return grpc.aio.insecure_channel(
+        address, options=channel_options(), interceptors=aio_client_interceptors()
     )

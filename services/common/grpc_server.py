@@ -18,6 +18,7 @@ from grpc_reflection.v1alpha import reflection
 from services.common import logs, telemetry
 from services.common.config import ConfigError, Env
 from services.common.interceptors import ServerInterceptor
+from services.common.telemetry import grpc_server_interceptor
 
 log = logging.getLogger(__name__)
 
@@ -74,8 +75,14 @@ class RunningServer:
         self._health = health.HealthServicer(experimental_non_blocking=True)
         self._server = grpc.server(
             futures.ThreadPoolExecutor(max_workers=settings.max_workers),
-            interceptors=[ServerInterceptor(name)],
-            options=[("grpc.so_reuseport", 0), ("grpc.max_receive_message_length", 16 << 20)],
+            interceptors=[grpc_server_interceptor(), ServerInterceptor(name)],
+            options=[
+                ("grpc.so_reuseport", 0),
+                ("grpc.max_receive_message_length", 16 << 20),
+                # Clients reconnect (and resolve again) now and then, so new pods get calls.
+                ("grpc.max_connection_age_ms", 300_000),
+                ("grpc.max_connection_age_grace_ms", 600_000),
+            ],
         )
         for binding in app.bindings:
             binding.add(self._server)

@@ -84,6 +84,7 @@ def build(env: config.Env) -> Gateway:
         settings.max_body_bytes,
         settings.readiness_timeout_s,
         documents(routes),
+        database_answers=lambda: db.answers(engine, settings.readiness_timeout_s),
     )
     http_routes = native.routes() + [
         HttpRoute(r.http_method, r.template, transcoder.handler(r), r) for r in routes

@@ -9,7 +9,7 @@ from pathlib import Path
 import grpc
 from billing.invoicing.v1 import invoicing_service_pb2, invoicing_service_pb2_grpc
 
-from services.common import config, db
+from services.common import config, db, grpc_client
 from services.common.grpc_server import App, ServiceBinding, Worker
 from services.invoicing.adapters import grpc_clients, pdf
 from services.invoicing.adapters.payment_providers import FakePaymentProvider
@@ -62,10 +62,14 @@ def wire(
     timeout_s = env.seconds("INVOICING_CLIENT_TIMEOUT_SECONDS", grpc_clients.DEFAULT_TIMEOUT_S)
     channels: list[grpc.Channel] = []
     if usage is None:
-        channels.append(grpc.insecure_channel(env.text("METERING_ADDRESS", "127.0.0.1:50051")))
+        channels.append(
+            grpc_client.channel(env.text("METERING_ADDRESS", "127.0.0.1:50051"), timeout_s)
+        )
         usage = grpc_clients.MeteringUsage(channels[-1], timeout_s)
     if wallet is None:
-        channels.append(grpc.insecure_channel(env.text("WALLET_ADDRESS", "127.0.0.1:50052")))
+        channels.append(
+            grpc_client.channel(env.text("WALLET_ADDRESS", "127.0.0.1:50052"), timeout_s)
+        )
         wallet = grpc_clients.WalletClient(channels[-1], timeout_s)
     if payment_provider is None:
         provider = env.choice("INVOICING_PAYMENT_PROVIDER", "none", PAYMENT_PROVIDERS)

@@ -8,12 +8,8 @@ from typing import Any
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
+from services.common import grpc_client
 from services.gateway.transcoding.routes import Route
-
-CHANNEL_OPTIONS = (
-    ("grpc.max_receive_message_length", 16 << 20),
-    ("grpc.keepalive_time_ms", 30_000),
-)
 
 
 class Backends:
@@ -26,7 +22,7 @@ class Backends:
 
     def start(self) -> None:
         for address in sorted(set(self._addresses.values())):
-            self._channels[address] = grpc.aio.insecure_channel(address, options=CHANNEL_OPTIONS)
+            self._channels[address] = grpc_client.aio_channel(address)
 
     async def close(self, grace_s: float) -> None:
         channels, self._channels = self._channels, {}

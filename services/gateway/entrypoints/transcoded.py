@@ -15,7 +15,6 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
-from services.common import telemetry
 from services.common.errors import InvalidArgument, NotFound, PermissionDenied
 from services.common.idempotency import MAX_KEY_LENGTH
 from services.gateway.adapters.backends import Backends
@@ -155,7 +154,7 @@ class Transcoder:
         key = request.headers.get("idempotency-key", "")
         if key and request.method in MUTATING:
             metadata.append(("idempotency-key", key))
-        return telemetry.inject_metadata(metadata)
+        return metadata  # the trace context is added by the channel's OpenTelemetry interceptor
 
     async def _unary(
         self, route: Route, message: Message, metadata: list[tuple[str, str]], principal: Principal

@@ -13,7 +13,6 @@ from billing.metering.v1 import metering_service_pb2_grpc as metering_grpc
 from billing.wallet.v1 import wallet_service_pb2 as wallet_pb
 from billing.wallet.v1 import wallet_service_pb2_grpc as wallet_grpc
 
-from services.common import telemetry
 from services.common.errors import BillingError, FailedPrecondition, NotFound, Unavailable
 from services.invoicing.domain.lines import NotificationUsage
 
@@ -26,7 +25,7 @@ MAX_RANGE_DAYS = 366
 def _call(service: str, method: Callable[..., T], request: object, timeout_s: float) -> T:
     """One call; transport failures become Unavailable, refusals keep their meaning."""
     try:
-        return method(request, timeout=timeout_s, metadata=telemetry.inject_metadata([]))
+        return method(request, timeout=timeout_s)
     except grpc.RpcError as error:
         code = error.code() if hasattr(error, "code") else grpc.StatusCode.UNKNOWN
         detail = error.details() if hasattr(error, "details") else str(error)
