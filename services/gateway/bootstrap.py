@@ -9,6 +9,7 @@ from importlib import metadata
 from pathlib import Path
 
 from sqlalchemy.engine import Engine
+from starlette.types import ASGIApp
 
 from services.common import config, db
 from services.gateway.adapters.backends import Backends
@@ -16,6 +17,7 @@ from services.gateway.adapters.store import Store
 from services.gateway.config import GatewaySettings
 from services.gateway.domain import policy
 from services.gateway.entrypoints import docs_page
+from services.gateway.entrypoints.access_log import AccessLog
 from services.gateway.entrypoints.http_app import GatewayApp
 from services.gateway.entrypoints.native import NativeRoutes
 from services.gateway.entrypoints.native_openapi import native_paths
@@ -43,6 +45,14 @@ class Gateway:
     native: NativeRoutes
     engine: Engine
     routes: list[Route]
+
+    @property
+    def served(self) -> ASGIApp:
+        """What the server runs: the app inside its access log, inside a server span per
+        request (probes excepted) that continues the caller's trace."""
+        from opentelemetry.instrumentation.asgi import OpenTelemetryMiddleware
+
+        return OpenTelemetryMiddleware(AccessLog(self.app), excluded_urls="healthz,readyz")
 
 
 def contract_routes() -> list[Route]:

@@ -14,11 +14,15 @@ import socket
 from dataclasses import dataclass
 from pathlib import Path
 
+import sqlalchemy as sa
 from billing.metering.v1 import metering_service_pb2, metering_service_pb2_grpc
+from sqlalchemy.engine import Engine
 
 from pricing import Catalog, PricingEngine, default_catalog
-from services.common import config, db, redis_client
+from services.common import config, db, metrics, redis_client
 from services.common.grpc_server import App, ServiceBinding
+from services.common.redis_client import RedisClient
+from services.metering.adapters import tables
 from services.metering.adapters.hot_state import HotState
 from services.metering.adapters.streams import DEFAULT_STREAM_MAXLEN, OutboxRelay, StreamConsumer
 from services.metering.entrypoints.grpc_servicer import MeteringServicer
@@ -75,12 +79,28 @@ def wire(env: config.Env) -> Metering:
             servicer, server
         ),
     )
+    _observe(engine, wallet_redis)
     app = App(
         bindings=[binding],
         workers=[consumer, relay] if workers_enabled else [],
         on_close=[engine.dispose, redis.close, wallet_redis.close],
     )
     return Metering(app, accounts, consumer, relay)
+
+
+def _observe(engine: Engine, wallet_redis: RedisClient) -> None:
+    """Feed the gauges: outbox batches not yet relayed, and the accounts stream's backlog."""
+    gauges = metrics.instruments()
+
+    def unrelayed() -> list[tuple[float, dict[str, str]]]:
+        with engine.connect() as connection:
+            count = connection.execute(sa.select(sa.func.count()).select_from(tables.outbox))
+            return [(float(count.scalar_one()), {"service": "metering"})]
+
+    gauges.outbox_backlog.add(unrelayed)
+    lag, age = metrics.stream_source(wallet_redis, ACCOUNTS_STREAM, CONSUMER_GROUP)
+    gauges.stream_consumer_lag.add(lag)
+    gauges.stream_consumer_age.add(age)
 
 
 def build(env: config.Env) -> App:

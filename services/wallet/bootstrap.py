@@ -22,6 +22,7 @@ from services.wallet.adapters.hot_store import HotStore
 from services.wallet.adapters.payments import NoRechargePayments
 from services.wallet.domain.accounts import TopUpFeeRule
 from services.wallet.domain.partitions import Partitioner
+from services.wallet.entrypoints import gauges
 from services.wallet.entrypoints.grpc_servicer import WalletServicer
 from services.wallet.entrypoints.timings import DecisionTimings
 from services.wallet.entrypoints.workers import EventConsumer, Loop
@@ -70,6 +71,10 @@ class Wallet:
     watch: BalanceWatch
     loops: dict[str, Loop] = field(default_factory=dict)
     clients: list[RedisClient] = field(default_factory=list)
+
+    def observe(self) -> None:
+        """Feed the process's gauges (a process of its own only: the sources stay)."""
+        gauges.register(self.engine, self.redis, self.clients[1], self.partitioner.all())
 
     def close(self) -> None:
         self.hot.close()
@@ -184,7 +189,9 @@ def assemble(env: config.Env, payments: RechargePayments | None = None) -> Walle
 
 def build(env: config.Env) -> App:
     """The serving process (python -m services.wallet)."""
-    app = serve(assemble(env))
+    wallet = assemble(env)
+    app = serve(wallet)
+    wallet.observe()
     freeze_startup_objects()
     return app
 

@@ -16,6 +16,7 @@ DEFAULT_PORT = 50062
 
 def build(env: Env) -> App:
     wallet = assemble(env)
+    wallet.observe()
     return App(bindings=[], workers=running_loops(wallet), on_close=[wallet.close])
 
 

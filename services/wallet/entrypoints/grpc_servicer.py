@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import collections
+import functools
 import time
 
 import grpc
@@ -9,6 +11,7 @@ from billing.wallet.v1 import authorise_pb2
 from billing.wallet.v1 import wallet_service_pb2 as pb
 from billing.wallet.v1 import wallet_service_pb2_grpc as pb_grpc
 
+from services.common import metrics
 from services.wallet.entrypoints.timings import DecisionTimings
 from services.wallet.service.accounts import Accounts
 from services.wallet.service.authorise import Authoriser
@@ -43,6 +46,7 @@ class WalletServicer(pb_grpc.WalletServiceServicer):
         self._credits = credits
         self._days = days
         self._recharges = recharges
+        self._authorisations = metrics.instruments().authorisations
 
     def CreateAccount(
         self, request: pb.CreateAccountRequest, context: grpc.ServicerContext
@@ -63,23 +67,31 @@ class WalletServicer(pb_grpc.WalletServiceServicer):
         self, request: authorise_pb2.AuthoriseSendRequest, context: grpc.ServicerContext
     ) -> authorise_pb2.AuthoriseSendResponse:
         if self._timings is None:
-            return self._authoriser.authorise(request)
-        started = time.perf_counter_ns()
-        try:
-            return self._authoriser.authorise(request)
-        finally:
-            self._timings.record("AuthoriseSend", time.perf_counter_ns() - started)
+            answer = self._authoriser.authorise(request)
+        else:
+            started = time.perf_counter_ns()
+            try:
+                answer = self._authoriser.authorise(request)
+            finally:
+                self._timings.record("AuthoriseSend", time.perf_counter_ns() - started)
+        self._authorisations.add(1, _decision_attributes(answer.decision, answer.deny_reason))
+        return answer
 
     def AuthoriseBatch(
         self, request: authorise_pb2.AuthoriseBatchRequest, context: grpc.ServicerContext
     ) -> authorise_pb2.AuthoriseBatchResponse:
         if self._timings is None:
-            return self._authoriser.authorise_batch(request)
-        started = time.perf_counter_ns()
-        try:
-            return self._authoriser.authorise_batch(request)
-        finally:
-            self._timings.record("AuthoriseBatch", time.perf_counter_ns() - started)
+            answer = self._authoriser.authorise_batch(request)
+        else:
+            started = time.perf_counter_ns()
+            try:
+                answer = self._authoriser.authorise_batch(request)
+            finally:
+                self._timings.record("AuthoriseBatch", time.perf_counter_ns() - started)
+        counted = collections.Counter((d.decision, d.deny_reason) for d in answer.decisions)
+        for (decision, reason), count in counted.items():
+            self._authorisations.add(count, _decision_attributes(decision, reason))
+        return answer
 
     def CommitReservation(
         self, request: authorise_pb2.CommitReservationRequest, context: grpc.ServicerContext
@@ -163,3 +175,12 @@ class WalletServicer(pb_grpc.WalletServiceServicer):
         self, request: pb.GetAutoRechargeRequest, context: grpc.ServicerContext
     ) -> pb.GetAutoRechargeResponse:
         return self._recharges.get(request)
+
+
+@functools.cache
+def _decision_attributes(decision: int, reason: int) -> dict[str, str]:
+    """The authorisations counter's attributes, made once per (decision, reason)."""
+    return {
+        "decision": authorise_pb2.Decision.Name(decision).removeprefix("DECISION_"),  # type: ignore[arg-type]
+        "reason": authorise_pb2.DenyReason.Name(reason).removeprefix("DENY_REASON_"),  # type: ignore[arg-type]
+    }

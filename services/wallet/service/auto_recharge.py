@@ -20,7 +20,7 @@ from billing.wallet.v1 import wallet_service_pb2 as pb
 from sqlalchemy.engine import Connection, Engine, RowMapping
 from sqlalchemy.exc import IntegrityError
 
-from services.common import idempotency, validation
+from services.common import idempotency, metrics, validation
 from services.common.errors import BillingError, InvalidArgument
 from services.wallet.adapters import tables
 from services.wallet.domain.accounts import SCOPE_CHANNEL, AccountView
@@ -234,13 +234,16 @@ class AutoRecharges:
             ).top_up
         except RechargeRefused as refused:
             self._finish(recharge_id, FAILED, None, refused.message)
+            metrics.instruments().recharges.add(1, {"outcome": "refused"})
             log.warning("auto-recharge refused", extra={"recharge_id": recharge_id})
             return True
         except BillingError as error:
             self._touch(recharge_id)
+            metrics.instruments().recharges.add(1, {"outcome": "failed"})
             log.warning("auto-recharge not finished", extra={"error": str(error)})
             return False
         self._finish(recharge_id, DONE, top_up, "")
+        metrics.instruments().recharges.add(1, {"outcome": "paid"})
         return True
 
     def _finish(
