@@ -277,6 +277,7 @@ def bench_telemetry(env: dict[str, str], logs: Path) -> dict[str, dict[str, floa
                 results[f"authorise_{mode}"].update(server.decision_times("AuthoriseSend"))
                 many = measure_send(stub, account, CONCURRENT_CALLS, CONCURRENT_CALLERS)
                 results[f"authorise_concurrent_{mode}"] = many
+                results[f"authorise_batch_{mode}"] = measure_batch(stub, account)
         finally:
             server.process.terminate()
     return results
@@ -389,6 +390,12 @@ def report(results: dict[str, dict[str, float]]) -> None:
             results["authorise_concurrent_sampled"]["ops_per_s"] / many_off["ops_per_s"],
             "",
         ),
+        (
+            "AuthoriseBatch authorisations/s, telemetry on / off",
+            results["authorise_batch_telemetry_on"]["ops_per_s"]
+            / results["authorise_batch_telemetry_off"]["ops_per_s"],
+            "",
+        ),
     ]
     print()
     for name, value, target in lines:
@@ -422,10 +429,13 @@ def main() -> None:
         "postgres_baseline_concurrent",
         "authorise_telemetry_off",
         "authorise_concurrent_telemetry_off",
+        "authorise_batch_telemetry_off",
         "authorise_telemetry_on",
         "authorise_concurrent_telemetry_on",
+        "authorise_batch_telemetry_on",
         "authorise_sampled",
         "authorise_concurrent_sampled",
+        "authorise_batch_sampled",
     ]
     results = {name: results[name] for name in order}
     report(results)

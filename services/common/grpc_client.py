@@ -19,6 +19,8 @@ from typing import Any
 import grpc
 from opentelemetry.instrumentation.grpc import aio_client_interceptors, client_interceptor, grpcext
 
+from services.common import telemetry
+
 DEFAULT_TIMEOUT_S = 5.0
 # Reads, and the calls made idempotent by what they carry (a message id, an event's identity).
 IDEMPOTENT_PREFIXES = ("Get", "List", "Count", "Stream", "Export", "Download")
@@ -124,12 +126,13 @@ def channel(address: str, default_timeout_s: float = DEFAULT_TIMEOUT_S) -> grpc.
         grpc.insecure_channel(address, options=channel_options()),
         _DeadlineInterceptor(default_timeout_s),
     )
+    if telemetry.disabled():
+        return with_deadlines
     traced: grpc.Channel = grpcext.intercept_channel(with_deadlines, client_interceptor())
     return traced
 
 
 def aio_channel(address: str) -> grpc.aio.Channel:
     """The same for an asyncio caller (the gateway); deadlines are set per call there."""
-    return grpc.aio.insecure_channel(
-        address, options=channel_options(), interceptors=aio_client_interceptors()
-    )
+    interceptors = [] if telemetry.disabled() else aio_client_interceptors()
+    return grpc.aio.insecure_channel(address, options=channel_options(), interceptors=interceptors)

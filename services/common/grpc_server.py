@@ -18,7 +18,7 @@ from grpc_reflection.v1alpha import reflection
 from services.common import logs, telemetry
 from services.common.config import ConfigError, Env
 from services.common.interceptors import ServerInterceptor
-from services.common.telemetry import grpc_server_interceptor
+from services.common.telemetry import grpc_server_interceptors
 
 log = logging.getLogger(__name__)
 
@@ -75,7 +75,7 @@ class RunningServer:
         self._health = health.HealthServicer(experimental_non_blocking=True)
         self._server = grpc.server(
             futures.ThreadPoolExecutor(max_workers=settings.max_workers),
-            interceptors=[grpc_server_interceptor(), ServerInterceptor(name)],
+            interceptors=[*grpc_server_interceptors(), ServerInterceptor(name)],
             options=[
                 ("grpc.so_reuseport", 0),
                 ("grpc.max_receive_message_length", 16 << 20),

@@ -104,17 +104,25 @@ def _instrument_libraries() -> None:
 QUIET_SERVICES = ("/grpc.health.", "/grpc.reflection.")
 
 
-def grpc_server_interceptor() -> grpc.ServerInterceptor:
+def disabled() -> bool:
+    """OTEL_SDK_DISABLED=true: no provider and no instrumentation in this process."""
+    return Env().flag("OTEL_SDK_DISABLED", False)
+
+
+def grpc_server_interceptors() -> list[grpc.ServerInterceptor]:
     """OpenTelemetry's server interceptor: a span per call, continuing the caller's trace;
     health checks and reflection are left out. (The filter is a plain prefix test: the
-    package's own filters check a typing Protocol per call, which costs the send path ~25 µs.)"""
+    package's own filters check a typing Protocol per call, which costs the send path ~25 µs.)
+    None when telemetry is disabled."""
+    if disabled():
+        return []
     from opentelemetry.instrumentation.grpc import server_interceptor
 
     def traced(details: grpc.HandlerCallDetails) -> bool:
         return not details.method.startswith(QUIET_SERVICES)
 
     interceptor: grpc.ServerInterceptor = server_interceptor(filter_=traced)
-    return interceptor
+    return [interceptor]
 
 
 def shutdown() -> None:
