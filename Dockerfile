@@ -8,6 +8,10 @@ ARG BASE_IMAGE=docker.io/library/python:3.11.10-slim-bookworm@sha256:5148c0e4bbb
 FROM ${BASE_IMAGE} AS build
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1 PIP_ROOT_USER_ACTION=ignore
 WORKDIR /src
+# Invoices print names in their own script with Noto fonts; the image keeps only those it uses.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends fonts-noto-core \
+    && rm -rf /var/lib/apt/lists/*
 COPY requirements.lock requirements-dev.lock ./
 # The tools that generate code (grpcio-tools, mypy-protobuf) stay in this stage.
 RUN python -m venv /opt/tools \
@@ -23,6 +27,7 @@ RUN /opt/tools/bin/python scripts/vendor_google_api.py protos/third_party \
     && /opt/tools/bin/python scripts/generate.py --protos protos --out /opt/gen \
     && find /opt/gen -name '*.pyi' -delete \
     && /opt/venv/bin/pip install --no-deps . \
+    && /opt/venv/bin/python scripts/invoice_fonts.py /opt/fonts \
     && /opt/venv/bin/pip uninstall --yes setuptools pip
 
 FROM ${BASE_IMAGE}
@@ -39,6 +44,7 @@ LABEL org.opencontainers.image.title="billing-suite" \
 RUN useradd --uid 10001 --user-group --no-create-home --shell /usr/sbin/nologin billing
 COPY --from=build /opt/venv /opt/venv
 COPY --from=build /opt/gen /opt/gen
+COPY --from=build /opt/fonts /usr/share/fonts/truetype/noto
 ENV PATH=/opt/venv/bin:$PATH PYTHONPATH=/opt/gen PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 \
     BILLING_DATA_DIR=/tmp/data
 USER 10001

@@ -23,7 +23,7 @@ STANDIN_BASE := localhost/python-standin:3.11-bookworm
 IMAGE_ARGS = --build-arg VERSION=$(VERSION) --build-arg REVISION=$(REVISION) \
 	--build-arg CREATED=$(CREATED) $(if $(BASE_IMAGE),--build-arg BASE_IMAGE=$(BASE_IMAGE))
 
-.PHONY: help setup gen lint fmt test up bench bench-pricing bench-authorise bench-metering bench-gateway system clean lock lock-upgrade image image-standin
+.PHONY: help setup gen lint fmt test up console-screenshots bench bench-pricing bench-authorise bench-metering bench-gateway system clean lock lock-upgrade image image-standin
 
 help:
 	@echo "make up      run the whole suite locally (SQLite, local redis-server)"
@@ -32,6 +32,7 @@ help:
 	@echo "make bench   every benchmark; bench-<name> for one"
 	@echo "make lock    regenerate requirements*.lock after a change to pyproject.toml"
 	@echo "make image   the container image (docker, or buildah where no daemon runs)"
+	@echo "make console-screenshots   a PNG of every console page in docs/console (needs chromium)"
 
 setup: $(STAMP) $(GEN_STAMP)
 
@@ -79,7 +80,7 @@ image-standin:
 		-t billing-suite:standin .
 	bash scripts/image-report.sh billing-suite:standin
 
-protos/third_party/google/api/annotations.proto: $(STAMP)
+protos/third_party/google/api/annotations.proto: $(STAMP) scripts/vendor_google_api.py
 	$(PY) scripts/vendor_google_api.py protos/third_party
 
 $(GEN_STAMP): $(STAMP) $(PROTO_SRC) protos/third_party/google/api/annotations.proto scripts/generate.py
@@ -110,6 +111,9 @@ test: setup system
 
 up: setup system
 	$(PY) -m services.local
+
+console-screenshots: setup system
+	$(PY) -m tests.console.screenshots docs/console
 
 bench: bench-pricing bench-authorise bench-metering bench-gateway
 

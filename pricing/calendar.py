@@ -17,8 +17,13 @@ MAX_CACHED_ZONES = 1_024
 _OFFSET = re.compile(r"(?:UTC|GMT)?([+-])(\d{2}):?(\d{2})")
 
 
+MAX_ZONE_NAME = 64  # the longest IANA name is about 32 characters
+
+
 def parse_zone(name: str) -> tzinfo:
     """An IANA zone name ("Asia/Kolkata") or a fixed UTC offset ("+05:30", "UTC-03:00")."""
+    if len(name) > MAX_ZONE_NAME:
+        raise InvalidRequest(f"unknown time zone {name[:MAX_ZONE_NAME]!r}...")
     offset = _OFFSET.fullmatch(name)
     if offset is not None:
         sign = -1 if offset[1] == "-" else 1
@@ -28,7 +33,7 @@ def parse_zone(name: str) -> tzinfo:
         return timezone(sign * timedelta(hours=hours, minutes=minutes))
     try:
         return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):
         raise InvalidRequest(f"unknown time zone {name!r}") from None
 
 

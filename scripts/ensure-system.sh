@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Make sure redis-server and PostgreSQL's server binaries are present; install them when we can.
+# Make sure redis-server, PostgreSQL's server binaries and the Noto fonts are present; install them
+# when we can.
 set -euo pipefail
 
 have_postgres() {
@@ -10,6 +11,8 @@ missing=()
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 command -v redis-cli >/dev/null 2>&1 || missing+=(redis-tools)
 have_postgres || missing+=(postgresql)
+# Invoice PDFs print names in their own script with the Noto fonts (CJK: fonts-noto-cjk, optional).
+[ -f /usr/share/fonts/truetype/noto/NotoSans-Regular.ttf ] || missing+=(fonts-noto-core)
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then

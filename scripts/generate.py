@@ -10,6 +10,8 @@ import tempfile
 
 from grpc_tools import protoc
 
+DESCRIPTOR_SET = "descriptors.binpb"
+
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
@@ -18,6 +20,7 @@ def main() -> None:
     args = parser.parse_args()
     final: pathlib.Path = args.out.resolve()
     out = pathlib.Path(tempfile.mkdtemp(prefix=".gen-", dir=final.parent))
+    (out / "billing").mkdir()
     sources = sorted(str(p) for p in (args.protos / "billing").rglob("*.proto"))
     well_known = pathlib.Path(protoc.__file__).parent / "_proto"
     bin_dir = pathlib.Path(sys.executable).parent
@@ -34,6 +37,9 @@ def main() -> None:
         "--mypy_grpc_opt=quiet",
         f"--mypy_out={out}",
         f"--mypy_grpc_out={out}",
+        # The contracts' comments, for the gateway's OpenAPI descriptions.
+        f"--descriptor_set_out={out / 'billing' / DESCRIPTOR_SET}",
+        "--include_source_info",
         *sources,
     ]
     if protoc.main(command) != 0:

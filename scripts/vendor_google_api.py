@@ -6,7 +6,7 @@ import shutil
 
 import google.api
 
-FILES = ("annotations.proto", "http.proto", "httpbody.proto")
+FILES = ("annotations.proto", "field_behavior.proto", "http.proto", "httpbody.proto")
 
 
 def main() -> None:

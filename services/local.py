@@ -94,8 +94,9 @@ def main() -> None:
     folder.mkdir(parents=True, exist_ok=True)
     children: list[tuple[str, subprocess.Popen[bytes]]] = []
     child_env = dict(os.environ, BILLING_DATA_DIR=str(folder))
-    # Card payments go to the deterministic fake provider on a local run.
-    child_env.setdefault("INVOICING_PAYMENT_PROVIDER", "fake")
+    # Card payments go to the deterministic fake provider on a local run, unless told otherwise
+    # (PAYMENTS_PROVIDER=stripe with STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET).
+    child_env.setdefault("PAYMENTS_PROVIDER", "fake")
     redis_url = env.text("REDIS_URL", "redis://127.0.0.1:6379/0")
     if not _redis_answers(redis_url):
         parsed = urlsplit(redis_url)
@@ -144,6 +145,7 @@ def main() -> None:
     for name, port_variable, _ in SERVICES:
         scheme = "http://" if name == "gateway" else "grpc "
         print(f"{name:<10} {scheme}127.0.0.1:{child_env[port_variable]}", flush=True)
+    print(f"payments   {child_env['PAYMENTS_PROVIDER']} (PAYMENTS_PROVIDER)", flush=True)
     print(f"data       {folder}\nCtrl-C stops everything.", flush=True)
     while not stopping:
         for name, process in children:

@@ -155,6 +155,14 @@ def open_database(env: Env, service: str) -> Engine:
     return engine
 
 
+def service_env(env: Env, service: str) -> Env:
+    """What a service's own wiring (its bootstrap) needs to serve a command: DATABASE_URL set
+    to the service's database, checked as open_database checks it, and never migrated."""
+    open_database(env, service).dispose()
+    url = database_setting(env, service).url
+    return env.overlaid({db.VARIABLE: url, db.MIGRATE_ON_START: "false"})
+
+
 def require_database_file(setting: DatabaseSetting) -> None:
     """A SQLite database must already exist: opening one that does not would create it."""
     if not setting.url.startswith("sqlite:///"):

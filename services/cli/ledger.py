@@ -11,37 +11,27 @@ import argparse
 from dataclasses import asdict, dataclass
 
 from services.cli import common
-from services.common import redis_client
 from services.common.config import Env
-from services.common.streams import GroupReader
-from services.wallet.adapters.hot_store import HotStore
-from services.wallet.domain.partitions import Partitioner
-from services.wallet.service.accounts import AccountCache, Accounts
+from services.wallet.bootstrap import assemble
 from services.wallet.service.projection import Projector
 from services.wallet.service.reconcile import Reconciler
-from services.wallet.service.settings import PROJECTOR_GROUP, WalletSettings
+from services.wallet.service.recovery import Recovery
 
 
 @dataclass
 class _Ledger:
     projector: Projector
     reconciler: Reconciler
+    recovery: Recovery
 
     @classmethod
     def from_env(cls, env: Env) -> _Ledger:
-        settings = WalletSettings.from_env(env)
-        engine = common.open_database(env, "wallet")
-        client = redis_client.connect(settings.redis_url, cluster=settings.redis_cluster)
-        hot = HotStore(client)
-        partitioner = Partitioner(settings.partitions)
-        accounts = Accounts(engine, hot, partitioner, AccountCache())
-        readers = [
-            GroupReader(client, keys.ledger, PROJECTOR_GROUP, "billing-cli", settings.claim_idle_ms)
-            for keys in partitioner.all()
-        ]
+        # The service's own wiring, on its database as it stands (never migrated here).
+        wallet = assemble(common.service_env(env, "wallet"))
         return cls(
-            Projector(engine, readers, settings.worker_batch),
-            Reconciler(engine, hot, partitioner, accounts),
+            wallet.projector,
+            Reconciler(wallet.engine, wallet.hot, wallet.partitioner, wallet.accounts),
+            wallet.recovery,
         )
 
 
@@ -82,14 +72,13 @@ def run_reconcile(args: argparse.Namespace) -> common.Result:
 
 def run_rebuild(args: argparse.Namespace) -> common.Result:
     ledger = _Ledger.from_env(args.env)
-    ledger.projector.drain()
     try:
-        balances = ledger.reconciler.rebuild(args.account)
+        snapshot = ledger.recovery.rebuild_account(args.account)
     except LookupError as error:
         raise common.not_found(str(error.args[0])) from None
     lines = []
     rows = []
-    for (channel, currency), (available, held) in sorted(balances.items()):
+    for (channel, currency), (available, held) in sorted(snapshot.balances.items()):
         where = f" channel {channel}" if channel else ""
         lines.append(f"{args.account} {currency}{where}: available {available}, held {held}")
         rows.append(

@@ -25,6 +25,7 @@ COMMAND_MODULES = (
     "services.cli.report",
     "services.cli.apikey",
     "services.cli.migrate",
+    "services.cli.dead_letters",
 )
 
 

@@ -16,6 +16,8 @@ from services.common import metrics
 from services.common.errors import FIELD_METADATA_KEY, BillingError
 
 log = logging.getLogger(__name__)
+MAX_MESSAGE_CHARS = 500
+MAX_FIELD_CHARS = 200
 
 
 class ServerInterceptor(grpc.ServerInterceptor):
@@ -97,5 +99,8 @@ class ServerInterceptor(grpc.ServerInterceptor):
 
 def _abort(context: grpc.ServicerContext, error: BillingError) -> None:
     if error.field:
-        context.set_trailing_metadata(((FIELD_METADATA_KEY, error.field),))
-    context.abort(error.code, error.message)
+        context.set_trailing_metadata(((FIELD_METADATA_KEY, error.field[:MAX_FIELD_CHARS]),))
+    message = error.message
+    if len(message) > MAX_MESSAGE_CHARS:  # metadata is bounded (8 KB): never echo a whole value
+        message = message[:MAX_MESSAGE_CHARS] + "..."
+    context.abort(error.code, message)

@@ -18,7 +18,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import redis
 from opentelemetry import metrics
@@ -119,6 +119,16 @@ def instruments() -> Instruments:
             description="Stream entries moved to a dead-letter stream",
         ),
     )
+
+
+class HasBacklog(Protocol):
+    def backlog(self) -> int: ...
+
+
+def observe_outbox(relay: HasBacklog, service: str) -> None:
+    """Feed outbox_backlog from a service's outbox relay (its rows not yet published)."""
+    attributes = {"service": service}
+    instruments().outbox_backlog.add(lambda: [(float(relay.backlog()), attributes)])
 
 
 def stream_backlog(client: Any, stream: str, group: str) -> tuple[int, float]:

@@ -1,83 +1,175 @@
-"""Redis Streams with consumer groups: read new entries, take over stale ones, acknowledge."""
+"""Redis Streams with consumer groups: read, retry, acknowledge, and trim only what every
+declared group has acknowledged. A group that vanished (Redis lost its data) is made again."""
 
 from __future__ import annotations
 
-import time
-from typing import Any
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar
 
 import redis
 
 from services.common.redis_client import RedisClient
 
+log = logging.getLogger(__name__)
 Entry = tuple[bytes, dict[bytes, bytes]]
-MIN_CLAIM_EVERY_S = 0.05
+T = TypeVar("T")
 
 
-class GroupReader:
-    """One consumer of one group on one stream (created on first use, from the beginning)."""
+@dataclass(frozen=True, slots=True)
+class Pending:
+    """An entry delivered to a consumer and not acknowledged yet."""
 
-    def __init__(
-        self, client: RedisClient, stream: str, group: str, consumer: str, claim_idle_ms: int
-    ) -> None:
-        self.client = client
-        self.stream = stream
-        self._group = group
-        self._consumer = consumer
-        self._claim_idle_ms = claim_idle_ms
-        # Entries of a stopped consumer become claimable after claim_idle_ms: look for them
-        # twice as often as that, not on every read.
-        self._claim_every_s = max(claim_idle_ms / 2000, MIN_CLAIM_EVERY_S)
-        self._next_claim_s = 0.0
-        self._ready = False
+    entry_id: bytes
+    consumer: str
+    idle_ms: int
+    deliveries: int
 
-    def _ensure_group(self) -> None:
-        if self._ready:
-            return
+
+def is_missing_group(error: redis.exceptions.ResponseError) -> bool:
+    return "NOGROUP" in str(error)
+
+
+def ensure_groups(client: RedisClient, stream: str, groups: Sequence[str]) -> None:
+    """Create the stream and each group reading it from the start, where missing."""
+    for group in groups:
         try:
-            self.client.xgroup_create(self.stream, self._group, id="0", mkstream=True)
+            client.xgroup_create(stream, group, id="0", mkstream=True)
         except redis.exceptions.ResponseError as error:
             if "BUSYGROUP" not in str(error):
                 raise
-        self._ready = True
+
+
+class GroupReader:
+    """One consumer of one group on one stream. A missing group is created again from the
+    start of the stream: after Redis lost its data, what is written anew is read."""
+
+    def __init__(self, client: RedisClient, stream: str, group: str, consumer: str) -> None:
+        self.client = client
+        self.stream = stream
+        self.group = group
+        self.consumer = consumer
+        self._ready = False
+
+    def _call(self, action: Callable[[], T]) -> T:
+        if not self._ready:
+            ensure_groups(self.client, self.stream, [self.group])
+            self._ready = True
+        try:
+            return action()
+        except redis.exceptions.ResponseError as error:
+            if not is_missing_group(error):
+                raise
+            log.warning("consumer group recreated", extra={"stream": self.stream})
+            ensure_groups(self.client, self.stream, [self.group])
+            return action()
 
     def read(self, count: int, block_ms: int | None = None) -> list[Entry]:
-        """Entries left pending by a consumer that stopped, then new ones; at most `count`.
-
-        With block_ms, waits that long for new entries when none is waiting.
-        """
-        self._ensure_group()
+        """New entries for this consumer, at most `count`; waits up to block_ms for some."""
+        found: Any = self._call(
+            lambda: self.client.xreadgroup(
+                self.group, self.consumer, {self.stream: ">"}, count=count, block=block_ms
+            )
+        )
         entries: list[Entry] = []
-        if time.monotonic() >= self._next_claim_s:
-            claimed: Any = self.client.xautoclaim(
-                self.stream, self._group, self._consumer, self._claim_idle_ms, "0-0", count=count
-            )
-            entries = [entry for entry in claimed[1] if entry[1] is not None]
-            if len(claimed[1]) < count:  # all taken over for now
-                self._next_claim_s = time.monotonic() + self._claim_every_s
-        if len(entries) < count:
-            fresh: Any = self.client.xreadgroup(
-                self._group,
-                self._consumer,
-                {self.stream: ">"},
-                count=count - len(entries),
-                block=None if entries else block_ms,
-            )
-            for _stream, items in fresh or []:
-                entries.extend(items)
+        for _stream, items in found or []:
+            entries.extend(items)
         return entries
 
-    def ack(self, ids: list[bytes]) -> None:
-        if ids:
-            self.client.xack(self.stream, self._group, *ids)
+    def pending(self, min_idle_ms: int, count: int) -> list[Pending]:
+        """Entries of any consumer of the group, idle at least min_idle_ms, oldest first."""
+        found: Any = self._call(
+            lambda: self.client.xpending_range(
+                self.stream, self.group, "-", "+", count, idle=min_idle_ms
+            )
+        )
+        return [
+            Pending(
+                item["message_id"],
+                _text(item["consumer"]),
+                int(item["time_since_delivered"]),
+                int(item["times_delivered"]),
+            )
+            for item in found
+        ]
 
-    def trim_acknowledged(self) -> None:
-        """Drop entries every consumer of the group has acknowledged (the stream stays bounded)."""
-        groups: Any = self.client.xinfo_groups(self.stream)
-        for group in groups:
-            name = group["name"]
-            if (name.decode() if isinstance(name, bytes) else name) != self._group:
-                continue
-            if group["pending"]:
-                return
-            last = group["last-delivered-id"]
-            self.client.xtrim(self.stream, minid=last, approximate=False)
+    def claim(self, entry_ids: Sequence[bytes], min_idle_ms: int) -> list[Entry]:
+        """Take entries over (another delivery); an entry trimmed meanwhile is acknowledged."""
+        if not entry_ids:
+            return []
+        found: Any = self._call(
+            lambda: self.client.xclaim(
+                self.stream, self.group, self.consumer, min_idle_ms, list(entry_ids)
+            )
+        )
+        entries = [entry for entry in found if entry[1] is not None]
+        gone = [entry[0] for entry in found if entry[1] is None]
+        self.ack(gone)
+        return entries
+
+    def ack(self, ids: Sequence[bytes]) -> None:
+        if ids:
+            self._call(lambda: self.client.xack(self.stream, self.group, *ids))
+
+    def entry(self, entry_id: bytes) -> dict[bytes, bytes] | None:
+        found: Any = self.client.xrange(self.stream, entry_id, entry_id, count=1)
+        return found[0][1] if found else None
+
+
+def acknowledged_up_to(client: RedisClient, stream: str, groups: Sequence[str]) -> bytes | None:
+    """The id below which every entry has been acknowledged by every group; None when a
+    group is missing (nothing may be trimmed then)."""
+    if not groups:
+        return None
+    try:
+        infos: Any = client.xinfo_groups(stream)
+    except redis.exceptions.ResponseError:
+        return None  # no such stream
+    by_name = {_text(info["name"]): info for info in infos}
+    bounds = []
+    for group in groups:
+        info = by_name.get(group)
+        if info is None:
+            return None
+        first_pending = None
+        if info["pending"]:
+            summary: Any = client.xpending(stream, group)
+            first_pending = summary["min"]  # None when acknowledged meanwhile
+        if first_pending is not None:
+            bounds.append(_entry_id(first_pending))
+        else:
+            bounds.append(_next_id(_entry_id(info["last-delivered-id"])))
+    return min(bounds, key=_id_key)
+
+
+def trim_acknowledged(client: RedisClient, stream: str, groups: Sequence[str]) -> bytes | None:
+    """Remove the entries every group has acknowledged; never one a group has yet to read."""
+    upto = acknowledged_up_to(client, stream, groups)
+    if upto is not None:
+        trim_to(client, stream, upto)
+    return upto
+
+
+def trim_to(client: RedisClient, stream: str, upto: bytes) -> None:
+    """Remove the entries before `upto` (an id from acknowledged_up_to)."""
+    if upto != b"0-1":
+        client.xtrim(stream, minid=upto, approximate=False)
+
+
+def _id_key(entry_id: bytes) -> tuple[int, int]:
+    milliseconds, _, sequence = entry_id.partition(b"-")
+    return int(milliseconds), int(sequence or 0)
+
+
+def _next_id(entry_id: bytes) -> bytes:
+    milliseconds, sequence = _id_key(entry_id)
+    return f"{milliseconds}-{sequence + 1}".encode()
+
+
+def _entry_id(value: bytes | str) -> bytes:
+    return value if isinstance(value, bytes) else value.encode()
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value

@@ -19,6 +19,12 @@ CURRENCIES = frozenset(
 )
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 1000
+# The largest amount any field or balance may hold: 10^15 micros (a billion units of a
+# currency). The hot path's Lua arithmetic runs in doubles, exact only below 2^53 (about
+# 9 x 10^15): every sum it makes of bounded values stays exact.
+MAX_MICROS = 10**15
+# How much of a bad value an error message quotes.
+QUOTE_CHARS = 40
 
 
 def require_id(value: str, field: str) -> str:
@@ -37,16 +43,40 @@ def currency(code: str, field: str) -> str:
     if not code:
         raise InvalidArgument(field, "is required")
     if code not in CURRENCIES:
-        raise InvalidArgument(field, f"unknown currency code {code!r}")
+        raise InvalidArgument(field, f"unknown currency code {quoted(code)}")
     return code
 
 
-def amount(value: int, field: str, *, positive: bool = False) -> int:
+def amount(value: int, field: str, *, positive: bool = False, maximum: int = MAX_MICROS) -> int:
     if value < 0:
         raise InvalidArgument(field, "must not be negative")
     if positive and value == 0:
         raise InvalidArgument(field, "must be greater than zero")
+    if value > maximum:
+        raise InvalidArgument(field, f"at most {maximum:,}")
     return value
+
+
+# Timestamps a request may carry: 1970 up to the end of 9999, whole nanoseconds.
+MIN_TIMESTAMP_S = 0
+MAX_TIMESTAMP_S = 253_402_300_799
+
+
+def timestamp_ms(seconds: int, nanos: int, field: str) -> int:
+    """A google.protobuf.Timestamp's (seconds, nanos) as epoch milliseconds, or
+    InvalidArgument naming the field when it is outside what a Timestamp may hold."""
+    if not MIN_TIMESTAMP_S <= seconds <= MAX_TIMESTAMP_S:
+        raise InvalidArgument(field, "must be between 1970-01-01 and 9999-12-31")
+    if not 0 <= nanos < 1_000_000_000:
+        raise InvalidArgument(field, "nanos must be 0 to 999,999,999")
+    return seconds * 1000 + nanos // 1_000_000
+
+
+def quoted(value: str) -> str:
+    """A value for an error message: at most QUOTE_CHARS characters of it."""
+    if len(value) <= QUOTE_CHARS:
+        return repr(value)
+    return repr(value[:QUOTE_CHARS]) + f"... ({len(value)} characters)"
 
 
 def text(value: str, field: str, *, required: bool = False, max_length: int = 500) -> str:
@@ -61,7 +91,7 @@ def date(value: str, field: str) -> dt.date:
     try:
         return dt.date.fromisoformat(value)
     except ValueError:
-        raise InvalidArgument(field, f"expected a date YYYY-MM-DD, got {value!r}") from None
+        raise InvalidArgument(field, f"expected a date YYYY-MM-DD, got {quoted(value)}") from None
 
 
 def date_range(from_value: str, to_value: str, max_days: int = 3660) -> tuple[dt.date, dt.date]:

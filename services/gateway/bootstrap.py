@@ -18,6 +18,7 @@ from services.gateway.config import GatewaySettings
 from services.gateway.domain import policy
 from services.gateway.entrypoints import docs_page
 from services.gateway.entrypoints.access_log import AccessLog
+from services.gateway.entrypoints.console import Console
 from services.gateway.entrypoints.http_app import GatewayApp
 from services.gateway.entrypoints.native import NativeRoutes
 from services.gateway.entrypoints.native_openapi import native_paths
@@ -26,6 +27,7 @@ from services.gateway.entrypoints.router import HttpRoute, Router
 from services.gateway.entrypoints.transcoded import Transcoder
 from services.gateway.service.auth import Authenticator
 from services.gateway.service.team import Team
+from services.gateway.transcoding import comments
 from services.gateway.transcoding.routes import Route, build_routes, load_services
 
 log = logging.getLogger(__name__)
@@ -96,9 +98,12 @@ def build(env: config.Env) -> Gateway:
         documents(routes),
         database_answers=lambda: db.answers(engine, settings.readiness_timeout_s),
     )
-    http_routes = native.routes() + [
-        HttpRoute(r.http_method, r.template, transcoder.handler(r), r) for r in routes
-    ]
+    console = Console(settings.payments_provider)
+    http_routes = (
+        native.routes()
+        + console.routes()
+        + [HttpRoute(r.http_method, r.template, transcoder.handler(r), r) for r in routes]
+    )
     app = GatewayApp(Router(http_routes), backends, settings.grace_seconds)
     return Gateway(settings, app, native, engine, routes)
 
@@ -108,5 +113,5 @@ def documents(routes: list[Route]) -> Documents:
         version = metadata.version("billing-suite")
     except metadata.PackageNotFoundError:
         version = "0"
-    document = build_document(routes, native_paths(), version)
+    document = build_document(routes, native_paths(), version, comments.load())
     return Documents(json.dumps(document).encode(), docs_page.render(document))

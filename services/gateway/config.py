@@ -19,6 +19,7 @@ DEFAULT_BACKENDS = {
     "wallet": "127.0.0.1:50052",
     "invoicing": "127.0.0.1:50053",
 }
+PAYMENTS_PROVIDERS = ("none", "fake", "stripe")
 TOKEN_SECRET_VARIABLE = "GATEWAY_TOKEN_SECRET"  # noqa: S105 (a variable name)
 MIN_TOKEN_SECRET_LENGTH = 32
 
@@ -39,6 +40,8 @@ class GatewaySettings:
     auth_cache_s: float
     grace_seconds: float
     drain_delay_seconds: float
+    # Who takes card payments (the console allows Stripe.js only for "stripe").
+    payments_provider: str = "none"
 
     @classmethod
     def from_env(cls, env: Env, services: Iterable[str]) -> GatewaySettings:
@@ -58,6 +61,7 @@ class GatewaySettings:
             auth_cache_s=env.seconds("GATEWAY_AUTH_CACHE_SECONDS", 2.0),
             grace_seconds=env.seconds("SHUTDOWN_GRACE_SECONDS", 10.0),
             drain_delay_seconds=env.seconds("SHUTDOWN_DRAIN_DELAY_SECONDS", 0.0),
+            payments_provider=env.choice("PAYMENTS_PROVIDER", "none", PAYMENTS_PROVIDERS),
         )
 
 

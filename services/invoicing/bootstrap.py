@@ -9,23 +9,29 @@ from pathlib import Path
 import grpc
 from billing.invoicing.v1 import invoicing_service_pb2, invoicing_service_pb2_grpc
 
-from services.common import config, db, grpc_client
+from services.common import config, db, grpc_client, metrics, redis_client
+from services.common.background import Loop
 from services.common.grpc_server import App, ServiceBinding, Worker
-from services.invoicing.adapters import grpc_clients, pdf
-from services.invoicing.adapters.payment_providers import FakePaymentProvider
+from services.common.outbox import OutboxRelay
+from services.invoicing.adapters import grpc_clients, pdf, tables
+from services.invoicing.adapters.payment_providers import FakePaymentProvider, NoPaymentProvider
 from services.invoicing.entrypoints.grpc_servicer import InvoicingServicer, UseCases
 from services.invoicing.entrypoints.scheduler import BillingScheduler
 from services.invoicing.service import (
     billing_cycle,
+    card_charges,
     credit_notes,
+    fundings,
     invoices,
     organizations,
     partner_days,
+    payment_events,
     payment_methods,
     payments,
     plans,
     receipts,
     subscriptions,
+    tax,
 )
 from services.invoicing.service.issuing import Issuing
 from services.invoicing.service.ports import PaymentProvider, UsageSource, Wallet
@@ -33,7 +39,8 @@ from services.invoicing.service.settings import Clock, InvoicingSettings, utc_no
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 SERVICE_NAME = invoicing_service_pb2.DESCRIPTOR.services_by_name["InvoicingService"].full_name
-PAYMENT_PROVIDERS = ("none", "fake")
+PAYMENT_PROVIDERS = ("none", "fake", "stripe")
+RELAY_WAIT_S = 1.0  # how often the outbox relay looks for events to publish
 
 
 @dataclass(frozen=True)
@@ -41,10 +48,15 @@ class Wired:
     app: App
     # Also built when switched off (INVOICING_SCHEDULER_ENABLED=false), to be driven by hand.
     scheduler: BillingScheduler
+    # Publishes the outbox (billing.invoicing.events); None when background work is off.
+    relay: OutboxRelay | None = None
 
 
 def build(env: config.Env) -> App:
-    return wire(env).app
+    wired = wire(env)
+    if wired.relay is not None:
+        metrics.observe_outbox(wired.relay, "invoicing")
+    return wired.app
 
 
 def wire(
@@ -72,28 +84,36 @@ def wire(
         )
         wallet = grpc_clients.WalletClient(channels[-1], timeout_s)
     if payment_provider is None:
-        provider = env.choice("INVOICING_PAYMENT_PROVIDER", "none", PAYMENT_PROVIDERS)
-        payment_provider = FakePaymentProvider() if provider == "fake" else None
+        payment_provider = payment_provider_from(env)
 
     issuing = Issuing(engine, settings)
     stuck_after_s = env.seconds(
         "INVOICING_STUCK_PAYMENT_SECONDS", payments.DEFAULT_STUCK_AFTER.total_seconds()
     )
-    paying = payments.Payments(
-        engine, payment_provider, wallet, clock, dt.timedelta(seconds=stuck_after_s)
-    )
+    stuck_after = dt.timedelta(seconds=stuck_after_s)
+    cards = card_charges.CardCharges(engine, payment_provider, clock)
+    paying = payments.Payments(engine, cards, wallet, clock, stuck_after)
+    receipts_ = receipts.Receipts(engine, issuing, clock)
+    funding = fundings.Fundings(engine, cards, wallet, receipts_, clock, stuck_after, usage)
     billing = billing_cycle.BillingCycle(engine, issuing, usage, wallet, paying, settings, clock)
     use_cases = UseCases(
         plans=plans.Plans(engine),
         subscriptions=subscriptions.Subscriptions(engine, clock),
         billing=billing,
-        receipts=receipts.Receipts(engine, issuing, clock),
+        receipts=receipts_,
         partner_days=partner_days.PartnerDays(engine, issuing, clock),
         credit_notes=credit_notes.CreditNotes(engine, issuing, clock),
-        invoices=invoices.Invoices(engine, pdf.render),
+        invoices=invoices.Invoices(
+            engine,
+            pdf.render,
+            wallet if isinstance(wallet, grpc_clients.WalletClient) else None,
+        ),
         payments=paying,
-        payment_methods=payment_methods.PaymentMethods(engine, clock),
-        organizations=organizations.Organizations(engine, clock),
+        payment_methods=payment_methods.PaymentMethods(engine, clock, cards),
+        fundings=funding,
+        payment_events=payment_events.PaymentEvents(engine, cards, paying, funding, wallet, clock),
+        organizations=organizations.Organizations(engine, clock, settings.issuer.issuer_id),
+        tax=tax.TaxSettings(engine, settings.issuer.issuer_id, clock),
     )
     servicer = InvoicingServicer(use_cases)
     binding = ServiceBinding(
@@ -103,10 +123,28 @@ def wire(
         ),
     )
     interval_s = env.seconds("INVOICING_SCHEDULER_INTERVAL_SECONDS", 3600.0)
-    scheduler = BillingScheduler(billing, paying, clock, interval_s)
+    scheduler = BillingScheduler(billing, paying, funding, clock, interval_s)
     workers: list[Worker] = []
+    closers = [channel.close for channel in channels]
+    relay = None
     if env.flag("INVOICING_SCHEDULER_ENABLED", True):
         workers.append(scheduler)
-    closers = [channel.close for channel in channels]
+        events_url = env.text("INVOICING_EVENTS_REDIS_URL", config.redis_url(env))
+        events = redis_client.connect(events_url, cluster=env.flag("REDIS_CLUSTER", False))
+        relay = OutboxRelay(engine, tables.outbox, events)
+        workers.append(Loop("outbox-relay", relay.step, RELAY_WAIT_S))
+        closers.append(events.close)
     app = App(bindings=[binding], workers=workers, on_close=[*closers, engine.dispose])
-    return Wired(app=app, scheduler=scheduler)
+    return Wired(app=app, scheduler=scheduler, relay=relay)
+
+
+def payment_provider_from(env: config.Env) -> PaymentProvider:
+    """PAYMENTS_PROVIDER: stripe (keys from STRIPE_*), fake (local runs and tests) or none."""
+    chosen = env.choice("PAYMENTS_PROVIDER", "none", PAYMENT_PROVIDERS)
+    if chosen == "stripe":
+        from services.invoicing.adapters.stripe_payments import StripePayments, StripeSettings
+
+        return StripePayments(StripeSettings.from_env(env))
+    if chosen == "fake":
+        return FakePaymentProvider()
+    return NoPaymentProvider()

@@ -4,7 +4,7 @@ Environment: DATABASE_URL, REDIS_URL (hot state and the streams metering writes)
 REDIS_CLUSTER, WALLET_EVENTS_REDIS_URL (the wallet's account stream; defaults to REDIS_URL),
 METERING_RATE_CARDS_DIR (defaults to the pricing library's data), METERING_WORKERS_ENABLED
 (default true: account consumer and outbox relay run in the background),
-METERING_CONSUMER_NAME, METERING_STREAM_MAXLEN.
+METERING_CONSUMER_NAME.
 """
 
 from __future__ import annotations
@@ -14,19 +14,20 @@ import socket
 from dataclasses import dataclass
 from pathlib import Path
 
-import sqlalchemy as sa
 from billing.metering.v1 import metering_service_pb2, metering_service_pb2_grpc
-from sqlalchemy.engine import Engine
 
 from pricing import Catalog, PricingEngine, default_catalog
-from services.common import config, db, metrics, redis_client
+from services.common import config, db, event_streams, metrics, redis_client
+from services.common.background import Loop, OperationsAlerts, RetryPolicy, StreamConsumer
 from services.common.grpc_server import App, ServiceBinding
+from services.common.outbox import OutboxRelay
 from services.common.redis_client import RedisClient
+from services.common.streams import GroupReader
 from services.metering.adapters import tables
 from services.metering.adapters.hot_state import HotState
-from services.metering.adapters.streams import DEFAULT_STREAM_MAXLEN, OutboxRelay, StreamConsumer
 from services.metering.entrypoints.grpc_servicer import MeteringServicer
-from services.metering.service.accounts import ACCOUNTS_STREAM, Accounts
+from services.metering.service.accounts import Accounts
+from services.metering.service.charges import ChargeSummary
 from services.metering.service.charging import Charging
 from services.metering.service.ingest import Ingestion
 from services.metering.service.report import UsageReport
@@ -35,6 +36,8 @@ from services.metering.service.usage import Usage
 MIGRATIONS = Path(__file__).parent / "migrations"
 SERVICE_NAME = metering_service_pb2.DESCRIPTOR.services_by_name["MeteringService"].full_name
 CONSUMER_GROUP = "metering"
+BLOCK_MS = 1_000  # the account consumer waits this long on Redis for new entries
+RELAY_WAIT_S = 1.0  # the relay is woken by each committed batch; idle, it looks this often
 
 
 @dataclass
@@ -57,21 +60,27 @@ def wire(env: config.Env) -> Metering:
     cards = env.text("METERING_RATE_CARDS_DIR", "")
     catalog = Catalog.load(Path(cards)) if cards else default_catalog()
     hot = HotState(redis)
-    maxlen = env.integer("METERING_STREAM_MAXLEN", DEFAULT_STREAM_MAXLEN, minimum=1_000)
-    relay = OutboxRelay(engine, redis, maxlen)
+    relay = OutboxRelay(engine, tables.outbox, redis)
+    relay_loop = Loop("outbox-relay", relay.step, RELAY_WAIT_S)
     workers_enabled = env.flag("METERING_WORKERS_ENABLED", True)
     ingestion = Ingestion(
         engine,
         hot,
         Charging(PricingEngine(catalog)),
-        on_commit=relay.wake if workers_enabled else lambda: None,
+        on_commit=relay_loop.wake if workers_enabled else lambda: None,
     )
     usage = Usage(engine)
-    servicer = MeteringServicer(ingestion, usage, UsageReport(engine, usage))
+    servicer = MeteringServicer(ingestion, usage, UsageReport(engine, usage), ChargeSummary(engine))
     accounts = Accounts(engine)
     consumer_name = env.text("METERING_CONSUMER_NAME", f"{socket.gethostname()}-{os.getpid()}")
     consumer = StreamConsumer(
-        wallet_redis, ACCOUNTS_STREAM, CONSUMER_GROUP, consumer_name, accounts.on_stream_entry
+        GroupReader(
+            wallet_redis, event_streams.WALLET_ACCOUNTS.name, CONSUMER_GROUP, consumer_name
+        ),
+        accounts.on_entries,
+        OperationsAlerts(redis, "metering"),
+        policy=RetryPolicy.from_env(env),
+        block_ms=BLOCK_MS,
     )
     binding = ServiceBinding(
         SERVICE_NAME,
@@ -79,26 +88,21 @@ def wire(env: config.Env) -> Metering:
             servicer, server
         ),
     )
-    _observe(engine, wallet_redis)
+    _observe(relay, wallet_redis)
     app = App(
         bindings=[binding],
-        workers=[consumer, relay] if workers_enabled else [],
+        workers=[Loop("accounts", consumer.step, 0.01), relay_loop] if workers_enabled else [],
         on_close=[engine.dispose, redis.close, wallet_redis.close],
     )
     return Metering(app, accounts, consumer, relay)
 
 
-def _observe(engine: Engine, wallet_redis: RedisClient) -> None:
-    """Feed the gauges: outbox batches not yet relayed, and the accounts stream's backlog."""
+def _observe(relay: OutboxRelay, wallet_redis: RedisClient) -> None:
+    """Feed the gauges: outbox rows not yet published, and the accounts stream's backlog."""
+    metrics.observe_outbox(relay, "metering")
+    stream = event_streams.WALLET_ACCOUNTS.name
+    lag, age = metrics.stream_source(wallet_redis, stream, CONSUMER_GROUP)
     gauges = metrics.instruments()
-
-    def unrelayed() -> list[tuple[float, dict[str, str]]]:
-        with engine.connect() as connection:
-            count = connection.execute(sa.select(sa.func.count()).select_from(tables.outbox))
-            return [(float(count.scalar_one()), {"service": "metering"})]
-
-    gauges.outbox_backlog.add(unrelayed)
-    lag, age = metrics.stream_source(wallet_redis, ACCOUNTS_STREAM, CONSUMER_GROUP)
     gauges.stream_consumer_lag.add(lag)
     gauges.stream_consumer_age.add(age)
 

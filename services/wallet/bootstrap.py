@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import signal
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -14,9 +15,17 @@ from sqlalchemy.engine import Engine
 
 import pricing
 from services.common import config, db, redis_client
+from services.common.background import (
+    Loop,
+    OperationsAlerts,
+    StreamConsumer,
+    decoded_event,
+)
 from services.common.grpc_server import App, ServiceBinding
+from services.common.outbox import OutboxRelay
 from services.common.redis_client import RedisClient
-from services.common.streams import GroupReader
+from services.common.streams import Entry, GroupReader
+from services.wallet.adapters import tables
 from services.wallet.adapters.crossings import Crossings
 from services.wallet.adapters.hot_store import HotStore
 from services.wallet.adapters.payments import NoRechargePayments
@@ -25,7 +34,6 @@ from services.wallet.domain.partitions import Partitioner
 from services.wallet.entrypoints import gauges
 from services.wallet.entrypoints.grpc_servicer import WalletServicer
 from services.wallet.entrypoints.timings import DecisionTimings
-from services.wallet.entrypoints.workers import EventConsumer, Loop
 from services.wallet.service import settings as names
 from services.wallet.service.accounts import AccountCache, Accounts
 from services.wallet.service.alerts import BalanceAlerts
@@ -35,10 +43,12 @@ from services.wallet.service.balance_watch import BalanceWatch
 from services.wallet.service.credits import Credits
 from services.wallet.service.days import Days
 from services.wallet.service.funds import Funds
-from services.wallet.service.outbox import AccountFollower, OutboxRelay
+from services.wallet.service.outbox import AccountFollower, refresh_published_accounts
 from services.wallet.service.ports import RechargePayments
+from services.wallet.service.price_list import PriceList
 from services.wallet.service.projection import Projector
 from services.wallet.service.quotes import Quoter
+from services.wallet.service.recovery import Recovery
 from services.wallet.service.reservations import Reservations
 from services.wallet.service.settings import WalletSettings
 from services.wallet.service.settlements import Settlements
@@ -63,6 +73,7 @@ class Wallet:
     funds: Funds
     windows: Windows
     settlements: Settlements
+    recovery: Recovery
     projector: Projector
     outbox: OutboxRelay
     credits: Credits
@@ -74,7 +85,7 @@ class Wallet:
 
     def observe(self) -> None:
         """Feed the process's gauges (a process of its own only: the sources stay)."""
-        gauges.register(self.engine, self.redis, self.clients[1], self.partitioner.all())
+        gauges.register(self.outbox, self.redis, self.clients[1], self.partitioner.all())
 
     def close(self) -> None:
         self.hot.close()
@@ -101,28 +112,33 @@ def assemble(env: config.Env, payments: RechargePayments | None = None) -> Walle
     quoter = Quoter(pricing.PricingEngine(pricing.default_catalog()))
     reservations = Reservations(hot, partitioner)
     windows = Windows(hot, partitioner)
-    settlements = Settlements(hot, partitioner, reservations)
-    readers = [
-        GroupReader(
-            redis,
-            keys.ledger,
-            names.PROJECTOR_GROUP,
-            settings.consumer_name,
-            settings.claim_idle_ms,
-        )
-        for keys in partitioner.all()
-    ]
+    settlements = Settlements(engine, hot, partitioner, accounts)
+    alerts = OperationsAlerts(wallet_events, "wallet")
+    policy = settings.retry_policy
+    projector_consumers: list[StreamConsumer] = []
     fee = TopUpFeeRule(settings.top_up_fee_basis_points, settings.top_up_fee_micros)
     funds = Funds(engine, hot, partitioner, accounts, fee)
-    projector = Projector(engine, readers, settings.worker_batch, hot, partitioner)
+    projector = Projector(engine, projector_consumers, hot, partitioner)
+    for keys in partitioner.all():
+        reader = GroupReader(redis, keys.ledger, names.PROJECTOR_GROUP, settings.consumer_name)
+        projector_consumers.append(
+            StreamConsumer(reader, projector.handle, alerts, settings.worker_batch, policy)
+        )
+    balance_alerts = BalanceAlerts(engine)
     recharges = AutoRecharges(
-        engine, accounts, funds, payments or NoRechargePayments(), settings.recharge_retry_s
+        engine,
+        accounts,
+        funds,
+        payments or NoRechargePayments(),
+        settings.recharge_retry_s,
+        balance_alerts,
+        int(settings.recharge_backoff_s * 1000),
     )
     watch = BalanceWatch(
         accounts,
         partitioner,
         Crossings(redis),
-        BalanceAlerts(engine),
+        balance_alerts,
         recharges,
         settings.low_balance_micros,
     )
@@ -142,8 +158,21 @@ def assemble(env: config.Env, payments: RechargePayments | None = None) -> Walle
         funds=funds,
         windows=windows,
         settlements=settlements,
+        recovery=Recovery(
+            engine,
+            hot,
+            partitioner,
+            accounts,
+            projector.project_stream,
+            lambda: settlements.apply_recorded(0, settings.worker_batch),
+        ),
         projector=projector,
-        outbox=OutboxRelay(engine, wallet_events, accounts, settings.worker_batch),
+        outbox=OutboxRelay(
+            engine,
+            tables.outbox,
+            wallet_events,
+            after_publish=lambda events: refresh_published_accounts(accounts, events),
+        ),
         credits=Credits(engine, accounts, hot, partitioner),
         days=days,
         recharges=recharges,
@@ -151,39 +180,43 @@ def assemble(env: config.Env, payments: RechargePayments | None = None) -> Walle
         clients=[redis, metering_events, wallet_events],
     )
 
-    def consumer(stream: str, message: type, apply) -> EventConsumer:  # type: ignore[no-untyped-def, type-arg]
-        reader = GroupReader(
-            metering_events,
-            stream,
-            names.CONSUMER_GROUP,
-            settings.consumer_name,
-            settings.claim_idle_ms,
-        )
-        return EventConsumer(reader, message, apply, settings.worker_batch)
+    def consumer(stream: str, handle: Callable[[list[Entry]], object]) -> StreamConsumer:
+        reader = GroupReader(metering_events, stream, names.CONSUMER_GROUP, settings.consumer_name)
+        return StreamConsumer(reader, handle, alerts, settings.worker_batch, policy)
+
+    def apply_windows(entries: list[Entry]) -> None:
+        for _entry_id, fields in entries:
+            windows.apply_event(decoded_event(fields, events_pb2.WindowChanged))
+
+    charges = consumer(names.CHARGES_STREAM, settlements.handle)
+
+    def settle_charges() -> int:
+        if not settlements.ready():
+            return 0  # a partition is being rebuilt: charges wait, their attempts unspent
+        return charges.step() + settlements.apply_recorded(settings.top_up_retry_s, batch)
 
     batch, every = settings.worker_batch, settings.worker_interval_s
     follower = AccountFollower(wallet_events, accounts, batch)
     steps = {
+        "recovery": wallet.recovery.step,
         "projector": wallet.projector.step_in_batches,
         "outbox": wallet.outbox.step,
         "accounts": follower.step,
+        "funding": lambda: accounts.apply_scheduled_funding(batch),
         "expiry": lambda: reservations.expire_overdue(batch),
         "top-ups": lambda: wallet.funds.apply_recorded(settings.top_up_retry_s, batch),
-        "recharges": lambda: recharges.resume(batch),
+        "recharges": lambda: recharges.resume(batch) + recharges.fire_due(batch),
         "credits": lambda: (
             wallet.credits.write_off_expired(limit=batch)
             + wallet.credits.apply_recorded(settings.top_up_retry_s, batch)
         ),
-        "windows": consumer(
-            names.WINDOWS_STREAM, events_pb2.WindowChanged, windows.apply_event
-        ).step,
-        "charges": consumer(
-            names.CHARGES_STREAM, events_pb2.ChargeSettled, settlements.apply_event
-        ).step,
+        "windows": consumer(names.WINDOWS_STREAM, apply_windows).step,
+        "charges": settle_charges,
     }
     wallet.loops = {
         name: Loop(name, step, every, settings.worker_idle_max_s) for name, step in steps.items()
     }
+    wallet.recovery.step()  # a Redis that never held the hot state (or lost it) gets it now
     return wallet
 
 
@@ -221,6 +254,7 @@ def serve(wallet: Wallet) -> App:
         credits=wallet.credits,
         days=wallet.days,
         recharges=wallet.recharges,
+        price_list=PriceList(wallet.accounts, pricing.PricingEngine(pricing.default_catalog())),
     )
     binding = ServiceBinding(
         SERVICE_NAME,

@@ -1,51 +1,124 @@
-"""The shared consumer-group reader, on a real redis-server."""
+"""Stream consumers on a real redis-server: take-over, bounded retries, dead letters, and
+consumer groups that vanished with Redis's data."""
 
 from __future__ import annotations
 
 import time
+from typing import Any
 
 import pytest
 import redis
+from billing.common.v1 import operations_pb2
 
-from services.common.streams import GroupReader
-from services.metering.adapters.streams import StreamConsumer
+from services.common import dead_letters, event_streams
+from services.common.background import OperationsAlerts, RetryPolicy, StreamConsumer
+from services.common.streams import Entry, GroupReader, trim_acknowledged
 
 STREAM = "test.events"
+FAST = RetryPolicy(max_attempts=3, first_retry_ms=40, max_retry_ms=80)
 
 
 @pytest.fixture
-def client(redis_url: str) -> redis.Redis:
+def client(redis_url: str) -> Any:
     return redis.Redis.from_url(redis_url)
 
 
-def test_a_stopped_consumers_entries_are_taken_over(client: redis.Redis) -> None:
+def consumer(client: Any, name: str, handle: Any, group: str = "group") -> StreamConsumer:
+    reader = GroupReader(client, STREAM, group, name)
+    return StreamConsumer(reader, handle, OperationsAlerts(client, "tests"), 10, FAST)
+
+
+def events(entries: list[Entry]) -> list[bytes]:
+    return [fields[b"event"] for _id, fields in entries]
+
+
+def settle(step: Any, until: Any, timeout_s: float = 3.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not until() and time.monotonic() < deadline:
+        step()
+        time.sleep(0.01)
+    assert until()
+
+
+def test_a_stopped_consumers_entries_are_taken_over(client: Any) -> None:
     client.xadd(STREAM, {"event": b"one"})
-    stopped = GroupReader(client, STREAM, "group", "stopped", claim_idle_ms=50)
-    assert [fields[b"event"] for _, fields in stopped.read(10)] == [b"one"]
-    survivor = GroupReader(client, STREAM, "group", "survivor", claim_idle_ms=50)
-    assert survivor.read(10) == []  # not idle long enough yet
-    time.sleep(0.12)
-    taken = survivor.read(10)
-    assert [fields[b"event"] for _, fields in taken] == [b"one"]
-    survivor.ack([entry_id for entry_id, _ in taken])
-    time.sleep(0.12)
-    assert survivor.read(10) == []
+    stopped = GroupReader(client, STREAM, "group", "stopped")
+    assert events(stopped.read(10)) == [b"one"]  # read, then the process died
+    seen: list[bytes] = []
+    survivor = consumer(client, "survivor", lambda batch: seen.extend(events(batch)))
+    assert survivor.step() == 0  # not idle long enough yet
+    settle(survivor.step, lambda: seen == [b"one"])
+    assert client.xpending(STREAM, "group")["pending"] == 0
 
 
-def test_metering_retries_an_entry_its_handler_failed_on(client: redis.Redis) -> None:
-    client.xadd(STREAM, {"event": b"one"})
-    seen: list[str] = []
+def test_a_failed_entry_is_retried_and_holds_back_no_other(client: Any) -> None:
+    for name in (b"one", b"two", b"three"):
+        client.xadd(STREAM, {"event": name})
+    seen: list[bytes] = []
 
-    def handler(entry_id: str, _fields: object) -> None:
-        seen.append(entry_id)
-        if len(seen) == 1:
-            raise RuntimeError("first delivery fails")
+    def handle(batch: list[Entry]) -> None:
+        if len(batch) > 1 or (events(batch) == [b"two"] and seen.count(b"two!") == 0):
+            if events(batch) == [b"two"]:
+                seen.append(b"two!")
+            raise RuntimeError("two fails once")
+        seen.extend(events(batch))
 
-    consumer = StreamConsumer(client, STREAM, "metering", "m-1", handler, claim_idle_ms=50)
-    with pytest.raises(RuntimeError):
-        consumer.pass_once(block_ms=None)
-    assert consumer.drain() == 0  # pending, not idle long enough to retry
-    time.sleep(0.12)
-    assert consumer.drain() == 1
-    assert len(seen) == 2 and seen[0] == seen[1]
-    assert client.xpending(STREAM, "metering")["pending"] == 0
+    reader = consumer(client, "c-1", handle)
+    reader.step()
+    assert seen == [b"one", b"two!", b"three"]  # the batch failed; one and three went on
+    settle(reader.step, lambda: b"two" in seen)
+    assert client.xpending(STREAM, "group")["pending"] == 0
+
+
+def test_an_entry_that_keeps_failing_becomes_a_dead_letter_with_an_alert(
+    client: Any,
+) -> None:
+    entry_id = client.xadd(STREAM, {"event": b"poison", "event_id": b"e-1"})
+    attempts: list[int] = []
+
+    def handle(batch: list[Entry]) -> None:
+        attempts.append(1)
+        raise ValueError("cannot be applied")
+
+    poisoned = consumer(client, "c-1", handle)
+    poisoned.step()
+    settle(poisoned.step, lambda: client.xpending(STREAM, "group")["pending"] == 0)
+    assert len(attempts) == FAST.max_attempts
+    [letter] = dead_letters.listed(client, STREAM)
+    assert letter.stream == STREAM and letter.entry_id == entry_id.decode()
+    assert letter.attempts == FAST.max_attempts
+    assert "ValueError: cannot be applied" in letter.error
+    assert letter.fields == {b"event": b"poison", b"event_id": b"e-1"}
+    [(_id, alert_fields)] = client.xrange(event_streams.OPERATIONS_ALERTS.name)
+    alert = operations_pb2.OperationsAlert.FromString(alert_fields[b"event"])
+    assert alert.kind == "dead_letter" and alert.stream == STREAM and alert.service == "tests"
+
+    # Replayed once the cause is mended, it is read again as a new entry.
+    seen: list[bytes] = []
+    mended = consumer(client, "c-2", lambda batch: seen.extend(events(batch)))
+    dead_letters.replay(client, letter)
+    settle(mended.step, lambda: seen == [b"poison"])
+    assert dead_letters.listed(client, STREAM) == []
+
+
+def test_a_group_lost_with_redis_is_made_again_and_reads_what_is_written_anew(
+    client: Any,
+) -> None:
+    seen: list[bytes] = []
+    reader = consumer(client, "c-1", lambda batch: seen.extend(events(batch)))
+    client.xadd(STREAM, {"event": b"before"})
+    reader.step()
+    client.flushall()  # Redis lost its data: the stream and the group are gone
+    client.xadd(STREAM, {"event": b"after"})
+    settle(reader.step, lambda: seen == [b"before", b"after"])
+
+
+def test_only_what_every_group_acknowledged_is_trimmed(client: Any) -> None:
+    ids = [client.xadd(STREAM, {"event": str(n).encode()}) for n in range(4)]
+    fast, slow = GroupReader(client, STREAM, "fast", "f"), GroupReader(client, STREAM, "slow", "s")
+    fast.ack([entry_id for entry_id, _ in fast.read(10)])
+    slow.ack([entry_id for entry_id, _ in slow.read(2)])
+    assert trim_acknowledged(client, STREAM, ["fast", "slow"]) is not None
+    assert [entry_id for entry_id, _ in client.xrange(STREAM)] == ids[2:]
+    assert trim_acknowledged(client, STREAM, ["fast", "slow", "absent"]) is None
+    assert client.xlen(STREAM) == 2

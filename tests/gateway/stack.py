@@ -111,6 +111,8 @@ def start_stack(database_urls: dict[str, str], redis_url: str, extra: dict[str, 
             env = {
                 "DATABASE_URL": database_urls[name],
                 "REDIS_URL": redis_url,
+                # The services started before this one, where it calls them.
+                **{f"{other.upper()}_ADDRESS": s.address for other, s in services.items()},
                 **extra,
             }
             build_service = importlib.import_module(f"services.{name}.bootstrap").build

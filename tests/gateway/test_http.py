@@ -228,13 +228,23 @@ def test_server_streams_as_json_array_and_csv_download(stack: Stack) -> None:
 def test_invoice_pdf_streams_with_its_content_type(stack: Stack) -> None:
     account = _unique("pdf")
     stack.create_account(account)
+    price = {"pricePerChannelMonth": {"currencyCode": "USD", "amountMicros": "20000000"}}
+    contract_path = f"/v1/accounts/{account}/partner-contract"
+    with stack.client(stack.key(account, Role.OWNER)) as client:
+        assert client.put(contract_path, json=price).status_code == 403  # the provider's price
+        priced = client.post(
+            f"/v1/accounts/{account}/invoices:partner-days",
+            json={"channels": "2", **price},
+            headers={"Idempotency-Key": _unique("pd")},
+        )
+        assert priced.status_code == 400
+        assert priced.json()["error"]["field"] == "price_per_channel_month"
+    with stack.client(stack.platform_key()) as operator:
+        assert operator.put(contract_path, json=price).status_code == 200
     with stack.client(stack.key(account, Role.OWNER)) as client:
         invoice = client.post(
             f"/v1/accounts/{account}/invoices:partner-days",
-            json={
-                "channels": "2",
-                "pricePerChannelMonth": {"currencyCode": "USD", "amountMicros": "20000000"},
-            },
+            json={"channels": "2"},
             headers={"Idempotency-Key": _unique("pd")},
         )
         assert invoice.status_code == 200, invoice.text

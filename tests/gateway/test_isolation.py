@@ -82,10 +82,10 @@ def _seed(stack: Stack, account: str) -> None:
         assert client.post(f"/v1/accounts/{account}/top-ups", json=top_up).status_code == 200
         org = {"organization": {"business_name": account, "billing_email": f"b@{account}.io"}}
         assert client.put(f"/v1/accounts/{account}/organization", json=org).status_code == 200
-        invoice = {
-            "channels": "1",
-            "price_per_channel_month": {"currency_code": "USD", "amount_micros": "1000000"},
-        }
+        contract = {"price_per_channel_month": {"currency_code": "USD", "amount_micros": "1000000"}}
+        path = f"/v1/accounts/{account}/partner-contract"
+        assert client.put(path, json=contract).status_code == 200
+        invoice = {"channels": "1"}
         answer = client.post(f"/v1/accounts/{account}/invoices:partner-days", json=invoice)
         assert answer.status_code == 200, answer.text
 

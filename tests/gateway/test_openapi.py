@@ -39,7 +39,7 @@ def test_document_is_derived_from_the_descriptors(stack: Stack) -> None:
     plan = schemas["billing.invoicing.v1.Plan"]["properties"]
     assert plan["included_active_users"]["type"] == "string"
     assert plan["period_months"]["type"] == "integer"
-    assert plan["monthly_fee"] == {"$ref": "#/components/schemas/billing.common.v1.Money"}
+    assert plan["monthly_fee"]["$ref"] == "#/components/schemas/billing.common.v1.Money"
     kind = schemas["billing.invoicing.v1.Invoice"]["properties"]["kind"]
     assert kind["type"] == "string" and "INVOICE_KIND_PARTNER_DAYS" in kind["enum"]
     cancel = document["paths"]["/v1/accounts/{account_id}/subscriptions/{subscription_id}:cancel"]
@@ -56,10 +56,44 @@ def test_document_is_derived_from_the_descriptors(stack: Stack) -> None:
     assert {"401", "403", "404", "400", "501"} <= set(daily["responses"])
     assert document["components"]["securitySchemes"]["bearer"]["scheme"] == "bearer"
     pdf = document["paths"]["/v1/accounts/{account_id}/invoices/{invoice_id}/pdf"]["get"]
-    assert "*/*" in pdf["responses"]["200"]["content"]
+    assert set(pdf["responses"]["200"]["content"]) == {"application/pdf"}
+    csv_export = document["paths"]["/v1/accounts/{account_id}/usage/report.csv"]["get"]
+    assert set(csv_export["responses"]["200"]["content"]) == {"text/csv"}
     assert docs.status_code == 200 and docs.headers["content-type"].startswith("text/html")
     assert "/v1/accounts/{account_id}/usage/report.csv" in docs.text
     assert "<script" not in docs.text and "http://" not in docs.text.replace("openapi.json", "")
+
+
+def test_every_field_is_described_and_required_fields_are_marked(stack: Stack) -> None:
+    with stack.client() as client:
+        document = client.get("/openapi.json").json()
+    schemas = document["components"]["schemas"]
+    for name, schema in schemas.items():
+        for field, prop in schema.get("properties", {}).items():
+            assert prop.get("description"), f"{name}.{field} has no description"
+    plan = schemas["billing.invoicing.v1.Plan"]["properties"]
+    # The proto comment, carried over.
+    assert plan["included_active_users"]["description"] == "Monthly active users the fee includes."
+    assert plan["plan_id"]["examples"] == ["growth-monthly"]
+    totals = document["paths"]["/v1/accounts/{account_id}/usage/totals"]["get"]
+    query = {p["name"]: p for p in totals["parameters"] if p["in"] == "query"}
+    assert query["from_date"]["required"] and query["to_date"]["required"]
+    assert not query["channel_id"]["required"] and query["channel_id"]["description"]
+    assert "summed over a range" in totals["description"]
+    quote = document["paths"]["/v1/accounts/{account_id}/prices:quote"]["get"]
+    assert {p["name"] for p in quote["parameters"] if p.get("required")} >= {
+        "account_id",
+        "recipient",
+        "category",
+    }
+    quoted = schemas["billing.wallet.v1.QuotePriceResponse"]["properties"]
+    assert "meta_cost" not in quoted and "provider_margin" not in quoted
+    invite = document["paths"]["/v1/accounts/{account_id}/teammates"]["post"]
+    body = invite["requestBody"]["content"]["application/json"]["schema"]
+    assert body["required"] == ["email", "role"]
+    assert {"patch", "delete"} <= set(
+        document["paths"]["/v1/accounts/{account_id}/teammates/{user_id}"]
+    )
 
 
 def test_only_listed_rpcs_are_501(stack: Stack) -> None:

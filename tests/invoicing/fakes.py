@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from services.common.errors import Unavailable
 from services.invoicing.domain.lines import NotificationUsage
+from services.invoicing.service.ports import TopUpQuote
 
 
 @dataclass
@@ -69,6 +70,10 @@ class FakeWallet:
     days: dict[str, int] = field(default_factory=dict)
     redemptions: dict[str, int] = field(default_factory=dict)
     days_added: dict[str, int] = field(default_factory=dict)
+    # idempotency key -> (account, amount, fee); key -> (amount, fee) reversed
+    top_ups: dict[str, tuple[str, int, int]] = field(default_factory=dict)
+    reversals: dict[str, tuple[int, int]] = field(default_factory=dict)
+    fee_basis_points: int = 0
     down: bool = False
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -99,3 +104,37 @@ class FakeWallet:
                 return
             self.days_added[idempotency_key] = days
             self.days[account_id] = self.days.get(account_id, 0) + days
+
+    def quote_top_up(
+        self, account_id: str, channel_id: str, currency_code: str, amount_micros: int
+    ) -> TopUpQuote:
+        return TopUpQuote(currency_code, amount_micros * self.fee_basis_points // 10_000)
+
+    def top_up(
+        self,
+        account_id: str,
+        channel_id: str,
+        currency_code: str,
+        amount_micros: int,
+        fee_micros: int,
+        payment_reference: str,
+        idempotency_key: str,
+        source: str,
+    ) -> str:
+        with self.lock:
+            if self.down:
+                raise Unavailable("wallet: UNAVAILABLE")
+            self.top_ups.setdefault(idempotency_key, (account_id, amount_micros, fee_micros))
+            return f"top-up-{len(self.top_ups)}"
+
+    def reverse_top_up(
+        self,
+        account_id: str,
+        top_up_idempotency_key: str,
+        amount_micros: int,
+        fee_micros: int,
+        reason: str,
+        idempotency_key: str,
+    ) -> None:
+        with self.lock:
+            self.reversals.setdefault(idempotency_key, (amount_micros, fee_micros))

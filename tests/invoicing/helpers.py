@@ -70,7 +70,16 @@ def run_cycle(stub: Any, as_of: str, account_id: str = "") -> pb.RunBillingCycle
 
 
 def set_organization(stub: Any, account_id: str, tax_rate_bps: int = 1800) -> None:
-    stub.UpdateOrganization(
+    """The buyer's details in India; the operator taxes India at the rate and confirms."""
+    stub.SetTaxConfiguration(
+        pb.SetTaxConfigurationRequest(
+            configuration=invoice_pb2.TaxConfiguration(
+                rates=[invoice_pb2.CountryTaxRate(country="IN", rate_basis_points=tax_rate_bps)]
+            )
+        ),
+        timeout=TIMEOUT_S,
+    )
+    organization = stub.UpdateOrganization(
         pb.UpdateOrganizationRequest(
             account_id=account_id,
             organization=invoice_pb2.Organization(
@@ -78,12 +87,16 @@ def set_organization(stub: Any, account_id: str, tax_rate_bps: int = 1800) -> No
                 address="12 MG Road\nBengaluru 560001",
                 tax_id="29ABCDE1234F1Z5",
                 billing_email=f"billing@{account_id}.example",
-                tax_rate_basis_points=tax_rate_bps,
                 country="IN",
             ),
         ),
         timeout=TIMEOUT_S,
-    )
+    ).organization
+    if organization.pending_country:
+        stub.SetAccountTaxStatus(
+            pb.SetAccountTaxStatusRequest(account_id=account_id, confirm_pending_change=True),
+            timeout=TIMEOUT_S,
+        )
 
 
 def add_card(
@@ -110,12 +123,16 @@ def add_card(
 def partner_invoice(
     stub: Any, account_id: str, key: str, channels: int = 75, price_micros: int = 20 * USD
 ) -> invoice_pb2.Invoice:
+    """The operator sets the partner's contract price, then the partner asks for channels."""
+    stub.SetPartnerContract(
+        pb.SetPartnerContractRequest(
+            account_id=account_id, price_per_channel_month=usd(price_micros)
+        ),
+        timeout=TIMEOUT_S,
+    )
     answer = stub.CreatePartnerDaysInvoice(
         pb.CreatePartnerDaysInvoiceRequest(
-            account_id=account_id,
-            channels=channels,
-            price_per_channel_month=usd(price_micros),
-            idempotency_key=key,
+            account_id=account_id, channels=channels, idempotency_key=key
         ),
         timeout=TIMEOUT_S,
     )

@@ -213,18 +213,53 @@ def test_days_missed_by_the_wallet_are_credited_by_the_sweeper(invoicing: Invoic
     assert got.days_credited
 
 
-def test_days_may_be_bought_without_channels(invoicing: Invoicing) -> None:
+def set_contract(invoicing: Invoicing, account_id: str, price: Any) -> pb.PartnerContract:
+    return invoicing.stub.SetPartnerContract(
+        pb.SetPartnerContractRequest(account_id=account_id, price_per_channel_month=price),
+        timeout=TIMEOUT_S,
+    ).contract
+
+
+def test_days_may_be_bought_without_channels_at_the_contract_price(invoicing: Invoicing) -> None:
+    set_contract(invoicing, "partner", usd(30 * USD, "EUR"))
     answer = invoicing.stub.CreatePartnerDaysInvoice(
         pb.CreatePartnerDaysInvoiceRequest(
-            account_id="partner",
-            days=45,
-            price_per_channel_month=usd(30 * USD, "EUR"),
-            idempotency_key="days-45",
+            account_id="partner", days=45, idempotency_key="days-45"
         ),
         timeout=TIMEOUT_S,
     ).invoice
     assert answer.days == 45
-    assert answer.total.amount_micros == 45 * USD
+    assert answer.total == usd(45 * USD, "EUR")
+
+
+def test_the_price_is_the_contracts_never_the_requests(invoicing: Invoicing) -> None:
+    request = pb.CreatePartnerDaysInvoiceRequest(
+        account_id="partner", channels=75, idempotency_key="cheap"
+    )
+    no_contract = rpc_error(invoicing.stub.CreatePartnerDaysInvoice, request)
+    assert no_contract.code() == grpc.StatusCode.FAILED_PRECONDITION
+    assert "no contract price" in str(no_contract.details())
+    set_contract(invoicing, "partner", usd(20 * USD))
+    request.price_per_channel_month.CopyFrom(usd(1))
+    priced = rpc_error(invoicing.stub.CreatePartnerDaysInvoice, request)
+    assert priced.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert field_of(priced) == "price_per_channel_month"
+    listed = invoicing.stub.ListInvoices(
+        pb.ListInvoicesRequest(account_id="partner"), timeout=TIMEOUT_S
+    )
+    assert list(listed.invoices) == []
+    request.ClearField("price_per_channel_month")
+    invoice = invoicing.stub.CreatePartnerDaysInvoice(request, timeout=TIMEOUT_S).invoice
+    assert invoice.total == usd(75 * 20 * USD)
+    contract = invoicing.stub.GetPartnerContract(
+        pb.GetPartnerContractRequest(account_id="partner"), timeout=TIMEOUT_S
+    ).contract
+    assert contract.price_per_channel_month == usd(20 * USD)
+    bad = rpc_error(
+        invoicing.stub.SetPartnerContract,
+        pb.SetPartnerContractRequest(account_id="partner", price_per_channel_month=usd(0)),
+    )
+    assert field_of(bad) == "price_per_channel_month.amount_micros"
 
 
 @pytest.mark.parametrize(
@@ -241,8 +276,6 @@ def test_partner_invoice_bad_input(
 ) -> None:
     values: dict[str, object] = {"account_id": "partner", "idempotency_key": "k", **fields}
     request = pb.CreatePartnerDaysInvoiceRequest(**values)  # type: ignore[arg-type]
-    request.price_per_channel_month.currency_code = "USD"
-    request.price_per_channel_month.amount_micros = USD
     error = rpc_error(invoicing.stub.CreatePartnerDaysInvoice, request)
     assert error.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert field_of(error) == field

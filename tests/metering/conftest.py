@@ -58,6 +58,8 @@ def start_metering(database_url: str, redis_url: str) -> Iterator[Callable[..., 
             "REDIS_URL": redis_url,
             "METERING_WORKERS_ENABLED": "true" if workers else "false",
             "METERING_CONSUMER_NAME": f"test-{len(started)}",
+            "STREAM_RETRY_FIRST_MS": "20",
+            "STREAM_MAX_ATTEMPTS": "2",
         }
         if rate_cards is not None:
             env["METERING_RATE_CARDS_DIR"] = str(rate_cards)

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 import redis
 import sqlalchemy as sa
+from billing.common.v1 import outbox_pb2
 from billing.wallet.v1 import account_pb2
 from billing.wallet.v1 import wallet_service_pb2 as pb
 
@@ -105,11 +106,15 @@ def test_an_alert_is_in_the_outbox_before_it_is_published(
     outbox = tables.outbox.c
     with wallet.wallet.engine.connect() as connection:
         waiting = connection.execute(
-            sa.select(outbox.event_id).where(
-                outbox.stream == ALERTS_STREAM, outbox.published_ms.is_(None)
-            )
+            sa.select(outbox.events).where(outbox.published.is_(None))
         ).all()
-    assert len(waiting) == 2  # low and zero, not yet on the stream
+    kinds = [
+        pb.BalanceAlert.FromString(event.event).kind
+        for row in waiting
+        for event in outbox_pb2.OutboxBatch.FromString(row.events).events
+        if event.stream == ALERTS_STREAM
+    ]
+    assert sorted(kinds) == ["low_balance", "zero_balance"]  # not yet on the stream
     wallet.wallet.watch.observe([(account, "", "USD")])  # seen again: nothing new
     assert sorted(kind for kind, _ in published(wallet, redis_url, account)) == [
         "low_balance",

@@ -4,15 +4,19 @@ even with concurrent sends on two wallet processes."""
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
+import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 import grpc
 import pytest
+import sqlalchemy as sa
 from billing.wallet.v1 import account_pb2, funds_pb2
 from billing.wallet.v1 import wallet_service_pb2 as pb
 
+from services.wallet.adapters import tables
 from tests.wallet.conftest import (
     DEADLINE_S,
     MARKETING_USD_MICROS,
@@ -174,6 +178,67 @@ def test_the_cool_off_and_the_monthly_cap_hold_back_the_next_recharge(
     spend(wallet, account, 3)  # 4 -> 1: back above, then below again
     assert len(recharged(wallet, account)) == 1
     assert wallet.available(account)[0] == SEND
+
+
+def test_a_crossing_held_back_by_the_cool_off_fires_later_with_no_further_send(
+    recharging: WalletUnderTest,
+) -> None:
+    wallet = recharging
+    account = wallet.create_account()
+    wallet.top_up(account, 4 * SEND)
+    set_rule(wallet, account, 3 * SEND, 2 * SEND, cool_off_s=1)
+    spend(wallet, account, 2)
+    spend(wallet, account, 3)  # 4 -> 1: below again, inside the cool-off
+    assert len(recharged(wallet, account)) == 1
+    listed = wallet.stub.ListRecharges(
+        pb.ListRechargesRequest(account_id=account), timeout=DEADLINE_S
+    ).recharges
+    assert [r.state for r in listed] == ["held", "done"]
+    assert wallet.wallet.recharges.fire_due(limit=10) == 0  # not yet
+    time.sleep(1.1)
+    assert wallet.wallet.recharges.fire_due(limit=10) == 1  # no send needed
+    assert len(recharged(wallet, account)) == 2
+    assert wallet.available(account)[0] == 3 * SEND
+
+
+def test_the_monthly_cap_holds_a_crossing_until_next_month(recharging: WalletUnderTest) -> None:
+    wallet = recharging
+    account = wallet.create_account()
+    wallet.top_up(account, 4 * SEND)
+    set_rule(wallet, account, 3 * SEND, 2 * SEND, per_month=1)
+    spend(wallet, account, 2)
+    spend(wallet, account, 3)
+    [held, _done] = wallet.stub.ListRecharges(
+        pb.ListRechargesRequest(account_id=account), timeout=DEADLINE_S
+    ).recharges
+    assert held.state == "held"
+    next_month = held.next_attempt_time.ToDatetime(dt.UTC)
+    assert (next_month.day, next_month.hour, next_month.minute) == (1, 0, 0)
+    assert next_month > dt.datetime.now(dt.UTC)
+
+
+def test_declines_back_off_then_stop_with_an_alert(
+    database_url: str, redis_url: str, payments: FakeRechargePayments
+) -> None:
+    env = wallet_env(database_url, redis_url, WALLET_RECHARGE_BACKOFF_SECONDS="0")
+    for wallet in _serve(env, payments):
+        payments.refuse = True
+        account = wallet.create_account()
+        wallet.top_up(account, 4 * SEND)
+        set_rule(wallet, account, 3 * SEND, 2 * SEND)
+        spend(wallet, account, 2)
+        for _ in range(10):
+            wallet.wallet.recharges.fire_due(limit=10)
+        [row] = wallet.stub.ListRecharges(
+            pb.ListRechargesRequest(account_id=account), timeout=DEADLINE_S
+        ).recharges
+        assert (row.state, row.attempts, row.problem) == ("failed", 4, "card declined")
+        assert (row.amount.amount_micros, row.fee.amount_micros) == (2 * SEND, 0)
+        assert recharged(wallet, account) == []
+        assert payments.calls == 4  # bounded: it cannot run away
+        with wallet.wallet.engine.connect() as connection:
+            kinds = connection.execute(sa.select(tables.balance_alerts.c.kind)).scalars().all()
+        assert "recharge_failed" in kinds
 
 
 def test_a_refused_charge_is_recorded_and_not_retried_for_the_crossing(

@@ -379,7 +379,7 @@ def test_reconcile_and_rebuild_cover_credits(
     wallet.wallet.redis.delete(wallet.wallet.partitioner.keys(account).credits(account))
     found = {d.what: (d.redis_micros, d.sql_micros) for d in reconciler.differences(account)}
     assert found == {"credit available": (0, 5_000), "credit held": (0, PRICE)}
-    reconciler.rebuild(account)
+    wallet.wallet.recovery.rebuild_account(account)
     assert reconciler.differences(account) == []
     assert credit(wallet, account) == (5_000, PRICE)
     assert wallet.authorise(account).balance_after.amount_micros == 100_000 - 20_000

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 import time
 
-from services.wallet.entrypoints.workers import Loop
+from services.common.background import Loop
 
 
 class Steps:

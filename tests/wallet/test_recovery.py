@@ -110,7 +110,7 @@ def test_kill_9_before_projection_loses_and_doubles_nothing(
         # A projector that read some entries and died before acknowledging them.
         client = redis.Redis.from_url(redis_url)
         for keys in Partitioner(int(PARTITIONS)).all():
-            GroupReader(client, keys.ledger, PROJECTOR_GROUP, "died", 0).read(5)
+            GroupReader(client, keys.ledger, PROJECTOR_GROUP, "died").read(5)
     finally:
         first.kill()
     allowed = sum(a.decision == authorise_pb2.DECISION_ALLOWED for a in answers)

@@ -144,6 +144,7 @@ def test_metering_charges_commit_or_release_once_per_event(wallet: WalletUnderTe
         events_pb2.ChargeSettled(
             event_id="e-2",
             account_id=account,
+            message_id="msg-release",
             reservation_id=released.reservation_id,
             action="release",
         ),

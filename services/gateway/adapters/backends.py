@@ -44,6 +44,18 @@ class Backends:
         self._calls[route.grpc_path] = made
         return made
 
+    async def unary(
+        self, service: str, method: str, request: Any, response_class: Any, timeout_s: float
+    ) -> Any:
+        """One unary call by name, for the gateway's own routes (the provider's webhooks)."""
+        channel = self._channels[self._addresses[service]]
+        call = channel.unary_unary(
+            f"/{service}/{method}",
+            request_serializer=type(request).SerializeToString,
+            response_deserializer=response_class.FromString,
+        )
+        return await call(request, timeout=timeout_s)
+
     async def health(self, timeout_s: float) -> dict[str, str]:
         """Each backend service's gRPC health status by service name."""
         names = sorted(self._addresses)

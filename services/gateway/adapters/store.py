@@ -134,6 +134,13 @@ class Store:
                 .values(billing_access=enabled, updated_at=now)
             )
 
+    def delete_membership(self, user_id: str, account_id: str) -> None:
+        table = tables.memberships
+        with self._engine.begin() as connection:
+            connection.execute(
+                table.delete().where(table.c.user_id == user_id, table.c.account_id == account_id)
+            )
+
     @staticmethod
     def _members_query() -> sa.Select:  # type: ignore[type-arg]
         m, u = tables.memberships, tables.users

@@ -14,6 +14,7 @@ _WALLET = "billing.wallet.v1.WalletService"
 RPC_ACCESS: dict[str, Access] = {
     f"{_INVOICING}.CreatePlan": Access.PLATFORM,
     f"{_INVOICING}.ListPlans": Access.MEMBER,
+    f"{_INVOICING}.GetPlan": Access.MEMBER,
     f"{_INVOICING}.CreateSubscription": Access.BILLING_WRITE,
     f"{_INVOICING}.CancelSubscription": Access.BILLING_WRITE,
     f"{_INVOICING}.CreatePartnerDaysInvoice": Access.BILLING_WRITE,
@@ -22,6 +23,15 @@ RPC_ACCESS: dict[str, Access] = {
     f"{_INVOICING}.AddPaymentMethod": Access.BILLING_WRITE,
     f"{_INVOICING}.SetDefaultPaymentMethod": Access.BILLING_WRITE,
     f"{_INVOICING}.UpdateOrganization": Access.BILLING_WRITE,
+    # Customer billing-write: saving a card, adding funds by paying.
+    f"{_INVOICING}.StartCardSetup": Access.BILLING_WRITE,
+    f"{_INVOICING}.QuoteFunds": Access.BILLING_WRITE,
+    f"{_INVOICING}.AddFunds": Access.BILLING_WRITE,
+    # Operator-only: contract prices and tax.
+    f"{_INVOICING}.SetPartnerContract": Access.PLATFORM,
+    f"{_INVOICING}.SetTaxConfiguration": Access.PLATFORM,
+    f"{_INVOICING}.GetTaxConfiguration": Access.PLATFORM,
+    f"{_INVOICING}.SetAccountTaxStatus": Access.PLATFORM,
     f"{_WALLET}.CreateAccount": Access.PLATFORM,
     f"{_WALLET}.GetAccount": Access.MEMBER,
     f"{_WALLET}.UpdateAccount": Access.PLATFORM,

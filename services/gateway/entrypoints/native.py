@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import grpc
+from billing.invoicing.v1 import invoicing_service_pb2 as invoicing_pb
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
@@ -12,9 +14,9 @@ from starlette.responses import HTMLResponse, Response
 from services.common import validation
 from services.common.errors import InvalidArgument, NotFound, PermissionDenied
 from services.gateway.adapters.backends import Backends
-from services.gateway.domain.access import Access, Principal, allows
+from services.gateway.domain.access import Access, Principal, Role, allows, parse_role
 from services.gateway.domain.records import Membership
-from services.gateway.entrypoints import http_io
+from services.gateway.entrypoints import http_errors, http_io
 from services.gateway.entrypoints.router import HttpRoute
 from services.gateway.entrypoints.transcoded import authenticate
 from services.gateway.service.auth import Authenticator
@@ -22,6 +24,11 @@ from services.gateway.service.team import Team
 from services.gateway.transcoding.template import compile_template
 
 SERVING = "SERVING"
+INVOICING = "billing.invoicing.v1.InvoicingService"
+# Stripe's webhook events: no user credential, the raw body and its signature go to invoicing,
+# which acts only on a signature that verifies with STRIPE_WEBHOOK_SECRET.
+STRIPE_WEBHOOK_PATH = "/v1/payment-events/stripe"
+WEBHOOK_TIMEOUT_S = 20.0
 
 
 class NativeRoutes:
@@ -51,8 +58,12 @@ class NativeRoutes:
             ("GET", "/openapi.json", self.openapi),
             ("GET", "/docs", self.docs),
             ("POST", "/v1/auth/tokens", self.create_token),
+            ("POST", STRIPE_WEBHOOK_PATH, self.stripe_event),
             ("GET", "/v1/me", self.me),
             ("GET", "/v1/accounts/{account_id}/teammates", self.list_teammates),
+            ("POST", "/v1/accounts/{account_id}/teammates", self.invite_teammate),
+            ("PATCH", "/v1/accounts/{account_id}/teammates/{user_id}", self.change_teammate),
+            ("DELETE", "/v1/accounts/{account_id}/teammates/{user_id}", self.remove_teammate),
             (
                 "PUT",
                 "/v1/accounts/{account_id}/teammates/{user_id}/billing-access",
@@ -114,6 +125,25 @@ class NativeRoutes:
             }
         )
 
+    async def stripe_event(self, request: Request, _: dict[str, str]) -> Response:
+        body = await http_io.read_body(request, self._max_body_bytes)
+        forwarded = invoicing_pb.HandlePaymentEventRequest(
+            provider="stripe",
+            payload=body,
+            signature=request.headers.get("stripe-signature", "")[:2048],
+        )
+        try:
+            answer = await self._backends.unary(
+                INVOICING,
+                "HandlePaymentEvent",
+                forwarded,
+                invoicing_pb.HandlePaymentEventResponse,
+                WEBHOOK_TIMEOUT_S,
+            )
+        except grpc.aio.AioRpcError as error:
+            return http_errors.from_rpc_error(error)
+        return http_io.json_response({"received": True, "duplicate": answer.duplicate})
+
     async def me(self, request: Request, _: dict[str, str]) -> Response:
         principal = await authenticate(self._authenticator, request)
         return http_io.json_response(
@@ -131,6 +161,55 @@ class NativeRoutes:
         account_id = await self._team_scope(request, values)
         members = await run_in_threadpool(self._team.list, account_id)
         return http_io.json_response({"teammates": [_teammate(m) for m in members]})
+
+    async def invite_teammate(self, request: Request, values: dict[str, str]) -> Response:
+        account_id = await self._team_scope(request, values)
+        data = await self._fields(request, {"email": str, "role": str, "billing_access": bool})
+        if not data.get("email"):
+            raise InvalidArgument("email", "is required")
+        role = _role(data.get("role", ""))
+        invited = await run_in_threadpool(
+            self._team.invite,
+            account_id,
+            data["email"],
+            role,
+            bool(data.get("billing_access", False)),
+        )
+        body: dict[str, Any] = {"teammate": _teammate(invited.member)}
+        if invited.initial_password:
+            body["initial_password"] = invited.initial_password
+        return http_io.json_response(body)
+
+    async def change_teammate(self, request: Request, values: dict[str, str]) -> Response:
+        account_id = await self._team_scope(request, values)
+        data = await self._fields(request, {"role": str, "billing_access": bool})
+        role = _role(data["role"]) if "role" in data else None
+        member = await run_in_threadpool(
+            self._team.change, account_id, values["user_id"], role, data.get("billing_access")
+        )
+        return http_io.json_response(_teammate(member))
+
+    async def remove_teammate(self, request: Request, values: dict[str, str]) -> Response:
+        account_id = await self._team_scope(request, values)
+        member = await run_in_threadpool(self._team.remove, account_id, values["user_id"])
+        return http_io.json_response(_teammate(member))
+
+    async def _fields(self, request: Request, known: dict[str, type]) -> dict[str, Any]:
+        """The body's fields (snake_case or lowerCamelCase), each of its expected JSON type."""
+        data = http_io.decode_object(
+            request, await http_io.read_body(request, self._max_body_bytes)
+        )
+        camel = {_camel(name): name for name in known}
+        fields: dict[str, Any] = {}
+        for key, value in data.items():
+            name = camel.get(key, key)
+            if name not in known:
+                raise InvalidArgument(key, "unknown field")
+            if not isinstance(value, known[name]):
+                kind = "true or false" if known[name] is bool else "a string"
+                raise InvalidArgument(name, f"expected {kind}")
+            fields[name] = value
+        return fields
 
     async def set_billing_access(self, request: Request, values: dict[str, str]) -> Response:
         account_id = await self._team_scope(request, values)
@@ -158,6 +237,18 @@ class NativeRoutes:
         if not validation.ID_PATTERN.match(account_id):
             raise NotFound("not found")
         return account_id
+
+
+def _role(text: str) -> Role:
+    try:
+        return parse_role(text)
+    except ValueError as error:
+        raise InvalidArgument("role", str(error)) from None
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part.title() for part in rest)
 
 
 def _teammate(member: Membership) -> dict[str, Any]:

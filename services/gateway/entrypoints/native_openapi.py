@@ -13,11 +13,23 @@ TEAMMATE = {
     "additionalProperties": False,
     "required": ["user_id", "email", "role", "billing_access"],
     "properties": {
-        "user_id": {"type": "string"},
-        "email": {"type": "string"},
-        "role": {"type": "string", "enum": ["owner", "admin", "agent"]},
-        "billing_access": {"type": "boolean"},
+        "user_id": {"type": "string", "description": "The user's id.", "examples": ["usr_1f2e"]},
+        "email": {"type": "string", "description": "The user's sign-in email."},
+        "role": {
+            "type": "string",
+            "enum": ["owner", "admin", "agent"],
+            "description": "The user's role on this account.",
+        },
+        "billing_access": {
+            "type": "boolean",
+            "description": "Whether the user may see (agent) or change (admin) billing.",
+        },
     },
+}
+TEAMMATE_ROLE = {
+    "type": "string",
+    "enum": ["admin", "agent"],
+    "description": "A teammate's role: the owner is never invited or re-roled.",
 }
 
 
@@ -79,6 +91,30 @@ def native_paths() -> dict[str, Any]:
         },
         ["subject", "account_id", "role", "platform", "billing_access", "permissions"],
     )
+    invitation = _object(
+        {
+            "email": {"type": "string", "maxLength": 320, "examples": ["priya@example.com"]},
+            "role": TEAMMATE_ROLE,
+            "billing_access": {"type": "boolean", "description": "Defaults to false."},
+        },
+        ["email", "role"],
+    )
+    invited = _object(
+        {
+            "teammate": TEAMMATE,
+            "initial_password": {
+                "type": "string",
+                "description": "Only when the invite created the user: the password to hand over.",
+            },
+        },
+        ["teammate"],
+    )
+    change = _object(
+        {
+            "role": TEAMMATE_ROLE,
+            "billing_access": {"type": "boolean"},
+        }
+    )
     account = {"name": "account_id", "in": "path", "required": True, "schema": _ID}
     user = {"name": "user_id", "in": "path", "required": True, "schema": _ID}
     tag = ["Gateway"]
@@ -114,6 +150,24 @@ def native_paths() -> dict[str, Any]:
                 "responses": {"200": _json(token), **error_responses({400, 401, 413, 415})},
             }
         },
+        "/v1/payment-events/stripe": {
+            "post": {
+                "operationId": "Gateway_StripeEvent",
+                "tags": tag,
+                "summary": "Stripe's webhook events; trusted only with a verified Stripe-Signature",
+                "security": [],
+                "requestBody": {
+                    "required": True,
+                    "content": {"application/json": {"schema": {"type": "object"}}},
+                },
+                "responses": {
+                    "200": _json(
+                        _object({"received": {"type": "boolean"}, "duplicate": {"type": "boolean"}})
+                    ),
+                    **error_responses({400, 403, 413, 503}),
+                },
+            }
+        },
         "/v1/me": {
             "get": {
                 "operationId": "Gateway_Me",
@@ -132,7 +186,44 @@ def native_paths() -> dict[str, Any]:
                     "200": _json(_object({"teammates": {"type": "array", "items": TEAMMATE}})),
                     **error_responses({401, 403, 404}),
                 },
-            }
+            },
+            "post": {
+                "operationId": "Gateway_InviteTeammate",
+                "tags": tag,
+                "summary": "Invite a teammate as admin or agent (owner only); again: the same",
+                "parameters": [account],
+                "requestBody": {
+                    "required": True,
+                    "content": {"application/json": {"schema": invitation}},
+                },
+                "responses": {
+                    "200": _json(invited),
+                    **error_responses({400, 401, 403, 404, 413, 415}),
+                },
+            },
+        },
+        "/v1/accounts/{account_id}/teammates/{user_id}": {
+            "patch": {
+                "operationId": "Gateway_ChangeTeammate",
+                "tags": tag,
+                "summary": "Change a teammate's role or billing access (owner only)",
+                "parameters": [account, user],
+                "requestBody": {
+                    "required": True,
+                    "content": {"application/json": {"schema": change}},
+                },
+                "responses": {
+                    "200": _json(TEAMMATE),
+                    **error_responses({400, 401, 403, 404, 413, 415}),
+                },
+            },
+            "delete": {
+                "operationId": "Gateway_RemoveTeammate",
+                "tags": tag,
+                "summary": "Remove a teammate (owner only); answers who was removed",
+                "parameters": [account, user],
+                "responses": {"200": _json(TEAMMATE), **error_responses({400, 401, 403, 404})},
+            },
         },
         "/v1/accounts/{account_id}/teammates/{user_id}/billing-access": {
             "put": {

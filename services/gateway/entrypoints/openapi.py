@@ -6,11 +6,13 @@ int64 values are strings, enums are their names, and every operation documents t
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
+from google.api import field_behavior_pb2
 from google.protobuf.descriptor import Descriptor, EnumDescriptor, FieldDescriptor
 
-from services.gateway.domain import conventions, policy
+from services.gateway.domain import conventions, field_docs, policy
 from services.gateway.entrypoints.http_errors import ERROR_CODES, GATEWAY_STATUSES
 from services.gateway.transcoding import messages
 from services.gateway.transcoding.routes import Route
@@ -64,11 +66,16 @@ ERROR_SCHEMA = {
     "properties": {
         "error": {
             "type": "object",
+            "description": "What went wrong.",
             "required": ["code", "message", "field"],
             "additionalProperties": False,
             "properties": {
-                "code": {"type": "string", "enum": ERROR_CODES},
-                "message": {"type": "string"},
+                "code": {
+                    "type": "string",
+                    "enum": ERROR_CODES,
+                    "description": "The gRPC status name (or the gateway's own code).",
+                },
+                "message": {"type": "string", "description": "What went wrong, in words."},
                 "field": {"type": "string", "description": "The offending request field, if any."},
             },
         }
@@ -91,11 +98,37 @@ IDEMPOTENCY_HEADER = {
 }
 
 
+# A download's media type, as its response field's comment states it.
+_CONTENT_TYPE = re.compile(r"content type ([a-z]+/[a-z0-9.+-]+)")
+
+
+def is_required(field: FieldDescriptor) -> bool:
+    """Marked `(google.api.field_behavior) = REQUIRED` in the contract."""
+    options = field.GetOptions()
+    behaviors = options.Extensions[field_behavior_pb2.field_behavior]
+    return field_behavior_pb2.REQUIRED in behaviors
+
+
 class SchemaBook:
     """Component schemas, one per message, added as routes refer to them."""
 
-    def __init__(self) -> None:
+    def __init__(self, comments: dict[str, str] | None = None) -> None:
         self.schemas: dict[str, Any] = {"Error": ERROR_SCHEMA}
+        self.comments = comments or {}
+
+    def describe(self, field: FieldDescriptor, schema: dict[str, Any]) -> dict[str, Any]:
+        """The field's comment (or the shared meaning of its name) and an example."""
+        text = self.comments.get(field.full_name) or field_docs.GLOSSARY.get(field.name)
+        if text is None and field.enum_type is not None:
+            text = self.comments.get(field.enum_type.full_name)
+        if text is None and field.message_type is not None:
+            text = self.comments.get(field.message_type.full_name)
+        described = dict(schema)
+        described["description"] = text or _words(field.name)
+        example = field_docs.EXAMPLES.get(field.name)
+        if example is not None and not messages.is_repeated(field):
+            described["examples"] = [example]
+        return described
 
     def ref(self, descriptor: Descriptor) -> dict[str, Any]:
         known = WELL_KNOWN.get(descriptor.full_name)
@@ -108,10 +141,20 @@ class SchemaBook:
         return {"$ref": f"#/components/schemas/{name}"}
 
     def message(self, descriptor: Descriptor, skip: frozenset[str] = frozenset()) -> dict[str, Any]:
-        properties = {
-            field.name: self.field(field) for field in descriptor.fields if field.name not in skip
+        fields = [field for field in descriptor.fields if field.name not in skip]
+        properties = {field.name: self.describe(field, self.field(field)) for field in fields}
+        schema: dict[str, Any] = {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": properties,
         }
-        return {"type": "object", "additionalProperties": False, "properties": properties}
+        required = [field.name for field in fields if is_required(field)]
+        if required:
+            schema["required"] = required
+        comment = self.comments.get(descriptor.full_name)
+        if comment:
+            schema["description"] = comment
+        return schema
 
     def field(self, field: FieldDescriptor) -> dict[str, Any]:
         entry: Any = field.message_type
@@ -135,10 +178,18 @@ def enum_schema(enum: EnumDescriptor) -> dict[str, Any]:
     return {"type": "string", "enum": [value.name for value in enum.values]}
 
 
+def _words(name: str) -> str:
+    """The last resort for an uncommented field: its name in words."""
+    return name.replace("_", " ").capitalize() + "."
+
+
 def build_document(
-    routes: list[Route], native_paths: dict[str, Any], version: str
+    routes: list[Route],
+    native_paths: dict[str, Any],
+    version: str,
+    comments: dict[str, str] | None = None,
 ) -> dict[str, Any]:
-    book = SchemaBook()
+    book = SchemaBook(comments)
     paths: dict[str, Any] = {}
     for route in routes:
         path = paths.setdefault(route.template.openapi_path, {})
@@ -184,7 +235,7 @@ def error_responses(statuses: set[int]) -> dict[str, Any]:
 def _operation(route: Route, book: SchemaBook) -> dict[str, Any]:
     request = route.method.input_type
     access = policy.access_for(route.rpc_name, route.http_method)
-    parameters = [_path_parameter(route, name) for name in _path_names(route)]
+    parameters = [_path_parameter(route, name, book) for name in _path_names(route)]
     if route.body != "*":
         skip = set(route.path_fields) | ({route.body} if route.body else set())
         parameters += _query_parameters(request, "", skip, book, 0)
@@ -197,15 +248,23 @@ def _operation(route: Route, book: SchemaBook) -> dict[str, Any]:
         "operationId": f"{route.service.name}_{route.method.name}",
         "tags": [route.service.name],
         "summary": f"{route.method.name} ({route.rpc_name})",
-        "description": f"Needs the {access.value} permission.",
+        "description": " ".join(
+            part
+            for part in (
+                book.comments.get(route.method.full_name, ""),
+                f"Needs the {access.value} permission.",
+            )
+            if part
+        ),
         "x-grpc-method": route.rpc_name,
         "parameters": parameters,
         "responses": {"200": _success(route, book), **error_responses(statuses)},
     }
     if route.body:
+        body = _body_schema(route, book)
         operation["requestBody"] = {
-            "required": False,
-            "content": {"application/json": {"schema": _body_schema(route, book)}},
+            "required": bool(body.get("required")),
+            "content": {"application/json": {"schema": body}},
         }
     return operation
 
@@ -214,13 +273,23 @@ def _path_names(route: Route) -> list[str]:
     return [variable.field_path for variable in route.template.variables]
 
 
-def _path_parameter(route: Route, name: str) -> dict[str, Any]:
+def _path_parameter(route: Route, name: str, book: SchemaBook) -> dict[str, Any]:
     field = _field_at(route.method.input_type, name)
     schema = book_free_schema(field)
     if schema.get("type") == "string":
         schema["minLength"] = 1
         schema["pattern"] = "^[^/]+$"
-    return {"name": name, "in": "path", "required": True, "schema": schema}
+    return _parameter(name, "path", True, schema, book.describe(field, {}))
+
+
+def _parameter(
+    name: str, where: str, required: bool, schema: dict[str, Any], described: dict[str, Any]
+) -> dict[str, Any]:
+    parameter = {"name": name, "in": where, "required": required, "schema": schema}
+    parameter["description"] = described["description"]
+    if "examples" in described:
+        parameter["example"] = described["examples"][0]
+    return parameter
 
 
 def book_free_schema(field: FieldDescriptor) -> dict[str, Any]:
@@ -246,12 +315,8 @@ def _query_parameters(
             continue
         schema = book.field(field) if nested is None else dict(WELL_KNOWN[nested.full_name])
         schema = _convention(field.name, schema)
-        parameter: dict[str, Any] = {
-            "name": name,
-            "in": "query",
-            "required": False,
-            "schema": schema,
-        }
+        required = depth == 0 and is_required(field)
+        parameter = _parameter(name, "query", required, schema, book.describe(field, {}))
         if messages.is_repeated(field):
             parameter.update(style="form", explode=True)
         parameters.append(parameter)
@@ -281,9 +346,12 @@ def _body_schema(route: Route, book: SchemaBook) -> dict[str, Any]:
 def _success(route: Route, book: SchemaBook) -> dict[str, Any]:
     output = route.method.output_type
     if route.http_body_response:
+        comment = book.comments.get(route.response_field.full_name, "")
+        declared = _CONTENT_TYPE.search(comment)
+        media_type = declared.group(1) if declared else "application/octet-stream"
         return {
-            "description": "The raw bytes, streamed (e.g. text/csv, application/pdf).",
-            "content": {"*/*": {"schema": {"type": "string"}}},
+            "description": f"The raw bytes, streamed ({media_type}).",
+            "content": {media_type: {"schema": {"type": "string", "format": "binary"}}},
         }
     schema = book.field(route.response_field) if route.response_body else book.ref(output)
     if route.server_streaming:

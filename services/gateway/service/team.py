@@ -1,15 +1,28 @@
-"""An account's teammates and the billing permission the owner grants them."""
+"""An account's teammates: invited, re-roled, removed, and the billing permission the owner
+grants them. The owner's own membership is never changed here."""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from services.common import validation
-from services.common.errors import FailedPrecondition, NotFound
+from services.common.errors import FailedPrecondition, InvalidArgument, NotFound
 from services.gateway.adapters.store import Store
 from services.gateway.domain.access import Role
 from services.gateway.domain.records import Membership
+from services.gateway.service.admin import Administration
+
+# Teammates the owner may invite or re-role to; an account has one owner.
+TEAMMATE_ROLES = (Role.ADMIN, Role.AGENT)
+
+
+@dataclass(frozen=True)
+class Invitation:
+    member: Membership
+    # The password to hand to a newly created user; empty for someone already registered.
+    initial_password: str
 
 
 class Team:
@@ -21,19 +34,62 @@ class Team:
     def list(self, account_id: str) -> list[Membership]:
         return self._store.members(account_id)
 
+    def invite(self, account_id: str, email: str, role: Role, billing_access: bool) -> Invitation:
+        """Adds the person (created when new) with the role; inviting again answers the same."""
+        if role not in TEAMMATE_ROLES:
+            raise InvalidArgument("role", "a teammate is an admin or an agent")
+        known = self._store.user_by_email(email.strip().lower())
+        if known is not None:
+            current = self._store.membership(known.user_id, account_id)
+            if current is not None and current.role is Role.OWNER:
+                raise FailedPrecondition("the owner is already on the team", "email")
+        member, password = Administration(self._store).add_user(
+            email, "", account_id, role, billing_access
+        )
+        self._on_change(member.user_id, account_id)
+        return Invitation(self._reload(member.user_id, account_id), password)
+
+    def change(
+        self, account_id: str, user_id: str, role: Role | None, billing_access: bool | None
+    ) -> Membership:
+        """A new role and/or billing access; the current values again answer the same."""
+        member = self._teammate(account_id, user_id)
+        if role is not None and role not in TEAMMATE_ROLES:
+            raise InvalidArgument("role", "a teammate is an admin or an agent")
+        updated = Membership(
+            member.user_id,
+            account_id,
+            role or member.role,
+            member.billing_access if billing_access is None else billing_access,
+            member.email,
+        )
+        if updated != member:
+            self._store.put_membership(updated, dt.datetime.now(dt.UTC))
+            self._on_change(user_id, account_id)
+        return self._reload(user_id, account_id)
+
+    def remove(self, account_id: str, user_id: str) -> Membership:
+        member = self._teammate(account_id, user_id)
+        self._store.delete_membership(user_id, account_id)
+        self._on_change(user_id, account_id)
+        return member
+
     def set_billing_access(self, account_id: str, user_id: str, enabled: bool) -> Membership:
         """Grant or revoke; setting the current value again answers the same (idempotent)."""
+        return self.change(account_id, user_id, None, enabled)
+
+    def _teammate(self, account_id: str, user_id: str) -> Membership:
         if not validation.ID_PATTERN.match(user_id):
             raise NotFound("not found")
         member = self._store.membership(user_id, account_id)
         if member is None:
             raise NotFound("not found")
         if member.role is Role.OWNER:
-            raise FailedPrecondition("an owner always has billing access", "billing_access")
-        if member.billing_access != enabled:
-            self._store.set_billing_access(user_id, account_id, enabled, dt.datetime.now(dt.UTC))
-            self._on_change(user_id, account_id)
-        updated = self._store.membership(user_id, account_id)
-        if updated is None:
+            raise FailedPrecondition("the owner's role and billing access do not change", "user_id")
+        return member
+
+    def _reload(self, user_id: str, account_id: str) -> Membership:
+        member = self._store.membership(user_id, account_id)
+        if member is None:
             raise NotFound("not found")
-        return updated
+        return member

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -15,8 +16,10 @@ from billing.wallet.v1 import wallet_service_pb2_grpc as wallet_grpc
 
 from services.common.errors import BillingError, FailedPrecondition, NotFound, Unavailable
 from services.invoicing.domain.lines import NotificationUsage
+from services.invoicing.service.ports import TopUpQuote
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 DEFAULT_TIMEOUT_S = 5.0
 # A cycle longer than this is asked for in pieces (metering bounds its date ranges).
 MAX_RANGE_DAYS = 366
@@ -86,7 +89,8 @@ class MeteringUsage:
 
 
 class WalletClient:
-    """Wallet over RedeemCredits and AddDays (both idempotent by key)."""
+    """Wallet over QuoteTopUp, TopUp, ReverseTopUp, RedeemCredits and AddDays (the writes
+    idempotent by key)."""
 
     def __init__(self, channel: grpc.Channel, timeout_s: float = DEFAULT_TIMEOUT_S) -> None:
         self._stub = wallet_grpc.WalletServiceStub(channel)
@@ -123,3 +127,72 @@ class WalletClient:
             account_id=account_id, days=days, reference=reference, idempotency_key=idempotency_key
         )
         _call("wallet", self._stub.AddDays, request, self._timeout_s)
+
+    def account_exists(self, account_id: str) -> bool:
+        """Whether the wallet knows the account (AccountDirectory). A wallet that cannot answer
+        is taken as "it may exist": an empty list is still the truth about invoices."""
+        request = wallet_pb.GetAccountRequest(account_id=account_id)
+        try:
+            _call("wallet", self._stub.GetAccount, request, self._timeout_s)
+        except NotFound:
+            return False
+        except Unavailable:
+            log.warning("wallet unavailable: account not checked", extra={"account": account_id})
+        return True
+
+    def quote_top_up(
+        self, account_id: str, channel_id: str, currency_code: str, amount_micros: int
+    ) -> TopUpQuote:
+        request = wallet_pb.QuoteTopUpRequest(
+            account_id=account_id,
+            channel_id=channel_id,
+            amount=money_pb2.Money(currency_code=currency_code, amount_micros=amount_micros),
+        )
+        answer = _call("wallet", self._stub.QuoteTopUp, request, self._timeout_s)
+        return TopUpQuote(
+            currency_code=answer.fee.currency_code or currency_code,
+            fee_micros=int(answer.fee.amount_micros),
+            display_phone_number=answer.display_phone_number,
+        )
+
+    def top_up(
+        self,
+        account_id: str,
+        channel_id: str,
+        currency_code: str,
+        amount_micros: int,
+        fee_micros: int,
+        payment_reference: str,
+        idempotency_key: str,
+        source: str,
+    ) -> str:
+        request = wallet_pb.TopUpRequest(
+            account_id=account_id,
+            channel_id=channel_id,
+            amount=money_pb2.Money(currency_code=currency_code, amount_micros=amount_micros),
+            fee=money_pb2.Money(currency_code=currency_code, amount_micros=fee_micros),
+            payment_reference=payment_reference,
+            idempotency_key=idempotency_key,
+            source=source,
+        )
+        answer = _call("wallet", self._stub.TopUp, request, self._timeout_s)
+        return str(answer.top_up.top_up_id)
+
+    def reverse_top_up(
+        self,
+        account_id: str,
+        top_up_idempotency_key: str,
+        amount_micros: int,
+        fee_micros: int,
+        reason: str,
+        idempotency_key: str,
+    ) -> None:
+        request = wallet_pb.ReverseTopUpRequest(
+            account_id=account_id,
+            top_up_idempotency_key=top_up_idempotency_key,
+            amount=money_pb2.Money(amount_micros=amount_micros),
+            fee=money_pb2.Money(amount_micros=fee_micros),
+            reason=reason,
+            idempotency_key=idempotency_key,
+        )
+        _call("wallet", self._stub.ReverseTopUp, request, self._timeout_s)

@@ -11,6 +11,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
 from services.invoicing.adapters import tables
+from services.invoicing.domain.invoice_filter import AMOUNT_DUE, OLDEST_FIRST, InvoiceFilter
 from services.invoicing.domain.invoices import Line, Status
 
 Row = Mapping[Any, Any]
@@ -137,13 +138,27 @@ def lines_of(connection: Connection, invoice_ids: Sequence[str]) -> dict[str, li
 
 
 def list_for_account(
-    connection: Connection, account_id: str, kind: str, limit: int, offset: int
+    connection: Connection, account_id: str, wanted: InvoiceFilter, limit: int, offset: int
 ) -> list[Row]:
     table = tables.invoices
     query = sa.select(table).where(table.c.account_id == account_id)
-    if kind:
-        query = query.where(table.c.kind == kind)
-    query = query.order_by(table.c.created_at.desc(), table.c.invoice_id.desc())
+    if wanted.kind:
+        query = query.where(table.c.kind == wanted.kind)
+    if wanted.status:
+        query = query.where(table.c.status == wanted.status)
+    if wanted.issued_from is not None:
+        query = query.where(table.c.issue_time >= wanted.issued_from)
+    if wanted.issued_before is not None:
+        query = query.where(table.c.issue_time < wanted.issued_before)
+    newest = (table.c.created_at.desc(), table.c.invoice_id.desc())
+    if wanted.order == OLDEST_FIRST:
+        query = query.order_by(table.c.created_at, table.c.invoice_id)
+    elif wanted.order == AMOUNT_DUE:
+        due = table.c.total_micros - table.c.paid_micros - table.c.credited_micros
+        open_first = sa.case((table.c.status == Status.OPEN, 0), else_=1)
+        query = query.order_by(open_first, due.desc(), *newest)
+    else:
+        query = query.order_by(*newest)
     return [row._mapping for row in connection.execute(query.limit(limit).offset(offset)).all()]
 
 

@@ -1,4 +1,6 @@
-"""An invoice as a one-page-per-screen A4 PDF (fpdf2, core fonts, no files read)."""
+"""An invoice as an A4 PDF (fpdf2). Names print in their own script with the Noto fonts
+(pdf_fonts.py); the seller's legal details are on every document; internal failure reasons
+never are (a failed payment is mentioned, not explained)."""
 
 from __future__ import annotations
 
@@ -7,6 +9,7 @@ import datetime as dt
 from billing.invoicing.v1 import invoice_pb2
 from fpdf import FPDF
 
+from services.invoicing.adapters import pdf_fonts
 from services.invoicing.domain import money
 
 TITLES = {
@@ -29,9 +32,18 @@ ROW_MM = 6.0
 LINE_MM = 4.5
 
 
-def _latin1(text: str) -> str:
-    """Core PDF fonts cover Latin-1; other characters print as '?'."""
-    return text.encode("latin-1", "replace").decode("latin-1")
+PAYMENT_FAILED_NOTE = (
+    "The last payment attempt did not go through. Please pay by card or bank transfer."
+)
+
+
+def _text_of(invoice: invoice_pb2.Invoice) -> str:
+    """Every text the document prints that a customer or operator wrote."""
+    parts = [invoice.reason, invoice.tax_note]
+    for party in (invoice.issuer, invoice.bill_to):
+        parts += [party.name, party.address, party.tax_id, party.email]
+    parts += [line.description for line in invoice.lines]
+    return "\n".join(parts)
 
 
 def _day(stamp_seconds: int) -> str:
@@ -59,13 +71,18 @@ def _party_lines(party: invoice_pb2.Party) -> list[str]:
 def render(invoice: invoice_pb2.Invoice) -> bytes:
     currency = invoice.total.currency_code
     pdf = FPDF(format="A4")
-    pdf.set_title(_latin1(f"{TITLES[invoice.kind]} {invoice.number}"))
+    font = pdf_fonts.prepare(pdf, _text_of(invoice))
+
+    def _latin1(text: str) -> str:
+        return pdf_fonts.printable(text, font)
+
+    pdf.set_title(f"{TITLES[invoice.kind]} {invoice.number}")
     pdf.set_creation_date(invoice.issue_time.ToDatetime(dt.UTC))
     pdf.set_auto_page_break(True, margin=15)
     pdf.add_page()
-    pdf.set_font("Helvetica", "B", 16)
+    pdf.set_font(font, "B", 16)
     pdf.cell(0, 9, _latin1(TITLES[invoice.kind]), new_x="LMARGIN", new_y="NEXT")
-    pdf.set_font("Helvetica", "", 10)
+    pdf.set_font(font, "", 10)
     facts = [
         ("Number", invoice.number or "(draft)"),
         ("Status", STATUS_LABELS[invoice.status]),
@@ -86,26 +103,40 @@ def render(invoice: invoice_pb2.Invoice) -> bytes:
     top = pdf.get_y()
     for x, heading, party in ((10.0, "From", invoice.issuer), (110.0, "Bill to", invoice.bill_to)):
         pdf.set_xy(x, top)
-        pdf.set_font("Helvetica", "B", 10)
+        pdf.set_font(font, "B", 10)
         pdf.cell(90, 5.5, heading, new_x="LEFT", new_y="NEXT")
-        pdf.set_font("Helvetica", "", 10)
+        pdf.set_font(font, "", 10)
         for text in _party_lines(party):
             pdf.cell(90, 5, _latin1(text), new_x="LEFT", new_y="NEXT")
     pdf.set_xy(10, max(pdf.get_y(), top + 30) + 6)
-    _lines_table(pdf, invoice, currency)
-    _totals(pdf, invoice, currency)
+    _lines_table(pdf, invoice, currency, font)
+    _totals(pdf, invoice, currency, font)
+    _seller(pdf, invoice.issuer, font)
     return bytes(pdf.output())
 
 
-def _lines_table(pdf: FPDF, invoice: invoice_pb2.Invoice, currency: str) -> None:
-    pdf.set_font("Helvetica", "B", 10)
+def _seller(pdf: FPDF, issuer: invoice_pb2.Party, font: str) -> None:
+    """The seller's legal details, at the foot of every document."""
+    pdf.ln(6)
+    pdf.set_font(font, "", 8)
+    details = [issuer.name, " ".join(issuer.address.splitlines())]
+    if issuer.tax_id:
+        details.append(f"Tax id {issuer.tax_id}")
+    if issuer.email:
+        details.append(issuer.email)
+    text = pdf_fonts.printable(" - ".join(part for part in details if part), font)
+    pdf.multi_cell(0, 4, text, new_x="LMARGIN", new_y="NEXT")
+
+
+def _lines_table(pdf: FPDF, invoice: invoice_pb2.Invoice, currency: str, font: str) -> None:
+    pdf.set_font(font, "B", 10)
     pdf.set_fill_color(230, 236, 240)
     for width, heading, align in zip(
         COLUMNS_MM, ("Description", "Quantity", "Unit price", "Amount"), "LRRR", strict=True
     ):
         pdf.cell(width, ROW_MM + 1, heading, border="B", align=align, fill=True)
     pdf.ln()
-    pdf.set_font("Helvetica", "", 9)
+    pdf.set_font(font, "", 9)
     for line in invoice.lines:
         unit = money.format_amount(line.unit_price.amount_micros, currency)
         cells = (
@@ -114,7 +145,7 @@ def _lines_table(pdf: FPDF, invoice: invoice_pb2.Invoice, currency: str) -> None
             unit if line.unit_price.amount_micros else "",
             money.format_amount(line.amount.amount_micros, currency),
         )
-        description = _latin1(cells[0])
+        description = pdf_fonts.printable(cells[0], font)
         wrapped = pdf.multi_cell(COLUMNS_MM[0], LINE_MM, description, dry_run=True, output="LINES")
         rows = len(wrapped) if isinstance(wrapped, list) else 1
         height = max(ROW_MM, rows * LINE_MM + 1)
@@ -123,13 +154,17 @@ def _lines_table(pdf: FPDF, invoice: invoice_pb2.Invoice, currency: str) -> None
         top = pdf.get_y()
         pdf.multi_cell(COLUMNS_MM[0], LINE_MM, description, new_x="RIGHT", new_y="TOP")
         pdf.set_xy(pdf.l_margin + COLUMNS_MM[0], top)
+        # A fallback script's font can stay selected after the description: select ours anew
+        # (set_font ignores a request for the font it believes is current).
+        pdf.set_font(font, "B", 9)
+        pdf.set_font(font, "", 9)
         for width, text in zip(COLUMNS_MM[1:], cells[1:], strict=True):
             pdf.cell(width, LINE_MM, text, align="R")
         pdf.set_xy(pdf.l_margin, top + height)
     pdf.ln(2)
 
 
-def _totals(pdf: FPDF, invoice: invoice_pb2.Invoice, currency: str) -> None:
+def _totals(pdf: FPDF, invoice: invoice_pb2.Invoice, currency: str, font: str) -> None:
     rate = invoice.tax_rate_basis_points
     rows = [
         ("Subtotal", invoice.subtotal.amount_micros),
@@ -147,17 +182,21 @@ def _totals(pdf: FPDF, invoice: invoice_pb2.Invoice, currency: str) -> None:
     label_x = 10 + COLUMNS_MM[0] + COLUMNS_MM[1]
     for label, amount in rows:
         bold = label in ("Total", "Amount due")
-        pdf.set_font("Helvetica", "B" if bold else "", 10)
+        pdf.set_font(font, "B" if bold else "", 10)
         pdf.set_x(label_x)
         pdf.cell(COLUMNS_MM[2], ROW_MM, label)
         pdf.cell(COLUMNS_MM[3], ROW_MM, money.format_amount(amount, currency), align="R")
         pdf.ln()
     if invoice.days:
         pdf.ln(3)
-        pdf.set_font("Helvetica", "", 9)
+        pdf.set_font(font, "", 9)
         state = "credited to your balance" if invoice.days_credited else "credited once paid"
         pdf.cell(0, 5, f"{invoice.days:,} days, {state}.", new_x="LMARGIN", new_y="NEXT")
-    if invoice.payment_failure_reason:
-        pdf.set_font("Helvetica", "", 9)
-        text = f"Last payment attempt failed: {invoice.payment_failure_reason}"
-        pdf.cell(0, 5, _latin1(text), new_x="LMARGIN", new_y="NEXT")
+    if invoice.tax_note:
+        pdf.ln(2)
+        pdf.set_font(font, "", 9)
+        note = pdf_fonts.printable(invoice.tax_note, font)
+        pdf.multi_cell(0, 5, note, new_x="LMARGIN", new_y="NEXT")
+    if invoice.payment_failure_reason and invoice.status == invoice_pb2.INVOICE_STATUS_OPEN:
+        pdf.set_font(font, "", 9)
+        pdf.cell(0, 5, PAYMENT_FAILED_NOTE, new_x="LMARGIN", new_y="NEXT")

@@ -3,6 +3,7 @@
 import sqlalchemy as sa
 
 from services.common.idempotency import idempotency_table
+from services.common.outbox import outbox_table
 
 metadata = sa.MetaData()
 
@@ -88,6 +89,8 @@ invoices = sa.Table(
     sa.Column("issuer", sa.Text, nullable=False),
     sa.Column("bill_to", sa.Text, nullable=False),
     _created_at(),
+    # Why no tax, or under which rule (reverse charge, exempt with its reason).
+    sa.Column("tax_note", sa.String(300), nullable=False, server_default=""),
     sa.UniqueConstraint("account_id", "kind", "source_reference", name="uq_invoicing_source"),
     sa.UniqueConstraint("issuer_id", "number", name="uq_invoicing_number"),
     sa.Index("ix_invoicing_invoices_account", "account_id", "created_at"),
@@ -135,11 +138,14 @@ payment_methods = sa.Table(
     _created_at(),
 )
 
+# Every payment: a card charge (of an invoice, of added funds, of an auto-recharge) or a
+# bank transfer. A card payment's provider id is stored before it is confirmed.
 payments = sa.Table(
     "invoicing_payments",
     metadata,
     sa.Column("payment_id", sa.String(64), primary_key=True),
-    sa.Column("invoice_id", sa.String(64), nullable=False, index=True),
+    # The invoice paid; for added funds, the receipt once issued.
+    sa.Column("invoice_id", sa.String(64), nullable=True, index=True),
     sa.Column("account_id", sa.String(128), nullable=False),
     sa.Column("currency_code", sa.String(3), nullable=False),
     sa.Column("amount_micros", sa.BigInteger, nullable=False),
@@ -148,6 +154,75 @@ payments = sa.Table(
     sa.Column("reference", sa.String(200), nullable=False),
     sa.Column("status", sa.String(16), nullable=False),
     sa.Column("failure_reason", sa.String(300), nullable=False),
+    _created_at(),
+    sa.Column("purpose", sa.String(16), nullable=False, server_default="invoice"),
+    sa.Column("provider", sa.String(16), nullable=False, server_default=""),
+    sa.Column("provider_payment_id", sa.String(200), nullable=True, unique=True),
+    sa.Column("refunded_micros", sa.BigInteger, nullable=False, server_default="0"),
+    sa.Column("disputed_micros", sa.BigInteger, nullable=False, server_default="0"),
+    sa.Column(
+        "updated_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()
+    ),
+    sa.Index("ix_invoicing_payments_pending", "status", "updated_at"),
+)
+
+# The payment provider's customer of each account (cards are saved on it).
+customers = sa.Table(
+    "invoicing_customers",
+    metadata,
+    sa.Column("account_id", sa.String(128), primary_key=True),
+    sa.Column("provider", sa.String(16), primary_key=True),
+    sa.Column("customer_ref", sa.String(200), nullable=False),
+    _created_at(),
+)
+
+# A price for adding funds, shown before the customer confirms (amount, fee, total).
+fund_quotes = sa.Table(
+    "invoicing_fund_quotes",
+    metadata,
+    sa.Column("quote_id", sa.String(64), primary_key=True),
+    sa.Column("account_id", sa.String(128), nullable=False),
+    sa.Column("channel_id", sa.String(128), nullable=False),
+    sa.Column("display_phone_number", sa.String(32), nullable=False),
+    sa.Column("currency_code", sa.String(3), nullable=False),
+    sa.Column("amount_micros", sa.BigInteger, nullable=False),
+    sa.Column("fee_micros", sa.BigInteger, nullable=False),
+    sa.Column("expire_at", sa.DateTime(timezone=True), nullable=False),
+    _created_at(),
+)
+
+# Money paid by card into a wallet balance: added funds (a confirmed quote) or an
+# auto-recharge the wallet asked for. Charged, then credited, then receipted, once each.
+fundings = sa.Table(
+    "invoicing_fundings",
+    metadata,
+    sa.Column("funding_id", sa.String(64), primary_key=True),
+    sa.Column("account_id", sa.String(128), nullable=False),
+    sa.Column("idempotency_key", sa.String(200), nullable=False),
+    sa.Column("source", sa.String(16), nullable=False),
+    sa.Column("quote_id", sa.String(64), nullable=True, unique=True),
+    sa.Column("channel_id", sa.String(128), nullable=False),
+    sa.Column("currency_code", sa.String(3), nullable=False),
+    sa.Column("amount_micros", sa.BigInteger, nullable=False),
+    sa.Column("fee_micros", sa.BigInteger, nullable=False),
+    sa.Column("payment_id", sa.String(64), nullable=False),
+    sa.Column("state", sa.String(16), nullable=False),
+    sa.Column("failure_reason", sa.String(300), nullable=False),
+    sa.Column("top_up_id", sa.String(64), nullable=True),
+    sa.Column("receipt_invoice_id", sa.String(64), nullable=True),
+    _created_at(),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    sa.UniqueConstraint("account_id", "idempotency_key", name="uq_invoicing_fundings_key"),
+    sa.Index("ix_invoicing_fundings_state", "state", "updated_at"),
+)
+
+# Provider events already acted on (a webhook delivered twice is acted on once).
+provider_events = sa.Table(
+    "invoicing_provider_events",
+    metadata,
+    sa.Column("event_id", sa.String(200), primary_key=True),
+    sa.Column("provider", sa.String(16), nullable=False),
+    sa.Column("kind", sa.String(32), nullable=False),
     _created_at(),
 )
 
@@ -164,4 +239,33 @@ organizations = sa.Table(
     sa.Column(
         "update_time", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()
     ),
+    # A country and tax id the buyer asked for that would change the tax: an operator confirms.
+    sa.Column("pending_country", sa.String(2), nullable=False, server_default=""),
+    sa.Column("pending_tax_id", sa.String(64), nullable=False, server_default=""),
+    sa.Column("has_pending_change", sa.Boolean, nullable=False, server_default=sa.false()),
+    # Set by operators: "" (by the issuer's rules), standard, reverse_charge, exempt.
+    sa.Column("tax_treatment", sa.String(16), nullable=False, server_default=""),
+    sa.Column("exempt_reason", sa.String(200), nullable=False, server_default=""),
 )
+
+# The price per channel-month each partner's days are invoiced at (set by operators).
+partner_contracts = sa.Table(
+    "invoicing_partner_contracts",
+    metadata,
+    sa.Column("account_id", sa.String(128), primary_key=True),
+    sa.Column("currency_code", sa.String(3), nullable=False),
+    sa.Column("price_per_channel_month_micros", sa.BigInteger, nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+# The issuer's tax rules (billing.invoicing.v1.TaxConfiguration).
+tax_configurations = sa.Table(
+    "invoicing_tax_configurations",
+    metadata,
+    sa.Column("issuer_id", sa.String(64), primary_key=True),
+    sa.Column("configuration", sa.LargeBinary, nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+# Events to publish (billing.invoicing.events), written with the change they announce.
+outbox = outbox_table(metadata, "invoicing_outbox_batches")

@@ -12,20 +12,16 @@ MICROS_PER_UNIT = 1_000_000
 BASIS_POINTS = 10_000
 DEFAULT_MINOR_DIGITS = 2
 # ISO 4217 exponents that differ from 2.
+ZERO_DECIMALS = "BIF CLP DJF GNF ISK JPY KMF KRW PYG RWF UGX UYI VND VUV XAF XOF XPF"
+THREE_DECIMALS = "BHD IQD JOD KWD LYD OMR TND"
 MINOR_DIGITS = {
-    "JPY": 0,
-    "KRW": 0,
-    "CLP": 0,
-    "VND": 0,
-    "ISK": 0,
-    "UGX": 0,
-    "PYG": 0,
-    "BHD": 3,
-    "KWD": 3,
-    "OMR": 3,
-    "JOD": 3,
-    "TND": 3,
+    **dict.fromkeys(ZERO_DECIMALS.split(), 0),
+    **dict.fromkeys(THREE_DECIMALS.split(), 3),
 }
+
+
+class InexactAmount(ValueError):
+    """An amount that is not a whole number of its currency's minor units."""
 
 
 def minor_digits(currency_code: str) -> int:
@@ -48,6 +44,26 @@ def round_to_minor_unit(amount_micros: int, currency_code: str, denominator: int
     """ROUND_HALF_UP_TO_MINOR_UNIT of amount_micros / denominator, in micros."""
     unit = micros_per_minor_unit(currency_code)
     return divide_half_up(amount_micros, unit * denominator) * unit
+
+
+def to_minor_units(amount_micros: int, currency_code: str) -> int:
+    """Micros as a count of the currency's minor units (cents, yen, fils), exactly or not at all.
+
+    USD 12.345 is refused, never rounded: a card is charged what was quoted, to the unit.
+    """
+    unit = micros_per_minor_unit(currency_code)
+    units, rest = divmod(amount_micros, unit)
+    if rest:
+        digits = minor_digits(currency_code)
+        raise InexactAmount(
+            f"{format_amount(amount_micros, currency_code)} is not a whole number of "
+            f"{currency_code} minor units ({digits} decimals)"
+        )
+    return units
+
+
+def from_minor_units(amount_minor: int, currency_code: str) -> int:
+    return amount_minor * micros_per_minor_unit(currency_code)
 
 
 def is_whole_minor_units(amount_micros: int, currency_code: str) -> bool:

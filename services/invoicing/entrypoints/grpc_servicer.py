@@ -13,14 +13,17 @@ from google.api import httpbody_pb2
 from services.invoicing.service import (
     billing_cycle,
     credit_notes,
+    fundings,
     invoices,
     organizations,
     partner_days,
+    payment_events,
     payment_methods,
     payments,
     plans,
     receipts,
     subscriptions,
+    tax,
 )
 
 PDF_CONTENT_TYPE = "application/pdf"
@@ -38,6 +41,9 @@ class UseCases:
     payments: payments.Payments
     payment_methods: payment_methods.PaymentMethods
     organizations: organizations.Organizations
+    fundings: fundings.Fundings
+    payment_events: payment_events.PaymentEvents
+    tax: tax.TaxSettings
 
 
 class InvoicingServicer(pb_grpc.InvoicingServiceServicer):
@@ -53,6 +59,11 @@ class InvoicingServicer(pb_grpc.InvoicingServiceServicer):
         self, request: pb.ListPlansRequest, context: grpc.ServicerContext
     ) -> pb.ListPlansResponse:
         return self._use.plans.list(request)
+
+    def GetPlan(
+        self, request: pb.GetPlanRequest, context: grpc.ServicerContext
+    ) -> pb.GetPlanResponse:
+        return self._use.plans.get(request)
 
     def CreateSubscription(
         self, request: pb.CreateSubscriptionRequest, context: grpc.ServicerContext
@@ -140,3 +151,68 @@ class InvoicingServicer(pb_grpc.InvoicingServiceServicer):
         self, request: pb.UpdateOrganizationRequest, context: grpc.ServicerContext
     ) -> pb.UpdateOrganizationResponse:
         return self._use.organizations.update(request)
+
+    def StartCardSetup(
+        self, request: pb.StartCardSetupRequest, context: grpc.ServicerContext
+    ) -> pb.StartCardSetupResponse:
+        return self._use.payment_methods.start_setup(request)
+
+    def QuoteFunds(
+        self, request: pb.QuoteFundsRequest, context: grpc.ServicerContext
+    ) -> pb.QuoteFundsResponse:
+        return self._use.fundings.quote(request)
+
+    def AddFunds(
+        self, request: pb.AddFundsRequest, context: grpc.ServicerContext
+    ) -> pb.AddFundsResponse:
+        return self._use.fundings.add(request)
+
+    def GetFunding(
+        self, request: pb.GetFundingRequest, context: grpc.ServicerContext
+    ) -> pb.GetFundingResponse:
+        return self._use.fundings.get(request)
+
+    def ListFundings(
+        self, request: pb.ListFundingsRequest, context: grpc.ServicerContext
+    ) -> pb.ListFundingsResponse:
+        return self._use.fundings.list(request)
+
+    def HandlePaymentEvent(
+        self, request: pb.HandlePaymentEventRequest, context: grpc.ServicerContext
+    ) -> pb.HandlePaymentEventResponse:
+        return self._use.payment_events.handle(request)
+
+    def EstimateFundsNeeded(
+        self, request: pb.EstimateFundsNeededRequest, context: grpc.ServicerContext
+    ) -> pb.EstimateFundsNeededResponse:
+        return self._use.fundings.estimate(request)
+
+    def SetPartnerContract(
+        self, request: pb.SetPartnerContractRequest, context: grpc.ServicerContext
+    ) -> pb.SetPartnerContractResponse:
+        return self._use.partner_days.set_contract(request)
+
+    def GetPartnerContract(
+        self, request: pb.GetPartnerContractRequest, context: grpc.ServicerContext
+    ) -> pb.GetPartnerContractResponse:
+        return self._use.partner_days.get_contract(request)
+
+    def GetTaxConfiguration(
+        self, request: pb.GetTaxConfigurationRequest, context: grpc.ServicerContext
+    ) -> pb.GetTaxConfigurationResponse:
+        return self._use.tax.get_configuration(request)
+
+    def SetTaxConfiguration(
+        self, request: pb.SetTaxConfigurationRequest, context: grpc.ServicerContext
+    ) -> pb.SetTaxConfigurationResponse:
+        return self._use.tax.set_configuration(request)
+
+    def GetAccountTaxStatus(
+        self, request: pb.GetAccountTaxStatusRequest, context: grpc.ServicerContext
+    ) -> pb.GetAccountTaxStatusResponse:
+        return self._use.tax.get_status(request)
+
+    def SetAccountTaxStatus(
+        self, request: pb.SetAccountTaxStatusRequest, context: grpc.ServicerContext
+    ) -> pb.SetAccountTaxStatusResponse:
+        return self._use.tax.set_status(request)

@@ -7,6 +7,7 @@ import logging
 import threading
 
 from services.invoicing.service.billing_cycle import BillingCycle
+from services.invoicing.service.fundings import Fundings
 from services.invoicing.service.payments import Payments
 from services.invoicing.service.settings import Clock
 
@@ -20,10 +21,16 @@ class BillingScheduler:
     """A Worker: every interval, bill cycles whose billing date has begun everywhere."""
 
     def __init__(
-        self, billing: BillingCycle, payments: Payments, clock: Clock, interval_s: float
+        self,
+        billing: BillingCycle,
+        payments: Payments,
+        fundings: Fundings,
+        clock: Clock,
+        interval_s: float,
     ) -> None:
         self._billing = billing
         self._payments = payments
+        self._fundings = fundings
         self._clock = clock
         self._interval_s = interval_s
         self._stopping = threading.Event()
@@ -41,7 +48,7 @@ class BillingScheduler:
     def tick(self) -> None:
         as_of = (self._clock() - LAST_TIME_ZONE_LAG).date()
         result = self._billing.bill_due(as_of)
-        resumed = self.resume_payments()
+        resumed = self.resume_payments() + self.resume_fundings()
         credited = self.sweep_days()
         if result.issued or result.failures or credited or resumed:
             log.info(
@@ -58,6 +65,10 @@ class BillingScheduler:
     def resume_payments(self) -> int:
         """Finish card payments left pending past INVOICING_STUCK_PAYMENT_SECONDS."""
         return self._payments.resume_stuck_payments()
+
+    def resume_fundings(self) -> int:
+        """Finish added funds and recharges a crash or an outage left half way."""
+        return self._fundings.resume_stuck()
 
     def sweep_days(self) -> int:
         """Credit the days of paid partner invoices that have not reached the wallet yet."""

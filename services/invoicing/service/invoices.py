@@ -9,10 +9,10 @@ from billing.invoicing.v1 import invoicing_service_pb2 as pb
 from sqlalchemy.engine import Connection, Engine
 
 from services.common import validation
-from services.common.errors import FailedPrecondition, InvalidArgument, NotFound
+from services.common.errors import FailedPrecondition, NotFound
 from services.invoicing.adapters import invoice_store
 from services.invoicing.domain.invoices import Status
-from services.invoicing.service import messages
+from services.invoicing.service import invoice_search, messages
 
 PDF_CHUNK_BYTES = 32 * 1024
 PdfRenderer = Callable[[invoice_pb2.Invoice], bytes]
@@ -32,9 +32,16 @@ def load_many(connection: Connection, rows: list[invoice_store.Row]) -> list[inv
 
 
 class Invoices:
-    def __init__(self, engine: Engine, render_pdf: PdfRenderer) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        render_pdf: PdfRenderer,
+        accounts: invoice_search.AccountDirectory | None = None,
+    ) -> None:
         self._engine = engine
         self._render_pdf = render_pdf
+        # Asked only when a list comes back empty: an unknown account is not found.
+        self._accounts = accounts or invoice_search.EveryAccount()
 
     def get(self, request: pb.GetInvoiceRequest) -> pb.GetInvoiceResponse:
         validation.require_id(request.account_id, "account_id")
@@ -46,17 +53,15 @@ class Invoices:
 
     def list(self, request: pb.ListInvoicesRequest) -> pb.ListInvoicesResponse:
         validation.require_id(request.account_id, "account_id")
-        kind = ""
-        if request.kind:
-            if request.kind not in messages.KIND_FROM_PB:
-                raise InvalidArgument("kind", f"unknown invoice kind {request.kind}")
-            kind = messages.KIND_FROM_PB[request.kind]
+        wanted = invoice_search.invoice_filter(request)
         limit, offset = validation.page(request.page_size, request.page_token)
         with self._engine.connect() as connection:
             rows = invoice_store.list_for_account(
-                connection, request.account_id, kind, limit, offset
+                connection, request.account_id, wanted, limit, offset
             )
             found = load_many(connection, rows)
+        if not found and not self._accounts.account_exists(request.account_id):
+            raise NotFound(f"account {request.account_id!r} not found", "account_id")
         return pb.ListInvoicesResponse(
             invoices=found, next_page_token=validation.next_page_token(offset, limit, len(rows))
         )

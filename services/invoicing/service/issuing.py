@@ -16,9 +16,10 @@ from sqlalchemy.engine import Connection, Engine
 
 from services.invoicing.adapters import invoice_store, tables
 from services.invoicing.domain import invoices
+from services.invoicing.domain import tax as tax_rules
 from services.invoicing.domain.invoices import Kind, Line, Status
 from services.invoicing.domain.issuers import Party
-from services.invoicing.service import ids
+from services.invoicing.service import ids, tax
 from services.invoicing.service.settings import InvoicingSettings
 
 
@@ -65,7 +66,11 @@ class Issuing:
             )
         ).first()
         bill_to = Party(name=draft.account_id)
-        rate = 0
+        applied = tax_rules.applied(
+            tax.rules(connection, self._settings.issuer.issuer_id),
+            tax.buyer(None if organization is None else organization._mapping),
+        )
+        rate, note = applied.rate_basis_points, applied.note
         if organization is not None:
             bill_to = Party(
                 name=organization.business_name,
@@ -74,9 +79,8 @@ class Issuing:
                 email=organization.billing_email,
                 country=organization.country,
             )
-            rate = organization.tax_rate_basis_points
         if draft.tax_rate_basis_points is not None:
-            rate = draft.tax_rate_basis_points
+            rate, note = draft.tax_rate_basis_points, ""
         totals = invoices.totals(draft.lines, rate, draft.currency_code)
         invoice_id = new_invoice_id()
         values = {
@@ -104,6 +108,7 @@ class Issuing:
             "payment_failure_reason": "",
             "issuer": self._settings.issuer.party.to_json(),
             "bill_to": bill_to.to_json(),
+            "tax_note": note,
         }
         invoice_store.insert_invoice(connection, values, draft.lines)
         return invoice_id

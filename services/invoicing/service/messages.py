@@ -36,6 +36,7 @@ PAYMENT_STATUS_TO_PB = {
     "pending": invoice_pb2.PAYMENT_STATUS_PENDING,
     "succeeded": invoice_pb2.PAYMENT_STATUS_SUCCEEDED,
     "failed": invoice_pb2.PAYMENT_STATUS_FAILED,
+    "requires_action": invoice_pb2.PAYMENT_STATUS_REQUIRES_ACTION,
 }
 
 
@@ -119,6 +120,7 @@ def invoice(row: Row, lines: Sequence[Row]) -> invoice_pb2.Invoice:
         tax_rate_basis_points=row["tax_rate_basis_points"],
         reason=row["reason"],
         source_reference=row["source_reference"] or "",
+        tax_note=row["tax_note"],
     )
     return message
 
@@ -126,7 +128,7 @@ def invoice(row: Row, lines: Sequence[Row]) -> invoice_pb2.Invoice:
 def payment(row: Row) -> invoice_pb2.Payment:
     return invoice_pb2.Payment(
         payment_id=row["payment_id"],
-        invoice_id=row["invoice_id"],
+        invoice_id=row["invoice_id"] or "",
         amount=money(row["currency_code"], row["amount_micros"]),
         payment_method_id=row["payment_method_id"],
         method=row["method"],
@@ -134,4 +136,7 @@ def payment(row: Row) -> invoice_pb2.Payment:
         create_time=timestamp(row["created_at"]),
         status=PAYMENT_STATUS_TO_PB[row["status"]],
         failure_reason=row["failure_reason"],
+        purpose=row.get("purpose") or "invoice",
+        refunded=money(row["currency_code"], row.get("refunded_micros") or 0),
+        disputed=money(row["currency_code"], row.get("disputed_micros") or 0),
     )

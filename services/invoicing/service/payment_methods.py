@@ -1,4 +1,5 @@
-"""Cards on file: add one (a provider token, never a card number), list, set the default."""
+"""Cards on file: saved through the provider's card setup (or given as a provider token,
+never a card number), listed, one of them the default."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from services.common.errors import AlreadyExists, InvalidArgument, NotFound
 from services.invoicing.adapters import tables
 from services.invoicing.domain import cards
 from services.invoicing.service import guards, ids
+from services.invoicing.service.card_charges import CardCharges
 from services.invoicing.service.settings import Clock
 
 MAX_CARDS_PER_ACCOUNT = 20
@@ -22,13 +24,29 @@ CARD = "card"
 
 
 class PaymentMethods:
-    def __init__(self, engine: Engine, clock: Clock) -> None:
+    def __init__(self, engine: Engine, clock: Clock, cards: CardCharges) -> None:
         self._engine = engine
         self._clock = clock
+        self._cards = cards
+
+    def start_setup(self, request: pb.StartCardSetupRequest) -> pb.StartCardSetupResponse:
+        """A card setup at the provider for the account's customer (once per key)."""
+        account_id = validation.require_id(request.account_id, "account_id")
+        key = guards.account_key(account_id, guards.required_key(request.idempotency_key))
+        setup = self._cards.provider.start_card_setup(
+            self._cards.customer(account_id), f"setup:{key}"
+        )
+        return pb.StartCardSetupResponse(
+            setup_id=setup.setup_ref,
+            client_secret=setup.client_secret,
+            provider=self._cards.provider.name,
+        )
 
     def add(self, request: pb.AddPaymentMethodRequest) -> pb.AddPaymentMethodResponse:
         account_id = validation.require_id(request.account_id, "account_id")
         guards.no_card_numbers(request)
+        if request.setup_id:
+            request = self._from_setup(account_id, request)
         card = request.payment_method
         self._check_card(card)
         if not card.payment_method_id and not request.idempotency_key:
@@ -107,6 +125,31 @@ class PaymentMethods:
                 r for r in _rows(connection, account_id) if r["payment_method_id"] == method_id
             )
         return pb.SetDefaultPaymentMethodResponse(payment_method=_message(row))
+
+    def _from_setup(
+        self, account_id: str, request: pb.AddPaymentMethodRequest
+    ) -> pb.AddPaymentMethodRequest:
+        """The card a completed setup saved, as the provider describes it."""
+        validation.text(request.setup_id, "setup_id", max_length=200)
+        if request.HasField("payment_method") and request.payment_method.provider_token:
+            raise InvalidArgument("payment_method.provider_token", "must be empty with a setup_id")
+        details = self._cards.provider.finish_card_setup(
+            self._cards.customer(account_id), request.setup_id
+        )
+        chosen = request.payment_method
+        return pb.AddPaymentMethodRequest(
+            account_id=account_id,
+            idempotency_key=request.idempotency_key or f"setup:{request.setup_id}",
+            payment_method=invoice_pb2.PaymentMethod(
+                payment_method_id=chosen.payment_method_id,
+                brand=details.brand,
+                last4=details.last4,
+                exp_month=details.exp_month,
+                exp_year=details.exp_year,
+                provider_token=details.provider_token,
+                is_default=chosen.is_default,
+            ),
+        )
 
     def _check_card(self, card: invoice_pb2.PaymentMethod) -> None:
         prefix = "payment_method."

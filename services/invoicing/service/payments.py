@@ -1,9 +1,11 @@
-"""Paying invoices: the card on file through the payment provider, or a bank transfer.
+"""Paying invoices: the card on file through the payment port, or a bank transfer.
 
 A card payment is claimed on the invoice (one in flight at a time), charged outside any
-transaction with the payment id as the provider's idempotency key, then settled. A decline
-leaves the invoice open with the reason; a retry with the same idempotency_key answers the
-first result, a new key tries again. Partner days are credited to the wallet once paid.
+transaction through CardCharges (the provider's payment id stored before it is confirmed),
+then settled. A decline leaves the invoice open with the reason; a retry with the same
+idempotency_key answers the first result, a new key tries again. A payment the customer must
+authenticate (3-D Secure) stays in flight until the provider's event settles it. Partner days
+are credited to the wallet once paid.
 """
 
 from __future__ import annotations
@@ -22,9 +24,16 @@ from services.common import idempotency, validation
 from services.common.errors import BillingError, FailedPrecondition, InvalidArgument, NotFound
 from services.invoicing.adapters import invoice_store, tables
 from services.invoicing.domain.invoices import Kind, Status
-from services.invoicing.service import guards, ids, messages, payment_methods
+from services.invoicing.service import card_charges, guards, ids, messages, payment_methods
+from services.invoicing.service.card_charges import (
+    FAILED,
+    INVOICE,
+    PENDING,
+    SUCCEEDED,
+    CardCharges,
+)
 from services.invoicing.service.invoices import load
-from services.invoicing.service.ports import ChargeResult, PaymentProvider, Wallet
+from services.invoicing.service.ports import PaymentState, PaymentStatus, Wallet
 from services.invoicing.service.settings import Clock
 
 log = logging.getLogger(__name__)
@@ -33,7 +42,6 @@ DAYS_BATCH = 100
 STUCK_PAYMENTS_BATCH = 100
 # A card payment pending this long is taken for abandoned and finished by the scheduler.
 DEFAULT_STUCK_AFTER = dt.timedelta(minutes=10)
-PENDING, SUCCEEDED, FAILED = "pending", "succeeded", "failed"
 AUTO_CHARGE_KINDS = (Kind.SUBSCRIPTION, Kind.NOTIFICATIONS)
 
 
@@ -45,19 +53,23 @@ class Claim:
     provider_token: str
     invoice_number: str
 
+    @property
+    def description(self) -> str:
+        return f"Invoice {self.invoice_number}"
+
 
 class Payments:
     def __init__(
         self,
         engine: Engine,
-        provider: PaymentProvider | None,
+        cards: CardCharges,
         wallet: Wallet,
         clock: Clock,
         stuck_after: dt.timedelta = DEFAULT_STUCK_AFTER,
     ) -> None:
         self._stuck_after = stuck_after
         self._engine = engine
-        self._provider = provider
+        self._cards = cards
         self._wallet = wallet
         self._clock = clock
 
@@ -134,47 +146,45 @@ class Payments:
     def resume_stuck_payments(self) -> int:
         """Finish card payments left pending (a crash or an unreachable provider mid-charge).
 
-        The charge is asked again with the same payment id, so the provider answers the first
-        result and never charges twice; the client's own retry later finds it settled.
+        The provider's payment is read by its stored id (or created again with the same key
+        when the crash came before the id was stored), so nothing is charged twice; the
+        client's own retry later finds it settled.
         """
-        table = tables.payments
         cutoff = self._clock() - self._stuck_after
         with self._engine.connect() as connection:
-            stuck = connection.execute(
-                sa.select(table)
-                .where(table.c.status == PENDING, table.c.created_at <= cutoff)
-                .order_by(table.c.created_at)
-                .limit(STUCK_PAYMENTS_BATCH)
-            ).all()
+            stuck = card_charges.stuck(connection, cutoff, INVOICE, STUCK_PAYMENTS_BATCH)
         finished = 0
         for row in stuck:
-            request = pb.PayInvoiceRequest(account_id=row.account_id, invoice_id=row.invoice_id)
-            with self._engine.connect() as connection:
-                claim = self._claim(connection, request, row.payment_id)
+            request = pb.PayInvoiceRequest(
+                account_id=row["account_id"], invoice_id=row["invoice_id"]
+            )
             try:
-                result = self._charge(claim)
+                with self._engine.connect() as connection:
+                    claim = self._claim(connection, request, row["payment_id"])
+                state = self._cards.refresh(claim.payment, claim.provider_token, claim.description)
             except BillingError as error:
                 log.warning(
                     "payment still pending",
-                    extra={"payment_id": row.payment_id, "error": str(error)},
+                    extra={"payment_id": row["payment_id"], "error": str(error)},
                 )
                 continue
-            with self._engine.begin() as connection:
-                self._settle(connection, request, claim.payment, result)
-            finished += 1
+            if state.status in PaymentStatus.FINAL:
+                self.finish(row["payment_id"], state)
+                finished += 1
         return finished
 
-    def _charge(self, claim: Claim) -> ChargeResult:
-        if self._provider is None:
-            raise FailedPrecondition("no card payment provider is configured", "payment_method_id")
-        payment = claim.payment
-        return self._provider.charge(
-            claim.provider_token,
-            payment["currency_code"],
-            payment["amount_micros"],
-            payment["payment_id"],
-            f"Invoice {claim.invoice_number}",
-        )
+    def finish(self, payment_id: str, state: PaymentState) -> bool:
+        """Settle an invoice's card payment the provider has decided (an answer or an event)."""
+        with self._engine.begin() as connection:
+            payment = card_charges.payment_row(connection, payment_id)
+            if payment is None or payment["purpose"] != INVOICE:
+                return False
+            request = pb.PayInvoiceRequest(
+                account_id=payment["account_id"], invoice_id=payment["invoice_id"]
+            )
+            self._settle(connection, request, dict(payment), state)
+        self.credit_days(payment["account_id"], payment["invoice_id"])
+        return True
 
     def _pay_by_transfer(self, request: pb.PayInvoiceRequest, key: str) -> pb.PayInvoiceResponse:
         def settle() -> pb.PayInvoiceResponse:
@@ -183,6 +193,7 @@ class Payments:
             now = self._clock()
             payment = _payment_values(row, new_payment_id(), due, "transfer", "", SUCCEEDED, now)
             payment["reference"] = request.transfer_reference
+            payment["updated_at"] = now
             connection.execute(tables.payments.insert().values(**payment))
             paid = {
                 "status": Status.PAID,
@@ -208,15 +219,25 @@ class Payments:
             )
 
     def _pay_by_card(self, request: pb.PayInvoiceRequest, key: str) -> pb.PayInvoiceResponse:
-        if self._provider is None:
-            raise FailedPrecondition("no card payment provider is configured", "payment_method_id")
         payment_id = ids.derived_id("pay", key)
         with self._engine.begin() as connection:
             earlier = guards.stored_response(connection, SCOPE, key, request, pb.PayInvoiceResponse)
             if earlier is not None:
                 return earlier
             claim = self._claim(connection, request, payment_id)
-        result = self._charge(claim)
+        if claim.payment["status"] == PENDING and not claim.payment["provider_payment_id"]:
+            state = self._cards.run(claim.payment, claim.provider_token, claim.description)
+        else:
+            state = self._cards.refresh(claim.payment, claim.provider_token, claim.description)
+        if state.status not in PaymentStatus.FINAL:
+            # Not decided yet (authentication, processing): answered, not remembered.
+            with self._engine.connect() as connection:
+                payment = card_charges.payment_row(connection, payment_id)
+                response = _response(
+                    connection, request.account_id, request.invoice_id, dict(payment or {})
+                )
+            response.payment.action_client_secret = state.action_secret
+            return response
         with self._engine.begin() as connection:
             return idempotency.once(
                 connection,
@@ -225,7 +246,7 @@ class Payments:
                 key,
                 request,
                 pb.PayInvoiceResponse,
-                lambda: self._settle(connection, request, claim.payment, result),
+                lambda: self._settle(connection, request, claim.payment, state),
             )
 
     def _claim(
@@ -246,6 +267,8 @@ class Payments:
                 raise NotFound("the payment's card or invoice is gone", "payment_method_id")
             return Claim(payment, card["provider_token"], row["number"])
         row = _payable(connection, request.account_id, request.invoice_id)
+        due = messages.amount_due(row)
+        card_charges.minor_units(due, row["currency_code"], "invoice_id")
         if request.payment_method_id:
             card = payment_methods.card(connection, request.account_id, request.payment_method_id)
             if card is None:
@@ -263,11 +286,16 @@ class Payments:
         )
         if not claimed:
             raise FailedPrecondition("another payment of this invoice is in progress", "invoice_id")
-        due = messages.amount_due(row)
-        payment = _payment_values(
-            row, payment_id, due, "card", card["payment_method_id"], PENDING, self._clock()
+        payment = self._cards.insert(
+            connection,
+            payment_id=payment_id,
+            account_id=request.account_id,
+            purpose=INVOICE,
+            card=card,
+            currency_code=row["currency_code"],
+            amount_micros=due,
+            invoice_id=row["invoice_id"],
         )
-        connection.execute(table.insert().values(**payment))
         return Claim(payment, card["provider_token"], row["number"])
 
     def _settle(
@@ -275,21 +303,23 @@ class Payments:
         connection: Connection,
         request: pb.PayInvoiceRequest,
         payment: dict[str, Any],
-        result: ChargeResult,
+        state: PaymentState,
     ) -> pb.PayInvoiceResponse:
         now = self._clock()
-        status = SUCCEEDED if result.approved else FAILED
+        approved = state.status == PaymentStatus.SUCCEEDED
         outcome = {
-            "status": status,
-            "reference": result.reference,
-            "failure_reason": result.decline_reason,
+            "status": SUCCEEDED if approved else FAILED,
+            "reference": state.payment_ref,
+            "failure_reason": state.reason[:300],
         }
         table = tables.payments
         connection.execute(
-            table.update().where(table.c.payment_id == payment["payment_id"]).values(**outcome)
+            table.update()
+            .where(table.c.payment_id == payment["payment_id"])
+            .values(**outcome, updated_at=now)
         )
         invoice: dict[str, Any] = {"collecting_payment_id": None}
-        if result.approved:
+        if approved:
             row = invoice_store.get(connection, request.account_id, request.invoice_id)
             if row is None:
                 raise NotFound("invoice not found", "invoice_id")
@@ -300,7 +330,8 @@ class Payments:
                 payment_failure_reason="",
             )
         else:
-            invoice["payment_failure_reason"] = result.decline_reason or "declined"
+            invoice["payment_failure_reason"] = state.reason or "declined"
+        # Once per payment: only while the invoice still names it as the one being collected.
         invoice_store.update(
             connection, request.invoice_id, invoice, collecting_payment_id=payment["payment_id"]
         )

@@ -12,7 +12,7 @@ from billing.invoicing.v1 import invoicing_service_pb2 as pb
 from sqlalchemy.engine import Engine
 
 from services.common import idempotency, validation
-from services.common.errors import InvalidArgument
+from services.common.errors import InvalidArgument, NotFound
 from services.invoicing.adapters import tables
 
 MAX_DISCOUNT_BASIS_POINTS = 10_000
@@ -74,6 +74,15 @@ class Plans:
                 pb.CreatePlanResponse,
                 insert,
             )
+
+    def get(self, request: pb.GetPlanRequest) -> pb.GetPlanResponse:
+        validation.require_id(request.plan_id, "plan_id")
+        query = sa.select(tables.plans).where(tables.plans.c.plan_id == request.plan_id)
+        with self._engine.connect() as connection:
+            row = connection.execute(query).first()
+        if row is None:
+            raise NotFound(f"plan {request.plan_id!r} not found", "plan_id")
+        return pb.GetPlanResponse(plan=_plan_message(row._mapping))
 
     def list(self, request: pb.ListPlansRequest) -> pb.ListPlansResponse:
         limit, offset = validation.page(request.page_size, request.page_token)

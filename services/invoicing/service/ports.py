@@ -12,6 +12,14 @@ from typing import Protocol
 from services.invoicing.domain.lines import NotificationUsage
 
 
+@dataclass(frozen=True)
+class TopUpQuote:
+    currency_code: str
+    fee_micros: int
+    # The phone number whose balance it goes to, as registered (empty: the account's).
+    display_phone_number: str = ""
+
+
 class UsageSource(Protocol):
     """Metering's usage figures for an account (dates in the account's time zone)."""
 
@@ -25,6 +33,38 @@ class UsageSource(Protocol):
 
 
 class Wallet(Protocol):
+    def quote_top_up(
+        self, account_id: str, channel_id: str, currency_code: str, amount_micros: int
+    ) -> TopUpQuote:
+        """The fee the wallet books on such a top-up (the account's rule or the default)."""
+        ...
+
+    def top_up(
+        self,
+        account_id: str,
+        channel_id: str,
+        currency_code: str,
+        amount_micros: int,
+        fee_micros: int,
+        payment_reference: str,
+        idempotency_key: str,
+        source: str,
+    ) -> str:
+        """Credit money that was paid for; returns the top-up id (idempotent by key)."""
+        ...
+
+    def reverse_top_up(
+        self,
+        account_id: str,
+        top_up_idempotency_key: str,
+        amount_micros: int,
+        fee_micros: int,
+        reason: str,
+        idempotency_key: str,
+    ) -> None:
+        """Take refunded or disputed money back out of the balance, below zero if spent."""
+        ...
+
     def redeem_credits(
         self,
         account_id: str,
@@ -41,23 +81,114 @@ class Wallet(Protocol):
     ) -> None: ...
 
 
+class PaymentStatus:
+    """Where a card payment stands at the provider."""
+
+    # Created, not yet confirmed: confirming it (again, with its key) charges it.
+    REQUIRES_CONFIRMATION = "requires_confirmation"
+    # The card's issuer asks the customer to authenticate (3-D Secure): on-session only.
+    REQUIRES_ACTION = "requires_action"
+    # Accepted; the outcome arrives later (a provider event).
+    PROCESSING = "processing"
+    SUCCEEDED = "succeeded"
+    # Refused for good (card declined, expired, no such card): a new attempt needs a new key.
+    DECLINED = "declined"
+    FINAL = frozenset({SUCCEEDED, DECLINED})
+
+
 @dataclass(frozen=True)
-class ChargeResult:
-    approved: bool
-    # The provider's charge id (approved or not).
-    reference: str
-    # Why it was declined, e.g. "card_declined: insufficient_funds".
-    decline_reason: str = ""
+class PaymentState:
+    status: str
+    # The provider's id of the payment (a Stripe PaymentIntent id).
+    payment_ref: str
+    # Why it was declined, e.g. "card_declined: insufficient_funds" (shown to the customer).
+    reason: str = ""
+    # For REQUIRES_ACTION: the secret the customer's browser completes the payment with.
+    action_secret: str = ""
+
+
+@dataclass(frozen=True)
+class CardSetup:
+    """A card being saved for later off-session payments (a Stripe SetupIntent)."""
+
+    setup_ref: str
+    # Handed to the customer's browser, which collects the card with the provider's script.
+    client_secret: str
+
+
+@dataclass(frozen=True)
+class CardDetails:
+    provider_token: str
+    brand: str
+    last4: str
+    exp_month: int
+    exp_year: int
+
+
+@dataclass(frozen=True)
+class ProviderEvent:
+    """Something the provider tells later: an outcome, a refund, a dispute."""
+
+    event_id: str
+    # "payment_succeeded", "payment_failed", "payment_requires_action", "refunded",
+    # "dispute_opened", "dispute_closed", or "ignored" (a type we do not act on).
+    kind: str
+    payment_ref: str = ""
+    # Refunded (in total so far) or disputed, in the currency's minor units.
+    amount_minor: int = 0
+    currency_code: str = ""
+    reason: str = ""
+    # For disputes: the dispute's id, and for a closed one whether the merchant won it.
+    dispute_ref: str = ""
+    won: bool = False
+
+
+class InvalidEventSignature(Exception):
+    """A provider event whose signature does not verify: never acted on."""
 
 
 class PaymentProvider(Protocol):
-    def charge(
+    """Cards and card payments at the payment provider (Stripe, or a local fake).
+
+    Every call that creates something carries an idempotency key. Amounts are in the
+    currency's minor units. Adapters raise services.common.errors.Unavailable when the
+    provider cannot be reached or answered neither yes nor no (a timeout): the caller keeps
+    what it stored and asks again later.
+    """
+
+    name: str
+
+    def ensure_customer(self, account_id: str, idempotency_key: str) -> str:
+        """The provider's customer for an account (created once per key)."""
+        ...
+
+    def start_card_setup(self, customer_ref: str, idempotency_key: str) -> CardSetup: ...
+
+    def finish_card_setup(self, customer_ref: str, setup_ref: str) -> CardDetails:
+        """The card a completed setup saved; FailedPrecondition while it is not complete."""
+        ...
+
+    def create_payment(
         self,
+        customer_ref: str,
         provider_token: str,
         currency_code: str,
-        amount_micros: int,
+        amount_minor: int,
         idempotency_key: str,
         description: str,
-    ) -> ChargeResult:
-        """Charge a card once per idempotency_key; a retry answers the first result."""
+        metadata: dict[str, str],
+    ) -> str:
+        """Create an unconfirmed off-session payment; returns its id (nothing is charged yet)."""
+        ...
+
+    def confirm_payment(self, payment_ref: str, idempotency_key: str) -> PaymentState:
+        """Charge the card of a created payment; a repeated key answers the first outcome."""
+        ...
+
+    def payment_state(self, payment_ref: str) -> PaymentState:
+        """Read a payment by id (recovery after a crash or a timeout)."""
+        ...
+
+    def parse_event(self, payload: bytes, signature: str) -> ProviderEvent:
+        """Verify and read a provider event; InvalidEventSignature when it does not verify."""
         ...

@@ -7,10 +7,11 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import sqlalchemy as sa
-from billing.metering.v1 import outbox_pb2
+from billing.common.v1 import outbox_pb2
 from billing.wallet.v1 import account_pb2
 from sqlalchemy.engine import Connection
 
+from services.common import outbox
 from services.metering.adapters import tables
 from services.metering.adapters.profiles import account_from_profile
 from services.metering.adapters.sql import (
@@ -227,9 +228,7 @@ def add_daily_usage(
 
 def add_outbox(connection: Connection, events: Sequence[outbox_pb2.OutboxEvent]) -> None:
     """The batch's events to publish, in one row."""
-    if events:
-        packed = outbox_pb2.OutboxBatch(events=events).SerializeToString()
-        connection.execute(sa.insert(tables.outbox), {"events": packed})
+    outbox.add(connection, tables.outbox, events)
 
 
 def take_places(connection: Connection, counts: Mapping[str, int]) -> dict[str, int]:

@@ -7,6 +7,7 @@ months 'YYYY-MM' in the account's time zone, fixed when the event is recorded.
 import sqlalchemy as sa
 
 from services.common.idempotency import idempotency_table
+from services.common.outbox import outbox_table
 
 metadata = sa.MetaData()
 
@@ -98,6 +99,7 @@ messages = sa.Table(
     sa.Column("tier_position", sa.BigInteger, nullable=False, server_default="0"),
     sa.Column("plan_key", sa.String(160), nullable=True),
     sa.Index("ix_metering_messages_first", "account_id", "first_us"),
+    sa.Index("ix_metering_messages_settled", "account_id", "settle_us"),
     sa.Index("ix_metering_messages_tier_key", "tier_key"),
     sa.Index("ix_metering_messages_plan_key", "plan_key"),
 )
@@ -185,10 +187,5 @@ COUNTER_COLUMNS = (
 )
 
 # Events to publish, written in the transaction of the facts they announce: one row per batch,
-# its events packed in a billing.metering.v1.OutboxBatch.
-outbox = sa.Table(
-    "metering_outbox_batches",
-    metadata,
-    sa.Column("id", ROW_ID, primary_key=True, autoincrement=True),
-    sa.Column("events", sa.LargeBinary, nullable=False),
-)
+# its events packed in a billing.common.v1.OutboxBatch.
+outbox = outbox_table(metadata, "metering_outbox_batches")

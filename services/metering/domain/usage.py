@@ -65,6 +65,18 @@ class UsageTotals:
     def category(self, name: str) -> CategoryTotals:
         return self.categories.setdefault(name, CategoryTotals())
 
+    def add(self, other: UsageTotals) -> None:
+        """Adds another day's (or month's) counts to these."""
+        self.notifications_sent += other.notifications_sent
+        self.unique_users_added += other.unique_users_added
+        self.charges_micros += other.charges_micros
+        for name, counts in other.categories.items():
+            mine = self.category(name)
+            mine.free_messages += counts.free_messages
+            mine.paid_messages += counts.paid_messages
+            mine.free_conversations += counts.free_conversations
+            mine.paid_conversations += counts.paid_conversations
+
     @property
     def paid_messages(self) -> int:
         return sum(c.paid_messages for c in self.categories.values())

@@ -16,6 +16,7 @@ from services.common import validation
 from services.metering.domain.report import csv_chunks
 from services.metering.domain.usage import UsageTotals
 from services.metering.entrypoints.translate import events_from_request
+from services.metering.service.charges import ChargeSummary
 from services.metering.service.ingest import Ingestion
 from services.metering.service.report import UsageReport
 from services.metering.service.usage import Usage, parse_month
@@ -24,10 +25,13 @@ CSV_CONTENT_TYPE = "text/csv"
 
 
 class MeteringServicer(pb_grpc.MeteringServiceServicer):
-    def __init__(self, ingestion: Ingestion, usage: Usage, report: UsageReport) -> None:
+    def __init__(
+        self, ingestion: Ingestion, usage: Usage, report: UsageReport, charges: ChargeSummary
+    ) -> None:
         self._ingestion = ingestion
         self._usage = usage
         self._report = report
+        self._charges = charges
 
     def RecordEvents(
         self, request: pb.RecordEventsRequest, context: grpc.ServicerContext
@@ -58,6 +62,28 @@ class MeteringServicer(pb_grpc.MeteringServiceServicer):
                 for day, totals in days
             ],
             active_users=active,
+        )
+
+    def SummariseCharges(
+        self, request: pb.SummariseChargesRequest, context: grpc.ServicerContext
+    ) -> pb.SummariseChargesResponse:
+        account_id, channel_id = _scope(request.account_id, request.channel_id)
+        start, end = validation.date_range(request.from_date, request.to_date)
+        account, lines = self._charges.lines(account_id, channel_id, start, end)
+        currency = account.currency
+        return pb.SummariseChargesResponse(
+            lines=[
+                usage_pb2.ChargeLine(
+                    category=line.category,
+                    market=line.market,
+                    unit_price=_money(currency, line.unit_price_micros),
+                    quantity=line.quantity,
+                    amount=_money(currency, line.amount_micros),
+                )
+                for line in lines
+            ],
+            total=_money(currency, sum(line.amount_micros for line in lines)),
+            charged_messages=sum(line.quantity for line in lines),
         )
 
     def GetMonthlyUsage(
@@ -103,6 +129,24 @@ class MeteringServicer(pb_grpc.MeteringServiceServicer):
             projected_month_end=_money(account.currency, projected),
             days_elapsed=elapsed,
             days_in_month=month_days,
+        )
+
+    def GetUsageTotals(
+        self, request: pb.GetUsageTotalsRequest, context: grpc.ServicerContext
+    ) -> pb.GetUsageTotalsResponse:
+        account_id, channel_id = _scope(request.account_id, request.channel_id)
+        start, end = validation.date_range(request.from_date, request.to_date)
+        account, totals, active = self._usage.totals(account_id, channel_id, start, end)
+        return pb.GetUsageTotalsResponse(
+            from_date=start.isoformat(),
+            to_date=end.isoformat(),
+            notifications_sent=totals.notifications_sent,
+            billable_messages=totals.paid_messages,
+            free_messages=totals.free_messages,
+            unique_users_added=totals.unique_users_added,
+            active_users=active,
+            categories=_categories(totals),
+            charges=_money(account.currency, totals.charges_micros),
         )
 
     def CountActiveUsers(

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import sqlalchemy as sa
 from billing.wallet.v1 import account_pb2
 from sqlalchemy.engine import Engine
 
-from services.common import validation
+from services.common import event_streams, validation
 from services.common.errors import InvalidArgument
 from services.metering.adapters import tables
 from services.metering.adapters.sql import insert_absent
@@ -17,7 +17,7 @@ from services.metering.domain.accounts import zone
 
 log = logging.getLogger(__name__)
 
-ACCOUNTS_STREAM = "billing.wallet.accounts"
+ACCOUNTS_STREAM = event_streams.WALLET_ACCOUNTS.name
 EVENT_TYPE = account_pb2.AccountChanged.DESCRIPTOR.full_name
 
 
@@ -25,16 +25,18 @@ class Accounts:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
 
+    def on_entries(self, entries: Sequence[tuple[bytes, Mapping[bytes, bytes]]]) -> None:
+        """Entries of billing.wallet.accounts; one that cannot be applied raises (retried,
+        then set aside as a dead letter)."""
+        for entry_id, fields in entries:
+            self.on_stream_entry(entry_id.decode(), fields)
+
     def on_stream_entry(self, entry_id: str, fields: Mapping[bytes, bytes]) -> None:
-        """Handle one entry of billing.wallet.accounts; malformed ones are logged and skipped."""
         if fields.get(b"type", b"").decode() != EVENT_TYPE:
             log.warning("skipped entry of another type", extra={"entry": entry_id})
             return
         changed = account_pb2.AccountChanged.FromString(fields.get(b"event", b""))
-        try:
-            self.apply(changed, entry_id)
-        except InvalidArgument as error:
-            log.warning("skipped bad account event", extra={"entry": entry_id, "error": str(error)})
+        self.apply(changed, entry_id)
 
     def apply(self, changed: account_pb2.AccountChanged, fallback_id: str = "") -> bool:
         """Store the profile unless an equal or later update is stored; False if seen before."""

@@ -7,7 +7,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from billing.metering.v1 import outbox_pb2
+from billing.common.v1 import outbox_pb2
 
 from services.metering.domain.usage import day_bit, month_of
 from services.metering.domain.windows import Window

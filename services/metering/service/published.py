@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from billing.common.v1 import money_pb2
-from billing.metering.v1 import events_pb2, outbox_pb2
+from billing.common.v1 import money_pb2, outbox_pb2
+from billing.metering.v1 import events_pb2
 from google.protobuf import timestamp_pb2
 
 from pricing import PriceDecision

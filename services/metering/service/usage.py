@@ -57,6 +57,16 @@ class Usage:
             active = _active_users(connection, account_id, channel_id, start, end)
         return account, sorted(days.items()), active
 
+    def totals(
+        self, account_id: str, channel_id: str, start: dt.date, end: dt.date
+    ) -> tuple[Account, UsageTotals, int]:
+        """Every day of the range summed, and active users over the whole range."""
+        account, days, active = self.daily(account_id, channel_id, start, end)
+        summed = UsageTotals()
+        for _, totals in days:
+            summed.add(totals)
+        return account, summed, active
+
     def monthly(
         self, account_id: str, channel_id: str, first: dt.date, last: dt.date
     ) -> tuple[Account, list[tuple[str, UsageTotals, int]]]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -47,9 +47,13 @@ class SendPathScript(Script):
         return self._connections.evalsha(self._sha, keys, args, super().__call__)
 
 
+class HotStateBusy(Exception):
+    """Redis is being rebuilt for this account or its partition: nothing changed; try again."""
+
+
 @dataclass(frozen=True, slots=True)
 class Settlement:
-    """What settle.lua answered about one reservation."""
+    """What settle.lua answered about one reservation (or one message's charge)."""
 
     outcome: str  # done | same | ended | too_much | unknown
     state: str = ""
@@ -61,6 +65,42 @@ class Settlement:
     message_id: str = ""
     expire_ms: int = 0
     credit_micros: int = 0  # of amount_micros, the part drawn from credits
+    wrote_end: bool = False  # a charge: this call wrote the ledger entry that ends it
+
+
+@dataclass(frozen=True, slots=True)
+class HeldReservation:
+    """A reservation as SQL records it, to be written to Redis again."""
+
+    reservation_id: str
+    channel_id: str
+    currency: str
+    amount_micros: int
+    credit_micros: int
+    message_id: str
+    expire_ms: int
+    state: str = "held"
+    committed_micros: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerCredits:
+    """What the SQL ledger says of an account's credits for messages in one currency."""
+
+    available: int  # left on the grants in the hot balance (applied, not written off)
+    held: int  # credit-held: reserved for messages not yet settled
+    grants: dict[str, tuple[int, int]]  # credit_id -> (left, expire_ms)
+
+
+@dataclass
+class HotSnapshot:
+    """An account's hot state as SQL has it."""
+
+    balances: dict[tuple[str, str], tuple[int, int]] = field(default_factory=dict)
+    holds: list[HeldReservation] = field(default_factory=list)
+    settled: list[HeldReservation] = field(default_factory=list)  # for charges applied again
+    credits: dict[str, LedgerCredits] = field(default_factory=dict)
+    applied_top_ups: list[str] = field(default_factory=list)  # in the balance already
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,19 +138,37 @@ class HotStore:
         action: str,
         amount: int,
         now_ms: int,
+        charge: tuple[str, str, str] = ("", "", ""),
     ) -> Settlement:
+        """charge: for action "charge", the balance's channel, the currency and the message."""
+        channel_id, currency, message_id = charge
         answer: Any = self._settle(
             [
-                keys.reservation(reservation_id),
+                keys.reservation(reservation_id or "-"),
                 keys.balances(account_id),
                 keys.expiry,
                 keys.ledger,
                 keys.credits(account_id),
+                keys.ready,
+                keys.account(account_id),
+                keys.charge(account_id, message_id or "-"),
             ],
-            [action, amount, now_ms, reservation_id, SETTLED_KEEP_S, account_id],
+            [
+                action,
+                amount,
+                now_ms,
+                reservation_id,
+                SETTLED_KEEP_S,
+                account_id,
+                channel_id,
+                currency,
+                message_id,
+            ],
         )
-        if answer[0] == b"unknown":
-            return Settlement("unknown")
+        if answer[0] == b"busy":
+            raise HotStateBusy(account_id)
+        if answer[0] in (b"unknown", b"same") and len(answer) <= 2:
+            return Settlement(answer[0].decode())
         return Settlement(
             outcome=answer[0].decode(),
             state=answer[1].decode(),
@@ -122,6 +180,7 @@ class HotStore:
             message_id=answer[7].decode(),
             expire_ms=int(answer[8]),
             credit_micros=int(answer[9]),
+            wrote_end=answer[10] == b"1",
         )
 
     def apply_credit(
@@ -141,6 +200,8 @@ class HotStore:
                 keys.credit_expiries(account_id),
                 keys.credit(credit_id),
                 keys.ledger,
+                keys.ready,
+                keys.account(account_id),
             ],
             [
                 currency,
@@ -199,6 +260,20 @@ class HotStore:
                 found.setdefault(currency, {})[part] = int(value)
         return {currency: CreditBalance(**parts) for currency, parts in found.items()}
 
+    def ready(self, partitions: Sequence[Keys]) -> bool:
+        """Whether each partition's hot state is whole (see Keys.ready)."""
+        pipeline = self.client.pipeline(transaction=False)
+        for keys in partitions:
+            pipeline.exists(keys.ready)
+        return all(pipeline.execute())
+
+    def message_records(self, messages: Sequence[tuple[Keys, str, str]]) -> list[Any]:
+        """The AuthoriseSend answer kept for each (partition keys, account, message), or None."""
+        pipeline = self.client.pipeline(transaction=False)
+        for keys, account_id, message_id in messages:
+            pipeline.get(keys.message(account_id, message_id))
+        return list(pipeline.execute())
+
     def reservation_account(self, keys: Keys, reservation_id: str) -> str | None:
         found: Any = self.client.hget(keys.reservation(reservation_id), "account")
         return found.decode() if found else None
@@ -217,9 +292,16 @@ class HotStore:
         amount_micros: int,
     ) -> bool:
         applied, _ = self._top_up(
-            [keys.balances(account_id), keys.top_up(top_up_id)],
+            [
+                keys.balances(account_id),
+                keys.top_up(top_up_id),
+                keys.ready,
+                keys.account(account_id),
+            ],
             [f"{channel_id}:{currency}", amount_micros, TOP_UP_MARKER_S],
         )
+        if applied == -1:
+            raise HotStateBusy(account_id)
         return bool(applied)
 
     def open_window(self, key: str, expire_ms: int, now_ms: int) -> int:
@@ -255,3 +337,85 @@ class HotStore:
     def account_state(self, keys: Keys, account_id: str) -> dict[str, str]:
         raw: Any = self.client.hgetall(keys.account(account_id))
         return {name.decode(): value.decode() for name, value in raw.items()}
+
+    def unready(self, partitions: Sequence[Keys]) -> list[Keys]:
+        """The partitions whose hot state is not whole (their ready marker is gone)."""
+        pipeline = self.client.pipeline(transaction=False)
+        for keys in partitions:
+            pipeline.exists(keys.ready)
+        return [
+            keys for keys, found in zip(partitions, pipeline.execute(), strict=True) if not found
+        ]
+
+    def mark_ready(self, keys: Keys) -> None:
+        self.client.set(keys.ready, "1")
+
+    def lock(self, key: str, owner: str, ttl_ms: int) -> bool:
+        return bool(self.client.set(key, owner, nx=True, px=ttl_ms))
+
+    def unlock(self, key: str, owner: str) -> None:
+        found: Any = self.client.get(key)
+        if found is not None and found.decode() == owner:
+            self.client.delete(key)
+
+    def fence(self, keys: Keys, account_id: str) -> None:
+        """Every change of the account refuses until unfence (a rebuild is under way)."""
+        self.client.hset(keys.account(account_id), "fence", "1")
+
+    def unfence(self, keys: Keys, account_id: str) -> None:
+        self.client.hdel(keys.account(account_id), "fence")
+
+    def restore(self, keys: Keys, account_id: str, snapshot: HotSnapshot) -> None:
+        """Write an account's balances, reservations, credits and top-up markers from SQL."""
+        pipe = self.client.pipeline(transaction=False)
+        balances = keys.balances(account_id)
+        pipe.delete(balances)
+        for (channel, currency), (available, reserved) in snapshot.balances.items():
+            pipe.hset(
+                balances,
+                mapping={
+                    f"{channel}:{currency}:available": available,
+                    f"{channel}:{currency}:held": reserved,
+                },
+            )
+        for held in [*snapshot.holds, *snapshot.settled]:
+            pipe.hset(
+                keys.reservation(held.reservation_id),
+                mapping={
+                    "account": account_id,
+                    "channel": held.channel_id,
+                    "currency": held.currency,
+                    "amount": held.amount_micros,
+                    "state": held.state,
+                    "committed": held.committed_micros,
+                    "message": held.message_id,
+                    "expire": held.expire_ms,
+                    "credit": held.credit_micros,
+                },
+            )
+            if held.state == "held":
+                pipe.zadd(keys.expiry, {held.reservation_id: held.expire_ms})
+            else:
+                pipe.expire(keys.reservation(held.reservation_id), SETTLED_KEEP_S)
+        for top_up_id in snapshot.applied_top_ups:
+            pipe.set(keys.top_up(top_up_id), "1", ex=TOP_UP_MARKER_S)
+        self._restore_credits(pipe, keys, account_id, snapshot.credits)
+        pipe.execute()
+
+    def _restore_credits(
+        self, pipe: Any, keys: Keys, account_id: str, credits: dict[str, LedgerCredits]
+    ) -> None:
+        """The hot credit balance from SQL: live grants, what is held, no removal under way."""
+        pipe.delete(keys.credits(account_id))
+        pipe.delete(keys.credit_expiries(account_id))
+        for currency, found in credits.items():
+            pipe.hset(
+                keys.credits(account_id),
+                mapping={f"{currency}:available": found.available, f"{currency}:held": found.held},
+            )
+            for credit_id, (_left, expire_ms) in found.grants.items():
+                pipe.zadd(keys.credit_expiries(account_id), {credit_id: expire_ms})
+                pipe.set(keys.credit(credit_id), "applied")
+            if found.grants:
+                until = min(expire_ms for _left, expire_ms in found.grants.values())
+                pipe.hset(keys.credits(account_id), "until", until)

@@ -147,7 +147,9 @@ class InvariantReport:
 def check_invariants(engine: Engine, floors: dict[str, int]) -> InvariantReport:
     """Debits equal credits per currency and per transaction; no money account below its floor.
 
-    floors: account_id -> the lowest balance its funding mode allows (0, or -overdraft).
+    floors: account_id -> the lowest balance sends may reach (0, -overdraft, -credit limit),
+    less what was taken whatever the balance: charges posted without a live reservation and
+    top-up reversals (a debt).
     """
     entries = tables.ledger_entries.c
     problems: list[str] = []
@@ -169,10 +171,22 @@ def check_invariants(engine: Engine, floors: dict[str, int]) -> InvariantReport:
             .limit(20)
         )
         problems += [f"transaction {row[0]} is unbalanced" for row in unbalanced]
+        # Delivered messages and refunds are paid even when the money was spent: a debt.
+        reversed_by_account = dict(
+            connection.execute(
+                sa.select(
+                    entries.ledger_account,
+                    sa.func.sum(entries.debit_micros - entries.credit_micros),
+                )
+                .where(entries.kind.in_(("top_up_reversal", "charge")))
+                .group_by(entries.ledger_account)
+            ).all()
+        )
         for account_id, floor in floors.items():
             for balance in balances_of(connection, account_id):
                 is_money = ":money:" in balance.ledger_account
-                lowest = floor if is_money else 0
+                debt = max(int(reversed_by_account.get(balance.ledger_account) or 0), 0)
+                lowest = floor - debt if is_money else 0
                 if balance.balance_micros < lowest:
                     problems.append(
                         f"{balance.ledger_account}: {balance.balance_micros} below {lowest}"

@@ -17,4 +17,4 @@ class NoRechargePayments:
         amount_micros: int,
         idempotency_key: str,
     ) -> str:
-        raise RechargeRefused("no payment provider is configured for auto-recharge")
+        raise RechargeRefused("no payment provider is configured for auto-recharge", final=True)

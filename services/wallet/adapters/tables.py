@@ -3,6 +3,7 @@
 import sqlalchemy as sa
 
 from services.common.idempotency import idempotency_table
+from services.common.outbox import outbox_table
 
 metadata = sa.MetaData()
 
@@ -27,16 +28,21 @@ accounts = sa.Table(
     sa.Column("updated_ms", sa.BigInteger, nullable=False),
 )
 
-outbox = sa.Table(
-    "wallet_outbox",
+# Events to publish (account changes, balance alerts), written with the change they announce.
+outbox = outbox_table(metadata, "wallet_outbox_batches")
+
+# Each balance alert once per crossing (its event id names the crossing).
+balance_alerts = sa.Table(
+    "wallet_balance_alerts",
     metadata,
-    sa.Column("id", AutoId, primary_key=True, autoincrement=True),
-    sa.Column("stream", sa.String(100), nullable=False),
-    sa.Column("event_type", sa.String(200), nullable=False),
-    sa.Column("event_id", sa.String(128), nullable=False, unique=True),
-    sa.Column("payload", sa.LargeBinary, nullable=False),
-    sa.Column("created_ms", sa.BigInteger, nullable=False),
-    sa.Column("published_ms", sa.BigInteger, nullable=True, index=True),
+    sa.Column("event_id", sa.String(64), primary_key=True),
+    sa.Column("account_id", sa.String(128), nullable=False),
+    sa.Column("channel_id", sa.String(128), nullable=False),
+    sa.Column("currency_code", sa.String(3), nullable=False),
+    sa.Column("kind", sa.String(32), nullable=False),
+    sa.Column("available_micros", sa.BigInteger, nullable=False),
+    sa.Column("crossing_ms", sa.BigInteger, nullable=False),
+    sa.Index("ix_wallet_balance_alerts_account", "account_id", "crossing_ms"),
 )
 
 top_ups = sa.Table(
@@ -183,7 +189,69 @@ recharges = sa.Table(
     sa.Column("problem", sa.String(200), nullable=False),
     sa.Column("created_ms", sa.BigInteger, nullable=False),
     sa.Column("updated_ms", sa.BigInteger, nullable=False),
+    sa.Column("fee_micros", sa.BigInteger, nullable=False, server_default="0"),
+    # Charges asked of invoicing for this crossing so far.
+    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+    # A held or declined recharge is tried again from this instant (epoch ms).
+    sa.Column("next_attempt_ms", sa.BigInteger, nullable=True),
     sa.UniqueConstraint(
         "account_id", "channel_id", "currency_code", "crossing_ms", name="uq_wallet_recharges"
     ),
+    sa.Index("ix_wallet_recharges_due", "state", "next_attempt_ms"),
+)
+
+# Refunded or disputed money taken back out of the balance a top-up funded.
+top_up_reversals = sa.Table(
+    "wallet_top_up_reversals",
+    metadata,
+    sa.Column("reversal_id", sa.String(64), primary_key=True),
+    sa.Column("account_id", sa.String(128), nullable=False),
+    sa.Column("channel_id", sa.String(128), nullable=False),
+    sa.Column("currency_code", sa.String(3), nullable=False),
+    sa.Column("top_up_id", sa.String(64), nullable=False, index=True),
+    sa.Column("amount_micros", sa.BigInteger, nullable=False),
+    sa.Column("fee_micros", sa.BigInteger, nullable=False),
+    sa.Column("reason", sa.String(32), nullable=False),
+    sa.Column("idempotency_key", sa.String(200), nullable=False),
+    sa.Column("state", sa.String(16), nullable=False, index=True),
+    sa.Column("created_ms", sa.BigInteger, nullable=False),
+    sa.Column("applied_ms", sa.BigInteger, nullable=True),
+    sa.UniqueConstraint("account_id", "idempotency_key", name="uq_wallet_reversals_key"),
+)
+
+# Each message charge metering published, recorded before it touches Redis (once per message):
+# recorded -> applied (to the hot balance) -> posted (its ledger entries are in SQL).
+charges = sa.Table(
+    "wallet_charges",
+    metadata,
+    sa.Column("account_id", sa.String(128), primary_key=True),
+    sa.Column("message_id", sa.String(128), primary_key=True),
+    sa.Column("event_id", sa.String(300), nullable=False),
+    sa.Column("channel_id", sa.String(128), nullable=False),
+    # The reservation that paid (as given, or found when applied); "" for none.
+    sa.Column("reservation_id", sa.String(64), nullable=False),
+    sa.Column("currency_code", sa.String(3), nullable=False),
+    # Metering's price for the message; 0 for one it does not charge (failed, free).
+    sa.Column("amount_micros", sa.BigInteger, nullable=False),
+    # When the message was delivered (or failed): the charge's date in reports.
+    sa.Column("occur_ms", sa.BigInteger, nullable=False),
+    sa.Column("state", sa.String(16), nullable=False),
+    sa.Column("created_ms", sa.BigInteger, nullable=False),
+    sa.Column("updated_ms", sa.BigInteger, nullable=False),
+    sa.Index("ix_wallet_charges_state", "state", "updated_ms"),
+    sa.Index("ix_wallet_charges_account_time", "account_id", "occur_ms"),
+)
+
+# Each account's funding terms by the day they take effect (the account's time zone); a row
+# for a later day is a scheduled switch, applied to the profile when its day comes.
+funding_modes = sa.Table(
+    "wallet_funding_modes",
+    metadata,
+    sa.Column("account_id", sa.String(128), primary_key=True),
+    sa.Column("effective_date", sa.String(10), primary_key=True),
+    sa.Column("funding_mode", sa.String(16), nullable=False),
+    sa.Column("limit_micros", sa.BigInteger, nullable=False),
+    sa.Column("applied", sa.Boolean, nullable=False),
+    sa.Column("created_ms", sa.BigInteger, nullable=False),
+    sa.Index("ix_wallet_funding_modes_pending", "applied", "effective_date"),
 )

@@ -9,6 +9,7 @@ ACTIVE = "active"
 SUSPENDED = "suspended"
 PREPAID = "prepaid"
 SOFT_LIMIT = "soft"
+POSTPAID = "postpaid"
 SCOPE_ACCOUNT = "account"
 SCOPE_CHANNEL = "channel"
 
@@ -49,12 +50,28 @@ class AccountView:
     # None: the wallet's defaults apply (a low-balance threshold; a top-up fee rule).
     low_balance_threshold_micros: int | None = None
     top_up_fee: TopUpFeeRule | None = None
+    credit_limit_micros: int = 0  # postpaid: how much may accrue unpaid
 
     def balance_channel(self, channel_id: str) -> str:
         """The channel whose balance pays: the sender's when funds are kept per number."""
         return channel_id if self.balance_scope == SCOPE_CHANNEL else ""
 
     @property
+    def limit_micros(self) -> int:
+        """How far below zero sends may take the balance: the soft limit's overdraft, or a
+        postpaid account's credit limit; none for prepaid."""
+        if self.funding_mode == SOFT_LIMIT:
+            return self.overdraft_limit_micros
+        if self.funding_mode == POSTPAID:
+            return self.credit_limit_micros
+        return 0
+
+    @property
     def floor_micros(self) -> int:
-        """The lowest balance this account's funding mode allows."""
-        return -self.overdraft_limit_micros if self.funding_mode == SOFT_LIMIT else 0
+        """The lowest balance sends may reach (charges applied after delivery may go lower:
+        a debt)."""
+        return -self.limit_micros
+
+    @property
+    def postpaid(self) -> bool:
+        return self.funding_mode == POSTPAID

@@ -11,14 +11,20 @@ UNKNOWN_ACCOUNT = "unknown_account"
 ACCOUNT_SUSPENDED = "account_suspended"
 CHANNEL_HAS_NO_DAYS = "channel_has_no_days"
 OVERDRAFT_LIMIT_REACHED = "overdraft_limit_reached"
+CREDIT_LIMIT_REACHED = "credit_limit_reached"
 NO_RATE_IN_FORCE = "no_rate_in_force"
 BATCH_NOT_COVERED = "batch_not_covered"
 
 _MESSAGES = {
     INSUFFICIENT_FUNDS: (
-        "The message could not be sent: the available balance does not cover a paid message. "
-        "Top up the balance and optionally enable auto-recharge so that it does not run out; "
-        "free messages and incoming messages still go through."
+        "The message could not be sent: the available balance does not cover a paid message "
+        "(a negative balance is a debt, paid first from the next top-up). Top up the balance "
+        "and optionally enable auto-recharge so that it does not run out; free messages and "
+        "incoming messages still go through."
+    ),
+    CREDIT_LIMIT_REACHED: (
+        "The account's unpaid charges have reached its credit limit; pay the open invoice or "
+        "ask for a higher limit. Free messages and incoming messages still go through."
     ),
     UNKNOWN_ACCOUNT: "No wallet account has this id; create the account before sending.",
     ACCOUNT_SUSPENDED: "The account is suspended; reactivate it to send messages.",

@@ -11,10 +11,12 @@ Ledger accounts (one term, one meaning):
 - revenue:top-up-fees:<CUR>                   transaction fees charged on top-ups
 - customer:<account>:credit-held:<CUR>        credit reserved for messages not yet settled
 A reservation moves money to held; a commit moves held to revenue (and the rest back);
-a release or an expiry moves held back to money. A reservation paid partly by credits does the
-same per part: its credit part moves from the grants it drew on to credit-held, and back to
-those grants (or, for a grant written off meanwhile, to funding:credits). Balances are sums,
-never edited.
+a release or an expiry moves held back to money. A charge moves money to revenue directly:
+a delivered message with no live reservation, or the part of its price above the estimate
+(negative when metering's price is below what an earlier commit took: revenue back to
+money). A reservation paid partly by credits does the same per part: its credit part moves
+from the grants it drew on to credit-held, and back to those grants (or, for a grant written
+off meanwhile, to funding:credits). Balances are sums, never edited.
 """
 
 from __future__ import annotations
@@ -28,16 +30,19 @@ COMMIT = "commit"
 RELEASE = "release"
 EXPIRE = "expire"
 FREE = "free"
+CHARGE = "charge"
 TOP_UP = "top_up"
 TOP_UP_FEE = "top_up_fee"
 CREDIT_GRANT = "credit_grant"
 CREDIT_REDEEM = "credit_redeem"
 CREDIT_EXPIRE = "credit_expire"
+# A refunded or disputed top-up taken back out of the balance (and its fee out of revenue).
+TOP_UP_REVERSAL = "top_up_reversal"
 CREDIT_APPLY = "credit_apply"  # a grant reached the hot balance: no transaction of its own
-KINDS = frozenset({HOLD, COMMIT, RELEASE, EXPIRE, FREE, TOP_UP})  # facts of the hot path
+KINDS = frozenset({HOLD, COMMIT, RELEASE, EXPIRE, FREE, CHARGE, TOP_UP})  # facts of the hot path
 SETTLEMENTS = frozenset({COMMIT, RELEASE, EXPIRE})
 # Transactions written to SQL directly, never through a partition's stream.
-BOOKED_KINDS = frozenset({TOP_UP_FEE, CREDIT_GRANT, CREDIT_REDEEM, CREDIT_EXPIRE})
+BOOKED_KINDS = frozenset({TOP_UP_FEE, TOP_UP_REVERSAL, CREDIT_GRANT, CREDIT_REDEEM, CREDIT_EXPIRE})
 
 
 class LedgerInvariantError(Exception):
@@ -164,6 +169,13 @@ def post(fact: Fact, credit: CreditParts = NO_CREDIT) -> Transaction:
         )
     elif fact.kind == FREE:
         legs = (Leg(money, 0, 0), Leg(revenue_account(fact.currency), 0, 0))
+    elif fact.kind == CHARGE:
+        taken = fact.amount_micros  # signed: negative gives back what a commit took above
+        revenue = revenue_account(fact.currency)
+        legs = (
+            Leg(money, max(taken, 0), max(-taken, 0)),
+            Leg(revenue, max(-taken, 0), max(taken, 0)),
+        )
     elif fact.kind == TOP_UP:
         legs = (Leg(funding_account(fact.currency), amount, 0), Leg(money, 0, amount))
     else:
@@ -242,6 +254,34 @@ def top_up_fee(
         at_ms,
         Leg(funding_account(currency), fee_micros, 0),
         Leg(fee_revenue_account(currency), 0, fee_micros),
+    )
+
+
+def top_up_reversal(
+    account_id: str,
+    channel_id: str,
+    currency: str,
+    reversal_id: str,
+    amount_micros: int,
+    fee_micros: int,
+    at_ms: int,
+) -> Transaction:
+    """Money a refund or a dispute takes back: out of the balance (below zero when it was
+    spent: a debt) and the fee out of revenue, both back to where top-ups are funded from."""
+    legs = [
+        Leg(money_account(account_id, currency, channel_id), amount_micros, 0),
+        Leg(fee_revenue_account(currency), fee_micros, 0),
+        Leg(funding_account(currency), 0, amount_micros + fee_micros),
+    ]
+    return Transaction(
+        transaction_id=f"{TOP_UP_REVERSAL}:{account_id}:{reversal_id}",
+        account_id=account_id,
+        channel_id=channel_id,
+        currency=currency,
+        kind=TOP_UP_REVERSAL,
+        reference=reversal_id,
+        at_ms=at_ms,
+        legs=tuple(leg for leg in legs if leg.debit_micros or leg.credit_micros),
     )
 
 

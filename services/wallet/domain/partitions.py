@@ -41,6 +41,17 @@ class Keys:
     def expiry(self) -> str:
         return f"{self.prefix}:expiry"
 
+    @property
+    def ready(self) -> str:
+        """Present while the partition's hot state is whole: absent after Redis lost its data,
+        until recovery has written it again from SQL. Every change refuses without it."""
+        return f"{self.prefix}:ready"
+
+    @property
+    def recovering(self) -> str:
+        """Held by the process rebuilding the partition (with an expiry)."""
+        return f"{self.prefix}:recovering"
+
     def account(self, account_id: str) -> str:
         return f"{self.prefix}:account:{account_id}"
 
@@ -53,6 +64,10 @@ class Keys:
 
     def message(self, account_id: str, message_id: str) -> str:
         return f"{self.prefix}:message:{account_id}:{message_id}"
+
+    def charge(self, account_id: str, message_id: str) -> str:
+        """Set once a message's charge was applied (its price), kept as long as settled holds."""
+        return f"{self.prefix}:charge:{account_id}:{message_id}"
 
     def top_up(self, top_up_id: str) -> str:
         return f"{self.prefix}:top-up:{top_up_id}"

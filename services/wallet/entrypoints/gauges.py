@@ -6,18 +6,16 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-import sqlalchemy as sa
-
 from services.common import metrics
+from services.common.outbox import OutboxRelay
 from services.common.redis_client import RedisClient
-from services.wallet.adapters import tables
 from services.wallet.service import settings as names
 
 FRESH_S = 1.0  # one reading serves the gauges observed in the same export
 
 
 def register(
-    engine: sa.engine.Engine,
+    outbox: OutboxRelay,
     redis: RedisClient,
     metering_events: RedisClient,
     partitions: list[Any],
@@ -29,7 +27,7 @@ def register(
             for number, keys in enumerate(partitions)
         ]
     )
-    gauges.outbox_backlog.add(lambda: [(float(_unpublished(engine)), {"service": "wallet"})])
+    metrics.observe_outbox(outbox, "wallet")
 
     def ledger() -> tuple[int, float]:
         readings = [
@@ -60,15 +58,6 @@ def register(
 
 def _backlog(client: RedisClient, stream: str) -> Callable[[], tuple[int, float]]:
     return lambda: metrics.stream_backlog(client, stream, names.CONSUMER_GROUP)
-
-
-def _unpublished(engine: sa.engine.Engine) -> int:
-    with engine.connect() as connection:
-        return int(
-            connection.execute(
-                sa.select(sa.func.count()).where(tables.outbox.c.published_ms.is_(None))
-            ).scalar_one()
-        )
 
 
 def _fresh(read: Callable[[], tuple[int, float]]) -> Callable[[], tuple[int, float]]:

@@ -19,6 +19,7 @@ from services.wallet.service.auto_recharge import AutoRecharges
 from services.wallet.service.credits import Credits
 from services.wallet.service.days import Days
 from services.wallet.service.funds import Funds
+from services.wallet.service.price_list import PriceList
 from services.wallet.service.reservations import Reservations
 from services.wallet.service.windows import Windows
 
@@ -36,6 +37,7 @@ class WalletServicer(pb_grpc.WalletServiceServicer):
         credits: Credits,
         days: Days,
         recharges: AutoRecharges,
+        price_list: PriceList,
     ) -> None:
         self._accounts = accounts
         self._authoriser = authoriser
@@ -46,6 +48,7 @@ class WalletServicer(pb_grpc.WalletServiceServicer):
         self._credits = credits
         self._days = days
         self._recharges = recharges
+        self._price_list = price_list
         self._authorisations = metrics.instruments().authorisations
 
     def CreateAccount(
@@ -62,6 +65,11 @@ class WalletServicer(pb_grpc.WalletServiceServicer):
         self, request: pb.UpdateAccountRequest, context: grpc.ServicerContext
     ) -> pb.UpdateAccountResponse:
         return self._accounts.update(request)
+
+    def GetFundingPeriods(
+        self, request: pb.GetFundingPeriodsRequest, context: grpc.ServicerContext
+    ) -> pb.GetFundingPeriodsResponse:
+        return self._accounts.funding_periods(request)
 
     def AuthoriseSend(
         self, request: authorise_pb2.AuthoriseSendRequest, context: grpc.ServicerContext
@@ -110,6 +118,16 @@ class WalletServicer(pb_grpc.WalletServiceServicer):
 
     def TopUp(self, request: pb.TopUpRequest, context: grpc.ServicerContext) -> pb.TopUpResponse:
         return self._funds.top_up(request)
+
+    def QuoteTopUp(
+        self, request: pb.QuoteTopUpRequest, context: grpc.ServicerContext
+    ) -> pb.QuoteTopUpResponse:
+        return self._funds.quote(request)
+
+    def ReverseTopUp(
+        self, request: pb.ReverseTopUpRequest, context: grpc.ServicerContext
+    ) -> pb.ReverseTopUpResponse:
+        return self._funds.reverse(request)
 
     def ListTopUps(
         self, request: pb.ListTopUpsRequest, context: grpc.ServicerContext
@@ -171,10 +189,25 @@ class WalletServicer(pb_grpc.WalletServiceServicer):
     ) -> pb.SetAutoRechargeResponse:
         return self._recharges.set(request)
 
+    def ListRecharges(
+        self, request: pb.ListRechargesRequest, context: grpc.ServicerContext
+    ) -> pb.ListRechargesResponse:
+        return self._recharges.list(request)
+
     def GetAutoRecharge(
         self, request: pb.GetAutoRechargeRequest, context: grpc.ServicerContext
     ) -> pb.GetAutoRechargeResponse:
         return self._recharges.get(request)
+
+    def GetPriceList(
+        self, request: pb.GetPriceListRequest, context: grpc.ServicerContext
+    ) -> pb.GetPriceListResponse:
+        return self._price_list.prices(request)
+
+    def QuotePrice(
+        self, request: pb.QuotePriceRequest, context: grpc.ServicerContext
+    ) -> pb.QuotePriceResponse:
+        return self._price_list.quote(request)
 
 
 @functools.cache

@@ -3,22 +3,24 @@ publishes AccountChanged through the outbox, in the same SQL transaction."""
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 import uuid
 from collections.abc import Callable
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from billing.wallet.v1 import account_pb2
 from billing.wallet.v1 import wallet_service_pb2 as pb
 from sqlalchemy.engine import Connection, Engine
 
-from services.common import idempotency, validation
-from services.common.errors import AlreadyExists, FailedPrecondition, NotFound
+from services.common import idempotency, outbox, validation
+from services.common.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound
 from services.wallet.adapters import tables
 from services.wallet.adapters.hot_store import HotStore
-from services.wallet.domain.accounts import AccountView
+from services.wallet.domain.accounts import POSTPAID, SOFT_LIMIT, AccountView
 from services.wallet.domain.partitions import Partitioner
-from services.wallet.service import profiles
+from services.wallet.service import funding, profiles
 from services.wallet.service.settings import ACCOUNTS_STREAM
 
 MAX_CACHED_VIEWS = 100_000
@@ -85,6 +87,15 @@ class Accounts:
                     **_columns(profile, version=1, now_ms=now_ms),
                 )
             )
+            view = profiles.view_of(profile, 1)
+            funding.record(
+                connection,
+                view.account_id,
+                local_today(view.time_zone, now_ms),
+                view.funding_mode,
+                view.limit_micros,
+                applied=True,
+            )
             _publish(connection, profile, now_ms)
             return pb.CreateAccountResponse(account=profile)
 
@@ -108,9 +119,13 @@ class Accounts:
             raise NotFound(f"account {request.account_id!r} not found")
         return pb.GetAccountResponse(account=found[0])
 
-    def update(self, request: pb.UpdateAccountRequest) -> pb.UpdateAccountResponse:
+    def update(
+        self, request: pb.UpdateAccountRequest, scheduled: bool = False
+    ) -> pb.UpdateAccountResponse:
+        """scheduled: a switch whose day has come (its day may be past), not a new change."""
         validation.require_id(request.account_id, "account_id")
         validation.text(request.update_mask, "update_mask", required=True)
+        validation.text(request.funding_effective_date, "funding_effective_date", max_length=10)
         key = request.idempotency_key or f"update:{uuid.uuid4().hex}"
         now_ms = _now_ms()
 
@@ -132,6 +147,7 @@ class Accounts:
                 raise FailedPrecondition(
                     "balance_scope cannot change once the account holds funds", "balance_scope"
                 )
+            merged = self._funding_terms(connection, current, merged, request, now_ms, scheduled)
             merged.update_time.FromMilliseconds(now_ms)
             connection.execute(
                 tables.accounts.update()
@@ -153,6 +169,94 @@ class Accounts:
             )
         self.refresh(request.account_id)
         return response
+
+    def _funding_terms(
+        self,
+        connection: Connection,
+        current: account_pb2.AccountProfile,
+        merged: account_pb2.AccountProfile,
+        request: pb.UpdateAccountRequest,
+        now_ms: int,
+        scheduled: bool,
+    ) -> account_pb2.AccountProfile:
+        """Record a change of funding terms by its day: today's apply now, a later day's are
+        scheduled (the profile keeps today's terms until then)."""
+        names = {name.strip() for name in request.update_mask.split(",")}
+        given = request.funding_effective_date
+        if not funding.FIELDS & names:
+            if given:
+                raise InvalidArgument(
+                    "funding_effective_date", "only with a change of the funding terms"
+                )
+            return merged
+        today = local_today(current.time_zone or "UTC", now_ms)
+        day = validation.date(given, "funding_effective_date") if given else today
+        if day < today and not scheduled:
+            raise InvalidArgument("funding_effective_date", f"must not be before {today}")
+        if (day - today).days > funding.MAX_SCHEDULE_DAYS:
+            raise InvalidArgument(
+                "funding_effective_date", f"at most {funding.MAX_SCHEDULE_DAYS} days ahead"
+            )
+        terms = profiles.view_of(merged, 0)
+        account_id = current.account_id
+        if day > today:
+            funding.record(
+                connection, account_id, day, terms.funding_mode, terms.limit_micros, False
+            )
+            kept = account_pb2.AccountProfile()
+            kept.CopyFrom(merged)
+            for name in funding.FIELDS:
+                setattr(kept, name, getattr(current, name))
+            return kept
+        if not scheduled:
+            funding.drop_scheduled_after(connection, account_id, day)
+        funding.record(
+            connection, account_id, day, terms.funding_mode, terms.limit_micros, applied=True
+        )
+        return merged
+
+    def funding_periods(self, request: pb.GetFundingPeriodsRequest) -> pb.GetFundingPeriodsResponse:
+        view = require_account(self, request.account_id)
+        start, end = validation.date_range(request.from_date, request.to_date)
+        with self._engine.connect() as connection:
+            covering, later = funding.periods(connection, view.account_id, start, end)
+        return pb.GetFundingPeriodsResponse(
+            periods=[_period(p) for p in covering], scheduled=[_period(p) for p in later]
+        )
+
+    def apply_scheduled_funding(self, limit: int) -> int:
+        """The loop: switches whose day has come in the account's time zone; how many."""
+        now_ms = _now_ms()
+        tomorrow = dt.datetime.fromtimestamp(now_ms / 1000, dt.UTC).date() + dt.timedelta(days=1)
+        with self._engine.connect() as connection:
+            waiting = funding.due(connection, tomorrow, limit)
+        applied = 0
+        for account_id, day in waiting:
+            view = self.view(account_id)
+            if view is None or day > local_today(view.time_zone, now_ms):
+                continue
+            with self._engine.connect() as connection:
+                terms = funding.scheduled(connection, account_id, day)
+            if terms is None:
+                continue
+            mode, limit_micros = terms
+            profile = account_pb2.AccountProfile(funding_mode=profiles.MODE_ENUMS[mode])
+            if mode == SOFT_LIMIT:
+                profile.overdraft_limit_micros = limit_micros
+            elif mode == POSTPAID:
+                profile.credit_limit_micros = limit_micros
+            self.update(
+                pb.UpdateAccountRequest(
+                    account_id=account_id,
+                    profile=profile,
+                    update_mask=",".join(sorted(funding.FIELDS)),
+                    funding_effective_date=day.isoformat(),
+                    idempotency_key=f"funding:{account_id}:{day.isoformat()}",
+                ),
+                scheduled=True,
+            )
+            applied += 1
+        return applied
 
     def view(self, account_id: str) -> AccountView | None:
         """The send path's view: from this process's cache, else from SQL."""
@@ -183,7 +287,7 @@ class Accounts:
             view.version,
             view.status,
             view.funding_mode,
-            view.overdraft_limit_micros,
+            view.limit_micros,
             view.currency,
             view.balance_scope,
         )
@@ -229,15 +333,20 @@ def _columns(profile: account_pb2.AccountProfile, version: int, now_ms: int) -> 
 def _publish(connection: Connection, profile: account_pb2.AccountProfile, now_ms: int) -> None:
     event_id = uuid.uuid4().hex
     event = account_pb2.AccountChanged(event_id=event_id, profile=profile)
-    connection.execute(
-        tables.outbox.insert().values(
-            stream=ACCOUNTS_STREAM,
-            event_type=EVENT_TYPE,
-            event_id=event_id,
-            payload=event.SerializeToString(),
-            created_ms=now_ms,
-        )
+    outbox.add(connection, tables.outbox, [outbox.event(ACCOUNTS_STREAM, event_id, event)])
+
+
+def _period(period: funding.Period) -> pb.FundingPeriod:
+    return pb.FundingPeriod(
+        funding_mode=profiles.MODE_ENUMS[period.mode],
+        from_date=period.start.isoformat(),
+        to_date=period.end.isoformat(),
+        limit_micros=period.limit_micros,
     )
+
+
+def local_today(time_zone: str, now_ms: int) -> dt.date:
+    return dt.datetime.fromtimestamp(now_ms / 1000, ZoneInfo(time_zone)).date()
 
 
 def _has_ledger(connection: Connection, account_id: str) -> bool:

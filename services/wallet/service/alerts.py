@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 import uuid
 
 from billing.common.v1 import money_pb2
@@ -10,12 +9,12 @@ from billing.wallet.v1 import wallet_service_pb2 as pb
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
+from services.common import outbox
 from services.wallet.adapters import tables
 from services.wallet.service.settings import ALERTS_STREAM
 
 LOW_BALANCE = "low_balance"
 ZERO_BALANCE = "zero_balance"
-EVENT_TYPE = pb.BalanceAlert.DESCRIPTOR.full_name
 EVENT_IDS = uuid.UUID("5b0c6a4e-8d1f-4f0a-9a57-1d3c2b7e6f10")
 
 
@@ -50,13 +49,18 @@ class BalanceAlerts:
         try:
             with self._engine.begin() as connection:
                 connection.execute(
-                    tables.outbox.insert().values(
-                        stream=ALERTS_STREAM,
-                        event_type=EVENT_TYPE,
+                    tables.balance_alerts.insert().values(
                         event_id=alert.event_id,
-                        payload=alert.SerializeToString(),
-                        created_ms=time.time_ns() // 1_000_000,
+                        account_id=account_id,
+                        channel_id=channel_id,
+                        currency_code=currency,
+                        kind=kind,
+                        available_micros=available_micros,
+                        crossing_ms=crossing_ms,
                     )
+                )
+                outbox.add(
+                    connection, tables.outbox, [outbox.event(ALERTS_STREAM, alert.event_id, alert)]
                 )
         except IntegrityError:
             return False

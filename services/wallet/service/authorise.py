@@ -14,7 +14,7 @@ from billing.wallet.v1 import authorise_pb2 as pb
 import pricing
 from pricing.markets import e164_digits
 from services.common import validation
-from services.common.errors import InvalidArgument
+from services.common.errors import InvalidArgument, Unavailable
 from services.wallet.adapters.hot_store import HotStore
 from services.wallet.domain import decisions
 from services.wallet.domain.accounts import AccountView
@@ -41,6 +41,7 @@ REASONS = {
     b"account_suspended": pb.DENY_REASON_ACCOUNT_SUSPENDED,
     b"channel_has_no_days": pb.DENY_REASON_CHANNEL_HAS_NO_DAYS,
     b"overdraft_limit_reached": pb.DENY_REASON_OVERDRAFT_LIMIT_REACHED,
+    b"credit_limit_reached": pb.DENY_REASON_CREDIT_LIMIT_REACHED,
     b"no_rate_in_force": pb.DENY_REASON_NO_RATE_IN_FORCE,
     b"batch_not_covered": pb.DENY_REASON_BATCH_NOT_COVERED,
 }
@@ -50,6 +51,8 @@ MESSAGES = {
     for reason in REASONS
 }
 MISSING = b"missing"
+BUSY = b"busy"
+REBUILDING = "the account's balance is being restored; try again in a moment"
 RESERVATION_ID_BYTES = 16  # random bytes of a reservation id (32 hex digits)
 
 
@@ -77,7 +80,10 @@ class Authoriser:
         category = category_name(request.category, request.is_template)
         digits = recipient_digits(request.recipient)
         now_ms = time.time_ns() // 1_000_000
-        send_ms = request.send_time.ToMilliseconds() if request.HasField("send_time") else now_ms
+        send_ms = now_ms
+        if request.HasField("send_time"):
+            send = request.send_time
+            send_ms = validation.timestamp_ms(send.seconds, send.nanos, "send_time")
         view = self._accounts.view(account_id)
         if view is None:
             return _unknown_account()
@@ -97,6 +103,7 @@ class Authoriser:
             keys.credits(account_id),
             window + FREE_ENTRY_POINT_WINDOW,
             window + CUSTOMER_SERVICE_WINDOW,
+            keys.ready,
             *[window + CONVERSATION_WINDOW + name for name in candidates.conversation_categories],
         ]
         reservation_id = os.urandom(RESERVATION_ID_BYTES).hex()
@@ -123,6 +130,8 @@ class Authoriser:
             replayed, record = self._hot.authorise(script_keys, args)
             if record == MISSING:
                 return _unknown_account()
+        if record == BUSY:
+            raise Unavailable(REBUILDING)
         return _response(record, view.currency, bool(replayed))
 
     def authorise_batch(self, request: pb.AuthoriseBatchRequest) -> pb.AuthoriseBatchResponse:
@@ -137,7 +146,10 @@ class Authoriser:
             raise InvalidArgument("recipients", f"at most {self._max_batch:,} per batch")
         message_ids, numbers, digits_of = _checked_recipients(recipients)
         now_ms = time.time_ns() // 1_000_000
-        send_ms = request.send_time.ToMilliseconds() if request.HasField("send_time") else now_ms
+        send_ms = now_ms
+        if request.HasField("send_time"):
+            send = request.send_time
+            send_ms = validation.timestamp_ms(send.seconds, send.nanos, "send_time")
         view = self._accounts.view(account_id)
         if view is None:
             return _batch_refused(pb.DENY_REASON_UNKNOWN_ACCOUNT, b"unknown_account", 0, "")
@@ -152,6 +164,8 @@ class Authoriser:
             if refreshed is None:
                 return _batch_refused(pb.DENY_REASON_UNKNOWN_ACCOUNT, b"unknown_account", 0, "")
             answer = self._hot.authorise_batch(script_keys, args)
+        if answer[0] == BUSY:
+            raise Unavailable(REBUILDING)
         return _batch_response(answer, request, message_ids, numbers, view.currency)
 
     def _batch_arguments(
@@ -180,6 +194,7 @@ class Authoriser:
             keys.ledger,
             keys.channel_days(account_id),
             keys.credits(account_id),
+            keys.ready,
         ]
         window_prefix = keys.window_prefix(account_id, channel_id)
         reservation_prefix = keys.prefix + ":reservation:"

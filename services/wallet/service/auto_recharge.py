@@ -25,6 +25,7 @@ from services.common.errors import BillingError, InvalidArgument
 from services.wallet.adapters import tables
 from services.wallet.domain.accounts import SCOPE_CHANNEL, AccountView
 from services.wallet.service.accounts import Accounts, require_account
+from services.wallet.service.alerts import BalanceAlerts
 from services.wallet.service.funds import MAX_TOP_UP_MICROS, Funds
 from services.wallet.service.ports import RechargePayments, RechargeRefused
 
@@ -32,6 +33,12 @@ log = logging.getLogger(__name__)
 MAX_COOL_OFF_S = 31 * 86_400
 MAX_PER_MONTH = 1_000
 CHARGING, DONE, FAILED = "charging", "done", "failed"
+# Held back by the cool-off or the monthly cap; declined and waiting to be tried again.
+HELD, DECLINED, SKIPPED = "held", "declined", "skipped"
+# A declined card is tried this many times in all, each wait twice the one before.
+MAX_ATTEMPTS = 4
+FIRST_RETRY_MS = 15 * 60 * 1000
+RECHARGE_FAILED = "recharge_failed"
 Balance = tuple[str, str, str]  # (account, channel, currency)
 
 
@@ -55,7 +62,11 @@ class AutoRecharges:
         funds: Funds,
         payments: RechargePayments,
         retry_s: float,
+        alerts: BalanceAlerts | None = None,
+        first_retry_ms: int = FIRST_RETRY_MS,
     ) -> None:
+        self._alerts = alerts
+        self._first_retry_ms = first_retry_ms
         self._engine = engine
         self._accounts = accounts
         self._funds = funds
@@ -149,18 +160,8 @@ class AutoRecharges:
             ).first()
             if existing is not None:
                 return existing.state != CHARGING
-            counted = (*balance, recharges.state != FAILED)
-            last_ms = connection.execute(
-                sa.select(sa.func.max(recharges.created_ms)).where(*counted)
-            ).scalar()
-            month_start = _month_start_ms(view.time_zone, now_ms)
-            this_month = connection.execute(
-                sa.select(sa.func.count()).where(*counted, recharges.created_ms >= month_start)
-            ).scalar_one()
-        if last_ms is not None and now_ms - last_ms < rule.cool_off_s * 1000:
-            return False
-        if this_month >= rule.max_per_month:
-            return False
+            allowed_ms = self._allowed_from_ms(connection, view, rule, now_ms)
+        held = allowed_ms > now_ms
         row = {
             "recharge_id": uuid.uuid4().hex,
             "account_id": rule.account_id,
@@ -168,18 +169,140 @@ class AutoRecharges:
             "currency_code": rule.currency,
             "crossing_ms": crossing_ms,
             "amount_micros": rule.amount_micros,
-            "state": CHARGING,
+            "fee_micros": self._funds.fee_micros(view, rule.amount_micros),
+            "state": HELD if held else CHARGING,
             "top_up_id": None,
-            "problem": "",
+            "problem": "held back by the cool-off or the monthly cap" if held else "",
             "created_ms": now_ms,
             "updated_ms": now_ms,
+            "attempts": 0 if held else 1,
+            "next_attempt_ms": allowed_ms if held else None,
         }
         try:
             with self._engine.begin() as connection:
                 connection.execute(tables.recharges.insert().values(**row))
         except IntegrityError:
             return False  # another process holds this crossing
+        if held:
+            return True  # the row keeps the crossing: fire_due charges it once allowed
         return self._complete(row)
+
+    def fire_due(self, limit: int) -> int:
+        """The loop's pass: recharges held back or declined whose time has come, with no
+        further send needed. A held one whose balance went back above the threshold ends."""
+        recharges = tables.recharges.c
+        now_ms = time.time_ns() // 1_000_000
+        with self._engine.connect() as connection:
+            rows = (
+                connection.execute(
+                    sa.select(tables.recharges)
+                    .where(
+                        recharges.state.in_((HELD, DECLINED)),
+                        recharges.next_attempt_ms <= now_ms,
+                    )
+                    .order_by(recharges.next_attempt_ms)
+                    .limit(limit)
+                )
+                .mappings()
+                .all()
+            )
+        fired = 0
+        for row in rows:
+            fired += self._fire_again(row, now_ms)
+        return fired
+
+    def _fire_again(self, row: RowMapping, now_ms: int) -> bool:
+        view = require_account(self._accounts, row["account_id"])
+        balance = (row["account_id"], row["channel_id"], row["currency_code"])
+        rule = self.rules_for([balance]).get(balance)
+        if rule is None or not rule.enabled:
+            return self._end(row, SKIPPED, "auto-recharge was switched off")
+        if row["state"] == HELD:
+            with self._engine.connect() as connection:
+                allowed_ms = self._allowed_from_ms(connection, view, rule, now_ms, row)
+            if allowed_ms > now_ms:
+                self._update(row, next_attempt_ms=allowed_ms)
+                return False
+            if self._available(row) >= rule.threshold_micros:
+                return self._end(row, SKIPPED, "the balance is back above the threshold")
+        table = tables.recharges
+        with self._engine.begin() as connection:
+            claimed = connection.execute(
+                table.update()
+                .where(table.c.recharge_id == row["recharge_id"], table.c.state == row["state"])
+                .values(
+                    state=CHARGING,
+                    attempts=table.c.attempts + 1,
+                    next_attempt_ms=None,
+                    updated_ms=now_ms,
+                )
+            ).rowcount
+        if not claimed:
+            return False  # another process took it
+        with self._engine.connect() as connection:
+            fresh = (
+                connection.execute(
+                    sa.select(table).where(table.c.recharge_id == row["recharge_id"])
+                )
+                .mappings()
+                .one()
+            )
+        return self._complete(fresh)
+
+    def _allowed_from_ms(
+        self,
+        connection: Connection,
+        view: AccountView,
+        rule: Rule,
+        now_ms: int,
+        this: RowMapping | None = None,
+    ) -> int:
+        """When the cool-off and the monthly cap next allow a recharge (now_ms when they do)."""
+        recharges = tables.recharges.c
+        counted = [
+            recharges.account_id == rule.account_id,
+            recharges.channel_id == rule.channel_id,
+            recharges.currency_code == rule.currency,
+            recharges.state.in_((CHARGING, DONE)),
+        ]
+        if this is not None:
+            counted.append(recharges.recharge_id != this["recharge_id"])
+        last_ms = connection.execute(
+            sa.select(sa.func.max(recharges.updated_ms)).where(*counted)
+        ).scalar()
+        allowed_ms = now_ms
+        if last_ms is not None:
+            allowed_ms = max(allowed_ms, int(last_ms) + rule.cool_off_s * 1000)
+        month_start = _month_start_ms(view.time_zone, now_ms)
+        this_month = connection.execute(
+            sa.select(sa.func.count()).where(*counted, recharges.created_ms >= month_start)
+        ).scalar_one()
+        if this_month >= rule.max_per_month:
+            allowed_ms = max(allowed_ms, _next_month_start_ms(view.time_zone, now_ms))
+        return allowed_ms
+
+    def _available(self, row: RowMapping) -> int:
+        balance = (row["currency_code"], row["channel_id"])
+        answer = self._funds.balance(
+            pb.GetBalanceRequest(account_id=row["account_id"], channel_id=row["channel_id"])
+        )
+        for held in answer.balances:
+            money = held.kind == funds_pb2.ASSET_KIND_MONEY
+            if money and (held.currency_code, held.channel_id) == balance:
+                return int(held.available_micros)
+        return 0
+
+    def _end(self, row: RowMapping, state: str, problem: str) -> bool:
+        self._update(row, state=state, problem=problem, next_attempt_ms=None)
+        return True
+
+    def _update(self, row: Mapping[str, Any] | RowMapping, **values: Any) -> None:
+        with self._engine.begin() as connection:
+            connection.execute(
+                tables.recharges.update()
+                .where(tables.recharges.c.recharge_id == row["recharge_id"])
+                .values(updated_ms=time.time_ns() // 1_000_000, **values)
+            )
 
     def resume(self, limit: int) -> int:
         """The sweeper: finish recharges left charging (a crash, or a provider that was down)."""
@@ -216,7 +339,9 @@ class AutoRecharges:
         recharge_id = str(row["recharge_id"])
         account_id, channel_id = str(row["account_id"]), str(row["channel_id"])
         currency, amount = str(row["currency_code"]), int(row["amount_micros"])
-        key = f"auto-recharge:{recharge_id}"
+        attempt = int(row.get("attempts") or 1)
+        # One key per attempt: a declined attempt's key would only answer its decline again.
+        key = f"auto-recharge:{recharge_id}" + (f":{attempt}" if attempt > 1 else "")
         view = require_account(self._accounts, account_id)
         try:
             reference = self._payments.charge(
@@ -233,9 +358,7 @@ class AutoRecharges:
                 source="auto_recharge",
             ).top_up
         except RechargeRefused as refused:
-            self._finish(recharge_id, FAILED, None, refused.message)
-            metrics.instruments().recharges.add(1, {"outcome": "refused"})
-            log.warning("auto-recharge refused", extra={"recharge_id": recharge_id})
+            self._declined(row, attempt, refused)
             return True
         except BillingError as error:
             self._touch(recharge_id)
@@ -245,6 +368,56 @@ class AutoRecharges:
         self._finish(recharge_id, DONE, top_up, "")
         metrics.instruments().recharges.add(1, {"outcome": "paid"})
         return True
+
+    def _declined(
+        self, row: Mapping[str, Any] | RowMapping, attempt: int, refused: RechargeRefused
+    ) -> None:
+        """Back off and try again later; stop, with an alert, after MAX_ATTEMPTS."""
+        recharge_id = str(row["recharge_id"])
+        log.warning("auto-recharge refused", extra={"recharge_id": recharge_id})
+        if refused.final or attempt >= MAX_ATTEMPTS:
+            self._finish(recharge_id, FAILED, None, refused.message)
+            metrics.instruments().recharges.add(1, {"outcome": "refused"})
+            if self._alerts is not None:
+                self._alerts.publish(
+                    RECHARGE_FAILED,
+                    str(row["account_id"]),
+                    str(row["channel_id"]),
+                    str(row["currency_code"]),
+                    0,
+                    int(row["crossing_ms"]),
+                )
+            return
+        wait_ms = self._first_retry_ms * 2 ** (attempt - 1)
+        metrics.instruments().recharges.add(1, {"outcome": "declined"})
+        self._update(
+            row,
+            state=DECLINED,
+            problem=refused.message[:200],
+            next_attempt_ms=time.time_ns() // 1_000_000 + wait_ms,
+        )
+
+    def list(self, request: pb.ListRechargesRequest) -> pb.ListRechargesResponse:
+        """Every attempt's recharge: state, amount, fee, attempts and why one failed."""
+        view = require_account(self._accounts, request.account_id)
+        limit, offset = validation.page(request.page_size, request.page_token)
+        table = tables.recharges
+        with self._engine.connect() as connection:
+            rows = (
+                connection.execute(
+                    sa.select(table)
+                    .where(table.c.account_id == view.account_id)
+                    .order_by(table.c.created_ms.desc(), table.c.recharge_id)
+                    .limit(limit)
+                    .offset(offset)
+                )
+                .mappings()
+                .all()
+            )
+        return pb.ListRechargesResponse(
+            recharges=[_recharge_message(row) for row in rows],
+            next_page_token=validation.next_page_token(offset, limit, len(rows)),
+        )
 
     def _finish(
         self, recharge_id: str, state: str, top_up: funds_pb2.TopUp | None, problem: str
@@ -336,6 +509,33 @@ def _message(rule: Rule) -> funds_pb2.AutoRecharge:
         max_per_month=rule.max_per_month,
         currency_code=rule.currency,
     )
+
+
+def _recharge_message(row: RowMapping) -> funds_pb2.Recharge:
+    currency = row["currency_code"]
+    message = funds_pb2.Recharge(
+        recharge_id=row["recharge_id"],
+        account_id=row["account_id"],
+        channel_id=row["channel_id"],
+        amount=money_pb2.Money(currency_code=currency, amount_micros=row["amount_micros"]),
+        fee=money_pb2.Money(currency_code=currency, amount_micros=row["fee_micros"]),
+        state=row["state"],
+        problem=row["problem"],
+        attempts=row["attempts"],
+        top_up_id=row["top_up_id"] or "",
+    )
+    message.crossing_time.FromMilliseconds(row["crossing_ms"])
+    message.update_time.FromMilliseconds(row["updated_ms"])
+    if row["next_attempt_ms"] is not None:
+        message.next_attempt_time.FromMilliseconds(row["next_attempt_ms"])
+    return message
+
+
+def _next_month_start_ms(time_zone: str, now_ms: int) -> int:
+    zone = ZoneInfo(time_zone)
+    now = dt.datetime.fromtimestamp(now_ms / 1000, zone)
+    year, month = (now.year + 1, 1) if now.month == 12 else (now.year, now.month + 1)
+    return int(dt.datetime(year, month, 1, tzinfo=zone).timestamp() * 1000)
 
 
 def _month_start_ms(time_zone: str, now_ms: int) -> int:

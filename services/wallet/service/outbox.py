@@ -1,56 +1,27 @@
-"""The outbox relay: events committed with their SQL change are published, none lost."""
+"""What follows the wallet's outbox: an account's hot copy written again once its change is
+published, and every process's cached views dropped when any process changes an account."""
 
 from __future__ import annotations
 
-import time
+from collections.abc import Sequence
 from typing import Any
 
-import sqlalchemy as sa
+from billing.common.v1 import outbox_pb2
 from billing.wallet.v1 import account_pb2
-from sqlalchemy.engine import Engine
 
 from services.common.redis_client import RedisClient
-from services.wallet.adapters import tables
 from services.wallet.service.accounts import EVENT_TYPE, Accounts
 from services.wallet.service.settings import ACCOUNTS_STREAM
 
-STREAM_MAX_LENGTH = 100_000
 
-
-class OutboxRelay:
-    def __init__(self, engine: Engine, events: RedisClient, accounts: Accounts, batch: int) -> None:
-        self._engine = engine
-        self._events = events
-        self._accounts = accounts
-        self._batch = batch
-
-    def step(self) -> int:
-        """Publish at most `batch` unpublished events, oldest first (at least once)."""
-        outbox = tables.outbox
-        with self._engine.connect() as connection:
-            rows = connection.execute(
-                sa.select(outbox.c.id, outbox.c.stream, outbox.c.event_type, outbox.c.payload)
-                .where(outbox.c.published_ms.is_(None))
-                .order_by(outbox.c.id)
-                .limit(self._batch)
-            ).all()
-        for row in rows:
-            if row.event_type == EVENT_TYPE:
-                profile = account_pb2.AccountChanged.FromString(row.payload).profile
-                self._accounts.refresh(profile.account_id)
-            self._events.xadd(
-                row.stream,
-                {"event": row.payload, "type": row.event_type},
-                maxlen=STREAM_MAX_LENGTH,
-                approximate=True,
-            )
-            with self._engine.begin() as connection:
-                connection.execute(
-                    outbox.update()
-                    .where(outbox.c.id == row.id)
-                    .values(published_ms=time.time_ns() // 1_000_000)
-                )
-        return len(rows)
+def refresh_published_accounts(
+    accounts: Accounts, events: Sequence[outbox_pb2.OutboxEvent]
+) -> None:
+    """After the relay published account changes: their hot copies, written again from SQL
+    (a process that died between its commit and its own refresh leaves none stale)."""
+    for item in events:
+        if item.type == EVENT_TYPE:
+            accounts.refresh(account_pb2.AccountChanged.FromString(item.event).profile.account_id)
 
 
 class AccountFollower:

@@ -22,6 +22,7 @@ UPDATABLE = frozenset(
         "portfolio_id",
         "funding_mode",
         "overdraft_limit_micros",
+        "credit_limit_micros",
         "balance_scope",
         "status",
         "price_list",
@@ -34,7 +35,14 @@ UPDATABLE = frozenset(
 DEFAULTED = frozenset({"low_balance_threshold_micros", "top_up_fee"})
 MAX_FEE_BASIS_POINTS = 10_000
 MAX_FEE_FIXED_MICROS = 10**12
-MODES = {pb.FUNDING_MODE_PREPAID: accounts.PREPAID, pb.FUNDING_MODE_SOFT_LIMIT: accounts.SOFT_LIMIT}
+MAX_MARKUP_BASIS_POINTS = 1_000_000  # 10,000 %
+MAX_INCLUDED_MESSAGES = 10**12
+MODES = {
+    pb.FUNDING_MODE_PREPAID: accounts.PREPAID,
+    pb.FUNDING_MODE_SOFT_LIMIT: accounts.SOFT_LIMIT,
+    pb.FUNDING_MODE_POSTPAID: accounts.POSTPAID,
+}
+MODE_ENUMS = {name: value for value, name in MODES.items()}
 SCOPES = {
     pb.BALANCE_SCOPE_ACCOUNT: accounts.SCOPE_ACCOUNT,
     pb.BALANCE_SCOPE_CHANNEL: accounts.SCOPE_CHANNEL,
@@ -57,17 +65,24 @@ def normalise(profile: pb.AccountProfile, field: str = "profile") -> pb.AccountP
         parse_zone(clean.time_zone)
     except pricing.InvalidRequest:
         raise InvalidArgument(
-            f"{field}.time_zone", f"unknown time zone {clean.time_zone!r}"
+            f"{field}.time_zone", f"unknown time zone {validation.quoted(clean.time_zone)}"
         ) from None
     _country(clean.business_country, f"{field}.business_country")
     validation.optional_id(clean.portfolio_id, f"{field}.portfolio_id")
     if clean.funding_mode == pb.FUNDING_MODE_UNSPECIFIED:
         clean.funding_mode = pb.FUNDING_MODE_PREPAID
     if clean.funding_mode not in MODES:
-        raise InvalidArgument(f"{field}.funding_mode", "must be PREPAID or SOFT_LIMIT")
+        raise InvalidArgument(f"{field}.funding_mode", "must be PREPAID, SOFT_LIMIT or POSTPAID")
     validation.amount(clean.overdraft_limit_micros, f"{field}.overdraft_limit_micros")
-    if clean.funding_mode == pb.FUNDING_MODE_PREPAID and clean.overdraft_limit_micros:
-        raise InvalidArgument(f"{field}.overdraft_limit_micros", "prepaid accounts have none")
+    if clean.funding_mode != pb.FUNDING_MODE_SOFT_LIMIT and clean.overdraft_limit_micros:
+        raise InvalidArgument(
+            f"{field}.overdraft_limit_micros", "only soft-limit accounts have an overdraft"
+        )
+    validation.amount(clean.credit_limit_micros, f"{field}.credit_limit_micros")
+    if clean.funding_mode != pb.FUNDING_MODE_POSTPAID and clean.credit_limit_micros:
+        raise InvalidArgument(
+            f"{field}.credit_limit_micros", "only postpaid accounts have a credit limit"
+        )
     if clean.balance_scope == pb.BALANCE_SCOPE_UNSPECIFIED:
         clean.balance_scope = pb.BALANCE_SCOPE_ACCOUNT
     if clean.balance_scope not in SCOPES:
@@ -95,7 +110,9 @@ def _top_up_fee(fee: pb.TopUpFee, field: str) -> None:
 
 def _country(code: str, field: str) -> None:
     if code and not (len(code) == 2 and code.isascii() and code.isalpha() and code.isupper()):
-        raise InvalidArgument(field, f"expected an ISO 3166-1 alpha-2 code, got {code!r}")
+        raise InvalidArgument(
+            field, f"expected an ISO 3166-1 alpha-2 code, got {validation.quoted(code)}"
+        )
 
 
 def _price_list(prices: pb.PriceList, field: str) -> None:
@@ -105,11 +122,19 @@ def _price_list(prices: pb.PriceList, field: str) -> None:
         where = f"{field}.overrides[{index}]"
         validation.text(override.market, f"{where}.market", required=True, max_length=100)
         if override.category not in pricing.CATEGORIES:
-            raise InvalidArgument(f"{where}.category", f"unknown category {override.category!r}")
+            raise InvalidArgument(
+                f"{where}.category", f"unknown category {validation.quoted(override.category)}"
+            )
         validation.amount(override.price_micros, f"{where}.price_micros")
     validation.amount(prices.fee_per_message_micros, f"{field}.fee_per_message_micros")
-    validation.amount(prices.markup_basis_points, f"{field}.markup_basis_points")
-    validation.amount(prices.included_messages_per_month, f"{field}.included_messages_per_month")
+    validation.amount(
+        prices.markup_basis_points, f"{field}.markup_basis_points", maximum=MAX_MARKUP_BASIS_POINTS
+    )
+    validation.amount(
+        prices.included_messages_per_month,
+        f"{field}.included_messages_per_month",
+        maximum=MAX_INCLUDED_MESSAGES,
+    )
 
 
 def view_of(profile: pb.AccountProfile, version: int) -> AccountView:
@@ -126,6 +151,7 @@ def view_of(profile: pb.AccountProfile, version: int) -> AccountView:
         business_country=profile.business_country,
         funding_mode=MODES[profile.funding_mode],
         overdraft_limit_micros=profile.overdraft_limit_micros,
+        credit_limit_micros=profile.credit_limit_micros,
         balance_scope=SCOPES[profile.balance_scope],
         status=STATUSES[profile.status],
         terms=PriceTerms(

@@ -2,23 +2,25 @@
 
 from __future__ import annotations
 
-import logging
+import time
 from collections.abc import Callable
+from typing import Any
 
 from sqlalchemy.engine import Engine
 
-from services.common.streams import Entry, GroupReader
-from services.wallet.adapters import ledger_sql
+from services.common.background import StreamConsumer
+from services.common.streams import Entry, trim_acknowledged
+from services.wallet.adapters import charges_sql, ledger_sql
 from services.wallet.adapters.hot_store import HotStore
 from services.wallet.domain import ledger
 from services.wallet.domain.ledger import Fact
-from services.wallet.domain.partitions import Partitioner
+from services.wallet.domain.partitions import Keys, Partitioner
 from services.wallet.service import credit_placement
 
-log = logging.getLogger(__name__)
 # Told the facts of each projected batch, before it is acknowledged (at least once).
 Listener = Callable[[list[Fact]], object]
 RESERVATION_KINDS = frozenset({ledger.HOLD}) | ledger.SETTLEMENTS
+STREAM_CHUNK = 500
 
 
 def decode(fields: dict[bytes, bytes]) -> tuple[Fact, str, int]:
@@ -52,10 +54,17 @@ def project(
     if moving_credit and (hot is None or partitioner is None):
         raise ValueError("credit entries are projected only with the hot store at hand")
     reservations = [item for item in decoded if item[0].kind in RESERVATION_KINDS]
+    # A message's charge is posted once the entry that ends it (fin=1) is written.
+    charged = [
+        (fact.account_id, message_id)
+        for (fact, message_id, _e), (_id, fields) in zip(decoded, entries, strict=True)
+        if fields.get(b"fin") == b"1"
+    ]
     with engine.begin() as connection:
         transactions = credit_placement.place(connection, facts)
         ledger_sql.write_transactions(connection, [t for t in transactions if t is not None])
         ledger_sql.record_reservations(connection, reservations)
+        charges_sql.mark_posted(connection, charged, time.time_ns() // 1_000_000)
     if moving_credit and hot is not None and partitioner is not None:
         with engine.connect() as connection:
             credit_placement.tell_hot(connection, hot, partitioner, facts)
@@ -63,45 +72,41 @@ def project(
 
 
 class Projector:
-    """One step reads at most `batch` entries per partition, writes them, then acknowledges.
-
-    The readers are one per partition, in order (the partitioner defaults to their count)."""
+    """One consumer per partition's ledger stream, in partition order: a step reads at most
+    `batch` entries of each, writes them and tells the listeners, then acknowledges. A batch
+    that fails (a listener included) is retried entry by entry, then set aside as a dead
+    letter with an alert: one bad entry never stalls its partition."""
 
     def __init__(
         self,
         engine: Engine,
-        readers: list[GroupReader],
-        batch: int,
-        hot: HotStore | None = None,
+        consumers: list[StreamConsumer],
+        hot: HotStore,
         partitioner: Partitioner | None = None,
     ) -> None:
         self._engine = engine
-        self._readers = readers
-        self._batch = batch
+        self._consumers = consumers
         self._hot = hot
-        self._partitioner = partitioner or Partitioner(max(len(readers), 1))
+        self._partitioner = partitioner or Partitioner(max(len(consumers), 1))
         self._backlog = False  # the last step left a full batch behind in some partition
         self.listeners: list[Listener] = []
+
+    def handle(self, entries: list[Entry]) -> None:
+        """Project one batch of a partition's entries and tell the listeners (at least once)."""
+        facts = project(self._engine, entries, self._hot, self._partitioner)
+        for listener in self.listeners:
+            listener(facts)
 
     def step(self) -> int:
         projected = 0
         self._backlog = False
-        for reader in self._readers:
-            entries = reader.read(self._batch)
-            if not entries:
-                continue
-            self._backlog = self._backlog or len(entries) >= self._batch
-            if self._hot is None:
-                self._hot = HotStore(reader.client)
-            facts = project(self._engine, entries, self._hot, self._partitioner)
-            projected += len(facts)
-            for listener in self.listeners:
-                try:
-                    listener(facts)
-                except Exception:
-                    log.exception("projection listener failed")
-            reader.ack([entry_id for entry_id, _fields in entries])
-            reader.trim_acknowledged()
+        for consumer in self._consumers:
+            done = consumer.step()
+            if done:
+                projected += done
+                self._backlog = self._backlog or done >= consumer.batch
+                reader = consumer.reader
+                trim_acknowledged(reader.client, reader.stream, [reader.group])
         return projected
 
     def step_in_batches(self) -> int:
@@ -111,6 +116,20 @@ class Projector:
         poll of every partition per send."""
         projected = self.step()
         return projected if self._backlog else 0
+
+    def project_stream(self, keys: Keys) -> int:
+        """Write one partition's whole ledger stream to SQL now (idempotent): what a rebuild
+        must find in SQL. The projector still reads it in turn, and writes nothing twice."""
+        client = self._hot.client
+        projected = 0
+        after = "-"
+        while True:
+            entries: Any = client.xrange(keys.ledger, min=after, count=STREAM_CHUNK)
+            if not entries:
+                return projected
+            project(self._engine, entries, self._hot, self._partitioner)
+            projected += len(entries)
+            after = "(" + entries[-1][0].decode()
 
     def drain(self, max_steps: int = 10_000) -> int:
         """Step until every stream is empty (bounded); returns entries projected."""

@@ -106,12 +106,7 @@ class Quoter:
         self, view: AccountView, recipient: str, category: str, at: datetime, period: pricing.Period
     ) -> Candidates:
         rule = period.rule
-        provider = pricing.ProviderPricing(
-            price_list={(m, c): p for m, c, p in view.terms.overrides},
-            fee_per_message_micros=view.terms.fee_per_message_micros,
-            markup_bps=view.terms.markup_basis_points,
-            included_messages_per_month=view.terms.included_messages_per_month,
-        )
+        provider = provider_pricing(view)
         international = None
         if view.auth_international_from is not None:
             international = pricing.AuthInternational(
@@ -153,6 +148,16 @@ class Quoter:
             quote(pricing.Window.NONE, frozenset(open_categories[:1])) if conversation else paid
         )
         return Candidates((*paid, *service, *entry, *opened), open_categories)
+
+
+def provider_pricing(view: AccountView) -> pricing.ProviderPricing:
+    """The account's prices on top of Meta's, as the pricing library takes them."""
+    return pricing.ProviderPricing(
+        price_list={(m, c): p for m, c, p in view.terms.overrides},
+        fee_per_message_micros=view.terms.fee_per_message_micros,
+        markup_bps=view.terms.markup_basis_points,
+        included_messages_per_month=view.terms.included_messages_per_month,
+    )
 
 
 def breakdown(decision: pricing.PriceDecision) -> authorise_pb2.PriceBreakdown:

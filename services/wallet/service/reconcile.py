@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
 from services.wallet.adapters import ledger_sql, tables
-from services.wallet.adapters.hot_store import CreditBalance, HotStore
+from services.wallet.adapters.hot_store import CreditBalance, HotStore, LedgerCredits
 from services.wallet.domain import ledger
-from services.wallet.domain.partitions import Keys, Partitioner
+from services.wallet.domain.partitions import Partitioner
 from services.wallet.service.accounts import Accounts
 
 Balances = dict[tuple[str, str], tuple[int, int]]  # (channel, currency) -> (available, held)
@@ -35,42 +34,41 @@ class Difference:
 
 def ledger_balances(engine: Engine, account_id: str) -> Balances:
     """What the SQL ledger says an account holds, per channel and currency."""
+    with engine.connect() as connection:
+        return ledger_balances_in(connection, account_id)
+
+
+def ledger_balances_in(connection: Connection, account_id: str) -> Balances:
     prefix = f"customer:{account_id}:"
     found: dict[tuple[str, str], list[int]] = {}
-    with engine.connect() as connection:
-        for balance in ledger_sql.balances_of(connection, account_id):
-            kind, _, rest = balance.ledger_account[len(prefix) :].partition(":")
-            if kind not in ("money", "held"):
-                continue  # credits are compared by their own check
-            currency, _, channel = rest.partition(":")
-            pair = found.setdefault((channel, currency), [0, 0])
-            pair[0 if kind == "money" else 1] += balance.balance_micros
+    for balance in ledger_sql.balances_of(connection, account_id):
+        kind, _, rest = balance.ledger_account[len(prefix) :].partition(":")
+        if kind not in ("money", "held"):
+            continue  # credits are compared by their own check
+        currency, _, channel = rest.partition(":")
+        pair = found.setdefault((channel, currency), [0, 0])
+        pair[0 if kind == "money" else 1] += balance.balance_micros
     return {key: (pair[0], pair[1]) for key, pair in found.items()}
-
-
-@dataclass(frozen=True, slots=True)
-class LedgerCredits:
-    """What the SQL ledger says of an account's credits for messages in one currency."""
-
-    available: int  # left on the grants in the hot balance (applied, not written off)
-    held: int  # credit-held: reserved for messages not yet settled
-    grants: dict[str, tuple[int, int]]  # credit_id -> (left, expire_ms)
 
 
 def ledger_credits(engine: Engine, account_id: str) -> dict[str, LedgerCredits]:
     """Currency -> the account's credits for messages, as the SQL ledger has them."""
-    credits = tables.credits.c
     with engine.connect() as connection:
-        rows = connection.execute(
-            sa.select(
-                credits.credit_id, credits.currency_code, credits.expire_ms, credits.applies_to
-            ).where(
-                credits.account_id == account_id,
-                credits.applied_ms.is_not(None),
-                credits.written_off_ms.is_(None),
-            )
-        ).all()
-        balances = {b.ledger_account: b for b in ledger_sql.balances_of(connection, account_id)}
+        return ledger_credits_in(connection, account_id)
+
+
+def ledger_credits_in(connection: Connection, account_id: str) -> dict[str, LedgerCredits]:
+    credits = tables.credits.c
+    rows = connection.execute(
+        sa.select(
+            credits.credit_id, credits.currency_code, credits.expire_ms, credits.applies_to
+        ).where(
+            credits.account_id == account_id,
+            credits.applied_ms.is_not(None),
+            credits.written_off_ms.is_(None),
+        )
+    ).all()
+    balances = {b.ledger_account: b for b in ledger_sql.balances_of(connection, account_id)}
     found: dict[str, LedgerCredits] = {}
 
     def of(currency: str) -> LedgerCredits:
@@ -142,69 +140,3 @@ class Reconciler:
         for view in views:
             found += self.differences(view.account_id)
         return len(views), found
-
-    def rebuild(self, account_id: str) -> Balances:
-        """Overwrite the account's hot copy, balances and open holds with what SQL records."""
-        view = self._accounts.refresh(account_id)
-        if view is None:
-            raise LookupError(f"account {account_id!r} not found")
-        keys = self._partitioner.keys(account_id)
-        balances = ledger_balances(self._engine, account_id)
-        reservations = tables.reservations.c
-        with self._engine.connect() as connection:
-            held = (
-                connection.execute(
-                    sa.select(tables.reservations).where(
-                        reservations.account_id == account_id, reservations.state == "held"
-                    )
-                )
-                .mappings()
-                .all()
-            )
-        pipe = self._hot.client.pipeline(transaction=False)
-        pipe.delete(keys.balances(account_id))
-        for (channel, currency), (available, reserved) in balances.items():
-            pipe.hset(
-                keys.balances(account_id),
-                mapping={
-                    f"{channel}:{currency}:available": available,
-                    f"{channel}:{currency}:held": reserved,
-                },
-            )
-        for row in held:
-            pipe.hset(
-                keys.reservation(row["reservation_id"]),
-                mapping={
-                    "account": account_id,
-                    "channel": row["channel_id"],
-                    "currency": row["currency_code"],
-                    "amount": row["amount_micros"],
-                    "state": "held",
-                    "message": row["message_id"],
-                    "expire": row["expire_ms"],
-                    "credit": row["credit_micros"],
-                },
-            )
-            pipe.zadd(keys.expiry, {row["reservation_id"]: row["expire_ms"]})
-        self._rebuild_credits(pipe, keys, account_id)
-        pipe.execute()
-        return balances
-
-    def _rebuild_credits(self, pipe: Any, keys: Keys, account_id: str) -> None:
-        """The hot credit balance from SQL: live grants, what is held, no removal under way."""
-        pipe.delete(keys.credits(account_id))
-        pipe.delete(keys.credit_expiries(account_id))
-        for currency, credits in ledger_credits(self._engine, account_id).items():
-            pipe.hset(
-                keys.credits(account_id),
-                mapping={
-                    f"{currency}:available": credits.available,
-                    f"{currency}:held": credits.held,
-                },
-            )
-            for credit_id, (_left, expire_ms) in credits.grants.items():
-                pipe.zadd(keys.credit_expiries(account_id), {credit_id: expire_ms})
-                pipe.set(keys.credit(credit_id), "applied")
-            if credits.grants:
-                until = min(expire_ms for _left, expire_ms in credits.grants.values())
-                pipe.hset(keys.credits(account_id), "until", until)

@@ -8,8 +8,8 @@ from billing.common.v1 import money_pb2
 from billing.wallet.v1 import authorise_pb2 as pb
 
 from services.common import validation
-from services.common.errors import FailedPrecondition, InvalidArgument, NotFound
-from services.wallet.adapters.hot_store import HotStore, Settlement
+from services.common.errors import FailedPrecondition, InvalidArgument, NotFound, Unavailable
+from services.wallet.adapters.hot_store import HotStateBusy, HotStore, Settlement
 from services.wallet.domain.partitions import Partitioner
 
 STATES = {
@@ -49,7 +49,14 @@ class Reservations:
         """Apply one settlement; FAILED_PRECONDITION when it ended otherwise (nothing moves)."""
         keys = self._partitioner.keys(account_id)
         now_ms = time.time_ns() // 1_000_000
-        result = self._hot.settle(keys, account_id, reservation_id, action, amount_micros, now_ms)
+        try:
+            result = self._hot.settle(
+                keys, account_id, reservation_id, action, amount_micros, now_ms
+            )
+        except HotStateBusy:
+            raise Unavailable(
+                "the account's balance is being restored; try again in a moment"
+            ) from None
         if result.outcome == "unknown":
             raise NotFound(f"reservation {reservation_id!r} not found for this account")
         if result.outcome == "too_much":
@@ -75,7 +82,10 @@ class Reservations:
                 if account_id is None:
                     self._hot.client.zrem(keys.expiry, reservation_id)
                     continue
-                result = self._hot.settle(keys, account_id, reservation_id, EXPIRE, 0, now_ms)
+                try:
+                    result = self._hot.settle(keys, account_id, reservation_id, EXPIRE, 0, now_ms)
+                except HotStateBusy:
+                    break  # the partition is being rebuilt; its holds expire afterwards
                 expired += result.outcome == "done"
         return expired
 

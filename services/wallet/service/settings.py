@@ -6,6 +6,7 @@ import os
 import socket
 from dataclasses import dataclass
 
+from services.common.background import RetryPolicy
 from services.common.config import Env, redis_url
 
 ACCOUNTS_STREAM = "billing.wallet.accounts"
@@ -28,7 +29,9 @@ class WalletSettings:
     worker_interval_s: float
     worker_idle_max_s: float  # an idle loop's wait doubles from worker_interval_s up to this
     worker_batch: int  # entries or rows one loop step handles at most
-    claim_idle_ms: int  # a stream entry pending this long with a dead consumer is taken over
+    retry_policy: (
+        RetryPolicy  # stream entries: retries, take-over of a dead consumer's, dead letters
+    )
     top_up_retry_s: float  # a recorded top-up not applied after this long is re-applied
     redis_url: str
     redis_cluster: bool
@@ -39,6 +42,8 @@ class WalletSettings:
     top_up_fee_basis_points: int = 0  # default top-up fee, on top of the amount
     top_up_fee_micros: int = 0
     recharge_retry_s: float = 60.0  # an auto-recharge left charging this long is resumed
+    # A declined auto-recharge is tried again after this wait, doubled each time.
+    recharge_backoff_s: float = 900.0
     # A cached account view is read again after this long, even if its change event was lost.
     account_view_max_age_s: float = 30.0
 
@@ -61,7 +66,7 @@ class WalletSettings:
             worker_interval_s=env.seconds("WALLET_WORKER_INTERVAL_SECONDS", 0.2),
             worker_idle_max_s=env.seconds("WALLET_WORKER_IDLE_MAX_SECONDS", 1.0),
             worker_batch=env.integer("WALLET_WORKER_BATCH", 500, minimum=1, maximum=10_000),
-            claim_idle_ms=env.integer("WALLET_CLAIM_IDLE_MS", 10_000, minimum=0),
+            retry_policy=RetryPolicy.from_env(env, "WALLET_CLAIM_IDLE_MS", 10_000),
             top_up_retry_s=env.seconds("WALLET_TOP_UP_RETRY_SECONDS", 5.0),
             redis_url=url,
             redis_cluster=env.flag("REDIS_CLUSTER", False),
@@ -74,5 +79,6 @@ class WalletSettings:
             ),
             top_up_fee_micros=env.integer("WALLET_TOP_UP_FEE_MICROS", 0, maximum=10**12),
             recharge_retry_s=env.seconds("WALLET_RECHARGE_RETRY_SECONDS", 60.0),
+            recharge_backoff_s=env.seconds("WALLET_RECHARGE_BACKOFF_SECONDS", 900.0),
             account_view_max_age_s=env.seconds("WALLET_ACCOUNT_VIEW_MAX_AGE_SECONDS", 30.0),
         )

@@ -1,60 +1,145 @@
-"""Metering's charge events settle reservations: commit at the actual amount, or release."""
+"""Metering's charges, each applied to the wallet exactly once, whatever became of its
+reservation: a live one is committed at the price (the part above it taken directly); with
+none (expired, released, never authorised, lost with Redis) the whole price is taken
+directly, below zero if need be: a debt. A price of zero releases what was held.
+
+Each charge is recorded in SQL first (once per account and message), then applied to the
+hot balance (once, by its marker there), then posted to the ledger by the projector.
+"""
 
 from __future__ import annotations
 
 import logging
+import time
+from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 from billing.metering.v1 import events_pb2
+from sqlalchemy.engine import Engine
 
-from services.common.errors import BillingError
+from services.common import validation
+from services.common.background import decoded_event
+from services.common.errors import InvalidArgument, NotFound
+from services.common.streams import Entry
+from services.wallet.adapters import charges_sql
+from services.wallet.adapters.charges_sql import Charge
 from services.wallet.adapters.hot_store import HotStore
 from services.wallet.domain.partitions import Partitioner
-from services.wallet.service.reservations import COMMIT, RELEASE, Reservations
+from services.wallet.service.accounts import Accounts
 
 log = logging.getLogger(__name__)
+COMMIT, RELEASE = "commit", "release"
+CHARGE = "charge"
 
 
 class Settlements:
-    def __init__(self, hot: HotStore, partitioner: Partitioner, reservations: Reservations) -> None:
+    def __init__(
+        self, engine: Engine, hot: HotStore, partitioner: Partitioner, accounts: Accounts
+    ) -> None:
+        self._engine = engine
         self._hot = hot
         self._partitioner = partitioner
-        self._reservations = reservations
+        self._accounts = accounts
 
-    def apply_event(self, event: events_pb2.ChargeSettled) -> str:
-        """Settle once; a redelivered event finds the reservation already settled alike."""
-        reservation_id = event.reservation_id or self._reservation_of(event)
-        if not reservation_id:
-            return "no reservation"
-        if event.action not in (COMMIT, RELEASE):
-            log.warning("charge event of unknown action", extra={"event_id": event.event_id})
-            return "unknown action"
-        amount = event.amount.amount_micros if event.action == COMMIT else 0
-        try:
-            self._reservations.settle(event.account_id, reservation_id, event.action, amount)
-        except BillingError as error:
-            if error.field != "amount_micros":
-                log.warning(
-                    "charge event not applied",
-                    extra={"event_id": event.event_id, "error": error.message},
-                )
-                return "not applied"
-            # Never charge more than was reserved: the estimate is the upper bound.
-            log.warning("charge above the reservation, capped", extra={"event_id": event.event_id})
-            reserved = self._reserved_amount(event.account_id, reservation_id)
-            self._reservations.settle(event.account_id, reservation_id, COMMIT, reserved)
-        return "settled"
+    def ready(self) -> bool:
+        """Whether every partition's hot state is whole (charges wait during a recovery)."""
+        return self._hot.ready(self._partitioner.all())
 
-    def _reservation_of(self, event: events_pb2.ChargeSettled) -> str:
-        if not event.account_id or not event.message_id:
-            return ""
-        keys = self._partitioner.keys(event.account_id)
-        record: Any = self._hot.client.get(keys.message(event.account_id, event.message_id))
-        if not record:
-            return ""
-        return bytes(record).split(b"|", 3)[2].decode()
+    def handle(self, entries: list[Entry]) -> None:
+        """The charges stream consumer's handler: one batch, all or nothing (retried)."""
+        self.apply([decoded_event(fields, events_pb2.ChargeSettled) for _id, fields in entries])
 
-    def _reserved_amount(self, account_id: str, reservation_id: str) -> int:
-        keys = self._partitioner.keys(account_id)
-        amount = self._hot.client.hget(keys.reservation(reservation_id), "amount")
-        return int(amount or 0)
+    def apply(self, events: Sequence[events_pb2.ChargeSettled]) -> int:
+        """Record, then apply, each charge once; returns how many were applied now."""
+        charges = [self._charge(event) for event in events]
+        now_ms = time.time_ns() // 1_000_000
+        with self._engine.begin() as connection:
+            waiting = charges_sql.record(connection, charges, now_ms)
+        return self._apply(waiting)
+
+    def apply_recorded(self, older_than_s: float, limit: int) -> int:
+        """The sweeper: charges recorded and never applied (a crash, a recovery)."""
+        if not self.ready():
+            return 0
+        cutoff = time.time_ns() // 1_000_000 - int(older_than_s * 1000)
+        with self._engine.connect() as connection:
+            waiting = charges_sql.recorded_before(connection, cutoff, limit)
+        return self._apply(waiting)
+
+    def _apply(self, charges: list[Charge]) -> int:
+        if not charges:
+            return 0
+        resolved = self._with_reservations(charges)
+        now_ms = time.time_ns() // 1_000_000
+        nothing_to_post = []
+        for charge in resolved:
+            view = self._accounts.view(charge.account_id)
+            if view is None:
+                raise NotFound(f"account {charge.account_id!r} not found", "account_id")
+            settled = self._hot.settle(
+                self._partitioner.keys(charge.account_id),
+                charge.account_id,
+                charge.reservation_id,
+                CHARGE,
+                charge.amount_micros,
+                now_ms,
+                (view.balance_channel(charge.channel_id), charge.currency, charge.message_id),
+            )
+            if settled.outcome == "done" and not settled.wrote_end:
+                nothing_to_post.append(charge.key)
+        with self._engine.begin() as connection:
+            charges_sql.mark_applied(connection, resolved, now_ms)
+            charges_sql.mark_posted(connection, nothing_to_post, now_ms)
+        return len(resolved)
+
+    def _with_reservations(self, charges: list[Charge]) -> list[Charge]:
+        """Each charge with the reservation its message was authorised with, when known."""
+        unknown = [c for c in charges if not c.reservation_id]
+        if not unknown:
+            return charges
+        records = self._hot.message_records(
+            [(self._partitioner.keys(c.account_id), c.account_id, c.message_id) for c in unknown]
+        )
+        found = {c.key: _reservation_of(record) for c, record in zip(unknown, records, strict=True)}
+        return [
+            c if c.reservation_id else replace(c, reservation_id=found.get(c.key, ""))
+            for c in charges
+        ]
+
+    def _charge(self, event: events_pb2.ChargeSettled) -> Charge:
+        account_id = validation.require_id(event.account_id, "account_id")
+        message_id = validation.require_id(event.message_id, "message_id")
+        view = self._accounts.view(account_id)
+        if view is None:
+            raise NotFound(f"account {account_id!r} not found", "account_id")
+        if event.action == COMMIT:
+            amount = validation.amount(event.amount.amount_micros, "amount.amount_micros")
+        elif event.action == RELEASE:
+            amount = 0
+        else:
+            raise InvalidArgument("action", f"unknown action {validation.quoted(event.action)}")
+        currency = event.amount.currency_code or view.currency
+        if currency != view.currency:
+            raise InvalidArgument(
+                "amount.currency_code", f"the account is charged in {view.currency}"
+            )
+        occur = event.occur_time
+        return Charge(
+            account_id=account_id,
+            message_id=message_id,
+            event_id=event.event_id[:300],
+            channel_id=validation.optional_id(event.channel_id, "channel_id"),
+            reservation_id=validation.optional_id(event.reservation_id, "reservation_id"),
+            currency=currency,
+            amount_micros=amount,
+            occur_ms=validation.timestamp_ms(occur.seconds, occur.nanos, "occur_time"),
+        )
+
+
+def _reservation_of(record: Any) -> str:
+    """The reservation id in an AuthoriseSend answer record ("" for none)."""
+    if not record:
+        return ""
+    parts = bytes(record).split(b"|", 3)
+    return parts[2].decode() if len(parts) > 2 else ""

@@ -6,7 +6,7 @@ Revises: 0005
 
 import sqlalchemy as sa
 from alembic import op
-from billing.metering.v1 import outbox_pb2
+from billing.common.v1 import outbox_pb2
 
 revision = "0006"
 down_revision = "0005"

@@ -3,7 +3,7 @@
 -- KEYS[1] account  KEYS[2] message record  KEYS[3] balances  KEYS[4] reservation
 -- KEYS[5] expiry index  KEYS[6] ledger stream  KEYS[7] channel days  KEYS[8] credits
 -- KEYS[9] free-entry-point window  KEYS[10] customer-service window
--- KEYS[11..] open conversations that make the message free
+-- KEYS[11] the partition's ready marker  KEYS[12..] open conversations that make it free
 -- ARGV[1] now_ms  ARGV[2] send_ms  ARGV[3] hold_ms  ARGV[4] record_s  ARGV[5] reservation_id
 -- ARGV[6] account_id  ARGV[7] balance channel ("" per account)  ARGV[8] message_id
 -- ARGV[9] currency  ARGV[10] "1" when the caller says the user came from a free entry point
@@ -11,13 +11,18 @@
 -- ARGV[12..19] candidates, each a total (-1: no rate) and an encoded price: paid,
 --   inside the customer-service window, inside a free-entry-point window, conversation open
 -- Answer {replayed, record}; record = decision|reason|reservation|balance_after|expire_ms|price
+-- or 'busy' while Redis is being rebuilt for the account or its partition, 'missing' for an
+-- account with no hot copy. Soft-limit accounts are flagged down to -overdraft; postpaid ones
+-- are allowed down to -credit limit (kept in the same field).
 -- A days account (marker field '*' in KEYS[7]) sends on a channel only before the end of its
 -- paid days; every outgoing message is refused otherwise, free ones too.
 -- Credits are spent only before their earliest expiry and while no expiry is being removed.
 local function int(n) return string.format('%d', n) end
 local record = redis.call('GET', KEYS[2])
 if record then return {1, record} end
-local account = redis.call('HMGET', KEYS[1], 'status', 'mode', 'overdraft')
+if not redis.call('GET', KEYS[11]) then return {0, 'busy'} end
+local account = redis.call('HMGET', KEYS[1], 'status', 'mode', 'overdraft', 'fence')
+if account[4] then return {0, 'busy'} end
 if not account[1] then return {0, 'missing'} end
 local field = ARGV[7] .. ':' .. ARGV[9]
 local available = tonumber(redis.call('HGET', KEYS[3], field .. ':available') or '0')
@@ -39,7 +44,7 @@ if ARGV[10] == '1' or open(KEYS[9]) then
 elseif open(KEYS[10]) then
   pick = 14
 else
-  for i = 11, #KEYS do
+  for i = 12, #KEYS do
     if open(KEYS[i]) then pick = 18 break end
   end
 end
@@ -65,11 +70,14 @@ local from_money = total - from_credit
 local after = available - from_money
 local decision = 'allowed'
 if after < 0 then
-  if account[2] == 'soft' and after >= -tonumber(account[3]) then
-    decision = 'flagged'
+  local mode = account[2]
+  local limited = mode == 'soft' or mode == 'postpaid'
+  if limited and after >= -tonumber(account[3]) then
+    if mode == 'soft' then decision = 'flagged' end
   else
     local reason = 'insufficient_funds'
-    if account[2] == 'soft' then reason = 'overdraft_limit_reached' end
+    if mode == 'soft' then reason = 'overdraft_limit_reached' end
+    if mode == 'postpaid' then reason = 'credit_limit_reached' end
     return {0, 'denied|' .. reason .. '||' .. int(available) .. '|0|' .. price}
   end
 end

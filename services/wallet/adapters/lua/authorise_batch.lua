@@ -1,7 +1,7 @@
 -- AuthoriseBatch for one account in one atomic step (a campaign).
 -- KEYS[1] account  KEYS[2] balances  KEYS[3] expiry index  KEYS[4] ledger stream
--- KEYS[5] channel days  KEYS[6] credits
--- KEYS[7..] per recipient, STRIDE keys: message record, reservation, free-entry-point window,
+-- KEYS[5] channel days  KEYS[6] credits  KEYS[7] the partition's ready marker
+-- KEYS[8..] per recipient, STRIDE keys: message record, reservation, free-entry-point window,
 --   customer-service window, then N_CONV open conversations
 -- ARGV[1] now_ms  ARGV[2] send_ms  ARGV[3] hold_ms  ARGV[4] record_s  ARGV[5] account_id
 -- ARGV[6] balance channel  ARGV[7] currency  ARGV[8] mode: all | best  ARGV[9] recipients
@@ -9,14 +9,16 @@
 -- ARGV[13 .. 13+8C-1] candidate sets: (total, price) x paid, service window, entry point, conv
 -- then per recipient: reservation_id, message_id, candidate set (1-based)
 -- Answer {'ok', available_after, replayed_1, record_1, ...} or {'refused', reason, available}
--- or {'missing'}; records as in authorise.lua (credits first, then money; days as there)
+-- or {'missing'} or {'busy'} (as in authorise.lua); records as in authorise.lua (credits first, then money; days as there)
 -- The balances move once for the whole batch and the expiry index takes its members
 -- EXPIRY_CHUNK at a time: per recipient only its record, reservation and ledger entry are written.
 local EXPIRY_CHUNK = 200
 local SETS = 13
-local FIRST_KEY = 7
+local FIRST_KEY = 8
 local function int(n) return string.format('%d', n) end
-local account = redis.call('HMGET', KEYS[1], 'status', 'mode', 'overdraft')
+if not redis.call('GET', KEYS[7]) then return {'busy'} end
+local account = redis.call('HMGET', KEYS[1], 'status', 'mode', 'overdraft', 'fence')
+if account[4] then return {'busy'} end
 if not account[1] then return {'missing'} end
 local field = ARGV[6] .. ':' .. ARGV[7]
 local available = tonumber(redis.call('HGET', KEYS[2], field .. ':available') or '0')
@@ -53,7 +55,7 @@ if gate then
   return answer
 end
 local floor = 0
-if account[2] == 'soft' then floor = -tonumber(account[3]) end
+if account[2] == 'soft' or account[2] == 'postpaid' then floor = -tonumber(account[3]) end
 
 local function open(key)
   local until_ms = redis.call('GET', key)
@@ -124,6 +126,7 @@ for i = 0, n - 1 do
     elseif available - (total - from_credit) < floor then
       local reason = 'insufficient_funds'
       if account[2] == 'soft' then reason = 'overdraft_limit_reached' end
+      if account[2] == 'postpaid' then reason = 'credit_limit_reached' end
       record = 'denied|' .. reason .. '||' .. int(available) .. '|0|' .. price
     else
       credit_left = credit_left - from_credit
@@ -131,7 +134,7 @@ for i = 0, n - 1 do
       available = available - (total - from_credit)
       reserved = reserved + total - from_credit
       local decision = 'allowed'
-      if available < 0 then decision = 'flagged' end
+      if available < 0 and account[2] == 'soft' then decision = 'flagged' end
       redis.call('HSET', KEYS[k + 1], 'account', ARGV[5], 'channel', ARGV[6],
         'currency', ARGV[7], 'amount', int(total), 'credit', int(from_credit), 'state', 'held',
         'message', message_id, 'expire', expire)

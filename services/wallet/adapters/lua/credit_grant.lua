@@ -3,8 +3,11 @@
 -- KEYS[4] ledger stream
 -- ARGV[1] currency  ARGV[2] amount  ARGV[3] expire_ms  ARGV[4] now_ms  ARGV[5] account_id
 -- ARGV[6] credit_id  ARGV[7] seconds to remember a grant that expired before it was applied
--- Answer 'new' when applied now, else the grant's state: applied | expiring | gone | expired
+-- KEYS[5] the partition's ready marker  KEYS[6] the account
+-- Answer 'new' when applied now, else the grant's state: applied | expiring | gone | expired,
+-- or 'busy' while Redis is being rebuilt for the account or its partition (applied later)
 -- The stream entry tells the projector from which point on holds may draw on the grant.
+if not redis.call('GET', KEYS[5]) or redis.call('HGET', KEYS[6], 'fence') then return 'busy' end
 local state = redis.call('GET', KEYS[3])
 if state then return state end
 local expire = tonumber(ARGV[3])

@@ -1,0 +1,46 @@
+"""Every event stream of the suite, declared once: its name and the consumer groups that must
+read each entry before it may be trimmed. A stream belongs to the service that writes it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class EventStream:
+    name: str
+    # Groups that read every entry. The writer creates them with the stream, so nothing is
+    # trimmed before they have read it; a stream with none is capped by length instead.
+    groups: tuple[str, ...] = ()
+
+
+METERING_CHARGES = EventStream("billing.metering.charges", ("wallet",))
+METERING_WINDOWS = EventStream("billing.metering.windows", ("wallet",))
+WALLET_ACCOUNTS = EventStream("billing.wallet.accounts", ("metering",))
+WALLET_ALERTS = EventStream("billing.wallet.alerts")
+INVOICING_EVENTS = EventStream("billing.invoicing.events")
+OPERATIONS_ALERTS = EventStream("billing.operations.alerts")
+
+ALL = (
+    METERING_CHARGES,
+    METERING_WINDOWS,
+    WALLET_ACCOUNTS,
+    WALLET_ALERTS,
+    INVOICING_EVENTS,
+    OPERATIONS_ALERTS,
+)
+BY_NAME = {stream.name: stream for stream in ALL}
+# Streams nobody is declared to read keep at most this many entries.
+UNREAD_STREAM_MAX_LENGTH = 100_000
+DEAD_LETTER_SUFFIX = ".dead"
+# A set naming every dead-letter stream that has held an entry (for `billing dead-letters`).
+DEAD_LETTER_INDEX = "billing.dead-letters"
+
+
+def groups_of(stream: str) -> tuple[str, ...]:
+    found = BY_NAME.get(stream)
+    return found.groups if found is not None else ()
+
+
+def dead_letter_stream(stream: str) -> str:
+    return stream + DEAD_LETTER_SUFFIX

@@ -1,0 +1,202 @@
+"""Charging a card on file, for any purpose (an invoice, added funds, an auto-recharge).
+
+Crash safety: a payment row is written first (pending), the provider's payment is created
+unconfirmed and its id stored on that row, and only then is it confirmed. A process that
+dies anywhere in between leaves a row from which `refresh` finishes the payment exactly
+once: it reads the provider's payment by id (confirming it if it never was) or, when no id
+was stored yet, creates it again with the same idempotency key.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import IntegrityError
+
+from services.common.errors import FailedPrecondition, InvalidArgument
+from services.invoicing.adapters import tables
+from services.invoicing.domain import money
+from services.invoicing.service.ports import PaymentProvider, PaymentState, PaymentStatus
+from services.invoicing.service.settings import Clock
+
+# Payment rows' states (invoicing_payments.status).
+PENDING, REQUIRES_ACTION, SUCCEEDED, FAILED = "pending", "requires_action", "succeeded", "failed"
+STATUS_OF = {
+    PaymentStatus.SUCCEEDED: SUCCEEDED,
+    PaymentStatus.DECLINED: FAILED,
+    PaymentStatus.REQUIRES_ACTION: REQUIRES_ACTION,
+    PaymentStatus.PROCESSING: PENDING,
+    PaymentStatus.REQUIRES_CONFIRMATION: PENDING,
+}
+# What a payment is for (invoicing_payments.purpose).
+INVOICE, ADD_FUNDS, AUTO_RECHARGE = "invoice", "add_funds", "auto_recharge"
+
+Row = Mapping[Any, Any]
+
+
+def minor_units(amount_micros: int, currency_code: str, field: str) -> int:
+    """The amount a card is charged, in minor units; refused when it is not exact."""
+    try:
+        return money.to_minor_units(amount_micros, currency_code)
+    except money.InexactAmount as error:
+        raise InvalidArgument(field, str(error)) from None
+
+
+class CardCharges:
+    def __init__(self, engine: Engine, provider: PaymentProvider, clock: Clock) -> None:
+        self._engine = engine
+        self.provider = provider
+        self._clock = clock
+
+    def customer(self, account_id: str) -> str:
+        """The provider's customer of an account, created once and kept."""
+        table = tables.customers
+        mine = (table.c.account_id == account_id, table.c.provider == self.provider.name)
+        with self._engine.connect() as connection:
+            found = connection.execute(sa.select(table.c.customer_ref).where(*mine)).scalar()
+        if found:
+            return str(found)
+        ref = self.provider.ensure_customer(account_id, f"customer:{account_id}")
+        try:
+            with self._engine.begin() as connection:
+                connection.execute(
+                    table.insert().values(
+                        account_id=account_id,
+                        provider=self.provider.name,
+                        customer_ref=ref,
+                        created_at=self._clock(),
+                    )
+                )
+        except IntegrityError:
+            pass  # made concurrently with the same key: the provider answered the same customer
+        return ref
+
+    def insert(
+        self,
+        connection: Connection,
+        *,
+        payment_id: str,
+        account_id: str,
+        purpose: str,
+        card: Row,
+        currency_code: str,
+        amount_micros: int,
+        invoice_id: str | None = None,
+    ) -> dict[str, Any]:
+        """The pending payment row, written in the caller's transaction before any charge."""
+        now = self._clock()
+        values: dict[str, Any] = {
+            "payment_id": payment_id,
+            "invoice_id": invoice_id,
+            "account_id": account_id,
+            "currency_code": currency_code,
+            "amount_micros": amount_micros,
+            "method": "card",
+            "payment_method_id": card["payment_method_id"],
+            "reference": "",
+            "status": PENDING,
+            "failure_reason": "",
+            "purpose": purpose,
+            "provider": self.provider.name,
+            "provider_payment_id": None,
+            "refunded_micros": 0,
+            "disputed_micros": 0,
+            "created_at": now,
+            "updated_at": now,
+        }
+        connection.execute(tables.payments.insert().values(**values))
+        return values
+
+    def run(self, payment: Row, provider_token: str, description: str) -> PaymentState:
+        """Create (once), store the id, confirm; the outcome is recorded on the row."""
+        ref = payment["provider_payment_id"] or self._create(payment, provider_token, description)
+        state = self.provider.confirm_payment(ref, f"{payment['payment_id']}:confirm")
+        self.record(payment["payment_id"], state)
+        return state
+
+    def refresh(self, payment: Row, provider_token: str, description: str) -> PaymentState:
+        """Where a payment left pending stands now (recovery): read by id, never charged twice."""
+        ref = payment["provider_payment_id"]
+        if not ref:
+            return self.run(payment, provider_token, description)
+        state = self.provider.payment_state(ref)
+        if state.status == PaymentStatus.REQUIRES_CONFIRMATION:
+            state = self.provider.confirm_payment(ref, f"{payment['payment_id']}:confirm")
+        self.record(payment["payment_id"], state)
+        return state
+
+    def record(self, payment_id: str, state: PaymentState) -> None:
+        table = tables.payments
+        values: dict[str, Any] = {
+            "status": STATUS_OF[state.status],
+            "reference": state.payment_ref,
+            "failure_reason": state.reason[:300],
+            "updated_at": self._clock(),
+        }
+        with self._engine.begin() as connection:
+            # A final outcome is never overwritten (a late event after the answer).
+            connection.execute(
+                table.update()
+                .where(
+                    table.c.payment_id == payment_id, table.c.status.in_((PENDING, REQUIRES_ACTION))
+                )
+                .values(**values)
+            )
+
+    def _create(self, payment: Row, provider_token: str, description: str) -> str:
+        currency = payment["currency_code"]
+        amount_minor = minor_units(payment["amount_micros"], currency, "amount")
+        if amount_minor <= 0:
+            raise FailedPrecondition("nothing to charge", "amount")
+        ref = self.provider.create_payment(
+            self.customer(payment["account_id"]),
+            provider_token,
+            currency,
+            amount_minor,
+            f"{payment['payment_id']}:create",
+            description,
+            {"payment_id": payment["payment_id"], "account_id": payment["account_id"]},
+        )
+        table = tables.payments
+        with self._engine.begin() as connection:
+            connection.execute(
+                table.update()
+                .where(table.c.payment_id == payment["payment_id"])
+                .values(provider_payment_id=ref, updated_at=self._clock())
+            )
+        return ref
+
+
+def payment_row(connection: Connection, payment_id: str) -> Row | None:
+    table = tables.payments
+    row = connection.execute(sa.select(table).where(table.c.payment_id == payment_id)).first()
+    return None if row is None else row._mapping
+
+
+def payment_by_ref(connection: Connection, provider_payment_id: str) -> Row | None:
+    table = tables.payments
+    row = connection.execute(
+        sa.select(table).where(table.c.provider_payment_id == provider_payment_id)
+    ).first()
+    return None if row is None else row._mapping
+
+
+def stuck(connection: Connection, cutoff: dt.datetime, purpose: str, limit: int) -> list[Row]:
+    """Payments still pending, last touched before `cutoff` (crashed or timed out)."""
+    table = tables.payments
+    query = (
+        sa.select(table)
+        .where(
+            table.c.status == PENDING,
+            table.c.purpose == purpose,
+            table.c.method == "card",
+            table.c.updated_at <= cutoff,
+        )
+        .order_by(table.c.updated_at)
+        .limit(limit)
+    )
+    return [row._mapping for row in connection.execute(query).all()]

@@ -1,0 +1,458 @@
+"""Funding a wallet balance by card (360dialog's add funds, and auto-recharges).
+
+A quote first: the amount, the fee (the wallet's rule for the account, or its default,
+rounded half up to the currency's minor unit so that the card can be charged exactly), the
+total, the phone number. Confirming it writes a funding and its pending payment, charges the
+card (CardCharges: the provider's payment id is stored before confirming), and moves the
+funding forward one step at a time, each idempotent and each guarded by the state it leaves:
+
+    charging -> paid -> credited -> completed        (or charging -> declined)
+    charging -> requires_action -> paid ...          (3-D Secure, settled by a provider event)
+
+`paid` credits the wallet through its TopUp (key "funding:<id>", the fee as charged),
+`credited` issues the receipt invoice with the fee line. A process that dies at any point
+leaves a state from which `advance` (a retry with the same key, the provider's event, or the
+scheduler's pass) finishes exactly once. A decline leaves the balance untouched.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+import sqlalchemy as sa
+from billing.common.v1 import money_pb2
+from billing.invoicing.v1 import invoice_pb2
+from billing.invoicing.v1 import invoicing_service_pb2 as pb
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import IntegrityError
+
+from services.common import validation
+from services.common.errors import (
+    BillingError,
+    Conflict,
+    FailedPrecondition,
+    InvalidArgument,
+    NotFound,
+)
+from services.invoicing.adapters import tables
+from services.invoicing.domain import money
+from services.invoicing.service import card_charges, guards, ids, messages, payment_methods
+from services.invoicing.service.card_charges import ADD_FUNDS, CardCharges
+from services.invoicing.service.ports import PaymentState, PaymentStatus, UsageSource, Wallet
+from services.invoicing.service.receipts import Receipts
+from services.invoicing.service.settings import Clock
+
+log = logging.getLogger(__name__)
+QUOTE_TTL = dt.timedelta(minutes=30)
+# "Balance needed" is estimated from the paid consumption of this many days before today.
+CONSUMPTION_DAYS = 30
+MAX_ESTIMATE_DAYS = 366
+MAX_AMOUNT_MICROS = 10**15
+STUCK_BATCH = 100
+CHARGING, REQUIRES_ACTION, PAID = "charging", "requires_action", "paid"
+CREDITED, COMPLETED, DECLINED = "credited", "completed", "declined"
+OPEN_STATES = (CHARGING, REQUIRES_ACTION, PAID, CREDITED)
+STATE_TO_PB = {
+    CHARGING: invoice_pb2.FUNDING_STATE_CHARGING,
+    REQUIRES_ACTION: invoice_pb2.FUNDING_STATE_REQUIRES_ACTION,
+    PAID: invoice_pb2.FUNDING_STATE_PAID,
+    CREDITED: invoice_pb2.FUNDING_STATE_CREDITED,
+    COMPLETED: invoice_pb2.FUNDING_STATE_COMPLETED,
+    DECLINED: invoice_pb2.FUNDING_STATE_DECLINED,
+}
+Row = Mapping[Any, Any]
+
+
+class Fundings:
+    def __init__(
+        self,
+        engine: Engine,
+        cards: CardCharges,
+        wallet: Wallet,
+        receipts: Receipts,
+        clock: Clock,
+        stuck_after: dt.timedelta,
+        usage: UsageSource,
+    ) -> None:
+        self._usage = usage
+        self._engine = engine
+        self._cards = cards
+        self._wallet = wallet
+        self._receipts = receipts
+        self._clock = clock
+        self._stuck_after = stuck_after
+
+    def quote(self, request: pb.QuoteFundsRequest) -> pb.QuoteFundsResponse:
+        account_id = validation.require_id(request.account_id, "account_id")
+        validation.optional_id(request.channel_id, "channel_id")
+        currency = validation.currency(request.amount.currency_code, "amount.currency_code")
+        amount = validation.amount(
+            request.amount.amount_micros, "amount.amount_micros", positive=True
+        )
+        if amount > MAX_AMOUNT_MICROS:
+            raise InvalidArgument("amount.amount_micros", f"at most {MAX_AMOUNT_MICROS}")
+        card_charges.minor_units(amount, currency, "amount.amount_micros")
+        wallet_quote = self._wallet.quote_top_up(account_id, request.channel_id, currency, amount)
+        # The card is charged in whole minor units: the fee is rounded once, here, and shown.
+        fee = money.round_to_minor_unit(wallet_quote.fee_micros, currency)
+        now = self._clock()
+        values = {
+            "quote_id": ids.new_id("quote"),
+            "account_id": account_id,
+            "channel_id": request.channel_id,
+            "display_phone_number": wallet_quote.display_phone_number,
+            "currency_code": currency,
+            "amount_micros": amount,
+            "fee_micros": fee,
+            "expire_at": now + QUOTE_TTL,
+            "created_at": now,
+        }
+        with self._engine.begin() as connection:
+            connection.execute(tables.fund_quotes.insert().values(**values))
+        return pb.QuoteFundsResponse(quote=_quote_message(values))
+
+    def add(self, request: pb.AddFundsRequest) -> pb.AddFundsResponse:
+        account_id = validation.require_id(request.account_id, "account_id")
+        quote_id = validation.require_id(request.quote_id, "quote_id")
+        validation.optional_id(request.payment_method_id, "payment_method_id")
+        guards.no_card_numbers(request)
+        key = guards.required_key(request.idempotency_key)
+        guards.account_key(account_id, key)
+        funding_id = ids.derived_id("fund", f"{account_id}/{key}")
+        with self._engine.begin() as connection:
+            found = _funding(connection, account_id, funding_id)
+            if found is None:
+                found = self._open(connection, request, funding_id, key)
+            elif found["quote_id"] != quote_id:
+                raise Conflict(f"idempotency key {key!r} was used for another quote")
+        row, secret = self.advance(found)
+        return pb.AddFundsResponse(funding=_funding_message(row, secret))
+
+    def get(self, request: pb.GetFundingRequest) -> pb.GetFundingResponse:
+        account_id = validation.require_id(request.account_id, "account_id")
+        funding_id = validation.require_id(request.funding_id, "funding_id")
+        with self._engine.connect() as connection:
+            row = _funding(connection, account_id, funding_id)
+        if row is None:
+            raise NotFound(f"funding {funding_id!r} not found", "funding_id")
+        return pb.GetFundingResponse(funding=_funding_message(row))
+
+    def list(self, request: pb.ListFundingsRequest) -> pb.ListFundingsResponse:
+        account_id = validation.require_id(request.account_id, "account_id")
+        limit, offset = validation.page(request.page_size, request.page_token)
+        table = tables.fundings
+        with self._engine.connect() as connection:
+            rows = connection.execute(
+                sa.select(table)
+                .where(table.c.account_id == account_id)
+                .order_by(table.c.created_at.desc(), table.c.funding_id)
+                .limit(limit)
+                .offset(offset)
+            ).all()
+        return pb.ListFundingsResponse(
+            fundings=[_funding_message(row._mapping) for row in rows],
+            next_page_token=validation.next_page_token(offset, limit, len(rows)),
+        )
+
+    def estimate(self, request: pb.EstimateFundsNeededRequest) -> pb.EstimateFundsNeededResponse:
+        """What the next N days will cost at the last 30 days' paid consumption, with the fee."""
+        account_id = validation.require_id(request.account_id, "account_id")
+        validation.optional_id(request.channel_id, "channel_id")
+        if not 1 <= request.days <= MAX_ESTIMATE_DAYS:
+            raise InvalidArgument("days", f"must be 1 to {MAX_ESTIMATE_DAYS}")
+        to_date = self._clock().date() - dt.timedelta(days=1)
+        from_date = to_date - dt.timedelta(days=CONSUMPTION_DAYS - 1)
+        used = self._usage.notification_usage(account_id, request.channel_id, from_date, to_date)
+        response = pb.EstimateFundsNeededResponse(
+            days=request.days, from_date=from_date.isoformat(), to_date=to_date.isoformat()
+        )
+        if not used.charges_micros:
+            return response
+        currency = used.currency_code
+        unit = money.micros_per_minor_unit(currency)
+        # Rounded up to a whole minor unit: the estimate is a payable amount that covers it.
+        needed = -(-used.charges_micros * request.days // (CONSUMPTION_DAYS * unit)) * unit
+        quote = self._wallet.quote_top_up(account_id, request.channel_id, currency, needed)
+        fee = money.round_to_minor_unit(quote.fee_micros, currency)
+        response.consumption.CopyFrom(_money(currency, used.charges_micros))
+        response.amount.CopyFrom(_money(currency, needed))
+        response.fee.CopyFrom(_money(currency, fee))
+        response.total.CopyFrom(_money(currency, needed + fee))
+        return response
+
+    def advance(self, funding: Row) -> tuple[Row, str]:
+        """Move a funding as far as it can go now; returns it, and an authentication secret."""
+        secret = ""
+        for _ in range(len(STATE_TO_PB)):
+            state = funding["state"]
+            try:
+                if state in (CHARGING, REQUIRES_ACTION):
+                    outcome = self._charge(funding)
+                    secret = outcome.action_secret
+                    self._after_payment(funding, outcome)
+                elif state == PAID:
+                    self._credit(funding)
+                elif state == CREDITED:
+                    self._receipt(funding)
+                else:
+                    break
+            except BillingError as error:
+                if isinstance(error, InvalidArgument):
+                    raise
+                log.warning(
+                    "funding not finished yet",
+                    extra={"funding_id": funding["funding_id"], "error": str(error)},
+                )
+                break
+            with self._engine.connect() as connection:
+                now = _funding(connection, funding["account_id"], funding["funding_id"])
+            if now is None or now["state"] == state:
+                funding = now or funding
+                break
+            funding = now
+        return funding, secret
+
+    def on_payment(self, payment: Row, outcome: PaymentState) -> None:
+        """The provider decided a funding's payment later (a webhook event)."""
+        with self._engine.connect() as connection:
+            funding = _by_payment(connection, payment["payment_id"])
+        if funding is None:
+            return
+        self._cards.record(payment["payment_id"], outcome)
+        self._after_payment(funding, outcome)
+        with self._engine.connect() as connection:
+            funding = _by_payment(connection, payment["payment_id"])
+        if funding is not None:
+            self.advance(funding)
+
+    def resume_stuck(self) -> int:
+        """The scheduler's pass: finish fundings a crash or an outage left half way."""
+        table = tables.fundings
+        cutoff = self._clock() - self._stuck_after
+        with self._engine.connect() as connection:
+            rows = connection.execute(
+                sa.select(table)
+                .where(table.c.state.in_(OPEN_STATES), table.c.updated_at <= cutoff)
+                .order_by(table.c.updated_at)
+                .limit(STUCK_BATCH)
+            ).all()
+        moved = 0
+        for row in rows:
+            after, _ = self.advance(row._mapping)
+            moved += after["state"] != row.state
+        return moved
+
+    def funding_of_payment(self, payment_id: str) -> Row | None:
+        with self._engine.connect() as connection:
+            return _by_payment(connection, payment_id)
+
+    def _open(
+        self, connection: Connection, request: pb.AddFundsRequest, funding_id: str, key: str
+    ) -> Row:
+        quotes = tables.fund_quotes
+        quote = connection.execute(
+            sa.select(quotes).where(
+                quotes.c.quote_id == request.quote_id, quotes.c.account_id == request.account_id
+            )
+        ).first()
+        if quote is None:
+            raise NotFound(f"quote {request.quote_id!r} not found", "quote_id")
+        expire_at = (
+            quote.expire_at if quote.expire_at.tzinfo else quote.expire_at.replace(tzinfo=dt.UTC)
+        )
+        if expire_at <= self._clock():
+            raise FailedPrecondition("the quote has expired; ask for a new one", "quote_id")
+        card = _card(connection, request.account_id, request.payment_method_id)
+        total = quote.amount_micros + quote.fee_micros
+        card_charges.minor_units(total, quote.currency_code, "quote_id")
+        now = self._clock()
+        payment_id = ids.derived_id("pay", funding_id)
+        values = {
+            "funding_id": funding_id,
+            "account_id": request.account_id,
+            "idempotency_key": key,
+            "source": ADD_FUNDS,
+            "quote_id": quote.quote_id,
+            "channel_id": quote.channel_id,
+            "currency_code": quote.currency_code,
+            "amount_micros": quote.amount_micros,
+            "fee_micros": quote.fee_micros,
+            "payment_id": payment_id,
+            "state": CHARGING,
+            "failure_reason": "",
+            "top_up_id": None,
+            "receipt_invoice_id": None,
+            "created_at": now,
+            "updated_at": now,
+        }
+        try:
+            with connection.begin_nested():
+                connection.execute(tables.fundings.insert().values(**values))
+        except IntegrityError:
+            raise FailedPrecondition(
+                "this quote was confirmed already; ask for a new one", "quote_id"
+            ) from None
+        self._cards.insert(
+            connection,
+            payment_id=payment_id,
+            account_id=request.account_id,
+            purpose=ADD_FUNDS,
+            card=card,
+            currency_code=quote.currency_code,
+            amount_micros=total,
+        )
+        return values
+
+    def _charge(self, funding: Row) -> PaymentState:
+        with self._engine.connect() as connection:
+            payment = card_charges.payment_row(connection, funding["payment_id"])
+            if payment is None:
+                raise NotFound("the funding's payment is gone", "funding_id")
+            card = payment_methods.card(
+                connection, funding["account_id"], payment["payment_method_id"]
+            )
+        if card is None:
+            raise FailedPrecondition("the funding's card was removed", "payment_method_id")
+        amount = money.format_amount(funding["amount_micros"], funding["currency_code"])
+        description = f"Balance top-up {amount}"
+        if payment["status"] == card_charges.PENDING and not payment["provider_payment_id"]:
+            return self._cards.run(payment, card["provider_token"], description)
+        if payment["status"] == card_charges.SUCCEEDED:
+            return PaymentState(PaymentStatus.SUCCEEDED, payment["reference"])
+        if payment["status"] == card_charges.FAILED:
+            return PaymentState(
+                PaymentStatus.DECLINED, payment["reference"], payment["failure_reason"]
+            )
+        return self._cards.refresh(payment, card["provider_token"], description)
+
+    def _after_payment(self, funding: Row, outcome: PaymentState) -> None:
+        if outcome.status == PaymentStatus.SUCCEEDED:
+            self._move(funding, (CHARGING, REQUIRES_ACTION), PAID)
+        elif outcome.status == PaymentStatus.DECLINED:
+            reason = outcome.reason or "declined"
+            self._move(funding, (CHARGING, REQUIRES_ACTION), DECLINED, failure_reason=reason)
+        elif outcome.status == PaymentStatus.REQUIRES_ACTION:
+            self._move(funding, (CHARGING,), REQUIRES_ACTION, failure_reason=outcome.reason)
+
+    def _credit(self, funding: Row) -> None:
+        with self._engine.connect() as connection:
+            payment = card_charges.payment_row(connection, funding["payment_id"])
+        top_up_id = self._wallet.top_up(
+            funding["account_id"],
+            funding["channel_id"],
+            funding["currency_code"],
+            funding["amount_micros"],
+            funding["fee_micros"],
+            payment["reference"] if payment is not None else "",
+            top_up_key(funding),
+            funding["source"],
+        )
+        self._move(funding, (PAID,), CREDITED, top_up_id=top_up_id, failure_reason="")
+
+    def _receipt(self, funding: Row) -> None:
+        currency = funding["currency_code"]
+        # The receipt is for the funding (its id is ours: base32, never mistaken for a card).
+        receipt = self._receipts.create(
+            pb.CreateTopUpReceiptRequest(
+                account_id=funding["account_id"],
+                top_up_id=funding["funding_id"],
+                amount=money_pb2.Money(
+                    currency_code=currency, amount_micros=funding["amount_micros"]
+                ),
+                fee=money_pb2.Money(currency_code=currency, amount_micros=funding["fee_micros"]),
+            )
+        ).invoice
+        with self._engine.begin() as connection:
+            payments = tables.payments
+            connection.execute(
+                payments.update()
+                .where(payments.c.payment_id == funding["payment_id"])
+                .values(invoice_id=receipt.invoice_id)
+            )
+        self._move(funding, (CREDITED,), COMPLETED, receipt_invoice_id=receipt.invoice_id)
+
+    def _move(self, funding: Row, before: tuple[str, ...], after: str, **values: Any) -> bool:
+        table = tables.fundings
+        with self._engine.begin() as connection:
+            moved = connection.execute(
+                table.update()
+                .where(table.c.funding_id == funding["funding_id"], table.c.state.in_(before))
+                .values(state=after, updated_at=self._clock(), **values)
+            ).rowcount
+        return bool(moved)
+
+
+def top_up_key(funding: Row) -> str:
+    """The wallet top-up's idempotency key: a refund finds the top-up again by it."""
+    if funding["source"] == ADD_FUNDS:
+        return f"funding:{funding['funding_id']}"
+    return str(funding["idempotency_key"])
+
+
+def _funding(connection: Connection, account_id: str, funding_id: str) -> Row | None:
+    table = tables.fundings
+    row = connection.execute(
+        sa.select(table).where(table.c.funding_id == funding_id, table.c.account_id == account_id)
+    ).first()
+    return None if row is None else row._mapping
+
+
+def _by_payment(connection: Connection, payment_id: str) -> Row | None:
+    table = tables.fundings
+    row = connection.execute(sa.select(table).where(table.c.payment_id == payment_id)).first()
+    return None if row is None else row._mapping
+
+
+def _card(connection: Connection, account_id: str, method_id: str) -> Row:
+    if method_id:
+        card = payment_methods.card(connection, account_id, method_id)
+        if card is None:
+            raise NotFound(f"card {method_id!r} not found", "payment_method_id")
+        return card
+    card = payment_methods.default_card(connection, account_id)
+    if card is None:
+        raise FailedPrecondition("no default card on file", "payment_method_id")
+    return card
+
+
+def _money(currency: str, micros: int) -> money_pb2.Money:
+    return money_pb2.Money(currency_code=currency, amount_micros=micros)
+
+
+def _quote_message(values: Row) -> invoice_pb2.FundsQuote:
+    currency = values["currency_code"]
+    return invoice_pb2.FundsQuote(
+        quote_id=values["quote_id"],
+        account_id=values["account_id"],
+        channel_id=values["channel_id"],
+        display_phone_number=values["display_phone_number"],
+        amount=_money(currency, values["amount_micros"]),
+        fee=_money(currency, values["fee_micros"]),
+        total=_money(currency, values["amount_micros"] + values["fee_micros"]),
+        expire_time=messages.timestamp(values["expire_at"]),
+    )
+
+
+def _funding_message(row: Row, action_secret: str = "") -> invoice_pb2.Funding:
+    currency = row["currency_code"]
+    return invoice_pb2.Funding(
+        funding_id=row["funding_id"],
+        account_id=row["account_id"],
+        source=row["source"],
+        channel_id=row["channel_id"],
+        amount=_money(currency, row["amount_micros"]),
+        fee=_money(currency, row["fee_micros"]),
+        total=_money(currency, row["amount_micros"] + row["fee_micros"]),
+        state=STATE_TO_PB[row["state"]],
+        failure_reason=row["failure_reason"],
+        payment_id=row["payment_id"],
+        top_up_id=row["top_up_id"] or "",
+        receipt_invoice_id=row["receipt_invoice_id"] or "",
+        action_client_secret=action_secret if row["state"] == REQUIRES_ACTION else "",
+        create_time=messages.timestamp(row["created_at"]),
+        update_time=messages.timestamp(row["updated_at"]),
+        quote_id=row["quote_id"] or "",
+    )
