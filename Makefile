@@ -23,7 +23,7 @@ STANDIN_BASE := localhost/python-standin:3.11-bookworm
 IMAGE_ARGS = --build-arg VERSION=$(VERSION) --build-arg REVISION=$(REVISION) \
 	--build-arg CREATED=$(CREATED) $(if $(BASE_IMAGE),--build-arg BASE_IMAGE=$(BASE_IMAGE))
 
-.PHONY: help setup gen lint fmt test up console-screenshots bench bench-pricing bench-authorise bench-metering bench-gateway system clean lock lock-upgrade image image-standin
+.PHONY: help setup gen lint fmt test up console-screenshots bench bench-pricing bench-authorise bench-metering bench-gateway bench-notifications bench-settlement system clean lock lock-upgrade image image-standin
 
 help:
 	@echo "make up      run the whole suite locally (SQLite, local redis-server)"
@@ -115,7 +115,7 @@ up: setup system
 console-screenshots: setup system
 	$(PY) -m tests.console.screenshots docs/console
 
-bench: bench-pricing bench-authorise bench-metering bench-gateway
+bench: bench-pricing bench-authorise bench-metering bench-gateway bench-notifications bench-settlement
 
 bench-pricing: setup
 	$(PY) -m bench.pricing
@@ -128,6 +128,12 @@ bench-metering: setup system
 
 bench-gateway: setup system
 	$(PY) -m bench.gateway
+
+bench-notifications: setup system
+	$(PY) -m bench.notifications
+
+bench-settlement: setup system
+	$(PY) -m bench.settlement
 
 clean:
 	rm -rf $(GEN) protos/third_party .pytest_cache .mypy_cache .ruff_cache

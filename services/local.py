@@ -1,8 +1,8 @@
 """`make up`: the whole suite on this machine, on embedded defaults; Ctrl-C stops it all.
 
 Starts a local redis-server (unless REDIS_URL points at one that answers), then metering,
-wallet, invoicing and the gateway as child processes, each migrating its own SQLite file in
-the data folder, and prints their addresses.
+wallet, invoicing, notifications and the gateway as child processes, each migrating its own
+SQLite file in the data folder, and prints their addresses.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ SERVICES = (
     ("metering", "METERING_PORT", 50051),
     ("wallet", "WALLET_PORT", 50052),
     ("invoicing", "INVOICING_PORT", 50053),
+    ("notifications", "NOTIFICATIONS_PORT", 50054),
     ("gateway", "GATEWAY_PORT", 8080),
 )
 READY_TIMEOUT_S = 60.0
@@ -97,6 +98,8 @@ def main() -> None:
     # Card payments go to the deterministic fake provider on a local run, unless told otherwise
     # (PAYMENTS_PROVIDER=stripe with STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET).
     child_env.setdefault("PAYMENTS_PROVIDER", "fake")
+    # Webhooks to this machine (a receiver on localhost) are allowed on a local run only.
+    child_env.setdefault("NOTIFICATIONS_ALLOW_PRIVATE_TARGETS", "true")
     redis_url = env.text("REDIS_URL", "redis://127.0.0.1:6379/0")
     if not _redis_answers(redis_url):
         parsed = urlsplit(redis_url)

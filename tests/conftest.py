@@ -52,3 +52,15 @@ def redis_url(redis_server: RedisServer) -> Iterator[str]:
     client.flushall()
     client.close()
     yield redis_server.url
+
+
+@pytest.fixture
+def cluster_url(redis_cluster: RedisCluster) -> str:
+    """The 3-master Redis Cluster, emptied."""
+    import redis
+
+    for node in redis_cluster.nodes:
+        client = redis.Redis(port=node.port)
+        client.flushall()
+        client.close()
+    return redis_cluster.url

@@ -15,7 +15,7 @@ import httpx
 
 from tests.harness.services import REPO, ServiceProcess
 
-BACKENDS = ("metering", "wallet", "invoicing")
+BACKENDS = ("metering", "wallet", "invoicing", "notifications")
 
 
 def _wait_ready(url: str, timeout_s: float = 60.0) -> dict[str, object]:
@@ -130,7 +130,7 @@ def test_suite_serves_through_the_gateway_and_drains_on_sigterm(
         for process in list(processes):
             codes[process.name] = process.terminate()
             processes.remove(process)
-        assert codes == {"gateway": 0, "metering": 0, "wallet": 0, "invoicing": 0}
+        assert codes == {"gateway": 0, **dict.fromkeys(BACKENDS, 0)}
     finally:
         for process in processes:
             process.kill()

@@ -8,11 +8,12 @@ REDIS_URL, REDIS_CLUSTER and WALLET_PARTITIONS like the service, and refuse a da
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 from dataclasses import asdict, dataclass
 
-from services.cli import common
+from services.cli import charges, common
 from services.common.config import Env
-from services.wallet.bootstrap import assemble
+from services.wallet.bootstrap import Wallet, assemble
 from services.wallet.service.projection import Projector
 from services.wallet.service.reconcile import Reconciler
 from services.wallet.service.recovery import Recovery
@@ -20,6 +21,7 @@ from services.wallet.service.recovery import Recovery
 
 @dataclass
 class _Ledger:
+    wallet: Wallet
     projector: Projector
     reconciler: Reconciler
     recovery: Recovery
@@ -29,6 +31,7 @@ class _Ledger:
         # The service's own wiring, on its database as it stands (never migrated here).
         wallet = assemble(common.service_env(env, "wallet"))
         return cls(
+            wallet,
             wallet.projector,
             Reconciler(wallet.engine, wallet.hot, wallet.partitioner, wallet.accounts),
             wallet.recovery,
@@ -38,9 +41,15 @@ class _Ledger:
 def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     reconcile = commands.add_parser(
         "reconcile",
-        help="compare every wallet account's Redis state with the SQL ledger (exit 1 on any "
-        "difference)",
+        help="compare every wallet account's Redis state with the SQL ledger; with --charges, "
+        "metering's charges with the wallet's revenue and the invoices (exit 1 on any difference)",
     )
+    reconcile.add_argument(
+        "--charges", action="store_true", help="metering = wallet = invoiced, over --from/--to"
+    )
+    reconcile.add_argument("--from", dest="from_date", type=_date, help="YYYY-MM-DD")
+    reconcile.add_argument("--to", dest="to_date", type=_date, help="YYYY-MM-DD")
+    reconcile.add_argument("--account", default="", help="one account only")
     reconcile.set_defaults(run=run_reconcile)
     rebuild = commands.add_parser("rebuild", help="restore one account's Redis state from SQL")
     rebuild.add_argument("--account", required=True, help="the wallet account id")
@@ -48,8 +57,14 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
 
 
 def run_reconcile(args: argparse.Namespace) -> common.Result:
+    if args.charges and (args.from_date is None or args.to_date is None):
+        raise common.CommandError("--charges needs --from and --to")
+    if args.charges and args.to_date < args.from_date:
+        raise common.CommandError("--to must not be before --from")
     ledger = _Ledger.from_env(args.env)
     projected = ledger.projector.drain()
+    if args.charges:
+        return charges.run(args, ledger.wallet)
     accounts, differences = ledger.reconciler.all_differences()
     lines = []
     if projected:
@@ -91,3 +106,10 @@ def run_rebuild(args: argparse.Namespace) -> common.Result:
         )
     lines.append(f"rebuilt {args.account} from the ledger")
     return common.Result({"account_id": args.account, "balances": rows}, lines)
+
+
+def _date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected YYYY-MM-DD, got {text[:20]!r}") from None

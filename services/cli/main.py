@@ -26,6 +26,7 @@ COMMAND_MODULES = (
     "services.cli.apikey",
     "services.cli.migrate",
     "services.cli.dead_letters",
+    "services.cli.invoices",
 )
 
 

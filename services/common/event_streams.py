@@ -17,9 +17,11 @@ class EventStream:
 METERING_CHARGES = EventStream("billing.metering.charges", ("wallet",))
 METERING_WINDOWS = EventStream("billing.metering.windows", ("wallet",))
 WALLET_ACCOUNTS = EventStream("billing.wallet.accounts", ("metering",))
-WALLET_ALERTS = EventStream("billing.wallet.alerts")
-INVOICING_EVENTS = EventStream("billing.invoicing.events")
-OPERATIONS_ALERTS = EventStream("billing.operations.alerts")
+WALLET_ALERTS = EventStream("billing.wallet.alerts", ("notifications",))
+INVOICING_EVENTS = EventStream("billing.invoicing.events", ("notifications",))
+OPERATIONS_ALERTS = EventStream("billing.operations.alerts", ("notifications",))
+# Users' billing access and notification opt-ins, as the gateway has them.
+GATEWAY_USERS = EventStream("billing.gateway.users", ("notifications",))
 
 ALL = (
     METERING_CHARGES,
@@ -28,6 +30,7 @@ ALL = (
     WALLET_ALERTS,
     INVOICING_EVENTS,
     OPERATIONS_ALERTS,
+    GATEWAY_USERS,
 )
 BY_NAME = {stream.name: stream for stream in ALL}
 # Streams nobody is declared to read keep at most this many entries.

@@ -11,7 +11,10 @@ from pathlib import Path
 from sqlalchemy.engine import Engine
 from starlette.types import ASGIApp
 
-from services.common import config, db
+from services.common import config, db, redis_client
+from services.common.background import Loop
+from services.common.outbox import OutboxRelay
+from services.gateway.adapters import tables
 from services.gateway.adapters.backends import Backends
 from services.gateway.adapters.store import Store
 from services.gateway.config import GatewaySettings
@@ -27,6 +30,7 @@ from services.gateway.entrypoints.router import HttpRoute, Router
 from services.gateway.entrypoints.transcoded import Transcoder
 from services.gateway.service.auth import Authenticator
 from services.gateway.service.team import Team
+from services.gateway.service.user_events import UserEvents
 from services.gateway.transcoding import comments
 from services.gateway.transcoding.routes import Route, build_routes, load_services
 
@@ -89,13 +93,21 @@ def build(env: config.Env) -> Gateway:
         settings.rpc_timeout_s,
         settings.stream_timeout_s,
     )
+    user_events = UserEvents(engine)
+
+    def membership_changed(user_id: str, account_id: str) -> None:
+        authenticator.forget_membership(user_id, account_id)
+        user_events.changed(user_id, account_id)
+
+    start_user_events(env, engine, user_events)
     native = NativeRoutes(
         authenticator,
-        Team(store, authenticator.forget_membership),
+        Team(store, membership_changed),
         backends,
         settings.max_body_bytes,
         settings.readiness_timeout_s,
         documents(routes),
+        user_events,
         database_answers=lambda: db.answers(engine, settings.readiness_timeout_s),
     )
     console = Console(settings.payments_provider)
@@ -106,6 +118,20 @@ def build(env: config.Env) -> Gateway:
     )
     app = GatewayApp(Router(http_routes), backends, settings.grace_seconds)
     return Gateway(settings, app, native, engine, routes)
+
+
+def start_user_events(env: config.Env, engine: Engine, user_events: UserEvents) -> None:
+    """Publish users' access on billing.gateway.users: only where Redis is named
+    (GATEWAY_EVENTS_REDIS_URL or REDIS_URL); the outbox keeps the events until then."""
+    url = env.text("GATEWAY_EVENTS_REDIS_URL", env.text("REDIS_URL", ""))
+    if not url:
+        log.warning("REDIS_URL is not set: users' access changes are kept, not published")
+        return
+    events = redis_client.connect(url, cluster=env.flag("REDIS_CLUSTER", False))
+    relay = OutboxRelay(engine, tables.outbox, events)
+    every_s = env.seconds("GATEWAY_USERS_RESYNC_SECONDS", 300.0)
+    Loop("user-events", relay.step, 0.2, 1.0).start()
+    Loop("user-resync", user_events.resync, every_s).start()
 
 
 def documents(routes: list[Route]) -> Documents:

@@ -18,6 +18,7 @@ DEFAULT_BACKENDS = {
     "metering": "127.0.0.1:50051",
     "wallet": "127.0.0.1:50052",
     "invoicing": "127.0.0.1:50053",
+    "notifications": "127.0.0.1:50054",
 }
 PAYMENTS_PROVIDERS = ("none", "fake", "stripe")
 TOKEN_SECRET_VARIABLE = "GATEWAY_TOKEN_SECRET"  # noqa: S105 (a variable name)

@@ -98,7 +98,7 @@ def wire(
     billing = billing_cycle.BillingCycle(engine, issuing, usage, wallet, paying, settings, clock)
     use_cases = UseCases(
         plans=plans.Plans(engine),
-        subscriptions=subscriptions.Subscriptions(engine, clock),
+        subscriptions=subscriptions.Subscriptions(engine, clock, wallet),
         billing=billing,
         receipts=receipts_,
         partner_days=partner_days.PartnerDays(engine, issuing, clock),

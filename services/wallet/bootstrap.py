@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import signal
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,6 +43,7 @@ from services.wallet.service.auto_recharge import AutoRecharges
 from services.wallet.service.balance_watch import BalanceWatch
 from services.wallet.service.credits import Credits
 from services.wallet.service.days import Days
+from services.wallet.service.expiry_notices import ExpiryNotices
 from services.wallet.service.funds import Funds
 from services.wallet.service.outbox import AccountFollower, refresh_published_accounts
 from services.wallet.service.ports import RechargePayments
@@ -50,6 +52,7 @@ from services.wallet.service.projection import Projector
 from services.wallet.service.quotes import Quoter
 from services.wallet.service.recovery import Recovery
 from services.wallet.service.reservations import Reservations
+from services.wallet.service.send_notices import SendNotices
 from services.wallet.service.settings import WalletSettings
 from services.wallet.service.settlements import Settlements
 from services.wallet.service.windows import Windows
@@ -144,6 +147,19 @@ def assemble(env: config.Env, payments: RechargePayments | None = None) -> Walle
     )
     projector.listeners.append(watch.after_projection)
     funds.listeners.append(watch.after_top_up)
+    authoriser = Authoriser(accounts, hot, partitioner, quoter, settings)
+    authoriser.notices = SendNotices(
+        engine,
+        env.integer("WALLET_REFUSED_NOTICE_SECONDS", 60, minimum=1, maximum=86_400),
+        env.integer("WALLET_FLAGGED_NOTICE_SECONDS", 3_600, minimum=1, maximum=86_400),
+    )
+    notices = ExpiryNotices(
+        engine,
+        accounts,
+        env.integer("WALLET_CREDIT_NOTICE_DAYS", 7, minimum=1, maximum=90),
+        env.integer("WALLET_DAYS_NOTICE_DAYS", 3, minimum=1, maximum=90),
+        settings.worker_batch,
+    )
     days = Days(engine, accounts, redis, partitioner)
     accounts.on_refresh.append(days.restore_hot)
     wallet = Wallet(
@@ -153,7 +169,7 @@ def assemble(env: config.Env, payments: RechargePayments | None = None) -> Walle
         hot=hot,
         partitioner=partitioner,
         accounts=accounts,
-        authoriser=Authoriser(accounts, hot, partitioner, quoter, settings),
+        authoriser=authoriser,
         reservations=reservations,
         funds=funds,
         windows=windows,
@@ -211,6 +227,7 @@ def assemble(env: config.Env, payments: RechargePayments | None = None) -> Walle
             + wallet.credits.apply_recorded(settings.top_up_retry_s, batch)
         ),
         "windows": consumer(names.WINDOWS_STREAM, apply_windows).step,
+        "notices": notices_every(notices.step, env.seconds("WALLET_NOTICE_SCAN_SECONDS", 60.0)),
         "charges": settle_charges,
     }
     wallet.loops = {
@@ -218,6 +235,21 @@ def assemble(env: config.Env, payments: RechargePayments | None = None) -> Walle
     }
     wallet.recovery.step()  # a Redis that never held the hot state (or lost it) gets it now
     return wallet
+
+
+def notices_every(step: Callable[[], int], interval_s: float) -> Callable[[], int]:
+    """The expiry scanners run at most once per interval (the loop itself steps more often)."""
+    due = [0.0]
+
+    def scan() -> int:
+        now = time.monotonic()
+        if now < due[0]:
+            return 0
+        due[0] = now + interval_s
+        step()
+        return 0  # idle either way: the loop waits its interval before looking again
+
+    return scan
 
 
 def build(env: config.Env) -> App:

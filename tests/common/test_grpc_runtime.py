@@ -29,18 +29,17 @@ _provider.add_span_processor(SimpleSpanProcessor(SPANS))
 trace.set_tracer_provider(_provider)
 
 
-def runtime_env(database_url: str, tmp_path: object) -> dict[str, str]:
-    """Invoicing's gRPC server alone: its scheduler (and the Redis its outbox needs) off."""
-    return {
-        "DATABASE_URL": database_url,
-        "BILLING_DATA_DIR": str(tmp_path),
-        "INVOICING_SCHEDULER_ENABLED": "false",
-    }
-
-
 @pytest.fixture
 def invoicing(database_url: str, tmp_path) -> Iterator[InProcessService]:  # type: ignore[no-untyped-def]
-    service = InProcessService("invoicing", build, runtime_env(database_url, tmp_path)).start()
+    service = InProcessService(
+        "invoicing",
+        build,
+        {
+            "DATABASE_URL": database_url,
+            "BILLING_DATA_DIR": str(tmp_path),
+            "INVOICING_SCHEDULER_ENABLED": "false",
+        },
+    ).start()
     yield service
     service.stop()
 
@@ -116,7 +115,15 @@ def test_trace_context_is_continued(invoicing: InProcessService) -> None:
 
 
 def test_stop_reports_not_serving_then_refuses(database_url: str, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    service = InProcessService("invoicing", build, runtime_env(database_url, tmp_path)).start()
+    service = InProcessService(
+        "invoicing",
+        build,
+        {
+            "DATABASE_URL": database_url,
+            "BILLING_DATA_DIR": str(tmp_path),
+            "INVOICING_SCHEDULER_ENABLED": "false",
+        },
+    ).start()
     channel = grpc.insecure_channel(service.address)
     health = health_pb2_grpc.HealthStub(channel)
     watch = health.Watch(health_pb2.HealthCheckRequest(), timeout=10)

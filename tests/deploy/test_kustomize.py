@@ -160,7 +160,7 @@ def test_local_secrets_cover_every_reference() -> None:
             for each in [*pod["containers"], *pod.get("initContainers", [])]:
                 for item in each.get("env") or []:
                     ref = item.get("valueFrom", {}).get("secretKeyRef")
-                    if ref:
+                    if ref and not ref.get("optional"):
                         referenced.add((re.sub(r"-[a-z0-9]{10}$", "", ref["name"]), ref["key"]))
     for name, key in sorted(referenced):
         assert name in secrets and key in secrets[name]["data"], (name, key)

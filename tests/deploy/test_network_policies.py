@@ -81,6 +81,9 @@ def needed(overlay: str, pods: dict[str, Pod]) -> list[Flow]:
         port = GRPC[service]
         flows.append((f"messaging → {service}", OUTSIDE["messaging"], pods[service], port, "TCP"))
         flows.append((f"invoicing → {service}", pods["invoicing"], pods[service], port, "TCP"))
+    flows.append(
+        ("notifications → invoicing", pods["notifications"], pods["invoicing"], 50053, "TCP")
+    )
     for service, port in GRPC.items():
         flows.append((f"gateway → {service}", pods["gateway"], pods[service], port, "TCP"))
     redis, postgres = datastores(overlay, pods)
@@ -130,6 +133,8 @@ def unneeded(overlay: str, pods: dict[str, Pod]) -> list[Flow]:
         ("metering → wallet", pods["metering"], pods["wallet"], 50052, "TCP"),
         ("wallet-loops → wallet", pods["wallet-loops"], pods["wallet"], 50052, "TCP"),
         ("notifications → wallet", pods["notifications"], pods["wallet"], 50052, "TCP"),
+        ("notifications → metering", pods["notifications"], pods["metering"], 50051, "TCP"),
+        ("wallet → notifications", pods["wallet"], pods["notifications"], 50054, "TCP"),
         ("invoicing → notifications", pods["invoicing"], pods["notifications"], 50054, "TCP"),
         ("gateway → the internet", pods["gateway"], PAYMENT_PROVIDER, 443, "TCP"),
         ("wallet → the internet", pods["wallet"], WEBHOOK_TARGET, 443, "TCP"),

@@ -1,4 +1,4 @@
-"""The suite behind a real gateway: three services in this process, the gateway on uvicorn."""
+"""The suite behind a real gateway: four services in this process, the gateway on uvicorn."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from services.gateway.domain.access import Role
 from services.gateway.service.admin import Administration
 from tests.harness.services import InProcessService
 
-BACKENDS = ("metering", "wallet", "invoicing")
+BACKENDS = ("metering", "wallet", "invoicing", "notifications")
 
 
 class ThreadedGateway:
@@ -111,6 +111,8 @@ def start_stack(database_urls: dict[str, str], redis_url: str, extra: dict[str, 
             env = {
                 "DATABASE_URL": database_urls[name],
                 "REDIS_URL": redis_url,
+                # Webhooks to receivers on this machine (the tests' own).
+                "NOTIFICATIONS_ALLOW_PRIVATE_TARGETS": "true",
                 # The services started before this one, where it calls them.
                 **{f"{other.upper()}_ADDRESS": s.address for other, s in services.items()},
                 **extra,
@@ -121,6 +123,7 @@ def start_stack(database_urls: dict[str, str], redis_url: str, extra: dict[str, 
             "DATABASE_URL": database_urls["gateway"],
             "GATEWAY_TOKEN_SECRET": "x" * 40,
             "GATEWAY_MAX_BODY_BYTES": "65536",
+            "REDIS_URL": redis_url,
             **{f"{name.upper()}_ADDRESS": services[name].address for name in BACKENDS},
             **extra,
         }

@@ -263,7 +263,7 @@ def test_health_and_readiness(stack: Stack) -> None:
         ready = client.get("/readyz")
     assert ready.status_code == 200
     assert set(ready.json()["backends"].values()) == {"SERVING"}
-    assert len(ready.json()["backends"]) == 3
+    assert len(ready.json()["backends"]) == 4
 
 
 def test_incoming_trace_context_continues_into_the_services(stack: Stack) -> None:

@@ -12,9 +12,9 @@ import threading
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from services.common.errors import Unavailable
-from services.invoicing.domain.lines import NotificationUsage
-from services.invoicing.service.ports import TopUpQuote
+from services.common.errors import NotFound, Unavailable
+from services.invoicing.domain.lines import ChargeLine, NotificationUsage, merged
+from services.invoicing.service.ports import AccountTerms, FundingPeriod, TopUpQuote
 
 
 @dataclass
@@ -50,6 +50,19 @@ class FakeMetering:
         }
         return len(seen)
 
+    def charge_lines(
+        self, account_id: str, channel_id: str, from_date: dt.date, to_date: dt.date
+    ) -> list[ChargeLine]:
+        """Each day's notifications as one marketing line at their average price (exact)."""
+        self._answer()
+        found = []
+        for day, count, charges, _currency in self.charges[(account_id, channel_id)]:
+            if from_date <= day <= to_date and count:
+                if charges % count:
+                    raise ValueError("a fake charge must be a whole price per message")
+                found.append(ChargeLine("marketing", "India", charges // count, count))
+        return merged([found])
+
     def notification_usage(
         self, account_id: str, channel_id: str, from_date: dt.date, to_date: dt.date
     ) -> NotificationUsage:
@@ -76,6 +89,19 @@ class FakeWallet:
     fee_basis_points: int = 0
     down: bool = False
     lock: threading.Lock = field(default_factory=threading.Lock)
+    # Funding mode per account ("postpaid" when not set) and accounts the wallet lacks.
+    modes: dict[str, str] = field(default_factory=dict)
+    unknown: set[str] = field(default_factory=set)
+
+    def account_terms(self, account_id: str) -> AccountTerms:
+        if account_id in self.unknown:
+            raise NotFound(f"wallet: NOT_FOUND: account {account_id!r} not found")
+        return AccountTerms("USD", "UTC")
+
+    def funding_periods(
+        self, account_id: str, from_date: dt.date, to_date: dt.date
+    ) -> list[FundingPeriod]:
+        return [FundingPeriod(self.modes.get(account_id, "postpaid"), from_date, to_date)]
 
     def redeem_credits(
         self,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+from collections.abc import Callable
 
 import grpc
 from billing.invoicing.v1 import invoice_pb2
@@ -68,9 +69,16 @@ def test_a_cycle_crossing_a_month_bills_fee_extra_users_and_notifications(
     assert subscription.payment_failure_reason == "no default card on file"
 
     notifications = issued[NOTIFICATIONS]
-    charges, fee = notifications.lines
-    assert (charges.quantity_milli, charges.amount.amount_micros) == (1_400_000, 26_360_000)
-    assert fee.amount.amount_micros == 1_400 * 1_000
+    *charges, fee = notifications.lines
+    # One line per category, market and unit price: quantity x unit price = amount, exactly.
+    assert [
+        (line.kind, line.quantity_milli, line.unit_price.amount_micros, line.amount.amount_micros)
+        for line in charges
+    ] == [
+        ("notifications", 400_000, 3_400, 1_360_000),
+        ("notifications", 1_000_000, 25_000, 25_000_000),
+    ]
+    assert (fee.kind, fee.amount.amount_micros) == ("notification_fee", 1_400 * 1_000)
     assert notifications.subtotal.amount_micros == 27_760_000
     assert notifications.tax.amount_micros == 5_000_000  # 4.9968 rounded once, half up
     numbers = sorted(int(i.number.rsplit("-", 1)[1]) for i in issued.values())
@@ -148,15 +156,19 @@ def test_credits_covering_the_whole_invoice_settle_it(invoicing: Invoicing) -> N
     assert invoicing.wallet.credits_micros["acme"] == 7_500_000
 
 
-def test_prepaid_notifications_get_no_invoice(invoicing: Invoicing) -> None:
-    create_plan(invoicing.stub, prepaid_notifications=True)
+def test_prepaid_accounts_get_no_notifications_invoice(invoicing: Invoicing) -> None:
+    create_plan(invoicing.stub)
+    invoicing.wallet.modes["acme"] = "prepaid"  # the wallet paid each message
     subscribe(invoicing.stub, "acme", "2026-03-10")
     invoicing.metering.add_notifications("acme", D(2026, 3, 20), 100, 2_500_000, "USD")
     kinds = [i.kind for i in run_cycle(invoicing.stub, "2026-04-10").invoices]
     assert kinds == [SUBSCRIPTION]
 
 
-def test_an_annual_plan_gets_its_discount_and_monthly_user_counts(invoicing: Invoicing) -> None:
+def test_an_annual_plan_gets_its_discount_and_monthly_user_counts(
+    start_invoicing: Callable[..., Invoicing],
+) -> None:
+    invoicing = start_invoicing(clock=lambda: dt.datetime(2027, 2, 1, tzinfo=dt.UTC))
     create_plan(
         invoicing.stub,
         plan_id="annual",

@@ -154,3 +154,22 @@ def test_bad_dates_name_the_field(metering: Running) -> None:
         )
     assert raised.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert "from_date" in (raised.value.details() or "")
+
+
+def test_a_cell_a_spreadsheet_would_run_is_exported_as_text(metering: Running) -> None:
+    metering.add_account("acc-f", profile("acct-f"))
+    chat: dict[str, Any] = {"contact": USER, "chat_id": '=HYPERLINK("http://x","y")'}
+    answer = metering.record(
+        status("acct-f", "t-1", "sent", "2026-03-10T04:05:00+00:00", session_id="-a.b.c", **chat)
+    )
+    assert answer.accepted_count == 1, answer.results
+    chunks = metering.stub.ExportUsageReport(
+        pb.ExportUsageReportRequest(
+            account_id="acct-f", from_date="2026-03-10", to_date="2026-03-10"
+        ),
+        timeout=10,
+    )
+    text = b"".join(c.body.data for c in chunks).decode()
+    row = text.splitlines()[1]
+    assert row.startswith('"\'=HYPERLINK(""http://x"",""y"")",\'-a.b.c,')
+    assert f",{USER}," in row  # a phone number stays as it is

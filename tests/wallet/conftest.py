@@ -8,7 +8,6 @@ from dataclasses import dataclass
 
 import grpc
 import pytest
-import redis
 from billing.common.v1 import category_pb2, money_pb2
 from billing.wallet.v1 import (
     account_pb2,
@@ -22,7 +21,6 @@ from services.wallet.adapters.ledger_sql import check_invariants
 from services.wallet.bootstrap import Wallet, assemble, serve
 from services.wallet.service.ports import RechargePayments
 from services.wallet.service.reconcile import Reconciler
-from tests.harness.redis_servers import RedisCluster
 from tests.harness.services import InProcessService
 
 DEADLINE_S = 10
@@ -134,15 +132,6 @@ def wallet_env(database_url: str, redis_url: str, **extra: str) -> dict[str, str
 def wallet(database_url: str, redis_url: str) -> Iterator[WalletUnderTest]:
     """On SQLite and PostgreSQL, a single redis-server; loops off (driven by the test)."""
     yield from _serve(wallet_env(database_url, redis_url))
-
-
-@pytest.fixture
-def cluster_url(redis_cluster: RedisCluster) -> str:
-    for node in redis_cluster.nodes:
-        client = redis.Redis(port=node.port)
-        client.flushall()
-        client.close()
-    return redis_cluster.url
 
 
 @pytest.fixture(params=["single", "cluster"])

@@ -69,6 +69,7 @@ def test_low_and_zero_balance_alerts_once_per_crossing(
     assert published(wallet, redis_url, account) == [
         ("low_balance", SEND),
         ("zero_balance", 0),
+        ("balance_recovered", 4 * SEND),  # once, for the higher threshold it went back above
         ("low_balance", SEND),
     ]
 
@@ -120,3 +121,17 @@ def test_an_alert_is_in_the_outbox_before_it_is_published(
         "low_balance",
         "zero_balance",
     ]
+
+
+def test_credits_that_could_pay_count_toward_the_balance_and_its_alerts(
+    alerting: WalletUnderTest, redis_url: str
+) -> None:
+    from tests.wallet.test_credits_send import grant
+
+    wallet = alerting
+    account = wallet.create_account()  # no money at all: credits pay
+    grant(wallet, account, 10 * SEND)
+    sent = wallet.authorise(account)
+    assert sent.balance_after.amount_micros == 9 * SEND  # what could still pay
+    wallet.wallet.projector.drain()
+    assert published(wallet, redis_url, account) == []  # no false "zero balance"

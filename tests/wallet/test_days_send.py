@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from billing.common.v1 import category_pb2
-from billing.wallet.v1 import account_pb2, authorise_pb2
+from billing.wallet.v1 import account_pb2, authorise_pb2, funds_pb2
 from billing.wallet.v1 import wallet_service_pb2 as pb
 from google.protobuf import timestamp_pb2
 
@@ -114,6 +114,30 @@ def test_an_account_without_channels_is_not_a_days_account(wallet: WalletUnderTe
     account = wallet.create_account()
     wallet.top_up(account, MARKETING_USD_MICROS)
     assert wallet.authorise(account, channel_id="any").decision == authorise_pb2.DECISION_ALLOWED
+
+
+def test_a_phone_number_shown_on_a_money_account_does_not_need_days(
+    wallet: WalletUnderTest,
+) -> None:
+    account = wallet.create_account()
+    wallet.top_up(account, MARKETING_USD_MICROS)
+    wallet.stub.RegisterChannel(
+        pb.RegisterChannelRequest(
+            account_id=account, channel_id="chan-1", display_phone_number="+919812345678"
+        ),
+        timeout=DEADLINE_S,
+    )
+    sent = wallet.authorise(account, channel_id="chan-1")
+    assert sent.decision == authorise_pb2.DECISION_ALLOWED  # not a days account: it bought none
+
+
+def test_the_balance_shows_the_pool_and_each_channel_s_days(wallet: WalletUnderTest) -> None:
+    account = days_account(wallet)
+    balances = wallet.stub.GetBalance(
+        pb.GetBalanceRequest(account_id=account), timeout=DEADLINE_S
+    ).balances
+    days = {b.channel_id: b.days for b in balances if b.kind == funds_pb2.ASSET_KIND_DAYS}
+    assert days == {"": 8, "chan-1": 2, "chan-2": 0}
 
 
 def test_an_all_or_nothing_campaign_names_the_missing_days(wallet: WalletUnderTest) -> None:

@@ -17,6 +17,7 @@ from billing.invoicing.v1 import invoicing_service_pb2 as invoicing_pb
 from billing.invoicing.v1 import invoicing_service_pb2_grpc as invoicing_grpc
 from billing.metering.v1 import metering_service_pb2 as metering_pb
 from billing.metering.v1 import metering_service_pb2_grpc as metering_grpc
+from billing.wallet.v1 import account_pb2
 from billing.wallet.v1 import wallet_service_pb2 as pb
 
 from services.common.config import Env
@@ -109,7 +110,13 @@ def credits_of(suite: Suite, account: str) -> pb.ListCreditsResponse:
 
 def test_a_notifications_invoice_redeems_the_wallets_credits_once(suite: Suite) -> None:
     wallet = suite.wallet
-    wallet.create_account("acme", time_zone="Asia/Kolkata", business_country="IN")
+    wallet.create_account(
+        "acme",
+        time_zone="Asia/Kolkata",
+        business_country="IN",
+        funding_mode=account_pb2.FUNDING_MODE_POSTPAID,  # billed on the notifications invoice
+        credit_limit_micros=1_000_000,
+    )
     announce(suite)
     events = [
         delivered_template("acme", f"m-{n}", f"+1415555010{n}", "2026-03-15T08:00:00+00:00")

@@ -2,6 +2,8 @@
 
 import sqlalchemy as sa
 
+from services.common.outbox import outbox_table
+
 metadata = sa.MetaData()
 
 users = sa.Table(
@@ -44,3 +46,16 @@ api_keys = sa.Table(
     ),
     sa.Column("revoked_at", sa.DateTime(timezone=True), nullable=True),
 )
+
+# Whether a user wants the account's billing emails (the notifications service sends them).
+notification_optins = sa.Table(
+    "gateway_notification_optins",
+    metadata,
+    sa.Column("user_id", sa.String(64), primary_key=True),
+    sa.Column("account_id", sa.String(128), primary_key=True),
+    sa.Column("billing_emails", sa.Boolean, nullable=False),
+    sa.Column("updated_ms", sa.BigInteger, nullable=False),
+)
+
+# Users' access changes to publish (billing.gateway.users), written with what they announce.
+outbox = outbox_table(metadata, "gateway_outbox_batches")

@@ -10,6 +10,7 @@ from services.gateway.domain.access import Access
 
 _INVOICING = "billing.invoicing.v1.InvoicingService"
 _WALLET = "billing.wallet.v1.WalletService"
+_NOTIFICATIONS = "billing.notifications.v1.NotificationsService"
 
 RPC_ACCESS: dict[str, Access] = {
     f"{_INVOICING}.CreatePlan": Access.PLATFORM,
@@ -43,6 +44,22 @@ RPC_ACCESS: dict[str, Access] = {
     f"{_WALLET}.AllocateDays": Access.BILLING_WRITE,
     f"{_WALLET}.DeleteChannel": Access.OPERATIONS,
     f"{_WALLET}.SetAutoRecharge": Access.BILLING_WRITE,
+    # Webhook endpoints, their deliveries and replays: the owner and admins; agents nothing.
+    **{
+        f"{_NOTIFICATIONS}.{rpc}": Access.OPERATIONS
+        for rpc in (
+            "CreateEndpoint",
+            "ListEndpoints",
+            "GetEndpoint",
+            "UpdateEndpoint",
+            "DeleteEndpoint",
+            "RotateEndpointSecret",
+            "ListDeliveries",
+            "GetDelivery",
+            "ReplayDelivery",
+            "ReplayFailedDeliveries",
+        )
+    },
 }
 
 

@@ -21,6 +21,7 @@ from services.gateway.entrypoints.router import HttpRoute
 from services.gateway.entrypoints.transcoded import authenticate
 from services.gateway.service.auth import Authenticator
 from services.gateway.service.team import Team
+from services.gateway.service.user_events import UserEvents
 from services.gateway.transcoding.template import compile_template
 
 SERVING = "SERVING"
@@ -29,6 +30,8 @@ INVOICING = "billing.invoicing.v1.InvoicingService"
 # which acts only on a signature that verifies with STRIPE_WEBHOOK_SECRET.
 STRIPE_WEBHOOK_PATH = "/v1/payment-events/stripe"
 WEBHOOK_TIMEOUT_S = 20.0
+# The signed-in user's own opt-in to the account's billing emails.
+PREFERENCES_PATH = "/v1/accounts/{account_id}/notification-preferences"
 
 
 class NativeRoutes:
@@ -40,8 +43,10 @@ class NativeRoutes:
         max_body_bytes: int,
         readiness_timeout_s: float,
         documents: Any,
+        user_events: UserEvents | None = None,
         database_answers: Callable[[], bool] = lambda: True,
     ) -> None:
+        self._user_events = user_events
         self._authenticator = authenticator
         self._team = team
         self._backends = backends
@@ -69,6 +74,8 @@ class NativeRoutes:
                 "/v1/accounts/{account_id}/teammates/{user_id}/billing-access",
                 self.set_billing_access,
             ),
+            ("GET", PREFERENCES_PATH, self.get_preferences),
+            ("PUT", PREFERENCES_PATH, self.set_preferences),
         ]
         return [
             HttpRoute(method, compile_template(path), handler) for method, path, handler in table
@@ -226,6 +233,37 @@ class NativeRoutes:
             self._team.set_billing_access, account_id, values["user_id"], enabled
         )
         return http_io.json_response(_teammate(member))
+
+    async def get_preferences(self, request: Request, values: dict[str, str]) -> Response:
+        user_id, account_id = await self._own_membership(request, values)
+        enabled = await run_in_threadpool(self._events().billing_emails, user_id, account_id)
+        return http_io.json_response({"billing_emails": enabled})
+
+    async def set_preferences(self, request: Request, values: dict[str, str]) -> Response:
+        user_id, account_id = await self._own_membership(request, values)
+        data = await self._fields(request, {"billing_emails": bool})
+        if "billing_emails" not in data:
+            raise InvalidArgument("billing_emails", "is required")
+        await run_in_threadpool(
+            self._events().set_billing_emails, user_id, account_id, data["billing_emails"]
+        )
+        return http_io.json_response({"billing_emails": data["billing_emails"]})
+
+    def _events(self) -> UserEvents:
+        if self._user_events is None:
+            raise NotFound("not found")
+        return self._user_events
+
+    async def _own_membership(self, request: Request, values: dict[str, str]) -> tuple[str, str]:
+        """A signed-in user's own membership of the path's account (API keys have none)."""
+        principal: Principal = await authenticate(self._authenticator, request)
+        account_id = values["account_id"]
+        if principal.platform or account_id != principal.account_id:
+            raise NotFound("not found")
+        member = await run_in_threadpool(self._team.member, principal.subject, account_id)
+        if member is None:
+            raise PermissionDenied("only a signed-in user has notification preferences")
+        return principal.subject, account_id
 
     async def _team_scope(self, request: Request, values: dict[str, str]) -> str:
         principal: Principal = await authenticate(self._authenticator, request)

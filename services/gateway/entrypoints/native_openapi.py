@@ -8,6 +8,11 @@ from services.gateway.entrypoints.openapi import error_responses
 
 PUBLIC: list[dict[str, Any]] = []
 _ID = {"type": "string", "minLength": 1, "pattern": "^[^/]+$"}
+PREFERENCES = {
+    "type": "object",
+    "properties": {"billing_emails": {"type": "boolean"}},
+    "required": ["billing_emails"],
+}
 TEAMMATE = {
     "type": "object",
     "additionalProperties": False,
@@ -246,5 +251,34 @@ def native_paths() -> dict[str, Any]:
                     **error_responses({400, 401, 403, 404, 413, 415}),
                 },
             }
+        },
+        "/v1/accounts/{account_id}/notification-preferences": {
+            "get": {
+                "operationId": "Gateway_GetNotificationPreferences",
+                "tags": tag,
+                "summary": "Whether the signed-in user gets this account's billing emails",
+                "parameters": [account],
+                "responses": {
+                    "200": _json(PREFERENCES),
+                    **error_responses({401, 403, 404}),
+                },
+            },
+            "put": {
+                "operationId": "Gateway_SetNotificationPreferences",
+                "tags": tag,
+                "summary": (
+                    "Opt the signed-in user in or out of this account's billing emails "
+                    "(sent to users with billing access who opted in)"
+                ),
+                "parameters": [account],
+                "requestBody": {
+                    "required": True,
+                    "content": {"application/json": {"schema": PREFERENCES}},
+                },
+                "responses": {
+                    "200": _json(PREFERENCES),
+                    **error_responses({400, 401, 403, 404, 413, 415}),
+                },
+            },
         },
     }

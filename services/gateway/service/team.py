@@ -34,6 +34,9 @@ class Team:
     def list(self, account_id: str) -> list[Membership]:
         return self._store.members(account_id)
 
+    def member(self, user_id: str, account_id: str) -> Membership | None:
+        return self._store.membership(user_id, account_id)
+
     def invite(self, account_id: str, email: str, role: Role, billing_access: bool) -> Invitation:
         """Adds the person (created when new) with the role; inviting again answers the same."""
         if role not in TEAMMATE_ROLES:

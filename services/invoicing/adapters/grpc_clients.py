@@ -11,14 +11,20 @@ import grpc
 from billing.common.v1 import money_pb2
 from billing.metering.v1 import metering_service_pb2 as metering_pb
 from billing.metering.v1 import metering_service_pb2_grpc as metering_grpc
+from billing.wallet.v1 import account_pb2
 from billing.wallet.v1 import wallet_service_pb2 as wallet_pb
 from billing.wallet.v1 import wallet_service_pb2_grpc as wallet_grpc
 
 from services.common.errors import BillingError, FailedPrecondition, NotFound, Unavailable
-from services.invoicing.domain.lines import NotificationUsage
-from services.invoicing.service.ports import TopUpQuote
+from services.invoicing.domain.lines import ChargeLine, NotificationUsage
+from services.invoicing.service.ports import AccountTerms, FundingPeriod, TopUpQuote
 
 T = TypeVar("T")
+FUNDING_MODES = {
+    account_pb2.FUNDING_MODE_PREPAID: "prepaid",
+    account_pb2.FUNDING_MODE_SOFT_LIMIT: "soft",
+    account_pb2.FUNDING_MODE_POSTPAID: "postpaid",
+}
 log = logging.getLogger(__name__)
 DEFAULT_TIMEOUT_S = 5.0
 # A cycle longer than this is asked for in pieces (metering bounds its date ranges).
@@ -87,6 +93,21 @@ class MeteringUsage:
             start = end + dt.timedelta(days=1)
         return NotificationUsage(billable, charges, currency)
 
+    def charge_lines(
+        self, account_id: str, channel_id: str, from_date: dt.date, to_date: dt.date
+    ) -> list[ChargeLine]:
+        request = metering_pb.SummariseChargesRequest(
+            account_id=account_id,
+            channel_id=channel_id,
+            from_date=from_date.isoformat(),
+            to_date=to_date.isoformat(),
+        )
+        answer = _call("metering", self._stub.SummariseCharges, request, self._timeout_s)
+        return [
+            ChargeLine(line.category, line.market, line.unit_price.amount_micros, line.quantity)
+            for line in answer.lines
+        ]
+
 
 class WalletClient:
     """Wallet over QuoteTopUp, TopUp, ReverseTopUp, RedeemCredits and AddDays (the writes
@@ -127,6 +148,27 @@ class WalletClient:
             account_id=account_id, days=days, reference=reference, idempotency_key=idempotency_key
         )
         _call("wallet", self._stub.AddDays, request, self._timeout_s)
+
+    def account_terms(self, account_id: str) -> AccountTerms:
+        request = wallet_pb.GetAccountRequest(account_id=account_id)
+        answer = _call("wallet", self._stub.GetAccount, request, self._timeout_s)
+        return AccountTerms(answer.account.currency_code, answer.account.time_zone or "UTC")
+
+    def funding_periods(
+        self, account_id: str, from_date: dt.date, to_date: dt.date
+    ) -> list[FundingPeriod]:
+        request = wallet_pb.GetFundingPeriodsRequest(
+            account_id=account_id, from_date=from_date.isoformat(), to_date=to_date.isoformat()
+        )
+        answer = _call("wallet", self._stub.GetFundingPeriods, request, self._timeout_s)
+        return [
+            FundingPeriod(
+                FUNDING_MODES.get(period.funding_mode, "prepaid"),
+                dt.date.fromisoformat(period.from_date),
+                dt.date.fromisoformat(period.to_date),
+            )
+            for period in answer.periods
+        ]
 
     def account_exists(self, account_id: str) -> bool:
         """Whether the wallet knows the account (AccountDirectory). A wallet that cannot answer

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -10,7 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
-from services.invoicing.adapters import tables
+from services.invoicing.adapters import invoice_events, tables
 from services.invoicing.domain.invoice_filter import AMOUNT_DUE, OLDEST_FIRST, InvoiceFilter
 from services.invoicing.domain.invoices import Line, Status
 
@@ -91,6 +92,10 @@ def finalise(connection: Connection, invoice_id: str, values: dict[str, Any]) ->
     )
     if result.rowcount != 1:
         raise AlreadyFinalised(invoice_id)
+    if values.get("status") != Status.DRAFT:
+        invoice_events.invoice(connection, invoice_id, invoice_events.INVOICE_ISSUED)
+        if values.get("status") == Status.PAID and "paid_micros" not in values:
+            invoice_events.invoice(connection, invoice_id, invoice_events.INVOICE_PAID)
 
 
 def get(connection: Connection, account_id: str, invoice_id: str) -> Row | None:
@@ -169,7 +174,13 @@ def update(connection: Connection, invoice_id: str, values: dict[str, Any], **wh
     for column, expected in where.items():
         column_ref = table.c[column]
         query = query.where(column_ref.is_(None) if expected is None else column_ref == expected)
-    return connection.execute(query.values(**values)).rowcount == 1
+    changed = connection.execute(query.values(**values)).rowcount == 1
+    if changed and values.get("status") == Status.PAID:
+        invoice_events.invoice(connection, invoice_id, invoice_events.INVOICE_PAID)
+    elif changed and values.get("payment_failure_reason"):
+        occurrence = f"{values['payment_failure_reason']}:{time.time_ns() // 60_000_000_000}"
+        invoice_events.invoice(connection, invoice_id, invoice_events.PAYMENT_FAILED, occurrence)
+    return changed
 
 
 def awaiting_days(connection: Connection, limit: int) -> list[Row]:

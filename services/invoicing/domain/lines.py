@@ -40,6 +40,33 @@ class NotificationUsage:
     currency_code: str
 
 
+# Categories of template messages ("notifications"); service messages are free-form replies.
+TEMPLATE_CATEGORIES = frozenset(
+    {"marketing", "utility", "authentication", "authentication-international"}
+)
+
+
+@dataclass(frozen=True)
+class ChargeLine:
+    """Messages metering charged at one unit price, in one category and market."""
+
+    category: str
+    market: str
+    unit_price_micros: int
+    quantity: int
+
+
+def merged(parts: list[list[ChargeLine]]) -> list[ChargeLine]:
+    """Charge lines of several date ranges as one list: equal (category, market, unit price)
+    added up, in that order."""
+    counts: dict[tuple[str, str, int], int] = {}
+    for lines in parts:
+        for line in lines:
+            key = (line.category, line.market, line.unit_price_micros)
+            counts[key] = counts.get(key, 0) + line.quantity
+    return [ChargeLine(*key, quantity) for key, quantity in sorted(counts.items())]
+
+
 def span(start: dt.date, end: dt.date) -> str:
     return f"{start:%d %b %Y} - {end:%d %b %Y}"
 
@@ -71,24 +98,22 @@ def subscription_lines(plan: PlanTerms, cycle: Cycle, users: list[ActiveUsers]) 
     return lines
 
 
-def notification_lines(plan: PlanTerms, cycle: Cycle, usage: NotificationUsage) -> list[Line]:
-    """Postpaid template charges as metering priced them, and the plan's fee per notification."""
+def notification_lines(plan: PlanTerms, cycle: Cycle, charged: list[ChargeLine]) -> list[Line]:
+    """Postpaid charges exactly as metering priced them, one line per category, market and unit
+    price (service messages on lines of their own), and the plan's fee per charged template."""
     when = span(cycle.start, cycle.end)
-    lines = [
-        Line(
-            description=f"WhatsApp notifications (charged templates), {when}",
-            kind="notifications",
-            quantity_milli=usage.billable_notifications * 1000,
-            unit_price_micros=0,
-            amount_micros=usage.charges_micros,
-        )
-    ]
-    if plan.notification_fee_micros:
+    lines = []
+    for line in charged:
+        what = "service messages" if line.category == "service" else f"{line.category} templates"
+        text = f"WhatsApp {what} delivered, {line.market}, {when}"
+        lines.append(Line.priced(text, "notifications", line.quantity, line.unit_price_micros))
+    templates = sum(line.quantity for line in charged if line.category in TEMPLATE_CATEGORIES)
+    if plan.notification_fee_micros and templates:
         lines.append(
             Line.priced(
-                f"Notification fee, {when}",
+                f"Notification fee, {templates:,} charged templates, {when}",
                 "notification_fee",
-                usage.billable_notifications,
+                templates,
                 plan.notification_fee_micros,
             )
         )

@@ -21,7 +21,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
 from services.common import validation
-from services.common.errors import BillingError, FailedPrecondition
+from services.common.errors import BillingError, InvalidArgument
 from services.invoicing.adapters import invoice_store, tables
 from services.invoicing.domain import cycles, lines
 from services.invoicing.domain.invoices import Kind, Status
@@ -29,7 +29,7 @@ from services.invoicing.service import subscriptions
 from services.invoicing.service.invoices import load_many
 from services.invoicing.service.issuing import Draft, Issuing
 from services.invoicing.service.payments import Payments
-from services.invoicing.service.ports import UsageSource, Wallet
+from services.invoicing.service.ports import POSTPAID, UsageSource, Wallet
 from services.invoicing.service.settings import Clock, InvoicingSettings
 
 log = logging.getLogger(__name__)
@@ -37,6 +37,9 @@ SUBSCRIPTION_BATCH = 200
 MAX_CYCLES_PER_SUBSCRIPTION = 36
 MAX_INVOICES_IN_RESPONSE = 1000
 CREDITS_APPLY_TO = "notifications_invoice"
+# The first time zone to reach a date (UTC+14) does so this long before UTC.
+EARLIEST_ZONE_AHEAD = dt.timedelta(hours=14)
+LAST_ZONE_BEHIND = dt.timedelta(hours=12)
 Row = Mapping[Any, Any]
 
 
@@ -68,6 +71,13 @@ class BillingCycle:
     def run(self, request: pb.RunBillingCycleRequest) -> pb.RunBillingCycleResponse:
         as_of = validation.date(request.as_of_date, "as_of_date")
         account_id = validation.optional_id(request.account_id, "account_id")
+        earliest_zone_today = (self._clock() + EARLIEST_ZONE_AHEAD).date()
+        if as_of > earliest_zone_today:
+            raise InvalidArgument(
+                "as_of_date", "must not be in the future: only cycles that have ended are billed"
+            )
+        if account_id:
+            self._wallet.account_terms(account_id)  # NotFound for an unknown account
         result = self.bill_due(as_of, account_id)
         with self._engine.connect() as connection:
             rows = invoice_store.get_any(connection, result.issued[:MAX_INVOICES_IN_RESPONSE])
@@ -78,12 +88,19 @@ class BillingCycle:
 
     def bill_due(self, as_of: dt.date, account_id: str = "") -> RunResult:
         result = RunResult(issued=[], failures=[])
+        now = self._clock()
+        today_of: dict[str, dt.date] = {}
         for subscription, plan in self._subscriptions(account_id):
             months = plan["period_months"]
             for _ in range(MAX_CYCLES_PER_SUBSCRIPTION):
                 cycle = subscriptions.next_cycle(subscription, months)
                 if cycle is None or cycle.billing_date > as_of:
                     break
+                owner = subscription["account_id"]
+                if owner not in today_of:
+                    today_of[owner] = self._today(owner, now)
+                if cycle.billing_date > today_of[owner]:
+                    break  # the cycle has not ended where the account is
                 try:
                     result.issued.extend(self._bill_cycle(subscription, plan, cycle))
                 except BillingError as error:
@@ -201,6 +218,28 @@ class BillingCycle:
                 connection, account_id, source, (Kind.SUBSCRIPTION, Kind.NOTIFICATIONS)
             )
 
+    def _today(self, account_id: str, now: dt.datetime) -> dt.date:
+        """The date in the account's time zone; taken as UTC-12's (the last to reach a day) when
+        the wallet cannot tell."""
+        try:
+            return self._wallet.account_terms(account_id).today(now)
+        except BillingError:
+            return (now - LAST_ZONE_BEHIND).date()
+
+    def _postpaid_charges(
+        self, account_id: str, channel_id: str, cycle: cycles.Cycle
+    ) -> list[lines.ChargeLine]:
+        """What metering charged on the cycle's postpaid days (the wallet says which): the
+        notifications invoice bills exactly that; on prepaid days the wallet paid."""
+        periods = self._wallet.funding_periods(account_id, cycle.start, cycle.end)
+        return lines.merged(
+            [
+                self._usage.charge_lines(account_id, channel_id, period.start, period.end)
+                for period in periods
+                if period.mode == POSTPAID
+            ]
+        )
+
     def _write_drafts(self, subscription: Row, plan: Row, cycle: cycles.Cycle, source: str) -> None:
         account_id = subscription["account_id"]
         channel_id = subscription["channel_id"]
@@ -235,23 +274,16 @@ class BillingCycle:
                 **common,
             )
         ]
-        if not plan["prepaid_notifications"]:
-            usage = self._usage.notification_usage(account_id, channel_id, cycle.start, cycle.end)
-            if usage.billable_notifications or usage.charges_micros:
-                currency = usage.currency_code or terms.currency_code
-                if terms.notification_fee_micros and currency != terms.currency_code:
-                    raise FailedPrecondition(
-                        f"notifications are charged in {currency}, "
-                        f"the plan's fee in {terms.currency_code}"
-                    )
-                drafts.append(
-                    Draft(
-                        kind=Kind.NOTIFICATIONS,
-                        currency_code=currency,
-                        lines=lines.notification_lines(terms, cycle, usage),
-                        **common,
-                    )
+        charged = self._postpaid_charges(account_id, channel_id, cycle)
+        if charged:
+            drafts.append(
+                Draft(
+                    kind=Kind.NOTIFICATIONS,
+                    currency_code=terms.currency_code,
+                    lines=lines.notification_lines(terms, cycle, charged),
+                    **common,
                 )
+            )
         try:
             with self._engine.begin() as connection:
                 for draft in drafts:

@@ -37,7 +37,7 @@ from services.common.errors import (
     InvalidArgument,
     NotFound,
 )
-from services.invoicing.adapters import tables
+from services.invoicing.adapters import invoice_events, tables
 from services.invoicing.domain import money
 from services.invoicing.service import card_charges, guards, ids, messages, payment_methods
 from services.invoicing.service.card_charges import ADD_FUNDS, CardCharges
@@ -54,6 +54,7 @@ MAX_AMOUNT_MICROS = 10**15
 STUCK_BATCH = 100
 CHARGING, REQUIRES_ACTION, PAID = "charging", "requires_action", "paid"
 CREDITED, COMPLETED, DECLINED = "credited", "completed", "declined"
+FUNDING_EVENTS = {COMPLETED: "top_up.succeeded", DECLINED: "top_up.failed"}
 OPEN_STATES = (CHARGING, REQUIRES_ACTION, PAID, CREDITED)
 STATE_TO_PB = {
     CHARGING: invoice_pb2.FUNDING_STATE_CHARGING,
@@ -382,6 +383,8 @@ class Fundings:
                 .where(table.c.funding_id == funding["funding_id"], table.c.state.in_(before))
                 .values(state=after, updated_at=self._clock(), **values)
             ).rowcount
+            if moved and after in FUNDING_EVENTS:
+                invoice_events.funding(connection, funding["funding_id"], FUNDING_EVENTS[after])
         return bool(moved)
 
 

@@ -8,8 +8,20 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from typing import Protocol
+from zoneinfo import ZoneInfo
 
-from services.invoicing.domain.lines import NotificationUsage
+from services.invoicing.domain.lines import ChargeLine, NotificationUsage
+
+POSTPAID = "postpaid"
+
+
+@dataclass(frozen=True)
+class FundingPeriod:
+    """Which funding mode applied from `start` to `end` (days in the account's time zone)."""
+
+    mode: str  # prepaid | soft | postpaid
+    start: dt.date
+    end: dt.date
 
 
 @dataclass(frozen=True)
@@ -31,8 +43,33 @@ class UsageSource(Protocol):
         self, account_id: str, channel_id: str, from_date: dt.date, to_date: dt.date
     ) -> NotificationUsage: ...
 
+    def charge_lines(
+        self, account_id: str, channel_id: str, from_date: dt.date, to_date: dt.date
+    ) -> list[ChargeLine]:
+        """What was charged for messages delivered over the dates, grouped as invoice lines."""
+        ...
+
+
+@dataclass(frozen=True)
+class AccountTerms:
+    currency_code: str
+    time_zone: str  # IANA name
+
+    def today(self, now: dt.datetime) -> dt.date:
+        return now.astimezone(ZoneInfo(self.time_zone)).date()
+
 
 class Wallet(Protocol):
+    def account_terms(self, account_id: str) -> AccountTerms:
+        """The account's currency and time zone; NotFound for an account the wallet lacks."""
+        ...
+
+    def funding_periods(
+        self, account_id: str, from_date: dt.date, to_date: dt.date
+    ) -> list[FundingPeriod]:
+        """Which funding mode applied on each day of the range (the wallet decides)."""
+        ...
+
     def quote_top_up(
         self, account_id: str, channel_id: str, currency_code: str, amount_micros: int
     ) -> TopUpQuote:

@@ -18,9 +18,10 @@ from sqlalchemy.engine import Connection, Engine
 
 from services.common import idempotency, validation
 from services.common.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound
-from services.invoicing.adapters import tables
+from services.invoicing.adapters import invoice_events, tables
 from services.invoicing.domain import cycles
 from services.invoicing.service import guards, ids, messages
+from services.invoicing.service.ports import Wallet
 from services.invoicing.service.settings import Clock
 
 ACTIVE = "active"
@@ -71,9 +72,10 @@ def message(row: Row, months: int) -> invoice_pb2.Subscription:
 
 
 class Subscriptions:
-    def __init__(self, engine: Engine, clock: Clock) -> None:
+    def __init__(self, engine: Engine, clock: Clock, wallet: Wallet) -> None:
         self._engine = engine
         self._clock = clock
+        self._wallet = wallet
 
     def create(self, request: pb.CreateSubscriptionRequest) -> pb.CreateSubscriptionResponse:
         account_id = validation.require_id(request.account_id, "account_id")
@@ -88,13 +90,22 @@ class Subscriptions:
         key = request.idempotency_key or f"subscription:{request.subscription_id}"
         subscription_id = request.subscription_id or (ids.derived_id("sub", f"{account_id}/{key}"))
         table = tables.subscriptions
+        currency = self._wallet.account_terms(account_id).currency_code  # NotFound: none such
 
         def insert() -> pb.CreateSubscriptionResponse:
-            months = connection.execute(
-                sa.select(tables.plans.c.period_months).where(tables.plans.c.plan_id == plan_id)
-            ).scalar_one_or_none()
-            if months is None:
+            plan = connection.execute(
+                sa.select(tables.plans.c.period_months, tables.plans.c.currency_code).where(
+                    tables.plans.c.plan_id == plan_id
+                )
+            ).first()
+            if plan is None:
                 raise NotFound(f"plan {plan_id!r} not found", "plan_id")
+            months = plan.period_months
+            if plan.currency_code != currency:
+                raise InvalidArgument(
+                    "plan_id",
+                    f"the plan is priced in {plan.currency_code}; the account bills in {currency}",
+                )
             taken = connection.execute(
                 sa.select(table.c.subscription_id).where(table.c.subscription_id == subscription_id)
             ).first()
@@ -185,6 +196,7 @@ class Subscriptions:
             connection.execute(
                 table.update().where(table.c.subscription_id == subscription_id).values(**values)
             )
+            invoice_events.subscription_cancelled(connection, row, end, request.immediately)
             return pb.CancelSubscriptionResponse(subscription=message({**row, **values}, months))
 
         with self._engine.begin() as connection:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
@@ -19,6 +20,17 @@ CSV_HEADER = (
     "DIRECTION",
 )
 CSV_CHUNK_BYTES = 64 * 1024
+# A spreadsheet runs a cell that starts with one of these as a formula (CSV injection).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+PHONE_NUMBER = re.compile(r"\+[0-9]{1,20}")
+
+
+def safe_cell(value: str) -> str:
+    """A cell a spreadsheet shows as text: a leading formula character is escaped with a
+    quote, except in a plain phone number ("+919812345678")."""
+    if value.startswith(FORMULA_STARTS) and not PHONE_NUMBER.fullmatch(value):
+        return "'" + value
+    return value
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,7 +66,7 @@ def csv_chunks(rows: Iterable[ReportRow], chunk_bytes: int = CSV_CHUNK_BYTES) ->
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(CSV_HEADER)
     for row in rows:
-        writer.writerow(row.csv_fields())
+        writer.writerow([safe_cell(field) for field in row.csv_fields()])
         if buffer.tell() >= chunk_bytes:
             yield buffer.getvalue().encode()
             buffer.seek(0)

@@ -79,7 +79,8 @@ def record(connection: Connection, charges: Sequence[Charge], now_ms: int) -> li
 
 
 def mark_applied(connection: Connection, applied: Iterable[Charge], now_ms: int) -> None:
-    """Recorded -> applied, with the reservation that paid (never undoing a posted state)."""
+    """Recorded -> applied, with the reservation that paid and when (the projector may have
+    marked it posted already: that state stays)."""
     t = tables.charges
     params = [
         {"a": c.account_id, "m": c.message_id, "r": c.reservation_id, "now": now_ms}
@@ -91,10 +92,13 @@ def mark_applied(connection: Connection, applied: Iterable[Charge], now_ms: int)
             .where(
                 t.c.account_id == sa.bindparam("a"),
                 t.c.message_id == sa.bindparam("m"),
-                t.c.state == RECORDED,
+                t.c.applied_ms.is_(None),
             )
             .values(
-                state=APPLIED, reservation_id=sa.bindparam("r"), updated_ms=sa.bindparam("now")
+                state=sa.case((t.c.state == RECORDED, APPLIED), else_=t.c.state),
+                reservation_id=sa.bindparam("r"),
+                updated_ms=sa.bindparam("now"),
+                applied_ms=sa.bindparam("now"),
             ),
             params,
         )
@@ -140,5 +144,16 @@ def record_again(connection: Connection, charges: Iterable[Charge], now_ms: int)
         connection.execute(
             t.update()
             .where(sa.tuple_(t.c.account_id, t.c.message_id).in_(keys), t.c.state == APPLIED)
-            .values(state=RECORDED, updated_ms=now_ms)
+            .values(state=RECORDED, updated_ms=now_ms, applied_ms=None)
         )
+
+
+def reservations_of(connection: Connection, keys: Sequence[Key]) -> dict[Key, str]:
+    """The reservation each (account, message) was authorised with, as SQL recorded it."""
+    r = tables.reservations.c
+    rows = connection.execute(
+        sa.select(r.account_id, r.message_id, r.reservation_id).where(
+            sa.tuple_(r.account_id, r.message_id).in_(list(keys))
+        )
+    ).all()
+    return {(row.account_id, row.message_id): row.reservation_id for row in rows}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from services.common.redis_client import RedisClient
@@ -16,6 +16,8 @@ class Observation:
     available_micros: int
     # threshold name -> crossing_ms of a crossing below it that is not served yet
     open_crossings: dict[str, int]
+    # threshold name -> crossing_ms of a served crossing the balance left in this observation
+    ended_crossings: dict[str, int] = field(default_factory=dict)
 
 
 class Crossings:
@@ -34,19 +36,23 @@ class Crossings:
         args: list[object] = ["observe", balance, now_ms]
         for name, threshold in thresholds.items():
             args += (name, threshold)
-        answer: Any = self._script([keys.crossings(account_id), keys.balances(account_id)], args)
-        crossings = {}
+        answer: Any = self._script(
+            [keys.crossings(account_id), keys.balances(account_id), keys.credits(account_id)], args
+        )
+        crossings, ended = {}, {}
         for name, crossing in zip(answer[1::2], answer[2::2], strict=True):
-            if int(crossing):
+            if int(crossing) > 0:
                 crossings[name.decode()] = int(crossing)
-        return Observation(int(answer[0]), crossings)
+            elif int(crossing) < 0:
+                ended[name.decode()] = -int(crossing)
+        return Observation(int(answer[0]), crossings, ended)
 
     def served(
         self, keys: Keys, account_id: str, balance: str, name: str, crossing_ms: int
     ) -> bool:
         """Mark one crossing served; False when the balance has left it (or it was served)."""
         answer: Any = self._script(
-            [keys.crossings(account_id), keys.balances(account_id)],
+            [keys.crossings(account_id), keys.balances(account_id), keys.credits(account_id)],
             ["served", balance, name, crossing_ms],
         )
         return bool(answer)

@@ -135,6 +135,17 @@ def balances_of(connection: Connection, account_id: str) -> list[AccountBalance]
     return [AccountBalance(row[0], row[1], int(row[2] or 0)) for row in connection.execute(query)]
 
 
+def account_balance(connection: Connection, ledger_account: str) -> int:
+    """One ledger account's balance, credit-normal."""
+    entries = tables.ledger_entries.c
+    total = connection.execute(
+        sa.select(sa.func.sum(entries.credit_micros - entries.debit_micros)).where(
+            entries.ledger_account == ledger_account
+        )
+    ).scalar()
+    return int(total or 0)
+
+
 @dataclass(frozen=True, slots=True)
 class InvariantReport:
     problems: list[str]

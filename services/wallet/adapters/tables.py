@@ -238,6 +238,8 @@ charges = sa.Table(
     sa.Column("state", sa.String(16), nullable=False),
     sa.Column("created_ms", sa.BigInteger, nullable=False),
     sa.Column("updated_ms", sa.BigInteger, nullable=False),
+    # When it reached the hot balance (the settlement's lag is this less the delivery).
+    sa.Column("applied_ms", sa.BigInteger, nullable=True),
     sa.Index("ix_wallet_charges_state", "state", "updated_ms"),
     sa.Index("ix_wallet_charges_account_time", "account_id", "occur_ms"),
 )

@@ -7,7 +7,7 @@ import functools
 import time
 
 import grpc
-from billing.wallet.v1 import authorise_pb2
+from billing.wallet.v1 import authorise_pb2, funds_pb2
 from billing.wallet.v1 import wallet_service_pb2 as pb
 from billing.wallet.v1 import wallet_service_pb2_grpc as pb_grpc
 
@@ -114,7 +114,15 @@ class WalletServicer(pb_grpc.WalletServiceServicer):
     def GetBalance(
         self, request: pb.GetBalanceRequest, context: grpc.ServicerContext
     ) -> pb.GetBalanceResponse:
-        return self._funds.balance(request)
+        response = self._funds.balance(request)
+        if self._days is not None:
+            for channel_id, days in self._days.balances(request.account_id):
+                if request.channel_id and channel_id not in ("", request.channel_id):
+                    continue
+                response.balances.add(
+                    kind=funds_pb2.ASSET_KIND_DAYS, channel_id=channel_id, days=days
+                )
+        return response
 
     def TopUp(self, request: pb.TopUpRequest, context: grpc.ServicerContext) -> pb.TopUpResponse:
         return self._funds.top_up(request)

@@ -15,6 +15,9 @@ from services.wallet.service.settings import ALERTS_STREAM
 
 LOW_BALANCE = "low_balance"
 ZERO_BALANCE = "zero_balance"
+BALANCE_RECOVERED = "balance_recovered"
+RECHARGE_SUCCEEDED = "recharge_succeeded"
+RECHARGE_HELD = "recharge_held"
 EVENT_IDS = uuid.UUID("5b0c6a4e-8d1f-4f0a-9a57-1d3c2b7e6f10")
 
 
@@ -36,15 +39,26 @@ class BalanceAlerts:
         currency: str,
         available_micros: int,
         crossing_ms: int,
+        *,
+        recovered_from: str = "",
+        recharge_micros: int = 0,
+        problem: str = "",
     ) -> bool:
         """Put the alert in the outbox once per crossing; False when it was there already."""
+        name = f"{kind}:{recovered_from}" if recovered_from else kind
         alert = pb.BalanceAlert(
-            event_id=event_id(kind, account_id, channel_id, currency, crossing_ms),
+            event_id=event_id(name, account_id, channel_id, currency, crossing_ms),
             account_id=account_id,
             channel_id=channel_id,
             kind=kind,
             available=money_pb2.Money(currency_code=currency, amount_micros=available_micros),
+            recovered_from=recovered_from,
+            problem=problem[:200],
         )
+        if recharge_micros:
+            alert.recharge_amount.CopyFrom(
+                money_pb2.Money(currency_code=currency, amount_micros=recharge_micros)
+            )
         alert.occur_time.FromMilliseconds(crossing_ms)
         try:
             with self._engine.begin() as connection:
@@ -65,3 +79,23 @@ class BalanceAlerts:
         except IntegrityError:
             return False
         return True
+
+    def publish_recovered(
+        self,
+        ended: str,
+        account_id: str,
+        channel_id: str,
+        currency: str,
+        available_micros: int,
+        crossing_ms: int,
+    ) -> bool:
+        """The balance went back above the threshold of the alert `ended` (one per crossing)."""
+        return self.publish(
+            BALANCE_RECOVERED,
+            account_id,
+            channel_id,
+            currency,
+            available_micros,
+            crossing_ms,
+            recovered_from=ended,
+        )

@@ -27,6 +27,7 @@ from services.wallet.domain.partitions import (
 )
 from services.wallet.service.accounts import Accounts
 from services.wallet.service.quotes import Quoter, category_name, recipient_digits
+from services.wallet.service.send_notices import SendNotices
 from services.wallet.service.settings import WalletSettings
 
 DECISIONS = {
@@ -72,6 +73,8 @@ class Authoriser:
         self._hold_ms = settings.hold_s * 1000
         self._record_s = settings.message_record_s
         self._max_batch = settings.max_batch_recipients
+        # Told of refused campaigns and flagged sends (set by the bootstrap).
+        self.notices: SendNotices | None = None
 
     def authorise(self, request: pb.AuthoriseSendRequest) -> pb.AuthoriseSendResponse:
         account_id = validation.require_id(request.account_id, "account_id")
@@ -132,7 +135,10 @@ class Authoriser:
                 return _unknown_account()
         if record == BUSY:
             raise Unavailable(REBUILDING)
-        return _response(record, view.currency, bool(replayed))
+        response = _response(record, view.currency, bool(replayed))
+        if self.notices is not None and response.decision == pb.DECISION_ALLOWED_FLAGGED:
+            self.notices.after_send(request, response)
+        return response
 
     def authorise_batch(self, request: pb.AuthoriseBatchRequest) -> pb.AuthoriseBatchResponse:
         account_id = validation.require_id(request.account_id, "account_id")
@@ -166,7 +172,14 @@ class Authoriser:
             answer = self._hot.authorise_batch(script_keys, args)
         if answer[0] == BUSY:
             raise Unavailable(REBUILDING)
-        return _batch_response(answer, request, message_ids, numbers, view.currency)
+        response = _batch_response(answer, request, message_ids, numbers, view.currency)
+        if self.notices is not None and response.denied_count:
+            refused = self.notices.refused_batch(request, response)
+            if refused:
+                every = self._quoter.candidates_each(view, digits_of, category, at)
+                required = sum(int(every[n].args[0]) for n in refused)
+                self.notices.after_batch(request, response, refused, required)
+        return response
 
     def _batch_arguments(
         self,

@@ -25,7 +25,7 @@ from services.common.errors import BillingError, InvalidArgument
 from services.wallet.adapters import tables
 from services.wallet.domain.accounts import SCOPE_CHANNEL, AccountView
 from services.wallet.service.accounts import Accounts, require_account
-from services.wallet.service.alerts import BalanceAlerts
+from services.wallet.service.alerts import RECHARGE_HELD, RECHARGE_SUCCEEDED, BalanceAlerts
 from services.wallet.service.funds import MAX_TOP_UP_MICROS, Funds
 from services.wallet.service.ports import RechargePayments, RechargeRefused
 
@@ -184,6 +184,7 @@ class AutoRecharges:
         except IntegrityError:
             return False  # another process holds this crossing
         if held:
+            self._tell(RECHARGE_HELD, row, "held back by the cool-off or the monthly cap")
             return True  # the row keeps the crossing: fire_due charges it once allowed
         return self._complete(row)
 
@@ -367,7 +368,26 @@ class AutoRecharges:
             return False
         self._finish(recharge_id, DONE, top_up, "")
         metrics.instruments().recharges.add(1, {"outcome": "paid"})
+        self._tell(RECHARGE_SUCCEEDED, row, "")
         return True
+
+    def _tell(self, kind: str, row: Mapping[str, Any] | RowMapping, problem: str) -> None:
+        """A recharge alert for the account's people (once per crossing and kind)."""
+        if self._alerts is None:
+            return
+        try:
+            self._alerts.publish(
+                kind,
+                str(row["account_id"]),
+                str(row["channel_id"]),
+                str(row["currency_code"]),
+                0,
+                int(row["crossing_ms"]),
+                recharge_micros=int(row["amount_micros"]),
+                problem=problem,
+            )
+        except Exception:
+            log.exception("recharge alert not written", extra={"recharge_id": row["recharge_id"]})
 
     def _declined(
         self, row: Mapping[str, Any] | RowMapping, attempt: int, refused: RechargeRefused
@@ -386,6 +406,8 @@ class AutoRecharges:
                     str(row["currency_code"]),
                     0,
                     int(row["crossing_ms"]),
+                    recharge_micros=int(row["amount_micros"]),
+                    problem=refused.message,
                 )
             return
         wait_ms = self._first_retry_ms * 2 ** (attempt - 1)

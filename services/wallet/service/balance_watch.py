@@ -83,6 +83,16 @@ class BalanceWatch:
         now_ms = time.time_ns() // 1_000_000
         seen = self._crossings.observe(keys, account_id, field, thresholds, now_ms)
         acted = 0
+        recovered = [name for name in (LOW_BALANCE, ZERO_BALANCE) if name in seen.ended_crossings]
+        if recovered:  # one notice, for the highest threshold the balance went back above
+            self._alerts.publish_recovered(
+                recovered[0],
+                account_id,
+                channel_id,
+                currency,
+                seen.available_micros,
+                seen.ended_crossings[recovered[0]],
+            )
         for name, crossing_ms in seen.open_crossings.items():
             if name == RECHARGE:
                 done = rule is not None and self._recharges.fire(view, rule, crossing_ms)

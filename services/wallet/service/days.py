@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -29,6 +29,7 @@ from services.wallet.service.accounts import Accounts, require_account
 
 MAX_DAYS = 10_000_000  # a partner's order: 100,000 channels x 100 days
 MAX_PHONE_LENGTH = 32
+MAX_CHANNELS_SHOWN = 1_000  # channels listed in a balance (ListChannels pages them all)
 DAYS_ACCOUNT = "*"  # the field that marks an account whose channels need paid days
 Clock = Callable[[], dt.datetime]
 
@@ -64,7 +65,9 @@ class Days:
 
         with self._engine.begin() as connection:
             lock_account(connection, view.account_id)
-            return self._once(connection, "AddDays", view, request, add)
+            response = self._once(connection, "AddDays", view, request, add)
+        self.restore_hot(view.account_id)  # a days account from now on: its channels need days
+        return response
 
     def register(self, request: pb.RegisterChannelRequest) -> pb.RegisterChannelResponse:
         view = require_account(self._accounts, request.account_id)
@@ -190,9 +193,11 @@ class Days:
         """Copy one channel's end of paid days to Redis; a deleted channel may not send."""
         with self._engine.connect() as connection:
             row = _channel_row(connection, view.account_id, channel_id)
+            days_account = _bought_days(connection, view.account_id)
         key = self._partitioner.keys(view.account_id).channel_days(view.account_id)
         pipe = self._hot.pipeline(transaction=False)
-        pipe.hset(key, DAYS_ACCOUNT, "1")
+        if days_account:
+            pipe.hset(key, DAYS_ACCOUNT, "1")
         if row is None or row["deleted"]:
             pipe.hdel(key, channel_id)
         else:
@@ -202,7 +207,9 @@ class Days:
     def restore_hot(self, account_id: str) -> int:
         """Write an account's channels to Redis again from SQL (after Redis lost them).
 
-        An account that ever registered a channel stays a days account, even with none left.
+        An account that ever bought days is a days account: its channels send only while they
+        have paid days, even with none left. Registering a phone number alone (to show it, or
+        to keep funds per number) changes nothing about sending.
         """
         view = self._accounts.view(account_id)
         if view is None:
@@ -216,18 +223,42 @@ class Days:
                 .mappings()
                 .all()
             )
-        if not rows:
+            days_account = _bought_days(connection, account_id)
+        if not rows and not days_account:
             return 0
         key = self._partitioner.keys(account_id).channel_days(account_id)
-        mapping: dict[FieldT, EncodableT] = {DAYS_ACCOUNT: "1"}
+        mapping: dict[FieldT, EncodableT] = {DAYS_ACCOUNT: "1"} if days_account else {}
         for row in rows:
             if not row["deleted"]:
                 mapping[row["channel_id"]] = _paid_until_ms(view, _paid_through(row))
         pipe = self._hot.pipeline(transaction=True)
         pipe.delete(key)
-        pipe.hset(key, mapping=mapping)
+        if mapping:
+            pipe.hset(key, mapping=mapping)
         pipe.execute()
         return len(rows)
+
+    def balances(self, account_id: str) -> Sequence[tuple[str, int]]:
+        """(channel, days): the pool (channel "") and each live channel's paid days left."""
+        view = require_account(self._accounts, account_id)
+        channels = tables.channels.c
+        with self._engine.connect() as connection:
+            if not _bought_days(connection, view.account_id):
+                return []
+            pool = _pool(connection, view.account_id)
+            rows = (
+                connection.execute(
+                    sa.select(tables.channels)
+                    .where(channels.account_id == view.account_id, channels.deleted.is_(False))
+                    .order_by(channels.channel_id)
+                    .limit(MAX_CHANNELS_SHOWN)
+                )
+                .mappings()
+                .all()
+            )
+        return [("", pool)] + [
+            (row["channel_id"], self._channel(view, row).days_remaining) for row in rows
+        ]
 
     def _once(
         self,
@@ -339,6 +370,14 @@ def _move(
             created_ms=_now_ms(),
         )
     )
+
+
+def _bought_days(connection: Connection, account_id: str) -> bool:
+    moves = tables.day_movements.c
+    found = connection.execute(
+        sa.select(moves.id).where(moves.account_id == account_id, moves.kind == "bought").limit(1)
+    ).first()
+    return found is not None
 
 
 def _pool(connection: Connection, account_id: str) -> int:

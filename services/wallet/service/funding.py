@@ -72,18 +72,17 @@ def periods(
         .order_by(t.c.effective_date)
     ).all()
     changes = [(dt.date.fromisoformat(day), mode, limit) for day, mode, limit in rows]
+    if changes:  # before its first record the account had the first terms
+        changes[0] = (dt.date.min, *changes[0][1:])
     covering: list[Period] = []
     later: list[Period] = []
     for index, (day, mode, limit) in enumerate(changes):
         following = changes[index + 1][0] if index + 1 < len(changes) else dt.date.max
         last = following - dt.timedelta(days=1)
-        first = start if index == 0 else day  # before its first record the account had these
         if day > end:
             later.append(Period(mode, day, last, limit))
-            continue
-        if last < start:
-            continue
-        covering.append(Period(mode, max(first, start), min(last, end), limit))
+        elif last >= start:
+            covering.append(Period(mode, max(day, start), min(last, end), limit))
     return covering, later
 
 

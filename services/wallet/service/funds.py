@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from billing.common.v1 import money_pb2
 from billing.wallet.v1 import funds_pb2
 from billing.wallet.v1 import wallet_service_pb2 as pb
-from sqlalchemy.engine import Engine, RowMapping
+from sqlalchemy.engine import Connection, Engine, RowMapping
 from sqlalchemy.exc import IntegrityError
 
 from services.common import idempotency, validation
@@ -144,6 +144,14 @@ class Funds:
         if existing is None:
             try:
                 with self._engine.begin() as connection:
+                    lock_account(connection, view.account_id)
+                    _within_bound(
+                        connection,
+                        view.account_id,
+                        request.channel_id,
+                        currency,
+                        request.amount.amount_micros,
+                    )
                     connection.execute(tables.top_ups.insert().values(**values))
                     fact = ledger.Fact(
                         ledger.TOP_UP,
@@ -412,6 +420,7 @@ class Funds:
                 channel_id=channel,
                 available_micros=available,
                 reserved_micros=reserved,
+                debt_micros=max(-available, 0),
             )
         if request.channel_id:
             return response
@@ -523,3 +532,17 @@ def _reversal_message(row: RowMapping) -> funds_pb2.TopUpReversal:
     )
     message.create_time.FromMilliseconds(row["created_ms"])
     return message
+
+
+def _within_bound(
+    connection: Connection, account_id: str, channel_id: str, currency: str, amount_micros: int
+) -> None:
+    """A balance stays at most validation.MAX_MICROS, so the hot path's sums stay exact."""
+    held = ledger_sql.account_balance(
+        connection, ledger.money_account(account_id, currency, channel_id)
+    )
+    if held + amount_micros > validation.MAX_MICROS:
+        raise InvalidArgument(
+            "amount.amount_micros",
+            f"would take the balance above {validation.MAX_MICROS:,} micros (it holds {held:,})",
+        )

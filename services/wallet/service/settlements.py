@@ -102,6 +102,10 @@ class Settlements:
             [(self._partitioner.keys(c.account_id), c.account_id, c.message_id) for c in unknown]
         )
         found = {c.key: _reservation_of(record) for c, record in zip(unknown, records, strict=True)}
+        missing = [key for key, reservation_id in found.items() if not reservation_id]
+        if missing:  # the answer was forgotten (Redis lost it): SQL knows the hold, if any
+            with self._engine.connect() as connection:
+                found.update(charges_sql.reservations_of(connection, missing))
         return [
             c if c.reservation_id else replace(c, reservation_id=found.get(c.key, ""))
             for c in charges

@@ -26,13 +26,21 @@ if account[4] then return {0, 'busy'} end
 if not account[1] then return {0, 'missing'} end
 local field = ARGV[7] .. ':' .. ARGV[9]
 local available = tonumber(redis.call('HGET', KEYS[3], field .. ':available') or '0')
+local now_ms = tonumber(ARGV[1])
+local credit_left = 0
+local credit = redis.call('HMGET', KEYS[8], ARGV[9] .. ':available', 'until', 'frozen')
+if credit[1] and credit[2] and tonumber(credit[2]) > now_ms and (credit[3] or '0') == '0' then
+  credit_left = math.max(tonumber(credit[1]), 0)
+end
+-- The balance an answer shows: what could pay, money and the credits that may be spent.
+local function shown(money) return int(money + credit_left) end
 if account[1] ~= 'active' then
-  return {0, 'denied|account_suspended||' .. int(available) .. '|0|'}
+  return {0, 'denied|account_suspended||' .. shown(available) .. '|0|'}
 end
 local send_ms = tonumber(ARGV[2])
 local days = redis.call('HMGET', KEYS[7], '*', ARGV[11])
 if days[1] and not (days[2] and tonumber(days[2]) > send_ms) then
-  return {0, 'denied|channel_has_no_days||' .. int(available) .. '|0|'}
+  return {0, 'denied|channel_has_no_days||' .. shown(available) .. '|0|'}
 end
 local function open(key)
   local until_ms = redis.call('GET', key)
@@ -51,21 +59,16 @@ end
 local total = tonumber(ARGV[pick])
 local price = ARGV[pick + 1]
 if total < 0 then
-  return {0, 'denied|no_rate_in_force||' .. int(available) .. '|0|' .. price}
+  return {0, 'denied|no_rate_in_force||' .. shown(available) .. '|0|' .. price}
 end
 if total == 0 then
-  record = 'allowed|||' .. int(available) .. '|0|' .. price
+  record = 'allowed|||' .. shown(available) .. '|0|' .. price
   redis.call('XADD', KEYS[6], '*', 'k', 'free', 'a', ARGV[6], 'c', ARGV[7], 'cur', ARGV[9],
     'ref', ARGV[8], 'amt', '0', 'at', ARGV[1])
   redis.call('SET', KEYS[2], record, 'EX', ARGV[4])
   return {0, record}
 end
-local now_ms = tonumber(ARGV[1])
-local from_credit = 0
-local credit = redis.call('HMGET', KEYS[8], ARGV[9] .. ':available', 'until', 'frozen')
-if credit[1] and credit[2] and tonumber(credit[2]) > now_ms and (credit[3] or '0') == '0' then
-  from_credit = math.max(math.min(tonumber(credit[1]), total), 0)
-end
+local from_credit = math.min(credit_left, total)
 local from_money = total - from_credit
 local after = available - from_money
 local decision = 'allowed'
@@ -78,7 +81,7 @@ if after < 0 then
     local reason = 'insufficient_funds'
     if mode == 'soft' then reason = 'overdraft_limit_reached' end
     if mode == 'postpaid' then reason = 'credit_limit_reached' end
-    return {0, 'denied|' .. reason .. '||' .. int(available) .. '|0|' .. price}
+    return {0, 'denied|' .. reason .. '||' .. shown(available) .. '|0|' .. price}
   end
 end
 local expire_ms = now_ms + tonumber(ARGV[3])
@@ -97,6 +100,7 @@ redis.call('ZADD', KEYS[5], expire_ms, ARGV[5])
 redis.call('XADD', KEYS[6], '*', 'k', 'hold', 'a', ARGV[6], 'c', ARGV[7], 'cur', ARGV[9],
   'ref', ARGV[5], 'amt', int(total), 'cr', int(from_credit), 'm', ARGV[8], 'e', int(expire_ms),
   'at', ARGV[1])
-record = decision .. '||' .. ARGV[5] .. '|' .. int(after) .. '|' .. int(expire_ms) .. '|' .. price
+credit_left = credit_left - from_credit
+record = decision .. '||' .. ARGV[5] .. '|' .. shown(after) .. '|' .. int(expire_ms) .. '|' .. price
 redis.call('SET', KEYS[2], record, 'EX', ARGV[4])
 return {0, record}

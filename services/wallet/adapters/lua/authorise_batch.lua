@@ -22,6 +22,15 @@ if account[4] then return {'busy'} end
 if not account[1] then return {'missing'} end
 local field = ARGV[6] .. ':' .. ARGV[7]
 local available = tonumber(redis.call('HGET', KEYS[2], field .. ':available') or '0')
+local now_ms = tonumber(ARGV[1])
+local credit_left = 0
+local credit_field = ARGV[7] .. ':available'
+local credit = redis.call('HMGET', KEYS[6], credit_field, 'until', 'frozen')
+if credit[1] and credit[2] and tonumber(credit[2]) > now_ms and (credit[3] or '0') == '0' then
+  credit_left = math.max(tonumber(credit[1]), 0)
+end
+-- The balance an answer shows: what could pay, money and the credits that may be spent.
+local function shown() return int(available + credit_left) end
 local send_ms = tonumber(ARGV[2])
 local n, n_conv, sets = tonumber(ARGV[9]), tonumber(ARGV[10]), tonumber(ARGV[11])
 local stride = 4 + n_conv
@@ -38,8 +47,8 @@ else
   end
 end
 if gate then
-  local answer, replayed = {'ok', int(available)}, false
-  local denied = 'denied|' .. gate .. '||' .. int(available) .. '|0|'
+  local answer, replayed = {'ok', shown()}, false
+  local denied = 'denied|' .. gate .. '||' .. shown() .. '|0|'
   for i = 0, n - 1 do
     local record = redis.call('GET', KEYS[FIRST_KEY + i * stride])
     if record then
@@ -51,7 +60,7 @@ if gate then
       answer[#answer + 1] = denied
     end
   end
-  if not replayed then return {'refused', gate, int(available)} end
+  if not replayed then return {'refused', gate, shown()} end
   return answer
 end
 local floor = 0
@@ -87,17 +96,10 @@ for i = 0, n - 1 do
   end
 end
 
-local now_ms = tonumber(ARGV[1])
-local credit_left = 0
-local credit_field = ARGV[7] .. ':available'
-local credit = redis.call('HMGET', KEYS[6], credit_field, 'until', 'frozen')
-if credit[1] and credit[2] and tonumber(credit[2]) > now_ms and (credit[3] or '0') == '0' then
-  credit_left = math.max(tonumber(credit[1]), 0)
-end
 if ARGV[8] == 'all' then
-  if no_rate then return {'refused', 'no_rate_in_force', int(available)} end
+  if no_rate then return {'refused', 'no_rate_in_force', shown()} end
   if available - (need - math.min(credit_left, need)) < floor then
-    return {'refused', 'batch_not_covered', int(available)}
+    return {'refused', 'batch_not_covered', shown()}
   end
 end
 
@@ -117,9 +119,9 @@ for i = 0, n - 1 do
     local from_credit = math.min(credit_left, math.max(total, 0))
     local record
     if total < 0 then
-      record = 'denied|no_rate_in_force||' .. int(available) .. '|0|' .. price
+      record = 'denied|no_rate_in_force||' .. shown() .. '|0|' .. price
     elseif total == 0 then
-      record = 'allowed|||' .. int(available) .. '|0|' .. price
+      record = 'allowed|||' .. shown() .. '|0|' .. price
       redis.call('XADD', KEYS[4], '*', 'k', 'free', 'a', ARGV[5], 'c', ARGV[6], 'cur', ARGV[7],
         'ref', message_id, 'amt', '0', 'at', ARGV[1])
       redis.call('SET', KEYS[k], record, 'EX', ARGV[4])
@@ -127,7 +129,7 @@ for i = 0, n - 1 do
       local reason = 'insufficient_funds'
       if account[2] == 'soft' then reason = 'overdraft_limit_reached' end
       if account[2] == 'postpaid' then reason = 'credit_limit_reached' end
-      record = 'denied|' .. reason .. '||' .. int(available) .. '|0|' .. price
+      record = 'denied|' .. reason .. '||' .. shown() .. '|0|' .. price
     else
       credit_left = credit_left - from_credit
       credited = credited + from_credit
@@ -143,7 +145,7 @@ for i = 0, n - 1 do
       redis.call('XADD', KEYS[4], '*', 'k', 'hold', 'a', ARGV[5], 'c', ARGV[6],
         'cur', ARGV[7], 'ref', rid, 'amt', int(total), 'cr', int(from_credit), 'm', message_id,
         'e', expire, 'at', ARGV[1])
-      record = decision .. '||' .. rid .. '|' .. int(available) .. '|' .. expire .. '|' .. price
+      record = decision .. '||' .. rid .. '|' .. shown() .. '|' .. expire .. '|' .. price
       redis.call('SET', KEYS[k], record, 'EX', ARGV[4])
     end
     answer[#answer + 1] = 0
@@ -162,5 +164,5 @@ for first = 1, #expiring, 2 * EXPIRY_CHUNK do
   redis.call('ZADD', KEYS[3], unpack(expiring, first, math.min(first + 2 * EXPIRY_CHUNK - 1,
     #expiring)))
 end
-answer[2] = int(available)
+answer[2] = shown()
 return answer
