@@ -245,8 +245,8 @@ def start(name: str, env: dict[str, str], logs: Path, baseline: bool = False) ->
 # the projector and the loops that follow it (alerts, recharges, credit expiry) run apart, in
 # python -m services.wallet.loops. On this 2-core machine both share the cores with Redis,
 # PostgreSQL and the benchmark's own client.
-SERVING_LOOPS = "outbox,accounts,expiry,top-ups,windows,charges"
-APART_LOOPS = "projector,recharges,credits"
+SERVING_LOOPS = "recovery,outbox,accounts,expiry,top-ups,windows,charges"
+APART_LOOPS = "projector,recharges,recharge-outcomes,credits,funding,notices"
 
 
 # What telemetry costs the send path, in the same run: the default (a tracer provider, ids on

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -53,12 +54,29 @@ def test_every_service_is_deployed(objects: list[dict[str, Any]]) -> None:
     assert env_of(notifications)["NOTIFICATIONS_PORT"]["value"] == "50054"
 
 
+def test_every_wallet_loop_runs_in_one_deployment(redis_url: str, tmp_path: Path) -> None:
+    """The serving wallets and wallet-loops together run each of the wallet's loops once."""
+    from services.common.config import Env
+    from services.wallet.bootstrap import assemble
+
+    wallet = assemble(Env({"REDIS_URL": redis_url, "BILLING_DATA_DIR": str(tmp_path)}))
+    try:
+        known = set(wallet.loops)
+    finally:
+        wallet.close()
+    chosen = []
+    for name in ("wallet", "wallet-loops"):
+        env = env_of(container(deployments(render("production"))[name]))
+        chosen += env["WALLET_LOOPS"]["value"].split(",")
+    assert sorted(chosen) == sorted(known)
+
+
 def test_every_serving_wallet_follows_account_changes(objects: list[dict[str, Any]]) -> None:
     """Each serving process drops its cached account views on AccountChanged (`accounts`)."""
     wallet = env_of(container(deployments(objects)["wallet"]))
     assert "WALLET_WORKERS" not in wallet
     serving_loops = set(wallet["WALLET_LOOPS"]["value"].split(","))
-    assert {"accounts", "outbox"} <= serving_loops
+    assert {"accounts", "recovery", "outbox"} <= serving_loops
     loops = container(deployments(objects)["wallet-loops"])
     assert loops["args"] == ["python", "-m", "services.wallet.loops"]
     apart = set(env_of(loops)["WALLET_LOOPS"]["value"].split(","))

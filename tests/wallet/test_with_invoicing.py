@@ -188,3 +188,51 @@ def test_a_paid_partner_days_invoice_fills_the_wallets_days_pool_once(suite: Sui
         timeout=DEADLINE_S,
     )
     assert allocated.pool_days == 30 and allocated.channel.days_remaining == 30
+
+
+def test_a_funding_switch_waits_for_the_next_billing_cycle(suite: Suite) -> None:
+    import datetime as dt
+
+    from services.invoicing.domain import cycles
+
+    wallet = suite.wallet
+    wallet.create_account("switcher")
+    today = dt.datetime.now(dt.UTC).date()
+    start = today - dt.timedelta(days=5)
+    create_plan(suite.invoicing)
+    subscribe(suite.invoicing, "switcher", start.isoformat())
+    answer = suite.invoicing.ChangeFundingMode(
+        invoicing_pb.ChangeFundingModeRequest(
+            account_id="switcher",
+            funding_mode=account_pb2.FUNDING_MODE_POSTPAID,
+            credit_limit_micros=5_000_000,
+            reason="moves to monthly invoices",
+        ),
+        timeout=DEADLINE_S,
+    )
+    next_start = cycles.cycle_containing(start, today, 1).end + dt.timedelta(days=1)
+    assert answer.effective_date == next_start.isoformat()
+    account = wallet.stub.GetAccount(
+        pb.GetAccountRequest(account_id="switcher"), timeout=DEADLINE_S
+    ).account
+    assert account.funding_mode == account_pb2.FUNDING_MODE_PREPAID  # this cycle stays prepaid
+    periods = wallet.stub.GetFundingPeriods(
+        pb.GetFundingPeriodsRequest(
+            account_id="switcher",
+            from_date=today.isoformat(),
+            to_date=next_start.isoformat(),
+        ),
+        timeout=DEADLINE_S,
+    ).periods
+    assert [(p.funding_mode, p.from_date) for p in periods] == [
+        (account_pb2.FUNDING_MODE_PREPAID, today.isoformat()),
+        (account_pb2.FUNDING_MODE_POSTPAID, next_start.isoformat()),
+    ]
+    with pytest.raises(grpc.RpcError) as unknown:
+        suite.invoicing.ChangeFundingMode(
+            invoicing_pb.ChangeFundingModeRequest(
+                account_id="nobody", funding_mode=account_pb2.FUNDING_MODE_POSTPAID
+            ),
+            timeout=DEADLINE_S,
+        )
+    assert unknown.value.code() == grpc.StatusCode.NOT_FOUND

@@ -14,6 +14,7 @@ _NOTIFICATIONS = "billing.notifications.v1.NotificationsService"
 
 RPC_ACCESS: dict[str, Access] = {
     f"{_INVOICING}.CreatePlan": Access.PLATFORM,
+    f"{_INVOICING}.ChangeFundingMode": Access.PLATFORM,
     f"{_INVOICING}.ListPlans": Access.MEMBER,
     f"{_INVOICING}.GetPlan": Access.MEMBER,
     f"{_INVOICING}.CreateSubscription": Access.BILLING_WRITE,

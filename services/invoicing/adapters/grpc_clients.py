@@ -15,7 +15,13 @@ from billing.wallet.v1 import account_pb2
 from billing.wallet.v1 import wallet_service_pb2 as wallet_pb
 from billing.wallet.v1 import wallet_service_pb2_grpc as wallet_grpc
 
-from services.common.errors import BillingError, FailedPrecondition, NotFound, Unavailable
+from services.common.errors import (
+    BillingError,
+    FailedPrecondition,
+    InvalidArgument,
+    NotFound,
+    Unavailable,
+)
 from services.invoicing.domain.lines import ChargeLine, NotificationUsage
 from services.invoicing.service.ports import AccountTerms, FundingPeriod, TopUpQuote
 
@@ -152,7 +158,11 @@ class WalletClient:
     def account_terms(self, account_id: str) -> AccountTerms:
         request = wallet_pb.GetAccountRequest(account_id=account_id)
         answer = _call("wallet", self._stub.GetAccount, request, self._timeout_s)
-        return AccountTerms(answer.account.currency_code, answer.account.time_zone or "UTC")
+        return AccountTerms(
+            answer.account.currency_code,
+            answer.account.time_zone or "UTC",
+            answer.account.balance_scope == account_pb2.BALANCE_SCOPE_CHANNEL,
+        )
 
     def funding_periods(
         self, account_id: str, from_date: dt.date, to_date: dt.date
@@ -169,6 +179,32 @@ class WalletClient:
             )
             for period in answer.periods
         ]
+
+    def schedule_funding(
+        self,
+        account_id: str,
+        funding_mode: int,
+        credit_limit_micros: int,
+        overdraft_limit_micros: int,
+        effective: dt.date,
+        idempotency_key: str,
+    ) -> None:
+        profile = account_pb2.AccountProfile(
+            funding_mode=funding_mode,  # type: ignore[arg-type]
+            credit_limit_micros=credit_limit_micros,
+            overdraft_limit_micros=overdraft_limit_micros,
+        )
+        request = wallet_pb.UpdateAccountRequest(
+            account_id=account_id,
+            profile=profile,
+            update_mask="funding_mode,credit_limit_micros,overdraft_limit_micros",
+            funding_effective_date=effective.isoformat(),
+            idempotency_key=idempotency_key,
+        )
+        try:
+            _call("wallet", self._stub.UpdateAccount, request, self._timeout_s)
+        except FailedPrecondition as refused:  # the wallet's INVALID_ARGUMENT: say which field
+            raise InvalidArgument("funding_mode", refused.message) from None
 
     def account_exists(self, account_id: str) -> bool:
         """Whether the wallet knows the account (AccountDirectory). A wallet that cannot answer
@@ -238,3 +274,11 @@ class WalletClient:
             idempotency_key=idempotency_key,
         )
         _call("wallet", self._stub.ReverseTopUp, request, self._timeout_s)
+
+    def take_back_days(
+        self, account_id: str, days: int, reference: str, idempotency_key: str
+    ) -> None:
+        request = wallet_pb.TakeBackDaysRequest(
+            account_id=account_id, days=days, reference=reference, idempotency_key=idempotency_key
+        )
+        _call("wallet", self._stub.TakeBackDays, request, self._timeout_s)

@@ -13,6 +13,7 @@ from google.api import httpbody_pb2
 from services.invoicing.service import (
     billing_cycle,
     credit_notes,
+    funding_switch,
     fundings,
     invoices,
     organizations,
@@ -44,6 +45,7 @@ class UseCases:
     fundings: fundings.Fundings
     payment_events: payment_events.PaymentEvents
     tax: tax.TaxSettings
+    funding: funding_switch.FundingSwitch
 
 
 class InvoicingServicer(pb_grpc.InvoicingServiceServicer):
@@ -64,6 +66,11 @@ class InvoicingServicer(pb_grpc.InvoicingServiceServicer):
         self, request: pb.GetPlanRequest, context: grpc.ServicerContext
     ) -> pb.GetPlanResponse:
         return self._use.plans.get(request)
+
+    def ChangeFundingMode(
+        self, request: pb.ChangeFundingModeRequest, context: grpc.ServicerContext
+    ) -> pb.ChangeFundingModeResponse:
+        return self._use.funding.change(request)
 
     def CreateSubscription(
         self, request: pb.CreateSubscriptionRequest, context: grpc.ServicerContext

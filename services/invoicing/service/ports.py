@@ -54,6 +54,8 @@ class UsageSource(Protocol):
 class AccountTerms:
     currency_code: str
     time_zone: str  # IANA name
+    # Whether money is kept per phone number (then a credit names the channel).
+    funds_per_channel: bool = False
 
     def today(self, now: dt.datetime) -> dt.date:
         return now.astimezone(ZoneInfo(self.time_zone)).date()
@@ -68,6 +70,18 @@ class Wallet(Protocol):
         self, account_id: str, from_date: dt.date, to_date: dt.date
     ) -> list[FundingPeriod]:
         """Which funding mode applied on each day of the range (the wallet decides)."""
+        ...
+
+    def schedule_funding(
+        self,
+        account_id: str,
+        funding_mode: int,
+        credit_limit_micros: int,
+        overdraft_limit_micros: int,
+        effective: dt.date,
+        idempotency_key: str,
+    ) -> None:
+        """New funding terms (billing.wallet.v1.FundingMode) from `effective` on."""
         ...
 
     def quote_top_up(
@@ -116,6 +130,12 @@ class Wallet(Protocol):
     def add_days(
         self, account_id: str, days: int, reference: str, idempotency_key: str
     ) -> None: ...
+
+    def take_back_days(
+        self, account_id: str, days: int, reference: str, idempotency_key: str
+    ) -> None:
+        """Take bought days back out of the pool; FailedPrecondition when they were allocated."""
+        ...
 
 
 class PaymentStatus:
@@ -224,6 +244,12 @@ class PaymentProvider(Protocol):
 
     def payment_state(self, payment_ref: str) -> PaymentState:
         """Read a payment by id (recovery after a crash or a timeout)."""
+        ...
+
+    def cancel_payment(self, payment_ref: str, idempotency_key: str) -> PaymentState:
+        """Cancel a payment that was never completed (a 3-D Secure wait that expired); answers
+        where it stands afterwards: DECLINED once cancelled, or SUCCEEDED when the customer
+        completed it meanwhile (then it is paid and cannot be cancelled)."""
         ...
 
     def parse_event(self, payload: bytes, signature: str) -> ProviderEvent:
