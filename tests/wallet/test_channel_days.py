@@ -9,6 +9,7 @@ from collections.abc import Iterator
 
 import grpc
 import pytest
+import sqlalchemy as sa
 from billing.wallet.v1 import wallet_service_pb2 as pb
 
 from tests.wallet.clocked import MovableClock, serve_clocked
@@ -159,3 +160,57 @@ def test_bad_requests_name_their_field(wallet: WalletUnderTest) -> None:
         assert field_of(error) == field
         assert len(error.details() or "") < 200
     assert days_of(wallet, account, "2026-01-01", "2027-01-01") == 0  # 366 days: allowed
+
+
+def test_channels_registered_before_the_upgrade_are_counted_from_their_rows(
+    database_url: str,
+) -> None:
+    """The migration takes each existing channel as registered when its row was made and a
+    deleted one as deleted when it last changed, on days of the account's time zone."""
+    from alembic import command
+    from alembic.config import Config
+    from billing.wallet.v1 import account_pb2
+
+    from services.common import db
+    from services.wallet.bootstrap import MIGRATIONS
+    from services.wallet.service import channel_days
+
+    engine = db.create_engine(database_url)
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0009")
+    profile = account_pb2.AccountProfile(account_id="old", time_zone=ZONE).SerializeToString()
+    march_10_late = int(dt.datetime(2026, 3, 10, 20, tzinfo=dt.UTC).timestamp() * 1000)
+    march_20 = int(dt.datetime(2026, 3, 20, 6, tzinfo=dt.UTC).timestamp() * 1000)
+    with engine.begin() as connection:
+        connection.execute(
+            sa.text(
+                "INSERT INTO wallet_accounts (account_id, currency_code, status, funding_mode,"
+                " balance_scope, overdraft_limit_micros, version, profile, created_ms,"
+                " updated_ms) VALUES ('old', 'USD', 'active', 'prepaid', 'account', 0, 1,"
+                " :profile, 0, 0)"
+            ),
+            {"profile": profile},
+        )
+        for channel, deleted, updated in (("kept", False, march_10_late), ("gone", True, march_20)):
+            connection.execute(
+                sa.text(
+                    "INSERT INTO wallet_channels (account_id, channel_id, display_phone_number,"
+                    " paid_through, deleted, created_ms, updated_ms) VALUES ('old', :channel,"
+                    " '', NULL, :deleted, :created, :updated)"
+                ),
+                {
+                    "channel": channel,
+                    "deleted": deleted,
+                    "created": march_10_late,
+                    "updated": updated,
+                },
+            )
+    db.migrate(engine, MIGRATIONS)
+    with engine.connect() as connection:
+        march = channel_days.count(connection, "old", dt.date(2026, 3, 1), dt.date(2026, 3, 31))
+    engine.dispose()
+    # Both from 11 March in Kolkata; "gone" until the 19th.
+    assert (march.channel_days, march.channels_used) == (21 + 9, 2)
