@@ -27,6 +27,7 @@ from services.invoicing.domain.partner_terms import DAYS_USED, ON_REQUEST, Billi
 from services.invoicing.service import guards, messages
 from services.invoicing.service.ports import ChannelCounts, Wallet
 from services.invoicing.service.settings import Clock
+from services.invoicing.service.upserts import upsert
 
 MAX_PRICE_MICROS = 10**12
 # A schedule may start up to a month back (its first cycles are billed at once) or a year ahead.
@@ -187,11 +188,7 @@ def _save(
     connection: Connection, account_id: str, values: dict[str, Any], change: BillingChange | None
 ) -> None:
     table = tables.partner_contracts
-    updated = connection.execute(
-        table.update().where(table.c.account_id == account_id).values(**values)
-    )
-    if not updated.rowcount:
-        connection.execute(table.insert().values(account_id=account_id, **values))
+    upsert(connection, table, table.c.account_id == account_id, {"account_id": account_id}, values)
     if change is not None:
         connection.execute(
             tables.partner_billing_changes.insert().values(
