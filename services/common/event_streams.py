@@ -18,7 +18,10 @@ METERING_CHARGES = EventStream("billing.metering.charges", ("wallet",))
 METERING_WINDOWS = EventStream("billing.metering.windows", ("wallet",))
 WALLET_ACCOUNTS = EventStream("billing.wallet.accounts", ("metering",))
 WALLET_ALERTS = EventStream("billing.wallet.alerts", ("notifications",))
-INVOICING_EVENTS = EventStream("billing.invoicing.events", ("notifications",))
+# Auto-recharges the wallet asks invoicing to charge for (billing.wallet.v1.RechargeRequested).
+WALLET_RECHARGES = EventStream("billing.wallet.recharges", ("invoicing",))
+# Invoicing's facts; the wallet reads the answers to its recharge requests here.
+INVOICING_EVENTS = EventStream("billing.invoicing.events", ("notifications", "wallet"))
 OPERATIONS_ALERTS = EventStream("billing.operations.alerts", ("notifications",))
 # Users' billing access and notification opt-ins, as the gateway has them.
 GATEWAY_USERS = EventStream("billing.gateway.users", ("notifications",))
@@ -28,6 +31,7 @@ ALL = (
     METERING_WINDOWS,
     WALLET_ACCOUNTS,
     WALLET_ALERTS,
+    WALLET_RECHARGES,
     INVOICING_EVENTS,
     OPERATIONS_ALERTS,
     GATEWAY_USERS,

@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
+import socket
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import grpc
 from billing.invoicing.v1 import invoicing_service_pb2, invoicing_service_pb2_grpc
 
-from services.common import config, db, grpc_client, redis_client
-from services.common.background import Loop
+from services.common import config, db, event_streams, grpc_client, redis_client
+from services.common.background import Loop, OperationsAlerts, RetryPolicy, StreamConsumer
 from services.common.grpc_server import App, ServiceBinding, Worker
 from services.common.outbox import OutboxRelay
+from services.common.redis_client import RedisClient
+from services.common.streams import GroupReader
 from services.invoicing.adapters import grpc_clients, pdf, tables
 from services.invoicing.adapters.payment_providers import FakePaymentProvider, NoPaymentProvider
 from services.invoicing.entrypoints.grpc_servicer import InvoicingServicer, UseCases
@@ -32,7 +37,9 @@ from services.invoicing.service import (
     payment_methods,
     payments,
     plans,
+    postpaid,
     receipts,
+    recharges,
     subscriptions,
     tax,
 )
@@ -44,6 +51,9 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 SERVICE_NAME = invoicing_service_pb2.DESCRIPTOR.services_by_name["InvoicingService"].full_name
 PAYMENT_PROVIDERS = ("none", "fake", "stripe")
 RELAY_WAIT_S = 1.0  # how often the outbox relay looks for events to publish
+RECHARGES_WAIT_S = 0.5  # how often recharge requests are looked for, while none come
+SETTLEMENT_WAIT_S = 5.0  # how often paid postpaid invoices not settled yet are looked for
+CONSUMER_GROUP = "invoicing"
 
 
 @dataclass(frozen=True)
@@ -51,8 +61,10 @@ class Wired:
     app: App
     # Also built when switched off (INVOICING_SCHEDULER_ENABLED=false), to be driven by hand.
     scheduler: BillingScheduler
-    # Publishes the outbox (billing.invoicing.events); None when background work is off.
+    # Publishes the outbox (billing.invoicing.events); None without an events Redis.
     relay: OutboxRelay | None = None
+    # The wallet's recharge requests (billing.wallet.recharges); None without an events Redis.
+    recharge_requests: StreamConsumer | None = None
 
 
 def build(env: config.Env) -> App:
@@ -67,8 +79,13 @@ def wire(
     payment_provider: PaymentProvider | None = None,
     clock: Clock = utc_now,
     channel_counts: ChannelCounts | None = None,
+    events: RedisClient | None = None,
 ) -> Wired:
-    """The service and its background loop; tests may pass other adapters for the ports."""
+    """The service and its background loop; tests may pass other adapters for the ports.
+
+    events: the Redis of the event streams. By default it is connected to when background
+    work is on (INVOICING_SCHEDULER_ENABLED): the outbox relay and the recharge requests'
+    consumer run then. Given, they are built anyway, to be stepped by hand when it is off."""
     settings = InvoicingSettings.from_env(env)
     engine = db.create_engine(config.database_url(env, "invoicing"))
     db.migrate(engine, MIGRATIONS)
@@ -88,6 +105,13 @@ def wire(
         else:
             channels.append(grpc_client.channel(env.text("WALLET_ADDRESS", "127.0.0.1:50052")))
             channel_counts = grpc_clients.WalletClient(channels[-1], timeout_s)
+    background = env.flag("INVOICING_SCHEDULER_ENABLED", True)
+    closers = [channel.close for channel in channels]
+    wallet_events = events
+    if events is None and background:
+        events, wallet_events, event_closers = _event_clients(env)
+        closers.extend(event_closers)
+    alerts = OperationsAlerts(events, "invoicing") if events is not None else None
 
     issuing = Issuing(engine, settings)
     stuck_after_s = env.seconds(
@@ -95,9 +119,17 @@ def wire(
     )
     stuck_after = dt.timedelta(seconds=stuck_after_s)
     cards = card_charges.CardCharges(engine, payment_provider, clock)
-    paying = payments.Payments(engine, cards, wallet, clock, stuck_after)
+    settlement = postpaid.PostpaidSettlement(engine, wallet, clock)
+    paying = payments.Payments(engine, cards, wallet, clock, stuck_after, settlement)
     receipts_ = receipts.Receipts(engine, issuing, clock)
-    funding = fundings.Fundings(engine, cards, wallet, receipts_, clock, stuck_after, usage)
+    action_expiry = dt.timedelta(
+        seconds=env.seconds(
+            "INVOICING_ACTION_EXPIRY_SECONDS", fundings.DEFAULT_ACTION_EXPIRY.total_seconds()
+        )
+    )
+    funding = fundings.Fundings(
+        engine, cards, wallet, receipts_, clock, stuck_after, usage, action_expiry
+    )
     partners = partner_billing.PartnerBilling(engine, issuing, wallet, channel_counts, clock)
     billing = billing_cycle.BillingCycle(
         engine, issuing, usage, wallet, paying, settings, clock, partners=partners
@@ -118,7 +150,9 @@ def wire(
         payments=paying,
         payment_methods=payment_methods.PaymentMethods(engine, clock, cards),
         fundings=funding,
-        payment_events=payment_events.PaymentEvents(engine, cards, paying, funding, wallet, clock),
+        payment_events=payment_events.PaymentEvents(
+            engine, cards, paying, funding, wallet, clock, settlement, alerts
+        ),
         organizations=organizations.Organizations(engine, clock, settings.issuer.issuer_id),
         tax=tax.TaxSettings(engine, settings.issuer.issuer_id, clock),
         funding=funding_switch.FundingSwitch(engine, wallet, clock),
@@ -131,19 +165,44 @@ def wire(
         ),
     )
     interval_s = env.seconds("INVOICING_SCHEDULER_INTERVAL_SECONDS", 3600.0)
-    scheduler = BillingScheduler(billing, paying, funding, clock, interval_s)
+    scheduler = BillingScheduler(billing, paying, funding, clock, interval_s, action_expiry)
     workers: list[Worker] = []
-    closers = [channel.close for channel in channels]
-    relay = None
-    if env.flag("INVOICING_SCHEDULER_ENABLED", True):
-        workers.append(scheduler)
-        events_url = env.text("INVOICING_EVENTS_REDIS_URL", config.redis_url(env))
-        events = redis_client.connect(events_url, cluster=env.flag("REDIS_CLUSTER", False))
+    relay = consumer = None
+    if events is not None and wallet_events is not None and alerts is not None:
         relay = OutboxRelay(engine, tables.outbox, events)
+        requests = recharges.RechargeRequests(engine, cards, funding, clock)
+        reader = GroupReader(
+            wallet_events,
+            event_streams.WALLET_RECHARGES.name,
+            CONSUMER_GROUP,
+            env.text("INVOICING_CONSUMER_NAME", f"{socket.gethostname()}-{os.getpid()}"),
+        )
+        consumer = StreamConsumer(
+            reader,
+            requests.handle,
+            alerts,
+            env.integer("INVOICING_RECHARGE_BATCH", 20, minimum=1, maximum=1_000),
+            RetryPolicy.from_env(env),
+        )
+    if background and relay is not None and consumer is not None:
+        workers.append(scheduler)
         workers.append(Loop("outbox-relay", relay.step, RELAY_WAIT_S))
-        closers.append(events.close)
+        workers.append(Loop("recharge-requests", consumer.step, RECHARGES_WAIT_S))
+        workers.append(Loop("wallet-settlement", settlement.settle_pending, SETTLEMENT_WAIT_S))
     app = App(bindings=[binding], workers=workers, on_close=[*closers, engine.dispose])
-    return Wired(app=app, scheduler=scheduler, relay=relay)
+    return Wired(app=app, scheduler=scheduler, relay=relay, recharge_requests=consumer)
+
+
+def _event_clients(env: config.Env) -> tuple[RedisClient, RedisClient, list[Callable[[], None]]]:
+    """Invoicing's event stream's Redis, and the one the wallet's recharge requests are on."""
+    cluster = env.flag("REDIS_CLUSTER", False)
+    events_url = env.text("INVOICING_EVENTS_REDIS_URL", config.redis_url(env))
+    wallet_url = env.text("WALLET_EVENTS_REDIS_URL", config.redis_url(env))
+    events = redis_client.connect(events_url, cluster=cluster)
+    if wallet_url == events_url:
+        return events, events, [events.close]
+    wallet_events = redis_client.connect(wallet_url, cluster=cluster)
+    return events, wallet_events, [events.close, wallet_events.close]
 
 
 def payment_provider_from(env: config.Env) -> PaymentProvider:

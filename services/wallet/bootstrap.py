@@ -15,7 +15,7 @@ from billing.wallet.v1 import wallet_service_pb2, wallet_service_pb2_grpc
 from sqlalchemy.engine import Engine
 
 import pricing
-from services.common import config, db, redis_client
+from services.common import config, db, event_streams, redis_client
 from services.common.background import (
     Loop,
     OperationsAlerts,
@@ -29,7 +29,6 @@ from services.common.streams import Entry, GroupReader
 from services.wallet.adapters import tables
 from services.wallet.adapters.crossings import Crossings
 from services.wallet.adapters.hot_store import HotStore
-from services.wallet.adapters.payments import NoRechargePayments
 from services.wallet.domain.accounts import TopUpFeeRule
 from services.wallet.domain.partitions import Partitioner
 from services.wallet.entrypoints.grpc_servicer import WalletServicer
@@ -45,10 +44,10 @@ from services.wallet.service.days import Days
 from services.wallet.service.expiry_notices import ExpiryNotices
 from services.wallet.service.funds import Funds
 from services.wallet.service.outbox import AccountFollower, refresh_published_accounts
-from services.wallet.service.ports import RechargePayments
 from services.wallet.service.price_list import PriceList
 from services.wallet.service.projection import Projector
 from services.wallet.service.quotes import Quoter
+from services.wallet.service.recharge_outcomes import RechargeOutcomes
 from services.wallet.service.recovery import Recovery
 from services.wallet.service.reservations import Reservations
 from services.wallet.service.send_notices import SendNotices
@@ -81,6 +80,8 @@ class Wallet:
     credits: Credits
     days: Days
     recharges: AutoRecharges
+    # Invoicing's answers to recharge requests (billing.invoicing.events, group "wallet").
+    recharge_outcomes: StreamConsumer
     watch: BalanceWatch
     loops: dict[str, Loop] = field(default_factory=dict)
     clients: list[RedisClient] = field(default_factory=list)
@@ -96,14 +97,14 @@ def _connect(url: str, settings: WalletSettings) -> RedisClient:
     return redis_client.connect(url, cluster=settings.redis_cluster)
 
 
-def assemble(env: config.Env, payments: RechargePayments | None = None) -> Wallet:
-    """payments: how auto-recharges are charged (none configured: each is refused)."""
+def assemble(env: config.Env) -> Wallet:
     settings = WalletSettings.from_env(env)
     engine = db.create_engine(config.database_url(env, "wallet"))
     db.migrate(engine, MIGRATIONS)
     redis = _connect(settings.redis_url, settings)
     metering_events = _connect(settings.metering_events_url, settings)
     wallet_events = _connect(settings.wallet_events_url, settings)
+    invoicing_events = _connect(settings.invoicing_events_url, settings)
     hot = HotStore(redis)
     partitioner = Partitioner(settings.partitions)
     accounts = Accounts(engine, hot, partitioner, AccountCache())
@@ -123,14 +124,19 @@ def assemble(env: config.Env, payments: RechargePayments | None = None) -> Walle
             StreamConsumer(reader, projector.handle, alerts, settings.worker_batch, policy)
         )
     balance_alerts = BalanceAlerts(engine)
-    recharges = AutoRecharges(
-        engine,
-        accounts,
-        funds,
-        payments or NoRechargePayments(),
-        settings.recharge_retry_s,
-        balance_alerts,
-        int(settings.recharge_backoff_s * 1000),
+    recharges = AutoRecharges(engine, accounts, funds, settings.recharge_retry_s, balance_alerts)
+    outcomes = RechargeOutcomes(engine, balance_alerts, int(settings.recharge_backoff_s * 1000))
+    recharge_outcomes = StreamConsumer(
+        GroupReader(
+            invoicing_events,
+            event_streams.INVOICING_EVENTS.name,
+            names.CONSUMER_GROUP,
+            settings.consumer_name,
+        ),
+        outcomes.handle,
+        alerts,
+        settings.worker_batch,
+        policy,
     )
     watch = BalanceWatch(
         accounts,
@@ -187,8 +193,9 @@ def assemble(env: config.Env, payments: RechargePayments | None = None) -> Walle
         credits=Credits(engine, accounts, hot, partitioner),
         days=days,
         recharges=recharges,
+        recharge_outcomes=recharge_outcomes,
         watch=watch,
-        clients=[redis, metering_events, wallet_events],
+        clients=[redis, metering_events, wallet_events, invoicing_events],
     )
 
     def consumer(stream: str, handle: Callable[[list[Entry]], object]) -> StreamConsumer:
@@ -217,6 +224,7 @@ def assemble(env: config.Env, payments: RechargePayments | None = None) -> Walle
         "expiry": lambda: reservations.expire_overdue(batch),
         "top-ups": lambda: wallet.funds.apply_recorded(settings.top_up_retry_s, batch),
         "recharges": lambda: recharges.resume(batch) + recharges.fire_due(batch),
+        "recharge-outcomes": recharge_outcomes.step,
         "credits": lambda: (
             wallet.credits.write_off_expired(limit=batch)
             + wallet.credits.apply_recorded(settings.top_up_retry_s, batch)

@@ -5,8 +5,8 @@ Customers, SetupIntents (completed by the test, as the browser would), PaymentMe
 PaymentIntents created then confirmed, Idempotency-Key replays, and signed webhook events.
 Outcomes follow Stripe's test payment methods: pm_card_visa succeeds,
 pm_card_chargeDeclined(InsufficientFunds) is declined, pm_card_authenticationRequired needs
-3-D Secure. `hold_confirms` makes a confirm charge the card and then not answer until
-released (a timeout after the charge went through).
+3-D Secure; an intent not completed can be cancelled. `hold_confirms` makes a confirm charge
+the card and then not answer until released (a timeout after the charge went through).
 """
 
 from __future__ import annotations
@@ -182,6 +182,8 @@ class StripeServer:
                 and parts[::2] == ["payment_intents", "confirm"]
             ):
                 return self._confirm(parts[1])
+            if method == "POST" and len(parts) == 3 and parts[::2] == ["payment_intents", "cancel"]:
+                return self._cancel(parts[1])
             if method == "GET" and len(parts) == 2 and parts[1] in self.objects:
                 return 200, dict(self.objects[parts[1]])
             if method == "GET" and len(parts) == 2 and parts[0] == "payment_methods":
@@ -235,6 +237,21 @@ class StripeServer:
             return 200, dict(intent)
         intent["status"] = "succeeded"
         self.charged.append(intent_id)
+        return 200, dict(intent)
+
+    def _cancel(self, intent_id: str) -> tuple[int, dict[str, Any]]:
+        intent = self.objects.get(intent_id)
+        if intent is None:
+            return 404, _error("invalid_request_error", "resource_missing", "No such intent")
+        if intent["status"] in ("succeeded", "canceled"):
+            return 400, _error(
+                "invalid_request_error",
+                "payment_intent_unexpected_state",
+                f"You cannot cancel this PaymentIntent because it has a status of "
+                f"{intent['status']}.",
+            )
+        intent["status"] = "canceled"
+        intent["cancellation_reason"] = "abandoned"
         return 200, dict(intent)
 
 

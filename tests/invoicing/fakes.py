@@ -12,7 +12,7 @@ import threading
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from services.common.errors import NotFound, Unavailable
+from services.common.errors import FailedPrecondition, NotFound, Unavailable
 from services.invoicing.domain.lines import ChargeLine, NotificationUsage, merged
 from services.invoicing.service.ports import AccountTerms, FundingPeriod, TopUpQuote
 
@@ -87,6 +87,11 @@ class FakeWallet:
     top_ups: dict[str, tuple[str, int, int]] = field(default_factory=dict)
     reversals: dict[str, tuple[int, int]] = field(default_factory=dict)
     fee_basis_points: int = 0
+    # account -> IANA time zone (default UTC); accounts whose money is kept per number.
+    time_zones: dict[str, str] = field(default_factory=dict)
+    per_channel: set[str] = field(default_factory=set)
+    # idempotency key -> days taken back; a pool refuses beyond what it holds
+    days_taken_back: dict[str, int] = field(default_factory=dict)
     down: bool = False
     lock: threading.Lock = field(default_factory=threading.Lock)
     # Funding mode per account ("postpaid" when not set) and accounts the wallet lacks.
@@ -97,7 +102,9 @@ class FakeWallet:
     def account_terms(self, account_id: str) -> AccountTerms:
         if account_id in self.unknown:
             raise NotFound(f"wallet: NOT_FOUND: account {account_id!r} not found")
-        return AccountTerms("USD", "UTC")
+        return AccountTerms(
+            "USD", self.time_zones.get(account_id, "UTC"), account_id in self.per_channel
+        )
 
     def schedule_funding(
         self,
@@ -176,3 +183,17 @@ class FakeWallet:
     ) -> None:
         with self.lock:
             self.reversals.setdefault(idempotency_key, (amount_micros, fee_micros))
+
+    def take_back_days(
+        self, account_id: str, days: int, reference: str, idempotency_key: str
+    ) -> None:
+        with self.lock:
+            if idempotency_key in self.days_taken_back:
+                return
+            pool = self.days.get(account_id, 0)
+            if pool < days:
+                raise FailedPrecondition(
+                    f"only {pool} of the {days} days are left in the pool", "days"
+                )
+            self.days_taken_back[idempotency_key] = days
+            self.days[account_id] = pool - days

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Callable
 from typing import Any
 
 import grpc
@@ -148,6 +150,39 @@ def test_a_declined_card_leaves_the_invoice_open_with_the_reason(invoicing: Invo
         ),
     )
     assert again.code() == grpc.StatusCode.FAILED_PRECONDITION
+
+
+def test_a_card_payment_never_authenticated_expires_and_frees_the_invoice(
+    start_invoicing: Callable[..., Invoicing],
+) -> None:
+    now = [dt.datetime(2026, 4, 10, 12, tzinfo=dt.UTC)]
+    invoicing = start_invoicing(clock=lambda: now[0])
+    invoice = partner_invoice(invoicing.stub, "partner", "order-1", channels=2)
+    add_card(invoicing.stub, "partner", "3ds", token="tok_authenticate")
+    waiting = pay(invoicing, invoice, "card-1")
+    assert waiting.payment.status == invoice_pb2.PAYMENT_STATUS_REQUIRES_ACTION
+    in_flight = rpc_error(
+        invoicing.stub.PayInvoice,
+        pb.PayInvoiceRequest(
+            account_id="partner",
+            invoice_id=invoice.invoice_id,
+            idempotency_key="wire",
+            transfer_reference="WIRE 1",
+        ),
+    )
+    assert in_flight.code() == grpc.StatusCode.FAILED_PRECONDITION
+    assert invoicing.scheduler.expire_unauthenticated() == 0  # within the 24 hours
+    now[0] += dt.timedelta(hours=24, seconds=1)
+    assert invoicing.scheduler.expire_unauthenticated() == 1
+    reopened = invoicing.stub.GetInvoice(
+        pb.GetInvoiceRequest(account_id="partner", invoice_id=invoice.invoice_id),
+        timeout=TIMEOUT_S,
+    ).invoice
+    assert reopened.status == OPEN
+    assert "not completed in time" in reopened.payment_failure_reason
+    assert invoicing.provider.charges == []
+    paid = pay(invoicing, invoice, "wire", transfer_reference="WIRE 1")
+    assert paid.invoice.status == PAID
 
 
 def test_marked_paid_by_transfer_with_a_reference(invoicing: Invoicing) -> None:

@@ -19,8 +19,10 @@ from billing.common.v1 import money_pb2
 from billing.invoicing.v1 import invoice_pb2
 from billing.invoicing.v1 import invoicing_service_pb2 as pb
 from billing.invoicing.v1 import invoicing_service_pb2_grpc as pb_grpc
+from billing.wallet.v1 import wallet_service_pb2 as wallet_pb
 
 from services.common.config import Env
+from services.common.grpc_server import App
 from services.invoicing import bootstrap as invoicing_bootstrap
 from tests.harness.services import InProcessService, ServiceProcess
 from tests.harness.stripe_server import StripeServer
@@ -37,6 +39,7 @@ class Stack:
     stripe: StripeServer
     invoicing: pb_grpc.InvoicingServiceStub
     invoicing_env: dict[str, str]
+    wired: invoicing_bootstrap.Wired
 
 
 @pytest.fixture(scope="module")
@@ -60,14 +63,19 @@ def stack(tmp_path: Path, redis_url: str, stripe_server: StripeServer) -> Iterat
         "INVOICING_STUCK_PAYMENT_SECONDS": "0",
         "WALLET_ADDRESS": wallet.service.address,
         "METERING_ADDRESS": "127.0.0.1:1",
+        "INVOICING_ACTION_EXPIRY_SECONDS": "0",
         **stripe_server.env(),
     }
-    invoicing = InProcessService(
-        "invoicing", lambda e: invoicing_bootstrap.wire(e).app, env
-    ).start()
+    wired: list[invoicing_bootstrap.Wired] = []
+
+    def build(e: Env) -> App:
+        wired.append(invoicing_bootstrap.wire(e))
+        return wired[0].app
+
+    invoicing = InProcessService("invoicing", build, env).start()
     channel = grpc.insecure_channel(invoicing.address)
     try:
-        yield Stack(wallet, stripe_server, pb_grpc.InvoicingServiceStub(channel), env)
+        yield Stack(wallet, stripe_server, pb_grpc.InvoicingServiceStub(channel), env, wired[0])
     finally:
         channel.close()
         invoicing.stop()
@@ -207,6 +215,35 @@ def test_3d_secure_waits_for_the_customer_then_the_event_credits_once(stack: Sta
     )
 
 
+def test_3d_secure_never_completed_expires_and_the_balance_stays_untouched(stack: Stack) -> None:
+    account = stack.wallet.create_account()
+    save_card(stack, account, "pm_card_authenticationRequired")
+    waiting = add_funds(stack.invoicing, account, 20 * USD, "k")
+    assert waiting.state == invoice_pb2.FUNDING_STATE_REQUIRES_ACTION
+    assert stack.wired.scheduler.expire_unauthenticated() == 1  # the bound is 0 s here
+    expired = funding(stack, account, waiting.funding_id)
+    assert expired.state == invoice_pb2.FUNDING_STATE_EXPIRED
+    assert "not completed in time" in expired.failure_reason
+    [intent] = [i for i in stack.stripe.intents() if i["metadata"]["account_id"] == account]
+    assert intent["status"] == "canceled" and intent["id"] not in stack.stripe.charged
+    assert stack.wallet.available(account)[0] == 0
+    # Completing it now is too late: Stripe refuses a cancelled intent, nothing is credited.
+    assert stack.wired.scheduler.expire_unauthenticated() == 0
+    assert funding(stack, account, waiting.funding_id).state == invoice_pb2.FUNDING_STATE_EXPIRED
+
+
+def test_3d_secure_completed_just_before_the_bound_is_paid_not_expired(stack: Stack) -> None:
+    account = stack.wallet.create_account()
+    save_card(stack, account, "pm_card_authenticationRequired")
+    waiting = add_funds(stack.invoicing, account, 20 * USD, "k")
+    [intent] = [i for i in stack.stripe.intents() if i["metadata"]["account_id"] == account]
+    stack.stripe.authenticate(intent["id"])  # its webhook event has not arrived yet
+    stack.wired.scheduler.expire_unauthenticated()
+    assert funding(stack, account, waiting.funding_id).state == COMPLETED
+    assert stack.wallet.available(account)[0] == 20 * USD
+    assert stack.stripe.charged.count(intent["id"]) == 1
+
+
 def test_refunds_and_disputes_take_the_money_back_even_once_spent(stack: Stack) -> None:
     account = stack.wallet.create_account()
     save_card(stack, account)
@@ -224,6 +261,24 @@ def test_refunds_and_disputes_take_the_money_back_even_once_spent(stack: Stack) 
     # 7.00 of the amount (already partly spent) and 0.20 of the fee came back out: a debt.
     assert stack.wallet.available(account)[0] == -spent
     assert done.state == COMPLETED
+
+
+def test_a_won_dispute_puts_back_the_money_and_the_fee(stack: Stack) -> None:
+    account = stack.wallet.create_account()
+    save_card(stack, account)
+    add_funds(stack.invoicing, account, 10 * USD, "k")  # card paid 10.20
+    [intent] = [i for i in stack.stripe.intents() if i["metadata"]["account_id"] == account]
+    dispute = stack.stripe.dispute(intent["id"], 1_020)
+    send_event(stack, "charge.dispute.created", dispute)
+    assert stack.wallet.available(account)[0] == 0
+    send_event(stack, "charge.dispute.closed", {**dispute, "status": "won"})
+    send_event(stack, "charge.dispute.closed", {**dispute, "status": "won"})  # told twice
+    assert stack.wallet.available(account)[0] == 10 * USD
+    listed = stack.wallet.stub.ListTopUps(
+        wallet_pb.ListTopUpsRequest(account_id=account), timeout=TIMEOUT_S
+    ).top_ups
+    [won] = [t for t in listed if t.idempotency_key.startswith("dispute-won:")]
+    assert (won.amount.amount_micros, won.fee.amount_micros) == (10 * USD, USD // 5)
 
 
 def test_a_process_killed_between_the_charge_and_the_credit_finishes_exactly_once(

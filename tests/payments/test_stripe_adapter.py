@@ -67,6 +67,23 @@ def test_a_decline_says_why(stripe: StripePayments) -> None:
     assert stripe.payment_state(intent).status == PaymentStatus.DECLINED
 
 
+def test_a_payment_never_authenticated_is_cancelled_once_completed_is_not(
+    stripe: StripePayments, stripe_server: StripeServer
+) -> None:
+    waiting = pay(stripe, "pm_card_authenticationRequired", "3ds-late")
+    assert stripe.confirm_payment(waiting, "3ds-late:confirm").status == (
+        PaymentStatus.REQUIRES_ACTION
+    )
+    cancelled = stripe.cancel_payment(waiting, "3ds-late:cancel")
+    assert cancelled.status == PaymentStatus.DECLINED
+    assert stripe_server.intent(waiting)["status"] == "canceled"
+    assert stripe.cancel_payment(waiting, "3ds-late:cancel") == cancelled  # the same key
+    completed = pay(stripe, "pm_card_authenticationRequired", "3ds-done")
+    stripe.confirm_payment(completed, "3ds-done:confirm")
+    stripe_server.authenticate(completed)
+    assert stripe.cancel_payment(completed, "3ds-done:cancel").status == PaymentStatus.SUCCEEDED
+
+
 def test_3d_secure_asks_for_the_customer_then_an_event_decides(
     stripe: StripePayments, stripe_server: StripeServer
 ) -> None:

@@ -19,7 +19,6 @@ from billing.wallet.v1 import (
 from services.common.config import Env
 from services.wallet.adapters.ledger_sql import check_invariants
 from services.wallet.bootstrap import Wallet, assemble, serve
-from services.wallet.service.ports import RechargePayments
 from services.wallet.service.reconcile import Reconciler
 from tests.harness.services import InProcessService
 
@@ -100,10 +99,8 @@ class WalletUnderTest:
         assert not differences, [str(d) for d in differences]
 
 
-def _serve(
-    env: dict[str, str], payments: RechargePayments | None = None
-) -> Iterator[WalletUnderTest]:
-    wallet = assemble(Env(env), payments)
+def _serve(env: dict[str, str]) -> Iterator[WalletUnderTest]:
+    wallet = assemble(Env(env))
     service = InProcessService("wallet", lambda _env: serve(wallet), env).start()
     channel = grpc.insecure_channel(service.address)
     under_test = WalletUnderTest(

@@ -180,7 +180,7 @@ def test_channels_registered_before_the_upgrade_are_counted_from_their_rows(
     config.set_main_option("script_location", str(MIGRATIONS))
     with engine.begin() as connection:
         config.attributes["connection"] = connection
-        command.upgrade(config, "0009")
+        command.upgrade(config, "0010_payments_recharge_attempts")
     profile = account_pb2.AccountProfile(account_id="old", time_zone=ZONE).SerializeToString()
     march_10_late = int(dt.datetime(2026, 3, 10, 20, tzinfo=dt.UTC).timestamp() * 1000)
     march_20 = int(dt.datetime(2026, 3, 20, 6, tzinfo=dt.UTC).timestamp() * 1000)

@@ -164,7 +164,11 @@ class WalletClient:
     def account_terms(self, account_id: str) -> AccountTerms:
         request = wallet_pb.GetAccountRequest(account_id=account_id)
         answer = _call("wallet", self._stub.GetAccount, request, self._timeout_s)
-        return AccountTerms(answer.account.currency_code, answer.account.time_zone or "UTC")
+        return AccountTerms(
+            answer.account.currency_code,
+            answer.account.time_zone or "UTC",
+            answer.account.balance_scope == account_pb2.BALANCE_SCOPE_CHANNEL,
+        )
 
     def funding_periods(
         self, account_id: str, from_date: dt.date, to_date: dt.date
@@ -290,3 +294,11 @@ class WalletClient:
             idempotency_key=idempotency_key,
         )
         _call("wallet", self._stub.ReverseTopUp, request, self._timeout_s)
+
+    def take_back_days(
+        self, account_id: str, days: int, reference: str, idempotency_key: str
+    ) -> None:
+        request = wallet_pb.TakeBackDaysRequest(
+            account_id=account_id, days=days, reference=reference, idempotency_key=idempotency_key
+        )
+        _call("wallet", self._stub.TakeBackDays, request, self._timeout_s)

@@ -184,14 +184,15 @@ def update(connection: Connection, invoice_id: str, values: dict[str, Any], **wh
 
 
 def awaiting_days(connection: Connection, limit: int) -> list[Row]:
-    """Paid partner invoices whose days have not reached the wallet yet."""
+    """Paid partner invoices whose days (or days taken back, paid again) have not reached the
+    wallet yet."""
     table = tables.invoices
     query = (
         sa.select(table)
         .where(
             table.c.status == Status.PAID,
             table.c.days > 0,
-            table.c.days_credited_time.is_(None),
+            sa.or_(table.c.days_credited_time.is_(None), table.c.days_taken_back > 0),
         )
         .order_by(table.c.paid_time)
         .limit(limit)

@@ -63,6 +63,9 @@ class NoPaymentProvider:
     def payment_state(self, payment_ref: str) -> PaymentState:
         raise self._refuse()
 
+    def cancel_payment(self, payment_ref: str, idempotency_key: str) -> PaymentState:
+        raise self._refuse()
+
     def parse_event(self, payload: bytes, signature: str) -> ProviderEvent:
         raise InvalidEventSignature("no payment provider is configured")
 
@@ -155,6 +158,30 @@ class FakePaymentProvider:
             state = self._payments[payment_ref]["state"]
             if not isinstance(state, PaymentState):
                 raise TypeError("fake payment without a state")
+            return state
+
+    def cancel_payment(self, payment_ref: str, idempotency_key: str) -> PaymentState:
+        with self._lock:
+            self._reach()
+            payment = self._payments[payment_ref]
+            state = payment["state"]
+            if not isinstance(state, PaymentState):
+                raise TypeError("fake payment without a state")
+            if state.status in PaymentStatus.FINAL:
+                return state
+            state = PaymentState(PaymentStatus.DECLINED, payment_ref, "payment canceled")
+            payment["state"] = state
+            return state
+
+    def authenticate(self, payment_ref: str) -> PaymentState:
+        """The customer completes 3-D Secure (what their browser does): the card is charged."""
+        with self._lock:
+            payment = self._payments[payment_ref]
+            state = PaymentState(PaymentStatus.SUCCEEDED, payment_ref)
+            payment["state"] = state
+            currency = str(payment["currency"])
+            micros = money.from_minor_units(int(str(payment["amount_minor"])), currency)
+            self.charges.append((str(payment["token"]), currency, micros))
             return state
 
     def parse_event(self, payload: bytes, signature: str) -> ProviderEvent:

@@ -162,6 +162,19 @@ class StripePayments:
     def payment_state(self, payment_ref: str) -> PaymentState:
         return _state(_call(self._client.v1.payment_intents.retrieve, payment_ref))
 
+    def cancel_payment(self, payment_ref: str, idempotency_key: str) -> PaymentState:
+        try:
+            intent = _call(
+                self._client.v1.payment_intents.cancel,
+                payment_ref,
+                {"cancellation_reason": "abandoned"},
+                {"idempotency_key": idempotency_key},
+            )
+        except FailedPrecondition:
+            # No longer cancellable: the customer completed it meanwhile, or it is processing.
+            return self.payment_state(payment_ref)
+        return _state(intent)
+
     def parse_event(self, payload: bytes, signature: str) -> ProviderEvent:
         try:
             event = self._client.construct_event(payload, signature, self._webhook_secret)

@@ -91,9 +91,15 @@ invoices = sa.Table(
     _created_at(),
     # Why no tax, or under which rule (reverse charge, exempt with its reason).
     sa.Column("tax_note", sa.String(300), nullable=False, server_default=""),
+    # A notifications invoice: when the wallet got back, as paid, what its postpaid balance had
+    # accrued; NULL while that is owed (paid and not settled yet, or taken back by a refund).
+    sa.Column("wallet_settled_time", sa.DateTime(timezone=True), nullable=True),
+    # A partner-days invoice: days taken back out of the wallet's pool by refunds and disputes.
+    sa.Column("days_taken_back", sa.BigInteger, nullable=False, server_default="0"),
     sa.UniqueConstraint("account_id", "kind", "source_reference", name="uq_invoicing_source"),
     sa.UniqueConstraint("issuer_id", "number", name="uq_invoicing_number"),
     sa.Index("ix_invoicing_invoices_account", "account_id", "created_at"),
+    sa.Index("ix_invoicing_invoices_settle", "kind", "status", "wallet_settled_time"),
 )
 
 invoice_lines = sa.Table(
@@ -290,4 +296,23 @@ tax_configurations = sa.Table(
 )
 
 # Events to publish (billing.invoicing.events), written with the change they announce.
+# What a paid postpaid invoice gave the wallet back (kind "credit", a TopUp) and what refunds
+# and disputes took back out again (kind "take_back", a ReverseTopUp of a credit), each written
+# before the wallet is called and marked done once it answered; the key is the wallet's.
+wallet_settlements = sa.Table(
+    "invoicing_wallet_settlements",
+    metadata,
+    sa.Column("movement_key", sa.String(200), primary_key=True),
+    sa.Column("invoice_id", sa.String(64), nullable=False),
+    sa.Column("account_id", sa.String(128), nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False),
+    # The credit's key (a take-back names the credit it reverses).
+    sa.Column("top_up_key", sa.String(200), nullable=False),
+    # What caused it: the invoice's payment, or the refund or dispute.
+    sa.Column("cause", sa.String(200), nullable=False),
+    sa.Column("amount_micros", sa.BigInteger, nullable=False),
+    sa.Column("done_time", sa.DateTime(timezone=True), nullable=True),
+    _created_at(),
+    sa.Index("ix_invoicing_wallet_settlements_invoice", "invoice_id", "created_at"),
+)
 outbox = outbox_table(metadata, "invoicing_outbox_batches")

@@ -8,28 +8,13 @@ exact micros. Credits keep the micros the wallet redeemed.
 
 from __future__ import annotations
 
-MICROS_PER_UNIT = 1_000_000
+from services.common.currencies import MICROS_PER_UNIT, micros_per_minor_unit, minor_digits
+
 BASIS_POINTS = 10_000
-DEFAULT_MINOR_DIGITS = 2
-# ISO 4217 exponents that differ from 2.
-ZERO_DECIMALS = "BIF CLP DJF GNF ISK JPY KMF KRW PYG RWF UGX UYI VND VUV XAF XOF XPF"
-THREE_DECIMALS = "BHD IQD JOD KWD LYD OMR TND"
-MINOR_DIGITS = {
-    **dict.fromkeys(ZERO_DECIMALS.split(), 0),
-    **dict.fromkeys(THREE_DECIMALS.split(), 3),
-}
 
 
 class InexactAmount(ValueError):
     """An amount that is not a whole number of its currency's minor units."""
-
-
-def minor_digits(currency_code: str) -> int:
-    return MINOR_DIGITS.get(currency_code, DEFAULT_MINOR_DIGITS)
-
-
-def micros_per_minor_unit(currency_code: str) -> int:
-    return MICROS_PER_UNIT // 10 ** minor_digits(currency_code)
 
 
 def divide_half_up(numerator: int, denominator: int) -> int:

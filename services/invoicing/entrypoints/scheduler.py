@@ -1,4 +1,5 @@
-"""The background loop: bill due cycles daily and credit partner days that missed the wallet."""
+"""The background loop: bill due cycles daily, credit partner days that missed the wallet, finish
+payments left half way and cancel those never authenticated."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import logging
 import threading
 
 from services.invoicing.service.billing_cycle import BillingCycle
-from services.invoicing.service.fundings import Fundings
+from services.invoicing.service.fundings import DEFAULT_ACTION_EXPIRY, Fundings
 from services.invoicing.service.payments import Payments
 from services.invoicing.service.settings import Clock
 
@@ -27,7 +28,9 @@ class BillingScheduler:
         fundings: Fundings,
         clock: Clock,
         interval_s: float,
+        action_expiry: dt.timedelta = DEFAULT_ACTION_EXPIRY,
     ) -> None:
+        self._action_expiry = action_expiry
         self._billing = billing
         self._payments = payments
         self._fundings = fundings
@@ -49,8 +52,9 @@ class BillingScheduler:
         as_of = (self._clock() - LAST_TIME_ZONE_LAG).date()
         result = self._billing.bill_due(as_of)
         resumed = self.resume_payments() + self.resume_fundings()
-        credited = self.sweep_days()
-        if result.issued or result.failures or credited or resumed:
+        expired = self.expire_unauthenticated()
+        credited = self.sweep_days() + self.settle_postpaid()
+        if result.issued or result.failures or credited or resumed or expired:
             log.info(
                 "billing pass",
                 extra={
@@ -59,6 +63,7 @@ class BillingScheduler:
                     "failed": len(result.failures),
                     "days_credited": credited,
                     "payments_resumed": resumed,
+                    "payments_expired": expired,
                 },
             )
 
@@ -69,6 +74,17 @@ class BillingScheduler:
     def resume_fundings(self) -> int:
         """Finish added funds and recharges a crash or an outage left half way."""
         return self._fundings.resume_stuck()
+
+    def expire_unauthenticated(self) -> int:
+        """Cancel payments that waited longer than INVOICING_ACTION_EXPIRY_SECONDS for the
+        customer's authentication (3-D Secure); nothing was charged, nothing is credited."""
+        return self._fundings.expire_unauthenticated() + self._payments.expire_unauthenticated(
+            self._action_expiry
+        )
+
+    def settle_postpaid(self) -> int:
+        """Give the wallet back the charges of paid postpaid invoices it has not got yet."""
+        return self._payments.settle_pending()
 
     def sweep_days(self) -> int:
         """Credit the days of paid partner invoices that have not reached the wallet yet."""

@@ -25,6 +25,9 @@ from services.invoicing.service.settings import Clock
 
 # Payment rows' states (invoicing_payments.status).
 PENDING, REQUIRES_ACTION, SUCCEEDED, FAILED = "pending", "requires_action", "succeeded", "failed"
+# Authentication never completed in time: cancelled at the provider, nothing charged.
+EXPIRED = "expired"
+EXPIRED_REASON = "the card's authentication (3-D Secure) was not completed in time"
 STATUS_OF = {
     PaymentStatus.SUCCEEDED: SUCCEEDED,
     PaymentStatus.DECLINED: FAILED,
@@ -147,6 +150,30 @@ class CardCharges:
                 .values(**values)
             )
 
+    def cancel_unauthenticated(self, payment: Row, reason: str) -> PaymentState:
+        """Cancel a payment the customer never authenticated; where it stands afterwards.
+
+        Cancelled, the row is `expired`; one completed meanwhile is recorded as paid."""
+        ref = payment["provider_payment_id"]
+        if not ref:
+            state = PaymentState(PaymentStatus.DECLINED, "", reason)
+        else:
+            state = self.provider.cancel_payment(ref, f"{payment['payment_id']}:cancel")
+        if state.status != PaymentStatus.DECLINED:
+            self.record(payment["payment_id"], state)
+            return state
+        table = tables.payments
+        with self._engine.begin() as connection:
+            connection.execute(
+                table.update()
+                .where(
+                    table.c.payment_id == payment["payment_id"],
+                    table.c.status.in_((PENDING, REQUIRES_ACTION)),
+                )
+                .values(status=EXPIRED, failure_reason=reason[:300], updated_at=self._clock())
+            )
+        return PaymentState(PaymentStatus.DECLINED, state.payment_ref, reason)
+
     def _create(self, payment: Row, provider_token: str, description: str) -> str:
         currency = payment["currency_code"]
         amount_minor = minor_units(payment["amount_micros"], currency, "amount")
@@ -183,6 +210,24 @@ def payment_by_ref(connection: Connection, provider_payment_id: str) -> Row | No
         sa.select(table).where(table.c.provider_payment_id == provider_payment_id)
     ).first()
     return None if row is None else row._mapping
+
+
+def unauthenticated(
+    connection: Connection, cutoff: dt.datetime, purpose: str, limit: int
+) -> list[Row]:
+    """Card payments waiting for the customer's authentication since before `cutoff`."""
+    table = tables.payments
+    query = (
+        sa.select(table)
+        .where(
+            table.c.status == REQUIRES_ACTION,
+            table.c.purpose == purpose,
+            table.c.updated_at <= cutoff,
+        )
+        .order_by(table.c.updated_at)
+        .limit(limit)
+    )
+    return [row._mapping for row in connection.execute(query).all()]
 
 
 def stuck(connection: Connection, cutoff: dt.datetime, purpose: str, limit: int) -> list[Row]:

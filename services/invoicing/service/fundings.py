@@ -8,11 +8,15 @@ funding forward one step at a time, each idempotent and each guarded by the stat
 
     charging -> paid -> credited -> completed        (or charging -> declined)
     charging -> requires_action -> paid ...          (3-D Secure, settled by a provider event)
+    requires_action -> expired                       (never authenticated: cancelled, nothing paid)
 
 `paid` credits the wallet through its TopUp (key "funding:<id>", the fee as charged),
 `credited` issues the receipt invoice with the fee line. A process that dies at any point
 leaves a state from which `advance` (a retry with the same key, the provider's event, or the
 scheduler's pass) finishes exactly once. A decline leaves the balance untouched.
+
+An auto-recharge's funding tells the wallet each outcome (recharge_events), in the transaction
+that records it.
 """
 
 from __future__ import annotations
@@ -39,8 +43,20 @@ from services.common.errors import (
 )
 from services.invoicing.adapters import invoice_events, tables
 from services.invoicing.domain import money
-from services.invoicing.service import card_charges, guards, ids, messages, payment_methods
-from services.invoicing.service.card_charges import ADD_FUNDS, CardCharges
+from services.invoicing.service import (
+    card_charges,
+    guards,
+    ids,
+    messages,
+    payment_methods,
+    recharge_events,
+)
+from services.invoicing.service.card_charges import (
+    ADD_FUNDS,
+    AUTO_RECHARGE,
+    EXPIRED_REASON,
+    CardCharges,
+)
 from services.invoicing.service.ports import PaymentState, PaymentStatus, UsageSource, Wallet
 from services.invoicing.service.receipts import Receipts
 from services.invoicing.service.settings import Clock
@@ -54,8 +70,18 @@ MAX_AMOUNT_MICROS = 10**15
 STUCK_BATCH = 100
 CHARGING, REQUIRES_ACTION, PAID = "charging", "requires_action", "paid"
 CREDITED, COMPLETED, DECLINED = "credited", "completed", "declined"
-FUNDING_EVENTS = {COMPLETED: "top_up.succeeded", DECLINED: "top_up.failed"}
+EXPIRED = "expired"
+# Added funds' outcomes on billing.invoicing.events (a recharge's are the wallet's to tell).
+FUNDING_EVENTS = {
+    COMPLETED: "top_up.succeeded",
+    DECLINED: "top_up.failed",
+    EXPIRED: "top_up.failed",
+}
 OPEN_STATES = (CHARGING, REQUIRES_ACTION, PAID, CREDITED)
+CARD_REMOVED = "the card was removed before it was charged"
+# How long a payment may wait for the customer's authentication before it is cancelled.
+DEFAULT_ACTION_EXPIRY = dt.timedelta(hours=24)
+
 STATE_TO_PB = {
     CHARGING: invoice_pb2.FUNDING_STATE_CHARGING,
     REQUIRES_ACTION: invoice_pb2.FUNDING_STATE_REQUIRES_ACTION,
@@ -63,6 +89,7 @@ STATE_TO_PB = {
     CREDITED: invoice_pb2.FUNDING_STATE_CREDITED,
     COMPLETED: invoice_pb2.FUNDING_STATE_COMPLETED,
     DECLINED: invoice_pb2.FUNDING_STATE_DECLINED,
+    EXPIRED: invoice_pb2.FUNDING_STATE_EXPIRED,
 }
 Row = Mapping[Any, Any]
 
@@ -77,8 +104,10 @@ class Fundings:
         clock: Clock,
         stuck_after: dt.timedelta,
         usage: UsageSource,
+        action_expiry: dt.timedelta = DEFAULT_ACTION_EXPIRY,
     ) -> None:
         self._usage = usage
+        self._action_expiry = action_expiry
         self._engine = engine
         self._cards = cards
         self._wallet = wallet
@@ -124,7 +153,7 @@ class Fundings:
         guards.account_key(account_id, key)
         funding_id = ids.derived_id("fund", f"{account_id}/{key}")
         with self._engine.begin() as connection:
-            found = _funding(connection, account_id, funding_id)
+            found = funding_row(connection, account_id, funding_id)
             if found is None:
                 found = self._open(connection, request, funding_id, key)
             elif found["quote_id"] != quote_id:
@@ -136,7 +165,7 @@ class Fundings:
         account_id = validation.require_id(request.account_id, "account_id")
         funding_id = validation.require_id(request.funding_id, "funding_id")
         with self._engine.connect() as connection:
-            row = _funding(connection, account_id, funding_id)
+            row = funding_row(connection, account_id, funding_id)
         if row is None:
             raise NotFound(f"funding {funding_id!r} not found", "funding_id")
         return pb.GetFundingResponse(funding=_funding_message(row))
@@ -159,12 +188,14 @@ class Fundings:
         )
 
     def estimate(self, request: pb.EstimateFundsNeededRequest) -> pb.EstimateFundsNeededResponse:
-        """What the next N days will cost at the last 30 days' paid consumption, with the fee."""
+        """What the next N days will cost at the last 30 days' paid consumption (whole days in
+        the account's time zone, today not counted), with the fee."""
         account_id = validation.require_id(request.account_id, "account_id")
         validation.optional_id(request.channel_id, "channel_id")
         if not 1 <= request.days <= MAX_ESTIMATE_DAYS:
             raise InvalidArgument("days", f"must be 1 to {MAX_ESTIMATE_DAYS}")
-        to_date = self._clock().date() - dt.timedelta(days=1)
+        # Yesterday and the days before, as the account counts days (its time zone).
+        to_date = self._wallet.account_terms(account_id).today(self._clock()) - dt.timedelta(days=1)
         from_date = to_date - dt.timedelta(days=CONSUMPTION_DAYS - 1)
         used = self._usage.notification_usage(account_id, request.channel_id, from_date, to_date)
         response = pb.EstimateFundsNeededResponse(
@@ -209,7 +240,7 @@ class Fundings:
                 )
                 break
             with self._engine.connect() as connection:
-                now = _funding(connection, funding["account_id"], funding["funding_id"])
+                now = funding_row(connection, funding["account_id"], funding["funding_id"])
             if now is None or now["state"] == state:
                 funding = now or funding
                 break
@@ -245,6 +276,47 @@ class Fundings:
             after, _ = self.advance(row._mapping)
             moved += after["state"] != row.state
         return moved
+
+    def expire_unauthenticated(self) -> int:
+        """The scheduler's pass: a payment the customer never authenticated is cancelled at
+        the provider once it waited longer than the bound; the funding expires, the balance
+        untouched (one authenticated meanwhile is paid and credited instead)."""
+        table = tables.fundings
+        cutoff = self._clock() - self._action_expiry
+        with self._engine.connect() as connection:
+            rows = connection.execute(
+                sa.select(table)
+                .where(table.c.state == REQUIRES_ACTION, table.c.updated_at <= cutoff)
+                .order_by(table.c.updated_at)
+                .limit(STUCK_BATCH)
+            ).all()
+        moved = 0
+        for row in rows:
+            funding = row._mapping
+            with self._engine.connect() as connection:
+                payment = card_charges.payment_row(connection, funding["payment_id"])
+            if payment is None:
+                continue
+            try:
+                outcome = self._cards.cancel_unauthenticated(payment, EXPIRED_REASON)
+            except BillingError as error:
+                log.warning(
+                    "unauthenticated payment not cancelled yet",
+                    extra={"funding_id": funding["funding_id"], "error": str(error)},
+                )
+                continue
+            if outcome.status == PaymentStatus.DECLINED:
+                moved += self._move(
+                    funding, (REQUIRES_ACTION,), EXPIRED, failure_reason=EXPIRED_REASON
+                )
+            elif outcome.status == PaymentStatus.SUCCEEDED:
+                self._after_payment(funding, outcome)
+                moved += self.advance(self._reread(funding))[0]["state"] != REQUIRES_ACTION
+        return moved
+
+    def _reread(self, funding: Row) -> Row:
+        with self._engine.connect() as connection:
+            return funding_row(connection, funding["account_id"], funding["funding_id"]) or funding
 
     def funding_of_payment(self, payment_id: str) -> Row | None:
         with self._engine.connect() as connection:
@@ -315,11 +387,14 @@ class Fundings:
             card = payment_methods.card(
                 connection, funding["account_id"], payment["payment_method_id"]
             )
-        if card is None:
-            raise FailedPrecondition("the funding's card was removed", "payment_method_id")
         amount = money.format_amount(funding["amount_micros"], funding["currency_code"])
-        description = f"Balance top-up {amount}"
+        what = "Auto-recharge" if funding["source"] == AUTO_RECHARGE else "Balance top-up"
+        description = f"{what} {amount}"
         if payment["status"] == card_charges.PENDING and not payment["provider_payment_id"]:
+            if card is None:  # removed before anything reached the provider: nothing to charge
+                declined = PaymentState(PaymentStatus.DECLINED, "", CARD_REMOVED)
+                self._cards.record(payment["payment_id"], declined)
+                return declined
             return self._cards.run(payment, card["provider_token"], description)
         if payment["status"] == card_charges.SUCCEEDED:
             return PaymentState(PaymentStatus.SUCCEEDED, payment["reference"])
@@ -327,7 +402,9 @@ class Fundings:
             return PaymentState(
                 PaymentStatus.DECLINED, payment["reference"], payment["failure_reason"]
             )
-        return self._cards.refresh(payment, card["provider_token"], description)
+        # Created at the provider already: read back by its id (the card's token is not needed).
+        token = card["provider_token"] if card is not None else ""
+        return self._cards.refresh(payment, token, description)
 
     def _after_payment(self, funding: Row, outcome: PaymentState) -> None:
         if outcome.status == PaymentStatus.SUCCEEDED:
@@ -383,7 +460,9 @@ class Fundings:
                 .where(table.c.funding_id == funding["funding_id"], table.c.state.in_(before))
                 .values(state=after, updated_at=self._clock(), **values)
             ).rowcount
-            if moved and after in FUNDING_EVENTS:
+            if moved and funding["source"] == AUTO_RECHARGE:
+                recharge_events.after_move(connection, funding, after, values)
+            elif moved and after in FUNDING_EVENTS:
                 invoice_events.funding(connection, funding["funding_id"], FUNDING_EVENTS[after])
         return bool(moved)
 
@@ -395,7 +474,7 @@ def top_up_key(funding: Row) -> str:
     return str(funding["idempotency_key"])
 
 
-def _funding(connection: Connection, account_id: str, funding_id: str) -> Row | None:
+def funding_row(connection: Connection, account_id: str, funding_id: str) -> Row | None:
     table = tables.fundings
     row = connection.execute(
         sa.select(table).where(table.c.funding_id == funding_id, table.c.account_id == account_id)

@@ -37,6 +37,7 @@ PAYMENT_STATUS_TO_PB = {
     "succeeded": invoice_pb2.PAYMENT_STATUS_SUCCEEDED,
     "failed": invoice_pb2.PAYMENT_STATUS_FAILED,
     "requires_action": invoice_pb2.PAYMENT_STATUS_REQUIRES_ACTION,
+    "expired": invoice_pb2.PAYMENT_STATUS_EXPIRED,
 }
 
 

@@ -26,6 +26,7 @@ from services.invoicing.adapters import invoice_store, tables
 from services.invoicing.domain.invoices import Kind, Status
 from services.invoicing.service import card_charges, guards, ids, messages, payment_methods
 from services.invoicing.service.card_charges import (
+    EXPIRED_REASON,
     FAILED,
     INVOICE,
     PENDING,
@@ -34,6 +35,7 @@ from services.invoicing.service.card_charges import (
 )
 from services.invoicing.service.invoices import load
 from services.invoicing.service.ports import PaymentState, PaymentStatus, Wallet
+from services.invoicing.service.postpaid import PostpaidSettlement
 from services.invoicing.service.settings import Clock
 
 log = logging.getLogger(__name__)
@@ -66,7 +68,9 @@ class Payments:
         wallet: Wallet,
         clock: Clock,
         stuck_after: dt.timedelta = DEFAULT_STUCK_AFTER,
+        settlement: PostpaidSettlement | None = None,
     ) -> None:
+        self._settlement = settlement
         self._stuck_after = stuck_after
         self._engine = engine
         self._cards = cards
@@ -86,8 +90,8 @@ class Payments:
             response = self._pay_by_transfer(request, key)
         else:
             response = self._pay_by_card(request, key)
-        if response.invoice.days and response.invoice.status == messages.STATUS_TO_PB[Status.PAID]:
-            self.credit_days(account_id, request.invoice_id)
+        if response.invoice.status == messages.STATUS_TO_PB[Status.PAID]:
+            self.after_paid(account_id, request.invoice_id)
         return response
 
     def collect(self, account_id: str, invoice_id: str) -> None:
@@ -113,28 +117,60 @@ class Payments:
                 "automatic charge failed", extra={"invoice_id": invoice_id, "error": str(error)}
             )
 
+    def after_paid(self, account_id: str, invoice_id: str) -> None:
+        """What a paid invoice gives the wallet: a partner invoice's days, a postpaid invoice's
+        charges back on the balance. What fails now, the sweepers finish."""
+        self.credit_days(account_id, invoice_id)
+        if self._settlement is None:
+            return
+        try:
+            self._settlement.settle(account_id, invoice_id)
+        except BillingError as error:
+            log.warning(
+                "postpaid invoice not settled yet",
+                extra={"invoice_id": invoice_id, "error": str(error)},
+            )
+
+    def settle_pending(self) -> int:
+        """Paid postpaid invoices whose charges have not reached the wallet yet."""
+        return self._settlement.settle_pending() if self._settlement is not None else 0
+
     def credit_days(self, account_id: str, invoice_id: str) -> bool:
-        """Add a paid partner invoice's days to the wallet, once (AddDays is idempotent)."""
+        """Add a paid partner invoice's days to the wallet, once (AddDays is idempotent); paid
+        again after a refund or a won dispute, the days taken back meanwhile go back in."""
         with self._engine.connect() as connection:
             row = invoice_store.get(connection, account_id, invoice_id)
-        if row is None or row["days_credited_time"] is not None or row["status"] != Status.PAID:
+        if row is None or row["status"] != Status.PAID or row["days"] <= 0:
             return False
+        again = row["days_credited_time"] is not None
+        if again and not row["days_taken_back"]:
+            return False
+        days, key = row["days"], f"invoice:{invoice_id}:days"
+        if again:
+            days = row["days_taken_back"]
+            key = f"{key}-again:{row['paid_time'].isoformat()}:{days}"
         try:
-            self._wallet.add_days(
-                account_id, row["days"], row["number"] or invoice_id, f"invoice:{invoice_id}:days"
-            )
+            self._wallet.add_days(account_id, days, row["number"] or invoice_id, key)
         except BillingError as error:
             log.warning(
                 "days not credited yet", extra={"invoice_id": invoice_id, "error": str(error)}
             )
             return False
         with self._engine.begin() as connection:
-            invoice_store.update(
-                connection,
-                invoice_id,
-                {"days_credited_time": self._clock()},
-                days_credited_time=None,
-            )
+            if again:
+                invoice_store.update(
+                    connection,
+                    invoice_id,
+                    {"days_taken_back": 0},
+                    days_taken_back=row["days_taken_back"],
+                )
+            else:
+                invoice_store.update(
+                    connection,
+                    invoice_id,
+                    {"days_credited_time": self._clock()},
+                    days_credited_time=None,
+                )
         return True
 
     def credit_pending_days(self) -> int:
@@ -173,6 +209,37 @@ class Payments:
                 finished += 1
         return finished
 
+    def expire_unauthenticated(self, action_expiry: dt.timedelta) -> int:
+        """Card payments of invoices the customer never authenticated (3-D Secure): cancelled
+        at the provider after `action_expiry`, so that the invoice can be paid another way.
+        One the customer completed meanwhile is settled as paid."""
+        cutoff = self._clock() - action_expiry
+        with self._engine.connect() as connection:
+            waiting = card_charges.unauthenticated(
+                connection, cutoff, INVOICE, STUCK_PAYMENTS_BATCH
+            )
+        expired = 0
+        for row in waiting:
+            try:
+                state = self._cards.cancel_unauthenticated(row, EXPIRED_REASON)
+            except BillingError as error:
+                log.warning(
+                    "unauthenticated payment not cancelled yet",
+                    extra={"payment_id": row["payment_id"], "error": str(error)},
+                )
+                continue
+            if state.status == PaymentStatus.SUCCEEDED:
+                self.finish(row["payment_id"], state)
+                continue
+            with self._engine.begin() as connection:
+                expired += invoice_store.update(
+                    connection,
+                    row["invoice_id"],
+                    {"collecting_payment_id": None, "payment_failure_reason": EXPIRED_REASON},
+                    collecting_payment_id=row["payment_id"],
+                )
+        return expired
+
     def finish(self, payment_id: str, state: PaymentState) -> bool:
         """Settle an invoice's card payment the provider has decided (an answer or an event)."""
         with self._engine.begin() as connection:
@@ -183,7 +250,7 @@ class Payments:
                 account_id=payment["account_id"], invoice_id=payment["invoice_id"]
             )
             self._settle(connection, request, dict(payment), state)
-        self.credit_days(payment["account_id"], payment["invoice_id"])
+        self.after_paid(payment["account_id"], payment["invoice_id"])
         return True
 
     def _pay_by_transfer(self, request: pb.PayInvoiceRequest, key: str) -> pb.PayInvoiceResponse:

@@ -54,6 +54,8 @@ class UsageSource(Protocol):
 class AccountTerms:
     currency_code: str
     time_zone: str  # IANA name
+    # Whether money is kept per phone number (then a credit names the channel).
+    funds_per_channel: bool = False
 
     def today(self, now: dt.datetime) -> dt.date:
         return now.astimezone(ZoneInfo(self.time_zone)).date()
@@ -128,6 +130,12 @@ class Wallet(Protocol):
     def add_days(
         self, account_id: str, days: int, reference: str, idempotency_key: str
     ) -> None: ...
+
+    def take_back_days(
+        self, account_id: str, days: int, reference: str, idempotency_key: str
+    ) -> None:
+        """Take bought days back out of the pool; FailedPrecondition when they were allocated."""
+        ...
 
 
 class PaymentStatus:
@@ -236,6 +244,12 @@ class PaymentProvider(Protocol):
 
     def payment_state(self, payment_ref: str) -> PaymentState:
         """Read a payment by id (recovery after a crash or a timeout)."""
+        ...
+
+    def cancel_payment(self, payment_ref: str, idempotency_key: str) -> PaymentState:
+        """Cancel a payment that was never completed (a 3-D Secure wait that expired); answers
+        where it stands afterwards: DECLINED once cancelled, or SUCCEEDED when the customer
+        completed it meanwhile (then it is paid and cannot be cancelled)."""
         ...
 
     def parse_event(self, payload: bytes, signature: str) -> ProviderEvent:

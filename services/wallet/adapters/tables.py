@@ -216,6 +216,21 @@ recharges = sa.Table(
 )
 
 # Refunded or disputed money taken back out of the balance a top-up funded.
+recharge_attempts = sa.Table(
+    "wallet_recharge_attempts",
+    metadata,
+    # The card payment's and the top-up's key: names the attempt in invoicing's answers.
+    sa.Column("idempotency_key", sa.String(200), primary_key=True),
+    sa.Column("recharge_id", sa.String(64), nullable=False, index=True),
+    sa.Column("account_id", sa.String(128), nullable=False),
+    sa.Column("attempt", sa.Integer, nullable=False),
+    sa.Column("state", sa.String(16), nullable=False),
+    sa.Column("problem", sa.String(200), nullable=False),
+    sa.Column("payment_reference", sa.String(200), nullable=False),
+    sa.Column("top_up_id", sa.String(64), nullable=True),
+    sa.Column("requested_ms", sa.BigInteger, nullable=False),
+    sa.Column("updated_ms", sa.BigInteger, nullable=False),
+)
 top_up_reversals = sa.Table(
     "wallet_top_up_reversals",
     metadata,

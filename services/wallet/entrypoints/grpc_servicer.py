@@ -160,6 +160,11 @@ class WalletServicer(pb_grpc.WalletServiceServicer):
     ) -> pb.AddDaysResponse:
         return self._days.add(request)
 
+    def TakeBackDays(
+        self, request: pb.TakeBackDaysRequest, context: grpc.ServicerContext
+    ) -> pb.TakeBackDaysResponse:
+        return self._days.take_back(request)
+
     def RegisterChannel(
         self, request: pb.RegisterChannelRequest, context: grpc.ServicerContext
     ) -> pb.RegisterChannelResponse:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import uuid
 
+import sqlalchemy as sa
 from billing.common.v1 import money_pb2
 from billing.wallet.v1 import wallet_service_pb2 as pb
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
 from services.common import outbox
@@ -18,6 +19,8 @@ ZERO_BALANCE = "zero_balance"
 BALANCE_RECOVERED = "balance_recovered"
 RECHARGE_SUCCEEDED = "recharge_succeeded"
 RECHARGE_HELD = "recharge_held"
+# An auto-recharge that stopped: declined too often, refused for good, or never answered.
+RECHARGE_FAILED = "recharge_failed"
 EVENT_IDS = uuid.UUID("5b0c6a4e-8d1f-4f0a-9a57-1d3c2b7e6f10")
 
 
@@ -45,6 +48,39 @@ class BalanceAlerts:
         problem: str = "",
     ) -> bool:
         """Put the alert in the outbox once per crossing; False when it was there already."""
+        try:
+            with self._engine.begin() as connection:
+                return self.add(
+                    connection,
+                    kind,
+                    account_id,
+                    channel_id,
+                    currency,
+                    available_micros,
+                    crossing_ms,
+                    recovered_from=recovered_from,
+                    recharge_micros=recharge_micros,
+                    problem=problem,
+                )
+        except IntegrityError:
+            return False  # written concurrently by another process
+
+    def add(
+        self,
+        connection: Connection,
+        kind: str,
+        account_id: str,
+        channel_id: str,
+        currency: str,
+        available_micros: int,
+        crossing_ms: int,
+        *,
+        recovered_from: str = "",
+        recharge_micros: int = 0,
+        problem: str = "",
+    ) -> bool:
+        """The same, in the caller's transaction (with the change it tells of); a concurrent
+        writer of the same alert makes the transaction fail with IntegrityError."""
         name = f"{kind}:{recovered_from}" if recovered_from else kind
         alert = pb.BalanceAlert(
             event_id=event_id(name, account_id, channel_id, currency, crossing_ms),
@@ -60,24 +96,24 @@ class BalanceAlerts:
                 money_pb2.Money(currency_code=currency, amount_micros=recharge_micros)
             )
         alert.occur_time.FromMilliseconds(crossing_ms)
-        try:
-            with self._engine.begin() as connection:
-                connection.execute(
-                    tables.balance_alerts.insert().values(
-                        event_id=alert.event_id,
-                        account_id=account_id,
-                        channel_id=channel_id,
-                        currency_code=currency,
-                        kind=kind,
-                        available_micros=available_micros,
-                        crossing_ms=crossing_ms,
-                    )
-                )
-                outbox.add(
-                    connection, tables.outbox, [outbox.event(ALERTS_STREAM, alert.event_id, alert)]
-                )
-        except IntegrityError:
+        table = tables.balance_alerts
+        found = connection.execute(
+            sa.select(table.c.event_id).where(table.c.event_id == alert.event_id)
+        ).first()
+        if found is not None:
             return False
+        connection.execute(
+            table.insert().values(
+                event_id=alert.event_id,
+                account_id=account_id,
+                channel_id=channel_id,
+                currency_code=currency,
+                kind=kind,
+                available_micros=available_micros,
+                crossing_ms=crossing_ms,
+            )
+        )
+        outbox.add(connection, tables.outbox, [outbox.event(ALERTS_STREAM, alert.event_id, alert)])
         return True
 
     def publish_recovered(

@@ -1,6 +1,9 @@
 """Auto-recharge (360dialog auto-renewal): a threshold and an amount per balance; once per
-crossing below the threshold, with a cool-off and a cap per calendar month, the customer is
-charged through the payment port and the money arrives as a top-up (source "auto_recharge")."""
+crossing below the threshold, with a cool-off and a cap per calendar month, the wallet asks
+invoicing to charge the default card (a RechargeRequested event through its outbox, written
+under the account's lock with the recharge it asks for). Invoicing charges, credits the
+balance by TopUp with the attempt's key and answers on its event stream; RechargeOutcomes
+applies the answers. The wallet never calls invoicing."""
 
 from __future__ import annotations
 
@@ -15,30 +18,24 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from billing.common.v1 import money_pb2
-from billing.wallet.v1 import funds_pb2
+from billing.wallet.v1 import funds_pb2, recharges_pb2
 from billing.wallet.v1 import wallet_service_pb2 as pb
 from sqlalchemy.engine import Connection, Engine, RowMapping
-from sqlalchemy.exc import IntegrityError
 
-from services.common import idempotency, validation
-from services.common.errors import BillingError, InvalidArgument
+from services.common import currencies, event_streams, idempotency, outbox, validation
+from services.common.errors import InvalidArgument
 from services.wallet.adapters import tables
+from services.wallet.domain import recharges as life
 from services.wallet.domain.accounts import SCOPE_CHANNEL, AccountView
+from services.wallet.service.account_lock import lock_account
 from services.wallet.service.accounts import Accounts, require_account
-from services.wallet.service.alerts import RECHARGE_HELD, RECHARGE_SUCCEEDED, BalanceAlerts
+from services.wallet.service.alerts import RECHARGE_FAILED, RECHARGE_HELD, BalanceAlerts
 from services.wallet.service.funds import MAX_TOP_UP_MICROS, Funds
-from services.wallet.service.ports import RechargePayments, RechargeRefused
 
 log = logging.getLogger(__name__)
 MAX_COOL_OFF_S = 31 * 86_400
 MAX_PER_MONTH = 1_000
-CHARGING, DONE, FAILED = "charging", "done", "failed"
-# Held back by the cool-off or the monthly cap; declined and waiting to be tried again.
-HELD, DECLINED, SKIPPED = "held", "declined", "skipped"
-# A declined card is tried this many times in all, each wait twice the one before.
-MAX_ATTEMPTS = 4
-FIRST_RETRY_MS = 15 * 60 * 1000
-RECHARGE_FAILED = "recharge_failed"
+RECHARGES_STREAM = event_streams.WALLET_RECHARGES.name
 Balance = tuple[str, str, str]  # (account, channel, currency)
 
 
@@ -60,17 +57,14 @@ class AutoRecharges:
         engine: Engine,
         accounts: Accounts,
         funds: Funds,
-        payments: RechargePayments,
         retry_s: float,
-        alerts: BalanceAlerts | None = None,
-        first_retry_ms: int = FIRST_RETRY_MS,
+        alerts: BalanceAlerts,
     ) -> None:
+        """retry_s: a request left unanswered this long is published again (same key)."""
         self._alerts = alerts
-        self._first_retry_ms = first_retry_ms
         self._engine = engine
         self._accounts = accounts
         self._funds = funds
-        self._payments = payments
         self._retry_ms = int(retry_s * 1000)
 
     def set(self, request: pb.SetAutoRechargeRequest) -> pb.SetAutoRechargeResponse:
@@ -142,63 +136,70 @@ class AutoRecharges:
         return rules
 
     def fire(self, view: AccountView, rule: Rule, crossing_ms: int) -> bool:
-        """Recharge for one crossing; True once the crossing is dealt with (paid or refused).
-
-        False while it waits: for the cool-off, for next month's cap, or for another process
-        that holds this crossing. The unique (balance, crossing) row makes it happen once.
-        """
-        recharges = tables.recharges.c
-        balance = (
-            recharges.account_id == rule.account_id,
-            recharges.channel_id == rule.channel_id,
-            recharges.currency_code == rule.currency,
+        """Record the recharge of one crossing, once: asked of invoicing now, or held for the
+        cool-off or the monthly cap (fire_due asks once they allow it). Under the account's
+        lock, so that concurrent sends on any number of processes decide on one reading."""
+        now_ms = _now_ms()
+        fee = currencies.round_half_up_to_minor_unit(
+            self._funds.fee_micros(view, rule.amount_micros), rule.currency
         )
-        now_ms = time.time_ns() // 1_000_000
-        with self._engine.connect() as connection:
+        recharges = tables.recharges.c
+        with self._engine.begin() as connection:
+            lock_account(connection, rule.account_id)
             existing = connection.execute(
-                sa.select(recharges.state).where(*balance, recharges.crossing_ms == crossing_ms)
+                sa.select(recharges.recharge_id).where(
+                    *_balance(rule.account_id, rule.channel_id, rule.currency),
+                    recharges.crossing_ms == crossing_ms,
+                )
             ).first()
             if existing is not None:
-                return existing.state != CHARGING
-            allowed_ms = self._allowed_from_ms(connection, view, rule, now_ms)
-        held = allowed_ms > now_ms
-        row = {
-            "recharge_id": uuid.uuid4().hex,
-            "account_id": rule.account_id,
-            "channel_id": rule.channel_id,
-            "currency_code": rule.currency,
-            "crossing_ms": crossing_ms,
-            "amount_micros": rule.amount_micros,
-            "fee_micros": self._funds.fee_micros(view, rule.amount_micros),
-            "state": HELD if held else CHARGING,
-            "top_up_id": None,
-            "problem": "held back by the cool-off or the monthly cap" if held else "",
-            "created_ms": now_ms,
-            "updated_ms": now_ms,
-            "attempts": 0 if held else 1,
-            "next_attempt_ms": allowed_ms if held else None,
-        }
-        try:
-            with self._engine.begin() as connection:
-                connection.execute(tables.recharges.insert().values(**row))
-        except IntegrityError:
-            return False  # another process holds this crossing
-        if held:
-            self._tell(RECHARGE_HELD, row, "held back by the cool-off or the monthly cap")
-            return True  # the row keeps the crossing: fire_due charges it once allowed
-        return self._complete(row)
+                return True
+            allowed_ms = _allowed_from_ms(connection, view, rule, now_ms)
+            held = allowed_ms > now_ms
+            row = {
+                "recharge_id": uuid.uuid4().hex,
+                "account_id": rule.account_id,
+                "channel_id": rule.channel_id,
+                "currency_code": rule.currency,
+                "crossing_ms": crossing_ms,
+                "amount_micros": rule.amount_micros,
+                "fee_micros": fee,
+                "state": life.HELD if held else life.REQUESTED,
+                "top_up_id": None,
+                "problem": life.HELD_PROBLEM if held else "",
+                "created_ms": now_ms,
+                "updated_ms": now_ms,
+                "attempts": 0 if held else 1,
+                "next_attempt_ms": allowed_ms if held else None,
+            }
+            connection.execute(tables.recharges.insert().values(**row))
+            if held:  # the customer hears why no recharge came yet
+                self._alerts.add(
+                    connection,
+                    RECHARGE_HELD,
+                    rule.account_id,
+                    rule.channel_id,
+                    rule.currency,
+                    0,
+                    crossing_ms,
+                    recharge_micros=rule.amount_micros,
+                    problem=life.HELD_PROBLEM,
+                )
+            else:
+                _request(connection, row, 1, now_ms)
+        return True
 
     def fire_due(self, limit: int) -> int:
         """The loop's pass: recharges held back or declined whose time has come, with no
         further send needed. A held one whose balance went back above the threshold ends."""
         recharges = tables.recharges.c
-        now_ms = time.time_ns() // 1_000_000
+        now_ms = _now_ms()
         with self._engine.connect() as connection:
             rows = (
                 connection.execute(
                     sa.select(tables.recharges)
                     .where(
-                        recharges.state.in_((HELD, DECLINED)),
+                        recharges.state.in_(life.WAITING),
                         recharges.next_attempt_ms <= now_ms,
                     )
                     .order_by(recharges.next_attempt_ms)
@@ -207,122 +208,101 @@ class AutoRecharges:
                 .mappings()
                 .all()
             )
-        fired = 0
-        for row in rows:
-            fired += self._fire_again(row, now_ms)
-        return fired
+        return sum(self._fire_again(row, now_ms) for row in rows)
 
     def _fire_again(self, row: RowMapping, now_ms: int) -> bool:
         view = require_account(self._accounts, row["account_id"])
         balance = (row["account_id"], row["channel_id"], row["currency_code"])
         rule = self.rules_for([balance]).get(balance)
+        skip = ""
         if rule is None or not rule.enabled:
-            return self._end(row, SKIPPED, "auto-recharge was switched off")
-        if row["state"] == HELD:
-            with self._engine.connect() as connection:
-                allowed_ms = self._allowed_from_ms(connection, view, rule, now_ms, row)
-            if allowed_ms > now_ms:
-                self._update(row, next_attempt_ms=allowed_ms)
-                return False
-            if self._available(row) >= rule.threshold_micros:
-                return self._end(row, SKIPPED, "the balance is back above the threshold")
+            skip = "auto-recharge was switched off"
+        elif row["state"] == life.HELD and self._available(row) >= rule.threshold_micros:
+            skip = "the balance is back above the threshold"
         table = tables.recharges
         with self._engine.begin() as connection:
-            claimed = connection.execute(
+            lock_account(connection, row["account_id"])
+            now = _recharge(connection, row["recharge_id"])
+            if now is None or now["state"] != row["state"]:
+                return False  # another process took it
+            if skip:
+                _update(connection, row, state=life.SKIPPED, problem=skip, next_attempt_ms=None)
+                return True
+            if row["state"] == life.HELD and rule is not None:
+                allowed_ms = _allowed_from_ms(connection, view, rule, now_ms, row)
+                if allowed_ms > now_ms:
+                    _update(connection, row, next_attempt_ms=allowed_ms)
+                    return False
+            attempt = int(now["attempts"]) + 1
+            connection.execute(
                 table.update()
-                .where(table.c.recharge_id == row["recharge_id"], table.c.state == row["state"])
+                .where(table.c.recharge_id == row["recharge_id"])
                 .values(
-                    state=CHARGING,
-                    attempts=table.c.attempts + 1,
+                    state=life.REQUESTED,
+                    attempts=attempt,
                     next_attempt_ms=None,
+                    problem="",
                     updated_ms=now_ms,
                 )
-            ).rowcount
-        if not claimed:
-            return False  # another process took it
-        with self._engine.connect() as connection:
-            fresh = (
-                connection.execute(
-                    sa.select(table).where(table.c.recharge_id == row["recharge_id"])
-                )
-                .mappings()
-                .one()
             )
-        return self._complete(fresh)
-
-    def _allowed_from_ms(
-        self,
-        connection: Connection,
-        view: AccountView,
-        rule: Rule,
-        now_ms: int,
-        this: RowMapping | None = None,
-    ) -> int:
-        """When the cool-off and the monthly cap next allow a recharge (now_ms when they do)."""
-        recharges = tables.recharges.c
-        counted = [
-            recharges.account_id == rule.account_id,
-            recharges.channel_id == rule.channel_id,
-            recharges.currency_code == rule.currency,
-            recharges.state.in_((CHARGING, DONE)),
-        ]
-        if this is not None:
-            counted.append(recharges.recharge_id != this["recharge_id"])
-        last_ms = connection.execute(
-            sa.select(sa.func.max(recharges.updated_ms)).where(*counted)
-        ).scalar()
-        allowed_ms = now_ms
-        if last_ms is not None:
-            allowed_ms = max(allowed_ms, int(last_ms) + rule.cool_off_s * 1000)
-        month_start = _month_start_ms(view.time_zone, now_ms)
-        this_month = connection.execute(
-            sa.select(sa.func.count()).where(*counted, recharges.created_ms >= month_start)
-        ).scalar_one()
-        if this_month >= rule.max_per_month:
-            allowed_ms = max(allowed_ms, _next_month_start_ms(view.time_zone, now_ms))
-        return allowed_ms
-
-    def _available(self, row: RowMapping) -> int:
-        balance = (row["currency_code"], row["channel_id"])
-        answer = self._funds.balance(
-            pb.GetBalanceRequest(account_id=row["account_id"], channel_id=row["channel_id"])
-        )
-        for held in answer.balances:
-            money = held.kind == funds_pb2.ASSET_KIND_MONEY
-            if money and (held.currency_code, held.channel_id) == balance:
-                return int(held.available_micros)
-        return 0
-
-    def _end(self, row: RowMapping, state: str, problem: str) -> bool:
-        self._update(row, state=state, problem=problem, next_attempt_ms=None)
+            _request(connection, now, attempt, now_ms)
         return True
 
-    def _update(self, row: Mapping[str, Any] | RowMapping, **values: Any) -> None:
-        with self._engine.begin() as connection:
-            connection.execute(
-                tables.recharges.update()
-                .where(tables.recharges.c.recharge_id == row["recharge_id"])
-                .values(updated_ms=time.time_ns() // 1_000_000, **values)
-            )
-
     def resume(self, limit: int) -> int:
-        """The sweeper: finish recharges left charging (a crash, or a provider that was down)."""
+        """The sweeper: ask again (same key, so never charged twice) for recharges invoicing
+        has not answered within retry_s, e.g. a request it set aside after its retries; after
+        UNANSWERED_MS the recharge fails, with an alert (an answer that still comes stands)."""
         recharges = tables.recharges.c
-        cutoff = time.time_ns() // 1_000_000 - self._retry_ms
+        now_ms = _now_ms()
+        cutoff = now_ms - self._retry_ms
         with self._engine.connect() as connection:
             rows = (
                 connection.execute(
                     sa.select(tables.recharges)
-                    .where(recharges.state == CHARGING, recharges.updated_ms <= cutoff)
+                    .where(
+                        recharges.state.in_((life.REQUESTED, life.CHARGING)),
+                        recharges.updated_ms <= cutoff,
+                    )
                     .order_by(recharges.updated_ms)
                     .limit(limit)
                 )
                 .mappings()
                 .all()
             )
+        asked = 0
         for row in rows:
-            self._complete(row)
-        return len(rows)
+            with self._engine.begin() as connection:
+                lock_account(connection, row["account_id"])
+                now = _recharge(connection, row["recharge_id"])
+                if now is None or now["state"] != row["state"]:
+                    continue
+                if now["updated_ms"] != row["updated_ms"]:
+                    continue
+                attempt = max(int(now["attempts"]), 1)
+                if now_ms - _requested_ms(connection, now, attempt) >= life.UNANSWERED_MS:
+                    _update(
+                        connection,
+                        now,
+                        state=life.FAILED,
+                        problem=life.UNANSWERED_PROBLEM,
+                        next_attempt_ms=None,
+                    )
+                    self._alerts.add(
+                        connection,
+                        RECHARGE_FAILED,
+                        str(now["account_id"]),
+                        str(now["channel_id"]),
+                        str(now["currency_code"]),
+                        0,
+                        int(now["crossing_ms"]),
+                        recharge_micros=int(now["amount_micros"]),
+                        problem=life.UNANSWERED_PROBLEM,
+                    )
+                    continue
+                _update(connection, now, state=life.REQUESTED, attempts=attempt)
+                _request(connection, now, attempt, now_ms)
+                asked += 1
+        return asked
 
     def list_recharges(self, account_id: str) -> list[RowMapping]:
         with self._engine.connect() as connection:
@@ -336,90 +316,12 @@ class AutoRecharges:
                 .all()
             )
 
-    def _complete(self, row: Mapping[str, Any] | RowMapping) -> bool:
-        recharge_id = str(row["recharge_id"])
-        account_id, channel_id = str(row["account_id"]), str(row["channel_id"])
-        currency, amount = str(row["currency_code"]), int(row["amount_micros"])
-        attempt = int(row.get("attempts") or 1)
-        # One key per attempt: a declined attempt's key would only answer its decline again.
-        key = f"auto-recharge:{recharge_id}" + (f":{attempt}" if attempt > 1 else "")
-        view = require_account(self._accounts, account_id)
-        try:
-            reference = self._payments.charge(
-                account_id, channel_id, currency, amount + self._funds.fee_micros(view, amount), key
-            )
-            top_up = self._funds.top_up(
-                pb.TopUpRequest(
-                    account_id=account_id,
-                    channel_id=channel_id,
-                    amount=money_pb2.Money(currency_code=currency, amount_micros=amount),
-                    idempotency_key=key,
-                    payment_reference=reference,
-                ),
-                source="auto_recharge",
-            ).top_up
-        except RechargeRefused as refused:
-            self._declined(row, attempt, refused)
-            return True
-        except BillingError as error:
-            self._touch(recharge_id)
-            log.warning("auto-recharge not finished", extra={"error": str(error)})
-            return False
-        self._finish(recharge_id, DONE, top_up, "")
-        self._tell(RECHARGE_SUCCEEDED, row, "")
-        return True
-
-    def _tell(self, kind: str, row: Mapping[str, Any] | RowMapping, problem: str) -> None:
-        """A recharge alert for the account's people (once per crossing and kind)."""
-        if self._alerts is None:
-            return
-        try:
-            self._alerts.publish(
-                kind,
-                str(row["account_id"]),
-                str(row["channel_id"]),
-                str(row["currency_code"]),
-                0,
-                int(row["crossing_ms"]),
-                recharge_micros=int(row["amount_micros"]),
-                problem=problem,
-            )
-        except Exception:
-            log.exception("recharge alert not written", extra={"recharge_id": row["recharge_id"]})
-
-    def _declined(
-        self, row: Mapping[str, Any] | RowMapping, attempt: int, refused: RechargeRefused
-    ) -> None:
-        """Back off and try again later; stop, with an alert, after MAX_ATTEMPTS."""
-        recharge_id = str(row["recharge_id"])
-        log.warning("auto-recharge refused", extra={"recharge_id": recharge_id})
-        if refused.final or attempt >= MAX_ATTEMPTS:
-            self._finish(recharge_id, FAILED, None, refused.message)
-            if self._alerts is not None:
-                self._alerts.publish(
-                    RECHARGE_FAILED,
-                    str(row["account_id"]),
-                    str(row["channel_id"]),
-                    str(row["currency_code"]),
-                    0,
-                    int(row["crossing_ms"]),
-                    recharge_micros=int(row["amount_micros"]),
-                    problem=refused.message,
-                )
-            return
-        wait_ms = self._first_retry_ms * 2 ** (attempt - 1)
-        self._update(
-            row,
-            state=DECLINED,
-            problem=refused.message[:200],
-            next_attempt_ms=time.time_ns() // 1_000_000 + wait_ms,
-        )
-
     def list(self, request: pb.ListRechargesRequest) -> pb.ListRechargesResponse:
-        """Every attempt's recharge: state, amount, fee, attempts and why one failed."""
+        """Every crossing's recharge: state, amount, fee, and each attempt with its outcome."""
         view = require_account(self._accounts, request.account_id)
         limit, offset = validation.page(request.page_size, request.page_token)
         table = tables.recharges
+        attempts = tables.recharge_attempts
         with self._engine.connect() as connection:
             rows = (
                 connection.execute(
@@ -432,33 +334,144 @@ class AutoRecharges:
                 .mappings()
                 .all()
             )
+            history: dict[str, list[RowMapping]] = {row["recharge_id"]: [] for row in rows}
+            if history:
+                for attempt in (
+                    connection.execute(
+                        sa.select(attempts)
+                        .where(attempts.c.recharge_id.in_(list(history)))
+                        .order_by(attempts.c.attempt)
+                    )
+                    .mappings()
+                    .all()
+                ):
+                    history[attempt["recharge_id"]].append(attempt)
         return pb.ListRechargesResponse(
-            recharges=[_recharge_message(row) for row in rows],
+            recharges=[_recharge_message(row, history[row["recharge_id"]]) for row in rows],
             next_page_token=validation.next_page_token(offset, limit, len(rows)),
         )
 
-    def _finish(
-        self, recharge_id: str, state: str, top_up: funds_pb2.TopUp | None, problem: str
-    ) -> None:
-        with self._engine.begin() as connection:
-            connection.execute(
-                tables.recharges.update()
-                .where(tables.recharges.c.recharge_id == recharge_id)
-                .values(
-                    state=state,
-                    top_up_id=top_up.top_up_id if top_up is not None else None,
-                    problem=problem[:200],
-                    updated_ms=time.time_ns() // 1_000_000,
-                )
-            )
+    def _available(self, row: RowMapping) -> int:
+        balance = (row["currency_code"], row["channel_id"])
+        answer = self._funds.balance(
+            pb.GetBalanceRequest(account_id=row["account_id"], channel_id=row["channel_id"])
+        )
+        for held in answer.balances:
+            money = held.kind == funds_pb2.ASSET_KIND_MONEY
+            if money and (held.currency_code, held.channel_id) == balance:
+                return int(held.available_micros)
+        return 0
 
-    def _touch(self, recharge_id: str) -> None:
-        with self._engine.begin() as connection:
-            connection.execute(
-                tables.recharges.update()
-                .where(tables.recharges.c.recharge_id == recharge_id)
-                .values(updated_ms=time.time_ns() // 1_000_000)
+
+def _now_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+def _balance(account_id: str, channel_id: str, currency: str) -> tuple[Any, ...]:
+    recharges = tables.recharges.c
+    return (
+        recharges.account_id == account_id,
+        recharges.channel_id == channel_id,
+        recharges.currency_code == currency,
+    )
+
+
+def _recharge(connection: Connection, recharge_id: str) -> RowMapping | None:
+    table = tables.recharges
+    return (
+        connection.execute(sa.select(table).where(table.c.recharge_id == recharge_id))
+        .mappings()
+        .first()
+    )
+
+
+def _update(connection: Connection, row: Mapping[Any, Any], **values: Any) -> None:
+    table = tables.recharges
+    connection.execute(
+        table.update()
+        .where(table.c.recharge_id == row["recharge_id"])
+        .values(updated_ms=_now_ms(), **values)
+    )
+
+
+def _requested_ms(connection: Connection, row: Mapping[Any, Any], attempt: int) -> int:
+    """When this attempt was first asked for (the recharge's creation for older rows)."""
+    attempts = tables.recharge_attempts
+    found = connection.execute(
+        sa.select(attempts.c.requested_ms).where(
+            attempts.c.idempotency_key == life.attempt_key(str(row["recharge_id"]), attempt)
+        )
+    ).scalar()
+    return int(found if found is not None else row["created_ms"])
+
+
+def _request(connection: Connection, row: Mapping[Any, Any], attempt: int, now_ms: int) -> None:
+    """Ask invoicing to charge this attempt: the attempt's row and its event, in the caller's
+    transaction (the event leaves through the outbox once it commits)."""
+    key = life.attempt_key(str(row["recharge_id"]), attempt)
+    attempts = tables.recharge_attempts
+    known = connection.execute(
+        sa.select(attempts.c.idempotency_key).where(attempts.c.idempotency_key == key)
+    ).first()
+    if known is None:
+        connection.execute(
+            attempts.insert().values(
+                idempotency_key=key,
+                recharge_id=row["recharge_id"],
+                account_id=row["account_id"],
+                attempt=attempt,
+                state=life.ATTEMPT_REQUESTED,
+                problem="",
+                payment_reference="",
+                top_up_id=None,
+                requested_ms=now_ms,
+                updated_ms=now_ms,
             )
+        )
+    currency = str(row["currency_code"])
+    event = recharges_pb2.RechargeRequested(
+        event_id=uuid.uuid4().hex,
+        recharge_id=row["recharge_id"],
+        account_id=row["account_id"],
+        channel_id=row["channel_id"],
+        amount=money_pb2.Money(currency_code=currency, amount_micros=row["amount_micros"]),
+        fee=money_pb2.Money(currency_code=currency, amount_micros=row["fee_micros"]),
+        idempotency_key=key,
+        attempt=attempt,
+    )
+    event.crossing_time.FromMilliseconds(int(row["crossing_ms"]))
+    event.request_time.FromMilliseconds(now_ms)
+    outbox.add(connection, tables.outbox, [outbox.event(RECHARGES_STREAM, event.event_id, event)])
+
+
+def _allowed_from_ms(
+    connection: Connection,
+    view: AccountView,
+    rule: Rule,
+    now_ms: int,
+    this: RowMapping | None = None,
+) -> int:
+    """When the cool-off and the monthly cap next allow a recharge (now_ms when they do)."""
+    recharges = tables.recharges.c
+    counted = [
+        *_balance(rule.account_id, rule.channel_id, rule.currency),
+        recharges.state.in_(life.COUNTED),
+    ]
+    if this is not None:
+        counted.append(recharges.recharge_id != this["recharge_id"])
+    last_ms = connection.execute(
+        sa.select(sa.func.max(recharges.updated_ms)).where(*counted)
+    ).scalar()
+    allowed_ms = now_ms
+    if last_ms is not None:
+        allowed_ms = max(allowed_ms, int(last_ms) + rule.cool_off_s * 1000)
+    month_start = _month_start_ms(view.time_zone, now_ms)
+    this_month = connection.execute(
+        sa.select(sa.func.count()).where(*counted, recharges.created_ms >= month_start)
+    ).scalar_one()
+    if this_month >= rule.max_per_month:
+        allowed_ms = max(allowed_ms, _next_month_start_ms(view.time_zone, now_ms))
+    return allowed_ms
 
 
 def _channel(view: AccountView, channel_id: str, field: str) -> str:
@@ -488,6 +501,12 @@ def _checked(view: AccountView, given: funds_pb2.AutoRecharge) -> Rule:
         validation.amount(value, f"{where}.{name}")
         if value > top:
             raise InvalidArgument(f"{where}.{name}", f"at most {top}")
+    if not currencies.is_whole_minor_units(given.amount_micros, currency):
+        digits = currencies.minor_digits(currency)
+        raise InvalidArgument(
+            f"{where}.amount_micros",
+            f"a card is charged in whole {currency} minor units ({digits} decimals)",
+        )
     if given.enabled and not 1 <= given.max_per_month <= MAX_PER_MONTH:
         raise InvalidArgument(f"{where}.max_per_month", f"must be 1 to {MAX_PER_MONTH}")
     if not 0 <= given.max_per_month <= MAX_PER_MONTH:
@@ -529,7 +548,7 @@ def _message(rule: Rule) -> funds_pb2.AutoRecharge:
     )
 
 
-def _recharge_message(row: RowMapping) -> funds_pb2.Recharge:
+def _recharge_message(row: RowMapping, history: list[RowMapping]) -> funds_pb2.Recharge:
     currency = row["currency_code"]
     message = funds_pb2.Recharge(
         recharge_id=row["recharge_id"],
@@ -546,6 +565,17 @@ def _recharge_message(row: RowMapping) -> funds_pb2.Recharge:
     message.update_time.FromMilliseconds(row["updated_ms"])
     if row["next_attempt_ms"] is not None:
         message.next_attempt_time.FromMilliseconds(row["next_attempt_ms"])
+    for attempt in history:
+        item = message.history.add(
+            attempt=attempt["attempt"],
+            idempotency_key=attempt["idempotency_key"],
+            state=attempt["state"],
+            problem=attempt["problem"],
+            payment_reference=attempt["payment_reference"],
+            top_up_id=attempt["top_up_id"] or "",
+        )
+        item.request_time.FromMilliseconds(attempt["requested_ms"])
+        item.update_time.FromMilliseconds(attempt["updated_ms"])
     return message
 
 

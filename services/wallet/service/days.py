@@ -71,6 +71,30 @@ class Days:
         self.restore_hot(view.account_id)  # a days account from now on: its channels need days
         return response
 
+    def take_back(self, request: pb.TakeBackDaysRequest) -> pb.TakeBackDaysResponse:
+        """Bought days taken back out of the pool (their payment was refunded or disputed);
+        refused, saying so, when the pool no longer holds them: days allocated to a channel
+        are the channel's until they are returned."""
+        view = require_account(self._accounts, request.account_id)
+        _days(request.days)
+        validation.text(request.reference, "reference", max_length=200)
+        validation.text(request.idempotency_key, "idempotency_key", required=True)
+
+        def take_back() -> pb.TakeBackDaysResponse:
+            pool = _pool(connection, view.account_id)
+            if pool < request.days:
+                raise FailedPrecondition(
+                    f"only {pool} of the {request.days} days are left in the pool; the others "
+                    "were allocated to channels (delete a channel to return its unused days)",
+                    "days",
+                )
+            _move(connection, view.account_id, "", "taken_back", -request.days, request.reference)
+            return pb.TakeBackDaysResponse(pool_days=pool - request.days)
+
+        with self._engine.begin() as connection:
+            lock_account(connection, view.account_id)
+            return self._once(connection, "TakeBackDays", view, request, take_back)
+
     def register(self, request: pb.RegisterChannelRequest) -> pb.RegisterChannelResponse:
         view = require_account(self._accounts, request.account_id)
         channel_id = validation.require_id(request.channel_id, "channel_id")
@@ -322,6 +346,7 @@ class Days:
 
 _RESPONSES: dict[str, Any] = {
     "AddDays": pb.AddDaysResponse,
+    "TakeBackDays": pb.TakeBackDaysResponse,
     "RegisterChannel": pb.RegisterChannelResponse,
     "AllocateDays": pb.AllocateDaysResponse,
     "DeleteChannel": pb.DeleteChannelResponse,

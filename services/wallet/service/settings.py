@@ -37,11 +37,13 @@ class WalletSettings:
     redis_cluster: bool
     metering_events_url: str
     wallet_events_url: str
+    invoicing_events_url: str  # where invoicing answers recharge requests
     timings_path: str  # where decision timings are written on SIGUSR1 (benchmarks); "" = off
     low_balance_micros: int = 0  # default low-balance alert threshold; 0 = no low alert
     top_up_fee_basis_points: int = 0  # default top-up fee, on top of the amount
     top_up_fee_micros: int = 0
-    recharge_retry_s: float = 60.0  # an auto-recharge left charging this long is resumed
+    # A recharge invoicing has not answered this long is asked of it again (the same key).
+    recharge_retry_s: float = 900.0
     # A declined auto-recharge is tried again after this wait, doubled each time.
     recharge_backoff_s: float = 900.0
 
@@ -70,12 +72,13 @@ class WalletSettings:
             redis_cluster=env.flag("REDIS_CLUSTER", False),
             metering_events_url=env.text("METERING_EVENTS_REDIS_URL", url),
             wallet_events_url=env.text("WALLET_EVENTS_REDIS_URL", url),
+            invoicing_events_url=env.text("INVOICING_EVENTS_REDIS_URL", url),
             timings_path=env.text("WALLET_TIMINGS_PATH", ""),
             low_balance_micros=env.integer("WALLET_LOW_BALANCE_MICROS", 0, maximum=10**15),
             top_up_fee_basis_points=env.integer(
                 "WALLET_TOP_UP_FEE_BASIS_POINTS", 0, maximum=10_000
             ),
             top_up_fee_micros=env.integer("WALLET_TOP_UP_FEE_MICROS", 0, maximum=10**12),
-            recharge_retry_s=env.seconds("WALLET_RECHARGE_RETRY_SECONDS", 60.0),
+            recharge_retry_s=env.seconds("WALLET_RECHARGE_RETRY_SECONDS", 900.0),
             recharge_backoff_s=env.seconds("WALLET_RECHARGE_BACKOFF_SECONDS", 900.0),
         )

@@ -1,8 +1,8 @@
 """Every registration and deletion of a channel, appended with its day in the account's time
 zone (partners are billed by channel-days); existing channels from their rows.
 
-Revision ID: 0010_partner_channel_events
-Revises: 0009
+Revision ID: 0011_partner_channel_events
+Revises: 0010_payments_recharge_attempts
 """
 
 import datetime as dt
@@ -12,8 +12,8 @@ import sqlalchemy as sa
 from alembic import op
 from billing.wallet.v1 import account_pb2
 
-revision = "0010_partner_channel_events"
-down_revision = "0009"
+revision = "0011_partner_channel_events"
+down_revision = "0010_payments_recharge_attempts"
 branch_labels = None
 depends_on = None
 

@@ -1,15 +1,15 @@
 """How partners are billed: the contract's monthly schedule (start date, cycles billed) and
 each change of billing from the cycle it applies from.
 
-Revision ID: 0006_partner_billing
-Revises: 0005
+Revision ID: 0007_partner_billing
+Revises: 0006_payments_settlement
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0006_partner_billing"
-down_revision = "0005"
+revision = "0007_partner_billing"
+down_revision = "0006_payments_settlement"
 branch_labels = None
 depends_on = None
 

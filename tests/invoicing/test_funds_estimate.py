@@ -1,0 +1,42 @@
+""" "Balance needed": the last 30 whole days of paid consumption as the account counts days (its
+time zone, today left out), scaled to the days asked for, rounded up to a payable amount."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+
+import pytest
+from billing.invoicing.v1 import invoicing_service_pb2 as pb
+
+from tests.invoicing.conftest import Invoicing
+from tests.invoicing.helpers import TIMEOUT_S, USD
+
+# 02:00 UTC on 1 May is still 30 April in Los Angeles, already 1 May in Kolkata.
+NOW = dt.datetime(2026, 5, 1, 2, 0, tzinfo=dt.UTC)
+
+
+@pytest.mark.parametrize(
+    ("time_zone", "from_date", "to_date", "consumption"),
+    [
+        ("America/Los_Angeles", "2026-03-31", "2026-04-29", 3 * USD),
+        ("Asia/Kolkata", "2026-04-01", "2026-04-30", 3 * USD + 6 * USD),
+    ],
+)
+def test_balance_needed_counts_the_accounts_own_days(
+    start_invoicing: Callable[..., Invoicing],
+    time_zone: str,
+    from_date: str,
+    to_date: str,
+    consumption: int,
+) -> None:
+    invoicing = start_invoicing(clock=lambda: NOW)
+    invoicing.wallet.time_zones["acme"] = time_zone
+    for day, micros in ((dt.date(2026, 4, 29), 3 * USD), (dt.date(2026, 4, 30), 6 * USD)):
+        invoicing.metering.add_notifications("acme", day, 10, micros, "USD")
+    answer = invoicing.stub.EstimateFundsNeeded(
+        pb.EstimateFundsNeededRequest(account_id="acme", days=30), timeout=TIMEOUT_S
+    )
+    assert (answer.from_date, answer.to_date) == (from_date, to_date)
+    assert answer.consumption.amount_micros == consumption
+    assert answer.amount.amount_micros == consumption  # 30 days of 30 days' consumption
