@@ -30,6 +30,8 @@ from services.invoicing.service import (
     fundings,
     invoices,
     organizations,
+    partner_billing,
+    partner_contracts,
     partner_days,
     payment_events,
     payment_methods,
@@ -42,7 +44,7 @@ from services.invoicing.service import (
     tax,
 )
 from services.invoicing.service.issuing import Issuing
-from services.invoicing.service.ports import PaymentProvider, UsageSource, Wallet
+from services.invoicing.service.ports import ChannelCounts, PaymentProvider, UsageSource, Wallet
 from services.invoicing.service.settings import Clock, InvoicingSettings, utc_now
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -79,6 +81,7 @@ def wire(
     wallet: Wallet | None = None,
     payment_provider: PaymentProvider | None = None,
     clock: Clock = utc_now,
+    channel_counts: ChannelCounts | None = None,
     events: RedisClient | None = None,
 ) -> Wired:
     """The service and its background loop; tests may pass other adapters for the ports.
@@ -103,6 +106,12 @@ def wire(
         wallet = grpc_clients.WalletClient(channels[-1], timeout_s)
     if payment_provider is None:
         payment_provider = payment_provider_from(env)
+    if channel_counts is None:  # the wallet counts partners' channels
+        if isinstance(wallet, grpc_clients.WalletClient):
+            channel_counts = wallet
+        else:
+            channels.append(grpc_client.channel(env.text("WALLET_ADDRESS", "127.0.0.1:50052")))
+            channel_counts = grpc_clients.WalletClient(channels[-1], timeout_s)
     background = env.flag("INVOICING_SCHEDULER_ENABLED", True)
     closers = [channel.close for channel in channels]
     wallet_events = events
@@ -128,13 +137,17 @@ def wire(
     funding = fundings.Fundings(
         engine, cards, wallet, receipts_, clock, stuck_after, usage, action_expiry
     )
-    billing = billing_cycle.BillingCycle(engine, issuing, usage, wallet, paying, settings, clock)
+    partners = partner_billing.PartnerBilling(engine, issuing, wallet, channel_counts, clock)
+    billing = billing_cycle.BillingCycle(
+        engine, issuing, usage, wallet, paying, settings, clock, partners=partners
+    )
     use_cases = UseCases(
         plans=plans.Plans(engine),
         subscriptions=subscriptions.Subscriptions(engine, clock, wallet),
         billing=billing,
         receipts=receipts_,
         partner_days=partner_days.PartnerDays(engine, issuing, clock),
+        partner_contracts=partner_contracts.PartnerContracts(engine, wallet, channel_counts, clock),
         credit_notes=credit_notes.CreditNotes(engine, issuing, clock),
         invoices=invoices.Invoices(
             engine,

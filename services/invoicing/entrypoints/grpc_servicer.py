@@ -17,6 +17,7 @@ from services.invoicing.service import (
     fundings,
     invoices,
     organizations,
+    partner_contracts,
     partner_days,
     payment_events,
     payment_methods,
@@ -37,6 +38,7 @@ class UseCases:
     billing: billing_cycle.BillingCycle
     receipts: receipts.Receipts
     partner_days: partner_days.PartnerDays
+    partner_contracts: partner_contracts.PartnerContracts
     credit_notes: credit_notes.CreditNotes
     invoices: invoices.Invoices
     payments: payments.Payments
@@ -197,12 +199,12 @@ class InvoicingServicer(pb_grpc.InvoicingServiceServicer):
     def SetPartnerContract(
         self, request: pb.SetPartnerContractRequest, context: grpc.ServicerContext
     ) -> pb.SetPartnerContractResponse:
-        return self._use.partner_days.set_contract(request)
+        return self._use.partner_contracts.set(request)
 
     def GetPartnerContract(
         self, request: pb.GetPartnerContractRequest, context: grpc.ServicerContext
     ) -> pb.GetPartnerContractResponse:
-        return self._use.partner_days.get_contract(request)
+        return self._use.partner_contracts.get(request)
 
     def GetTaxConfiguration(
         self, request: pb.GetTaxConfigurationRequest, context: grpc.ServicerContext

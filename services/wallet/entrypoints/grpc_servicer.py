@@ -197,6 +197,11 @@ class WalletServicer(pb_grpc.WalletServiceServicer):
     ) -> pb.DeleteChannelResponse:
         return self._days.delete(request)
 
+    def CountChannelDays(
+        self, request: pb.CountChannelDaysRequest, context: grpc.ServicerContext
+    ) -> pb.CountChannelDaysResponse:
+        return self._days.count_channel_days(request)
+
     def SetAutoRecharge(
         self, request: pb.SetAutoRechargeRequest, context: grpc.ServicerContext
     ) -> pb.SetAutoRechargeResponse:
