@@ -11,7 +11,8 @@ with the check taken out of its interceptor (a benchmark-only switch: `--serve-w
 and the same client (which presents its token either way) calls both.
 
 Prints p50/p99/p99.9 (µs) and ops/s per phase, the servers' own decision times, the ratios,
-and writes bench/results/authorise.json.
+and writes bench/results/authorise.json. The send path is also measured with telemetry off
+(OTEL_SDK_DISABLED) and with every request's trace recorded, to show what telemetry costs.
 """
 
 from __future__ import annotations
@@ -263,8 +264,46 @@ def start(name: str, env: dict[str, str], logs: Path, mode: str = "--serve-walle
 # the projector and the loops that follow it (alerts, recharges, credit expiry) run apart, in
 # python -m services.wallet.loops. On this 2-core machine both share the cores with Redis,
 # PostgreSQL and the benchmark's own client.
-SERVING_LOOPS = "outbox,accounts,expiry,top-ups,windows,charges"
-APART_LOOPS = "projector,recharges,credits"
+SERVING_LOOPS = "recovery,outbox,accounts,expiry,top-ups,windows,charges"
+APART_LOOPS = "projector,recharges,recharge-outcomes,credits,funding,notices"
+
+
+# What telemetry costs the send path, in the same run: the default (a tracer provider, ids on
+# every request and log line, Redis/SQL/gRPC instrumented, nothing sampled without an exporter)
+# against none at all (OTEL_SDK_DISABLED, the API's no-op) and against every request recorded.
+# Each mode is served the same way (no projector beside it), one after the other.
+TELEMETRY_MODES = {
+    "telemetry_off": {"OTEL_SDK_DISABLED": "true"},
+    "telemetry_on": {},
+    "sampled": {"OTEL_TRACES_SAMPLER": "always_on"},
+}
+
+
+def bench_telemetry(env: dict[str, str], logs: Path) -> dict[str, dict[str, float]]:
+    results: dict[str, dict[str, float]] = {}
+    for mode, settings in TELEMETRY_MODES.items():
+        folder = logs / mode
+        folder.mkdir()
+        server = start("wallet", {**env, **settings, "WALLET_LOOPS": SERVING_LOOPS}, folder)
+        try:
+            address = server.process.address
+            with (
+                harness.trusted_channel(address) as setup,
+                harness.channel(address, service_auth.MESSAGING) as channel,
+            ):
+                stub = wallet_service_pb2_grpc.WalletServiceStub(channel)
+                account = f"bench-{uuid.uuid4().hex[:8]}"
+                setup_account(wallet_service_pb2_grpc.WalletServiceStub(setup), account)
+                measure_send(stub, account, WARMUP_CALLS, 1)
+                server.decision_times("AuthoriseSend")
+                results[f"authorise_{mode}"] = measure_send(stub, account, SEQUENTIAL_CALLS, 1)
+                results[f"authorise_{mode}"].update(server.decision_times("AuthoriseSend"))
+                many = measure_send(stub, account, CONCURRENT_CALLS, CONCURRENT_CALLERS)
+                results[f"authorise_concurrent_{mode}"] = many
+                results[f"authorise_batch_{mode}"] = measure_batch(stub, account)
+        finally:
+            server.process.terminate()
+    return results
 
 
 def bench_wallet(env: dict[str, str], logs: Path) -> dict[str, dict[str, float]]:
@@ -272,7 +311,13 @@ def bench_wallet(env: dict[str, str], logs: Path) -> dict[str, dict[str, float]]
     projector = subprocess.Popen(
         [sys.executable, "-m", "services.wallet.loops"],
         cwd=Path(__file__).resolve().parents[1],
-        env={**os.environ, **env, "WALLET_LOOPS": APART_LOOPS},
+        env={
+            **os.environ,
+            **harness.credentials().env("wallet"),
+            **env,
+            "WALLET_LOOPS": APART_LOOPS,
+            "WALLET_LOOPS_PORT": "0",
+        },
         stdout=subprocess.DEVNULL,
         stderr=(logs / "projector.log").open("ab"),
     )
@@ -479,6 +524,29 @@ def report(results: dict[str, dict[str, float]]) -> None:
             ">= 3",
         ),
     ]
+    off, on = results["authorise_telemetry_off"], results["authorise_telemetry_on"]
+    sampled = results["authorise_sampled"]
+    many_off = results["authorise_concurrent_telemetry_off"]
+    lines += [
+        ("AuthoriseSend p50, telemetry on / off", on["p50_us"] / off["p50_us"], "<= 1.10"),
+        ("AuthoriseSend p50, every request recorded / off", sampled["p50_us"] / off["p50_us"], ""),
+        (
+            f"AuthoriseSend ops/s, {CONCURRENT_CALLERS} callers, telemetry on / off",
+            results["authorise_concurrent_telemetry_on"]["ops_per_s"] / many_off["ops_per_s"],
+            "",
+        ),
+        (
+            f"AuthoriseSend ops/s, {CONCURRENT_CALLERS} callers, every request recorded / off",
+            results["authorise_concurrent_sampled"]["ops_per_s"] / many_off["ops_per_s"],
+            "",
+        ),
+        (
+            "AuthoriseBatch authorisations/s, telemetry on / off",
+            results["authorise_batch_telemetry_on"]["ops_per_s"]
+            / results["authorise_batch_telemetry_off"]["ops_per_s"],
+            "",
+        ),
+    ]
     print()
     for name, value, target in lines:
         print(f"{name:58} {value:10.2f}   {'target ' + target if target else ''}")
@@ -504,6 +572,8 @@ def main() -> None:
             )
         )
         results.update(bench_baseline({**common, "DATABASE_URL": postgres.create_database()}, logs))
+        telemetry_env = {**common, "DATABASE_URL": postgres.create_database()}
+        results.update(bench_telemetry(telemetry_env, logs))
     finally:
         postgres.stop()
         redis_server.stop()
@@ -520,6 +590,15 @@ def main() -> None:
         "credential_check_in_process",
         "postgres_baseline",
         "postgres_baseline_concurrent",
+        "authorise_telemetry_off",
+        "authorise_concurrent_telemetry_off",
+        "authorise_batch_telemetry_off",
+        "authorise_telemetry_on",
+        "authorise_concurrent_telemetry_on",
+        "authorise_batch_telemetry_on",
+        "authorise_sampled",
+        "authorise_concurrent_sampled",
+        "authorise_batch_sampled",
     ]
     results = {name: results[name] for name in order}
     report(results)

@@ -60,11 +60,17 @@ def principal_key(env: Env) -> bytes:
     return found.principal_key.encode()
 
 
-def channel(env: Env, address: str, reason: str = "") -> grpc.Channel:
+def channel(
+    env: Env,
+    address: str,
+    reason: str = "",
+    default_timeout_s: float = grpc_client.DEFAULT_TIMEOUT_S,
+) -> grpc.Channel:
     """A channel whose every call presents the cli token and, unless the call names one, the
     running operator's principal with `reason` (signed afresh per call)."""
     signer = _OperatorPrincipal(env, reason)
-    return grpc.intercept_channel(grpc_client.channel(address, token=token(env)), signer)
+    plain = grpc_client.channel(address, default_timeout_s, token(env))
+    return grpc.intercept_channel(plain, signer)
 
 
 class _Details(

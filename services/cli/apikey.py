@@ -1,20 +1,22 @@
 """`billing apikey`, `billing user` and `billing operator`: the gateway's credentials.
 
-They write the gateway's own SQL (DATABASE_URL, as the gateway reads it), print one JSON object
-per call, and record each change in the gateway's audit log as the operator running them
-(BILLING_OPERATOR, else the login name). Secrets are shown once, at creation.
+They write the gateway's own SQL (GATEWAY_DATABASE_URL, or DATABASE_URL as in a gateway pod),
+which must exist and be migrated, print one JSON object per call, and record each change in the
+gateway's audit log as the operator running them (BILLING_OPERATOR, else the login name).
+Secrets are shown once, at creation.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from typing import Any
 
-from services.cli import access
-from services.common.config import ConfigError, Env
-from services.common.errors import BillingError, InvalidArgument
+from services.cli import access, common
+from services.common.audit import AuditLog
+from services.common.config import Env
+from services.gateway.adapters import tables
+from services.gateway.adapters.store import Store
 from services.gateway.domain.access import Role, parse_role
 from services.gateway.domain.records import Operator
 from services.gateway.service.admin import Administration, key_summary
@@ -80,109 +82,87 @@ def register(subparsers: Any) -> None:
     operators.set_defaults(run=_list_operators)
 
 
-def _administration() -> Administration:
-    from services.common.audit import AuditLog
-    from services.gateway.adapters import tables
-    from services.gateway.bootstrap import open_store
-
-    env = Env()
-    engine, store = open_store(env)
+def _administration(env: Env) -> Administration:
+    engine = common.open_database(env, "gateway")
     audit = AuditLog(engine, tables.audit_entries, "gateway")
-    return Administration(store, audit, access.actor(env))
+    return Administration(Store(engine), audit, access.actor(env))
 
 
-def _create(args: argparse.Namespace) -> int:
+def _create(args: argparse.Namespace) -> common.Result:
     if args.account and args.role is None:
-        return _fail("--role is required with --account", 2)
+        raise common.CommandError("--role is required with --account")
     operator = args.operator or args.platform
     if operator and (args.role or args.billing_access):
-        return _fail("an --operator key has no --role or --billing-access", 2)
+        raise common.CommandError("an --operator key has no --role or --billing-access")
     if args.operator and not args.name.strip():
-        return _fail("--name is required with --operator (who or what uses the key)", 2)
+        raise common.CommandError("--name is required with --operator (who or what uses the key)")
     name = args.name or ("platform" if args.platform else "")
-
-    def act() -> dict[str, Any]:
-        role = parse_role(args.role) if args.role else None
-        created = _administration().create_api_key(
-            args.account or "", role, name, args.billing_access
-        )
-        return {**key_summary(created.key), "api_key": created.api_key}
-
-    return _run(act)
+    role = parse_role(args.role) if args.role else None
+    created = _administration(args.env).create_api_key(
+        args.account or "", role, name, args.billing_access
+    )
+    return common.Result({**key_summary(created.key), "api_key": created.api_key})
 
 
-def _revoke(args: argparse.Namespace) -> int:
-    return _run(lambda: key_summary(_administration().revoke_api_key(args.key_id)))
+def _revoke(args: argparse.Namespace) -> common.Result:
+    return common.Result(key_summary(_administration(args.env).revoke_api_key(args.key_id)))
 
 
-def _list(args: argparse.Namespace) -> int:
-    def act() -> dict[str, Any]:
-        keys = _administration().list_api_keys(args.account)
-        return {"keys": [key_summary(k) for k in keys]}
-
-    return _run(act)
+def _list(args: argparse.Namespace) -> common.Result:
+    keys = _administration(args.env).list_api_keys(args.account)
+    return common.Result({"keys": [key_summary(k) for k in keys]})
 
 
-def _password(args: argparse.Namespace) -> str | None:
-    """The password from stdin when asked; None when it is too short."""
+def _password(args: argparse.Namespace) -> str:
+    """The password from stdin when asked (at least MIN_PASSWORD_LENGTH characters)."""
     if not args.password_stdin:
         return ""
     password = sys.stdin.readline().rstrip("\n")
-    return password if len(password) >= MIN_PASSWORD_LENGTH else None
-
-
-def _add_user(args: argparse.Namespace) -> int:
-    password = _password(args)
-    if password is None:
-        return _fail(f"the password must have at least {MIN_PASSWORD_LENGTH} characters", 2)
-
-    def act() -> dict[str, Any]:
-        membership, handed_over = _administration().add_user(
-            args.email, password, args.account, parse_role(args.role), args.billing_access
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise common.CommandError(
+            f"the password must have at least {MIN_PASSWORD_LENGTH} characters"
         )
-        answer = {
-            "user_id": membership.user_id,
-            "email": membership.email,
-            "account_id": membership.account_id,
-            "role": membership.role.value,
-            "billing_access": membership.billing_access,
-        }
-        if handed_over:
-            answer["password"] = handed_over
-        return answer
-
-    return _run(act)
+    return password
 
 
-def _unlock(args: argparse.Namespace) -> int:
-    def act() -> dict[str, Any]:
-        _administration().unlock_sign_in(args.email)
-        return {"email": args.email.strip().lower(), "unlocked": True}
-
-    return _run(act)
-
-
-def _add_operator(args: argparse.Namespace) -> int:
+def _add_user(args: argparse.Namespace) -> common.Result:
     password = _password(args)
-    if password is None:
-        return _fail(f"the password must have at least {MIN_PASSWORD_LENGTH} characters", 2)
-
-    def act() -> dict[str, Any]:
-        operator, handed_over = _administration().add_operator(args.email, args.name, password)
-        answer = _operator(operator)
-        if handed_over:
-            answer["password"] = handed_over
-        return answer
-
-    return _run(act)
-
-
-def _remove_operator(args: argparse.Namespace) -> int:
-    return _run(lambda: _operator(_administration().remove_operator(args.email)))
+    membership, handed_over = _administration(args.env).add_user(
+        args.email, password, args.account, parse_role(args.role), args.billing_access
+    )
+    answer: dict[str, Any] = {
+        "user_id": membership.user_id,
+        "email": membership.email,
+        "account_id": membership.account_id,
+        "role": membership.role.value,
+        "billing_access": membership.billing_access,
+    }
+    if handed_over:
+        answer["password"] = handed_over
+    return common.Result(answer)
 
 
-def _list_operators(_args: argparse.Namespace) -> int:
-    return _run(lambda: {"operators": [_operator(o) for o in _administration().list_operators()]})
+def _unlock(args: argparse.Namespace) -> common.Result:
+    _administration(args.env).unlock_sign_in(args.email)
+    return common.Result({"email": args.email.strip().lower(), "unlocked": True})
+
+
+def _add_operator(args: argparse.Namespace) -> common.Result:
+    password = _password(args)
+    operator, handed_over = _administration(args.env).add_operator(args.email, args.name, password)
+    answer = _operator(operator)
+    if handed_over:
+        answer["password"] = handed_over
+    return common.Result(answer)
+
+
+def _remove_operator(args: argparse.Namespace) -> common.Result:
+    return common.Result(_operator(_administration(args.env).remove_operator(args.email)))
+
+
+def _list_operators(args: argparse.Namespace) -> common.Result:
+    operators = _administration(args.env).list_operators()
+    return common.Result({"operators": [_operator(o) for o in operators]})
 
 
 def _operator(operator: Operator) -> dict[str, Any]:
@@ -192,21 +172,3 @@ def _operator(operator: Operator) -> dict[str, Any]:
         "name": operator.name,
         "active": operator.active,
     }
-
-
-def _run(act: Any) -> int:
-    try:
-        answer = act()
-    except ConfigError as error:
-        return _fail(f"configuration error: {error}", 2)
-    except InvalidArgument as error:
-        return _fail(error.message, 2)
-    except BillingError as error:
-        return _fail(error.message, 1)
-    print(json.dumps(answer))
-    return 0
-
-
-def _fail(message: str, code: int) -> int:
-    print(f"billing: error: {message}", file=sys.stderr)
-    return code

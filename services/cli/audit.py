@@ -1,27 +1,25 @@
 """`billing audit [--account X] [--limit N] [--page-token T]`: the audit log, newest first.
 
-It merges the gateway's own log (its SQL: DATABASE_URL, as the gateway reads it) with the
-wallet's and invoicing's (ListAuditEntries at WALLET_ADDRESS and INVOICING_ADDRESS, as the
-operator running it), and prints {"entries": [...], "next_page_token": "..."}.
+It merges the gateway's own log (its SQL: GATEWAY_DATABASE_URL, or DATABASE_URL as in a gateway
+pod) with the wallet's and invoicing's (ListAuditEntries at WALLET_ADDRESS and
+INVOICING_ADDRESS, as the operator running it), and prints
+{"entries": [...], "next_page_token": "..."}.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
-import sys
 from typing import Any
 
-import grpc
 from billing.invoicing.v1 import invoicing_service_pb2 as invoicing_pb
 from billing.invoicing.v1 import invoicing_service_pb2_grpc as invoicing_grpc
 from billing.wallet.v1 import wallet_service_pb2 as wallet_pb
 from billing.wallet.v1 import wallet_service_pb2_grpc as wallet_grpc
 
-from services.cli import access
-from services.common.audit import entry_json, merge
-from services.common.config import ConfigError, Env
-from services.common.errors import BillingError
+from services.cli import access, common
+from services.common.audit import AuditLog, entry_json, merge
+from services.common.config import Env
+from services.gateway.adapters import tables
 
 DEADLINE_S = 30.0
 MAX_LIMIT = 1000
@@ -35,31 +33,16 @@ def register(subparsers: Any) -> None:
     audit.set_defaults(run=run)
 
 
-def run(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace) -> common.Result:
     if not 0 < args.limit <= MAX_LIMIT:
-        return _fail(f"--limit must be 1 to {MAX_LIMIT}", 2)
-    env = Env()
-    try:
-        pages = [_gateway_page(env, args), *_service_pages(env, args)]
-    except ConfigError as error:
-        return _fail(f"configuration error: {error}", 2)
-    except BillingError as error:
-        return _fail(error.message, 2)
-    except grpc.RpcError as error:
-        code = error.code() if isinstance(error, grpc.Call) else None
-        detail = error.details() if isinstance(error, grpc.Call) else str(error)
-        return _fail(f"{detail} ({code.name if code else 'error'})", 1)
+        raise common.CommandError(f"--limit must be 1 to {MAX_LIMIT}")
+    pages = [_gateway_page(args.env, args), *_service_pages(args.env, args)]
     entries, token = merge(pages, args.limit)
-    print(json.dumps({"entries": [entry_json(e) for e in entries], "next_page_token": token}))
-    return 0
+    return common.Result({"entries": [entry_json(e) for e in entries], "next_page_token": token})
 
 
 def _gateway_page(env: Env, args: argparse.Namespace) -> tuple[list[Any], str]:
-    from services.common.audit import AuditLog
-    from services.gateway.adapters import tables
-    from services.gateway.bootstrap import open_store
-
-    engine, _ = open_store(env)
+    engine = common.open_database(env, "gateway")
     try:
         log = AuditLog(engine, tables.audit_entries, "gateway")
         return log.list_messages(args.account, args.limit, args.page_token)
@@ -68,7 +51,6 @@ def _gateway_page(env: Env, args: argparse.Namespace) -> tuple[list[Any], str]:
 
 
 def _service_pages(env: Env, args: argparse.Namespace) -> list[tuple[list[Any], str]]:
-    metadata = access.operator_metadata(env)
     wallet_address = env.text("WALLET_ADDRESS", "127.0.0.1:50052")
     invoicing_address = env.text("INVOICING_ADDRESS", "127.0.0.1:50053")
     pages: list[tuple[list[Any], str]] = []
@@ -78,7 +60,6 @@ def _service_pages(env: Env, args: argparse.Namespace) -> list[tuple[list[Any], 
                 account_id=args.account, page_size=args.limit, page_token=args.page_token
             ),
             timeout=DEADLINE_S,
-            metadata=metadata,
         )
         pages.append((list(wallet.entries), wallet.next_page_token))
     with access.channel(env, invoicing_address) as channel:
@@ -87,12 +68,6 @@ def _service_pages(env: Env, args: argparse.Namespace) -> list[tuple[list[Any], 
                 account_id=args.account, page_size=args.limit, page_token=args.page_token
             ),
             timeout=DEADLINE_S,
-            metadata=metadata,
         )
         pages.append((list(invoicing.entries), invoicing.next_page_token))
     return pages
-
-
-def _fail(message: str, code: int) -> int:
-    print(f"billing audit: error: {message}", file=sys.stderr)
-    return code

@@ -1,8 +1,9 @@
 """`billing reconcile --charges --from D --to D [--account X] [--json]`: per account, what
 metering charged for messages delivered over the dates (the account's time zone), the wallet's
 message revenue for them, and, for postpaid days, what the notifications invoices of the cycles
-inside the range billed. Each difference is printed; exit 1 if any (or if the ledger's debits
-and credits disagree), 2 on bad arguments or configuration.
+inside the range billed. Each difference is printed (--json: one document); exit 1 if any (or
+if the ledger's debits and credits disagree, or the account is not found), 2 on bad arguments
+or configuration.
 
 Reads the wallet's database like `billing reconcile`; asks metering (METERING_ADDRESS) and
 invoicing (INVOICING_ADDRESS) over gRPC.
@@ -12,8 +13,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import json
-import sys
 from dataclasses import asdict, dataclass, field
 
 import grpc
@@ -23,8 +22,8 @@ from billing.invoicing.v1 import invoicing_service_pb2_grpc as inv_grpc
 from billing.metering.v1 import metering_service_pb2 as met
 from billing.metering.v1 import metering_service_pb2_grpc as met_grpc
 
-from services.cli import access
-from services.common.config import ConfigError, Env
+from services.cli import access, common
+from services.common.config import Env
 from services.wallet.adapters.ledger_sql import check_invariants
 from services.wallet.bootstrap import Wallet
 from services.wallet.domain.accounts import AccountView
@@ -158,44 +157,37 @@ def _notifications_invoices(
             return found
 
 
-def report(
-    accounts: list[AccountCharges], problems: list[str], start: dt.date, end: dt.date, as_json: bool
-) -> int:
+def result(
+    accounts: list[AccountCharges], problems: list[str], start: dt.date, end: dt.date
+) -> common.Result:
     differing = [a for a in accounts if a.differences]
-    if as_json:
-        print(
-            json.dumps(
-                {
-                    "from": start.isoformat(),
-                    "to": end.isoformat(),
-                    "accounts": [asdict(a) for a in accounts],
-                    "ledger_problems": problems,
-                    "ok": not differing and not problems,
-                }
-            )
+    lines = []
+    for account in accounts:
+        lines.append(
+            f"{account.account_id} {account.currency} {start}..{end}: metering "
+            f"{account.metering_micros}, wallet {account.wallet_micros}, invoiced "
+            f"{account.invoiced_micros} (metering on invoiced postpaid days "
+            f"{account.metering_invoiced_days_micros})"
         )
-    else:
-        for account in accounts:
-            print(
-                f"{account.account_id} {account.currency} {start}..{end}: metering "
-                f"{account.metering_micros}, wallet {account.wallet_micros}, invoiced "
-                f"{account.invoiced_micros} (metering on invoiced postpaid days "
-                f"{account.metering_invoiced_days_micros})"
-            )
-            for difference in account.differences:
-                print(f"  difference: {difference}")
-        for problem in problems:
-            print(f"ledger: {problem}")
-        verdict = "agree" if not differing and not problems else "DISAGREE"
-        print(f"{len(accounts)} accounts: metering, wallet and invoices {verdict}")
-    return 1 if differing or problems else 0
+        lines += [f"  difference: {difference}" for difference in account.differences]
+    lines += [f"ledger: {problem}" for problem in problems]
+    verdict = "agree" if not differing and not problems else "DISAGREE"
+    lines.append(f"{len(accounts)} accounts: metering, wallet and invoices {verdict}")
+    data = {
+        "from": start.isoformat(),
+        "to": end.isoformat(),
+        "accounts": [asdict(a) for a in accounts],
+        "ledger_problems": problems,
+        "ok": not differing and not problems,
+    }
+    exit_code = common.EXIT_DIFFERENCES if differing or problems else common.EXIT_OK
+    return common.Result(data, lines, exit_code)
 
 
-def run(args: argparse.Namespace, wallet: Wallet) -> int:
+def run(args: argparse.Namespace, wallet: Wallet) -> common.Result:
     start, end = args.from_date, args.to_date
     try:
-        accounts, problems = reconcile(wallet, Env(), start, end, args.account)
-    except ConfigError as error:
-        print(f"billing reconcile: configuration error: {error}", file=sys.stderr)
-        return 2
-    return report(accounts, problems, start, end, args.json)
+        accounts, problems = reconcile(wallet, args.env, start, end, args.account)
+    except LookupError as error:
+        raise common.not_found(str(error.args[0])) from None
+    return result(accounts, problems, start, end)

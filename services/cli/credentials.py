@@ -10,14 +10,13 @@ caller, BILLING_CALLERS and BILLING_PRINCIPAL_KEY) as JSON, to put in its secret
 from __future__ import annotations
 
 import argparse
-import json
 import secrets
 import shlex
-import sys
 from typing import Any
 
+from services.cli import common
 from services.common import local_credentials, service_auth
-from services.common.config import Env, data_dir
+from services.common.config import data_dir
 
 
 def register(subparsers: Any) -> None:
@@ -41,54 +40,43 @@ def register(subparsers: Any) -> None:
     generate.set_defaults(run=_generate)
 
 
-def _show(args: argparse.Namespace) -> int:
-    folder = data_dir(Env())
+def _show(args: argparse.Namespace) -> common.Result:
+    folder = data_dir(args.env)
     found = local_credentials.load(folder)
     if found is None:
-        print(
-            f"billing credentials: error: no {local_credentials.path(folder)}: run `make up` "
-            "once (or set BILLING_DATA_DIR to its data folder)",
-            file=sys.stderr,
+        raise common.CommandError(
+            f"no {local_credentials.path(folder)}: run `make up` once (or set BILLING_DATA_DIR "
+            "to its data folder)"
         )
-        return 2
     token = found.tokens.get(args.caller)
     if token is None:
-        print(f"billing credentials: error: no caller {args.caller!r}", file=sys.stderr)
-        return 2
-    print(
-        json.dumps(
-            {
-                "caller": args.caller,
-                "token": token,
-                "metadata": {service_auth.AUTHORIZATION: f"{service_auth.BEARER}{token}"},
-            }
-        )
+        raise common.CommandError(f"no caller {args.caller!r}")
+    return common.Result(
+        {
+            "caller": args.caller,
+            "token": token,
+            "metadata": {service_auth.AUTHORIZATION: f"{service_auth.BEARER}{token}"},
+        }
     )
-    return 0
 
 
-def _env(args: argparse.Namespace) -> int:
-    found = local_credentials.load_or_create(data_dir(Env()))
-    for name, value in sorted(found.env_for(args.process).items()):
-        print(f"export {name}={shlex.quote(value)}")
-    return 0
+def _env(args: argparse.Namespace) -> common.Result:
+    found = local_credentials.load_or_create(data_dir(args.env))
+    exports = found.env_for(args.process)
+    lines = [f"export {name}={shlex.quote(value)}" for name, value in sorted(exports.items())]
+    return common.Result(dict(sorted(exports.items())), lines)
 
 
-def _generate(args: argparse.Namespace) -> int:
+def _generate(args: argparse.Namespace) -> common.Result:
     callers = args.caller or list(service_auth.STANDARD_CALLERS)
     try:
         tokens = {caller: service_auth.new_token(caller) for caller in callers}
     except ValueError as error:
-        print(f"billing credentials: error: {error}", file=sys.stderr)
-        return 2
-    print(
-        json.dumps(
-            {
-                "tokens": tokens,
-                service_auth.CALLERS_VARIABLE: service_auth.callers_text(tokens),
-                service_auth.PRINCIPAL_KEY_VARIABLE: secrets.token_urlsafe(32),
-            },
-            indent=2,
-        )
+        raise common.CommandError(str(error)) from None
+    return common.Result(
+        {
+            "tokens": tokens,
+            service_auth.CALLERS_VARIABLE: service_auth.callers_text(tokens),
+            service_auth.PRINCIPAL_KEY_VARIABLE: secrets.token_urlsafe(32),
+        }
     )
-    return 0

@@ -1,6 +1,7 @@
 """`billing invoices run [--account X] [--as-of D]`: close the billing cycles that have ended
 and issue their invoices now (invoicing's RunBillingCycle at INVOICING_ADDRESS). Exit 0 when
-every due cycle was billed, 1 when some could not be (each printed), 2 on bad arguments."""
+every due cycle was billed, 1 when some could not be (each printed), 2 on bad arguments,
+3 when invoicing cannot be reached."""
 
 from __future__ import annotations
 
@@ -13,8 +14,7 @@ import grpc
 from billing.invoicing.v1 import invoicing_service_pb2 as pb
 from billing.invoicing.v1 import invoicing_service_pb2_grpc as pb_grpc
 
-from services.cli import access
-from services.common.config import ConfigError, Env
+from services.cli import access, common
 
 DEADLINE_S = 600.0
 
@@ -38,20 +38,17 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
 
 def run_cycles(args: argparse.Namespace) -> int:
     as_of = args.as_of or dt.datetime.now(dt.UTC).date().isoformat()
-    env = Env()
-    address = env.text("INVOICING_ADDRESS", "127.0.0.1:50053")
+    address = args.env.text("INVOICING_ADDRESS", "127.0.0.1:50053")
     request = pb.RunBillingCycleRequest(as_of_date=as_of, account_id=args.account)
-    try:
-        channel = access.channel(env, address, args.reason)
-    except ConfigError as error:
-        print(f"billing invoices run: configuration error: {error}", file=sys.stderr)
-        return 2
+    channel = access.channel(args.env, address, args.reason)
     try:
         answer = pb_grpc.InvoicingServiceStub(channel).RunBillingCycle(request, timeout=DEADLINE_S)
     except grpc.RpcError as error:
         code = error.code()
         print(f"billing invoices run: {code.name}: {error.details()}", file=sys.stderr)
-        return 2 if code == grpc.StatusCode.INVALID_ARGUMENT else 1
+        if code == grpc.StatusCode.INVALID_ARGUMENT:
+            return common.EXIT_USAGE
+        return common.EXIT_UNAVAILABLE if code == grpc.StatusCode.UNAVAILABLE else 1
     finally:
         channel.close()
     if args.json:

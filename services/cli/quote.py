@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
-import sys
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -17,6 +15,7 @@ from pricing import (
     ProviderPricing,
     Window,
 )
+from services.cli import common
 
 
 def register(subparsers: Any) -> None:
@@ -44,7 +43,7 @@ def register(subparsers: Any) -> None:
     parser.set_defaults(run=run)
 
 
-def run(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace) -> common.Result:
     provider = None
     if args.fee_micros or args.markup_bps or args.included_messages:
         provider = ProviderPricing(
@@ -68,10 +67,8 @@ def run(args: argparse.Namespace) -> int:
         )
         decision = PricingEngine(Catalog.load_default()).price(request)
     except PricingError as error:
-        print(f"billing quote: error: {error}", file=sys.stderr)
-        return 2
-    print(json.dumps(decision.to_dict(), ensure_ascii=False))
-    return 0
+        raise common.CommandError(str(error)) from None
+    return common.Result(decision.to_dict())
 
 
 def _instant(text: str) -> datetime:

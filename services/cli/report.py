@@ -3,13 +3,16 @@
 It asks the metering service (METERING_ADDRESS, default 127.0.0.1:50051) for
 ExportUsageReport, as the operator running it (services/cli/access.py), with a deadline
 (METERING_REPORT_DEADLINE_SECONDS, default 600), and writes the CSV to FILE (complete or not
-at all) or to standard output.
+at all) or to standard output; with --json, the rows as JSON objects (or, with --output, what
+was written).
 """
 
 from __future__ import annotations
 
 import argparse
+import csv
 import datetime as dt
+import io
 import os
 import sys
 import tempfile
@@ -20,8 +23,7 @@ import grpc
 from billing.metering.v1 import metering_service_pb2 as pb
 from billing.metering.v1 import metering_service_pb2_grpc as pb_grpc
 
-from services.cli import access
-from services.common.config import ConfigError, Env
+from services.cli import access, common
 
 DEFAULT_ADDRESS = "127.0.0.1:50051"
 DEFAULT_DEADLINE_S = 600.0
@@ -37,17 +39,12 @@ def register(subparsers: Any) -> None:
     report.set_defaults(run=run)
 
 
-def run(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace) -> common.Result | int:
     if args.to_date < args.from_date:
-        return _fail("--to must not be before --from", 2)
-    env = Env()
-    try:
-        address = env.text("METERING_ADDRESS", DEFAULT_ADDRESS)
-        deadline_s = env.seconds("METERING_REPORT_DEADLINE_SECONDS", DEFAULT_DEADLINE_S)
-        channel = access.channel(env, address)
-        metadata = access.operator_metadata(env)
-    except ConfigError as error:
-        return _fail(str(error), 2)
+        raise common.CommandError("--to must not be before --from")
+    address = args.env.text("METERING_ADDRESS", DEFAULT_ADDRESS)
+    deadline_s = args.env.seconds("METERING_REPORT_DEADLINE_SECONDS", DEFAULT_DEADLINE_S)
+    channel = access.channel(args.env, address, default_timeout_s=deadline_s)
     request = pb.ExportUsageReportRequest(
         account_id=args.account,
         from_date=args.from_date.isoformat(),
@@ -56,37 +53,53 @@ def run(args: argparse.Namespace) -> int:
     )
     try:
         with channel:
-            chunks = pb_grpc.MeteringServiceStub(channel).ExportUsageReport(
-                request, timeout=deadline_s, metadata=metadata
-            )
+            chunks = pb_grpc.MeteringServiceStub(channel).ExportUsageReport(request)
             if args.output:
-                _write_file(Path(args.output), chunks)
-            else:
-                _write(sys.stdout.buffer, chunks)
-                sys.stdout.flush()
+                written = _write_file(Path(args.output), chunks)
+                return common.Result({"output": args.output, "bytes": written}, [])
+            if args.json:
+                buffer = io.BytesIO()
+                _write(buffer, chunks)
+                rows = list(csv.DictReader(io.StringIO(buffer.getvalue().decode())))
+                return common.Result({"account_id": args.account, "rows": rows})
+            _write(sys.stdout.buffer, chunks)
+            sys.stdout.flush()
+            return common.EXIT_OK
     except grpc.RpcError as error:
-        code = error.code() if isinstance(error, grpc.Call) else None
-        detail = error.details() if isinstance(error, grpc.Call) else str(error)
-        exit_code = 2 if code == grpc.StatusCode.INVALID_ARGUMENT else 1
-        return _fail(f"{detail} ({code.name if code else 'error'})", exit_code)
+        raise _command_error(error) from None
     except OSError as error:
-        return _fail(f"cannot write {args.output}: {error.strerror}", 1)
-    return 0
+        raise common.CommandError(
+            f"cannot write {args.output}: {error.strerror}", common.EXIT_UNAVAILABLE
+        ) from None
 
 
-def _write(out: BinaryIO, chunks: Any) -> None:
+def _command_error(error: grpc.RpcError) -> common.CommandError:
+    code = error.code() if isinstance(error, grpc.Call) else None
+    detail = error.details() if isinstance(error, grpc.Call) else str(error)
+    message = f"{detail} ({code.name if code else 'error'})"
+    if code == grpc.StatusCode.INVALID_ARGUMENT:
+        return common.CommandError(message, common.EXIT_USAGE, code.name)
+    if code == grpc.StatusCode.NOT_FOUND:
+        return common.not_found(message)
+    return common.CommandError(message, common.EXIT_UNAVAILABLE, code.name if code else "")
+
+
+def _write(out: BinaryIO, chunks: Any) -> int:
+    written = 0
     for chunk in chunks:
-        out.write(chunk.body.data)
+        written += out.write(chunk.body.data)
+    return written
 
 
-def _write_file(path: Path, chunks: Any) -> None:
+def _write_file(path: Path, chunks: Any) -> int:
     """All or nothing: a failed export leaves no partial file behind."""
     folder = path.parent if str(path.parent) else Path(".")
     handle, temporary = tempfile.mkstemp(prefix=".report-", dir=folder)
     try:
         with os.fdopen(handle, "wb") as out:
-            _write(out, chunks)
+            written = _write(out, chunks)
         os.replace(temporary, path)
+        return written
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
@@ -97,8 +110,3 @@ def _date(text: str) -> dt.date:
         return dt.date.fromisoformat(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a date YYYY-MM-DD, got {text!r}") from None
-
-
-def _fail(message: str, code: int) -> int:
-    print(f"billing report: error: {message}", file=sys.stderr)
-    return code

@@ -12,18 +12,14 @@ from __future__ import annotations
 
 import argparse
 import decimal
-import json
-import sys
 from typing import Any
 
-import grpc
 from billing.common.v1 import money_pb2
 from billing.wallet.v1 import wallet_service_pb2 as pb
 from billing.wallet.v1 import wallet_service_pb2_grpc as pb_grpc
 from google.protobuf import json_format
 
-from services.cli import access
-from services.common.config import ConfigError, Env
+from services.cli import access, common
 
 DEADLINE_S = 30.0
 MICROS = decimal.Decimal(1_000_000)
@@ -43,10 +39,9 @@ def register(subparsers: Any) -> None:
     top_up.set_defaults(run=run)
 
 
-def run(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace) -> common.Result:
     if not args.reason.strip():
-        return _fail("--reason must say why", 2)
-    env = Env()
+        raise common.CommandError("--reason must say why")
     request = pb.TopUpRequest(
         account_id=args.account,
         channel_id=args.channel,
@@ -55,23 +50,10 @@ def run(args: argparse.Namespace) -> int:
         transfer_reference=args.transfer_reference,
         reason=args.reason,
     )
-    try:
-        channel = access.channel(env, env.text("WALLET_ADDRESS", "127.0.0.1:50052"))
-        metadata = access.operator_metadata(env, args.reason)
-    except ConfigError as error:
-        return _fail(f"configuration error: {error}", 2)
-    try:
-        with channel:
-            answer = pb_grpc.WalletServiceStub(channel).TopUp(
-                request, timeout=DEADLINE_S, metadata=metadata
-            )
-    except grpc.RpcError as error:
-        code = error.code() if isinstance(error, grpc.Call) else None
-        detail = error.details() if isinstance(error, grpc.Call) else str(error)
-        exit_code = 2 if code == grpc.StatusCode.INVALID_ARGUMENT else 1
-        return _fail(f"{detail} ({code.name if code else 'error'})", exit_code)
-    print(json.dumps(json_format.MessageToDict(answer.top_up, preserving_proto_field_name=True)))
-    return 0
+    address = args.env.text("WALLET_ADDRESS", "127.0.0.1:50052")
+    with access.channel(args.env, address, args.reason) as channel:
+        answer = pb_grpc.WalletServiceStub(channel).TopUp(request, timeout=DEADLINE_S)
+    return common.Result(json_format.MessageToDict(answer.top_up, preserving_proto_field_name=True))
 
 
 def _micros(text: str) -> int:
@@ -84,8 +66,3 @@ def _micros(text: str) -> int:
     if not amount.is_finite() or micros != micros.to_integral_value() or amount <= 0:
         raise argparse.ArgumentTypeError("a positive amount with at most 6 decimals")
     return int(micros)
-
-
-def _fail(message: str, code: int) -> int:
-    print(f"billing top-up: error: {message}", file=sys.stderr)
-    return code

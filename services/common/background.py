@@ -18,7 +18,7 @@ from typing import Any
 
 from billing.common.v1 import operations_pb2
 
-from services.common import event_streams
+from services.common import event_streams, metrics
 from services.common.config import Env
 from services.common.redis_client import RedisClient
 from services.common.streams import Entry, GroupReader, Pending
@@ -260,6 +260,7 @@ class StreamConsumer:
         reader.client.xadd(dead, {**fields, **meta})
         reader.client.sadd(event_streams.DEAD_LETTER_INDEX, dead)
         reader.ack([item.entry_id])
+        metrics.instruments().dead_letters.add(1, {"stream": reader.stream})
         self._alerts.publish(
             "dead_letter",
             f"{reader.stream}: entry {item.entry_id.decode()} set aside after "

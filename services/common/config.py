@@ -23,6 +23,10 @@ class Env:
     def __init__(self, environ: Mapping[str, str] | None = None) -> None:
         self._environ = os.environ if environ is None else environ
 
+    def overlaid(self, values: Mapping[str, str]) -> Env:
+        """The same settings with `values` laid over them."""
+        return Env({**self._environ, **values})
+
     def text(self, name: str, default: str) -> str:
         value = self._environ.get(name, "").strip()
         return value or default

@@ -19,6 +19,7 @@ from services.common import logs, service_auth, telemetry
 from services.common.config import ConfigError, Env
 from services.common.interceptors import ServerInterceptor
 from services.common.service_auth import Allow, ServerCredentials, ServiceAuth
+from services.common.telemetry import grpc_server_interceptors
 
 log = logging.getLogger(__name__)
 
@@ -84,9 +85,20 @@ class RunningServer:
         self.auth = ServiceAuth(settings.credentials, rules)
         self._server = grpc.server(
             futures.ThreadPoolExecutor(max_workers=settings.max_workers),
-            # Outermost first: errors (refusals included) become status codes in the first.
-            interceptors=[ServerInterceptor(name), service_auth.ServiceAuthInterceptor(self.auth)],
-            options=[("grpc.so_reuseport", 0), ("grpc.max_receive_message_length", 16 << 20)],
+            # Outermost first: the server span, then errors (refusals included) become status
+            # codes, then the caller is identified.
+            interceptors=[
+                *grpc_server_interceptors(),
+                ServerInterceptor(name),
+                service_auth.ServiceAuthInterceptor(self.auth),
+            ],
+            options=[
+                ("grpc.so_reuseport", 0),
+                ("grpc.max_receive_message_length", 16 << 20),
+                # Clients reconnect (and resolve again) now and then, so new pods get calls.
+                ("grpc.max_connection_age_ms", 300_000),
+                ("grpc.max_connection_age_grace_ms", 600_000),
+            ],
         )
         for binding in app.bindings:
             binding.add(self._server)
@@ -134,13 +146,14 @@ class RunningServer:
         self._server.wait_for_termination()
 
 
-def run(name: str, default_port: int, build: Callable[[Env], App]) -> None:
-    """The main of a service process: exits 0 after a graceful drain, 2 on bad config."""
+def run(name: str, default_port: int, build: Callable[[Env], App], prefix: str = "") -> None:
+    """The main of a service process: exits 0 after a graceful drain, 2 on bad config.
+    prefix: of its settings (<PREFIX>_PORT...), when not the name in capitals."""
     env = Env()
     try:
         logs.configure(name, env.text("LOG_LEVEL", "INFO"))
         telemetry.configure(telemetry.TelemetrySettings.from_env(env, name))
-        settings = ServerSettings.from_env(env, name.upper(), default_port)
+        settings = ServerSettings.from_env(env, prefix or name.upper(), default_port)
         server = RunningServer(name, settings, build(env))
     except ConfigError as error:
         print(f"{name}: configuration error: {error}", file=sys.stderr)

@@ -1,4 +1,7 @@
-"""Server interceptor: trace context in, a span and metrics per call, errors to status codes."""
+"""Server interceptor: errors to status codes, and each call's duration by its final status.
+
+Spans (and the trace context from the caller) are OpenTelemetry's gRPC instrumentation's, the
+interceptor placed before this one (grpc_server)."""
 
 from __future__ import annotations
 
@@ -8,9 +11,8 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import grpc
-from opentelemetry import context as otel_context
-from opentelemetry import metrics, propagate, trace
 
+from services.common import metrics
 from services.common.errors import FIELD_METADATA_KEY, BillingError
 
 log = logging.getLogger(__name__)
@@ -22,11 +24,7 @@ class ServerInterceptor(grpc.ServerInterceptor):
     """Wraps every handler of a service once."""
 
     def __init__(self, service: str) -> None:
-        self._tracer = trace.get_tracer(f"billing.{service}")
-        meter = metrics.get_meter(f"billing.{service}")
-        self._duration = meter.create_histogram(
-            "rpc.server.duration", unit="ms", description="Time to handle one RPC"
-        )
+        self._duration = metrics.instruments().rpc_server_duration
 
     def intercept_service(self, continuation, handler_call_details):  # type: ignore[no-untyped-def]
         handler = continuation(handler_call_details)
@@ -52,12 +50,10 @@ class ServerInterceptor(grpc.ServerInterceptor):
 
     def _wrap_unary(self, method: str, behaviour: Callable[..., Any]) -> Callable[..., Any]:
         def handle(request: Any, context: grpc.ServicerContext) -> Any:
-            token = otel_context.attach(propagate.extract(_carrier(context)))
             started = time.perf_counter()
             code = "OK"
             try:
-                with self._tracer.start_as_current_span(method, kind=trace.SpanKind.SERVER):
-                    return behaviour(request, context)
+                return behaviour(request, context)
             except BillingError as error:
                 code = error.code.name
                 _abort(context, error)
@@ -71,18 +67,15 @@ class ServerInterceptor(grpc.ServerInterceptor):
                 context.abort(grpc.StatusCode.INTERNAL, "internal error")
             finally:
                 self._record(method, code, started)
-                otel_context.detach(token)
 
         return handle
 
     def _wrap_streaming(self, method: str, behaviour: Callable[..., Any]) -> Callable[..., Any]:
         def handle(request: Any, context: grpc.ServicerContext) -> Iterator[Any]:
-            token = otel_context.attach(propagate.extract(_carrier(context)))
             started = time.perf_counter()
             code = "OK"
             try:
-                with self._tracer.start_as_current_span(method, kind=trace.SpanKind.SERVER):
-                    yield from behaviour(request, context)
+                yield from behaviour(request, context)
             except BillingError as error:
                 code = error.code.name
                 _abort(context, error)
@@ -96,17 +89,12 @@ class ServerInterceptor(grpc.ServerInterceptor):
                 context.abort(grpc.StatusCode.INTERNAL, "internal error")
             finally:
                 self._record(method, code, started)
-                otel_context.detach(token)
 
         return handle
 
     def _record(self, method: str, code: str, started: float) -> None:
         elapsed_ms = (time.perf_counter() - started) * 1000
         self._duration.record(elapsed_ms, {"rpc.method": method, "rpc.grpc.status_code": code})
-
-
-def _carrier(context: grpc.ServicerContext) -> dict[str, str]:
-    return {key: value for key, value in context.invocation_metadata() if isinstance(value, str)}
 
 
 def _abort(context: grpc.ServicerContext, error: BillingError) -> None:

@@ -74,7 +74,7 @@ def main() -> None:
     settings = gateway.settings
     server = DrainingServer(
         uvicorn.Config(
-            gateway.app,
+            gateway.served,
             log_config=None,
             access_log=False,
             lifespan="on",

@@ -9,6 +9,7 @@ from importlib import metadata
 from pathlib import Path
 
 from sqlalchemy.engine import Engine
+from starlette.types import ASGIApp
 
 from services.common import config, db, redis_client
 from services.common.audit import AuditLog
@@ -20,6 +21,7 @@ from services.gateway.adapters.store import Store
 from services.gateway.config import GatewaySettings
 from services.gateway.domain import policy
 from services.gateway.entrypoints import docs_page
+from services.gateway.entrypoints.access_log import AccessLog
 from services.gateway.entrypoints.console import Console
 from services.gateway.entrypoints.http_app import GatewayApp
 from services.gateway.entrypoints.native import NativeRoutes
@@ -55,15 +57,23 @@ class Gateway:
     engine: Engine
     routes: list[Route]
 
+    @property
+    def served(self) -> ASGIApp:
+        """What the server runs: the app inside its access log, inside a server span per
+        request (probes excepted) that continues the caller's trace."""
+        from opentelemetry.instrumentation.asgi import OpenTelemetryMiddleware
+
+        return OpenTelemetryMiddleware(AccessLog(self.app), excluded_urls="healthz,readyz")
+
 
 def contract_routes() -> list[Route]:
     return build_routes(load_services())
 
 
 def open_store(env: config.Env) -> tuple[Engine, Store]:
-    """The gateway's SQL, migrated to its latest revision."""
+    """The gateway's SQL, migrated on start unless DATABASE_MIGRATE_ON_START=false."""
     engine = db.create_engine(config.database_url(env, "gateway"))
-    db.migrate(engine, MIGRATIONS)
+    db.prepare(engine, MIGRATIONS, env)
     return engine, Store(engine)
 
 
@@ -85,7 +95,7 @@ def build(env: config.Env) -> Gateway:
         settings.auth_cache_s,
         throttle=SignInThrottle(store, settings.sign_in, audit),
     )
-    backends = Backends(settings.backends)
+    backends = Backends(settings.backends, settings.service_token)
     signer = PrincipalSigner(settings.service_token, settings.principal_key)
     limiter = RateLimiter(settings.rate_limit_per_s, settings.rate_limit_burst)
     transcoder = Transcoder(
@@ -116,6 +126,7 @@ def build(env: config.Env) -> Gateway:
         audit_trail=AuditTrail(audit, backends, settings.rpc_timeout_s),
         forwarded_hops=settings.forwarded_hops,
         user_events=user_events,
+        database_answers=lambda: db.answers(engine, settings.readiness_timeout_s),
     )
     console = Console(settings.payments_provider)
     http_routes = (

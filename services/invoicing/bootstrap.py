@@ -12,7 +12,15 @@ from pathlib import Path
 import grpc
 from billing.invoicing.v1 import invoicing_service_pb2, invoicing_service_pb2_grpc
 
-from services.common import config, db, event_streams, grpc_client, redis_client, service_auth
+from services.common import (
+    config,
+    db,
+    event_streams,
+    grpc_client,
+    metrics,
+    redis_client,
+    service_auth,
+)
 from services.common.audit import AuditLog
 from services.common.background import Loop, OperationsAlerts, RetryPolicy, StreamConsumer
 from services.common.grpc_server import App, ServiceBinding, Worker
@@ -32,6 +40,8 @@ from services.invoicing.service import (
     fundings,
     invoices,
     organizations,
+    partner_billing,
+    partner_contracts,
     partner_days,
     payment_events,
     payment_methods,
@@ -44,7 +54,7 @@ from services.invoicing.service import (
     tax,
 )
 from services.invoicing.service.issuing import Issuing
-from services.invoicing.service.ports import PaymentProvider, UsageSource, Wallet
+from services.invoicing.service.ports import ChannelCounts, PaymentProvider, UsageSource, Wallet
 from services.invoicing.service.settings import Clock, InvoicingSettings, utc_now
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -68,7 +78,10 @@ class Wired:
 
 
 def build(env: config.Env) -> App:
-    return wire(env).app
+    wired = wire(env)
+    if wired.relay is not None:
+        metrics.observe_outbox(wired.relay, "invoicing")
+    return wired.app
 
 
 def wire(
@@ -78,6 +91,7 @@ def wire(
     wallet: Wallet | None = None,
     payment_provider: PaymentProvider | None = None,
     clock: Clock = utc_now,
+    channel_counts: ChannelCounts | None = None,
     events: RedisClient | None = None,
 ) -> Wired:
     """The service and its background loop; tests may pass other adapters for the ports.
@@ -87,7 +101,7 @@ def wire(
     consumer run then. Given, they are built anyway, to be stepped by hand when it is off."""
     settings = InvoicingSettings.from_env(env)
     engine = db.create_engine(config.database_url(env, "invoicing"))
-    db.migrate(engine, MIGRATIONS)
+    db.prepare(engine, MIGRATIONS, env)
     timeout_s = env.seconds("INVOICING_CLIENT_TIMEOUT_SECONDS", grpc_clients.DEFAULT_TIMEOUT_S)
     channels: list[grpc.Channel] = []
     token = service_auth.own_token(env) if usage is None or wallet is None else ""
@@ -101,6 +115,14 @@ def wire(
         wallet = grpc_clients.WalletClient(channels[-1], timeout_s)
     if payment_provider is None:
         payment_provider = payment_provider_from(env)
+    if channel_counts is None:  # the wallet counts partners' channels
+        if isinstance(wallet, grpc_clients.WalletClient):
+            channel_counts = wallet
+        else:
+            address = env.text("WALLET_ADDRESS", "127.0.0.1:50052")
+            token = token or service_auth.own_token(env)
+            channels.append(grpc_client.channel(address, timeout_s, token))
+            channel_counts = grpc_clients.WalletClient(channels[-1], timeout_s)
     background = env.flag("INVOICING_SCHEDULER_ENABLED", True)
     closers = [channel.close for channel in channels]
     wallet_events = events
@@ -126,13 +148,17 @@ def wire(
     funding = fundings.Fundings(
         engine, cards, wallet, receipts_, clock, stuck_after, usage, action_expiry
     )
-    billing = billing_cycle.BillingCycle(engine, issuing, usage, wallet, paying, settings, clock)
+    partners = partner_billing.PartnerBilling(engine, issuing, wallet, channel_counts, clock)
+    billing = billing_cycle.BillingCycle(
+        engine, issuing, usage, wallet, paying, settings, clock, partners=partners
+    )
     use_cases = UseCases(
         plans=plans.Plans(engine),
         subscriptions=subscriptions.Subscriptions(engine, clock, wallet),
         billing=billing,
         receipts=receipts_,
         partner_days=partner_days.PartnerDays(engine, issuing, clock),
+        partner_contracts=partner_contracts.PartnerContracts(engine, wallet, channel_counts, clock),
         credit_notes=credit_notes.CreditNotes(engine, issuing, clock),
         invoices=invoices.Invoices(
             engine,

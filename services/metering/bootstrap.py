@@ -17,10 +17,11 @@ from pathlib import Path
 from billing.metering.v1 import metering_service_pb2, metering_service_pb2_grpc
 
 from pricing import Catalog, PricingEngine, default_catalog
-from services.common import config, db, event_streams, redis_client
+from services.common import config, db, event_streams, metrics, redis_client
 from services.common.background import Loop, OperationsAlerts, RetryPolicy, StreamConsumer
 from services.common.grpc_server import App, ServiceBinding
 from services.common.outbox import OutboxRelay
+from services.common.redis_client import RedisClient
 from services.common.streams import GroupReader
 from services.metering.adapters import tables
 from services.metering.adapters.hot_state import HotState
@@ -52,7 +53,7 @@ class Metering:
 
 def wire(env: config.Env) -> Metering:
     engine = db.create_engine(config.database_url(env, "metering"))
-    db.migrate(engine, MIGRATIONS)
+    db.prepare(engine, MIGRATIONS, env)
     cluster = env.flag("REDIS_CLUSTER", False)
     redis = redis_client.connect(config.redis_url(env), cluster=cluster)
     wallet_url = env.text("WALLET_EVENTS_REDIS_URL", config.redis_url(env))
@@ -89,12 +90,23 @@ def wire(env: config.Env) -> Metering:
         ),
         RULES,
     )
+    _observe(relay, wallet_redis)
     app = App(
         bindings=[binding],
         workers=[Loop("accounts", consumer.step, 0.01), relay_loop] if workers_enabled else [],
         on_close=[engine.dispose, redis.close, wallet_redis.close],
     )
     return Metering(app, accounts, consumer, relay)
+
+
+def _observe(relay: OutboxRelay, wallet_redis: RedisClient) -> None:
+    """Feed the gauges: outbox rows not yet published, and the accounts stream's backlog."""
+    metrics.observe_outbox(relay, "metering")
+    stream = event_streams.WALLET_ACCOUNTS.name
+    lag, age = metrics.stream_source(wallet_redis, stream, CONSUMER_GROUP)
+    gauges = metrics.instruments()
+    gauges.stream_consumer_lag.add(lag)
+    gauges.stream_consumer_age.add(age)
 
 
 def build(env: config.Env) -> App:

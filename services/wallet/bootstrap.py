@@ -32,6 +32,7 @@ from services.wallet.adapters.crossings import Crossings
 from services.wallet.adapters.hot_store import HotStore
 from services.wallet.domain.accounts import TopUpFeeRule
 from services.wallet.domain.partitions import Partitioner
+from services.wallet.entrypoints import gauges
 from services.wallet.entrypoints.access import RULES
 from services.wallet.entrypoints.grpc_servicer import WalletServicer
 from services.wallet.entrypoints.timings import DecisionTimings
@@ -88,6 +89,10 @@ class Wallet:
     loops: dict[str, Loop] = field(default_factory=dict)
     clients: list[RedisClient] = field(default_factory=list)
 
+    def observe(self) -> None:
+        """Feed the process's gauges (a process of its own only: the sources stay)."""
+        gauges.register(self.outbox, self.redis, self.clients[1], self.partitioner.all())
+
     def close(self) -> None:
         self.hot.close()
         for client in self.clients:
@@ -102,14 +107,14 @@ def _connect(url: str, settings: WalletSettings) -> RedisClient:
 def assemble(env: config.Env) -> Wallet:
     settings = WalletSettings.from_env(env)
     engine = db.create_engine(config.database_url(env, "wallet"))
-    db.migrate(engine, MIGRATIONS)
+    db.prepare(engine, MIGRATIONS, env)
     redis = _connect(settings.redis_url, settings)
     metering_events = _connect(settings.metering_events_url, settings)
     wallet_events = _connect(settings.wallet_events_url, settings)
     invoicing_events = _connect(settings.invoicing_events_url, settings)
     hot = HotStore(redis)
     partitioner = Partitioner(settings.partitions)
-    accounts = Accounts(engine, hot, partitioner, AccountCache())
+    accounts = Accounts(engine, hot, partitioner, AccountCache(settings.account_view_max_age_s))
     quoter = Quoter(pricing.PricingEngine(pricing.default_catalog()))
     reservations = Reservations(hot, partitioner)
     windows = Windows(hot, partitioner)
@@ -259,7 +264,9 @@ def notices_every(step: Callable[[], int], interval_s: float) -> Callable[[], in
 
 def build(env: config.Env) -> App:
     """The serving process (python -m services.wallet)."""
-    app = serve(assemble(env))
+    wallet = assemble(env)
+    app = serve(wallet)
+    wallet.observe()
     freeze_startup_objects()
     return app
 

@@ -1,40 +1,24 @@
-"""python -m services.wallet.loops: the wallet's background loops without a gRPC server.
+"""python -m services.wallet.loops: the wallet's background loops without the wallet's API.
 
 Run the projector (or any loops named in WALLET_LOOPS) apart from the serving processes, so
-that projecting to SQL does not share a Python interpreter with the send path.
+that projecting to SQL does not share a Python interpreter with the send path. The process
+answers only the stock gRPC health check (WALLET_LOOPS_PORT, default 50062), for probes.
 """
 
 from __future__ import annotations
 
-import signal
-import sys
-import threading
-
-from services.common import logs
-from services.common.config import ConfigError, Env
+from services.common.config import Env
+from services.common.grpc_server import App, run
 from services.wallet.bootstrap import assemble, running_loops
 
+DEFAULT_PORT = 50062
 
-def main() -> int:
-    env = Env()
-    logs.configure("wallet-loops", env.text("LOG_LEVEL", "INFO"))
-    try:
-        wallet = assemble(env)
-        loops = running_loops(wallet)
-    except ConfigError as error:
-        print(f"wallet loops: configuration error: {error}", file=sys.stderr)
-        return 2
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda _signum, _frame: stop.set())
-    signal.signal(signal.SIGINT, lambda _signum, _frame: stop.set())
-    for loop in loops:
-        loop.start()
-    stop.wait()
-    for loop in loops:
-        loop.stop()
-    wallet.close()
-    return 0
+
+def build(env: Env) -> App:
+    wallet = assemble(env)
+    wallet.observe()
+    return App(bindings=[], workers=running_loops(wallet), on_close=[wallet.close])
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run("wallet-loops", DEFAULT_PORT, build, prefix="WALLET_LOOPS")

@@ -140,6 +140,7 @@ def test_stop_reports_not_serving_then_refuses(database_url: str, tmp_path) -> N
 
 
 def test_service_to_service_calls_carry_the_trace(invoicing: InProcessService) -> None:
+    """The caller's span → the channel's client span → the server's span, one trace."""
     SPANS.clear()
     tracer = trace.get_tracer("test")
     # As a service serving an operator's call: the principal travels on with the credential.
@@ -153,8 +154,10 @@ def test_service_to_service_calls_carry_the_trace(invoicing: InProcessService) -
             pb_grpc.InvoicingServiceStub(channel).ListPlans(pb.ListPlansRequest())
     finally:
         service_auth.reset(acting)
-    served = [s for s in SPANS.get_finished_spans() if s.name.endswith("/ListPlans")]
-    assert len(served) == 1
-    assert served[0].context.trace_id == caller.get_span_context().trace_id
-    assert served[0].parent is not None
-    assert served[0].parent.span_id == caller.get_span_context().span_id
+    spans = [s for s in SPANS.get_finished_spans() if s.name.endswith("/ListPlans")]
+    (client,) = [s for s in spans if s.kind == trace.SpanKind.CLIENT]
+    (served,) = [s for s in spans if s.kind == trace.SpanKind.SERVER]
+    assert client.parent is not None and served.parent is not None
+    assert client.parent.span_id == caller.get_span_context().span_id
+    assert served.parent.span_id == client.context.span_id
+    assert served.context.trace_id == caller.get_span_context().trace_id

@@ -13,6 +13,8 @@ NEEDS = {
     "wallet": {"BILLING_CALLERS", "BILLING_PRINCIPAL_KEY"},
     "invoicing": {"BILLING_CALLERS", "BILLING_PRINCIPAL_KEY", "BILLING_SERVICE_TOKEN"},
     "gateway": {"BILLING_PRINCIPAL_KEY", "BILLING_SERVICE_TOKEN"},
+    "notifications": {"BILLING_CALLERS", "BILLING_PRINCIPAL_KEY", "BILLING_SERVICE_TOKEN"},
+    "wallet-loops": {"BILLING_CALLERS", "BILLING_PRINCIPAL_KEY"},
 }
 
 
@@ -43,7 +45,7 @@ def test_the_local_secret_is_a_set_the_services_accept() -> None:
     ]
     data = {k: base64.b64decode(v).decode() for k, v in secret["data"].items()}
     callers = service_auth.parse_callers(data["callers"])
-    for caller in ("gateway", "invoicing"):
+    for caller in ("gateway", "invoicing", "notifications"):
         token = data[f"{caller}-token"]
         assert service_auth.caller_of(token) == caller
         assert bytes.fromhex(service_auth.token_digest(token)) in callers[caller]

@@ -30,7 +30,7 @@ class ThreadedGateway:
         self._socket = listen("127.0.0.1", 0)
         self.port = self._socket.getsockname()[1]
         config = uvicorn.Config(
-            gateway.app, log_config=None, access_log=False, lifespan="on", server_header=False
+            gateway.served, log_config=None, access_log=False, lifespan="on", server_header=False
         )
         self.server = uvicorn.Server(config)
         self._thread = threading.Thread(

@@ -8,25 +8,23 @@ from typing import Any
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
+from services.common import grpc_client
 from services.gateway.transcoding.routes import Route
-
-CHANNEL_OPTIONS = (
-    ("grpc.max_receive_message_length", 16 << 20),
-    ("grpc.keepalive_time_ms", 30_000),
-)
 
 
 class Backends:
-    """Channels are made in the serving event loop (start) and closed on shutdown (close)."""
+    """Channels are made in the serving event loop (start) and closed on shutdown (close); every
+    call on them presents the gateway's service credential."""
 
-    def __init__(self, addresses: dict[str, str]) -> None:
+    def __init__(self, addresses: dict[str, str], service_token: str) -> None:
         self._addresses = addresses
+        self._service_token = service_token
         self._channels: dict[str, grpc.aio.Channel] = {}
         self._calls: dict[str, Any] = {}
 
     def start(self) -> None:
         for address in sorted(set(self._addresses.values())):
-            self._channels[address] = grpc.aio.insecure_channel(address, options=CHANNEL_OPTIONS)
+            self._channels[address] = grpc_client.aio_channel(address, self._service_token)
 
     async def close(self, grace_s: float) -> None:
         channels, self._channels = self._channels, {}

@@ -54,7 +54,9 @@ RPC_RULES: dict[str, Rule] = {
     f"{_WALLET}.ListRecharges": Rule(A.BILLING_READ, "list auto-recharge attempts"),
     f"{_WALLET}.GetPriceList": Rule(A.BILLING_READ, "the account's prices"),
     f"{_WALLET}.QuotePrice": Rule(A.BILLING_READ, "price one message"),
-    f"{_INVOICING}.GetPartnerContract": Rule(A.BILLING_READ, "read the partner's contract price"),
+    f"{_INVOICING}.GetPartnerContract": Rule(
+        A.BILLING_READ, "read the partner's contract price and billing"
+    ),
     f"{_INVOICING}.GetFunding": Rule(A.BILLING_READ, "read an add-funds payment"),
     f"{_INVOICING}.ListFundings": Rule(A.BILLING_READ, "list add-funds payments"),
     f"{_INVOICING}.EstimateFundsNeeded": Rule(A.BILLING_READ, "balance needed for N days"),
@@ -127,7 +129,9 @@ RPC_RULES: dict[str, Rule] = {
     f"{_INVOICING}.ChangeFundingMode": Rule(
         A.OPERATOR, "switch who pays for messages, from the next billing cycle"
     ),
-    f"{_INVOICING}.SetPartnerContract": Rule(A.OPERATOR, "set a partner's contract price"),
+    f"{_INVOICING}.SetPartnerContract": Rule(
+        A.OPERATOR, "set a partner's contract price and monthly billing"
+    ),
     f"{_INVOICING}.GetTaxConfiguration": Rule(A.OPERATOR, "read the tax configuration"),
     f"{_INVOICING}.SetTaxConfiguration": Rule(A.OPERATOR, "configure tax"),
     f"{_INVOICING}.SetAccountTaxStatus": Rule(

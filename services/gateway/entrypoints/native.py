@@ -3,6 +3,7 @@ and the audit log."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import grpc
@@ -53,6 +54,7 @@ class NativeRoutes:
         audit_trail: AuditTrail,
         forwarded_hops: int = 0,
         user_events: UserEvents | None = None,
+        database_answers: Callable[[], bool] = lambda: True,
     ) -> None:
         self._user_events = user_events
         self._authenticator = authenticator
@@ -65,6 +67,7 @@ class NativeRoutes:
         self._max_body_bytes = max_body_bytes
         self._readiness_timeout_s = readiness_timeout_s
         self._documents = documents
+        self._database_answers = database_answers
         self.draining = False
 
     def routes(self) -> list[HttpRoute]:
@@ -98,9 +101,17 @@ class NativeRoutes:
         return http_io.json_response({"status": "ok"})
 
     async def readyz(self, request: Request, _: dict[str, str]) -> Response:
+        """Ready while not draining and its own database answers: it can then authenticate and
+        serve every route whose backend is up (the others answer 503 on their own). A backend
+        that is down must not take every gateway out of the load balancer; its status is shown."""
         backends = await self._backends.health(self._readiness_timeout_s)
-        ready = not self.draining and all(status == SERVING for status in backends.values())
-        body = {"status": "ready" if ready else "not_ready", "backends": backends}
+        database = await run_in_threadpool(self._database_answers)
+        ready = not self.draining and database
+        body = {
+            "status": "ready" if ready else "not_ready",
+            "database": SERVING if database else "NOT_SERVING",
+            "backends": backends,
+        }
         return http_io.json_response(body, 200 if ready else 503)
 
     async def openapi(self, request: Request, _: dict[str, str]) -> Response:

@@ -63,9 +63,10 @@ def native_paths() -> dict[str, Any]:
     ready = _object(
         {
             "status": {"type": "string", "enum": ["ready", "not_ready"]},
+            "database": {"type": "string", "enum": ["SERVING", "NOT_SERVING"]},
             "backends": {"type": "object", "additionalProperties": {"type": "string"}},
         },
-        ["status", "backends"],
+        ["status", "database", "backends"],
     )
     token_request = _object(
         {
@@ -187,7 +188,7 @@ def native_paths() -> dict[str, Any]:
             "get": {
                 "operationId": "Gateway_Readyz",
                 "tags": tag,
-                "summary": "Every backend answers its gRPC health check SERVING",
+                "summary": "Not draining, and the gateway's database answers (backends shown)",
                 "security": [],
                 "responses": {"200": _json(ready), "503": _json(ready, "Not ready")},
             }

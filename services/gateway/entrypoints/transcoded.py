@@ -10,13 +10,11 @@ from typing import Any
 
 import grpc
 from google.protobuf.message import Message
-from opentelemetry import context as otel_context
-from opentelemetry import propagate, trace
+from opentelemetry import trace
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
-from services.common import telemetry
 from services.common.errors import InvalidArgument, NotFound, PermissionDenied
 from services.common.idempotency import MAX_KEY_LENGTH
 from services.gateway.adapters.backends import Backends
@@ -32,7 +30,6 @@ from services.gateway.transcoding.messages import FieldError
 from services.gateway.transcoding.routes import Route
 
 log = logging.getLogger(__name__)
-tracer = trace.get_tracer("billing.gateway")
 
 MUTATING = policy.MUTATING
 ACCOUNT_FIELD = "account_id"
@@ -68,30 +65,24 @@ class Transcoder:
 
     async def handle(self, route: Route, request: Request, path_values: dict[str, str]) -> Response:
         http_io.check_declared_length(request, self._max_body_bytes)
-        token = otel_context.attach(propagate.extract(request.headers))
-        try:
-            with tracer.start_as_current_span(
-                f"{route.http_method} {route.template.text}",
-                kind=trace.SpanKind.SERVER,
-                attributes={"http.request.method": route.http_method, "rpc.method": route.rpc_name},
-            ):
-                principal = await authenticate(self._authenticator, request, self._limiter)
-                rule = policy.rule_for(route.rpc_name, route.http_method)
-                if not allows(principal, rule.access):
-                    raise PermissionDenied(
-                        f"this credential may not use {rule.access.value} routes"
-                    )
-                raw = await http_io.read_body(request, self._max_body_bytes)
-                message, given, reason = self._build(route, request, raw, path_values, principal)
-                policy.check(principal, rule, given)
-                if policy.needs_reason(principal, route.http_method) and not reason.strip():
-                    raise InvalidArgument(REASON_FIELD, "operators give a reason for every change")
-                metadata = self._metadata(request, principal, reason)
-                if route.server_streaming:
-                    return await self._stream(route, message, metadata)
-                return await self._unary(route, message, metadata, principal)
-        finally:
-            otel_context.detach(token)
+        # The request's server span (OpenTelemetry's ASGI middleware) is named by its route.
+        span = trace.get_current_span()
+        span.update_name(f"{route.http_method} {route.template.text}")
+        span.set_attribute("http.route", route.template.text)
+        span.set_attribute("rpc.method", route.rpc_name)
+        principal = await authenticate(self._authenticator, request, self._limiter)
+        rule = policy.rule_for(route.rpc_name, route.http_method)
+        if not allows(principal, rule.access):
+            raise PermissionDenied(f"this credential may not use {rule.access.value} routes")
+        raw = await http_io.read_body(request, self._max_body_bytes)
+        message, given, reason = self._build(route, request, raw, path_values, principal)
+        policy.check(principal, rule, given)
+        if policy.needs_reason(principal, route.http_method) and not reason.strip():
+            raise InvalidArgument(REASON_FIELD, "operators give a reason for every change")
+        metadata = self._metadata(request, principal, reason)
+        if route.server_streaming:
+            return await self._stream(route, message, metadata)
+        return await self._unary(route, message, metadata, principal)
 
     def _build(
         self,
@@ -185,7 +176,7 @@ class Transcoder:
         key = request.headers.get("idempotency-key", "")
         if key and request.method in MUTATING:
             metadata.append(("idempotency-key", key))
-        return telemetry.inject_metadata(metadata)
+        return metadata  # the trace context is added by the channel's OpenTelemetry interceptor
 
     async def _unary(
         self, route: Route, message: Message, metadata: list[tuple[str, str]], principal: Principal

@@ -23,7 +23,12 @@ from services.common.errors import (
     Unavailable,
 )
 from services.invoicing.domain.lines import ChargeLine, NotificationUsage
-from services.invoicing.service.ports import AccountTerms, FundingPeriod, TopUpQuote
+from services.invoicing.service.ports import (
+    AccountTerms,
+    ChannelCount,
+    FundingPeriod,
+    TopUpQuote,
+)
 
 T = TypeVar("T")
 FUNDING_MODES = {
@@ -180,6 +185,20 @@ class WalletClient:
             )
             for period in answer.periods
         ]
+
+    def count_channel_days(
+        self, account_id: str, from_date: dt.date, to_date: dt.date
+    ) -> ChannelCount:
+        request = wallet_pb.CountChannelDaysRequest(
+            account_id=account_id, from_date=from_date.isoformat(), to_date=to_date.isoformat()
+        )
+        answer = _call("wallet", self._stub.CountChannelDays, request, self._timeout_s)
+        return ChannelCount(
+            channel_days=int(answer.channel_days),
+            live_channels=int(answer.live_channels),
+            channels_used=int(answer.channels_used),
+            days_account=answer.days_account,
+        )
 
     def schedule_funding(
         self,

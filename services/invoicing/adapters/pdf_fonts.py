@@ -107,10 +107,16 @@ def prepare(pdf: FPDF, text: str) -> str:
 
 
 def printable(text: str, family: str) -> str:
-    """Core fonts cover Latin-1 only: other characters print as '?' there."""
+    """Core fonts cover Latin-1 only: dashes and curly quotes print as their plain forms there,
+    other characters as '?'."""
     if family != CORE:
         return text
-    return text.encode("latin-1", "replace").decode("latin-1")
+    return text.translate(LATIN1_STAND_INS).encode("latin-1", "replace").decode("latin-1")
+
+
+LATIN1_STAND_INS = str.maketrans(
+    {"\u2013": "-", "\u2014": "-", "\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"'}
+)
 
 
 @functools.cache

@@ -264,6 +264,28 @@ partner_contracts = sa.Table(
     sa.Column("currency_code", sa.String(3), nullable=False),
     sa.Column("price_per_channel_month_micros", sa.BigInteger, nullable=False),
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    # The first day of the monthly schedule (billed in advance or by days used), once set.
+    sa.Column("start_date", sa.Date, nullable=True),
+    # Cycles of the schedule already billed (or passed, on request); the next has this index.
+    sa.Column("cycles_billed", sa.Integer, nullable=False, server_default="0"),
+)
+
+# How a partner is billed, each change from the cycle it applies from (appended, never edited).
+partner_billing_changes = sa.Table(
+    "invoicing_partner_billing_changes",
+    metadata,
+    # Autoincrements on PostgreSQL (BIGSERIAL) and SQLite (ROWID) alike: the order they were set.
+    sa.Column(
+        "id",
+        sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+        primary_key=True,
+        autoincrement=True,
+    ),
+    sa.Column("account_id", sa.String(128), nullable=False),
+    sa.Column("billing", sa.String(16), nullable=False),  # on_request | in_advance | days_used
+    sa.Column("from_cycle", sa.Integer, nullable=False),
+    _created_at(),
+    sa.Index("ix_invoicing_partner_billing_changes_account", "account_id", "id"),
 )
 
 # The issuer's tax rules (billing.invoicing.v1.TaxConfiguration).

@@ -23,6 +23,7 @@ from services.invoicing.service import (
     fundings,
     invoices,
     organizations,
+    partner_contracts,
     partner_days,
     payment_events,
     payment_methods,
@@ -43,6 +44,7 @@ class UseCases:
     billing: billing_cycle.BillingCycle
     receipts: receipts.Receipts
     partner_days: partner_days.PartnerDays
+    partner_contracts: partner_contracts.PartnerContracts
     credit_notes: credit_notes.CreditNotes
     invoices: invoices.Invoices
     payments: payments.Payments
@@ -300,8 +302,8 @@ class InvoicingServicer(pb_grpc.InvoicingServiceServicer):
         return self._audit.around(
             "SetPartnerContract",
             request,
-            lambda: self._use.partner_days.set_contract(request),
-            before=lambda: self._use.partner_days.get_contract(
+            lambda: self._use.partner_contracts.set(request),
+            before=lambda: self._use.partner_contracts.get(
                 pb.GetPartnerContractRequest(account_id=request.account_id)
             ),
         )
@@ -309,7 +311,7 @@ class InvoicingServicer(pb_grpc.InvoicingServiceServicer):
     def GetPartnerContract(
         self, request: pb.GetPartnerContractRequest, context: grpc.ServicerContext
     ) -> pb.GetPartnerContractResponse:
-        return self._use.partner_days.get_contract(request)
+        return self._use.partner_contracts.get(request)
 
     def GetTaxConfiguration(
         self, request: pb.GetTaxConfigurationRequest, context: grpc.ServicerContext

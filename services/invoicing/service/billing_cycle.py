@@ -28,6 +28,7 @@ from services.invoicing.domain.invoices import Kind, Status
 from services.invoicing.service import subscriptions
 from services.invoicing.service.invoices import load_many
 from services.invoicing.service.issuing import Draft, Issuing
+from services.invoicing.service.partner_billing import PartnerBilling
 from services.invoicing.service.payments import Payments
 from services.invoicing.service.ports import POSTPAID, UsageSource, Wallet
 from services.invoicing.service.settings import Clock, InvoicingSettings
@@ -59,7 +60,9 @@ class BillingCycle:
         payments: Payments,
         settings: InvoicingSettings,
         clock: Clock,
+        partners: PartnerBilling | None = None,
     ) -> None:
+        self._partners = partners
         self._engine = engine
         self._issuing = issuing
         self._usage = usage
@@ -121,6 +124,10 @@ class BillingCycle:
                     )
                     break
                 subscription = {**subscription, "cycles_billed": cycle.index + 1}
+        if self._partners is not None:
+            partners = self._partners.bill_due(as_of, account_id)
+            result.issued.extend(partners.issued)
+            result.failures.extend(partners.failures)
         if self._settings.auto_charge:
             with self._engine.connect() as connection:
                 owners = {

@@ -255,3 +255,25 @@ class PaymentProvider(Protocol):
     def parse_event(self, payload: bytes, signature: str) -> ProviderEvent:
         """Verify and read a provider event; InvalidEventSignature when it does not verify."""
         ...
+
+
+@dataclass(frozen=True)
+class ChannelCount:
+    """An account's channels over a date range of its time zone (the wallet counts them)."""
+
+    # Each day of the range, the channels live that day, added up.
+    channel_days: int
+    # Live as the range's first day began.
+    live_channels: int
+    # Live on at least one day of the range.
+    channels_used: int
+    # The account bought days: its channels send only while they have paid days.
+    days_account: bool
+
+
+class ChannelCounts(Protocol):
+    def count_channel_days(
+        self, account_id: str, from_date: dt.date, to_date: dt.date
+    ) -> ChannelCount:
+        """NotFound for an account the wallet lacks."""
+        ...

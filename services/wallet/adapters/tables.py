@@ -156,6 +156,21 @@ channels = sa.Table(
     sa.Column("updated_ms", sa.BigInteger, nullable=False),
 )
 
+# Every registration and deletion of a channel, appended (never edited): the periods each
+# channel was live, from which partners are billed by channel-days.
+channel_events = sa.Table(
+    "wallet_channel_events",
+    metadata,
+    sa.Column("id", AutoId, primary_key=True, autoincrement=True),
+    sa.Column("account_id", sa.String(128), nullable=False),
+    sa.Column("channel_id", sa.String(128), nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False),  # registered | deleted
+    # The day it happened in the account's time zone, as days since 1970-01-01.
+    sa.Column("epoch_day", sa.Integer, nullable=False),
+    sa.Column("created_ms", sa.BigInteger, nullable=False),
+    sa.Index("ix_wallet_channel_events_account", "account_id", "channel_id", "id"),
+)
+
 # Days in and out of an account's pool; the pool is their sum (never edited).
 day_movements = sa.Table(
     "wallet_day_movements",

@@ -43,6 +43,8 @@ RULES: dict[str, Allow] = {
     "ListChannels": CUSTOMERS_AND_OPERATORS,
     "AllocateDays": CUSTOMERS_AND_OPERATORS,
     "DeleteChannel": CUSTOMERS_AND_OPERATORS,
+    # The channel-days a partner kept over a date range, to bill it by them.
+    "CountChannelDays": allow(INVOICING),
     "SetAutoRecharge": CUSTOMERS_AND_OPERATORS,
     "GetAutoRecharge": CUSTOMERS_AND_OPERATORS,
     "ListRecharges": CUSTOMERS_AND_OPERATORS,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import collections
+import functools
 import time
 from typing import Any
 
@@ -12,7 +14,7 @@ from billing.wallet.v1 import wallet_service_pb2_grpc as pb_grpc
 from google.protobuf import json_format
 from google.protobuf.message import Message
 
-from services.common import validation
+from services.common import metrics, validation
 from services.common.audit import AuditLog
 from services.common.errors import AlreadyExists, InvalidArgument, PermissionDenied
 from services.common.service_auth import current_identity
@@ -55,6 +57,7 @@ class WalletServicer(pb_grpc.WalletServiceServicer):
         self._recharges = recharges
         self._price_list = price_list
         self._audit = audit
+        self._authorisations = metrics.instruments().authorisations
 
     def CreateAccount(
         self, request: pb.CreateAccountRequest, context: grpc.ServicerContext
@@ -91,23 +94,31 @@ class WalletServicer(pb_grpc.WalletServiceServicer):
         self, request: authorise_pb2.AuthoriseSendRequest, context: grpc.ServicerContext
     ) -> authorise_pb2.AuthoriseSendResponse:
         if self._timings is None:
-            return self._authoriser.authorise(request)
-        started = time.perf_counter_ns()
-        try:
-            return self._authoriser.authorise(request)
-        finally:
-            self._timings.record("AuthoriseSend", time.perf_counter_ns() - started)
+            answer = self._authoriser.authorise(request)
+        else:
+            started = time.perf_counter_ns()
+            try:
+                answer = self._authoriser.authorise(request)
+            finally:
+                self._timings.record("AuthoriseSend", time.perf_counter_ns() - started)
+        self._authorisations.add(1, _decision_attributes(answer.decision, answer.deny_reason))
+        return answer
 
     def AuthoriseBatch(
         self, request: authorise_pb2.AuthoriseBatchRequest, context: grpc.ServicerContext
     ) -> authorise_pb2.AuthoriseBatchResponse:
         if self._timings is None:
-            return self._authoriser.authorise_batch(request)
-        started = time.perf_counter_ns()
-        try:
-            return self._authoriser.authorise_batch(request)
-        finally:
-            self._timings.record("AuthoriseBatch", time.perf_counter_ns() - started)
+            answer = self._authoriser.authorise_batch(request)
+        else:
+            started = time.perf_counter_ns()
+            try:
+                answer = self._authoriser.authorise_batch(request)
+            finally:
+                self._timings.record("AuthoriseBatch", time.perf_counter_ns() - started)
+        counted = collections.Counter((d.decision, d.deny_reason) for d in answer.decisions)
+        for (decision, reason), count in counted.items():
+            self._authorisations.add(count, _decision_attributes(decision, reason))
+        return answer
 
     def CommitReservation(
         self, request: authorise_pb2.CommitReservationRequest, context: grpc.ServicerContext
@@ -287,6 +298,11 @@ class WalletServicer(pb_grpc.WalletServiceServicer):
             target=lambda _answer: request.channel_id,
         )
 
+    def CountChannelDays(
+        self, request: pb.CountChannelDaysRequest, context: grpc.ServicerContext
+    ) -> pb.CountChannelDaysResponse:
+        return self._days.count_channel_days(request)
+
     def SetAutoRecharge(
         self, request: pb.SetAutoRechargeRequest, context: grpc.ServicerContext
     ) -> pb.SetAutoRechargeResponse:
@@ -327,6 +343,15 @@ class WalletServicer(pb_grpc.WalletServiceServicer):
             request.account_id, request.page_size, request.page_token
         )
         return pb.ListAuditEntriesResponse(entries=entries, next_page_token=token)
+
+
+@functools.cache
+def _decision_attributes(decision: int, reason: int) -> dict[str, str]:
+    """The authorisations counter's attributes, made once per (decision, reason)."""
+    return {
+        "decision": authorise_pb2.Decision.Name(decision).removeprefix("DECISION_"),  # type: ignore[arg-type]
+        "reason": authorise_pb2.DenyReason.Name(reason).removeprefix("DENY_REASON_"),  # type: ignore[arg-type]
+    }
 
 
 def _dict(message: Message) -> dict[str, Any]:

@@ -24,22 +24,31 @@ from services.wallet.service import funding, profiles
 from services.wallet.service.settings import ACCOUNTS_STREAM
 
 MAX_CACHED_VIEWS = 100_000
+DEFAULT_VIEW_MAX_AGE_S = 30.0
 EVENT_TYPE = account_pb2.AccountChanged.DESCRIPTOR.full_name
 
 
 class AccountCache:
-    """Views of accounts in this process; dropped on AccountChanged (bounded)."""
+    """Views of accounts in this process; dropped on AccountChanged (bounded). A view older than
+    max_age_s is read again, so a change whose event never arrived still lands by then."""
 
-    def __init__(self) -> None:
-        self._views: dict[str, AccountView] = {}
+    def __init__(self, max_age_s: float = DEFAULT_VIEW_MAX_AGE_S) -> None:
+        self._views: dict[str, tuple[AccountView, float]] = {}
+        self._max_age_s = max_age_s
 
     def get(self, account_id: str) -> AccountView | None:
-        return self._views.get(account_id)
+        found = self._views.get(account_id)
+        if found is None:
+            return None
+        view, loaded = found
+        if time.monotonic() - loaded > self._max_age_s:
+            return None
+        return view
 
     def put(self, view: AccountView) -> None:
         if len(self._views) >= MAX_CACHED_VIEWS:
             self._views.clear()
-        self._views[view.account_id] = view
+        self._views[view.account_id] = (view, time.monotonic())
 
     def invalidate(self, account_id: str) -> None:
         self._views.pop(account_id, None)

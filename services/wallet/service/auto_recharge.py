@@ -22,7 +22,7 @@ from billing.wallet.v1 import funds_pb2, recharges_pb2
 from billing.wallet.v1 import wallet_service_pb2 as pb
 from sqlalchemy.engine import Connection, Engine, RowMapping
 
-from services.common import currencies, event_streams, idempotency, outbox, validation
+from services.common import currencies, event_streams, idempotency, metrics, outbox, validation
 from services.common.errors import InvalidArgument
 from services.wallet.adapters import tables
 from services.wallet.domain import recharges as life
@@ -287,6 +287,7 @@ class AutoRecharges:
                         problem=life.UNANSWERED_PROBLEM,
                         next_attempt_ms=None,
                     )
+                    metrics.instruments().recharges.add(1, {"outcome": "unanswered"})
                     self._alerts.add(
                         connection,
                         RECHARGE_FAILED,

@@ -24,8 +24,10 @@ from services.common.redis_client import RedisClient
 from services.wallet.adapters import tables
 from services.wallet.domain.accounts import AccountView
 from services.wallet.domain.partitions import Partitioner
+from services.wallet.service import channel_days
 from services.wallet.service.account_lock import lock_account
 from services.wallet.service.accounts import Accounts, require_account
+from services.wallet.service.channel_days import DELETED, REGISTERED
 
 MAX_DAYS = 10_000_000  # a partner's order: 100,000 channels x 100 days
 MAX_PHONE_LENGTH = 32
@@ -106,6 +108,7 @@ class Days:
                     raise AlreadyExists(f"channel {channel_id!r} is registered")
             elif row is not None:
                 _update(connection, view.account_id, channel_id, deleted=False, **values)
+                channel_days.record(connection, view, channel_id, REGISTERED, self._clock())
             else:
                 now_ms = _now_ms()
                 connection.execute(
@@ -119,6 +122,7 @@ class Days:
                         **values,
                     )
                 )
+                channel_days.record(connection, view, channel_id, REGISTERED, self._clock())
             found = _channel_row(connection, view.account_id, channel_id)
             return pb.RegisterChannelResponse(channel=self._channel(view, found))
 
@@ -200,6 +204,7 @@ class Days:
                 if returned:
                     _move(connection, view.account_id, channel_id, "returned", returned, "")
                 _update(connection, view.account_id, channel_id, deleted=True, paid_through=None)
+                channel_days.record(connection, view, channel_id, DELETED, self._clock())
             found = _channel_row(connection, view.account_id, channel_id)
             return pb.DeleteChannelResponse(
                 channel=self._channel(view, found),
@@ -212,6 +217,22 @@ class Days:
             response = self._once(connection, "DeleteChannel", view, request, delete)
         self.write_hot(view, channel_id)
         return response
+
+    def count_channel_days(
+        self, request: pb.CountChannelDaysRequest
+    ) -> pb.CountChannelDaysResponse:
+        """Channel-days of a date range and the channels live as it began (channel_days.py)."""
+        view = require_account(self._accounts, request.account_id)
+        first, last = channel_days.date_range(request.from_date, request.to_date)
+        with self._engine.connect() as connection:
+            counted = channel_days.count(connection, view.account_id, first, last)
+            days_account = _bought_days(connection, view.account_id)
+        return pb.CountChannelDaysResponse(
+            channel_days=counted.channel_days,
+            live_channels=counted.live_channels,
+            channels_used=counted.channels_used,
+            days_account=days_account,
+        )
 
     def write_hot(self, view: AccountView, channel_id: str) -> None:
         """Copy one channel's end of paid days to Redis; a deleted channel may not send."""

@@ -19,6 +19,7 @@ from billing.invoicing.v1 import recharges_pb2 as invoicing_pb
 from google.protobuf.message import Message
 from sqlalchemy.engine import Connection, Engine, RowMapping
 
+from services.common import metrics
 from services.common.background import decoded_event
 from services.common.errors import NotFound
 from services.common.streams import Entry
@@ -75,6 +76,7 @@ class RechargeOutcomes:
                     problem="",
                     next_attempt_ms=None,
                 )
+                metrics.instruments().recharges.add(1, {"outcome": "paid"})
                 self._alerts.add(
                     connection,
                     RECHARGE_SUCCEEDED,
@@ -112,6 +114,8 @@ class RechargeOutcomes:
                 "auto-recharge declined",
                 extra={"recharge_id": recharge["recharge_id"], "stopped": after.stopped},
             )
+            outcome = "refused" if after.stopped else "declined"
+            metrics.instruments().recharges.add(1, {"outcome": outcome})
             if after.stopped:
                 self._alerts.add(
                     connection,
@@ -138,6 +142,7 @@ class RechargeOutcomes:
                 _recharge(
                     connection, recharge, state=life.ACTION_REQUIRED, problem=life.ACTION_PROBLEM
                 )
+                metrics.instruments().recharges.add(1, {"outcome": "action_required"})
 
         self._apply(event.account_id, event.idempotency_key, apply)
 

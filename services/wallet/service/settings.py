@@ -46,6 +46,8 @@ class WalletSettings:
     recharge_retry_s: float = 900.0
     # A declined auto-recharge is tried again after this wait, doubled each time.
     recharge_backoff_s: float = 900.0
+    # A cached account view is read again after this long, even if its change event was lost.
+    account_view_max_age_s: float = 30.0
 
     @classmethod
     def from_env(cls, env: Env) -> WalletSettings:
@@ -81,4 +83,5 @@ class WalletSettings:
             top_up_fee_micros=env.integer("WALLET_TOP_UP_FEE_MICROS", 0, maximum=10**12),
             recharge_retry_s=env.seconds("WALLET_RECHARGE_RETRY_SECONDS", 900.0),
             recharge_backoff_s=env.seconds("WALLET_RECHARGE_BACKOFF_SECONDS", 900.0),
+            account_view_max_age_s=env.seconds("WALLET_ACCOUNT_VIEW_MAX_AGE_SECONDS", 30.0),
         )

@@ -2,3 +2,4 @@ CREATE DATABASE metering;
 CREATE DATABASE wallet;
 CREATE DATABASE invoicing;
 CREATE DATABASE gateway;
+CREATE DATABASE notifications;

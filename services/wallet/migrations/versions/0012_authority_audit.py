@@ -1,8 +1,8 @@
 """The wallet's audit log: append-only (the database refuses UPDATE and DELETE on it); and a
 bank transfer credited once per account.
 
-Revision ID: 0011_authority_audit
-Revises: 0010_payments_recharge_attempts
+Revision ID: 0012_authority_audit
+Revises: 0011_partner_channel_events
 """
 
 import sqlalchemy as sa
@@ -10,8 +10,8 @@ from alembic import op
 
 from services.common.audit import create_audit_table, drop_audit_table
 
-revision = "0011_authority_audit"
-down_revision = "0010_payments_recharge_attempts"
+revision = "0012_authority_audit"
+down_revision = "0011_partner_channel_events"
 branch_labels = None
 depends_on = None
 
