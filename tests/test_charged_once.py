@@ -240,6 +240,9 @@ def test_one_messy_month_per_funding_mode_agrees_to_the_micro(
     issued = list(run_cycle(suite.invoicing, today).invoices)
     notifications = [i for i in issued if i.kind == invoice_pb2.INVOICE_KIND_NOTIFICATIONS]
     assert [i.account_id for i in notifications] == [postpaid]  # the prepaid wallet paid
+    statements = [i for i in issued if i.kind == invoice_pb2.INVOICE_KIND_STATEMENT]
+    assert [i.account_id for i in statements] == [prepaid]  # what its balance paid for
+    assert sum(line.amount.amount_micros for line in statements[0].lines) == 7 * 25_000
 
     for name, value in suite.env.items():
         monkeypatch.setenv(name, value)

@@ -156,13 +156,22 @@ def test_credits_covering_the_whole_invoice_settle_it(invoicing: Invoicing) -> N
     assert invoicing.wallet.credits_micros["acme"] == 7_500_000
 
 
-def test_prepaid_accounts_get_no_notifications_invoice(invoicing: Invoicing) -> None:
+def test_prepaid_accounts_get_a_statement_not_a_notifications_invoice(
+    invoicing: Invoicing,
+) -> None:
     create_plan(invoicing.stub)
     invoicing.wallet.modes["acme"] = "prepaid"  # the wallet paid each message
     subscribe(invoicing.stub, "acme", "2026-03-10")
     invoicing.metering.add_notifications("acme", D(2026, 3, 20), 100, 2_500_000, "USD")
-    kinds = [i.kind for i in run_cycle(invoicing.stub, "2026-04-10").invoices]
-    assert kinds == [SUBSCRIPTION]
+    issued = by_kind(list(run_cycle(invoicing.stub, "2026-04-10").invoices))
+    assert sorted(issued) == sorted([SUBSCRIPTION, invoice_pb2.INVOICE_KIND_STATEMENT])
+    statement = issued[invoice_pb2.INVOICE_KIND_STATEMENT]
+    assert statement.status == invoice_pb2.INVOICE_STATUS_ISSUED  # nothing to pay
+    assert statement.number.startswith("ST-")
+    assert [(line.kind, line.amount.amount_micros) for line in statement.lines] == [
+        ("prepaid_messages", 2_500_000)
+    ]
+    assert (statement.tax.amount_micros, statement.amount_due.amount_micros) == (0, 0)
 
 
 def test_an_annual_plan_gets_its_discount_and_monthly_user_counts(

@@ -18,6 +18,7 @@ TITLES = {
     invoice_pb2.INVOICE_KIND_TOP_UP_RECEIPT: "Receipt - balance top-up",
     invoice_pb2.INVOICE_KIND_PARTNER_DAYS: "Invoice - partner channel days",
     invoice_pb2.INVOICE_KIND_CREDIT_NOTE: "Credit note",
+    invoice_pb2.INVOICE_KIND_STATEMENT: "Statement",
 }
 STATUS_LABELS = {
     invoice_pb2.INVOICE_STATUS_DRAFT: "DRAFT",

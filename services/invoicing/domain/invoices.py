@@ -16,7 +16,8 @@ class Kind:
     TOP_UP_RECEIPT = "top_up_receipt"
     PARTNER_DAYS = "partner_days"
     CREDIT_NOTE = "credit_note"
-    ALL = (SUBSCRIPTION, NOTIFICATIONS, TOP_UP_RECEIPT, PARTNER_DAYS, CREDIT_NOTE)
+    STATEMENT = "statement"
+    ALL = (SUBSCRIPTION, NOTIFICATIONS, TOP_UP_RECEIPT, PARTNER_DAYS, CREDIT_NOTE, STATEMENT)
 
 
 class Status:
@@ -35,6 +36,7 @@ SERIES_BY_KIND = {
     Kind.PARTNER_DAYS: "INV",
     Kind.TOP_UP_RECEIPT: "RCT",
     Kind.CREDIT_NOTE: "CN",
+    Kind.STATEMENT: "ST",
 }
 
 

@@ -120,6 +120,20 @@ def notification_lines(plan: PlanTerms, cycle: Cycle, charged: list[ChargeLine])
     return lines
 
 
+def statement_lines(cycle: Cycle, charged: list[ChargeLine]) -> list[Line]:
+    """What the prepaid balance paid for messages over the cycle, as metering priced them: a
+    record, not a sale (the messages were paid when sent), so no tax is added."""
+    when = span(cycle.start, cycle.end)
+    found = []
+    for line in charged:
+        what = "service messages" if line.category == "service" else f"{line.category} templates"
+        text = f"WhatsApp {what} delivered, {line.market}, {when} (paid from the balance)"
+        found.append(
+            Line.priced(text, "prepaid_messages", line.quantity, line.unit_price_micros, False)
+        )
+    return found
+
+
 def top_up_lines(top_up_id: str, amount_micros: int, fee_micros: int) -> list[Line]:
     lines = [Line.amount(f"Prepaid balance top-up {top_up_id}", "top_up", amount_micros, False)]
     if fee_micros:

@@ -30,7 +30,7 @@ from services.invoicing.service.invoices import load_many
 from services.invoicing.service.issuing import Draft, Issuing
 from services.invoicing.service.partner_billing import PartnerBilling
 from services.invoicing.service.payments import Payments
-from services.invoicing.service.ports import POSTPAID, UsageSource, Wallet
+from services.invoicing.service.ports import POSTPAID, PREPAID_MODES, UsageSource, Wallet
 from services.invoicing.service.settings import Clock, InvoicingSettings
 
 log = logging.getLogger(__name__)
@@ -222,7 +222,10 @@ class BillingCycle:
         """The cycle's invoices, the subscription invoice first."""
         with self._engine.connect() as connection:
             return invoice_store.all_by_source(
-                connection, account_id, source, (Kind.SUBSCRIPTION, Kind.NOTIFICATIONS)
+                connection,
+                account_id,
+                source,
+                (Kind.SUBSCRIPTION, Kind.NOTIFICATIONS, Kind.STATEMENT),
             )
 
     def _today(self, account_id: str, now: dt.datetime) -> dt.date:
@@ -233,17 +236,18 @@ class BillingCycle:
         except BillingError:
             return (now - LAST_ZONE_BEHIND).date()
 
-    def _postpaid_charges(
-        self, account_id: str, channel_id: str, cycle: cycles.Cycle
+    def _charges(
+        self, account_id: str, channel_id: str, cycle: cycles.Cycle, modes: tuple[str, ...]
     ) -> list[lines.ChargeLine]:
-        """What metering charged on the cycle's postpaid days (the wallet says which): the
-        notifications invoice bills exactly that; on prepaid days the wallet paid."""
+        """What metering charged on the cycle's days funded one way (the wallet says which):
+        the notifications invoice bills the postpaid days' exactly; the statement shows what
+        the balance paid on the others."""
         periods = self._wallet.funding_periods(account_id, cycle.start, cycle.end)
         return lines.merged(
             [
                 self._usage.charge_lines(account_id, channel_id, period.start, period.end)
                 for period in periods
-                if period.mode == POSTPAID
+                if period.mode in modes
             ]
         )
 
@@ -281,7 +285,17 @@ class BillingCycle:
                 **common,
             )
         ]
-        charged = self._postpaid_charges(account_id, channel_id, cycle)
+        paid_from_balance = self._charges(account_id, channel_id, cycle, PREPAID_MODES)
+        if paid_from_balance:
+            drafts.append(
+                Draft(
+                    kind=Kind.STATEMENT,
+                    currency_code=terms.currency_code,
+                    lines=lines.statement_lines(cycle, paid_from_balance),
+                    **common,
+                )
+            )
+        charged = self._charges(account_id, channel_id, cycle, (POSTPAID,))
         if charged:
             drafts.append(
                 Draft(

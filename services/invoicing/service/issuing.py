@@ -134,7 +134,7 @@ class Issuing:
             "issue_time": now,
             "credits_applied_micros": credits_applied_micros,
         }
-        if kind == Kind.CREDIT_NOTE:
+        if kind in (Kind.CREDIT_NOTE, Kind.STATEMENT):
             values["status"] = Status.ISSUED
         elif kind == Kind.TOP_UP_RECEIPT:
             values.update(status=Status.PAID, paid_micros=total_micros, paid_time=now)

@@ -23,6 +23,7 @@ KIND_TO_PB = {
     Kind.TOP_UP_RECEIPT: invoice_pb2.INVOICE_KIND_TOP_UP_RECEIPT,
     Kind.PARTNER_DAYS: invoice_pb2.INVOICE_KIND_PARTNER_DAYS,
     Kind.CREDIT_NOTE: invoice_pb2.INVOICE_KIND_CREDIT_NOTE,
+    Kind.STATEMENT: invoice_pb2.INVOICE_KIND_STATEMENT,
 }
 KIND_FROM_PB = {value: key for key, value in KIND_TO_PB.items()}
 STATUS_TO_PB = {

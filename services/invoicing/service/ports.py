@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 from services.invoicing.domain.lines import ChargeLine, NotificationUsage
 
 POSTPAID = "postpaid"
+PREPAID_MODES = ("prepaid", "soft")  # the wallet pays each message
 
 
 @dataclass(frozen=True)
