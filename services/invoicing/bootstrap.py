@@ -166,7 +166,7 @@ def wire(
             wallet if isinstance(wallet, grpc_clients.WalletClient) else None,
         ),
         payments=paying,
-        payment_methods=payment_methods.PaymentMethods(engine, clock, cards),
+        payment_methods=payment_methods.PaymentMethods(engine, clock, cards, wallet),
         fundings=funding,
         payment_events=payment_events.PaymentEvents(
             engine, cards, paying, funding, wallet, clock, settlement, alerts

@@ -164,6 +164,13 @@ MATRIX: list[tuple[str, str, str, dict[str, Any] | None, set[str]]] = [
         WRITERS,
     ),
     (
+        "RemovePaymentMethod",
+        "DELETE",
+        "/v1/accounts/{a}/payment-methods/pm-x?reason=test",
+        None,
+        WRITERS,
+    ),
+    (
         "CreateSubscription",
         "POST",
         "/v1/accounts/{a}/subscriptions",

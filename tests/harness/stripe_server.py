@@ -1,8 +1,9 @@
 """A local HTTP server that speaks the part of Stripe's API the payment adapter uses, so that
 the adapter runs unchanged in tests (the SDK's base URL pointed here; no network).
 
-Customers, SetupIntents (completed by the test, as the browser would), PaymentMethods,
-PaymentIntents created then confirmed, Idempotency-Key replays, and signed webhook events.
+Customers, SetupIntents (completed by the test, as the browser would), PaymentMethods
+(attached by a completed setup, detached on request), PaymentIntents created then confirmed,
+Idempotency-Key replays, and signed webhook events.
 Outcomes follow Stripe's test payment methods: pm_card_visa succeeds,
 pm_card_chargeDeclined(InsufficientFunds) is declined, pm_card_authenticationRequired needs
 3-D Secure; an intent not completed can be cancelled. `hold_confirms` makes a confirm charge
@@ -44,6 +45,8 @@ class StripeServer:
         self.requests: list[tuple[str, str]] = []
         # PaymentIntent ids whose card was charged (once each).
         self.charged: list[str] = []
+        # PaymentMethod ids detached from their customer.
+        self.detached: list[str] = []
         self.hold_confirms = threading.Event()
         self.release = threading.Event()
         self._ids = itertools.count(1)
@@ -90,6 +93,7 @@ class StripeServer:
             self.objects.setdefault(payment_method, _payment_method(payment_method))
             setup = self.objects[setup_id]
             setup.update(status="succeeded", payment_method=payment_method)
+            self.objects[payment_method]["customer"] = setup.get("customer")
 
     def authenticate(self, intent_id: str, succeed: bool = True) -> dict[str, Any]:
         """The customer passes (or fails) 3-D Secure: the intent is decided."""
@@ -184,6 +188,8 @@ class StripeServer:
                 return self._confirm(parts[1])
             if method == "POST" and len(parts) == 3 and parts[::2] == ["payment_intents", "cancel"]:
                 return self._cancel(parts[1])
+            if method == "POST" and len(parts) == 3 and parts[::2] == ["payment_methods", "detach"]:
+                return self._detach(parts[1])
             if method == "GET" and len(parts) == 2 and parts[1] in self.objects:
                 return 200, dict(self.objects[parts[1]])
             if method == "GET" and len(parts) == 2 and parts[0] == "payment_methods":
@@ -224,6 +230,13 @@ class StripeServer:
                 f"This PaymentIntent's status is {intent['status']}",
             )
         method = str(intent["payment_method"])
+        if method in self.detached:
+            return 400, _error(
+                "invalid_request_error",
+                "payment_method_unexpected_state",
+                "The PaymentMethod was previously used without being attached to a Customer "
+                "or was detached from a Customer, and may not be used again.",
+            )
         if method in DECLINES:
             intent["status"] = "requires_payment_method"
             failure = {"code": "card_declined", "decline_code": DECLINES[method]}
@@ -238,6 +251,21 @@ class StripeServer:
         intent["status"] = "succeeded"
         self.charged.append(intent_id)
         return 200, dict(intent)
+
+    def _detach(self, method_id: str) -> tuple[int, dict[str, Any]]:
+        method = self.objects.get(method_id)
+        if method is None:
+            return 404, _error("invalid_request_error", "resource_missing", "No such method")
+        if method.get("customer") is None:
+            return 400, _error(
+                "invalid_request_error",
+                "payment_method_unexpected_state",
+                "The payment method you provided is not attached to a customer so detachment "
+                "is impossible.",
+            )
+        method["customer"] = None
+        self.detached.append(method_id)
+        return 200, dict(method)
 
     def _cancel(self, intent_id: str) -> tuple[int, dict[str, Any]]:
         intent = self.objects.get(intent_id)
@@ -265,6 +293,7 @@ def _payment_method(method_id: str) -> dict[str, Any]:
         "id": method_id,
         "object": "payment_method",
         "type": "card",
+        "customer": None,
         "card": {"brand": "visa", "last4": "4242", "exp_month": 12, "exp_year": 2034},
     }
 

@@ -98,6 +98,13 @@ class FakeWallet:
     modes: dict[str, str] = field(default_factory=dict)
     unknown: set[str] = field(default_factory=set)
     scheduled: dict[str, tuple[int, dt.date]] = field(default_factory=dict)
+    # Accounts with auto-recharge switched on.
+    auto_recharging: set[str] = field(default_factory=set)
+
+    def auto_recharge_on(self, account_id: str) -> bool:
+        if self.down:
+            raise Unavailable("wallet: UNAVAILABLE: connection refused")
+        return account_id in self.auto_recharging
 
     def account_terms(self, account_id: str) -> AccountTerms:
         if account_id in self.unknown:

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 
 from services.common.config import ConfigError, Env
-from services.common.errors import Unavailable
+from services.common.errors import FailedPrecondition, Unavailable
 from services.invoicing.adapters.stripe_payments import StripePayments, StripeSettings
 from services.invoicing.service.ports import InvalidEventSignature, PaymentStatus
 from tests.harness.stripe_server import StripeServer
@@ -150,3 +150,21 @@ def test_keys_are_required_and_named() -> None:
         StripeSettings.from_env(Env({}))
     with pytest.raises(ConfigError, match="STRIPE_WEBHOOK_SECRET"):
         StripeSettings.from_env(Env({"STRIPE_SECRET_KEY": "sk_test_x"}))
+
+
+def test_a_removed_card_is_detached_once_and_can_no_longer_be_charged(
+    stripe: StripePayments, stripe_server: StripeServer
+) -> None:
+    customer = stripe.ensure_customer("acme", "customer:acme")
+    setup = stripe.start_card_setup(customer, "setup-detach")
+    stripe_server.complete_setup(setup.setup_ref, "pm_card_detached")
+    card = stripe.finish_card_setup(customer, setup.setup_ref)
+    stripe.detach_card(card.provider_token, "detach-1")
+    stripe.detach_card(card.provider_token, "detach-1")  # a retry with its key
+    stripe.detach_card(card.provider_token, "detach-2")  # gone already: not an error
+    stripe.detach_card("pm_never_seen", "detach-3")
+    assert stripe_server.detached == ["pm_card_detached"]
+    intent = pay(stripe, card.provider_token, "after-detach")
+    with pytest.raises(FailedPrecondition):
+        stripe.confirm_payment(intent, "after-detach:confirm")
+    assert intent not in stripe_server.charged

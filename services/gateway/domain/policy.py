@@ -99,6 +99,9 @@ RPC_RULES: dict[str, Rule] = {
     f"{_INVOICING}.QuoteFunds": Rule(A.BILLING_WRITE, "quote adding funds (amount, fee)"),
     f"{_INVOICING}.AddFunds": Rule(A.BILLING_WRITE, "add funds by paying with a card"),
     f"{_INVOICING}.SetDefaultPaymentMethod": Rule(A.BILLING_WRITE, "set the default card"),
+    f"{_INVOICING}.RemovePaymentMethod": Rule(
+        A.BILLING_WRITE, "remove a card (not the default one while auto-recharge is on)"
+    ),
     f"{_INVOICING}.CreateSubscription": Rule(A.BILLING_WRITE, "subscribe to a plan"),
     f"{_INVOICING}.CancelSubscription": Rule(A.BILLING_WRITE, "cancel a subscription"),
     f"{_INVOICING}.PayInvoice": Rule(

@@ -226,6 +226,11 @@ class WalletClient:
         except FailedPrecondition as refused:  # the wallet's INVALID_ARGUMENT: say which field
             raise InvalidArgument("funding_mode", refused.message) from None
 
+    def auto_recharge_on(self, account_id: str) -> bool:
+        request = wallet_pb.ListAutoRechargesRequest(account_id=account_id)
+        answer = _call("wallet", self._stub.ListAutoRecharges, request, self._timeout_s)
+        return any(rule.enabled for rule in answer.auto_recharges)
+
     def account_exists(self, account_id: str) -> bool:
         """Whether the wallet knows the account (AccountDirectory). A wallet that cannot answer
         is taken as "it may exist": an empty list is still the truth about invoices."""

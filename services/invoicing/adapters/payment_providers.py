@@ -66,6 +66,9 @@ class NoPaymentProvider:
     def cancel_payment(self, payment_ref: str, idempotency_key: str) -> PaymentState:
         raise self._refuse()
 
+    def detach_card(self, provider_token: str, idempotency_key: str) -> None:
+        """No provider holds cards for this deployment: removing one is local only."""
+
     def parse_event(self, payload: bytes, signature: str) -> ProviderEvent:
         raise InvalidEventSignature("no payment provider is configured")
 
@@ -84,6 +87,8 @@ class FakePaymentProvider:
         self._payments: dict[str, dict[str, object]] = {}
         self._created: dict[str, str] = {}
         self.charges: list[tuple[str, str, int]] = []
+        # Tokens of cards removed; charging one is declined as Stripe would.
+        self.detached: set[str] = set()
         # Set to answer every call with Unavailable (the provider cannot be reached).
         self.unreachable = False
 
@@ -134,7 +139,11 @@ class FakePaymentProvider:
             if state.status != PaymentStatus.REQUIRES_CONFIRMATION:
                 return state
             token = str(payment["token"])
-            if DECLINE_MARKER in token:
+            if token in self.detached:
+                state = PaymentState(
+                    PaymentStatus.DECLINED, payment_ref, "payment_method_unexpected_state"
+                )
+            elif DECLINE_MARKER in token:
                 detail = token.split(DECLINE_MARKER, 1)[1].strip("_") or "generic"
                 state = PaymentState(
                     PaymentStatus.DECLINED, payment_ref, f"card_declined: {detail}"
@@ -172,6 +181,11 @@ class FakePaymentProvider:
             state = PaymentState(PaymentStatus.DECLINED, payment_ref, "payment canceled")
             payment["state"] = state
             return state
+
+    def detach_card(self, provider_token: str, idempotency_key: str) -> None:
+        with self._lock:
+            self._reach()
+            self.detached.add(provider_token)
 
     def authenticate(self, payment_ref: str) -> PaymentState:
         """The customer completes 3-D Secure (what their browser does): the card is charged."""

@@ -46,6 +46,8 @@ EVENT_KINDS = {
     "charge.dispute.created": "dispute_opened",
     "charge.dispute.closed": "dispute_closed",
 }
+# What Stripe answers a detach of a card that is gone already or was never on a customer.
+DETACHED_ALREADY = frozenset({"resource_missing", "payment_method_unexpected_state"})
 # Off-session payments that need the customer's authentication fail with this code; the
 # customer can still complete them on-session with the intent's client secret.
 AUTHENTICATION_REQUIRED = "authentication_required"
@@ -174,6 +176,19 @@ class StripePayments:
             # No longer cancellable: the customer completed it meanwhile, or it is processing.
             return self.payment_state(payment_ref)
         return _state(intent)
+
+    def detach_card(self, provider_token: str, idempotency_key: str) -> None:
+        def detach() -> Any:
+            try:
+                return self._client.v1.payment_methods.detach(
+                    provider_token, {}, {"idempotency_key": idempotency_key}
+                )
+            except stripe.InvalidRequestError as error:
+                if error.code in DETACHED_ALREADY:
+                    return None
+                raise
+
+        _call(detach)
 
     def parse_event(self, payload: bytes, signature: str) -> ProviderEvent:
         try:

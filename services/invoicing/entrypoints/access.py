@@ -40,6 +40,7 @@ RULES: dict[str, Allow] = {
     "StartCardSetup": CUSTOMERS_AND_OPERATORS,
     "ListPaymentMethods": CUSTOMERS_AND_OPERATORS,
     "SetDefaultPaymentMethod": CUSTOMERS_AND_OPERATORS,
+    "RemovePaymentMethod": CUSTOMERS_AND_OPERATORS,
     # Money in by paying: a quote, then the charge; the wallet is credited once it succeeded.
     "QuoteFunds": CUSTOMERS_AND_OPERATORS,
     "AddFunds": CUSTOMERS_AND_OPERATORS,

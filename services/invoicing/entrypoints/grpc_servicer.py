@@ -228,6 +228,18 @@ class InvoicingServicer(pb_grpc.InvoicingServiceServicer):
             target=lambda _answer: request.payment_method_id,
         )
 
+    def RemovePaymentMethod(
+        self, request: pb.RemovePaymentMethodRequest, context: grpc.ServicerContext
+    ) -> pb.RemovePaymentMethodResponse:
+        return self._audit.around(
+            "RemovePaymentMethod",
+            request,
+            lambda: self._use.payment_methods.remove(request),
+            before=lambda: _without_token(self._use.payment_methods.get(request)),
+            after=lambda _answer: {"removed": True},
+            target=lambda _answer: request.payment_method_id,
+        )
+
     def GetOrganization(
         self, request: pb.GetOrganizationRequest, context: grpc.ServicerContext
     ) -> pb.GetOrganizationResponse:

@@ -12,22 +12,30 @@ from billing.invoicing.v1 import invoicing_service_pb2 as pb
 from sqlalchemy.engine import Connection, Engine
 
 from services.common import idempotency, validation
-from services.common.errors import AlreadyExists, InvalidArgument, NotFound
+from services.common.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound
 from services.invoicing.adapters import tables
 from services.invoicing.domain import cards
 from services.invoicing.service import guards, ids
-from services.invoicing.service.card_charges import CardCharges
+from services.invoicing.service.card_charges import PENDING, REQUIRES_ACTION, CardCharges
+from services.invoicing.service.ports import Wallet
 from services.invoicing.service.settings import Clock
 
 MAX_CARDS_PER_ACCOUNT = 20
 CARD = "card"
+REMOVE = "RemovePaymentMethod"
+DEFAULT_FUNDS_AUTO_RECHARGE = (
+    "is the default card and auto-recharge charges it: set another card as the default or "
+    "turn auto-recharge off first"
+)
+PAYMENT_IN_PROGRESS = "has a payment in progress: remove it once the payment has finished"
 
 
 class PaymentMethods:
-    def __init__(self, engine: Engine, clock: Clock, cards: CardCharges) -> None:
+    def __init__(self, engine: Engine, clock: Clock, cards: CardCharges, wallet: Wallet) -> None:
         self._engine = engine
         self._clock = clock
         self._cards = cards
+        self._wallet = wallet
 
     def start_setup(self, request: pb.StartCardSetupRequest) -> pb.StartCardSetupResponse:
         """A card setup at the provider for the account's customer (once per key)."""
@@ -65,7 +73,8 @@ class PaymentMethods:
                 )
             if len(existing) >= MAX_CARDS_PER_ACCOUNT:
                 raise InvalidArgument("payment_method", f"at most {MAX_CARDS_PER_ACCOUNT} cards")
-            make_default = card.is_default or not existing
+            # The first card, or the first since the default one was removed, is the default.
+            make_default = card.is_default or not any(row["is_default"] for row in existing)
             if make_default:
                 connection.execute(
                     table.update().where(table.c.account_id == account_id).values(is_default=False)
@@ -101,6 +110,16 @@ class PaymentMethods:
             rows = _rows(connection, account_id)
         return pb.ListPaymentMethodsResponse(payment_methods=[_message(row) for row in rows])
 
+    def get(self, request: pb.RemovePaymentMethodRequest) -> invoice_pb2.PaymentMethod:
+        """One card of the account (what a removal is about to remove)."""
+        account_id = validation.require_id(request.account_id, "account_id")
+        method_id = validation.require_id(request.payment_method_id, "payment_method_id")
+        with self._engine.connect() as connection:
+            found = card(connection, account_id, method_id)
+        if found is None:
+            raise NotFound(f"payment method {method_id!r} not found", "payment_method_id")
+        return _message(found)
+
     def set_default(
         self, request: pb.SetDefaultPaymentMethodRequest
     ) -> pb.SetDefaultPaymentMethodResponse:
@@ -125,6 +144,49 @@ class PaymentMethods:
                 r for r in _rows(connection, account_id) if r["payment_method_id"] == method_id
             )
         return pb.SetDefaultPaymentMethodResponse(payment_method=_message(row))
+
+    def remove(self, request: pb.RemovePaymentMethodRequest) -> pb.RemovePaymentMethodResponse:
+        """Remove a card and detach it at the provider, once per key.
+
+        Refused (FailedPrecondition) for the default card while auto-recharge is on, which
+        would otherwise fail at the next crossing, and for a card a payment in progress was
+        made with (its recovery charges that card). The provider forgets the card first: a
+        crash after that leaves the row, and a retry detaches again harmlessly and removes it.
+        """
+        account_id = validation.require_id(request.account_id, "account_id")
+        method_id = validation.require_id(request.payment_method_id, "payment_method_id")
+        key = guards.account_key(account_id, guards.required_key(request.idempotency_key))
+        answer = pb.RemovePaymentMethodResponse
+        with self._engine.connect() as connection:
+            earlier = guards.stored_response(connection, REMOVE, key, request, answer)
+            if earlier is not None:
+                return earlier
+            found = card(connection, account_id, method_id)
+            if found is None:
+                raise NotFound(f"payment method {method_id!r} not found", "payment_method_id")
+            if _payment_in_progress(connection, account_id, method_id):
+                raise FailedPrecondition(f"the card {PAYMENT_IN_PROGRESS}", "payment_method_id")
+            shared = _token_elsewhere(connection, found)
+        if found["is_default"] and self._wallet.auto_recharge_on(account_id):
+            raise FailedPrecondition(f"the card {DEFAULT_FUNDS_AUTO_RECHARGE}", "payment_method_id")
+        if not shared:
+            self._cards.provider.detach_card(found["provider_token"], f"detach:{key}")
+        table = tables.payment_methods
+
+        def delete() -> pb.RemovePaymentMethodResponse:
+            gone = connection.execute(
+                table.delete().where(
+                    table.c.account_id == account_id, table.c.payment_method_id == method_id
+                )
+            )
+            if gone.rowcount != 1:  # removed meanwhile under another key
+                raise NotFound(f"payment method {method_id!r} not found", "payment_method_id")
+            return answer(payment_method=_message(found))
+
+        with self._engine.begin() as connection:
+            return idempotency.once(
+                connection, tables.idempotency_keys, REMOVE, key, request, answer, delete
+            )
 
     def _from_setup(
         self, account_id: str, request: pb.AddPaymentMethodRequest
@@ -175,6 +237,31 @@ class PaymentMethods:
         today = self._clock()
         if cards.expired(card.exp_month, card.exp_year, today.year, today.month):
             raise InvalidArgument(f"{prefix}exp_year", "the card has expired")
+
+
+def _payment_in_progress(connection: Connection, account_id: str, method_id: str) -> bool:
+    table = tables.payments
+    query = sa.select(table.c.payment_id).where(
+        table.c.account_id == account_id,
+        table.c.payment_method_id == method_id,
+        table.c.status.in_((PENDING, REQUIRES_ACTION)),
+    )
+    return connection.execute(query.limit(1)).first() is not None
+
+
+def _token_elsewhere(connection: Connection, row: Mapping[Any, Any]) -> bool:
+    """Whether another card row keeps the same provider token (then it stays attached)."""
+    table = tables.payment_methods
+    query = sa.select(table.c.payment_method_id).where(
+        table.c.provider_token == row["provider_token"],
+        sa.not_(
+            sa.and_(
+                table.c.account_id == row["account_id"],
+                table.c.payment_method_id == row["payment_method_id"],
+            )
+        ),
+    )
+    return connection.execute(query.limit(1)).first() is not None
 
 
 def _derived_id(account_id: str, key: str) -> str:

@@ -138,6 +138,11 @@ class Wallet(Protocol):
         """Take bought days back out of the pool; FailedPrecondition when they were allocated."""
         ...
 
+    def auto_recharge_on(self, account_id: str) -> bool:
+        """Whether any of the account's balances has auto-recharge switched on (it charges
+        the default card)."""
+        ...
+
 
 class PaymentStatus:
     """Where a card payment stands at the provider."""
@@ -251,6 +256,11 @@ class PaymentProvider(Protocol):
         """Cancel a payment that was never completed (a 3-D Secure wait that expired); answers
         where it stands afterwards: DECLINED once cancelled, or SUCCEEDED when the customer
         completed it meanwhile (then it is paid and cannot be cancelled)."""
+        ...
+
+    def detach_card(self, provider_token: str, idempotency_key: str) -> None:
+        """Forget a saved card at the provider: it can never be charged again. A card already
+        detached (a retry), or never saved on a customer, is not an error."""
         ...
 
     def parse_event(self, payload: bytes, signature: str) -> ProviderEvent:

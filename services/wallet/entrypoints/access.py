@@ -47,6 +47,8 @@ RULES: dict[str, Allow] = {
     "CountChannelDays": allow(INVOICING),
     "SetAutoRecharge": CUSTOMERS_AND_OPERATORS,
     "GetAutoRecharge": CUSTOMERS_AND_OPERATORS,
+    # Invoicing keeps the card auto-recharge charges while a rule is on.
+    "ListAutoRecharges": allow(INVOICING, operator=True),
     "ListRecharges": CUSTOMERS_AND_OPERATORS,
     "GetPriceList": CUSTOMERS_AND_OPERATORS,
     "QuotePrice": CUSTOMERS_AND_OPERATORS,

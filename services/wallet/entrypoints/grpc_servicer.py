@@ -326,6 +326,11 @@ class WalletServicer(pb_grpc.WalletServiceServicer):
     ) -> pb.GetAutoRechargeResponse:
         return self._recharges.get(request)
 
+    def ListAutoRecharges(
+        self, request: pb.ListAutoRechargesRequest, context: grpc.ServicerContext
+    ) -> pb.ListAutoRechargesResponse:
+        return self._recharges.list_rules(request)
+
     def GetPriceList(
         self, request: pb.GetPriceListRequest, context: grpc.ServicerContext
     ) -> pb.GetPriceListResponse:

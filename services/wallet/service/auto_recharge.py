@@ -106,6 +106,19 @@ class AutoRecharges:
             rule = Rule(view.account_id, channel_id, view.currency, False, 0, 0, 0, 0)
         return pb.GetAutoRechargeResponse(auto_recharge=_message(rule))
 
+    def list_rules(self, request: pb.ListAutoRechargesRequest) -> pb.ListAutoRechargesResponse:
+        """Every rule the account has, enabled or not (one per balance at most)."""
+        view = require_account(self._accounts, request.account_id)
+        table = tables.auto_recharges
+        query = (
+            sa.select(table)
+            .where(table.c.account_id == view.account_id)
+            .order_by(table.c.channel_id, table.c.currency_code)
+        )
+        with self._engine.connect() as connection:
+            rows = connection.execute(query).mappings().all()
+        return pb.ListAutoRechargesResponse(auto_recharges=[_message(_rule(r)) for r in rows])
+
     def rules_for(self, balances: Iterable[Balance]) -> dict[Balance, Rule]:
         """The rules of these balances, in one query."""
         wanted = set(balances)
@@ -123,16 +136,7 @@ class AutoRecharges:
         for row in rows:
             key = (row["account_id"], row["channel_id"], row["currency_code"])
             if key in wanted:
-                rules[key] = Rule(
-                    row["account_id"],
-                    row["channel_id"],
-                    row["currency_code"],
-                    row["enabled"],
-                    row["threshold_micros"],
-                    row["amount_micros"],
-                    row["cool_off_seconds"],
-                    row["max_per_month"],
-                )
+                rules[key] = _rule(row)
         return rules
 
     def fire(self, view: AccountView, rule: Rule, crossing_ms: int) -> bool:
@@ -534,6 +538,19 @@ def _upsert(
         connection.execute(
             table.insert().values(account_id=account_id, channel_id=channel_id, **values)
         )
+
+
+def _rule(row: RowMapping) -> Rule:
+    return Rule(
+        row["account_id"],
+        row["channel_id"],
+        row["currency_code"],
+        row["enabled"],
+        row["threshold_micros"],
+        row["amount_micros"],
+        row["cool_off_seconds"],
+        row["max_per_month"],
+    )
 
 
 def _message(rule: Rule) -> funds_pb2.AutoRecharge:
