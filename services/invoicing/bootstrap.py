@@ -50,6 +50,7 @@ from services.invoicing.service import (
     postpaid,
     receipts,
     recharges,
+    service_acts,
     subscriptions,
     tax,
 )
@@ -137,8 +138,10 @@ def wire(
     )
     stuck_after = dt.timedelta(seconds=stuck_after_s)
     cards = card_charges.CardCharges(engine, payment_provider, clock)
+    audit = AuditLog(engine, tables.audit_entries, "invoicing")
+    acts = service_acts.ServiceActs(audit)
     settlement = postpaid.PostpaidSettlement(engine, wallet, clock)
-    paying = payments.Payments(engine, cards, wallet, clock, stuck_after, settlement)
+    paying = payments.Payments(engine, cards, wallet, clock, stuck_after, settlement, acts)
     receipts_ = receipts.Receipts(engine, issuing, clock)
     action_expiry = dt.timedelta(
         seconds=env.seconds(
@@ -146,7 +149,7 @@ def wire(
         )
     )
     funding = fundings.Fundings(
-        engine, cards, wallet, receipts_, clock, stuck_after, usage, action_expiry
+        engine, cards, wallet, receipts_, clock, stuck_after, usage, action_expiry, acts
     )
     partners = partner_billing.PartnerBilling(engine, issuing, wallet, channel_counts, clock)
     billing = billing_cycle.BillingCycle(
@@ -169,13 +172,13 @@ def wire(
         payment_methods=payment_methods.PaymentMethods(engine, clock, cards, wallet),
         fundings=funding,
         payment_events=payment_events.PaymentEvents(
-            engine, cards, paying, funding, wallet, clock, settlement, alerts
+            engine, cards, paying, funding, wallet, clock, settlement, alerts, acts
         ),
         organizations=organizations.Organizations(engine, clock, settings.issuer.issuer_id),
         tax=tax.TaxSettings(engine, settings.issuer.issuer_id, clock),
         funding=funding_switch.FundingSwitch(engine, wallet, clock),
     )
-    servicer = InvoicingServicer(use_cases, AuditLog(engine, tables.audit_entries, "invoicing"))
+    servicer = InvoicingServicer(use_cases, audit)
     binding = ServiceBinding(
         SERVICE_NAME,
         lambda server: invoicing_service_pb2_grpc.add_InvoicingServiceServicer_to_server(

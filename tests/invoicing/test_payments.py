@@ -181,6 +181,13 @@ def test_a_card_payment_never_authenticated_expires_and_frees_the_invoice(
     assert reopened.status == OPEN
     assert "not completed in time" in reopened.payment_failure_reason
     assert invoicing.provider.charges == []
+    # Invoicing cancelled it by itself: in the account's audit log, with the service acting.
+    entries = invoicing.stub.ListAuditEntries(
+        pb.ListAuditEntriesRequest(account_id="partner"), timeout=TIMEOUT_S
+    ).entries
+    (expired,) = [e for e in entries if e.action == "InvoiceCardPaymentExpired"]
+    assert (expired.actor.kind, expired.actor.id) == ("service", "invoicing")
+    assert expired.target == invoice.invoice_id and "not completed" in expired.reason
     paid = pay(invoicing, invoice, "wire", transfer_reference="WIRE 1")
     assert paid.invoice.status == PAID
 

@@ -296,12 +296,8 @@ class InvoicingServicer(pb_grpc.InvoicingServiceServicer):
     def HandlePaymentEvent(
         self, request: pb.HandlePaymentEventRequest, context: grpc.ServicerContext
     ) -> pb.HandlePaymentEventResponse:
-        return self._audit.around(
-            "HandlePaymentEvent",
-            request,
-            lambda: self._use.payment_events.handle(request),
-            target=lambda _answer: request.provider,
-        )
+        # The provider's acts are recorded, per account, as the event is acted on.
+        return self._use.payment_events.handle(request)
 
     def EstimateFundsNeeded(
         self, request: pb.EstimateFundsNeededRequest, context: grpc.ServicerContext

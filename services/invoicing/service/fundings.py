@@ -59,6 +59,7 @@ from services.invoicing.service.card_charges import (
 )
 from services.invoicing.service.ports import PaymentState, PaymentStatus, UsageSource, Wallet
 from services.invoicing.service.receipts import Receipts
+from services.invoicing.service.service_acts import ServiceActs
 from services.invoicing.service.settings import Clock
 
 log = logging.getLogger(__name__)
@@ -79,6 +80,13 @@ FUNDING_EVENTS = {
 }
 OPEN_STATES = (CHARGING, REQUIRES_ACTION, PAID, CREDITED)
 CARD_REMOVED = "the card was removed before it was charged"
+# Moves recorded in the audit log when no person made them, by the name of the action's end.
+AUDITED_MOVES = {
+    REQUIRES_ACTION: "RequiresAction",
+    CREDITED: "Credited",
+    DECLINED: "Declined",
+    EXPIRED: "Expired",
+}
 # How long a payment may wait for the customer's authentication before it is cancelled.
 DEFAULT_ACTION_EXPIRY = dt.timedelta(hours=24)
 
@@ -105,7 +113,9 @@ class Fundings:
         stuck_after: dt.timedelta,
         usage: UsageSource,
         action_expiry: dt.timedelta = DEFAULT_ACTION_EXPIRY,
+        acts: ServiceActs | None = None,
     ) -> None:
+        self._acts = acts or ServiceActs(None)
         self._usage = usage
         self._action_expiry = action_expiry
         self._engine = engine
@@ -464,7 +474,38 @@ class Fundings:
                 recharge_events.after_move(connection, funding, after, values)
             elif moved and after in FUNDING_EVENTS:
                 invoice_events.funding(connection, funding["funding_id"], FUNDING_EVENTS[after])
+            if moved and after in AUDITED_MOVES:
+                self._audit_move(connection, funding, after, values)
         return bool(moved)
+
+    def _audit_move(
+        self, connection: Connection, funding: Row, after: str, values: Mapping[str, Any]
+    ) -> None:
+        """A move nobody asked for in person (the provider's word, the wallet's recharge
+        request, the scheduler), in the move's own transaction."""
+        moved = {**funding, **values}
+        auto = funding["source"] == AUTO_RECHARGE
+        failure = str(moved.get("failure_reason") or "")
+        why = failure or ("the balance fell below its threshold" if auto else "")
+        self._acts.record(
+            f"{'AutoRecharge' if auto else 'AddFunds'}{AUDITED_MOVES[after]}",
+            funding["account_id"],
+            funding["funding_id"],
+            f"{funding['funding_id']}:{after}",
+            reason=why,
+            before={"state": funding["state"]},
+            after={
+                "state": after,
+                "currency_code": moved["currency_code"],
+                "amount_micros": moved["amount_micros"],
+                "fee_micros": moved["fee_micros"],
+                "channel_id": moved["channel_id"],
+                "payment_id": moved["payment_id"],
+                "top_up_id": moved.get("top_up_id") or "",
+                "failure_reason": failure,
+            },
+            connection=connection,
+        )
 
 
 def top_up_key(funding: Row) -> str:

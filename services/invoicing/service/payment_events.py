@@ -28,7 +28,7 @@ from services.common.errors import FailedPrecondition, InvalidArgument, Permissi
 from services.invoicing.adapters import invoice_store, tables
 from services.invoicing.domain import money
 from services.invoicing.domain.invoices import Status
-from services.invoicing.service import card_charges, fundings, messages
+from services.invoicing.service import card_charges, fundings, messages, service_acts
 from services.invoicing.service.card_charges import INVOICE, CardCharges
 from services.invoicing.service.fundings import Fundings
 from services.invoicing.service.payments import Payments
@@ -40,10 +40,20 @@ from services.invoicing.service.ports import (
     Wallet,
 )
 from services.invoicing.service.postpaid import PostpaidSettlement
+from services.invoicing.service.service_acts import ServiceActs
 from services.invoicing.service.settings import Clock
 
 log = logging.getLogger(__name__)
 MAX_PAYLOAD_BYTES = 512 * 1024
+# The provider's acts as the audit log names them.
+PROVIDER_ACTIONS = {
+    "payment_succeeded": "PaymentSucceeded",
+    "payment_failed": "PaymentFailed",
+    "payment_requires_action": "PaymentRequiresAction",
+    "refunded": "PaymentRefunded",
+    "dispute_opened": "PaymentDisputed",
+    "dispute_closed": "DisputeClosed",
+}
 OUTCOMES = {
     "payment_succeeded": PaymentStatus.SUCCEEDED,
     "payment_failed": PaymentStatus.DECLINED,
@@ -63,7 +73,9 @@ class PaymentEvents:
         clock: Clock,
         settlement: PostpaidSettlement | None = None,
         alerts: OperationsAlerts | None = None,
+        acts: ServiceActs | None = None,
     ) -> None:
+        self._acts = acts or ServiceActs(None)
         self._settlement = settlement
         self._alerts = alerts
         self._engine = engine
@@ -92,28 +104,58 @@ class PaymentEvents:
         if seen is not None:
             answer.duplicate = True
             return answer
-        self._act(event)
-        try:
-            with self._engine.begin() as connection:
-                connection.execute(
-                    table.insert().values(
-                        event_id=event.event_id,
-                        provider=provider.name,
-                        kind=event.kind,
-                        created_at=self._clock(),
+        payment = self._payment(event)
+        with service_acts.provider_speaking(provider.name):
+            self._act(event, payment)
+            try:
+                with self._engine.begin() as connection:
+                    connection.execute(
+                        table.insert().values(
+                            event_id=event.event_id,
+                            provider=provider.name,
+                            kind=event.kind,
+                            created_at=self._clock(),
+                        )
                     )
-                )
-        except IntegrityError:
-            answer.duplicate = True  # delivered twice at once: both acted idempotently
+                    if payment is not None:
+                        self._audit(connection, event, payment)
+            except IntegrityError:
+                answer.duplicate = True  # delivered twice at once: both acted idempotently
         return answer
 
-    def _act(self, event: ProviderEvent) -> None:
+    def _payment(self, event: ProviderEvent) -> Row | None:
+        """The payment an event is about, as it stands before the event is acted on."""
         if event.kind == "ignored" or not event.payment_ref:
-            return
+            return None
         with self._engine.connect() as connection:
             payment = card_charges.payment_by_ref(connection, event.payment_ref)
         if payment is None:
             log.info("event for a payment we do not know", extra={"event_id": event.event_id})
+        return payment
+
+    def _audit(self, connection: Connection, event: ProviderEvent, payment: Row) -> None:
+        """The provider's act, in the transaction that records its event as handled."""
+        now = card_charges.payment_row(connection, payment["payment_id"]) or payment
+        details = {
+            "event_id": event.event_id,
+            "amount_minor": event.amount_minor,
+            "currency_code": event.currency_code,
+            "dispute_id": event.dispute_ref,
+            "won": event.won,
+        }
+        self._acts.record(
+            PROVIDER_ACTIONS.get(event.kind, "PaymentEvent"),
+            payment["account_id"],
+            payment["payment_id"],
+            f"{self._cards.provider.name}:{event.event_id}",
+            reason=event.reason or event.kind,
+            before=_payment_state(payment),
+            after={**_payment_state(now), **details},
+            connection=connection,
+        )
+
+    def _act(self, event: ProviderEvent, payment: Row | None) -> None:
+        if payment is None:
             return
         if event.kind in OUTCOMES:
             outcome = PaymentState(OUTCOMES[event.kind], event.payment_ref, event.reason)
@@ -296,6 +338,18 @@ class PaymentEvents:
     def _update_payment(self, payment: Row, **values: int) -> None:
         with self._engine.begin() as connection:
             _update_payment(connection, payment, **values)
+
+
+def _payment_state(payment: Row) -> dict[str, Any]:
+    return {
+        "purpose": payment["purpose"],
+        "invoice_id": payment["invoice_id"] or "",
+        "status": payment["status"],
+        "currency_code": payment["currency_code"],
+        "amount_micros": payment["amount_micros"],
+        "refunded_micros": payment["refunded_micros"],
+        "disputed_micros": payment["disputed_micros"],
+    }
 
 
 def _update_payment(connection: Connection, payment: Row, **values: int) -> None:

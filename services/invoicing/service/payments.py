@@ -36,6 +36,7 @@ from services.invoicing.service.card_charges import (
 from services.invoicing.service.invoices import load
 from services.invoicing.service.ports import PaymentState, PaymentStatus, Wallet
 from services.invoicing.service.postpaid import PostpaidSettlement
+from services.invoicing.service.service_acts import ServiceActs
 from services.invoicing.service.settings import Clock
 
 log = logging.getLogger(__name__)
@@ -69,7 +70,9 @@ class Payments:
         clock: Clock,
         stuck_after: dt.timedelta = DEFAULT_STUCK_AFTER,
         settlement: PostpaidSettlement | None = None,
+        acts: ServiceActs | None = None,
     ) -> None:
+        self._acts = acts or ServiceActs(None)
         self._settlement = settlement
         self._stuck_after = stuck_after
         self._engine = engine
@@ -232,12 +235,24 @@ class Payments:
                 self.finish(row["payment_id"], state)
                 continue
             with self._engine.begin() as connection:
-                expired += invoice_store.update(
+                freed = invoice_store.update(
                     connection,
                     row["invoice_id"],
                     {"collecting_payment_id": None, "payment_failure_reason": EXPIRED_REASON},
                     collecting_payment_id=row["payment_id"],
                 )
+                if freed:
+                    self._acts.record(
+                        "InvoiceCardPaymentExpired",
+                        row["account_id"],
+                        row["invoice_id"],
+                        f"{row['payment_id']}:expired",
+                        reason=EXPIRED_REASON,
+                        before={"payment_id": row["payment_id"], "status": row["status"]},
+                        after={"payment_id": row["payment_id"], "status": "expired"},
+                        connection=connection,
+                    )
+                expired += freed
         return expired
 
     def finish(self, payment_id: str, state: PaymentState) -> bool:
@@ -399,10 +414,28 @@ class Payments:
         else:
             invoice["payment_failure_reason"] = state.reason or "declined"
         # Once per payment: only while the invoice still names it as the one being collected.
-        invoice_store.update(
+        changed = invoice_store.update(
             connection, request.invoice_id, invoice, collecting_payment_id=payment["payment_id"]
         )
         settled = {**payment, **outcome}
+        if changed:
+            # Decided without a person's call (the provider's word, an automatic charge).
+            self._acts.record(
+                "InvoicePaidByCard" if approved else "InvoiceCardPaymentFailed",
+                request.account_id,
+                request.invoice_id,
+                f"{payment['payment_id']}:{outcome['status']}",
+                reason=outcome["failure_reason"] or "the card on file was charged",
+                before={"status": Status.OPEN, "payment_id": payment["payment_id"]},
+                after={
+                    "status": invoice.get("status", Status.OPEN),
+                    "payment_id": payment["payment_id"],
+                    "amount_micros": payment["amount_micros"],
+                    "currency_code": payment["currency_code"],
+                    "failure_reason": outcome["failure_reason"],
+                },
+                connection=connection,
+            )
         return _response(connection, request.account_id, request.invoice_id, settled)
 
 
