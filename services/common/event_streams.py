@@ -25,6 +25,8 @@ INVOICING_EVENTS = EventStream("billing.invoicing.events", ("notifications", "wa
 OPERATIONS_ALERTS = EventStream("billing.operations.alerts", ("notifications",))
 # Users' billing access and notification opt-ins, as the gateway has them.
 GATEWAY_USERS = EventStream("billing.gateway.users", ("notifications",))
+# Sign-in locks the gateway imposed, for the notifications service to tell the user.
+GATEWAY_SIGN_INS = EventStream("billing.gateway.sign-ins", ("notifications",))
 
 ALL = (
     METERING_CHARGES,
@@ -35,6 +37,7 @@ ALL = (
     INVOICING_EVENTS,
     OPERATIONS_ALERTS,
     GATEWAY_USERS,
+    GATEWAY_SIGN_INS,
 )
 BY_NAME = {stream.name: stream for stream in ALL}
 # Streams nobody is declared to read keep at most this many entries.

@@ -38,11 +38,13 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 SERVICE_NAME = notifications_service_pb2.DESCRIPTOR.services_by_name[
     "NotificationsService"
 ].full_name
-# The streams whose events are announced, and the gateway's stream of users.
+# The streams whose events are announced (the gateway's sign-in locks too), and the
+# gateway's stream of users.
 ANNOUNCED = (
     event_streams.WALLET_ALERTS,
     event_streams.INVOICING_EVENTS,
     event_streams.OPERATIONS_ALERTS,
+    event_streams.GATEWAY_SIGN_INS,
 )
 CONSUMER_BLOCK_MS = 250
 

@@ -14,6 +14,8 @@ from pathlib import Path
 import httpx
 import pytest
 import sqlalchemy as sa
+from billing.common.v1.outbox_pb2 import OutboxBatch
+from billing.gateway.v1.events_pb2 import SignInLocked
 
 from services.cli.main import main as billing
 from services.common.audit import AuditLog
@@ -115,12 +117,19 @@ def test_failures_slow_down_then_lock_and_the_lock_is_recorded(
     assert locked.status_code == 429 and "locked" in locked.json()["error"]["message"]
     assert int(locked.headers["Retry-After"]) in (1, 2)
 
-    # Recorded for the notifications service, logged, and in the gateway's audit log.
+    # Recorded, published once for the notifications service (in the gateway's outbox with
+    # the lock), logged, and in the gateway's audit log.
     with gateway.gateway.engine.connect() as connection:
         (lock,) = connection.execute(
             sa.select(tables.sign_in_locks).where(tables.sign_in_locks.c.email == email)
         ).mappings()
-    assert lock["failures"] == 4 and lock["notified_at"] is None
+        published = connection.execute(sa.select(tables.outbox)).mappings().all()
+    assert lock["failures"] == 4 and lock["notified_at"] == lock["locked_at"]
+    events = [e for row in published for e in OutboxBatch.FromString(row["events"]).events]
+    (told,) = [e for e in events if e.event_id == lock["lock_id"]]
+    assert told.stream == "billing.gateway.sign-ins"
+    notice = SignInLocked.FromString(told.event)
+    assert (notice.email, notice.failures) == (email, 4)
     assert any(r.getMessage() == "sign-in locked" for r in caplog.records)
     entries, _ = AuditLog(gateway.gateway.engine, tables.audit_entries, "gateway").page("", 100, "")
     (entry,) = [e for e in entries if e["action"] == "sign_in_locked" and email in e["after_json"]]

@@ -7,15 +7,18 @@ import uuid
 from collections.abc import Callable
 
 import sqlalchemy as sa
+from billing.gateway.v1 import events_pb2
 from sqlalchemy.engine import Engine, RowMapping
 from sqlalchemy.exc import IntegrityError
 
+from services.common import event_streams, outbox
 from services.gateway.adapters import tables
 from services.gateway.domain.access import Role
 from services.gateway.domain.records import ApiKey, Membership, Operator, User
 from services.gateway.domain.throttle import FailureState
 
 MAX_LISTED = 1000
+SIGN_INS_STREAM = event_streams.GATEWAY_SIGN_INS.name
 
 
 class DuplicateEmail(Exception):
@@ -225,6 +228,8 @@ class Store:
         locked_at: dt.datetime,
         locked_until: dt.datetime,
     ) -> str:
+        """Record a lock; a user's is published (in the same transaction) for the
+        notifications service to email them, once: the event's id is the lock's."""
         lock_id = uuid.uuid4().hex
         with self._engine.begin() as connection:
             connection.execute(
@@ -236,8 +241,18 @@ class Store:
                     failures=failures,
                     locked_at=locked_at,
                     locked_until=locked_until,
+                    notified_at=locked_at if user else None,
                 )
             )
+            if user is not None:
+                event = events_pb2.SignInLocked(
+                    event_id=lock_id, user_id=user.user_id, email=user.email, failures=failures
+                )
+                event.locked_until.FromDatetime(locked_until)
+                event.occur_time.FromDatetime(locked_at)
+                outbox.add(
+                    connection, tables.outbox, [outbox.event(SIGN_INS_STREAM, lock_id, event)]
+                )
         return lock_id
 
     def locks(self, unnotified_only: bool = False) -> list[RowMapping]:

@@ -79,7 +79,7 @@ sign_in_locks = sa.Table(
     sa.Column("failures", sa.Integer, nullable=False),
     sa.Column("locked_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("locked_until", sa.DateTime(timezone=True), nullable=False),
-    # Set once the user has been told.
+    # Set when the lock's notice to the user was published (with the lock, once).
     sa.Column("notified_at", sa.DateTime(timezone=True), nullable=True),
     sa.Index("gateway_sign_in_locks_unnotified", "notified_at", "locked_at"),
 )
@@ -96,5 +96,6 @@ notification_optins = sa.Table(
     sa.Column("updated_ms", sa.BigInteger, nullable=False),
 )
 
-# Users' access changes to publish (billing.gateway.users), written with what they announce.
+# Events to publish (users' access on billing.gateway.users, sign-in locks on
+# billing.gateway.sign-ins), written with what they announce.
 outbox = outbox_table(metadata, "gateway_outbox_batches")

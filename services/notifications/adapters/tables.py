@@ -110,6 +110,8 @@ emails = sa.Table(
     sa.Column("invoice_id", sa.String(128), nullable=False),
     sa.Column("created_ms", sa.BigInteger, nullable=False),
     sa.Column("updated_ms", sa.BigInteger, nullable=False),
+    # Set: the one address this email goes to (a user's own notice), not the account's.
+    sa.Column("to_address", sa.String(320), nullable=False, server_default=""),
     sa.Index("ix_notifications_emails_due", "state", "next_attempt_ms"),
 )
 

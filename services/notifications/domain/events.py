@@ -3,11 +3,13 @@ its email. Pure: protobuf messages in, plain values out."""
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
 from billing.common.v1 import money_pb2, operations_pb2
+from billing.gateway.v1 import events_pb2 as gateway_events
 from billing.invoicing.v1 import events_pb2 as invoicing_events
 from billing.wallet.v1 import notices_pb2
 from billing.wallet.v1 import wallet_service_pb2 as wallet
@@ -65,6 +67,8 @@ class Notice:
     invoice_id: str = ""
     emailed: bool = True
     extra: dict[str, str] = field(default_factory=dict)
+    # Set: the email goes to this address alone (a notice to one user), not the account's.
+    to_address: str = ""
 
 
 def money(value: money_pb2.Money) -> str:
@@ -313,10 +317,31 @@ def _operations(payload: bytes) -> Notice:
     )
 
 
-# Hook for lockout emails: when the gateway publishes sign-in locks (a stream of its own), add
-# its message here as `sign_in.locked` (email to the locked user's address, no webhook) and its
-# stream to bootstrap.ANNOUNCED. Nothing publishes them yet.
 SIGN_IN_LOCKED = "sign_in.locked"
+
+
+def _sign_in_locked(payload: bytes) -> Notice:
+    """To the locked user alone (no account, no webhook): until when, and what to do."""
+    lock = gateway_events.SignInLocked.FromString(payload)
+    until = lock.locked_until.ToDatetime(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    return Notice(
+        lock.event_id,
+        "",
+        SIGN_IN_LOCKED,
+        {"user_id": lock.user_id, "failures": lock.failures, "locked_until": until},
+        _ms(lock),
+        f"Sign-in to your billing account is locked until {until}",
+        (
+            f"After {lock.failures} failed sign-ins in a row, signing in as {lock.email} is "
+            f"locked until {until}.",
+            "If this was you, wait until then and sign in with the right password.",
+            "If it was not you, someone may be guessing your password: once you can sign in, "
+            "change it, and tell your account's owner.",
+        ),
+        to_address=lock.email,
+    )
+
+
 _DECODERS = {
     wallet.BalanceAlert.DESCRIPTOR.full_name: _balance,
     notices_pb2.CampaignRefused.DESCRIPTOR.full_name: _campaign,
@@ -327,6 +352,7 @@ _DECODERS = {
     invoicing_events.SubscriptionCancelled.DESCRIPTOR.full_name: _cancelled,
     invoicing_events.TopUpEvent.DESCRIPTOR.full_name: _top_up,
     operations_pb2.OperationsAlert.DESCRIPTOR.full_name: _operations,
+    gateway_events.SignInLocked.DESCRIPTOR.full_name: _sign_in_locked,
 }
 
 

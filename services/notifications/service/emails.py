@@ -1,6 +1,7 @@
 """Emails: one per event, to the organization's billing email and to the users with billing
-access who asked for billing emails (operations alerts: to the operators' address). Sent with
-backoff for a day; a recipient already sent to is not sent to again."""
+access who asked for billing emails (operations alerts: to the operators' address; a notice to
+one user, such as a sign-in lock: to that user alone). Sent with backoff for a day; a recipient
+already sent to is not sent to again."""
 
 from __future__ import annotations
 
@@ -122,7 +123,8 @@ class EmailSender:
         sent: list[str] = []
         problem = ""
         try:
-            recipients = [r for r in self.recipients(account_id) if r not in already]
+            addressed = [row["to_address"]] if row["to_address"] else self.recipients(account_id)
+            recipients = [r for r in addressed if r not in already]
             if not recipients and not already:
                 self._finish(row, SKIPPED, "", "no recipient")
                 return

@@ -115,6 +115,7 @@ class Intake:
                 "subject": notice.subject[:300],
                 "body": "\n".join(notice.lines),
                 "invoice_id": notice.invoice_id,
+                "to_address": notice.to_address,
                 "created_ms": now_ms,
                 "updated_ms": now_ms,
             }
