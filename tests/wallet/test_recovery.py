@@ -26,7 +26,7 @@ from services.common.streams import GroupReader
 from services.wallet.adapters import tables
 from services.wallet.domain.partitions import Partitioner
 from services.wallet.service.settings import PROJECTOR_GROUP
-from tests.harness.credentials import trusted_channel
+from tests.harness.credentials import credentials, trusted_channel
 from tests.harness.services import ServiceProcess
 from tests.wallet.conftest import DEADLINE_S, MARKETING_USD_MICROS, US_NUMBER
 
@@ -190,7 +190,13 @@ def test_the_projector_runs_in_its_own_process(
             assert projector.terminate() == 0
     wrong = subprocess.run(
         [sys.executable, "-m", "services.wallet.loops"],
-        env={**os.environ, **serving, "WALLET_LOOPS": "nonsense", "WALLET_LOOPS_PORT": "0"},
+        env={
+            **os.environ,
+            **credentials().env("wallet"),
+            **serving,
+            "WALLET_LOOPS": "nonsense",
+            "WALLET_LOOPS_PORT": "0",
+        },
         capture_output=True,
         text=True,
         timeout=60,
