@@ -26,7 +26,7 @@ from services.invoicing import bootstrap as invoicing_bootstrap
 from services.invoicing.adapters.payment_providers import FakePaymentProvider
 from tests.harness.credentials import trusted_channel
 from tests.harness.services import InProcessService
-from tests.invoicing.helpers import run_cycle, usd
+from tests.invoicing.helpers import add_card, run_cycle, usd
 from tests.wallet.clocked import MovableClock, serve_clocked
 from tests.wallet.conftest import DEADLINE_S, WalletUnderTest, wallet_env
 from tests.wallet.helpers import field_of, refused
@@ -215,6 +215,32 @@ def test_in_advance_the_seeds_75_channels_are_billed_on_the_anchor_day_and_2250_
     assert [i.days for i in may] == [76 * 30]
     assert suite.run("2026-05-02").issued_count == 0
     assert len(partner_invoices(suite, partner)) == 2
+
+
+def test_a_scheduled_partner_invoice_is_charged_to_the_default_card_and_the_days_credited(
+    suite: Suite,
+) -> None:
+    paying = suite.wallet.create_account("card-partner", time_zone=ZONE)
+    declined = suite.wallet.create_account("declined-partner", time_zone=ZONE)
+    add_card(suite.invoicing, paying, "pm_partner", default=True)
+    add_card(suite.invoicing, declined, "pm_declined", "tok_decline_insufficient_funds", True)
+    suite.at("2026-03-20 10:00")
+    for partner in (paying, declined):
+        suite.register(partner, "one", "two")
+        suite.contract(partner, billing=pb.PARTNER_BILLING_IN_ADVANCE, start_date="2026-04-01")
+    suite.at("2026-04-01 09:00")
+    issued = {i.account_id: i for i in suite.run("2026-04-01").invoices}
+    assert set(issued) == {paying, declined}
+
+    [paid] = partner_invoices(suite, paying)
+    assert paid.status == invoice_pb2.INVOICE_STATUS_PAID and paid.total == usd(40 * USD)
+    assert suite.pool(paying) == 60  # 2 channels x 30 days, credited once paid
+    [unpaid] = partner_invoices(suite, declined)
+    assert unpaid.status == invoice_pb2.INVOICE_STATUS_OPEN
+    assert "insufficient_funds" in unpaid.payment_failure_reason
+    assert suite.pool(declined) == 0
+    assert suite.run("2026-04-01").issued_count == 0  # nothing charged or issued twice
+    assert [i.status for i in partner_invoices(suite, paying)] == [invoice_pb2.INVOICE_STATUS_PAID]
 
 
 def test_days_used_are_billed_the_day_after_the_month_ends_with_channels_deleted_and_added_again(

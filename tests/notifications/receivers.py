@@ -25,6 +25,7 @@ class Received:
     verified: bool
     at: float
     path: str
+    host: str = ""
 
 
 class MailBox:
@@ -118,6 +119,7 @@ class Receiver:
                     verified,
                     time.monotonic(),
                     path,
+                    lowered.get("host", ""),
                 )
             )
 

@@ -45,7 +45,8 @@ DAYS_BATCH = 100
 STUCK_PAYMENTS_BATCH = 100
 # A card payment pending this long is taken for abandoned and finished by the scheduler.
 DEFAULT_STUCK_AFTER = dt.timedelta(minutes=10)
-AUTO_CHARGE_KINDS = (Kind.SUBSCRIPTION, Kind.NOTIFICATIONS)
+# Issued by the billing cycle and charged to the default card at once.
+AUTO_CHARGE_KINDS = (Kind.SUBSCRIPTION, Kind.NOTIFICATIONS, Kind.PARTNER_DAYS)
 
 
 @dataclass(frozen=True)
