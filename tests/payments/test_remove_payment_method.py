@@ -64,9 +64,10 @@ def remove(client: httpx.Client, account: str, method_id: str, key: str = "") ->
     )
 
 
-def cards(client: httpx.Client, account: str) -> list[tuple[str, bool]]:
+def cards(client: httpx.Client, account: str) -> dict[str, bool]:
+    """Each card on file and whether it is the default."""
     listed = client.get(f"/v1/accounts/{account}/payment-methods").json()
-    return [(m["payment_method_id"], m.get("is_default", False)) for m in listed["payment_methods"]]
+    return {m["payment_method_id"]: m.get("is_default", False) for m in listed["payment_methods"]}
 
 
 def auto_recharge(client: httpx.Client, account: str, enabled: bool) -> None:
@@ -90,7 +91,7 @@ def test_a_card_is_removed_and_detached_once_and_the_default_is_kept_for_auto_re
     with stack.client(stack.key(account, Role.OWNER)) as client:
         first = save_card(client, stripe_server, account, f"pm_{account}_first")
         second = save_card(client, stripe_server, account, f"pm_{account}_second")
-        assert cards(client, account) == [(first, True), (second, False)]
+        assert cards(client, account) == {first: True, second: False}
         auto_recharge(client, account, enabled=True)
 
         refused = remove(client, account, first)
@@ -98,7 +99,7 @@ def test_a_card_is_removed_and_detached_once_and_the_default_is_kept_for_auto_re
         error = refused.json()["error"]
         assert error["field"] == "payment_method_id"
         assert "auto-recharge" in error["message"] and "default" in error["message"]
-        assert cards(client, account) == [(first, True), (second, False)]
+        assert cards(client, account) == {first: True, second: False}
         assert f"pm_{account}_first" not in stripe_server.detached
 
         removed = remove(client, account, second, key="rm-second")
@@ -110,15 +111,15 @@ def test_a_card_is_removed_and_detached_once_and_the_default_is_kept_for_auto_re
         assert stripe_server.detached.count(f"pm_{account}_second") == 1
         assert remove(client, account, second).status_code == 404  # a new key: it is gone
         assert remove(client, account, "pm-unknown").status_code == 404
-        assert cards(client, account) == [(first, True)]
+        assert cards(client, account) == {first: True}
 
         auto_recharge(client, account, enabled=False)
         assert remove(client, account, first).status_code == 200
-        assert cards(client, account) == []
+        assert cards(client, account) == {}
         assert f"pm_{account}_first" in stripe_server.detached
         # The next card saved is the default again.
         third = save_card(client, stripe_server, account, f"pm_{account}_third")
-        assert cards(client, account) == [(third, True)]
+        assert cards(client, account) == {third: True}
 
         audit = client.get(f"/v1/accounts/{account}/audit-entries").json()["entries"]
         removals = [e for e in audit if e["action"] == "RemovePaymentMethod"]
@@ -141,7 +142,7 @@ def test_another_accounts_card_is_never_seen_nor_removed(
         assert remove(client, mine, card).status_code == 404
         assert remove(client, theirs, card).status_code in (403, 404)
     with stack.client(stack.key(theirs, Role.OWNER)) as client:
-        assert cards(client, theirs) == [(card, True)]
+        assert cards(client, theirs) == {card: True}
     assert f"pm_{theirs}" not in stripe_server.detached
 
 
@@ -163,7 +164,7 @@ def test_who_may_remove_and_what_a_removal_needs(stack: Stack, stripe_server: St
         with stack.client(reader) as client:
             assert remove(client, account, card).status_code == 403
     with stack.client(stack.key(account, Role.OWNER)) as client:
-        assert cards(client, account) == [(card, True)]
+        assert cards(client, account) == {card: True}
     with stack.client(stack.key(account, Role.ADMIN, billing_access=True)) as client:
         assert remove(client, account, card).status_code == 200
 
@@ -187,4 +188,4 @@ def test_a_card_with_a_payment_in_progress_is_kept_until_it_has_finished(
         refused = remove(client, account, card)
         assert refused.status_code == 400, refused.text
         assert "in progress" in refused.json()["error"]["message"]
-        assert cards(client, account) == [(card, True)]
+        assert cards(client, account) == {card: True}
