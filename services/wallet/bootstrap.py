@@ -37,6 +37,7 @@ from services.wallet.entrypoints.access import RULES
 from services.wallet.entrypoints.grpc_servicer import WalletServicer
 from services.wallet.entrypoints.timings import DecisionTimings
 from services.wallet.service import settings as names
+from services.wallet.service.account_search import AccountSearch
 from services.wallet.service.accounts import AccountCache, Accounts
 from services.wallet.service.alerts import BalanceAlerts
 from services.wallet.service.authorise import Authoriser
@@ -298,6 +299,7 @@ def serve(wallet: Wallet) -> App:
         recharges=wallet.recharges,
         price_list=PriceList(wallet.accounts, pricing.PricingEngine(pricing.default_catalog())),
         audit=AuditLog(wallet.engine, tables.audit_entries, "wallet"),
+        search=AccountSearch(wallet.engine),
     )
     binding = ServiceBinding(
         SERVICE_NAME,

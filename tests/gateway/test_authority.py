@@ -58,6 +58,7 @@ MATRIX: list[tuple[str, str, str, dict[str, Any] | None, set[str]]] = [
     ("EstimateFundsNeeded", "GET", "/v1/accounts/{a}/funds:estimate", None, READERS),
     ("GetAccountTaxStatus", "GET", "/v1/accounts/{a}/tax-status", None, READERS),
     ("GetUsageTotals", "GET", "/v1/accounts/{a}/usage/totals" + DATES, None, READERS),
+    ("ListEventTypes", "GET", "/v1/webhook-event-types", None, OPERATIONS),
     ("ListEndpoints", "GET", f"{HOOKS}", None, OPERATIONS),
     ("GetEndpoint", "GET", f"{HOOKS}/ep-x", None, OPERATIONS),
     ("ListDeliveries", "GET", f"{HOOKS}/ep-x/deliveries", None, OPERATIONS),
@@ -227,6 +228,7 @@ MATRIX: list[tuple[str, str, str, dict[str, Any] | None, set[str]]] = [
         {"channels": "1", "price_per_channel_month": USD, **WHY},
         OPERATORS,
     ),
+    ("ListAccounts", "GET", "/v1/accounts?query={a}", None, OPERATORS),
     (
         "CreateAccount",
         "POST",

@@ -16,6 +16,7 @@ from billing.common.v1 import category_pb2
 from billing.wallet.v1 import authorise_pb2, wallet_service_pb2_grpc
 
 from services.gateway.domain.access import Role
+from services.notifications.domain.events import EVENT_TYPES
 from tests.gateway.stack import BACKENDS, Stack, start_stack
 from tests.harness.credentials import trusted_channel
 from tests.harness.redis_servers import RedisServer
@@ -190,3 +191,27 @@ def test_rest_routes_are_documented_and_agents_see_nothing_of_them(
         assert "secret" not in endpoint
         other = client.get("/v1/accounts/someone-else/webhook-endpoints")
         assert other.status_code == 404
+
+
+def test_event_types_are_listed_with_descriptions_for_owners_and_admins(
+    stack: Stack, receiver: Receiver
+) -> None:
+    account = account_with_contacts(stack, receiver, "kinds")
+    with stack.client() as client:
+        assert "/v1/webhook-event-types" in client.get("/openapi.json").json()["paths"]
+    with stack.client(stack.key(account, Role.ADMIN)) as client:
+        listed = client.get("/v1/webhook-event-types")
+        assert listed.status_code == 200, listed.text
+        kinds = listed.json()["event_types"]
+    assert [kind["name"] for kind in kinds] == list(EVENT_TYPES)
+    assert all(kind["description"].strip() for kind in kinds)
+    # Each listed type is one an endpoint may subscribe to.
+    with stack.client(stack.key(account, Role.OWNER)) as client:
+        made = client.post(
+            f"/v1/accounts/{account}/webhook-endpoints",
+            json={"url": receiver.url("/kinds"), "event_types": [k["name"] for k in kinds]},
+        )
+        assert made.status_code == 200, made.text
+    agent = stack.key(account, Role.AGENT, billing_access=True)
+    with stack.client(agent) as client:
+        assert client.get("/v1/webhook-event-types").status_code == 403

@@ -81,6 +81,9 @@ RPC_RULES: dict[str, Rule] = {
     f"{_WALLET}.RegisterChannel": Rule(A.OPERATIONS, "register a channel"),
     f"{_WALLET}.DeleteChannel": Rule(A.OPERATIONS, "delete a channel (its days return)"),
     # Webhook endpoints, their deliveries and replays: owners and admins; agents nothing.
+    f"{_NOTIFICATIONS}.ListEventTypes": Rule(
+        A.OPERATIONS, "the event types an endpoint may subscribe to"
+    ),
     f"{_NOTIFICATIONS}.CreateEndpoint": Rule(A.OPERATIONS, "add a webhook endpoint"),
     f"{_NOTIFICATIONS}.ListEndpoints": Rule(A.OPERATIONS, "list webhook endpoints"),
     f"{_NOTIFICATIONS}.GetEndpoint": Rule(A.OPERATIONS, "read a webhook endpoint"),
@@ -121,6 +124,7 @@ RPC_RULES: dict[str, Rule] = {
     ),
     # The provider's acts: operators only.
     f"{_WALLET}.CreateAccount": Rule(A.OPERATOR, "create an account"),
+    f"{_WALLET}.ListAccounts": Rule(A.OPERATOR, "find accounts by id or display name"),
     f"{_WALLET}.UpdateAccount": Rule(
         A.OPERATOR, "price lists, fees, markups, top-up fees, funding, suspension"
     ),

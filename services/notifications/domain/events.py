@@ -19,27 +19,28 @@ from google.protobuf.message import Message
 OPERATIONS_ALERT = "operations.alert"
 ENDPOINT_DISABLED = "endpoint.disabled"
 INVOICE_ISSUED = "invoice.issued"
-# Every type an endpoint may subscribe to.
-EVENT_TYPES = (
-    "balance.low",
-    "balance.zero",
-    "balance.recovered",
-    "recharge.succeeded",
-    "recharge.failed",
-    "recharge.held",
-    "campaign.refused",
-    "send.flagged",
-    "credit.expiring",
-    "credit.expired",
-    "days.running_out",
-    "top_up.succeeded",
-    "top_up.failed",
-    INVOICE_ISSUED,
-    "invoice.paid",
-    "invoice.payment_failed",
-    "subscription.cancelled",
-    ENDPOINT_DISABLED,
-)
+# Every type an endpoint may subscribe to, with what it announces (GET /v1/webhook-event-types).
+EVENT_TYPE_DESCRIPTIONS: dict[str, str] = {
+    "balance.low": "The available balance fell below the low-balance threshold.",
+    "balance.zero": "The available balance reached zero: paid messages are refused.",
+    "balance.recovered": "The balance is back above the low-balance threshold.",
+    "recharge.succeeded": "An auto-recharge charged the card and added funds.",
+    "recharge.failed": "An auto-recharge could not charge the card.",
+    "recharge.held": "Auto-recharge is paused after failing repeatedly.",
+    "campaign.refused": "Messages of a campaign were refused for lack of funds.",
+    "send.flagged": "Messages went out below zero, within the overdraft limit.",
+    "credit.expiring": "Promotional credit expires within days.",
+    "credit.expired": "Promotional credit expired unused.",
+    "days.running_out": "A phone number's prepaid days are about to run out.",
+    "top_up.succeeded": "Funds paid by card were added to the balance.",
+    "top_up.failed": "A card payment to add funds failed.",
+    INVOICE_ISSUED: "An invoice was issued (the email carries its PDF).",
+    "invoice.paid": "An invoice was paid.",
+    "invoice.payment_failed": "Charging the card for an invoice failed.",
+    "subscription.cancelled": "A subscription was cancelled; service ends with the cycle.",
+    ENDPOINT_DISABLED: "A webhook endpoint was disabled after failing for days.",
+}
+EVENT_TYPES = tuple(EVENT_TYPE_DESCRIPTIONS)
 BALANCE_KINDS = {
     "low_balance": "balance.low",
     "zero_balance": "balance.zero",

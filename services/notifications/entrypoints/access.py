@@ -6,6 +6,8 @@ from __future__ import annotations
 from services.common.service_auth import CUSTOMERS_AND_OPERATORS, Allow
 
 RULES: dict[str, Allow] = {
+    # What an endpoint may subscribe to: the same for every account.
+    "ListEventTypes": CUSTOMERS_AND_OPERATORS,
     "CreateEndpoint": CUSTOMERS_AND_OPERATORS,
     "ListEndpoints": CUSTOMERS_AND_OPERATORS,
     "GetEndpoint": CUSTOMERS_AND_OPERATORS,

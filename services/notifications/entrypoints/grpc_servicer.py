@@ -7,12 +7,23 @@ import grpc
 from billing.notifications.v1 import notifications_service_pb2 as pb
 from billing.notifications.v1 import notifications_service_pb2_grpc as pb_grpc
 
+from services.notifications.domain.events import EVENT_TYPE_DESCRIPTIONS
 from services.notifications.service.endpoints import Endpoints
 
 
 class NotificationsServicer(pb_grpc.NotificationsServiceServicer):
     def __init__(self, endpoints: Endpoints) -> None:
         self._endpoints = endpoints
+
+    def ListEventTypes(
+        self, request: pb.ListEventTypesRequest, context: grpc.ServicerContext
+    ) -> pb.ListEventTypesResponse:
+        return pb.ListEventTypesResponse(
+            event_types=[
+                pb.EventType(name=name, description=description)
+                for name, description in EVENT_TYPE_DESCRIPTIONS.items()
+            ]
+        )
 
     def CreateEndpoint(
         self, request: pb.CreateEndpointRequest, context: grpc.ServicerContext

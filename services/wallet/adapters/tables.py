@@ -28,6 +28,19 @@ accounts = sa.Table(
     sa.Column("profile", sa.LargeBinary, nullable=False),
     sa.Column("created_ms", sa.BigInteger, nullable=False),
     sa.Column("updated_ms", sa.BigInteger, nullable=False),
+    # The display name folded to lower case: operators search by its start.
+    sa.Column("search_name", sa.String(200), nullable=False, server_default=""),
+    sa.Index(
+        "ix_wallet_accounts_search_name",
+        "search_name",
+        "account_id",
+        postgresql_ops={"search_name": "varchar_pattern_ops"},
+    ),
+    sa.Index(
+        "ix_wallet_accounts_id_prefix",
+        "account_id",
+        postgresql_ops={"account_id": "varchar_pattern_ops"},
+    ),
 )
 
 # Events to publish (account changes, balance alerts), written with the change they announce.
@@ -63,6 +76,7 @@ top_ups = sa.Table(
     sa.Column("created_ms", sa.BigInteger, nullable=False),
     sa.Column("applied_ms", sa.BigInteger, nullable=True),
     sa.UniqueConstraint("account_id", "idempotency_key", name="uq_wallet_top_ups_key"),
+    sa.Index("ix_wallet_top_ups_account_time", "account_id", "created_ms"),
     # A bank transfer is credited once, whatever idempotency key each attempt used.
     sa.Index(
         "uq_wallet_top_ups_transfer",

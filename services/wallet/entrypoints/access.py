@@ -15,6 +15,8 @@ from services.common.service_auth import (
 
 RULES: dict[str, Allow] = {
     "CreateAccount": OPERATORS,
+    # Finding an account among every customer's: the provider's staff only.
+    "ListAccounts": OPERATORS,
     "GetAccount": allow(INVOICING, operator=True, customer=True),
     # Price lists, fees, markups, top-up fee rules, funding, suspension.
     "UpdateAccount": OPERATORS,

@@ -19,6 +19,7 @@ from services.common.audit import AuditLog
 from services.common.errors import AlreadyExists, InvalidArgument, PermissionDenied
 from services.common.service_auth import current_identity
 from services.wallet.entrypoints.timings import DecisionTimings
+from services.wallet.service.account_search import AccountSearch
 from services.wallet.service.accounts import Accounts
 from services.wallet.service.authorise import Authoriser
 from services.wallet.service.auto_recharge import AutoRecharges
@@ -45,6 +46,7 @@ class WalletServicer(pb_grpc.WalletServiceServicer):
         recharges: AutoRecharges,
         price_list: PriceList,
         audit: AuditLog,
+        search: AccountSearch,
     ) -> None:
         self._accounts = accounts
         self._authoriser = authoriser
@@ -57,6 +59,7 @@ class WalletServicer(pb_grpc.WalletServiceServicer):
         self._recharges = recharges
         self._price_list = price_list
         self._audit = audit
+        self._search = search
         self._authorisations = metrics.instruments().authorisations
 
     def CreateAccount(
@@ -69,6 +72,11 @@ class WalletServicer(pb_grpc.WalletServiceServicer):
             account_id=request.profile.account_id,
             target=lambda answer: answer.account.account_id,
         )
+
+    def ListAccounts(
+        self, request: pb.ListAccountsRequest, context: grpc.ServicerContext
+    ) -> pb.ListAccountsResponse:
+        return self._search.list(request)
 
     def GetAccount(
         self, request: pb.GetAccountRequest, context: grpc.ServicerContext

@@ -327,7 +327,13 @@ def _columns(profile: account_pb2.AccountProfile, version: int, now_ms: int) -> 
         "version": version,
         "profile": profile.SerializeToString(deterministic=True),
         "updated_ms": now_ms,
+        "search_name": search_name(profile.display_name),
     }
+
+
+def search_name(display_name: str) -> str:
+    """What operators' searches match a display name against."""
+    return display_name.casefold()[:200]
 
 
 def _publish(connection: Connection, profile: account_pb2.AccountProfile, now_ms: int) -> None:

@@ -7,6 +7,7 @@ import logging
 import time
 import uuid
 from collections.abc import Callable
+from typing import Any
 
 import sqlalchemy as sa
 from billing.common.v1 import money_pb2
@@ -461,7 +462,12 @@ class Funds:
                 connection.execute(
                     sa.select(tables.top_ups)
                     .where(tables.top_ups.c.account_id == view.account_id)
-                    .order_by(tables.top_ups.c.created_ms, tables.top_ups.c.top_up_id)
+                    .order_by(
+                        *_ordered(
+                            (tables.top_ups.c.created_ms, tables.top_ups.c.top_up_id),
+                            request.newest_first,
+                        )
+                    )
                     .limit(limit)
                     .offset(offset)
                 )
@@ -482,7 +488,7 @@ class Funds:
                 connection.execute(
                     sa.select(entries)
                     .where(entries.c.account_id == view.account_id)
-                    .order_by(entries.c.id)
+                    .order_by(*_ordered((entries.c.id,), request.newest_first))
                     .limit(limit)
                     .offset(offset)
                 )
@@ -565,3 +571,10 @@ def _within_bound(
             "amount.amount_micros",
             f"would take the balance above {validation.MAX_MICROS:,} micros (it holds {held:,})",
         )
+
+
+def _ordered(
+    columns: tuple[sa.ColumnElement[Any], ...], newest_first: bool
+) -> list[sa.ColumnElement[Any]]:
+    """A list's sort: the oldest first, or the newest first."""
+    return [column.desc() if newest_first else column for column in columns]
