@@ -20,7 +20,7 @@ from billing.invoicing.v1 import invoicing_service_pb2_grpc as inv_grpc
 from billing.metering.v1 import events_pb2
 from billing.metering.v1 import metering_service_pb2 as met
 from billing.metering.v1 import metering_service_pb2_grpc as met_grpc
-from billing.wallet.v1 import account_pb2
+from billing.wallet.v1 import account_pb2, authorise_pb2
 from billing.wallet.v1 import wallet_service_pb2 as wal
 from billing.wallet.v1 import wallet_service_pb2_grpc as wal_grpc
 from google.protobuf import timestamp_pb2
@@ -78,6 +78,7 @@ class Seeded:
     channel_phone: str
     big_account: str
     big_owner: str
+    ops: OpsSeeded
 
 
 def email(account: str, who: str) -> str:
@@ -107,6 +108,7 @@ def seed(stack: Stack, database_urls: dict[str, str]) -> Seeded:
         stack.admin.add_user(email(big, "owner"), PASSWORD, big, Role.OWNER, True)
         bulk_invoices(database_urls["invoicing"], big, BULK)
         bulk_ledger(database_urls["wallet"], big, BULK)
+        ops = seed_ops(stack, stubs, database_urls["wallet"])
     finally:
         stubs.close()
     return Seeded(
@@ -119,6 +121,7 @@ def seed(stack: Stack, database_urls: dict[str, str]) -> Seeded:
         phone,
         big,
         email(big, "owner"),
+        ops=ops,
     )
 
 
@@ -391,3 +394,94 @@ def bulk_ledger(database_url: str, account: str, count: int) -> None:
     with engine.begin() as connection:
         connection.execute(table.insert(), rows)
     engine.dispose()
+
+
+# ---- Webhooks and the operator's view ---------------------------------------------------------
+@dataclass
+class OpsSeeded:
+    # Zero funds: a campaign there is refused, which announces campaign.refused.
+    hooks_account: str
+    hooks_owner: str
+    hooks_agent: str
+    operator: str
+    # The account the operator finds among BULK others and credits.
+    target_account: str
+    target_name: str
+
+
+def seed_ops(stack: Stack, stubs: Stubs, wallet_url: str) -> OpsSeeded:
+    run = uuid.uuid4().hex[:6]
+    hooks = f"hooks{run}"
+    _plain_account(stubs, hooks, f"Hooks {run}")
+    stack.admin.add_user(email(hooks, "owner"), PASSWORD, hooks, Role.OWNER, True)
+    stack.admin.add_user(email(hooks, "agent"), PASSWORD, hooks, Role.AGENT, True)
+    target = f"northwind{run}"
+    name = f"Northwind Traders {run}"
+    _plain_account(stubs, target, name)
+    operator = f"ops-{run}@provider.example"
+    stack.admin.add_operator(operator, "Asha Operator", PASSWORD)
+    bulk_accounts(wallet_url, target, BULK)
+    return OpsSeeded(hooks, email(hooks, "owner"), email(hooks, "agent"), operator, target, name)
+
+
+def _plain_account(stubs: Stubs, account: str, display_name: str) -> None:
+    profile = account_pb2.AccountProfile(
+        account_id=account,
+        display_name=display_name,
+        currency_code="USD",
+        time_zone="UTC",
+        business_country="IN",
+        funding_mode=account_pb2.FUNDING_MODE_PREPAID,
+        balance_scope=account_pb2.BALANCE_SCOPE_ACCOUNT,
+    )
+    stubs.wallet.CreateAccount(
+        wal.CreateAccountRequest(profile=profile, idempotency_key=f"create-{account}"), timeout=10
+    )
+
+
+def bulk_accounts(database_url: str, like: str, count: int) -> None:
+    """count accounts in the wallet's table, shaped like the account `like` (for searching
+    among many: they hold no money and have no hot copy)."""
+    engine = sa.create_engine(database_url)
+    table = wallet_tables.accounts
+    with engine.begin() as connection:
+        model = connection.execute(sa.select(table).where(table.c.account_id == like)).mappings()
+        shape = dict(model.one())
+        rows = []
+        for n in range(count):
+            account_id = f"shop{n:05d}"
+            name = f"Shop {n:05d} {('Retail', 'Foods', 'Travel', 'Health')[n % 4]}"
+            profile = account_pb2.AccountProfile.FromString(shape["profile"])
+            profile.account_id = account_id
+            profile.display_name = name
+            rows.append(
+                {
+                    **shape,
+                    "account_id": account_id,
+                    "profile": profile.SerializeToString(deterministic=True),
+                    "search_name": name.casefold(),
+                }
+            )
+        connection.execute(table.insert(), rows)
+    engine.dispose()
+
+
+def refuse_a_campaign(stubs: Stubs, account: str, batch_id: str) -> None:
+    """A campaign the account cannot pay for: the wallet announces campaign.refused."""
+    answer = stubs.wallet.AuthoriseBatch(
+        authorise_pb2.AuthoriseBatchRequest(
+            account_id=account,
+            channel_id="chan-1",
+            category=category_pb2.CATEGORY_MARKETING,
+            is_template=True,
+            mode=authorise_pb2.BATCH_MODE_ALL_OR_NOTHING,
+            batch_id=batch_id,
+            recipients=[
+                authorise_pb2.BatchRecipient(recipient="+14155550123", message_id=f"{batch_id}-{n}")
+                for n in range(3)
+            ],
+        ),
+        timeout=10,
+    )
+    if answer.denied_count != 3:
+        raise RuntimeError(f"the campaign was not refused: {answer}")

@@ -33,7 +33,12 @@ def console_stack(folder: Path, redis_port: int) -> Iterator[ConsoleStack]:
     client = redis.Redis.from_url(redis_url)
     client.flushdb()
     client.close()
-    running = start_stack(urls, redis_url, {"PAYMENTS_PROVIDER": "fake"})
+    running = start_stack(
+        urls,
+        redis_url,
+        # Refused campaigns announced once a second: webhook scenarios need more than one.
+        {"PAYMENTS_PROVIDER": "fake", "WALLET_REFUSED_NOTICE_SECONDS": "1"},
+    )
     try:
         yield ConsoleStack(running, seed(running, urls))
     finally:

@@ -30,6 +30,7 @@ PAGES = (
     "channels",
     "organization",
     "team",
+    "notifications",
 )
 
 

@@ -1,6 +1,8 @@
 // The console's shell: sign-in, the caller's permissions, navigation and the hash router.
 import { Api, signIn } from "./api.js";
 import * as pages from "./pages.js";
+import { notifications } from "./pages_notifications.js";
+import { operatorAccount, operatorAccounts } from "./pages_operator.js";
 import { h } from "./ui.js";
 
 const TOKEN = "billing.console.token";
@@ -17,6 +19,11 @@ const PAGES = [
   { path: "channels", title: "Channels and days", group: "Account", needs: "billing_read", render: pages.channels },
   { path: "organization", title: "Organization", group: "Account", needs: "billing_read", render: pages.organization },
   { path: "team", title: "Team", group: "Account", needs: "team", render: pages.team },
+  // Reachable by address for every member (agents are told who manages webhooks).
+  { path: "notifications", title: "Notifications", group: "Account", needs: "operations", render: notifications, direct: true },
+  // Operators only: customers never see them; the API refuses them (403) if they go there.
+  { path: "operator-accounts", title: "Accounts", group: "Operator", operator: true, direct: true, render: operatorAccounts },
+  { path: "operator-account", title: "Account", group: "Operator", operator: true, direct: true, hidden: true, render: operatorAccount },
 ];
 
 const state = { api: null, me: null };
@@ -43,7 +50,9 @@ async function start(token) {
   byId("sign-in").hidden = true;
   byId("page").hidden = false;
   byId("sign-out").hidden = false;
-  byId("who").textContent = `${state.me.account_id} · ${state.me.role}`;
+  byId("who").textContent = state.me.operator
+    ? `${state.me.name || state.me.subject} · operator`
+    : `${state.me.account_id} · ${state.me.role}`;
   buildNav();
   await route();
 }
@@ -53,14 +62,15 @@ function can(permission) {
 }
 
 function allowed() {
-  return PAGES.filter((page) => can(page.needs));
+  if (state.me.operator) return PAGES.filter((page) => page.operator);
+  return PAGES.filter((page) => !page.operator && can(page.needs));
 }
 
 function buildNav() {
   const nav = byId("nav");
   const links = [];
   let group = "";
-  for (const page of allowed()) {
+  for (const page of allowed().filter((candidate) => !candidate.hidden)) {
     if (page.group !== group) {
       group = page.group;
       links.push(h("div", { class: "group", role: "presentation" }, group));
@@ -75,20 +85,22 @@ async function route() {
   if (!state.api) return;
   const root = byId("page");
   const visible = allowed();
-  if (!visible.some((page) => page.needs === "billing_read")) {
+  if (!state.me.operator && !visible.some((page) => page.needs === "billing_read")) {
     root.replaceChildren(h("h1", {}, "Billing"), h("div", { class: "notice", role: "status", "data-notice": "no-billing" },
       h("p", {}, "You don't have access to billing for this account."),
       h("p", {}, "Ask the account's owner to give you billing access in Team settings.")));
     return;
   }
-  const wanted = location.hash.replace(/^#\//, "") || visible[0].path;
-  const page = visible.find((candidate) => candidate.path === wanted) || visible[0];
+  const [wanted, ...rest] = (location.hash.replace(/^#\//, "") || visible[0].path).split("/");
+  const page = visible.find((candidate) => candidate.path === wanted)
+    || PAGES.find((candidate) => candidate.direct && candidate.path === wanted) || visible[0];
+  const param = decodeURIComponent(rest.join("/"));
   for (const link of byId("nav").querySelectorAll("a")) {
-    if (link.dataset.page === page.path) link.setAttribute("aria-current", "page");
+    if (link.dataset.page === (page.hidden ? "operator-accounts" : page.path)) link.setAttribute("aria-current", "page");
     else link.removeAttribute("aria-current");
   }
   document.title = `${page.title} · Billing console`;
-  const ctx = { api: state.api, me: state.me, can, base: `/v1/accounts/${encodeURIComponent(state.me.account_id)}` };
+  const ctx = { api: state.api, me: state.me, can, param, base: `/v1/accounts/${encodeURIComponent(state.me.account_id)}` };
   root.dataset.ready = "false";
   root.dataset.page = page.path;
   const started = performance.now();
