@@ -45,6 +45,13 @@ def test_finds_by_id_prefix_and_by_name_ignoring_case(wallet: WalletUnderTest) -
     assert _search(wallet, f"{run}-acme").accounts[0].display_name == "Acme Widgets"
 
 
+def test_ids_match_with_their_exact_case(wallet: WalletUnderTest) -> None:
+    run = uuid.uuid4().hex[:6]
+    account = wallet.create_account(f"Mixed{run}", display_name="Unrelated")
+    assert _ids(_search(wallet, f"Mixed{run}")) == [account]
+    assert _search(wallet, f"mixed{run}").accounts == []
+
+
 def test_a_renamed_account_is_found_by_its_new_name(wallet: WalletUnderTest) -> None:
     account = wallet.create_account(display_name="Old Name")
     wallet.stub.UpdateAccount(

@@ -71,8 +71,12 @@ class AccountSearch:
         if query:
             statement = statement.where(
                 sa.or_(
-                    # Exact case for ids: SQLite's LIKE ignores ASCII case, PostgreSQL's not.
-                    sa.func.substr(accounts.c.account_id, 1, len(query)) == query,
+                    sa.and_(
+                        # LIKE for PostgreSQL's index; SQLite's LIKE ignores ASCII case, so
+                        # the exact start is compared as well.
+                        accounts.c.account_id.like(_like_prefix(query), escape="\\"),
+                        sa.func.substr(accounts.c.account_id, 1, len(query)) == query,
+                    ),
                     accounts.c.search_name.like(_like_prefix(search_name(query)), escape="\\"),
                 )
             )
