@@ -69,7 +69,7 @@ def test_find_an_account_among_many(console: ConsoleStack, operator: Browser) ->
     in_page = operator.render_ms()
     assert len(rows(operator, "accounts")) == 25
     print(
-        f"\noperator accounts, first page of {BULK + 6:,}+ accounts: "
+        f"\noperator accounts, first page of {BULK + 4:,} accounts: "
         f"{first_render * 1000:.0f} ms (in the page: {in_page} ms)"
     )
     search = operator.find("input[name=query]")
