@@ -81,7 +81,7 @@ async function route() {
       h("p", {}, "Ask the account's owner to give you billing access in Team settings.")));
     return;
   }
-  const wanted = location.hash.replace(/^#\//, "") || visible[0].path;
+  const wanted = location.hash.replace(/^#\//, "").split("?")[0] || visible[0].path;
   const page = visible.find((candidate) => candidate.path === wanted) || visible[0];
   for (const link of byId("nav").querySelectorAll("a")) {
     if (link.dataset.page === page.path) link.setAttribute("aria-current", "page");
