@@ -137,7 +137,7 @@ function wizard(ctx, panel, refresh, currency) {
         }
       };
       const recalculate = h("button", { type: "button", class: "secondary", onclick: guard(load) }, "Estimate");
-      const fields = [field("Days to cover", days), h("span"), recalculate, h("span"), figures];
+      const fields = [field("Days to cover", days), h("span"), recalculate, figures];
       if (run.mode === "once") fields.push(...field(`Amount to add (${run.currency})`, amount));
       show(2, form("Balance needed", 2, () => {
         if (run.mode === "once") {
@@ -159,7 +159,7 @@ function wizard(ctx, panel, refresh, currency) {
         h("dt", {}, "Phone number"), h("dd", {}, quote.display_phone_number || run.phone),
         h("dt", {}, each), h("dd", { "data-amount": "" }, money(quote.amount)),
         h("dt", {}, "Transaction fee"), h("dd", { "data-fee": "" }, money(quote.fee)),
-        h("dt", {}, "Charged to the card"), h("dd", { "data-total": "" }, money(quote.total))), h("span")));
+        h("dt", {}, "Charged to the card"), h("dd", { "data-total": "" }, money(quote.total)))));
     },
     async function confirmStep() {
       const cards = await cardsOnFile(ctx);
@@ -171,7 +171,7 @@ function wizard(ctx, panel, refresh, currency) {
         ? `When ${run.phone} falls below ${amountText(run.threshold)}, add ${money(run.quote.amount)} (charged ${money(run.quote.total)} with the fee) to the default card, at most ${run.maxPerMonth} times a month.`
         : `Charge ${money(run.quote.total)} to the card and add ${money(run.quote.amount)} to ${run.phone}.`;
       const defaultCard = cards.find((m) => m.is_default);
-      const fields = [h("p", { "data-summary": "" }, summary), h("span")];
+      const fields = [h("p", { "data-summary": "" }, summary)];
       let chooser = null;
       if (run.mode === "once") {
         const [label, select] = cardChooser(cards, "Card to charge");

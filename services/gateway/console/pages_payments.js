@@ -115,7 +115,6 @@ export async function cardSetup(ctx, area, onSaved) {
   const chosen = h("select", { name: "test_card" }, TEST_CARDS.map(([value, text]) => h("option", { value }, text)));
   const submit = h("button", { type: "submit" }, "Save card");
   const form = h("form", { class: "form", "aria-label": "Card details" },
-    h("p", { class: "hint", id: "test-provider" }, "Test payment provider: no real card is charged."), h("span"),
     field("Test card", chosen), h("span"), submit, h("span"), error);
   chosen.setAttribute("aria-describedby", "test-provider");
   form.addEventListener("submit", async (event) => {
@@ -129,7 +128,7 @@ export async function cardSetup(ctx, area, onSaved) {
       submit.disabled = false;
     }
   });
-  area.replaceChildren(form);
+  area.replaceChildren(h("p", { class: "hint", id: "test-provider" }, "Test payment provider: no real card is charged."), form);
   chosen.focus();
 }
 
