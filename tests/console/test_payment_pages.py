@@ -104,12 +104,40 @@ def test_a_card_is_added_through_the_setup_made_default_and_removed(
     assert [e for e in owner.console_errors() if "Failed to load resource" not in e] == []
 
 
+def save_declining_card_by_keyboard(owner: Browser) -> None:
+    """Enter on the button, the arrow key to the second test card, Tab to Save, Enter."""
+    owner.button("Add a card").send_keys(Keys.ENTER)
+    owner.wait_for("form[aria-label='Card details'] select[name=test_card]")
+    owner.wait_until(
+        lambda: owner.driver.switch_to.active_element.get_attribute("name") == "test_card"
+    )
+    assert_labelled(owner)
+    owner.driver.switch_to.active_element.send_keys(Keys.ARROW_DOWN)
+    owner.wait_until(
+        lambda: owner.find("select[name=test_card]").get_attribute("value") == "decline"
+    )
+    owner.driver.switch_to.active_element.send_keys(Keys.TAB)
+    assert owner.driver.switch_to.active_element.text == "Save card"
+    owner.driver.switch_to.active_element.send_keys(Keys.ENTER)
+    owner.wait_text("#toast", "saved")
+
+
+def assert_labelled(owner: Browser) -> None:
+    """Every control on the page has an accessible name (a label, aria-label or its text)."""
+    unnamed = owner.driver.execute_script(
+        "return [...document.querySelectorAll('#page input, #page select, #page button')]"
+        ".filter(e => !(e.labels && e.labels.length) && !e.getAttribute('aria-label')"
+        " && !e.textContent.trim()).map(e => e.outerHTML)"
+    )
+    assert unnamed == []
+
+
 def test_an_open_invoice_is_declined_with_the_reason_then_paid_by_card(
     console: ConsoleStack, owner: Browser, stubs: Stubs
 ) -> None:
     number = console.seeded.open_invoice_number
     owner.open("payment-methods")
-    save_test_card(owner, "decline")
+    save_declining_card_by_keyboard(owner)
     owner.wait_text("#page", "···· 0341")
     owner.open("invoices")
     owner.wait_text("[data-list=invoices]", number)
@@ -178,11 +206,13 @@ def test_adding_funds_once_credits_the_balance_exactly_and_a_double_submit_charg
     amount.clear()
     amount.send_keys("12.34", Keys.ENTER)
     wizard_step(owner, "Fees")
+    assert_labelled(owner)
     assert owner.text("[data-quote] [data-amount]") == "$12.34"
     fee = owner.text("[data-quote] [data-fee]")
     total = owner.text("[data-quote] [data-total]")
     next_step(owner, "Fees")
     wizard_step(owner, "Confirm")
+    assert_labelled(owner)
     assert total in owner.text("[data-summary]")
     # The first answer is lost on the way back (the card was charged): the page says so.
     owner.driver.execute_script(RECORD_REQUESTS + LOSE_FIRST_FUNDS_ANSWER)
@@ -234,7 +264,8 @@ def test_automatic_renewal_is_saved_and_keeps_its_card(
     )
     next_step(owner, "Phone number")
     wizard_step(owner, "One-time or automatic")
-    owner.find("#mode-auto").click()
+    owner.find("#mode-auto").send_keys(Keys.SPACE)
+    assert_labelled(owner)
     owner.find("[data-wizard] input[name=threshold]").send_keys("5")
     owner.find("[data-wizard] input[name=recharge_amount]").send_keys("20.50")
     most = owner.find("[data-wizard] input[name=max_per_month]")
