@@ -12,6 +12,7 @@ from collections.abc import Iterator
 import pytest
 from billing.invoicing.v1 import invoice_pb2
 from billing.invoicing.v1 import invoicing_service_pb2 as inv
+from billing.wallet.v1 import account_pb2
 from billing.wallet.v1 import wallet_service_pb2 as wal
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import Select
@@ -180,6 +181,18 @@ def test_adding_funds_once_credits_the_balance_exactly_and_a_double_submit_charg
     console: ConsoleStack, owner: Browser, stubs: Stubs
 ) -> None:
     account = console.seeded.account
+    # The provider's fee on top: 2.5% and $0.30, so what the card pays is not what is credited.
+    stubs.wallet.UpdateAccount(
+        wal.UpdateAccountRequest(
+            account_id=account,
+            profile=account_pb2.AccountProfile(
+                top_up_fee=account_pb2.TopUpFee(basis_points=250, fixed_micros=300_000)
+            ),
+            update_mask="top_up_fee",
+            idempotency_key=f"fee-{account}",
+        ),
+        timeout=10,
+    )
     before = available_micros(stubs, account, "ch-main")
     fundings_before = len(
         stubs.invoicing.ListFundings(
@@ -210,6 +223,8 @@ def test_adding_funds_once_credits_the_balance_exactly_and_a_double_submit_charg
     assert owner.text("[data-quote] [data-amount]") == "$12.34"
     fee = owner.text("[data-quote] [data-fee]")
     total = owner.text("[data-quote] [data-total]")
+    # 2.5% of 12.34 is 0.3085, and 0.30 fixed: 0.6085, charged in whole cents.
+    assert fee == "$0.61" and total == "$12.95"
     next_step(owner, "Fees")
     wizard_step(owner, "Confirm")
     assert_labelled(owner)
@@ -235,9 +250,8 @@ def test_adding_funds_once_credits_the_balance_exactly_and_a_double_submit_charg
         inv.ListFundingsRequest(account_id=account, page_size=100), timeout=10
     ).fundings
     assert len(fundings) == fundings_before + 1
-    assert fundings[0].amount.amount_micros == 12_340_000 or any(
-        f.amount.amount_micros == 12_340_000 for f in fundings
-    )
+    [funding] = [f for f in fundings if f.amount.amount_micros == 12_340_000]
+    assert (funding.fee.amount_micros, funding.total.amount_micros) == (610_000, 12_950_000)
     print(f"\nadd funds: $12.34 added, fee {fee}, charged {total}")
     # The balance beside the wizard is read again.
     owner.wait_until(
