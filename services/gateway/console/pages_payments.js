@@ -132,7 +132,17 @@ export async function cardSetup(ctx, area, onSaved) {
   chosen.focus();
 }
 
-function loadStripe() {
+// Stripe's publishable key, once a card setup has answered it (to authenticate payments later).
+let knownPublishableKey = "";
+
+export async function publishableKey(ctx) {
+  if (!knownPublishableKey) {
+    knownPublishableKey = (await ctx.api.send("POST", `${ctx.base}/payment-methods:setup`, {})).publishable_key || "";
+  }
+  return knownPublishableKey;
+}
+
+export function loadStripe() {
   if (window.Stripe) return Promise.resolve(window.Stripe);
   return new Promise((resolve, reject) => {
     const script = h("script", { src: STRIPE_JS });
@@ -144,6 +154,7 @@ function loadStripe() {
 
 async function stripeForm(area, setup, error, onConfirmed) {
   if (!setup.publishable_key) throw new Error("card setup answered without Stripe's publishable key");
+  knownPublishableKey = setup.publishable_key;
   const stripe = (await loadStripe())(setup.publishable_key);
   const mount = h("div", { class: "card-element", id: "card-element" });
   const submit = h("button", { type: "submit" }, "Save card");
