@@ -31,6 +31,30 @@ PAGES = (
 )
 
 
+def payment_screens(browser: Browser, folder: Path) -> None:
+    """The card form open, and the add-funds wizard at its fees step."""
+    browser.open("payment-methods")
+    browser.button("Add a card").click()
+    browser.wait_for("form[aria-label='Card details']")
+    browser.screenshot(folder / "add-card.png")
+    browser.open("balance")
+    browser.button("Add funds").click()
+    for step in ("Phone number", "One-time or automatic", "Balance needed"):
+        browser.wait_until(
+            lambda step=step: (
+                browser.find("[data-wizard] [data-step]").get_attribute("data-step") == step
+            )
+        )
+        if step == "Balance needed":
+            amount = browser.find("[data-wizard] input[name=amount]")
+            amount.clear()
+            amount.send_keys("25.00")
+        browser.find(f"[data-wizard] form[aria-label='{step}'] button[type=submit]").click()
+    browser.wait_for("[data-quote]")
+    browser.screenshot(folder / "add-funds.png")
+    print(f"{folder / 'add-card.png'}\n{folder / 'add-funds.png'}")
+
+
 def main() -> int:
     folder = Path(sys.argv[1] if len(sys.argv) > 1 else "docs/console")
     if not available():
@@ -48,6 +72,7 @@ def main() -> int:
                         browser.open(page)
                         browser.screenshot(folder / f"{page}.png")
                         print(f"{folder / page}.png")
+                    payment_screens(browser, folder)
                     browser.sign_in(running.seeded.agent_without_billing, PASSWORD)
                     browser.screenshot(folder / "no-billing-access.png")
                     browser.driver.execute_script("sessionStorage.clear()")

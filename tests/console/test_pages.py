@@ -83,6 +83,7 @@ def test_invoices_filter_download_and_pay_by_card(console: ConsoleStack, owner: 
     pdf = owner.wait_download(".pdf")
     assert pdf.read_bytes().startswith(b"%PDF")
     owner.button(f"Pay {seeded.open_invoice_number} by card").click()
+    owner.wait_for(f"form[aria-label='Pay {seeded.open_invoice_number}'] button").click()
     owner.wait_text("#toast", "is paid")
     Select(owner.find("select[name=status]")).select_by_visible_text("Paid")
     owner.find("form.filters button[type=submit]").click()
@@ -109,7 +110,7 @@ def test_payment_methods_set_the_default(owner: Browser) -> None:
     owner.wait_until(
         lambda: (
             not any(
-                "5555" in (b.get_attribute("aria-label") or "")
+                "Make card ending 5555" in (b.get_attribute("aria-label") or "")
                 for b in owner.find_all("#page button")
             )
         )

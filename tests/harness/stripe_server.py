@@ -28,6 +28,7 @@ from tests.harness.ports import free_port
 
 SECRET_KEY = "sk_test_local"
 WEBHOOK_SECRET = "whsec_local_test"
+PUBLISHABLE_KEY = "pk_test_local"
 DECLINES = {
     "pm_card_chargeDeclined": "generic_decline",
     "pm_card_chargeDeclinedInsufficientFunds": "insufficient_funds",
@@ -72,6 +73,7 @@ class StripeServer:
             "PAYMENTS_PROVIDER": "stripe",
             "STRIPE_SECRET_KEY": SECRET_KEY,
             "STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET,
+            "STRIPE_PUBLISHABLE_KEY": PUBLISHABLE_KEY,
             "STRIPE_API_BASE": self.url,
             "STRIPE_TIMEOUT_SECONDS": "2",
         }

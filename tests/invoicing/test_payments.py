@@ -70,6 +70,26 @@ def test_the_first_card_is_the_default_and_the_default_can_change(invoicing: Inv
     assert missing.code() == grpc.StatusCode.NOT_FOUND
 
 
+def test_a_card_setup_with_the_fake_provider_saves_its_card_and_has_no_browser_key(
+    invoicing: Invoicing,
+) -> None:
+    setup = invoicing.stub.StartCardSetup(
+        pb.StartCardSetupRequest(account_id="acme", idempotency_key="setup-1"), timeout=TIMEOUT_S
+    )
+    assert (setup.provider, setup.publishable_key) == ("fake", "")
+    assert setup.setup_id and setup.client_secret
+    saved = invoicing.stub.AddPaymentMethod(
+        pb.AddPaymentMethodRequest(account_id="acme", setup_id=setup.setup_id, idempotency_key="k"),
+        timeout=TIMEOUT_S,
+    ).payment_method
+    assert (saved.brand, saved.last4, saved.exp_year, saved.is_default) == (
+        "visa",
+        "4242",
+        2099,
+        True,
+    )
+
+
 def test_adding_the_same_card_again_returns_it_once(invoicing: Invoicing) -> None:
     first = add_card(invoicing.stub, "acme", "card-1")
     assert add_card(invoicing.stub, "acme", "card-1") == first

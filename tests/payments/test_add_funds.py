@@ -26,7 +26,7 @@ from services.common.grpc_server import App
 from services.invoicing import bootstrap as invoicing_bootstrap
 from tests.harness.credentials import trusted_channel
 from tests.harness.services import InProcessService, ServiceProcess
-from tests.harness.stripe_server import StripeServer
+from tests.harness.stripe_server import PUBLISHABLE_KEY, StripeServer
 from tests.wallet.conftest import WalletUnderTest, _serve, wallet_env
 
 USD = 1_000_000
@@ -94,6 +94,7 @@ def save_card(stack: Stack, account: str, card: str = "pm_card_visa") -> None:
         timeout=TIMEOUT_S,
     )
     assert setup.provider == "stripe" and setup.client_secret
+    assert setup.publishable_key == PUBLISHABLE_KEY
     stack.stripe.complete_setup(setup.setup_id, card)
     saved = stack.invoicing.AddPaymentMethod(
         pb.AddPaymentMethodRequest(

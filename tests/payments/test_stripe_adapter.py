@@ -150,6 +150,13 @@ def test_keys_are_required_and_named() -> None:
         StripeSettings.from_env(Env({}))
     with pytest.raises(ConfigError, match="STRIPE_WEBHOOK_SECRET"):
         StripeSettings.from_env(Env({"STRIPE_SECRET_KEY": "sk_test_x"}))
+    keys = {"STRIPE_SECRET_KEY": "sk_test_x", "STRIPE_WEBHOOK_SECRET": "whsec_x"}
+    with pytest.raises(ConfigError, match="STRIPE_PUBLISHABLE_KEY"):
+        StripeSettings.from_env(Env(keys))
+    with pytest.raises(ConfigError, match="STRIPE_PUBLISHABLE_KEY"):
+        StripeSettings.from_env(Env({**keys, "STRIPE_PUBLISHABLE_KEY": "sk_test_x"}))
+    settings = StripeSettings.from_env(Env({**keys, "STRIPE_PUBLISHABLE_KEY": "pk_test_x"}))
+    assert StripePayments(settings).publishable_key == "pk_test_x"
 
 
 def test_a_removed_card_is_detached_once_and_can_no_longer_be_charged(

@@ -91,7 +91,8 @@ async function route() {
       h("p", {}, "Ask the account's owner to give you billing access in Team settings.")));
     return;
   }
-  const [wanted, ...rest] = (location.hash.replace(/^#\//, "") || visible[0].path).split("/");
+  const route = location.hash.replace(/^#\//, "").split("?")[0] || visible[0].path;
+  const [wanted, ...rest] = route.split("/");
   const page = visible.find((candidate) => candidate.path === wanted)
     || PAGES.find((candidate) => candidate.direct && candidate.path === wanted) || visible[0];
   const param = decodeURIComponent(rest.join("/"));

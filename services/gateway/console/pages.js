@@ -4,6 +4,10 @@ import {
   badge, barChart, count, day, daysAgo, download, field, figure, filter, h, isoDay, micros,
   money, select, table, toast, words,
 } from "./ui.js";
+import { linkedInvoice, payByCard, requestDays } from "./pages_payments.js";
+import { addFunds } from "./add_funds.js";
+
+export { paymentMethods } from "./pages_payments.js";
 
 const PAGE_SIZE = 25;
 const KINDS = [
@@ -63,6 +67,7 @@ export async function invoices(ctx, root) {
     filter("Kind", kind), filter("Status", status), filter("Issued from", from),
     filter("Issued to", to), filter("Sort", order), apply);
   root.replaceChildren(...heading("Invoices"), form, list);
+  await guarded(root, async () => form.before(await linkedInvoice(ctx, () => invoices(ctx, root))));
 
   async function load() {
     const answer = await ctx.api.get(`${ctx.base}/invoices`, {
@@ -110,20 +115,7 @@ function invoiceActions(ctx, invoice, reload) {
       } }, "PDF"));
   }
   if (invoice.status === "INVOICE_STATUS_OPEN" && ctx.can("billing_write")) {
-    const pay = h("button", { type: "button", "aria-label": `Pay ${invoice.number} by card` }, "Pay by card");
-    pay.addEventListener("click", async () => {
-      pay.disabled = true;
-      try {
-        const answer = await ctx.api.send("POST", `${ctx.base}/invoices/${invoice.invoice_id}:pay`, {});
-        const paid = answer.invoice.status === "INVOICE_STATUS_PAID";
-        toast(paid ? `${invoice.number} is paid` : `Payment failed: ${answer.invoice.payment_failure_reason}`);
-        await reload();
-      } catch (error) {
-        pay.disabled = false;
-        toast(`Payment failed: ${error.message}`);
-      }
-    });
-    actions.append(pay);
+    actions.append(payByCard(ctx, invoice, reload));
   }
   return actions;
 }
@@ -164,29 +156,6 @@ export async function subscription(ctx, root) {
       }
       root.append(panel);
     }
-  });
-}
-
-// ---- Payment methods -------------------------------------------------------------------------
-export async function paymentMethods(ctx, root) {
-  root.replaceChildren(...heading("Payment methods"));
-  await guarded(root, async () => {
-    const answer = await ctx.api.get(`${ctx.base}/payment-methods`);
-    const columns = [
-      { label: "Card", cell: (m) => `${m.brand || words(m.kind, "PAYMENT_METHOD_KIND_")} ···· ${m.last4}` },
-      { label: "Expires", cell: (m) => m.exp_month ? `${String(m.exp_month).padStart(2, "0")}/${m.exp_year}` : "—" },
-      { label: "Default", cell: (m) => m.is_default ? badge("default") : "" },
-      { label: "Actions", cell: (m) => (!m.is_default && ctx.can("billing_write"))
-        ? h("button", { type: "button", class: "secondary",
-            "aria-label": `Make card ending ${m.last4} the default`,
-            onclick: async () => {
-              await ctx.api.send("POST", `${ctx.base}/payment-methods/${m.payment_method_id}:set-default`, {});
-              toast(`Card ending ${m.last4} is now the default`);
-              await paymentMethods(ctx, root);
-            } }, "Make default")
-        : "" },
-    ];
-    root.append(table("Cards on file", columns, answer.payment_methods, "No card on file."));
   });
 }
 
@@ -298,7 +267,7 @@ export async function monthlyUsage(ctx, root) {
 }
 
 // ---- Balance ---------------------------------------------------------------------------------
-export async function balance(ctx, root) {
+export async function balance(ctx, root, addFundsPanel) {
   root.replaceChildren(...heading("Balance"));
   await guarded(root, async () => {
     const [answer, channels] = await Promise.all([
@@ -324,6 +293,10 @@ export async function balance(ctx, root) {
       h("p", { class: "hint" }, "At zero balance paid messages are refused; incoming messages and free ",
         "messages continue."),
       h("h2", {}, "Transactions"));
+    if (ctx.can("billing_write")) {
+      root.querySelector(".figures").after(addFundsPanel || addFunds(ctx, (panel) => balance(ctx, root, panel),
+        money_.length ? money_[0].currency_code : "USD"));
+    }
     const ledger = h("div", { "data-list": "ledger" });
     root.append(ledger);
     const tokens = [""];
@@ -429,6 +402,7 @@ export async function channels(ctx, root) {
       });
       parts.push(h("h2", {}, "Allocate days from the pool"), form);
     }
+    parts.push(await requestDays(ctx));
     root.append(...parts);
   });
 }

@@ -1,18 +1,18 @@
 // The provider's operators: find an account, see its money newest first, credit a bank
 // transfer or grant credit with a reason, read its audit log. The gateway refuses customers.
+import { AmountError, toMicros as parseMicros } from "./amounts.js";
 import { newKey } from "./api.js";
 import { badge, field, figure, h, select, table, toast, words } from "./ui.js";
 
 const PAGE_SIZE = 25;
-// At most a billion units (10^15 micros, the bound of every amount) and six decimals.
-const DECIMAL = /^(\d{1,9})(?:\.(\d{1,6}))?$/;
-
-// "1234.5" -> "1234500000": exact, by string and BigInt arithmetic, never a float.
-export function toMicros(text) {
-  const match = DECIMAL.exec(String(text).trim());
-  if (!match) return null;
-  const micros = BigInt(match[1]) * 1000000n + BigInt((match[2] || "").padEnd(6, "0"));
-  return micros > 0n ? micros.toString() : null;
+// Typed amounts follow the console's one rule (amounts.js); a bad one is answered null.
+function toMicros(text) {
+  try {
+    return parseMicros(text);
+  } catch (error) {
+    if (error instanceof AmountError) return null;
+    throw error;
+  }
 }
 
 // "1234500000" -> "1,234.50": exact, at least two decimals, no trailing zeros beyond them.

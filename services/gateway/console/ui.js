@@ -1,4 +1,5 @@
 // Small DOM helpers: elements are built with text nodes, never from HTML strings.
+import { fromMicros } from "./amounts.js";
 
 export function h(tag, attributes = {}, ...children) {
   const element = document.createElement(tag);
@@ -29,13 +30,14 @@ function s(tag, attributes = {}, ...children) {
 
 export function money(value) {
   if (!value) return "—";
-  const micros = Number(value.amount_micros || 0);
   const currency = value.currency_code || "USD";
+  // Exact decimal text: Intl formats a string without passing through a float.
+  const exact = fromMicros(String(value.amount_micros || "0"), currency);
   try {
     return new Intl.NumberFormat("en", { style: "currency", currency, maximumFractionDigits: 4 })
-      .format(micros / 1e6);
+      .format(exact);
   } catch {
-    return `${(micros / 1e6).toFixed(2)} ${currency}`;
+    return `${exact} ${currency}`;
   }
 }
 

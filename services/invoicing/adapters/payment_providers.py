@@ -32,6 +32,7 @@ class NoPaymentProvider:
     """PAYMENTS_PROVIDER=none: every card operation is refused with a clear reason."""
 
     name = "none"
+    publishable_key = ""
 
     def _refuse(self) -> FailedPrecondition:
         return FailedPrecondition(NO_PROVIDER, "payment_method_id")
@@ -81,6 +82,8 @@ class FakePaymentProvider:
     """
 
     name = "fake"
+    # No script in the browser: the console's own test-card form stands in for Stripe.js.
+    publishable_key = ""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()

@@ -57,6 +57,8 @@ AUTHENTICATION_REQUIRED = "authentication_required"
 class StripeSettings:
     secret_key: str
     webhook_secret: str
+    # For Stripe.js in the browser (the console's card form): never a secret.
+    publishable_key: str
     # Where the API answers: Stripe itself unless set (tests point it at a local server).
     api_base: str
     timeout_s: float
@@ -69,9 +71,13 @@ class StripeSettings:
         webhook_secret = env.text("STRIPE_WEBHOOK_SECRET", "")
         if not webhook_secret.startswith("whsec_"):
             raise ConfigError("STRIPE_WEBHOOK_SECRET", "set the webhook signing secret (whsec_...)")
+        publishable_key = env.text("STRIPE_PUBLISHABLE_KEY", "")
+        if not publishable_key.startswith("pk_"):
+            raise ConfigError("STRIPE_PUBLISHABLE_KEY", "set the publishable key (pk_...)")
         return cls(
             secret_key=secret_key,
             webhook_secret=webhook_secret,
+            publishable_key=publishable_key,
             api_base=env.text("STRIPE_API_BASE", stripe.DEFAULT_API_BASE),
             timeout_s=env.seconds("STRIPE_TIMEOUT_SECONDS", DEFAULT_TIMEOUT_S),
         )
@@ -82,6 +88,7 @@ class StripePayments:
 
     def __init__(self, settings: StripeSettings) -> None:
         self._webhook_secret = settings.webhook_secret
+        self.publishable_key = settings.publishable_key
         self._client = stripe.StripeClient(
             settings.secret_key,
             base_addresses={"api": settings.api_base},

@@ -375,6 +375,10 @@ class Fundings:
             with connection.begin_nested():
                 connection.execute(tables.fundings.insert().values(**values))
         except IntegrityError:
+            # A retry under the same key that raced the first request: the first one's funding.
+            earlier = funding_row(connection, request.account_id, funding_id)
+            if earlier is not None and earlier["quote_id"] == quote.quote_id:
+                return earlier
             raise FailedPrecondition(
                 "this quote was confirmed already; ask for a new one", "quote_id"
             ) from None

@@ -48,6 +48,7 @@ class PaymentMethods:
             setup_id=setup.setup_ref,
             client_secret=setup.client_secret,
             provider=self._cards.provider.name,
+            publishable_key=self._cards.provider.publishable_key,
         )
 
     def add(self, request: pb.AddPaymentMethodRequest) -> pb.AddPaymentMethodResponse:

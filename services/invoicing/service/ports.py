@@ -220,6 +220,8 @@ class PaymentProvider(Protocol):
     """
 
     name: str
+    # What the browser's card form is mounted with (Stripe's pk_...); empty without one.
+    publishable_key: str
 
     def ensure_customer(self, account_id: str, idempotency_key: str) -> str:
         """The provider's customer for an account (created once per key)."""
