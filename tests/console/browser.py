@@ -12,6 +12,7 @@ from selenium.common.exceptions import (
     NoAlertPresentException,
     NoSuchElementException,
     StaleElementReferenceException,
+    TimeoutException,
 )
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
@@ -121,10 +122,22 @@ class Browser:
 
     def button(self, label: str) -> WebElement:
         """A button by its accessible label or text, as a keyboard user would find it."""
-        for element in self.find_all("#page button"):
-            if label in (element.get_attribute("aria-label") or "") or element.text == label:
-                return element
-        raise AssertionError(f"no button {label!r}")
+        found: list[WebElement] = []
+
+        def present() -> bool:
+            # A page that re-renders after an action shows its buttons again a moment later.
+            found[:] = [
+                element
+                for element in self.find_all("#page button")
+                if label in (element.get_attribute("aria-label") or "") or element.text == label
+            ]
+            return bool(found)
+
+        try:
+            self.wait_until(present)
+        except TimeoutException:
+            raise AssertionError(f"no button {label!r}") from None
+        return found[0]
 
     def accept_confirmation(self) -> None:
         def accepted() -> bool:
