@@ -349,10 +349,6 @@ class HotStore:
             pair[0 if part == "available" else 1] = int(value)
         return {key: (pair[0], pair[1]) for key, pair in found.items()}
 
-    def account_state(self, keys: Keys, account_id: str) -> dict[str, str]:
-        raw: Any = self.client.hgetall(keys.account(account_id))
-        return {name.decode(): value.decode() for name, value in raw.items()}
-
     def unready(self, partitions: Sequence[Keys]) -> list[Keys]:
         """The partitions whose hot state is not whole (their ready marker is gone)."""
         pipeline = self.client.pipeline(transaction=False)
