@@ -23,6 +23,7 @@ from services.common.background import (
     StreamConsumer,
     decoded_event,
 )
+from services.common.clock import Clock, SystemClock
 from services.common.grpc_server import App, ServiceBinding
 from services.common.outbox import OutboxRelay
 from services.common.redis_client import RedisClient
@@ -104,7 +105,11 @@ def _connect(url: str, settings: WalletSettings) -> RedisClient:
     return redis_client.connect(url, cluster=settings.redis_cluster)
 
 
-def assemble(env: config.Env) -> Wallet:
+def assemble(env: config.Env, clock: Clock | None = None) -> Wallet:
+    """The wallet from the environment. `clock` tells the time (the wall clock unless given;
+    tests step one instead of sleeping): credits expire by it; other use cases still read the
+    wall clock."""
+    clock = clock or SystemClock()
     settings = WalletSettings.from_env(env)
     engine = db.create_engine(config.database_url(env, "wallet"))
     db.prepare(engine, MIGRATIONS, env)
@@ -197,7 +202,7 @@ def assemble(env: config.Env) -> Wallet:
             wallet_events,
             after_publish=lambda events: refresh_published_accounts(accounts, events),
         ),
-        credits=Credits(engine, accounts, hot, partitioner),
+        credits=Credits(engine, accounts, hot, partitioner, clock),
         days=days,
         recharges=recharges,
         recharge_outcomes=recharge_outcomes,

@@ -4,7 +4,7 @@ over gRPC, on real Redis and real SQL: SQLite, then PostgreSQL).
 - Ledger conservation: every transaction balances; the balances the wallet shows are the sums
   of its postings and what a plain model of the same calls expects.
 - The credit book: each credit's remaining is granted - redeemed - expired, never negative,
-  and equals its ledger account.
+  and equals its ledger account. Time moves by stepping the wallet's clock, never by sleeping.
 
 Each example works on an account of its own, so examples do not see one another; examples
 are few and short to keep the suite fast.
@@ -12,7 +12,6 @@ are few and short to keep the suite fast.
 
 from __future__ import annotations
 
-import time
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -21,6 +20,7 @@ import sqlalchemy as sa
 from billing.common.v1 import category_pb2
 from billing.wallet.v1 import authorise_pb2
 from billing.wallet.v1 import wallet_service_pb2 as pb
+from google.protobuf.timestamp_pb2 import Timestamp
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -28,7 +28,7 @@ from services.wallet.adapters import tables
 from services.wallet.adapters.ledger_sql import balances_of
 from services.wallet.domain import ledger
 from tests.wallet.conftest import DEADLINE_S, WalletUnderTest
-from tests.wallet.helpers import in_seconds, usd
+from tests.wallet.helpers import usd
 
 EXAMPLES = settings(
     max_examples=12,
@@ -36,8 +36,8 @@ EXAMPLES = settings(
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 INVOICE = "notifications_invoice"
-DAY_S = 86_400
-SHORT_EXPIRY_S = 1.0
+DAY_MS = 86_400_000
+SHORT_EXPIRY_MS = 1_000
 
 top_ups = st.tuples(st.just("top_up"), st.integers(min_value=1, max_value=120_000))
 sends = st.tuples(
@@ -161,7 +161,13 @@ grants = st.tuples(
 redemptions = st.tuples(
     st.just("redeem"), st.integers(min_value=1, max_value=150_000), st.just(0), st.just(False)
 )
-credit_steps = st.lists(st.one_of(grants, redemptions), min_size=1, max_size=10)
+time_passes = st.tuples(
+    st.just("step"),
+    st.integers(min_value=1, max_value=2 * SHORT_EXPIRY_MS),  # milliseconds
+    st.just(0),
+    st.just(False),
+)
+credit_steps = st.lists(st.one_of(grants, redemptions, time_passes), min_size=1, max_size=12)
 
 
 @dataclass
@@ -176,13 +182,19 @@ class Credit:
 @EXAMPLES
 @given(steps=credit_steps)
 def test_a_credit_keeps_granted_minus_redeemed_minus_expired_never_below_zero(
-    wallet: WalletUnderTest, steps: list[tuple[str, int, int, bool]]
+    stepped_wallet: WalletUnderTest, steps: list[tuple[str, int, int, bool]]
 ) -> None:
+    wallet, clock = stepped_wallet, stepped_wallet.clock
+    assert clock is not None
     account = wallet.create_account(f"prop-{uuid.uuid4().hex[:12]}")
     credits: dict[str, Credit] = {}
     for number, (kind, amount, priority, short) in enumerate(steps):
+        if kind == "step":
+            clock.step(amount)
+            continue
         if kind == "grant":
-            expire = in_seconds(SHORT_EXPIRY_S if short else 30 * DAY_S)
+            expire = Timestamp()
+            expire.FromMilliseconds(clock.now_ms() + (SHORT_EXPIRY_MS if short else 30 * DAY_MS))
             granted = wallet.stub.GrantCredit(
                 pb.GrantCreditRequest(
                     account_id=account,
@@ -197,9 +209,7 @@ def test_a_credit_keeps_granted_minus_redeemed_minus_expired_never_below_zero(
             ).credit
             credits[granted.credit_id] = Credit(amount, amount, short, expire.ToMilliseconds())
             continue
-        # What may pay: the server's clock reads no earlier than this, so it sees no more.
-        now_ms = int(time.time() * 1000)
-        live = sum(c.remaining for c in credits.values() if c.expire_ms > now_ms)
+        live = sum(c.remaining for c in credits.values() if c.expire_ms > clock.now_ms())
         answer = wallet.stub.RedeemCredits(
             pb.RedeemCreditsRequest(
                 account_id=account,
@@ -211,20 +221,17 @@ def test_a_credit_keeps_granted_minus_redeemed_minus_expired_never_below_zero(
             timeout=DEADLINE_S,
         )
         taken = answer.redeemed.amount_micros
-        assert taken <= amount and taken <= live
+        assert taken == min(amount, live)
         for redemption in answer.redemptions:
             credit = credits[redemption.credit_id]
             credit.remaining -= redemption.amount.amount_micros
             credit.redeemed += redemption.amount.amount_micros
             assert credit.remaining >= 0
         assert taken == sum(r.amount.amount_micros for r in answer.redemptions)
-        if taken < amount:  # only what was left stopped it
-            unexpired = [c for c in credits.values() if not c.short]
-            assert all(c.remaining == 0 for c in unexpired)
 
     short_expiries = [c.expire_ms for c in credits.values() if c.short]
     if short_expiries:
-        time.sleep(max(0.0, max(short_expiries) / 1000 - time.time()) + 0.2)
+        clock.step(max(0, max(short_expiries) - clock.now_ms()))
         wallet.wallet.credits.write_off_expired(account)
 
     listed = wallet.stub.ListCredits(pb.ListCreditsRequest(account_id=account), timeout=DEADLINE_S)
