@@ -107,8 +107,8 @@ def _connect(url: str, settings: WalletSettings) -> RedisClient:
 
 def assemble(env: config.Env, clock: Clock | None = None) -> Wallet:
     """The wallet from the environment. `clock` tells the time (the wall clock unless given;
-    tests step one instead of sleeping): credits expire by it; other use cases still read the
-    wall clock."""
+    tests step one instead of sleeping): credits expire by it, and reservations are settled
+    and expired by it; other use cases still read the wall clock."""
     clock = clock or SystemClock()
     settings = WalletSettings.from_env(env)
     engine = db.create_engine(config.database_url(env, "wallet"))
@@ -121,7 +121,7 @@ def assemble(env: config.Env, clock: Clock | None = None) -> Wallet:
     partitioner = Partitioner(settings.partitions)
     accounts = Accounts(engine, hot, partitioner, AccountCache(settings.account_view_max_age_s))
     quoter = Quoter(pricing.PricingEngine(pricing.default_catalog()))
-    reservations = Reservations(hot, partitioner)
+    reservations = Reservations(hot, partitioner, clock)
     windows = Windows(hot, partitioner)
     settlements = Settlements(engine, hot, partitioner, accounts)
     alerts = OperationsAlerts(wallet_events, "wallet")
