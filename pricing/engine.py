@@ -46,10 +46,6 @@ class PricingEngine:
         self._verdicts: dict[tuple[PricingRule, str, Window, frozenset[str]], Verdict] = {}
         self._rates: dict[tuple[str, str, str, bool], _Rate] = {}
 
-    def rule_for(self, request: PriceRequest) -> PricingRule:
-        """The pricing rule in force for a request (model, window lengths)."""
-        return self._assess(request).rule
-
     def price(self, request: PriceRequest) -> PriceDecision:
         assessment = self._assess(request)
         verdict = assessment.verdict

@@ -30,12 +30,19 @@ def format_micros(amount_micros: int) -> str:
     return f"{sign}{whole}.{fraction:06d}"
 
 
-def markup_micros(amount_micros: int, markup_bps: int) -> int:
-    """The markup on a non-negative amount, rounded half up to the micro.
+def apply_basis_points(amount_micros: int, basis_points: int) -> int:
+    """amount x bps / 10,000 to the micro, an exact half micro away from zero.
 
-    This is the one rounding rule of provider pricing: amount x bps / 10,000, with an exact
-    half micro rounded up (away from zero, since both factors are non-negative).
+    The one basis-point rounding rule of the suite: provider markups, top-up fees, plan
+    discounts. (Invoices round their totals to the currency's minor unit, a separate rule.)
     """
+    product = amount_micros * basis_points
+    half_up = (2 * abs(product) + BASIS_POINTS_PER_UNIT) // (2 * BASIS_POINTS_PER_UNIT)
+    return -half_up if product < 0 else half_up
+
+
+def markup_micros(amount_micros: int, markup_bps: int) -> int:
+    """The markup on a non-negative amount: apply_basis_points, refusing negative factors."""
     if amount_micros < 0 or markup_bps < 0:
         raise ValueError("markup applies to non-negative amounts and basis points")
-    return (amount_micros * markup_bps * 2 + BASIS_POINTS_PER_UNIT) // (2 * BASIS_POINTS_PER_UNIT)
+    return apply_basis_points(amount_micros, markup_bps)

@@ -6,7 +6,7 @@ Effective dates are local dates: a rule applies from midnight in the business's 
 from __future__ import annotations
 
 import enum
-from collections.abc import Set
+from collections.abc import Sequence, Set
 from dataclasses import dataclass
 from datetime import date
 from typing import NamedTuple
@@ -19,6 +19,7 @@ from pricing.ratecards import (
     UTILITY,
 )
 
+MICROS_PER_HOUR = 3_600 * 1_000_000
 CONVERSATION = "conversation"
 PER_MESSAGE = "per_message"
 REGULAR = "regular"
@@ -54,6 +55,18 @@ class PricingRule:
     def card_unit(self) -> str:
         return "conversation" if self.model == CONVERSATION else "message"
 
+    @property
+    def customer_service_window_us(self) -> int:
+        return self.customer_service_window_hours * MICROS_PER_HOUR
+
+    @property
+    def free_entry_point_us(self) -> int:
+        return self.free_entry_point_hours * MICROS_PER_HOUR
+
+    @property
+    def conversation_us(self) -> int:
+        return self.conversation_hours * MICROS_PER_HOUR
+
 
 RULES: tuple[PricingRule, ...] = (
     PricingRule(
@@ -85,6 +98,18 @@ RULES: tuple[PricingRule, ...] = (
         volume_tiers=True,
     ),
 )
+
+LONGEST_FREE_ENTRY_POINT_US = max(rule.free_entry_point_us for rule in RULES)
+
+
+def rule_on(day: date, rules: Sequence[PricingRule] = RULES) -> PricingRule:
+    """The rule in force on `day`; the first rule for days before any (rules by date)."""
+    in_force = rules[0]
+    for rule in rules:
+        if rule.effective > day:
+            break
+        in_force = rule
+    return in_force
 
 
 class Verdict(NamedTuple):

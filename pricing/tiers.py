@@ -44,10 +44,6 @@ class Schedule:
     def flat(cls, rate_micros: int) -> Schedule:
         return cls((Tier(1, None, rate_micros),))
 
-    @property
-    def is_tiered(self) -> bool:
-        return len(self.tiers) > 1
-
     def tier_index(self, monthly_count: int) -> int:
         """Index of the tier holding message number monthly_count + 1."""
         return bisect_right(self._firsts, monthly_count + 1) - 1

@@ -23,6 +23,7 @@ from services.common.background import (
     StreamConsumer,
     decoded_event,
 )
+from services.common.clock import Clock, SystemClock
 from services.common.grpc_server import App, ServiceBinding
 from services.common.outbox import OutboxRelay
 from services.common.redis_client import RedisClient
@@ -105,7 +106,11 @@ def _connect(url: str, settings: WalletSettings) -> RedisClient:
     return redis_client.connect(url, cluster=settings.redis_cluster)
 
 
-def assemble(env: config.Env) -> Wallet:
+def assemble(env: config.Env, clock: Clock | None = None) -> Wallet:
+    """The wallet from the environment. `clock` tells the time (the wall clock unless given;
+    tests step one instead of sleeping): credits expire by it, and reservations are settled
+    and expired by it; other use cases still read the wall clock."""
+    clock = clock or SystemClock()
     settings = WalletSettings.from_env(env)
     engine = db.create_engine(config.database_url(env, "wallet"))
     db.prepare(engine, MIGRATIONS, env)
@@ -117,7 +122,7 @@ def assemble(env: config.Env) -> Wallet:
     partitioner = Partitioner(settings.partitions)
     accounts = Accounts(engine, hot, partitioner, AccountCache(settings.account_view_max_age_s))
     quoter = Quoter(pricing.PricingEngine(pricing.default_catalog()))
-    reservations = Reservations(hot, partitioner)
+    reservations = Reservations(hot, partitioner, clock)
     windows = Windows(hot, partitioner)
     settlements = Settlements(engine, hot, partitioner, accounts)
     alerts = OperationsAlerts(wallet_events, "wallet")
@@ -198,7 +203,7 @@ def assemble(env: config.Env) -> Wallet:
             wallet_events,
             after_publish=lambda events: refresh_published_accounts(accounts, events),
         ),
-        credits=Credits(engine, accounts, hot, partitioner),
+        credits=Credits(engine, accounts, hot, partitioner, clock),
         days=days,
         recharges=recharges,
         recharge_outcomes=recharge_outcomes,

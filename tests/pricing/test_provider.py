@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from pricing import InvalidRequest, PricingEngine, ProviderPricing, Window, markup_micros
+from pricing.money import apply_basis_points
 from tests.pricing.conftest import make_request
 
 IN = "+919812345678"
@@ -76,6 +77,14 @@ def test_half_micro_rounds_up() -> None:
     assert markup_micros(1_400, 25) == 4  # 3.5 micros
     assert markup_micros(1_000, 5) == 1  # 0.5 micros
     assert markup_micros(1_000, 4) == 0  # 0.4 micros
+
+
+def test_basis_points_round_an_exact_half_away_from_zero() -> None:
+    assert apply_basis_points(1_400, 25) == 4  # 3.5 micros
+    assert apply_basis_points(-1_400, 25) == -4  # -3.5 micros (a negative proration)
+    assert apply_basis_points(1_000, -4) == 0  # -0.4 micros
+    assert apply_basis_points(333, 10_000) == 333
+    assert apply_basis_points(10**15, 1) == 10**11
 
 
 def test_negative_provider_terms_are_refused() -> None:

@@ -16,6 +16,7 @@ from billing.wallet.v1 import (
     wallet_service_pb2_grpc,
 )
 
+from services.common.clock import SteppedClock
 from services.common.config import Env
 from services.wallet.adapters.ledger_sql import check_invariants
 from services.wallet.bootstrap import Wallet, assemble, serve
@@ -34,6 +35,7 @@ class WalletUnderTest:
     service: InProcessService
     stub: wallet_service_pb2_grpc.WalletServiceStub
     channel: grpc.Channel
+    clock: SteppedClock | None = None  # what credits expire by, when the test steps time
 
     def create_account(self, account_id: str | None = None, **profile: object) -> str:
         account_id = account_id or f"acct-{uuid.uuid4().hex[:10]}"
@@ -100,12 +102,12 @@ class WalletUnderTest:
         assert not differences, [str(d) for d in differences]
 
 
-def _serve(env: dict[str, str]) -> Iterator[WalletUnderTest]:
-    wallet = assemble(Env(env))
+def _serve(env: dict[str, str], clock: SteppedClock | None = None) -> Iterator[WalletUnderTest]:
+    wallet = assemble(Env(env), clock)
     service = InProcessService("wallet", lambda _env: serve(wallet), env).start()
     channel = trusted_channel(service.address)
     under_test = WalletUnderTest(
-        wallet, service, wallet_service_pb2_grpc.WalletServiceStub(channel), channel
+        wallet, service, wallet_service_pb2_grpc.WalletServiceStub(channel), channel, clock
     )
     try:
         yield under_test
@@ -130,6 +132,12 @@ def wallet_env(database_url: str, redis_url: str, **extra: str) -> dict[str, str
 def wallet(database_url: str, redis_url: str) -> Iterator[WalletUnderTest]:
     """On SQLite and PostgreSQL, a single redis-server; loops off (driven by the test)."""
     yield from _serve(wallet_env(database_url, redis_url))
+
+
+@pytest.fixture
+def stepped_wallet(database_url: str, redis_url: str) -> Iterator[WalletUnderTest]:
+    """As `wallet`, on a clock the test steps (starting at the wall clock's now)."""
+    yield from _serve(wallet_env(database_url, redis_url), SteppedClock())
 
 
 @pytest.fixture(params=["single", "cluster"])

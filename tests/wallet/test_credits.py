@@ -3,7 +3,6 @@ by priority then earliest expiry, once per key, in double entry; expired ones wr
 
 from __future__ import annotations
 
-import time
 from concurrent.futures import ThreadPoolExecutor
 
 import grpc
@@ -27,12 +26,16 @@ def grant(
     priority: int = 0,
     expire_s: float = 30 * DAY_S,
     applies_to: tuple[str, ...] = (INVOICE,),
+    now_ms: int | None = None,
 ) -> str:
+    expire_time = in_seconds(expire_s)
+    if now_ms is not None:  # the wallet's clock is the test's
+        expire_time.FromMilliseconds(now_ms + int(expire_s * 1000))
     answer = wallet.stub.GrantCredit(
         pb.GrantCreditRequest(
             account_id=account,
             amount=usd(micros),
-            expire_time=in_seconds(expire_s),
+            expire_time=expire_time,
             priority=priority,
             applies_to=applies_to,
             reason="welcome offer",
@@ -140,11 +143,15 @@ def test_concurrent_redemptions_never_spend_more_than_was_granted(
     assert sum(remaining(wallet, account).values()) == 0
 
 
-def test_expired_credits_are_not_redeemed_and_are_written_off(wallet: WalletUnderTest) -> None:
+def test_expired_credits_are_not_redeemed_and_are_written_off(
+    stepped_wallet: WalletUnderTest,
+) -> None:
+    wallet, clock = stepped_wallet, stepped_wallet.clock
+    assert clock is not None
     account = wallet.create_account()
-    short = grant(wallet, account, 80_000, "short", expire_s=1.0)
-    kept = grant(wallet, account, 10_000, "kept")
-    time.sleep(1.2)
+    short = grant(wallet, account, 80_000, "short", expire_s=1.0, now_ms=clock.now_ms())
+    kept = grant(wallet, account, 10_000, "kept", now_ms=clock.now_ms())
+    clock.step(1_000)  # the short grant's expiry: from now on it pays nothing
     assert redeem(wallet, account, "inv-1", 50_000).redeemed == usd(10_000)
     assert remaining(wallet, account) == {short: 0, kept: 0}
     with wallet.wallet.engine.connect() as connection:

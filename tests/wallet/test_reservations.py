@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from concurrent.futures import ThreadPoolExecutor
 
 import grpc
@@ -11,6 +10,7 @@ from billing.common.v1 import money_pb2
 from billing.metering.v1 import events_pb2
 from billing.wallet.v1 import authorise_pb2
 
+from services.common.clock import SteppedClock
 from services.wallet.service.settings import CHARGES_STREAM
 from tests.wallet.conftest import DEADLINE_S, MARKETING_USD_MICROS, WalletUnderTest
 
@@ -113,16 +113,23 @@ def test_an_expired_reservation_is_released_and_cannot_be_committed(
 ) -> None:
     from tests.wallet.conftest import _serve, wallet_env
 
-    for wallet in _serve(wallet_env(database_url, redis_url, WALLET_HOLD_SECONDS="1")):
-        account, reservation = _reserved(wallet)
-        time.sleep(1.1)
+    clock = SteppedClock()
+    env = wallet_env(database_url, redis_url, WALLET_HOLD_SECONDS="1")
+    for wallet in _serve(env, clock):
+        account = wallet.create_account()
+        wallet.top_up(account, START)
+        held = wallet.authorise(account)
+        reservation = held.reservation_id
+        clock.step(held.reservation_expire_time.ToMilliseconds() - clock.now_ms() - 1)
+        assert wallet.wallet.reservations.expire_overdue(100) == 0  # a millisecond early
+        clock.step(1_000)
         assert wallet.wallet.reservations.expire_overdue(100) == 1
         assert wallet.available(account) == (START, 0)
         with pytest.raises(grpc.RpcError) as refused:
             _commit(wallet, account, reservation, 1)
         assert refused.value.code() == grpc.StatusCode.FAILED_PRECONDITION
         lazily = wallet.authorise(account)
-        time.sleep(1.1)
+        clock.step(max(0, lazily.reservation_expire_time.ToMilliseconds() - clock.now_ms()))
         with pytest.raises(grpc.RpcError):
             _commit(wallet, account, lazily.reservation_id, 1)
         assert wallet.available(account) == (START, 0)

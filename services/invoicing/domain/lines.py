@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from pricing.money import apply_basis_points
 from services.invoicing.domain import money
 from services.invoicing.domain.cycles import Cycle
 from services.invoicing.domain.invoices import Line
@@ -78,7 +79,7 @@ def subscription_lines(plan: PlanTerms, cycle: Cycle, users: list[ActiveUsers]) 
     lines = [
         Line.amount(f"{plan.name} plan fee ({period}), {span(cycle.start, cycle.end)}", "fee", fee)
     ]
-    discount = money.apply_basis_points(fee, plan.discount_basis_points)
+    discount = apply_basis_points(fee, plan.discount_basis_points)
     if discount:
         percent = f"{plan.discount_basis_points / 100:g}"
         lines.append(Line.amount(f"Discount {percent}% ({period} plan)", "discount", -discount))

@@ -8,9 +8,10 @@ exact micros. Credits keep the micros the wallet redeemed.
 
 from __future__ import annotations
 
+from pricing.money import BASIS_POINTS_PER_UNIT
 from services.common.currencies import MICROS_PER_UNIT, micros_per_minor_unit, minor_digits
 
-BASIS_POINTS = 10_000
+BASIS_POINTS = BASIS_POINTS_PER_UNIT
 
 
 class InexactAmount(ValueError):
@@ -53,11 +54,6 @@ def from_minor_units(amount_minor: int, currency_code: str) -> int:
 
 def is_whole_minor_units(amount_micros: int, currency_code: str) -> bool:
     return amount_micros % micros_per_minor_unit(currency_code) == 0
-
-
-def apply_basis_points(amount_micros: int, basis_points: int) -> int:
-    """amount x bps / 10,000 to the micro, half away from zero (fee discounts, proration)."""
-    return divide_half_up(amount_micros * basis_points, BASIS_POINTS)
 
 
 def format_amount(amount_micros: int, currency_code: str) -> str:

@@ -47,14 +47,3 @@ class HotState:
             queued = True
         if queued:
             pipeline.execute()
-
-    def live_window(
-        self, account_id: str, channel_id: str, contact: str, kind: str
-    ) -> tuple[int, int] | None:
-        """(open_us, expire_us) of the latest live window of this kind, if any."""
-        found = self._redis.hmget(
-            window_key(account_id, channel_id, contact, kind), ["open_us", "expire_us"]
-        )
-        if not found or found[0] is None or found[1] is None:
-            return None
-        return int(found[0]), int(found[1])

@@ -5,38 +5,20 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any
 
-from billing.common.v1 import category_pb2
 from billing.metering.v1 import events_pb2
 
 from pricing import InvalidNumber
 from pricing.markets import e164_digits
 from services.common import validation
+from services.common.categories import CATEGORY_NAMES, MODEL_NAMES, TYPE_NAMES
 from services.common.errors import InvalidArgument
 from services.metering.domain import events as ev
 
-CATEGORY_NAMES = {
-    category_pb2.CATEGORY_MARKETING: "marketing",
-    category_pb2.CATEGORY_UTILITY: "utility",
-    category_pb2.CATEGORY_AUTHENTICATION: "authentication",
-    category_pb2.CATEGORY_AUTHENTICATION_INTERNATIONAL: "authentication-international",
-    category_pb2.CATEGORY_SERVICE: "service",
-}
-CATEGORY_ENUMS = {name: value for value, name in CATEGORY_NAMES.items()}
 STATUS_NAMES = {
     events_pb2.MESSAGE_STATUS_SENT: ev.SENT,
     events_pb2.MESSAGE_STATUS_DELIVERED: ev.DELIVERED,
     events_pb2.MESSAGE_STATUS_READ: ev.READ,
     events_pb2.MESSAGE_STATUS_FAILED: ev.FAILED,
-}
-MODEL_NAMES = {
-    category_pb2.PRICING_MODEL_CONVERSATION: "conversation",
-    category_pb2.PRICING_MODEL_PER_MESSAGE: "per_message",
-}
-MODEL_ENUMS = {name: value for value, name in MODEL_NAMES.items()}
-TYPE_NAMES = {
-    category_pb2.PRICING_TYPE_REGULAR: "regular",
-    category_pb2.PRICING_TYPE_FREE_CUSTOMER_SERVICE: "free_customer_service",
-    category_pb2.PRICING_TYPE_FREE_ENTRY_POINT: "free_entry_point",
 }
 ORIGIN_NAMES = {
     events_pb2.CONVERSATION_ORIGIN_MARKETING: "marketing",

@@ -16,17 +16,14 @@ from typing import Any
 from sqlalchemy.engine import Connection
 
 from pricing import PriceDecision, PriceRequest, PricingEngine, Window
+from pricing.rules import LONGEST_FREE_ENTRY_POINT_US
 from services.metering.adapters import repository
 from services.metering.domain.accounts import EPOCH, Account
 from services.metering.domain.counters import plan_key, tier_key
 from services.metering.domain.events import MessageEvent, MetaPricing
 from services.metering.domain.messages import COMMIT, RELEASE, MessageState
 from services.metering.domain.usage import month_of
-from services.metering.domain.windows import (
-    CONVERSATION_US,
-    CUSTOMER_SERVICE_WINDOW_US,
-    FREE_ENTRY_POINT_WINDOW_US,
-)
+from services.metering.domain.windows import lengths_at
 from services.metering.service import published
 from services.metering.service.effects import BatchEffects
 
@@ -183,7 +180,9 @@ class Charging:
         if given is not None and given.origin and given.origin != "referral_conversion":
             category = given.origin
         conversation_id = given.conversation_id if given else f"opened-by:{state.message_id}"
-        expire = given.expire_us if given and given.expire_us else at + CONVERSATION_US
+        expire = (
+            given.expire_us if given and given.expire_us else at + lengths_at(at).conversation_us
+        )
         pair = (state.account_id, state.channel_id, state.contact)
         conversations.setdefault(pair, []).append((category, at, expire))
         effects.conversations.append(
@@ -284,7 +283,7 @@ class Charging:
                 wanted[account.account_id].append((state.channel_id, state.contact, event.occur_us))
         found: dict[tuple[str, str, str], list[tuple[int, bool]]] = {}
         for account_id, items in wanted.items():
-            lower = min(at for _, _, at in items) - FREE_ENTRY_POINT_WINDOW_US
+            lower = min(at for _, _, at in items) - LONGEST_FREE_ENTRY_POINT_US
             upper = max(at for _, _, at in items)
             pairs = [(channel, contact) for channel, contact, _ in items]
             rows = repository.inbound_times(connection, account_id, pairs, lower, upper)
@@ -331,9 +330,10 @@ def _window_at(inbound: list[tuple[int, bool]], at_us: int) -> Window:
     for sent_us, referral in inbound:
         if sent_us > at_us:
             continue
-        if referral and at_us < sent_us + FREE_ENTRY_POINT_WINDOW_US:
+        lengths = lengths_at(sent_us)
+        if referral and at_us < sent_us + lengths.free_entry_point_us:
             return Window.FREE_ENTRY_POINT
-        if at_us < sent_us + CUSTOMER_SERVICE_WINDOW_US:
+        if at_us < sent_us + lengths.customer_service_window_us:
             window = Window.SERVICE
     return window
 

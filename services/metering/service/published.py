@@ -9,13 +9,14 @@ from billing.metering.v1 import events_pb2
 from google.protobuf import timestamp_pb2
 
 from pricing import PriceDecision
+from services.common import event_streams
+from services.common.categories import CATEGORY_ENUMS, MODEL_ENUMS
 from services.metering.domain.events import MessageEvent
 from services.metering.domain.messages import COMMIT, RELEASE, MessageState
 from services.metering.domain.windows import Window
-from services.metering.entrypoints.translate import CATEGORY_ENUMS, MODEL_ENUMS
 
-WINDOWS_STREAM = "billing.metering.windows"
-CHARGES_STREAM = "billing.metering.charges"
+WINDOWS_STREAM = event_streams.METERING_WINDOWS.name
+CHARGES_STREAM = event_streams.METERING_CHARGES.name
 
 
 def _timestamp(at_us: int) -> timestamp_pb2.Timestamp:

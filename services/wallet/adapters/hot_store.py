@@ -14,18 +14,25 @@ from services.wallet.adapters.thread_connections import ThreadConnections
 from services.wallet.domain.partitions import Keys
 
 SCRIPTS = Path(__file__).parent / "lua"
+# The send decision both authorisation scripts share, loaded in front of each.
+SEND_DECISION = ("decision",)
 SETTLED_KEEP_S = 7 * 24 * 3600
 TOP_UP_MARKER_S = 90 * 24 * 3600
 CREDIT_STATE_KEEP_S = 30 * 24 * 3600  # a grant's state once it left (or never reached) Redis
 CREDIT_PARTS = ("available", "held", "returning")
 
 
+def script_source(name: str, prelude: Sequence[str] = ()) -> str:
+    """A script's text: the shared parts it names first, then its own."""
+    return "\n".join((SCRIPTS / f"{part}.lua").read_text() for part in (*prelude, name))
+
+
 class Script:
     """A Lua script run by EVALSHA; loaded again when a server does not know it."""
 
-    def __init__(self, client: RedisClient, name: str) -> None:
+    def __init__(self, client: RedisClient, name: str, prelude: Sequence[str] = ()) -> None:
         self._client = client
-        self._source = (SCRIPTS / f"{name}.lua").read_text()
+        self._source = script_source(name, prelude)
         self._sha = client.script_load(self._source)
 
     def __call__(self, keys: Sequence[str], args: Sequence[Any]) -> Any:
@@ -39,8 +46,14 @@ class Script:
 class SendPathScript(Script):
     """A script of the send path: run on the calling thread's own connection."""
 
-    def __init__(self, client: RedisClient, name: str, connections: ThreadConnections) -> None:
-        super().__init__(client, name)
+    def __init__(
+        self,
+        client: RedisClient,
+        name: str,
+        connections: ThreadConnections,
+        prelude: Sequence[str] = (),
+    ) -> None:
+        super().__init__(client, name, prelude)
         self._connections = connections
 
     def __call__(self, keys: Sequence[str], args: Sequence[Any]) -> Any:
@@ -116,8 +129,10 @@ class HotStore:
     def __init__(self, client: RedisClient) -> None:
         self.client = client
         self._connections = ThreadConnections(client)
-        self.authorise = SendPathScript(client, "authorise", self._connections)
-        self.authorise_batch = SendPathScript(client, "authorise_batch", self._connections)
+        self.authorise = SendPathScript(client, "authorise", self._connections, SEND_DECISION)
+        self.authorise_batch = SendPathScript(
+            client, "authorise_batch", self._connections, SEND_DECISION
+        )
         self._settle = Script(client, "settle")
         self._top_up = Script(client, "top_up")
         self._window = Script(client, "window")
@@ -333,10 +348,6 @@ class HotStore:
             pair = found.setdefault((channel, currency), [0, 0])
             pair[0 if part == "available" else 1] = int(value)
         return {key: (pair[0], pair[1]) for key, pair in found.items()}
-
-    def account_state(self, keys: Keys, account_id: str) -> dict[str, str]:
-        raw: Any = self.client.hgetall(keys.account(account_id))
-        return {name.decode(): value.decode() for name, value in raw.items()}
 
     def unready(self, partitions: Sequence[Keys]) -> list[Keys]:
         """The partitions whose hot state is not whole (their ready marker is gone)."""

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from pricing.money import apply_basis_points
+
 ACTIVE = "active"
 SUSPENDED = "suspended"
 PREPAID = "prepaid"
@@ -30,7 +32,7 @@ class TopUpFeeRule:
     fixed_micros: int
 
     def fee_micros(self, amount_micros: int) -> int:
-        return self.fixed_micros + (amount_micros * self.basis_points + 5_000) // 10_000
+        return self.fixed_micros + apply_basis_points(amount_micros, self.basis_points)
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 ALLOWED = "allowed"
 FLAGGED = "flagged"
 DENIED = "denied"
@@ -65,3 +67,30 @@ def funds_decision(available_micros: int, price_micros: int, overdraft_micros: i
     if overdraft_micros is not None and after >= -overdraft_micros:
         return FLAGGED
     return DENIED
+
+
+class SendRecord(NamedTuple):
+    """What the authorisation scripts keep per message and answer a retry with:
+    decision|reason|reservation|balance_after|expire_ms|price, as Redis returns it (bytes).
+
+    reservation_id is empty when nothing was reserved (refused or free), price when no rate
+    priced the send; price is an encoded PriceBreakdown and may itself hold "|".
+    """
+
+    decision: bytes
+    reason: bytes
+    reservation_id: bytes
+    balance_after: bytes
+    expire_ms: bytes
+    price: bytes
+
+
+SEND_RECORD_FIELDS = len(SendRecord._fields)
+
+
+def parse_send_record(record: bytes) -> SendRecord:
+    """The one reading of a send record; ValueError for anything the scripts do not write."""
+    parts = record.split(b"|", SEND_RECORD_FIELDS - 1)
+    if len(parts) != SEND_RECORD_FIELDS:
+        raise ValueError(f"a send record has {SEND_RECORD_FIELDS} fields, got {len(parts)}")
+    return SendRecord(*parts)

@@ -83,6 +83,12 @@ class Transaction:
         return [f"{self.transaction_id}:{index}" for index in range(len(self.legs))]
 
 
+def transaction_id(kind: str, account_id: str, key: str) -> str:
+    """A transaction's id: its kind, the account and the key that makes it once (a
+    reservation, a top-up, a grant), so a fact applied again finds the transaction it made."""
+    return f"{kind}:{account_id}:{key}"
+
+
 def money_account(account_id: str, currency: str, channel_id: str = "") -> str:
     suffix = f":{channel_id}" if channel_id else ""
     return f"customer:{account_id}:money:{currency}{suffix}"
@@ -181,7 +187,7 @@ def post(fact: Fact, credit: CreditParts = NO_CREDIT) -> Transaction:
     else:
         raise LedgerInvariantError(f"unknown fact kind {fact.kind!r}")
     return Transaction(
-        transaction_id=f"{fact.kind}:{fact.account_id}:{fact.reference}",
+        transaction_id=transaction_id(fact.kind, fact.account_id, fact.reference),
         account_id=fact.account_id,
         channel_id=fact.channel_id,
         currency=fact.currency,
@@ -230,7 +236,7 @@ def _transaction(
     kind: str, account_id: str, currency: str, key: str, reference: str, at_ms: int, *legs: Leg
 ) -> Transaction:
     return Transaction(
-        transaction_id=f"{kind}:{account_id}:{key}",
+        transaction_id=transaction_id(kind, account_id, key),
         account_id=account_id,
         channel_id="",
         currency=currency,
@@ -274,7 +280,7 @@ def top_up_reversal(
         Leg(funding_account(currency), 0, amount_micros + fee_micros),
     ]
     return Transaction(
-        transaction_id=f"{TOP_UP_REVERSAL}:{account_id}:{reversal_id}",
+        transaction_id=transaction_id(TOP_UP_REVERSAL, account_id, reversal_id),
         account_id=account_id,
         channel_id=channel_id,
         currency=currency,

@@ -295,7 +295,7 @@ def _unknown_account() -> pb.AuthoriseSendResponse:
 
 
 def _response(record: bytes, currency: str, replayed: bool) -> pb.AuthoriseSendResponse:
-    decision, reason, reservation_id, after, expire_ms, price = record.split(b"|", 5)
+    decision, reason, reservation_id, after, expire_ms, price = decisions.parse_send_record(record)
     response = pb.AuthoriseSendResponse(
         decision=DECISIONS[decision],
         deny_reason=REASONS[reason],
@@ -357,7 +357,7 @@ def _batch_response(
     add = response.decisions.add
     records: list[Any] = answer[3::2]
     for message_id, number, record in zip(message_ids, numbers, records, strict=True):
-        code, reason, reservation_id, _after, _expire, price = record.split(b"|", 5)
+        code, reason, reservation_id, _after, _expire, price = decisions.parse_send_record(record)
         decision = DECISIONS[code]
         item = add(
             message_id=message_id,

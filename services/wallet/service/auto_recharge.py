@@ -309,18 +309,6 @@ class AutoRecharges:
                 asked += 1
         return asked
 
-    def list_recharges(self, account_id: str) -> list[RowMapping]:
-        with self._engine.connect() as connection:
-            return list(
-                connection.execute(
-                    sa.select(tables.recharges)
-                    .where(tables.recharges.c.account_id == account_id)
-                    .order_by(tables.recharges.c.created_ms)
-                )
-                .mappings()
-                .all()
-            )
-
     def list(self, request: pb.ListRechargesRequest) -> pb.ListRechargesResponse:
         """Every crossing's recharge: state, amount, fee, and each attempt with its outcome."""
         view = require_account(self._accounts, request.account_id)

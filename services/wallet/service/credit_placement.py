@@ -40,7 +40,7 @@ def moves_credit(fact: Fact) -> bool:
 
 
 def transaction_id(fact: Fact) -> str:
-    return f"{fact.kind}:{fact.account_id}:{fact.reference}"
+    return ledger.transaction_id(fact.kind, fact.account_id, fact.reference)
 
 
 def place(connection: Connection, facts: Sequence[Fact]) -> list[Transaction | None]:
@@ -189,7 +189,9 @@ def _held_parts(connection: Connection, facts: list[Fact]) -> dict[str, Parts]:
     """The grants each written hold drew on (by reservation), in the order it took them."""
     if not facts:
         return {}
-    ids = {f"{ledger.HOLD}:{fact.account_id}:{fact.reference}": fact for fact in facts}
+    ids = {
+        ledger.transaction_id(ledger.HOLD, fact.account_id, fact.reference): fact for fact in facts
+    }
     entries = tables.ledger_entries.c
     rows = connection.execute(
         sa.select(entries.transaction_id, entries.entry_id, entries.ledger_account)

@@ -8,7 +8,6 @@ written off by the projector in the order of the ledger stream. Invoices draw on
 
 from __future__ import annotations
 
-import time
 import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -20,6 +19,7 @@ from billing.wallet.v1 import wallet_service_pb2 as pb
 from sqlalchemy.engine import Connection, Engine, RowMapping
 
 from services.common import idempotency, validation
+from services.common.clock import Clock, SystemClock
 from services.common.errors import InvalidArgument
 from services.wallet.adapters import ledger_sql, tables
 from services.wallet.adapters.hot_store import HotStore
@@ -39,12 +39,18 @@ MAX_CREDITS_PER_REDEMPTION = 1_000  # credits one redemption may draw on, best f
 
 class Credits:
     def __init__(
-        self, engine: Engine, accounts: Accounts, hot: HotStore, partitioner: Partitioner
+        self,
+        engine: Engine,
+        accounts: Accounts,
+        hot: HotStore,
+        partitioner: Partitioner,
+        clock: Clock | None = None,
     ) -> None:
         self._engine = engine
         self._accounts = accounts
         self._hot = hot
         self._partitioner = partitioner
+        self._clock = clock or SystemClock()
 
     def grant(self, request: pb.GrantCreditRequest) -> pb.GrantCreditResponse:
         view = require_account(self._accounts, request.account_id)
@@ -59,7 +65,7 @@ class Credits:
         expire_ms = request.expire_time.ToMilliseconds()
 
         def insert() -> pb.GrantCreditResponse:
-            now_ms = _now_ms()
+            now_ms = self._clock.now_ms()
             if expire_ms <= now_ms:
                 raise InvalidArgument("expire_time", "must be in the future")
             credit_id, granted = uuid.uuid4().hex, request.amount.amount_micros
@@ -109,13 +115,13 @@ class Credits:
         """Into the hot credit balance, once (a grant that already expired stays out)."""
         keys = self._partitioner.keys(account_id)
         state = self._hot.apply_credit(
-            keys, account_id, currency, credit_id, amount, expire_ms, _now_ms()
+            keys, account_id, currency, credit_id, amount, expire_ms, self._clock.now_ms()
         )
         return state == "new"
 
     def apply_recorded(self, older_than_s: float, limit: int) -> int:
         """The sweeper: grants for messages recorded in SQL that did not reach Redis."""
-        now_ms = _now_ms()
+        now_ms = self._clock.now_ms()
         credits = tables.credits.c
         with self._engine.connect() as connection:
             rows = (
@@ -183,7 +189,7 @@ class Credits:
         validation.text(request.idempotency_key, "idempotency_key", required=True)
 
         def spend() -> pb.RedeemCreditsResponse:
-            now_ms = _now_ms()
+            now_ms = self._clock.now_ms()
             usable = _usable(connection, view.account_id, request.applies_to, now_ms)
             left = _remaining(connection, view.account_id, usable)
             wanted = request.max_amount.amount_micros
@@ -250,7 +256,7 @@ class Credits:
         hold before its expiry entry: here it is only asked to. Returns the credits moved on.
         """
         credits = tables.credits.c
-        now_ms = _now_ms()
+        now_ms = self._clock.now_ms()
         due = sa.select(tables.credits).where(
             credits.written_off_ms.is_(None), credits.expire_ms <= now_ms
         )
@@ -399,7 +405,3 @@ def _credit(row: Mapping[str, Any] | RowMapping, remaining: int) -> funds_pb2.Cr
     credit.expire_time.FromMilliseconds(row["expire_ms"])
     credit.create_time.FromMilliseconds(row["created_ms"])
     return credit
-
-
-def _now_ms() -> int:
-    return time.time_ns() // 1_000_000

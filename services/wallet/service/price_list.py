@@ -15,10 +15,11 @@ from billing.wallet.v1 import wallet_service_pb2 as pb
 
 import pricing
 from services.common import validation
+from services.common.categories import MODEL_ENUMS
 from services.common.errors import FailedPrecondition, InvalidArgument
 from services.wallet.domain.accounts import AccountView
 from services.wallet.service.accounts import Accounts, require_account
-from services.wallet.service.quotes import MODELS, category_name, provider_pricing
+from services.wallet.service.quotes import category_name, provider_pricing
 
 MAX_MARKET_FILTER_LENGTH = 100
 
@@ -69,7 +70,9 @@ class PriceList:
         return pb.GetPriceListResponse(
             currency_code=view.currency,
             rate_card_effective_date=card.effective.isoformat(),
-            pricing_model=MODELS.get(period.rule.model, category_pb2.PRICING_MODEL_UNSPECIFIED),
+            pricing_model=MODEL_ENUMS.get(
+                period.rule.model, category_pb2.PRICING_MODEL_UNSPECIFIED
+            ),
             markets=markets,
             as_of_date=day.isoformat(),
         )
@@ -110,7 +113,7 @@ class PriceList:
             category=decision.category,
             price=_money(view, decision.price_micros),
             billable=decision.billable,
-            pricing_model=MODELS.get(
+            pricing_model=MODEL_ENUMS.get(
                 decision.pricing_model, category_pb2.PRICING_MODEL_UNSPECIFIED
             ),
             rate_card_effective_date=card.effective.isoformat() if card else "",

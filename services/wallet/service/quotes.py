@@ -16,26 +16,11 @@ from billing.wallet.v1 import authorise_pb2
 import pricing
 from pricing.markets import e164_digits
 from pricing.rules import CONVERSATION
+from services.common.categories import CATEGORY_NAMES, MODEL_ENUMS, TYPE_ENUMS
 from services.common.errors import InvalidArgument
 from services.wallet.domain.accounts import AccountView
 
-CATEGORY_NAMES: dict[int, str] = {
-    category_pb2.CATEGORY_MARKETING: "marketing",
-    category_pb2.CATEGORY_UTILITY: "utility",
-    category_pb2.CATEGORY_AUTHENTICATION: "authentication",
-    category_pb2.CATEGORY_AUTHENTICATION_INTERNATIONAL: "authentication-international",
-    category_pb2.CATEGORY_SERVICE: "service",
-}
 AUTHENTICATION_FAMILY = ("authentication", "authentication-international")
-MODELS = {
-    "conversation": category_pb2.PRICING_MODEL_CONVERSATION,
-    "per_message": category_pb2.PRICING_MODEL_PER_MESSAGE,
-}
-TYPES = {
-    "regular": category_pb2.PRICING_TYPE_REGULAR,
-    "free_customer_service": category_pb2.PRICING_TYPE_FREE_CUSTOMER_SERVICE,
-    "free_entry_point": category_pb2.PRICING_TYPE_FREE_ENTRY_POINT,
-}
 NO_RATE = -1
 MAX_CACHED_QUOTES = 50_000
 
@@ -169,8 +154,10 @@ def breakdown(decision: pricing.PriceDecision) -> authorise_pb2.PriceBreakdown:
         ),
         total=money_pb2.Money(currency_code=currency, amount_micros=decision.price_micros),
         market=decision.market,
-        pricing_model=MODELS.get(decision.pricing_model, category_pb2.PRICING_MODEL_UNSPECIFIED),
-        pricing_type=TYPES.get(decision.pricing_type, category_pb2.PRICING_TYPE_UNSPECIFIED),
+        pricing_model=MODEL_ENUMS.get(
+            decision.pricing_model, category_pb2.PRICING_MODEL_UNSPECIFIED
+        ),
+        pricing_type=TYPE_ENUMS.get(decision.pricing_type, category_pb2.PRICING_TYPE_UNSPECIFIED),
         billable=decision.billable,
         rule=decision.reason,
         rate_micros=decision.rate_micros,

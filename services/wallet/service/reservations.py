@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import time
-
 from billing.common.v1 import money_pb2
 from billing.wallet.v1 import authorise_pb2 as pb
 
 from services.common import validation
+from services.common.clock import Clock, SystemClock
 from services.common.errors import FailedPrecondition, InvalidArgument, NotFound, Unavailable
 from services.wallet.adapters.hot_store import HotStateBusy, HotStore, Settlement
 from services.wallet.domain.partitions import Partitioner
@@ -24,9 +23,10 @@ EXPIRE = "expire"
 
 
 class Reservations:
-    def __init__(self, hot: HotStore, partitioner: Partitioner) -> None:
+    def __init__(self, hot: HotStore, partitioner: Partitioner, clock: Clock | None = None) -> None:
         self._hot = hot
         self._partitioner = partitioner
+        self._clock = clock or SystemClock()
 
     def commit(self, request: pb.CommitReservationRequest) -> pb.CommitReservationResponse:
         validation.require_id(request.account_id, "account_id")
@@ -48,7 +48,7 @@ class Reservations:
     ) -> pb.Reservation:
         """Apply one settlement; FAILED_PRECONDITION when it ended otherwise (nothing moves)."""
         keys = self._partitioner.keys(account_id)
-        now_ms = time.time_ns() // 1_000_000
+        now_ms = self._clock.now_ms()
         try:
             result = self._hot.settle(
                 keys, account_id, reservation_id, action, amount_micros, now_ms
@@ -74,7 +74,7 @@ class Reservations:
 
     def expire_overdue(self, limit: int) -> int:
         """Release every hold past its expiry, at most `limit` per partition; returns how many."""
-        now_ms = time.time_ns() // 1_000_000
+        now_ms = self._clock.now_ms()
         expired = 0
         for keys in self._partitioner.all():
             for reservation_id in self._hot.overdue_reservations(keys, now_ms, limit):

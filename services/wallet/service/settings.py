@@ -6,13 +6,14 @@ import os
 import socket
 from dataclasses import dataclass
 
+from services.common import event_streams
 from services.common.background import RetryPolicy
 from services.common.config import Env, redis_url
 
-ACCOUNTS_STREAM = "billing.wallet.accounts"
-ALERTS_STREAM = "billing.wallet.alerts"
-WINDOWS_STREAM = "billing.metering.windows"
-CHARGES_STREAM = "billing.metering.charges"
+ACCOUNTS_STREAM = event_streams.WALLET_ACCOUNTS.name
+ALERTS_STREAM = event_streams.WALLET_ALERTS.name
+WINDOWS_STREAM = event_streams.METERING_WINDOWS.name
+CHARGES_STREAM = event_streams.METERING_CHARGES.name
 CONSUMER_GROUP = "wallet"
 PROJECTOR_GROUP = "wallet-projector"
 

@@ -25,6 +25,7 @@ from services.common.streams import Entry
 from services.wallet.adapters import charges_sql
 from services.wallet.adapters.charges_sql import Charge
 from services.wallet.adapters.hot_store import HotStore
+from services.wallet.domain.decisions import parse_send_record
 from services.wallet.domain.partitions import Partitioner
 from services.wallet.service.accounts import Accounts
 
@@ -145,5 +146,4 @@ def _reservation_of(record: Any) -> str:
     """The reservation id in an AuthoriseSend answer record ("" for none)."""
     if not record:
         return ""
-    parts = bytes(record).split(b"|", 3)
-    return parts[2].decode() if len(parts) > 2 else ""
+    return parse_send_record(bytes(record)).reservation_id.decode()

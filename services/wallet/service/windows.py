@@ -10,6 +10,7 @@ from billing.wallet.v1 import funds_pb2
 from billing.wallet.v1 import wallet_service_pb2 as pb
 
 from services.common import validation
+from services.common.categories import CATEGORY_NAMES
 from services.common.errors import InvalidArgument
 from services.wallet.adapters.hot_store import HotStore
 from services.wallet.domain.partitions import (
@@ -18,7 +19,7 @@ from services.wallet.domain.partitions import (
     FREE_ENTRY_POINT_WINDOW,
     Partitioner,
 )
-from services.wallet.service.quotes import CATEGORY_NAMES, recipient_digits
+from services.wallet.service.quotes import recipient_digits
 
 log = logging.getLogger(__name__)
 KIND_SUFFIX = {

@@ -14,10 +14,8 @@
 -- or 'busy' while Redis is being rebuilt for the account or its partition, 'missing' for an
 -- account with no hot copy. Soft-limit accounts are flagged down to -overdraft; postpaid ones
 -- are allowed down to -credit limit (kept in the same field).
--- A days account (marker field '*' in KEYS[7]) sends on a channel only before the end of its
--- paid days; every outgoing message is refused otherwise, free ones too.
--- Credits are spent only before their earliest expiry and while no expiry is being removed.
-local function int(n) return string.format('%d', n) end
+-- The decision itself (days gate, window pick, what may pay, deny reasons) is decision.lua's,
+-- loaded in front of this script and of authorise_batch.lua.
 local record = redis.call('GET', KEYS[2])
 if record then return {1, record} end
 if not redis.call('GET', KEYS[11]) then return {0, 'busy'} end
@@ -27,39 +25,17 @@ if not account[1] then return {0, 'missing'} end
 local field = ARGV[7] .. ':' .. ARGV[9]
 local available = tonumber(redis.call('HGET', KEYS[3], field .. ':available') or '0')
 local now_ms = tonumber(ARGV[1])
-local credit_left = 0
-local credit = redis.call('HMGET', KEYS[8], ARGV[9] .. ':available', 'until', 'frozen')
-if credit[1] and credit[2] and tonumber(credit[2]) > now_ms and (credit[3] or '0') == '0' then
-  credit_left = math.max(tonumber(credit[1]), 0)
-end
+local credit_left = spendable_credits(KEYS[8], ARGV[9], now_ms)
 -- The balance an answer shows: what could pay, money and the credits that may be spent.
 local function shown(money) return int(money + credit_left) end
-if account[1] ~= 'active' then
-  return {0, 'denied|account_suspended||' .. shown(available) .. '|0|'}
-end
 local send_ms = tonumber(ARGV[2])
-local days = redis.call('HMGET', KEYS[7], '*', ARGV[11])
-if days[1] and not (days[2] and tonumber(days[2]) > send_ms) then
-  return {0, 'denied|channel_has_no_days||' .. shown(available) .. '|0|'}
-end
-local function open(key)
-  local until_ms = redis.call('GET', key)
-  return until_ms and tonumber(until_ms) > send_ms
-end
-local pick = 12
-if ARGV[10] == '1' or open(KEYS[9]) then
-  pick = 16
-elseif open(KEYS[10]) then
-  pick = 14
-else
-  for i = 12, #KEYS do
-    if open(KEYS[i]) then pick = 18 break end
-  end
-end
+local gate = send_gate(account[1], KEYS[7], ARGV[11], send_ms)
+if gate then return {0, denied(gate, shown(available))} end
+local pick = 12 + price_offset(ARGV[10] == '1', KEYS[9], KEYS[10], 12, #KEYS, send_ms)
 local total = tonumber(ARGV[pick])
 local price = ARGV[pick + 1]
 if total < 0 then
-  return {0, 'denied|no_rate_in_force||' .. shown(available) .. '|0|' .. price}
+  return {0, denied('no_rate_in_force', shown(available), price)}
 end
 if total == 0 then
   record = 'allowed|||' .. shown(available) .. '|0|' .. price
@@ -71,19 +47,11 @@ end
 local from_credit = math.min(credit_left, total)
 local from_money = total - from_credit
 local after = available - from_money
-local decision = 'allowed'
-if after < 0 then
-  local mode = account[2]
-  local limited = mode == 'soft' or mode == 'postpaid'
-  if limited and after >= -tonumber(account[3]) then
-    if mode == 'soft' then decision = 'flagged' end
-  else
-    local reason = 'insufficient_funds'
-    if mode == 'soft' then reason = 'overdraft_limit_reached' end
-    if mode == 'postpaid' then reason = 'credit_limit_reached' end
-    return {0, 'denied|' .. reason .. '||' .. shown(available) .. '|0|' .. price}
-  end
+local mode = account[2]
+if after < money_floor(mode, account[3]) then
+  return {0, denied(short_reason(mode), shown(available), price)}
 end
+local decision = paid_decision(mode, after)
 local expire_ms = now_ms + tonumber(ARGV[3])
 if from_money > 0 then
   redis.call('HINCRBY', KEYS[3], field .. ':available', -from_money)

@@ -9,13 +9,13 @@
 -- ARGV[13 .. 13+8C-1] candidate sets: (total, price) x paid, service window, entry point, conv
 -- then per recipient: reservation_id, message_id, candidate set (1-based)
 -- Answer {'ok', available_after, replayed_1, record_1, ...} or {'refused', reason, available}
--- or {'missing'} or {'busy'} (as in authorise.lua); records as in authorise.lua (credits first, then money; days as there)
+-- or {'missing'} or {'busy'} (as in authorise.lua); records as in authorise.lua, decided by the
+-- same decision.lua (loaded in front of this script): days gate, window pick, what may pay.
 -- The balances move once for the whole batch and the expiry index takes its members
 -- EXPIRY_CHUNK at a time: per recipient only its record, reservation and ledger entry are written.
 local EXPIRY_CHUNK = 200
 local SETS = 13
 local FIRST_KEY = 8
-local function int(n) return string.format('%d', n) end
 if not redis.call('GET', KEYS[7]) then return {'busy'} end
 local account = redis.call('HMGET', KEYS[1], 'status', 'mode', 'overdraft', 'fence')
 if account[4] then return {'busy'} end
@@ -23,12 +23,8 @@ if not account[1] then return {'missing'} end
 local field = ARGV[6] .. ':' .. ARGV[7]
 local available = tonumber(redis.call('HGET', KEYS[2], field .. ':available') or '0')
 local now_ms = tonumber(ARGV[1])
-local credit_left = 0
+local credit_left = spendable_credits(KEYS[6], ARGV[7], now_ms)
 local credit_field = ARGV[7] .. ':available'
-local credit = redis.call('HMGET', KEYS[6], credit_field, 'until', 'frozen')
-if credit[1] and credit[2] and tonumber(credit[2]) > now_ms and (credit[3] or '0') == '0' then
-  credit_left = math.max(tonumber(credit[1]), 0)
-end
 -- The balance an answer shows: what could pay, money and the credits that may be spent.
 local function shown() return int(available + credit_left) end
 local send_ms = tonumber(ARGV[2])
@@ -37,18 +33,10 @@ local stride = 4 + n_conv
 local per_recipient = SETS + 8 * sets
 
 -- A suspended account or a channel without paid days sends nothing; earlier answers stand.
-local gate
-if account[1] ~= 'active' then
-  gate = 'account_suspended'
-else
-  local days = redis.call('HMGET', KEYS[5], '*', ARGV[12])
-  if days[1] and not (days[2] and tonumber(days[2]) > send_ms) then
-    gate = 'channel_has_no_days'
-  end
-end
+local gate = send_gate(account[1], KEYS[5], ARGV[12], send_ms)
 if gate then
   local answer, replayed = {'ok', shown()}, false
-  local denied = 'denied|' .. gate .. '||' .. shown() .. '|0|'
+  local refusal = denied(gate, shown())
   for i = 0, n - 1 do
     local record = redis.call('GET', KEYS[FIRST_KEY + i * stride])
     if record then
@@ -57,19 +45,14 @@ if gate then
       answer[#answer + 1] = record
     else
       answer[#answer + 1] = 0
-      answer[#answer + 1] = denied
+      answer[#answer + 1] = refusal
     end
   end
   if not replayed then return {'refused', gate, shown()} end
   return answer
 end
-local floor = 0
-if account[2] == 'soft' or account[2] == 'postpaid' then floor = -tonumber(account[3]) end
-
-local function open(key)
-  local until_ms = redis.call('GET', key)
-  return until_ms and tonumber(until_ms) > send_ms
-end
+local mode = account[2]
+local floor = money_floor(mode, account[3])
 
 local replays, totals, prices = {}, {}, {}
 local need, no_rate = 0, false
@@ -80,16 +63,7 @@ for i = 0, n - 1 do
     replays[i] = record
   else
     local c = SETS + (tonumber(ARGV[per_recipient + i * 3 + 2]) - 1) * 8
-    local pick = c
-    if open(KEYS[k + 2]) then
-      pick = c + 4
-    elseif open(KEYS[k + 3]) then
-      pick = c + 2
-    else
-      for j = k + 4, k + stride - 1 do
-        if open(KEYS[j]) then pick = c + 6 break end
-      end
-    end
+    local pick = c + price_offset(false, KEYS[k + 2], KEYS[k + 3], k + 4, k + stride - 1, send_ms)
     totals[i] = tonumber(ARGV[pick])
     prices[i] = ARGV[pick + 1]
     if totals[i] < 0 then no_rate = true else need = need + totals[i] end
@@ -119,24 +93,20 @@ for i = 0, n - 1 do
     local from_credit = math.min(credit_left, math.max(total, 0))
     local record
     if total < 0 then
-      record = 'denied|no_rate_in_force||' .. shown() .. '|0|' .. price
+      record = denied('no_rate_in_force', shown(), price)
     elseif total == 0 then
       record = 'allowed|||' .. shown() .. '|0|' .. price
       redis.call('XADD', KEYS[4], '*', 'k', 'free', 'a', ARGV[5], 'c', ARGV[6], 'cur', ARGV[7],
         'ref', message_id, 'amt', '0', 'at', ARGV[1])
       redis.call('SET', KEYS[k], record, 'EX', ARGV[4])
     elseif available - (total - from_credit) < floor then
-      local reason = 'insufficient_funds'
-      if account[2] == 'soft' then reason = 'overdraft_limit_reached' end
-      if account[2] == 'postpaid' then reason = 'credit_limit_reached' end
-      record = 'denied|' .. reason .. '||' .. shown() .. '|0|' .. price
+      record = denied(short_reason(mode), shown(), price)
     else
       credit_left = credit_left - from_credit
       credited = credited + from_credit
       available = available - (total - from_credit)
       reserved = reserved + total - from_credit
-      local decision = 'allowed'
-      if available < 0 and account[2] == 'soft' then decision = 'flagged' end
+      local decision = paid_decision(mode, available)
       redis.call('HSET', KEYS[k + 1], 'account', ARGV[5], 'channel', ARGV[6],
         'currency', ARGV[7], 'amount', int(total), 'credit', int(from_credit), 'state', 'held',
         'message', message_id, 'expire', expire)
