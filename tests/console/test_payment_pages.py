@@ -160,6 +160,37 @@ def test_an_open_invoice_is_declined_with_the_reason_then_paid_by_card(
     assert invoice.status == invoice_pb2.INVOICE_STATUS_PAID
 
 
+def test_a_payment_the_bank_asks_to_authenticate_is_not_completed_without_it(
+    console: ConsoleStack, owner: Browser, stubs: Stubs
+) -> None:
+    """The fake provider has no script in the browser to ask the customer: the page says the
+    payment was not completed, the invoice stays open and nothing is charged."""
+    requested = stubs.invoicing.CreatePartnerDaysInvoice(
+        inv.CreatePartnerDaysInvoiceRequest(
+            account_id=console.seeded.account, days=3, idempotency_key="console-3ds-days"
+        ),
+        timeout=10,
+    ).invoice
+    number = requested.number
+    owner.open("payment-methods")
+    save_test_card(owner, "authenticate")
+    owner.wait_text("#page", "···· 3155")
+    owner.open("invoices")
+    owner.driver.execute_script(
+        "location.hash = arguments[0]", f"#/invoices?invoice={requested.invoice_id}"
+    )
+    owner.wait_for(f"[data-linked-invoice='{number}']")
+    owner.button(f"Pay {number} by card").click()
+    chooser = Select(owner.wait_for(f"select[aria-label='Card to pay {number} with']"))
+    chooser.select_by_visible_text(next(o.text for o in chooser.options if "ending 3155" in o.text))
+    owner.find(f"form[aria-label='Pay {number}'] button[type=submit]").click()
+    owner.wait_text(f"[data-outcome='{number}']", "Payment not completed: the bank asks you")
+    assert not owner.find_all(f"form[aria-label='Pay {number}']")
+    invoice = find_invoice(stubs, console.seeded.account, number)
+    assert invoice.status == invoice_pb2.INVOICE_STATUS_OPEN
+    assert invoice.amount_due.amount_micros == requested.amount_due.amount_micros > 0
+
+
 def find_invoice(stubs: Stubs, account: str, number: str) -> invoice_pb2.Invoice:
     listed = stubs.invoicing.ListInvoices(
         inv.ListInvoicesRequest(account_id=account, page_size=100), timeout=10

@@ -3,7 +3,7 @@
 // (or retrying after a lost answer) reuses it, so the card is charged once.
 import { newKey } from "./api.js";
 import { AmountError, chargeMicros, fromMicros } from "./amounts.js";
-import { cardChooser, cardName, cardsOnFile, loadStripe, publishableKey } from "./pages_payments.js";
+import { authenticateWithBank, cardChooser, cardName, cardsOnFile } from "./pages_payments.js";
 import { field, h, micros, money, toast } from "./ui.js";
 
 const STEPS = ["Phone number", "One-time or automatic", "Balance needed", "Fees", "Confirm", "Receipt"];
@@ -234,15 +234,11 @@ function wizard(ctx, panel, refresh, currency) {
   }
 
   async function authenticate(funding) {
-    // Stripe asks the customer to authenticate (3-D Secure) in the browser, then the funding
-    // is read back; a provider without a script in the browser cannot ask the customer.
-    const key = await publishableKey(ctx);
-    if (!key) {
-      throw new Error("The bank asks you to authenticate this payment; it cannot be completed here. Nothing was added.");
+    try {
+      await authenticateWithBank(ctx, funding.action_client_secret);
+    } catch (failure) {
+      throw new Error(`Payment not completed: ${failure.message}. Nothing was added.`);
     }
-    const stripe = (await loadStripe())(key);
-    const done = await stripe.confirmCardPayment(funding.action_client_secret);
-    if (done.error) throw new Error(done.error.message);
     return (await ctx.api.get(`${ctx.base}/fundings/${encodeURIComponent(funding.funding_id)}`)).funding;
   }
 

@@ -5,14 +5,16 @@ import { badge, count, field, h, money, select, toast, words } from "./ui.js";
 
 const STRIPE_JS = "https://js.stripe.com/v3/";
 // The fake provider's cards (PAYMENTS_PROVIDER=fake): a completed setup saves the approving
-// card; a token with "decline" in it is kept but every charge to it is declined.
+// card; a token with "decline" in it is kept but every charge to it is declined, one with
+// "authenticate" in it asks the customer to authenticate (3-D Secure) every charge.
 const TEST_CARDS = [
   ["setup", "Visa ending 4242: payments succeed"],
   ["decline", "Visa ending 0341: payments are declined (insufficient funds)"],
+  ["authenticate", "Visa ending 3155: the bank asks for authentication"],
 ];
-const DECLINING_TEST_CARD = {
-  kind: "PAYMENT_METHOD_KIND_CARD", brand: "visa", last4: "0341", exp_month: 12, exp_year: 2099,
-  provider_token: "tok_decline_insufficient_funds",
+const TOKEN_TEST_CARDS = {
+  decline: { last4: "0341", provider_token: "tok_decline_insufficient_funds" },
+  authenticate: { last4: "3155", provider_token: "tok_authenticate_3ds" },
 };
 
 function alert(text) {
@@ -122,7 +124,9 @@ export async function cardSetup(ctx, area, onSaved) {
     submit.disabled = true;
     error.textContent = "";
     try {
-      await save(chosen.value === "setup" ? { setup_id: setup.setup_id } : { payment_method: DECLINING_TEST_CARD });
+      await save(chosen.value === "setup" ? { setup_id: setup.setup_id } : { payment_method: {
+        kind: "PAYMENT_METHOD_KIND_CARD", brand: "visa", exp_month: 12, exp_year: 2099,
+        ...TOKEN_TEST_CARDS[chosen.value] } });
     } catch (failure) {
       error.textContent = failure.message;
       submit.disabled = false;
@@ -135,14 +139,26 @@ export async function cardSetup(ctx, area, onSaved) {
 // Stripe's publishable key, once a card setup has answered it (to authenticate payments later).
 let knownPublishableKey = "";
 
-export async function publishableKey(ctx) {
+async function publishableKey(ctx) {
   if (!knownPublishableKey) {
     knownPublishableKey = (await ctx.api.send("POST", `${ctx.base}/payment-methods:setup`, {})).publishable_key || "";
   }
   return knownPublishableKey;
 }
 
-export function loadStripe() {
+// The bank asks the customer to authenticate a payment (3-D Secure): Stripe.js asks in the
+// browser. A provider with no script in the browser cannot ask, and the customer is told so.
+export async function authenticateWithBank(ctx, clientSecret) {
+  const key = await publishableKey(ctx);
+  if (!key || !clientSecret) {
+    throw new Error("the bank asks you to authenticate this payment, and it cannot be done here");
+  }
+  const stripe = (await loadStripe())(key);
+  const done = await stripe.confirmCardPayment(clientSecret);
+  if (done.error) throw new Error(done.error.message);
+}
+
+function loadStripe() {
   if (window.Stripe) return Promise.resolve(window.Stripe);
   return new Promise((resolve, reject) => {
     const script = h("script", { src: STRIPE_JS });
@@ -205,8 +221,20 @@ export function payByCard(ctx, invoice, reload) {
         event.preventDefault();
         pay.disabled = true;
         try {
-          const answer = await ctx.api.send("POST", `${ctx.base}/invoices/${encodeURIComponent(invoice.invoice_id)}:pay`,
+          const send = () => ctx.api.send("POST", `${ctx.base}/invoices/${encodeURIComponent(invoice.invoice_id)}:pay`,
             { payment_method_id: chooser.value }, key);
+          let answer = await send();
+          if (answer.payment && answer.payment.status === "PAYMENT_STATUS_REQUIRES_ACTION") {
+            try {
+              await authenticateWithBank(ctx, answer.payment.action_client_secret);
+            } catch (failure) {
+              outcome.textContent = `Payment not completed: ${failure.message}`;
+              form.remove();
+              open.disabled = false;
+              return;
+            }
+            answer = await send(); // the same key: the payment as the bank left it
+          }
           if (answer.invoice.status === "INVOICE_STATUS_PAID") {
             toast(`${name} is paid`);
             await reload();
