@@ -16,8 +16,10 @@ from services.common.audit import AuditLog
 from services.common.background import Loop
 from services.common.outbox import OutboxRelay
 from services.gateway.adapters import tables
+from services.gateway.adapters.audit_sources import BackendAuditLogs
 from services.gateway.adapters.backends import Backends
 from services.gateway.adapters.store import Store
+from services.gateway.adapters.user_events import UserEvents
 from services.gateway.config import GatewaySettings
 from services.gateway.domain import policy
 from services.gateway.entrypoints import docs_page
@@ -35,7 +37,6 @@ from services.gateway.service.principals import PrincipalSigner
 from services.gateway.service.rate_limit import RateLimiter
 from services.gateway.service.team import Team
 from services.gateway.service.throttle import SignInThrottle
-from services.gateway.service.user_events import UserEvents
 from services.gateway.transcoding import comments
 from services.gateway.transcoding.routes import Route, build_routes, load_services
 
@@ -123,7 +124,7 @@ def build(env: config.Env) -> Gateway:
         documents(routes),
         limiter=limiter,
         signer=signer,
-        audit_trail=AuditTrail(audit, backends, settings.rpc_timeout_s),
+        audit_trail=AuditTrail(audit, BackendAuditLogs(backends, settings.rpc_timeout_s)),
         forwarded_hops=settings.forwarded_hops,
         user_events=user_events,
         database_answers=lambda: db.answers(engine, settings.readiness_timeout_s),

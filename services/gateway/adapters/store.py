@@ -16,16 +16,15 @@ from services.gateway.adapters import tables
 from services.gateway.domain.access import Role
 from services.gateway.domain.records import ApiKey, Membership, Operator, User
 from services.gateway.domain.throttle import FailureState
+from services.gateway.service.ports import DuplicateEmail
 
 MAX_LISTED = 1000
 SIGN_INS_STREAM = event_streams.GATEWAY_SIGN_INS.name
 
 
-class DuplicateEmail(Exception):
-    """Another user already has this email."""
-
-
 class Store:
+    """The gateway's store in SQL (service.ports.GatewayStore)."""
+
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
 

@@ -9,13 +9,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from services.common import validation
-from services.common.audit import Actor, AuditLog, Entry
+from services.common.audit import Actor, Entry
 from services.common.errors import InvalidArgument, NotFound
-from services.gateway.adapters.store import DuplicateEmail, Store
 from services.gateway.domain import credentials
 from services.gateway.domain.access import Role
 from services.gateway.domain.records import ApiKey, Membership, Operator, User
 from services.gateway.domain.throttle import USER
+from services.gateway.service.ports import Audit, DuplicateEmail, GatewayStore
 
 MAX_NAME_LENGTH = 200
 MAX_EMAIL_LENGTH = 320
@@ -28,7 +28,9 @@ class CreatedKey:
 
 
 class Administration:
-    def __init__(self, store: Store, audit: AuditLog | None = None, actor: Actor | None = None):
+    def __init__(
+        self, store: GatewayStore, audit: Audit | None = None, actor: Actor | None = None
+    ) -> None:
         self._store = store
         self._audit = audit
         self._actor = actor or Actor("system", "administration")

@@ -10,12 +10,12 @@ from dataclasses import dataclass
 
 from services.common import validation
 from services.common.errors import InvalidArgument
-from services.gateway.adapters.store import Store
 from services.gateway.domain import credentials
 from services.gateway.domain.access import Principal, Role
 from services.gateway.domain.records import ApiKey, Membership, Operator
 from services.gateway.errors import Unauthenticated
 from services.gateway.service.cache import TtlCache
+from services.gateway.service.ports import GatewayStore
 from services.gateway.service.throttle import SignInThrottle
 
 # Compared against when the email is unknown, so both answers take as long.
@@ -38,7 +38,7 @@ class IssuedToken:
 class Authenticator:
     def __init__(
         self,
-        store: Store,
+        store: GatewayStore,
         signing_secret: bytes,
         token_ttl_s: int,
         cache_ttl_s: float = 0.0,

@@ -10,12 +10,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from services.common import validation
-from services.common.audit import Actor, AuditLog, Entry
+from services.common.audit import Actor, Entry
 from services.common.errors import FailedPrecondition, InvalidArgument, NotFound
-from services.gateway.adapters.store import Store
 from services.gateway.domain.access import Role
 from services.gateway.domain.records import Membership
 from services.gateway.service.admin import Administration
+from services.gateway.service.ports import Audit, GatewayStore
 
 # Teammates the owner may invite or re-role to; an account has one owner.
 TEAMMATE_ROLES = (Role.ADMIN, Role.AGENT)
@@ -30,7 +30,10 @@ class Invitation:
 
 class Team:
     def __init__(
-        self, store: Store, on_change: Callable[[str, str], None], audit: AuditLog | None = None
+        self,
+        store: GatewayStore,
+        on_change: Callable[[str, str], None],
+        audit: Audit | None = None,
     ) -> None:
         self._store = store
         # Told (user_id, account_id) after a change, so cached credentials see it at once.

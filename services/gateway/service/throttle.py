@@ -9,12 +9,12 @@ import logging
 import time
 from collections.abc import Callable
 
-from services.common.audit import SYSTEM, Actor, AuditLog, Entry
-from services.gateway.adapters.store import Store
+from services.common.audit import SYSTEM, Actor, Entry
 from services.gateway.domain import throttle
 from services.gateway.domain.records import User
 from services.gateway.domain.throttle import ADDRESS, USER, FailureState, ThrottlePolicy
 from services.gateway.errors import TooManyRequests
+from services.gateway.service.ports import Audit, SignIns
 
 log = logging.getLogger(__name__)
 LOCKED = "sign-in is locked after too many failed attempts; try again later"
@@ -24,9 +24,9 @@ SLOWED = "too many failed sign-ins: wait before trying again"
 class SignInThrottle:
     def __init__(
         self,
-        store: Store,
+        store: SignIns,
         policy: ThrottlePolicy,
-        audit: AuditLog,
+        audit: Audit,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._store = store
