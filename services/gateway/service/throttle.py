@@ -6,10 +6,9 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import time
-from collections.abc import Callable
 
 from services.common.audit import SYSTEM, Actor, Entry
+from services.common.clock import Clock, SystemClock
 from services.gateway.domain import throttle
 from services.gateway.domain.records import User
 from services.gateway.domain.throttle import ADDRESS, USER, FailureState, ThrottlePolicy
@@ -27,16 +26,16 @@ class SignInThrottle:
         store: SignIns,
         policy: ThrottlePolicy,
         audit: Audit,
-        clock: Callable[[], float] = time.time,
+        clock: Clock | None = None,
     ) -> None:
         self._store = store
         self._policy = policy
         self._audit = audit
-        self._clock = clock
+        self._clock = clock or SystemClock()
 
     def check(self, email: str, address: str) -> None:
         """TooManyRequests (429, Retry-After) while the user or the address must wait."""
-        now = self._clock()
+        now = self._clock.now_ms() / 1000
         longest, locked = 0.0, False
         for kind, subject in _subjects(email, address):
             state = self._store.failures(subject)
@@ -48,7 +47,7 @@ class SignInThrottle:
             raise TooManyRequests(LOCKED if locked else SLOWED, longest)
 
     def failed(self, email: str, address: str, user: User | None) -> None:
-        now = self._clock()
+        now = self._clock.now_ms() / 1000
         for kind, subject in _subjects(email, address):
 
             def count(state: FailureState | None, kind: str = kind) -> FailureState:
