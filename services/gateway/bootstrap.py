@@ -14,10 +14,13 @@ from starlette.types import ASGIApp
 from services.common import config, db, redis_client
 from services.common.audit import AuditLog
 from services.common.background import Loop
+from services.common.clock import Clock, SystemClock
 from services.common.outbox import OutboxRelay
 from services.gateway.adapters import tables
+from services.gateway.adapters.audit_sources import BackendAuditLogs
 from services.gateway.adapters.backends import Backends
 from services.gateway.adapters.store import Store
+from services.gateway.adapters.user_events import UserEvents
 from services.gateway.config import GatewaySettings
 from services.gateway.domain import policy
 from services.gateway.entrypoints import docs_page
@@ -35,7 +38,6 @@ from services.gateway.service.principals import PrincipalSigner
 from services.gateway.service.rate_limit import RateLimiter
 from services.gateway.service.team import Team
 from services.gateway.service.throttle import SignInThrottle
-from services.gateway.service.user_events import UserEvents
 from services.gateway.transcoding import comments
 from services.gateway.transcoding.routes import Route, build_routes, load_services
 
@@ -77,7 +79,10 @@ def open_store(env: config.Env) -> tuple[Engine, Store]:
     return engine, Store(engine)
 
 
-def build(env: config.Env) -> Gateway:
+def build(env: config.Env, clock: Clock | None = None) -> Gateway:
+    """The gateway; `clock` is what its use cases read the time from (the wall clock unless
+    a test steps its own)."""
+    clock = clock or SystemClock()
     routes = contract_routes()
     services = sorted({route.service.full_name for route in routes})
     settings = GatewaySettings.from_env(env, services)
@@ -93,11 +98,12 @@ def build(env: config.Env) -> Gateway:
         settings.token_secret,
         settings.token_ttl_s,
         settings.auth_cache_s,
-        throttle=SignInThrottle(store, settings.sign_in, audit),
+        clock,
+        throttle=SignInThrottle(store, settings.sign_in, audit, clock),
     )
     backends = Backends(settings.backends, settings.service_token)
-    signer = PrincipalSigner(settings.service_token, settings.principal_key)
-    limiter = RateLimiter(settings.rate_limit_per_s, settings.rate_limit_burst)
+    signer = PrincipalSigner(settings.service_token, settings.principal_key, clock)
+    limiter = RateLimiter(settings.rate_limit_per_s, settings.rate_limit_burst, clock)
     transcoder = Transcoder(
         backends,
         authenticator,
@@ -116,14 +122,14 @@ def build(env: config.Env) -> Gateway:
     start_user_events(env, engine, user_events)
     native = NativeRoutes(
         authenticator,
-        Team(store, membership_changed, audit),
+        Team(store, membership_changed, audit, clock),
         backends,
         settings.max_body_bytes,
         settings.readiness_timeout_s,
         documents(routes),
         limiter=limiter,
         signer=signer,
-        audit_trail=AuditTrail(audit, backends, settings.rpc_timeout_s),
+        audit_trail=AuditTrail(audit, BackendAuditLogs(backends, settings.rpc_timeout_s)),
         forwarded_hops=settings.forwarded_hops,
         user_events=user_events,
         database_answers=lambda: db.answers(engine, settings.readiness_timeout_s),

@@ -6,7 +6,6 @@ from __future__ import annotations
 import io
 import json
 import logging
-import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,9 +18,10 @@ from billing.gateway.v1.events_pb2 import SignInLocked
 
 from services.cli.main import main as billing
 from services.common.audit import AuditLog
+from services.common.clock import SteppedClock
 from services.common.config import Env
 from services.gateway.adapters import tables
-from services.gateway.bootstrap import build
+from services.gateway.bootstrap import Gateway, build
 from services.gateway.domain.access import Role
 from services.gateway.service.admin import Administration
 from tests.gateway.stack import ThreadedGateway
@@ -30,26 +30,36 @@ from tests.harness.ports import free_port
 
 PASSWORD = "the right password"
 LOCK_S = 1.5
-# Long enough that the next request cannot come after it, even on a busy machine.
 DELAY_S = 0.5
 
 
+class SteppedGateway(ThreadedGateway):
+    """A gateway whose time moves only when the test steps its clock."""
+
+    def __init__(self, gateway: Gateway, clock: SteppedClock) -> None:
+        super().__init__(gateway)
+        self.clock = clock
+
+    def step_s(self, seconds: float) -> None:
+        self.clock.step(round(seconds * 1000))
+
+
 @pytest.fixture(scope="module")
-def gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ThreadedGateway]:
+def gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SteppedGateway]:
     running = _start(tmp_path_factory.mktemp("sign-in"), LOCK_S, DELAY_S)
     yield running
     running.stop()
 
 
 @pytest.fixture(scope="module")
-def long_locks(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ThreadedGateway]:
-    """Locks that outlast a test however slow the machine, reached with short delays."""
+def long_locks(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SteppedGateway]:
+    """Locks that outlast a test, reached with short delays."""
     running = _start(tmp_path_factory.mktemp("long-locks"), 600.0, 0.01)
     yield running
     running.stop()
 
 
-def _start(folder: Path, lock_s: float, delay_s: float) -> ThreadedGateway:
+def _start(folder: Path, lock_s: float, delay_s: float) -> SteppedGateway:
     nowhere = f"127.0.0.1:{free_port()}"
     env = {
         **credentials().env("gateway"),
@@ -69,7 +79,10 @@ def _start(folder: Path, lock_s: float, delay_s: float) -> ThreadedGateway:
         "GATEWAY_RATE_LIMIT_PER_SECOND": "1",
         "GATEWAY_RATE_LIMIT_BURST": "3",
     }
-    return ThreadedGateway(build(Env(env))).start()
+    clock = SteppedClock()
+    running = SteppedGateway(build(Env(env), clock), clock)
+    running.start()
+    return running
 
 
 def _user(gateway: ThreadedGateway) -> str:
@@ -100,22 +113,22 @@ def _sign_in(
 
 
 def test_failures_slow_down_then_lock_and_the_lock_is_recorded(
-    gateway: ThreadedGateway, caplog: pytest.LogCaptureFixture
+    gateway: SteppedGateway, caplog: pytest.LogCaptureFixture
 ) -> None:
     email = _user(gateway)
     assert [_sign_in(gateway, email, "wrong").status_code for _ in range(2)] == [401, 401]
     waited = _sign_in(gateway, email, PASSWORD)
     assert waited.status_code == 429 and waited.headers["Retry-After"] == "1"
     assert waited.json()["error"]["code"] == "RESOURCE_EXHAUSTED"
-    time.sleep(DELAY_S + 0.05)
+    gateway.step_s(DELAY_S + 0.01)
     assert _sign_in(gateway, email, "wrong").status_code == 401
     assert _sign_in(gateway, email, PASSWORD).status_code == 429  # the delay doubled
-    time.sleep(2 * DELAY_S + 0.05)
+    gateway.step_s(2 * DELAY_S + 0.01)
     with caplog.at_level(logging.WARNING):
         assert _sign_in(gateway, email, "wrong").status_code == 401  # the 4th: locked now
     locked = _sign_in(gateway, email, PASSWORD)
     assert locked.status_code == 429 and "locked" in locked.json()["error"]["message"]
-    assert int(locked.headers["Retry-After"]) in (1, 2)
+    assert locked.headers["Retry-After"] == "2"  # LOCK_S (1.5 s), rounded up
 
     # Recorded, published once for the notifications service (in the gateway's outbox with
     # the lock), logged, and in the gateway's audit log.
@@ -135,26 +148,33 @@ def test_failures_slow_down_then_lock_and_the_lock_is_recorded(
     (entry,) = [e for e in entries if e["action"] == "sign_in_locked" and email in e["after_json"]]
     assert entry["actor_kind"] == "system" and entry["target"] == f"user:{lock['user_id']}"
 
-    time.sleep(LOCK_S + 0.1)
+    gateway.step_s(LOCK_S - 0.01)
+    assert _sign_in(gateway, email, PASSWORD).status_code == 429  # a moment before it ends
+    gateway.step_s(0.02)
     assert _sign_in(gateway, email, PASSWORD).status_code == 200
 
 
 def test_thirty_guesses_then_the_right_password_does_not_sign_in(
-    long_locks: ThreadedGateway,
+    long_locks: SteppedGateway,
 ) -> None:
     gateway = long_locks
+
+    def guess(email: str, password: str) -> int:
+        status = _sign_in(gateway, email, password).status_code
+        gateway.step_s(0.03)  # each wait (0.01 s, then at most 0.02 s) is over by the next
+        return status
+
     email = _user(gateway)
-    statuses = [_sign_in(gateway, email, f"guess-{n}").status_code for n in range(30)]
-    # At most LOCK_AFTER (4) passwords were even checked; the rest waited, then hit the lock.
-    assert 2 <= statuses.count(401) <= 4 and set(statuses) == {401, 429}
+    statuses = [guess(email, f"guess-{n}") for n in range(30)]
+    # LOCK_AFTER (4) passwords were checked; then sign-in is locked, whatever is given.
+    assert statuses == [401] * 4 + [429] * 26
     assert _sign_in(gateway, email, PASSWORD).status_code == 429
     # An email nobody has is answered the same way: no telling who exists.
     nobody = f"nobody-{uuid.uuid4().hex[:6]}@acme.example"
-    answers = [_sign_in(gateway, nobody, "x").status_code for _ in range(6)]
-    assert 2 <= answers.count(401) <= 4 and answers[-1] == 429
+    assert [guess(nobody, "x") for _ in range(6)] == [401] * 4 + [429] * 2
 
 
-def test_one_address_trying_many_users_is_slowed_down(gateway: ThreadedGateway) -> None:
+def test_one_address_trying_many_users_is_slowed_down(gateway: SteppedGateway) -> None:
     address = "192.0.2.77"
     emails = [_user(gateway) for _ in range(4)]
     answers = [_sign_in(gateway, e, "wrong", address).status_code for e in emails[:3]]
@@ -164,7 +184,7 @@ def test_one_address_trying_many_users_is_slowed_down(gateway: ThreadedGateway) 
 
 
 def test_an_operator_ends_a_lock(
-    long_locks: ThreadedGateway,
+    long_locks: SteppedGateway,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
@@ -172,7 +192,7 @@ def test_an_operator_ends_a_lock(
     email = _user(gateway)
     for _ in range(4):
         _sign_in(gateway, email, "wrong")
-        time.sleep(0.05)
+        gateway.step_s(0.03)
     assert _sign_in(gateway, email, PASSWORD).status_code == 429
     monkeypatch.setenv("DATABASE_URL", gateway.gateway.engine.url.render_as_string(False))
     monkeypatch.setattr("sys.stdin", io.StringIO())
@@ -182,16 +202,18 @@ def test_an_operator_ends_a_lock(
     assert _sign_in(gateway, email, PASSWORD).status_code == 200
 
 
-def test_each_credential_has_a_request_rate(gateway: ThreadedGateway) -> None:
+def test_each_credential_has_a_request_rate(gateway: SteppedGateway) -> None:
     admin = Administration(_store(gateway))
     first = admin.create_api_key("rate-a", Role.OWNER, "a", False).api_key
     second = admin.create_api_key("rate-b", Role.OWNER, "b", False).api_key
     with httpx.Client(base_url=gateway.url, timeout=10) as client:
         burst = [client.get("/v1/me", headers={"X-API-Key": first}) for _ in range(4)]
         other = client.get("/v1/me", headers={"X-API-Key": second})
-        time.sleep(1.05)
+        gateway.step_s(0.999)
+        still = client.get("/v1/me", headers={"X-API-Key": first})
+        gateway.step_s(0.001)
         later = client.get("/v1/me", headers={"X-API-Key": first})
     assert [a.status_code for a in burst] == [200, 200, 200, 429]
     assert burst[3].headers["Retry-After"] == "1"
     assert burst[3].json()["error"]["code"] == "RESOURCE_EXHAUSTED"
-    assert other.status_code == 200 and later.status_code == 200
+    assert other.status_code == 200 and still.status_code == 429 and later.status_code == 200

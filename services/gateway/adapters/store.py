@@ -16,16 +16,15 @@ from services.gateway.adapters import tables
 from services.gateway.domain.access import Role
 from services.gateway.domain.records import ApiKey, Membership, Operator, User
 from services.gateway.domain.throttle import FailureState
+from services.gateway.service.ports import DuplicateEmail
 
 MAX_LISTED = 1000
 SIGN_INS_STREAM = event_streams.GATEWAY_SIGN_INS.name
 
 
-class DuplicateEmail(Exception):
-    """Another user already has this email."""
-
-
 class Store:
+    """The gateway's store in SQL (service.ports.GatewayStore)."""
+
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
 
@@ -128,23 +127,6 @@ class Store:
         )
         with self._engine.connect() as connection:
             return [_membership(row) for row in connection.execute(query).mappings()]
-
-    def set_billing_access(
-        self, user_id: str, account_id: str, enabled: bool, now: dt.datetime
-    ) -> None:
-        table = tables.memberships
-        with self._engine.begin() as connection:
-            connection.execute(
-                table.update()
-                .where(table.c.user_id == user_id, table.c.account_id == account_id)
-                .values(billing_access=enabled, updated_at=now)
-            )
-
-    def user_by_id(self, user_id: str) -> User | None:
-        query = sa.select(tables.users).where(tables.users.c.user_id == user_id)
-        with self._engine.connect() as connection:
-            row = connection.execute(query).mappings().first()
-        return None if row is None else User(row["user_id"], row["email"], row["password_hash"])
 
     def operator(self, user_id: str) -> Operator | None:
         """The operator, active or removed; None when the user never was one."""
@@ -254,15 +236,6 @@ class Store:
                     connection, tables.outbox, [outbox.event(SIGN_INS_STREAM, lock_id, event)]
                 )
         return lock_id
-
-    def locks(self, unnotified_only: bool = False) -> list[RowMapping]:
-        """Sign-in locks, newest first (the first 1,000)."""
-        table = tables.sign_in_locks
-        query = sa.select(table).order_by(table.c.locked_at.desc()).limit(MAX_LISTED)
-        if unnotified_only:
-            query = query.where(table.c.notified_at.is_(None))
-        with self._engine.connect() as connection:
-            return list(connection.execute(query).mappings().all())
 
     @staticmethod
     def _operators_query() -> sa.Select:  # type: ignore[type-arg]

@@ -6,7 +6,6 @@ from typing import Any
 
 from services.gateway.entrypoints.openapi import error_responses
 
-PUBLIC: list[dict[str, Any]] = []
 _ID = {"type": "string", "minLength": 1, "pattern": "^[^/]+$"}
 REASON = {
     "type": "string",

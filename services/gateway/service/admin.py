@@ -9,13 +9,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from services.common import validation
-from services.common.audit import Actor, AuditLog, Entry
+from services.common.audit import Actor, Entry
+from services.common.clock import Clock, SystemClock
 from services.common.errors import InvalidArgument, NotFound
-from services.gateway.adapters.store import DuplicateEmail, Store
 from services.gateway.domain import credentials
 from services.gateway.domain.access import Role
 from services.gateway.domain.records import ApiKey, Membership, Operator, User
 from services.gateway.domain.throttle import USER
+from services.gateway.service.ports import Audit, DuplicateEmail, GatewayStore
 
 MAX_NAME_LENGTH = 200
 MAX_EMAIL_LENGTH = 320
@@ -28,8 +29,15 @@ class CreatedKey:
 
 
 class Administration:
-    def __init__(self, store: Store, audit: AuditLog | None = None, actor: Actor | None = None):
+    def __init__(
+        self,
+        store: GatewayStore,
+        audit: Audit | None = None,
+        actor: Actor | None = None,
+        clock: Clock | None = None,
+    ) -> None:
         self._store = store
+        self._clock = clock or SystemClock()
         self._audit = audit
         self._actor = actor or Actor("system", "administration")
 
@@ -64,7 +72,7 @@ class Administration:
     def revoke_api_key(self, key_id: str) -> ApiKey:
         """Revoking twice answers the same."""
         before = self._store.api_key(key_id)
-        key = self._store.revoke_api_key(key_id, dt.datetime.now(dt.UTC))
+        key = self._store.revoke_api_key(key_id, self._now())
         if key is None:
             raise NotFound(f"no API key {key_id!r}")
         if before is not None and not before.revoked:
@@ -97,7 +105,7 @@ class Administration:
         membership = Membership(
             user.user_id, account_id, role, billing_access or role is Role.OWNER, email
         )
-        self._store.put_membership(membership, dt.datetime.now(dt.UTC))
+        self._store.put_membership(membership, self._now())
         self._record(
             "teammate_added",
             account_id,
@@ -115,7 +123,7 @@ class Administration:
         if existing is not None and self._store.memberships_of(existing.user_id):
             raise InvalidArgument("email", "has a role on an account: use another email")
         user, handed_over = self._user(email, password)
-        self._store.put_operator(user.user_id, name or email, dt.datetime.now(dt.UTC))
+        self._store.put_operator(user.user_id, name or email, self._now())
         operator = self._store.operator(user.user_id)
         if operator is None:
             raise NotFound(f"operator {email} was not saved")
@@ -129,7 +137,7 @@ class Administration:
         operator = self._store.operator(user.user_id) if user else None
         if user is None or operator is None:
             raise NotFound(f"no operator {email!r}")
-        if self._store.remove_operator(user.user_id, dt.datetime.now(dt.UTC)):
+        if self._store.remove_operator(user.user_id, self._now()):
             self._record("operator_removed", "", user.user_id, before={"email": operator.email})
         removed = self._store.operator(user.user_id)
         return removed or operator
@@ -143,6 +151,9 @@ class Administration:
         self._store.forget_failures(f"{USER}:{email}")
         user = self._store.user_by_email(email)
         self._record("sign_in_unlocked", "", user.user_id if user else email)
+
+    def _now(self) -> dt.datetime:
+        return moment(self._clock)
 
     def _user(self, email: str, password: str) -> tuple[User, str]:
         user = self._store.user_by_email(email)
@@ -181,6 +192,11 @@ def key_summary(key: ApiKey) -> dict[str, Any]:
         "name": key.name,
         "revoked": key.revoked,
     }
+
+
+def moment(clock: Clock) -> dt.datetime:
+    """The clock's now as an aware UTC datetime."""
+    return dt.datetime.fromtimestamp(clock.now_ms() / 1000, dt.UTC)
 
 
 def _email(email: str) -> str:

@@ -4,18 +4,17 @@ Signing in is throttled per user and per source address (service/throttle.py).""
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from services.common import validation
+from services.common.clock import Clock, SystemClock
 from services.common.errors import InvalidArgument
-from services.gateway.adapters.store import Store
 from services.gateway.domain import credentials
 from services.gateway.domain.access import Principal, Role
 from services.gateway.domain.records import ApiKey, Membership, Operator
 from services.gateway.errors import Unauthenticated
 from services.gateway.service.cache import TtlCache
+from services.gateway.service.ports import GatewayStore
 from services.gateway.service.throttle import SignInThrottle
 
 # Compared against when the email is unknown, so both answers take as long.
@@ -38,18 +37,18 @@ class IssuedToken:
 class Authenticator:
     def __init__(
         self,
-        store: Store,
+        store: GatewayStore,
         signing_secret: bytes,
         token_ttl_s: int,
         cache_ttl_s: float = 0.0,
-        clock: Callable[[], float] = time.time,
+        clock: Clock | None = None,
         throttle: SignInThrottle | None = None,
     ) -> None:
         self._store = store
         self._throttle = throttle
         self._signing_secret = signing_secret
         self._token_ttl_s = token_ttl_s
-        self._clock = clock
+        self._clock = clock or SystemClock()
         # A revoked key or a changed membership is seen within cache_ttl_s.
         self._keys: TtlCache[str, ApiKey] = TtlCache(cache_ttl_s)
         self._memberships: TtlCache[tuple[str, str], Membership] = TtlCache(cache_ttl_s)
@@ -61,7 +60,7 @@ class Authenticator:
             return None
         try:
             if credentials.is_token(credential):
-                claims = credentials.verify_token(credential, self._signing_secret, self._clock())
+                claims = credentials.verify_token(credential, self._signing_secret, self._now_s())
                 if claims.operator:
                     operator = self._operators.get(claims.user_id)
                     return operator.principal(claims.credential_id) if operator else None
@@ -85,6 +84,9 @@ class Authenticator:
         except credentials.BadCredential:
             raise Unauthenticated("invalid credentials") from None
 
+    def _now_s(self) -> float:
+        return self._clock.now_ms() / 1000
+
     def forget_membership(self, user_id: str, account_id: str) -> None:
         self._memberships.forget((user_id, account_id))
 
@@ -105,7 +107,7 @@ class Authenticator:
         return record.principal()
 
     def _from_token(self, token: str) -> Principal:
-        claims = credentials.verify_token(token, self._signing_secret, self._clock())
+        claims = credentials.verify_token(token, self._signing_secret, self._now_s())
         if claims.operator:
             operator = self._store.operator(claims.user_id)
             if operator is None or not operator.active:
@@ -153,7 +155,7 @@ class Authenticator:
         if len(memberships) > 1:
             raise InvalidArgument("account_id", "required: the user belongs to several accounts")
         membership = memberships[0]
-        expire = int(self._clock()) + self._token_ttl_s
+        expire = int(self._now_s()) + self._token_ttl_s
         claims = credentials.TokenClaims(
             user.user_id, membership.account_id, expire, token_id=credentials.new_token_id()
         )
@@ -168,7 +170,7 @@ class Authenticator:
     def _operator_token(self, operator: Operator, account_id: str) -> IssuedToken:
         if account_id:
             raise InvalidArgument("account_id", "an operator's token is for every account")
-        expire = int(self._clock()) + self._token_ttl_s
+        expire = int(self._now_s()) + self._token_ttl_s
         claims = credentials.TokenClaims(
             operator.user_id, "", expire, operator=True, token_id=credentials.new_token_id()
         )

@@ -4,11 +4,9 @@ why). The services check the principal against their own rules and audit it."""
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
-
 from services.common import service_auth
 from services.common.audit import Actor
+from services.common.clock import Clock, SystemClock
 from services.gateway.domain.access import Principal
 
 MAX_REASON_LENGTH = service_auth.MAX_REASON_LENGTH
@@ -16,18 +14,20 @@ MAX_REASON_LENGTH = service_auth.MAX_REASON_LENGTH
 
 class PrincipalSigner:
     def __init__(
-        self, service_token: str, principal_key: bytes, clock: Callable[[], float] = time.time
+        self, service_token: str, principal_key: bytes, clock: Clock | None = None
     ) -> None:
         self._authorization = (service_auth.AUTHORIZATION, service_auth.BEARER + service_token)
         self._key = principal_key
-        self._clock = clock
+        self._clock = clock or SystemClock()
 
     def service_metadata(self) -> list[tuple[str, str]]:
         """The gateway's credential alone, for calls made on no one's behalf (webhooks)."""
         return [self._authorization]
 
     def metadata(self, principal: Principal, reason: str = "") -> list[tuple[str, str]]:
-        signed = service_auth.sign_principal(signable(principal, reason), self._key, self._clock())
+        signed = service_auth.sign_principal(
+            signable(principal, reason), self._key, self._clock.now_ms() / 1000
+        )
         return [self._authorization, (service_auth.PRINCIPAL_METADATA, signed)]
 
 

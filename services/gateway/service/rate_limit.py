@@ -8,22 +8,20 @@ least recently used go first), so N gateway replicas allow up to N times the rat
 from __future__ import annotations
 
 import threading
-import time
 from collections import OrderedDict
-from collections.abc import Callable
+
+from services.common.clock import Clock, SystemClock
 
 MAX_BUCKETS = 100_000
 
 
 class RateLimiter:
-    def __init__(
-        self, rate_per_s: float, burst: int, clock: Callable[[], float] = time.monotonic
-    ) -> None:
+    def __init__(self, rate_per_s: float, burst: int, clock: Clock | None = None) -> None:
         self._rate_per_s = rate_per_s
         self._burst = float(burst)
-        self._clock = clock
-        # key -> (tokens, when they were counted)
-        self._buckets: OrderedDict[str, tuple[float, float]] = OrderedDict()
+        self._clock = clock or SystemClock()
+        # key -> (tokens, when they were counted, in ms since the epoch)
+        self._buckets: OrderedDict[str, tuple[float, int]] = OrderedDict()
         self._lock = threading.Lock()
 
     @property
@@ -34,15 +32,17 @@ class RateLimiter:
         """0 when the request may go ahead, else the seconds until it may."""
         if not self.enabled:
             return 0.0
-        now = self._clock()
+        now_ms = self._clock.now_ms()
         with self._lock:
-            tokens, counted = self._buckets.pop(key, (self._burst, now))
-            tokens = min(self._burst, tokens + (now - counted) * self._rate_per_s)
+            tokens, counted_ms = self._buckets.pop(key, (self._burst, now_ms))
+            # A wall clock set back refills nothing (and takes nothing away).
+            elapsed_ms = max(0, now_ms - counted_ms)
+            tokens = min(self._burst, tokens + elapsed_ms * self._rate_per_s / 1000)
             if tokens >= 1:
-                self._buckets[key] = (tokens - 1, now)
+                self._buckets[key] = (tokens - 1, now_ms)
                 wait = 0.0
             else:
-                self._buckets[key] = (tokens, now)
+                self._buckets[key] = (tokens, now_ms)
                 wait = (1 - tokens) / self._rate_per_s
             while len(self._buckets) > MAX_BUCKETS:
                 self._buckets.popitem(last=False)

@@ -4,18 +4,18 @@ gateway's audit log, as the actor's, with its reason."""
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from services.common import validation
-from services.common.audit import Actor, AuditLog, Entry
+from services.common.audit import Actor, Entry
+from services.common.clock import Clock, SystemClock
 from services.common.errors import FailedPrecondition, InvalidArgument, NotFound
-from services.gateway.adapters.store import Store
 from services.gateway.domain.access import Role
 from services.gateway.domain.records import Membership
-from services.gateway.service.admin import Administration
+from services.gateway.service.admin import Administration, moment
+from services.gateway.service.ports import Audit, GatewayStore
 
 # Teammates the owner may invite or re-role to; an account has one owner.
 TEAMMATE_ROLES = (Role.ADMIN, Role.AGENT)
@@ -30,9 +30,14 @@ class Invitation:
 
 class Team:
     def __init__(
-        self, store: Store, on_change: Callable[[str, str], None], audit: AuditLog | None = None
+        self,
+        store: GatewayStore,
+        on_change: Callable[[str, str], None],
+        audit: Audit | None = None,
+        clock: Clock | None = None,
     ) -> None:
         self._store = store
+        self._clock = clock or SystemClock()
         # Told (user_id, account_id) after a change, so cached credentials see it at once.
         self._on_change = on_change
         self._audit = audit
@@ -62,7 +67,7 @@ class Team:
             if current is not None and current.role is Role.OWNER:
                 raise FailedPrecondition("the owner is already on the team", "email")
             before = _summary(current) if current is not None else None
-        member, password = Administration(self._store).add_user(
+        member, password = Administration(self._store, clock=self._clock).add_user(
             email, "", account_id, role, billing_access
         )
         self._on_change(member.user_id, account_id)
@@ -91,7 +96,7 @@ class Team:
             member.email,
         )
         if updated != member:
-            self._store.put_membership(updated, dt.datetime.now(dt.UTC))
+            self._store.put_membership(updated, moment(self._clock))
             self._on_change(user_id, account_id)
         changed = self._reload(user_id, account_id)
         if changed != member:

@@ -6,15 +6,14 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import time
-from collections.abc import Callable
 
-from services.common.audit import SYSTEM, Actor, AuditLog, Entry
-from services.gateway.adapters.store import Store
+from services.common.audit import SYSTEM, Actor, Entry
+from services.common.clock import Clock, SystemClock
 from services.gateway.domain import throttle
 from services.gateway.domain.records import User
 from services.gateway.domain.throttle import ADDRESS, USER, FailureState, ThrottlePolicy
 from services.gateway.errors import TooManyRequests
+from services.gateway.service.ports import Audit, SignIns
 
 log = logging.getLogger(__name__)
 LOCKED = "sign-in is locked after too many failed attempts; try again later"
@@ -24,19 +23,19 @@ SLOWED = "too many failed sign-ins: wait before trying again"
 class SignInThrottle:
     def __init__(
         self,
-        store: Store,
+        store: SignIns,
         policy: ThrottlePolicy,
-        audit: AuditLog,
-        clock: Callable[[], float] = time.time,
+        audit: Audit,
+        clock: Clock | None = None,
     ) -> None:
         self._store = store
         self._policy = policy
         self._audit = audit
-        self._clock = clock
+        self._clock = clock or SystemClock()
 
     def check(self, email: str, address: str) -> None:
         """TooManyRequests (429, Retry-After) while the user or the address must wait."""
-        now = self._clock()
+        now = self._clock.now_ms() / 1000
         longest, locked = 0.0, False
         for kind, subject in _subjects(email, address):
             state = self._store.failures(subject)
@@ -48,7 +47,7 @@ class SignInThrottle:
             raise TooManyRequests(LOCKED if locked else SLOWED, longest)
 
     def failed(self, email: str, address: str, user: User | None) -> None:
-        now = self._clock()
+        now = self._clock.now_ms() / 1000
         for kind, subject in _subjects(email, address):
 
             def count(state: FailureState | None, kind: str = kind) -> FailureState:

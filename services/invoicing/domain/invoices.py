@@ -26,7 +26,6 @@ class Status:
     PAID = "paid"
     VOID = "void"
     ISSUED = "issued"
-    FINALISED = (OPEN, PAID, ISSUED)
 
 
 # Each series is numbered 1, 2, 3, ... without gaps per issuer and year.

@@ -26,7 +26,6 @@ from services.invoicing.domain.lines import DAYS_PER_CHANNEL_MONTH
 ON_REQUEST = "on_request"
 IN_ADVANCE = "in_advance"
 DAYS_USED = "days_used"
-BILLINGS = (ON_REQUEST, IN_ADVANCE, DAYS_USED)
 MONTHS_PER_CYCLE = 1
 TIMES = "\u00d7"  # the multiplication sign, as in 75 channels x 30 days
 EN_DASH = "\u2013"  # the en dash between the ends of a range, as in 1-31 Mar 2026

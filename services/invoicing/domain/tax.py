@@ -15,7 +15,6 @@ STANDARD = "standard"
 REVERSE_CHARGE = "reverse_charge"
 EXEMPT = "exempt"
 BY_RULES = ""
-TREATMENTS = (BY_RULES, STANDARD, REVERSE_CHARGE, EXEMPT)
 DEFAULT_REVERSE_CHARGE_NOTE = "Reverse charge: the buyer accounts for the tax"
 
 

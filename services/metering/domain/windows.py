@@ -39,9 +39,6 @@ class Window:
     message_id: str
     billable: bool = False
 
-    def covers(self, at_us: int) -> bool:
-        return self.open_us <= at_us < self.expire_us
-
 
 def windows_opened_by_inbound(
     account_id: str, channel_id: str, contact: str, at_us: int, message_id: str, referral: bool
