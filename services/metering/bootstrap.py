@@ -26,6 +26,7 @@ from services.common.streams import GroupReader
 from services.metering.adapters import tables
 from services.metering.adapters.hot_state import HotState
 from services.metering.entrypoints.access import RULES
+from services.metering.entrypoints.account_events import AccountEvents
 from services.metering.entrypoints.grpc_servicer import MeteringServicer
 from services.metering.service.accounts import Accounts
 from services.metering.service.charges import ChargeSummary
@@ -78,7 +79,7 @@ def wire(env: config.Env) -> Metering:
         GroupReader(
             wallet_redis, event_streams.WALLET_ACCOUNTS.name, CONSUMER_GROUP, consumer_name
         ),
-        accounts.on_entries,
+        AccountEvents(accounts).on_entries,
         OperationsAlerts(redis, "metering"),
         policy=RetryPolicy.from_env(env),
         block_ms=BLOCK_MS,

@@ -13,25 +13,27 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
-from billing.metering.v1 import events_pb2
-from billing.metering.v1 import metering_service_pb2 as pb
 from sqlalchemy.engine import Connection, Engine
 
 from pricing import PricingError
-from services.common import idempotency
-from services.metering.adapters import repository, tables
+from services.metering.adapters import repository
 from services.metering.adapters.hot_state import HotState
+from services.metering.adapters.replies import RecordedReplies
 from services.metering.domain.accounts import Account
 from services.metering.domain.events import FAILED, MessageEvent, Rejection
 from services.metering.domain.messages import MessageState
 from services.metering.domain.windows import CONVERSATION, Window, windows_opened_by_inbound
 from services.metering.service import published
 from services.metering.service.charging import Charging, Probe
+from services.metering.service.commands import (
+    ACCEPTED,
+    DUPLICATE,
+    REJECTED,
+    EventOutcome,
+    RecordedEvents,
+    RecordEvents,
+)
 from services.metering.service.effects import BatchEffects
-
-ACCEPTED = events_pb2.EVENT_OUTCOME_ACCEPTED
-DUPLICATE = events_pb2.EVENT_OUTCOME_DUPLICATE
-REJECTED = events_pb2.EVENT_OUTCOME_REJECTED
 
 
 class Ingestion:
@@ -51,34 +53,21 @@ class Ingestion:
             threading.Lock() if engine.dialect.name == "sqlite" else nullcontext()
         )
 
-    def record(
-        self,
-        request: pb.RecordEventsRequest,
-        events: list[MessageEvent],
-        rejections: list[Rejection],
-    ) -> pb.RecordEventsResponse:
+    def record(self, command: RecordEvents) -> RecordedEvents:
         effects = BatchEffects()
+        key = command.idempotency_key
         with self._turns, self._engine.begin() as connection:
-
-            def apply() -> pb.RecordEventsResponse:
-                return self._apply(connection, events, list(rejections), effects)
-
-            if request.idempotency_key:
-                response = idempotency.once(
-                    connection,
-                    tables.idempotency_keys,
-                    "RecordEvents",
-                    request.idempotency_key,
-                    request,
-                    pb.RecordEventsResponse,
-                    apply,
-                )
-            else:
-                response = apply()
+            replies = RecordedReplies(connection)
+            answer = replies.find(key, command.request_sha256) if key else None
+            if answer is not None:
+                return answer
+            answer = self._apply(connection, command.events, list(command.rejections), effects)
+            if key:
+                replies.add(key, command.request_sha256, answer)
         self._hot.remember_windows(effects.windows)
         if effects.outbox:
             self._on_commit()
-        return response
+        return answer
 
     def _apply(
         self,
@@ -86,7 +75,7 @@ class Ingestion:
         events: list[MessageEvent],
         rejections: list[Rejection],
         effects: BatchEffects,
-    ) -> pb.RecordEventsResponse:
+    ) -> RecordedEvents:
         accounts = repository.load_accounts(connection, (e.account_id for e in events))
         probes: dict[int, Probe] = {}
         known = self._known(events, accounts, rejections, probes)
@@ -227,23 +216,15 @@ class Ingestion:
 
 def _response(
     events: list[MessageEvent], rejections: list[Rejection], accepted: set[int]
-) -> pb.RecordEventsResponse:
-    results: dict[int, events_pb2.EventResult] = {}
+) -> RecordedEvents:
+    results: dict[int, EventOutcome] = {}
     for rejection in rejections:
-        results[rejection.index] = events_pb2.EventResult(
-            index=rejection.index, outcome=REJECTED, field=rejection.field, error=rejection.problem
+        results[rejection.index] = EventOutcome(
+            rejection.index, REJECTED, field=rejection.field, error=rejection.problem
         )
     for event in events:
         if event.index in results:
             continue
         outcome = ACCEPTED if event.index in accepted else DUPLICATE
-        results[event.index] = events_pb2.EventResult(
-            index=event.index, event_id=event.event_id, outcome=outcome
-        )
-    ordered = [results[i] for i in sorted(results)]
-    return pb.RecordEventsResponse(
-        results=ordered,
-        accepted_count=sum(1 for r in ordered if r.outcome == ACCEPTED),
-        duplicate_count=sum(1 for r in ordered if r.outcome == DUPLICATE),
-        rejected_count=sum(1 for r in ordered if r.outcome == REJECTED),
-    )
+        results[event.index] = EventOutcome(event.index, outcome, event_id=event.event_id)
+    return RecordedEvents([results[i] for i in sorted(results)])
