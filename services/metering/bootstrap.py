@@ -25,6 +25,7 @@ from services.common.redis_client import RedisClient
 from services.common.streams import GroupReader
 from services.metering.adapters import tables
 from services.metering.adapters.hot_state import HotState
+from services.metering.adapters.unit_of_work import SqlUnitsOfWork
 from services.metering.entrypoints.access import RULES
 from services.metering.entrypoints.account_events import AccountEvents
 from services.metering.entrypoints.grpc_servicer import MeteringServicer
@@ -62,18 +63,19 @@ def wire(env: config.Env) -> Metering:
     cards = env.text("METERING_RATE_CARDS_DIR", "")
     catalog = Catalog.load(Path(cards)) if cards else default_catalog()
     hot = HotState(redis)
+    units = SqlUnitsOfWork(engine)
     relay = OutboxRelay(engine, tables.outbox, redis)
     relay_loop = Loop("outbox-relay", relay.step, RELAY_WAIT_S)
     workers_enabled = env.flag("METERING_WORKERS_ENABLED", True)
     ingestion = Ingestion(
-        engine,
+        units,
         hot,
         Charging(PricingEngine(catalog)),
         on_commit=relay_loop.wake if workers_enabled else lambda: None,
     )
-    usage = Usage(engine)
-    servicer = MeteringServicer(ingestion, usage, UsageReport(engine, usage), ChargeSummary(engine))
-    accounts = Accounts(engine)
+    usage = Usage(units)
+    servicer = MeteringServicer(ingestion, usage, UsageReport(units, usage), ChargeSummary(units))
+    accounts = Accounts(units)
     consumer_name = env.text("METERING_CONSUMER_NAME", f"{socket.gethostname()}-{os.getpid()}")
     consumer = StreamConsumer(
         GroupReader(

@@ -13,7 +13,7 @@ from services.metering.service.commands import RecordedEvents
 SCOPE = "RecordEvents"
 
 
-class RecordedReplies:
+class SqlRecordedReplies:
     def __init__(self, connection: Connection) -> None:
         self._connection = connection
 

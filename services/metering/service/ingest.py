@@ -13,12 +13,7 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
-from sqlalchemy.engine import Connection, Engine
-
 from pricing import PricingError
-from services.metering.adapters import repository
-from services.metering.adapters.hot_state import HotState
-from services.metering.adapters.replies import RecordedReplies
 from services.metering.domain.accounts import Account
 from services.metering.domain.events import FAILED, MessageEvent, Rejection
 from services.metering.domain.messages import MessageState
@@ -34,36 +29,36 @@ from services.metering.service.commands import (
     RecordEvents,
 )
 from services.metering.service.effects import BatchEffects
+from services.metering.service.ports import HotStore, UnitsOfWork, UsageRecords
 
 
 class Ingestion:
     def __init__(
         self,
-        engine: Engine,
-        hot: HotState,
+        units: UnitsOfWork,
+        hot: HotStore,
         charging: Charging,
         on_commit: Callable[[], None] = lambda: None,
     ) -> None:
-        self._engine = engine
+        self._units = units
         self._hot = hot
         self._charging = charging
         self._on_commit = on_commit
-        # SQLite has one writer: batches take turns rather than fail on a busy database.
         self._turns: AbstractContextManager[Any] = (
-            threading.Lock() if engine.dialect.name == "sqlite" else nullcontext()
+            threading.Lock() if units.one_writer else nullcontext()
         )
 
     def record(self, command: RecordEvents) -> RecordedEvents:
         effects = BatchEffects()
         key = command.idempotency_key
-        with self._turns, self._engine.begin() as connection:
-            replies = RecordedReplies(connection)
-            answer = replies.find(key, command.request_sha256) if key else None
+        with self._turns, self._units() as uow:
+            answer = uow.replies.find(key, command.request_sha256) if key else None
             if answer is not None:
                 return answer
-            answer = self._apply(connection, command.events, list(command.rejections), effects)
+            answer = self._apply(uow.records, command.events, list(command.rejections), effects)
             if key:
-                replies.add(key, command.request_sha256, answer)
+                uow.replies.add(key, command.request_sha256, answer)
+            uow.commit()
         self._hot.remember_windows(effects.windows)
         if effects.outbox:
             self._on_commit()
@@ -71,26 +66,26 @@ class Ingestion:
 
     def _apply(
         self,
-        connection: Connection,
+        records: UsageRecords,
         events: list[MessageEvent],
         rejections: list[Rejection],
         effects: BatchEffects,
     ) -> RecordedEvents:
-        accounts = repository.load_accounts(connection, (e.account_id for e in events))
+        accounts = records.load_accounts(e.account_id for e in events)
         probes: dict[int, Probe] = {}
         known = self._known(events, accounts, rejections, probes)
         local_dates = {e.index: accounts[e.account_id].local_date(e.occur_us) for e in known}
         unique: dict[tuple[str, str, str], MessageEvent] = {}
         for event in known:
             unique.setdefault(event.key, event)
-        inserted = repository.insert_events(
-            connection, list(unique.values()), {i: d.isoformat() for i, d in local_dates.items()}
+        inserted = records.insert_events(
+            list(unique.values()), {i: d.isoformat() for i, d in local_dates.items()}
         )
         accepted = [e for e in unique.values() if e.key in inserted]
         accepted.sort(key=lambda e: (e.occur_us, e.index))
         self._apply_inbound(accepted, accounts, local_dates, effects)
-        self._apply_outbound(connection, accepted, accounts, local_dates, effects, probes)
-        self._write_effects(connection, effects)
+        self._apply_outbound(records, accepted, accounts, local_dates, effects, probes)
+        self._write_effects(records, effects)
         accepted_indexes = {e.index for e in accepted}
         return _response(events, rejections, accepted_indexes)
 
@@ -144,7 +139,7 @@ class Ingestion:
 
     def _apply_outbound(
         self,
-        connection: Connection,
+        records: UsageRecords,
         accepted: list[MessageEvent],
         accounts: dict[str, Account],
         local_dates: dict[int, Any],
@@ -153,9 +148,9 @@ class Ingestion:
     ) -> None:
         outbound = [e for e in accepted if not e.is_inbound]
         if not outbound:
-            self._write_activity(connection, effects)
+            self._write_activity(records, effects)
             return
-        states = repository.lock_messages(connection, outbound)
+        states = records.lock_messages(outbound)
         deliveries: list[tuple[MessageEvent, MessageState, Account]] = []
         settlements: dict[tuple[str, str], dict[str, Any]] = {}
         pending: set[tuple[str, str]] = set()
@@ -175,26 +170,26 @@ class Ingestion:
                 deliveries.append((event, state, account))
             elif event.status == FAILED:
                 settlements[key] = self._charging.release(event, state, account, effects)
-        self._write_activity(connection, effects)
-        settlements.update(self._charging.settle(connection, deliveries, effects, probes))
-        repository.update_messages(connection, states.values(), settlements)
+        self._write_activity(records, effects)
+        settlements.update(self._charging.settle(records, deliveries, effects, probes))
+        records.update_messages(states.values(), settlements)
 
-    def _write_activity(self, connection: Connection, effects: BatchEffects) -> None:
+    def _write_activity(self, records: UsageRecords, effects: BatchEffects) -> None:
         """Contacts' first days and active days: known before any price is."""
-        repository.record_first_days(connection, effects.firsts)
-        repository.mark_active(connection, effects.active)
+        records.record_first_days(effects.firsts)
+        records.mark_active(effects.active)
 
-    def _write_effects(self, connection: Connection, effects: BatchEffects) -> None:
+    def _write_effects(self, records: UsageRecords, effects: BatchEffects) -> None:
         if effects.conversations:
             first: dict[tuple[str, str], dict[str, Any]] = {}
             for row in effects.conversations:
                 first.setdefault((row["account_id"], row["conversation_id"]), row)
-            opened = repository.insert_conversations(connection, list(first.values()))
+            opened = records.insert_conversations(list(first.values()))
             for row in first.values():
                 if row["conversation_id"] in opened:
                     self._conversation_opened(row, effects)
-        repository.add_daily_usage(connection, effects.daily)
-        repository.add_outbox(connection, effects.outbox)
+        records.add_daily_usage(effects.daily)
+        records.add_outbox(effects.outbox)
 
     def _conversation_opened(self, row: dict[str, Any], effects: BatchEffects) -> None:
         window = Window(
