@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-import time
-from collections.abc import Callable
 
+from services.common.clock import Clock
 from services.common.errors import InvalidArgument, NotFound
 from services.metering.domain.accounts import Account
 from services.metering.domain.usage import (
@@ -21,10 +20,11 @@ from services.metering.service.ports import DailyCounters, UnitOfWork, UnitsOfWo
 MAX_DAILY_RANGE_DAYS = 366
 MAX_ACTIVE_RANGE_DAYS = 3_660
 MAX_MONTHS = 120
+EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
 
 class Usage:
-    def __init__(self, units: UnitsOfWork, clock: Callable[[], float] = time.time) -> None:
+    def __init__(self, units: UnitsOfWork, clock: Clock) -> None:
         self._units = units
         self._clock = clock
 
@@ -88,7 +88,8 @@ class Usage:
         """(account, month, month-to-date, projection, days elapsed, days in month)."""
         with self._units() as uow:
             account = self.account(uow, account_id)
-            today = as_of or account.today(dt.datetime.fromtimestamp(self._clock(), tz=dt.UTC))
+            now = EPOCH + dt.timedelta(milliseconds=self._clock.now_ms())
+            today = as_of or account.today(now)
             month = month or month_of(today)
             year, number = _parse_month(month, "month")
             first = dt.date(year, number, 1)
