@@ -19,13 +19,16 @@ from billing.metering.v1 import metering_service_pb2, metering_service_pb2_grpc
 from pricing import Catalog, PricingEngine, default_catalog
 from services.common import config, db, event_streams, metrics, redis_client
 from services.common.background import Loop, OperationsAlerts, RetryPolicy, StreamConsumer
+from services.common.clock import Clock, SystemClock
 from services.common.grpc_server import App, ServiceBinding
 from services.common.outbox import OutboxRelay
 from services.common.redis_client import RedisClient
 from services.common.streams import GroupReader
 from services.metering.adapters import tables
 from services.metering.adapters.hot_state import HotState
+from services.metering.adapters.unit_of_work import SqlUnitsOfWork
 from services.metering.entrypoints.access import RULES
+from services.metering.entrypoints.account_events import AccountEvents
 from services.metering.entrypoints.grpc_servicer import MeteringServicer
 from services.metering.service.accounts import Accounts
 from services.metering.service.charges import ChargeSummary
@@ -51,7 +54,10 @@ class Metering:
     relay: OutboxRelay
 
 
-def wire(env: config.Env) -> Metering:
+def wire(env: config.Env, clock: Clock | None = None) -> Metering:
+    """Metering from the environment. `clock` tells the time (the wall clock unless given): what
+    day it is for approximate charges, and which windows are still open for the hot store."""
+    clock = clock or SystemClock()
     engine = db.create_engine(config.database_url(env, "metering"))
     db.prepare(engine, MIGRATIONS, env)
     cluster = env.flag("REDIS_CLUSTER", False)
@@ -60,25 +66,26 @@ def wire(env: config.Env) -> Metering:
     wallet_redis = redis_client.connect(wallet_url, cluster=cluster)
     cards = env.text("METERING_RATE_CARDS_DIR", "")
     catalog = Catalog.load(Path(cards)) if cards else default_catalog()
-    hot = HotState(redis)
+    hot = HotState(redis, clock)
+    units = SqlUnitsOfWork(engine)
     relay = OutboxRelay(engine, tables.outbox, redis)
     relay_loop = Loop("outbox-relay", relay.step, RELAY_WAIT_S)
     workers_enabled = env.flag("METERING_WORKERS_ENABLED", True)
     ingestion = Ingestion(
-        engine,
+        units,
         hot,
         Charging(PricingEngine(catalog)),
         on_commit=relay_loop.wake if workers_enabled else lambda: None,
     )
-    usage = Usage(engine)
-    servicer = MeteringServicer(ingestion, usage, UsageReport(engine, usage), ChargeSummary(engine))
-    accounts = Accounts(engine)
+    usage = Usage(units, clock)
+    servicer = MeteringServicer(ingestion, usage, UsageReport(units, usage), ChargeSummary(units))
+    accounts = Accounts(units)
     consumer_name = env.text("METERING_CONSUMER_NAME", f"{socket.gethostname()}-{os.getpid()}")
     consumer = StreamConsumer(
         GroupReader(
             wallet_redis, event_streams.WALLET_ACCOUNTS.name, CONSUMER_GROUP, consumer_name
         ),
-        accounts.on_entries,
+        AccountEvents(accounts).on_entries,
         OperationsAlerts(redis, "metering"),
         policy=RetryPolicy.from_env(env),
         block_ms=BLOCK_MS,

@@ -16,6 +16,7 @@ from billing.metering.v1 import metering_service_pb2_grpc as pb_grpc
 from billing.wallet.v1 import account_pb2
 
 import pricing
+from services.common.clock import Clock
 from services.common.config import Env
 from services.common.grpc_server import RunningServer
 from services.metering.bootstrap import Metering, wire
@@ -52,7 +53,9 @@ class Running:
 def start_metering(database_url: str, redis_url: str) -> Iterator[Callable[..., Running]]:
     started: list[Running] = []
 
-    def start(rate_cards: Path | None = None, workers: bool = False) -> Running:
+    def start(
+        rate_cards: Path | None = None, workers: bool = False, clock: Clock | None = None
+    ) -> Running:
         env = {
             "DATABASE_URL": database_url,
             "REDIS_URL": redis_url,
@@ -63,7 +66,7 @@ def start_metering(database_url: str, redis_url: str) -> Iterator[Callable[..., 
         }
         if rate_cards is not None:
             env["METERING_RATE_CARDS_DIR"] = str(rate_cards)
-        wired = wire(Env(env))
+        wired = wire(Env(env), clock)
         settings = server_settings(max_workers=16, grace_seconds=2.0)
         server = RunningServer("metering", settings, wired.app)
         server.start()

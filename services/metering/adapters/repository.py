@@ -7,12 +7,12 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import sqlalchemy as sa
-from billing.common.v1 import outbox_pb2
 from billing.wallet.v1 import account_pb2
 from sqlalchemy.engine import Connection
 
 from services.common import outbox
 from services.metering.adapters import tables
+from services.metering.adapters.outbox_events import outbox_event
 from services.metering.adapters.profiles import account_from_profile
 from services.metering.adapters.sql import (
     add_to_counters,
@@ -24,6 +24,7 @@ from services.metering.adapters.sql import (
 from services.metering.domain.accounts import Account
 from services.metering.domain.events import INBOUND, MessageEvent
 from services.metering.domain.messages import MessageState
+from services.metering.service.published import Published
 
 Pair = tuple[str, str]  # (channel_id, contact)
 MESSAGE_STATE_COLUMNS = (
@@ -226,9 +227,9 @@ def add_daily_usage(
     add_to_counters(connection, tables.daily_usage, rows, tables.COUNTER_COLUMNS)
 
 
-def add_outbox(connection: Connection, events: Sequence[outbox_pb2.OutboxEvent]) -> None:
+def add_outbox(connection: Connection, events: Sequence[Published]) -> None:
     """The batch's events to publish, in one row."""
-    outbox.add(connection, tables.outbox, events)
+    outbox.add(connection, tables.outbox, [outbox_event(e) for e in events])
 
 
 def take_places(connection: Connection, counts: Mapping[str, int]) -> dict[str, int]:

@@ -12,11 +12,13 @@ from billing.metering.v1 import usage_pb2
 from google.api import httpbody_pb2
 from google.protobuf import timestamp_pb2
 
-from services.common import validation
+from services.common import idempotency, validation
+from services.metering.adapters.recorded import to_response
 from services.metering.domain.report import csv_chunks
 from services.metering.domain.usage import UsageTotals
 from services.metering.entrypoints.translate import events_from_request
 from services.metering.service.charges import ChargeSummary
+from services.metering.service.commands import RecordEvents
 from services.metering.service.ingest import Ingestion
 from services.metering.service.report import UsageReport
 from services.metering.service.usage import Usage, parse_month
@@ -36,10 +38,14 @@ class MeteringServicer(pb_grpc.MeteringServiceServicer):
     def RecordEvents(
         self, request: pb.RecordEventsRequest, context: grpc.ServicerContext
     ) -> pb.RecordEventsResponse:
-        if request.idempotency_key:
-            validation.text(request.idempotency_key, "idempotency_key", max_length=200)
+        key = request.idempotency_key
+        if key:
+            validation.text(key, "idempotency_key", max_length=idempotency.MAX_KEY_LENGTH)
         events, rejections = events_from_request(list(request.events))
-        return self._ingestion.record(request, events, rejections)
+        command = RecordEvents(
+            events, rejections, key, idempotency.fingerprint(request) if key else ""
+        )
+        return to_response(self._ingestion.record(command))
 
     def GetDailyUsage(
         self, request: pb.GetDailyUsageRequest, context: grpc.ServicerContext

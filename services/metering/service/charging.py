@@ -13,11 +13,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
-from sqlalchemy.engine import Connection
-
 from pricing import PriceDecision, PriceRequest, PricingEngine, Window
 from pricing.rules import LONGEST_FREE_ENTRY_POINT_US
-from services.metering.adapters import repository
 from services.metering.domain.accounts import EPOCH, Account
 from services.metering.domain.counters import plan_key, tier_key
 from services.metering.domain.events import MessageEvent, MetaPricing
@@ -26,6 +23,7 @@ from services.metering.domain.usage import month_of
 from services.metering.domain.windows import lengths_at
 from services.metering.service import published
 from services.metering.service.effects import BatchEffects
+from services.metering.service.ports import UsageRecords
 
 CONVERSATION_MODEL = "conversation"
 Probe = tuple[PriceRequest, PriceDecision]
@@ -74,21 +72,21 @@ class Charging:
 
     def settle(
         self,
-        connection: Connection,
+        records: UsageRecords,
         deliveries: list[tuple[MessageEvent, MessageState, Account]],
         effects: BatchEffects,
         probes: Mapping[int, Probe],
     ) -> dict[tuple[str, str], dict[str, Any]]:
         """Price and settle each delivered message once; the settlement columns per message."""
-        windows = self._windows(connection, deliveries)
-        conversations = self._conversations(connection, deliveries)
+        windows = self._windows(records, deliveries)
+        conversations = self._conversations(records, deliveries)
         priced: list[Delivery] = []
         for event, state, account in sorted(deliveries, key=lambda d: d[0].occur_us):
             first = self._first_pass(
                 event, state, account, windows, conversations, effects, probes.get(event.index)
             )
             priced.append(first)
-        self._count(connection, priced)
+        self._count(records, priced)
         settlements: dict[tuple[str, str], dict[str, Any]] = {}
         for delivery in priced:
             if delivery.counted and _depends_on_counts(delivery):
@@ -200,7 +198,7 @@ class Charging:
             }
         )
 
-    def _count(self, connection: Connection, priced: list[Delivery]) -> None:
+    def _count(self, records: UsageRecords, priced: list[Delivery]) -> None:
         """Give each charged message its exact place in this month's counters."""
         tier_counts: dict[str, int] = defaultdict(int)
         plan_counts: dict[str, int] = defaultdict(int)
@@ -226,7 +224,7 @@ class Charging:
         counts = {**tier_counts, **plan_counts}
         if not counts:
             return
-        starts = repository.take_places(connection, counts)
+        starts = records.take_places(counts)
         for delivery in priced:
             if not delivery.counted:
                 continue
@@ -274,7 +272,7 @@ class Charging:
         return columns
 
     def _windows(
-        self, connection: Connection, deliveries: list[tuple[MessageEvent, MessageState, Account]]
+        self, records: UsageRecords, deliveries: list[tuple[MessageEvent, MessageState, Account]]
     ) -> dict[tuple[str, str, str], list[tuple[int, bool]]]:
         """Inbound messages that may have opened a free window for deliveries without pricing."""
         wanted: dict[str, list[tuple[str, str, int]]] = defaultdict(list)
@@ -286,13 +284,13 @@ class Charging:
             lower = min(at for _, _, at in items) - LONGEST_FREE_ENTRY_POINT_US
             upper = max(at for _, _, at in items)
             pairs = [(channel, contact) for channel, contact, _ in items]
-            rows = repository.inbound_times(connection, account_id, pairs, lower, upper)
+            rows = records.inbound_times(account_id, pairs, lower, upper)
             for pair, times in rows.items():
                 found[(account_id, *pair)] = times
         return found
 
     def _conversations(
-        self, connection: Connection, deliveries: list[tuple[MessageEvent, MessageState, Account]]
+        self, records: UsageRecords, deliveries: list[tuple[MessageEvent, MessageState, Account]]
     ) -> dict[tuple[str, str, str], list[tuple[str, int, int]]]:
         wanted: dict[str, list[tuple[str, str, int]]] = defaultdict(list)
         for event, state, account in deliveries:
@@ -303,7 +301,7 @@ class Charging:
             lower = min(at for _, _, at in items)
             upper = max(at for _, _, at in items)
             pairs = [(channel, contact) for channel, contact, _ in items]
-            rows = repository.open_conversations(connection, account_id, pairs, lower, upper)
+            rows = records.open_conversations(account_id, pairs, lower, upper)
             for pair, spans in rows.items():
                 found[(account_id, *pair)] = spans
         return found

@@ -7,10 +7,9 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from billing.common.v1 import outbox_pb2
-
 from services.metering.domain.usage import day_bit, month_of
 from services.metering.domain.windows import Window
+from services.metering.service.published import Published
 
 ALL_CHANNELS = ""  # account-wide rows of contacts and active users
 
@@ -22,7 +21,7 @@ class BatchEffects:
     )
     active: dict[tuple[str, str, str, str], int] = field(default_factory=lambda: defaultdict(int))
     firsts: dict[tuple[str, str, str], str] = field(default_factory=dict)
-    outbox: list[outbox_pb2.OutboxEvent] = field(default_factory=list)
+    outbox: list[Published] = field(default_factory=list)
     windows: list[Window] = field(default_factory=list)
     conversations: list[dict[str, Any]] = field(default_factory=list)
 
@@ -41,6 +40,6 @@ class BatchEffects:
             if known is None or text < known:
                 self.firsts[key] = text
 
-    def window(self, window: Window, event: outbox_pb2.OutboxEvent) -> None:
+    def window(self, window: Window, event: Published) -> None:
         self.windows.append(window)
         self.outbox.append(event)

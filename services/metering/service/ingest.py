@@ -13,95 +13,79 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
-from billing.metering.v1 import events_pb2
-from billing.metering.v1 import metering_service_pb2 as pb
-from sqlalchemy.engine import Connection, Engine
-
 from pricing import PricingError
-from services.common import idempotency
-from services.metering.adapters import repository, tables
-from services.metering.adapters.hot_state import HotState
 from services.metering.domain.accounts import Account
 from services.metering.domain.events import FAILED, MessageEvent, Rejection
 from services.metering.domain.messages import MessageState
 from services.metering.domain.windows import CONVERSATION, Window, windows_opened_by_inbound
 from services.metering.service import published
 from services.metering.service.charging import Charging, Probe
+from services.metering.service.commands import (
+    ACCEPTED,
+    DUPLICATE,
+    REJECTED,
+    EventOutcome,
+    RecordedEvents,
+    RecordEvents,
+)
 from services.metering.service.effects import BatchEffects
-
-ACCEPTED = events_pb2.EVENT_OUTCOME_ACCEPTED
-DUPLICATE = events_pb2.EVENT_OUTCOME_DUPLICATE
-REJECTED = events_pb2.EVENT_OUTCOME_REJECTED
+from services.metering.service.ports import HotStore, UnitsOfWork, UsageRecords
 
 
 class Ingestion:
     def __init__(
         self,
-        engine: Engine,
-        hot: HotState,
+        units: UnitsOfWork,
+        hot: HotStore,
         charging: Charging,
         on_commit: Callable[[], None] = lambda: None,
     ) -> None:
-        self._engine = engine
+        self._units = units
         self._hot = hot
         self._charging = charging
         self._on_commit = on_commit
-        # SQLite has one writer: batches take turns rather than fail on a busy database.
         self._turns: AbstractContextManager[Any] = (
-            threading.Lock() if engine.dialect.name == "sqlite" else nullcontext()
+            threading.Lock() if units.one_writer else nullcontext()
         )
 
-    def record(
-        self,
-        request: pb.RecordEventsRequest,
-        events: list[MessageEvent],
-        rejections: list[Rejection],
-    ) -> pb.RecordEventsResponse:
+    def record(self, command: RecordEvents) -> RecordedEvents:
         effects = BatchEffects()
-        with self._turns, self._engine.begin() as connection:
-
-            def apply() -> pb.RecordEventsResponse:
-                return self._apply(connection, events, list(rejections), effects)
-
-            if request.idempotency_key:
-                response = idempotency.once(
-                    connection,
-                    tables.idempotency_keys,
-                    "RecordEvents",
-                    request.idempotency_key,
-                    request,
-                    pb.RecordEventsResponse,
-                    apply,
-                )
-            else:
-                response = apply()
+        key = command.idempotency_key
+        with self._turns, self._units() as uow:
+            answer = uow.replies.find(key, command.request_sha256) if key else None
+            if answer is not None:
+                return answer
+            answer = self._apply(uow.records, command.events, list(command.rejections), effects)
+            if key:
+                uow.replies.add(key, command.request_sha256, answer)
+            uow.commit()
         self._hot.remember_windows(effects.windows)
         if effects.outbox:
             self._on_commit()
-        return response
+        return answer
 
     def _apply(
         self,
-        connection: Connection,
+        records: UsageRecords,
         events: list[MessageEvent],
         rejections: list[Rejection],
         effects: BatchEffects,
-    ) -> pb.RecordEventsResponse:
-        accounts = repository.load_accounts(connection, (e.account_id for e in events))
+    ) -> RecordedEvents:
+        accounts = records.load_accounts(e.account_id for e in events)
         probes: dict[int, Probe] = {}
         known = self._known(events, accounts, rejections, probes)
         local_dates = {e.index: accounts[e.account_id].local_date(e.occur_us) for e in known}
         unique: dict[tuple[str, str, str], MessageEvent] = {}
         for event in known:
             unique.setdefault(event.key, event)
-        inserted = repository.insert_events(
-            connection, list(unique.values()), {i: d.isoformat() for i, d in local_dates.items()}
+        inserted = records.insert_events(
+            list(unique.values()), {i: d.isoformat() for i, d in local_dates.items()}
         )
         accepted = [e for e in unique.values() if e.key in inserted]
         accepted.sort(key=lambda e: (e.occur_us, e.index))
         self._apply_inbound(accepted, accounts, local_dates, effects)
-        self._apply_outbound(connection, accepted, accounts, local_dates, effects, probes)
-        self._write_effects(connection, effects)
+        self._apply_outbound(records, accepted, accounts, local_dates, effects, probes)
+        self._write_effects(records, effects)
         accepted_indexes = {e.index for e in accepted}
         return _response(events, rejections, accepted_indexes)
 
@@ -155,7 +139,7 @@ class Ingestion:
 
     def _apply_outbound(
         self,
-        connection: Connection,
+        records: UsageRecords,
         accepted: list[MessageEvent],
         accounts: dict[str, Account],
         local_dates: dict[int, Any],
@@ -164,9 +148,9 @@ class Ingestion:
     ) -> None:
         outbound = [e for e in accepted if not e.is_inbound]
         if not outbound:
-            self._write_activity(connection, effects)
+            self._write_activity(records, effects)
             return
-        states = repository.lock_messages(connection, outbound)
+        states = records.lock_messages(outbound)
         deliveries: list[tuple[MessageEvent, MessageState, Account]] = []
         settlements: dict[tuple[str, str], dict[str, Any]] = {}
         pending: set[tuple[str, str]] = set()
@@ -186,26 +170,26 @@ class Ingestion:
                 deliveries.append((event, state, account))
             elif event.status == FAILED:
                 settlements[key] = self._charging.release(event, state, account, effects)
-        self._write_activity(connection, effects)
-        settlements.update(self._charging.settle(connection, deliveries, effects, probes))
-        repository.update_messages(connection, states.values(), settlements)
+        self._write_activity(records, effects)
+        settlements.update(self._charging.settle(records, deliveries, effects, probes))
+        records.update_messages(states.values(), settlements)
 
-    def _write_activity(self, connection: Connection, effects: BatchEffects) -> None:
+    def _write_activity(self, records: UsageRecords, effects: BatchEffects) -> None:
         """Contacts' first days and active days: known before any price is."""
-        repository.record_first_days(connection, effects.firsts)
-        repository.mark_active(connection, effects.active)
+        records.record_first_days(effects.firsts)
+        records.mark_active(effects.active)
 
-    def _write_effects(self, connection: Connection, effects: BatchEffects) -> None:
+    def _write_effects(self, records: UsageRecords, effects: BatchEffects) -> None:
         if effects.conversations:
             first: dict[tuple[str, str], dict[str, Any]] = {}
             for row in effects.conversations:
                 first.setdefault((row["account_id"], row["conversation_id"]), row)
-            opened = repository.insert_conversations(connection, list(first.values()))
+            opened = records.insert_conversations(list(first.values()))
             for row in first.values():
                 if row["conversation_id"] in opened:
                     self._conversation_opened(row, effects)
-        repository.add_daily_usage(connection, effects.daily)
-        repository.add_outbox(connection, effects.outbox)
+        records.add_daily_usage(effects.daily)
+        records.add_outbox(effects.outbox)
 
     def _conversation_opened(self, row: dict[str, Any], effects: BatchEffects) -> None:
         window = Window(
@@ -227,23 +211,15 @@ class Ingestion:
 
 def _response(
     events: list[MessageEvent], rejections: list[Rejection], accepted: set[int]
-) -> pb.RecordEventsResponse:
-    results: dict[int, events_pb2.EventResult] = {}
+) -> RecordedEvents:
+    results: dict[int, EventOutcome] = {}
     for rejection in rejections:
-        results[rejection.index] = events_pb2.EventResult(
-            index=rejection.index, outcome=REJECTED, field=rejection.field, error=rejection.problem
+        results[rejection.index] = EventOutcome(
+            rejection.index, REJECTED, field=rejection.field, error=rejection.problem
         )
     for event in events:
         if event.index in results:
             continue
         outcome = ACCEPTED if event.index in accepted else DUPLICATE
-        results[event.index] = events_pb2.EventResult(
-            index=event.index, event_id=event.event_id, outcome=outcome
-        )
-    ordered = [results[i] for i in sorted(results)]
-    return pb.RecordEventsResponse(
-        results=ordered,
-        accepted_count=sum(1 for r in ordered if r.outcome == ACCEPTED),
-        duplicate_count=sum(1 for r in ordered if r.outcome == DUPLICATE),
-        rejected_count=sum(1 for r in ordered if r.outcome == REJECTED),
-    )
+        results[event.index] = EventOutcome(event.index, outcome, event_id=event.event_id)
+    return RecordedEvents([results[i] for i in sorted(results)])

@@ -1,94 +1,81 @@
-"""The events metering publishes, as outbox events (stream, event id, type, serialized event)."""
+"""The events metering publishes, as plain values; the outbox adapter serializes them."""
 
 from __future__ import annotations
 
-from typing import Any
-
-from billing.common.v1 import money_pb2, outbox_pb2
-from billing.metering.v1 import events_pb2
-from google.protobuf import timestamp_pb2
+from dataclasses import dataclass
 
 from pricing import PriceDecision
-from services.common import event_streams
-from services.common.categories import CATEGORY_ENUMS, MODEL_ENUMS
 from services.metering.domain.events import MessageEvent
 from services.metering.domain.messages import COMMIT, RELEASE, MessageState
 from services.metering.domain.windows import Window
 
-WINDOWS_STREAM = event_streams.METERING_WINDOWS.name
-CHARGES_STREAM = event_streams.METERING_CHARGES.name
+
+@dataclass(frozen=True)
+class WindowChanged:
+    event_id: str
+    window: Window
 
 
-def _timestamp(at_us: int) -> timestamp_pb2.Timestamp:
-    seconds, micros = divmod(at_us, 1_000_000)
-    return timestamp_pb2.Timestamp(seconds=seconds, nanos=micros * 1_000)
+@dataclass(frozen=True)
+class ChargeSettled:
+    event_id: str
+    account_id: str
+    channel_id: str
+    message_id: str
+    reservation_id: str
+    action: str  # COMMIT or RELEASE
+    currency: str
+    amount_micros: int
+    occur_us: int
+    category: str
+    reason: str
+    meta_cost_micros: int | None = None  # None: not known (a release)
+    market: str = ""
+    pricing_model: str = ""
+    tier: int = 0
 
 
-def _row(stream: str, event_id: str, message: Any) -> outbox_pb2.OutboxEvent:
-    return outbox_pb2.OutboxEvent(
-        stream=stream,
-        event_id=event_id,
-        type=message.DESCRIPTOR.full_name,
-        event=message.SerializeToString(deterministic=True),
-    )
+Published = WindowChanged | ChargeSettled
 
 
-def window_changed(window: Window) -> outbox_pb2.OutboxEvent:
+def window_changed(window: Window) -> WindowChanged:
     suffix = f":{window.category}" if window.category else ""
-    event_id = f"{window.account_id}:{window.message_id}:{window.kind}{suffix}"
-    message = events_pb2.WindowChanged(
-        event_id=event_id,
-        account_id=window.account_id,
-        channel_id=window.channel_id,
-        contact=window.contact,
-        kind=window.kind,
-        category=window.category,
-        open_time=_timestamp(window.open_us),
-        expire_time=_timestamp(window.expire_us),
-        message_id=window.message_id,
-        billable=window.billable,
-    )
-    return _row(WINDOWS_STREAM, event_id, message)
+    return WindowChanged(f"{window.account_id}:{window.message_id}:{window.kind}{suffix}", window)
 
 
 def charge_committed(
     event: MessageEvent, state: MessageState, decision: PriceDecision, billable: bool
-) -> outbox_pb2.OutboxEvent:
-    event_id = f"{state.account_id}:{state.message_id}:settle"
-    currency = decision.currency
-    message = events_pb2.ChargeSettled(
-        event_id=event_id,
+) -> ChargeSettled:
+    return ChargeSettled(
+        event_id=f"{state.account_id}:{state.message_id}:settle",
         account_id=state.account_id,
         channel_id=state.channel_id,
         message_id=state.message_id,
         reservation_id=state.reservation_id,
         action=COMMIT,
-        amount=money_pb2.Money(currency_code=currency, amount_micros=decision.price_micros),
-        meta_cost=money_pb2.Money(currency_code=currency, amount_micros=decision.meta_cost_micros),
+        currency=decision.currency,
+        amount_micros=decision.price_micros,
+        meta_cost_micros=decision.meta_cost_micros,
         market=decision.market,
-        category=CATEGORY_ENUMS.get(decision.category, 0),  # type: ignore[arg-type]
-        pricing_model=MODEL_ENUMS.get(decision.pricing_model, 0),  # type: ignore[arg-type]
-        occur_time=_timestamp(event.occur_us),
+        category=decision.category,
+        pricing_model=decision.pricing_model,
+        occur_us=event.occur_us,
         tier=decision.tier or 0,
         reason=decision.reason if billable or not decision.billable else "Meta: not billable",
     )
-    return _row(CHARGES_STREAM, event_id, message)
 
 
-def charge_released(
-    event: MessageEvent, state: MessageState, currency: str
-) -> outbox_pb2.OutboxEvent:
-    event_id = f"{state.account_id}:{state.message_id}:settle"
-    message = events_pb2.ChargeSettled(
-        event_id=event_id,
+def charge_released(event: MessageEvent, state: MessageState, currency: str) -> ChargeSettled:
+    return ChargeSettled(
+        event_id=f"{state.account_id}:{state.message_id}:settle",
         account_id=state.account_id,
         channel_id=state.channel_id,
         message_id=state.message_id,
         reservation_id=state.reservation_id,
         action=RELEASE,
-        amount=money_pb2.Money(currency_code=currency, amount_micros=0),
-        category=CATEGORY_ENUMS.get(state.category, 0),  # type: ignore[arg-type]
-        occur_time=_timestamp(event.occur_us),
+        currency=currency,
+        amount_micros=0,
+        category=state.category,
+        occur_us=event.occur_us,
         reason=f"failed{': ' + event.error_code if event.error_code else ''}",
     )
-    return _row(CHARGES_STREAM, event_id, message)

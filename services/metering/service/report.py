@@ -6,13 +6,10 @@ import datetime as dt
 import heapq
 from collections.abc import Iterator
 
-import sqlalchemy as sa
-from sqlalchemy.engine import Engine
-
-from services.metering.adapters import tables
 from services.metering.domain.accounts import Account, zone
-from services.metering.domain.events import INBOUND, INBOUND_DIRECTION, OUTBOUND_DIRECTION
+from services.metering.domain.events import INBOUND_DIRECTION, OUTBOUND_DIRECTION
 from services.metering.domain.report import ReportRow
+from services.metering.service.ports import ReportedMessage, UnitsOfWork
 from services.metering.service.usage import Usage, _check_span
 
 PAGE_ROWS = 1_000
@@ -20,8 +17,8 @@ MAX_REPORT_DAYS = 366
 
 
 class UsageReport:
-    def __init__(self, engine: Engine, usage: Usage) -> None:
-        self._engine = engine
+    def __init__(self, units: UnitsOfWork, usage: Usage) -> None:
+        self._units = units
         self._usage = usage
 
     def rows(
@@ -29,8 +26,8 @@ class UsageReport:
     ) -> Iterator[ReportRow]:
         """Every interaction from `start` to `end` (local dates, inclusive), oldest first."""
         _check_span(start, end, MAX_REPORT_DAYS)
-        with self._engine.connect() as connection:
-            account = self._usage.account(connection, account_id)
+        with self._units() as uow:
+            account = self._usage.account(uow, account_id)
         lower_us, upper_us = _bounds(account, start, end)
         inbound = self._inbound(account, channel_id, lower_us, upper_us)
         outbound = self._outbound(account, channel_id, lower_us, upper_us)
@@ -40,83 +37,48 @@ class UsageReport:
     def _inbound(
         self, account: Account, channel_id: str, lower_us: int, upper_us: int
     ) -> Iterator[tuple[int, str, ReportRow]]:
-        t = tables.events
         after: tuple[int, int] = (lower_us - 1, 0)
         while True:
-            query = (
-                sa.select(t)
-                .where(
-                    t.c.account_id == account.account_id,
-                    t.c.status == INBOUND,
-                    sa.tuple_(t.c.occur_us, t.c.id) > after,
-                    t.c.occur_us < upper_us,
-                    t.c.channel_id == channel_id if channel_id else sa.true(),
+            with self._units() as uow:
+                page = uow.queries.inbound_page(
+                    account.account_id, channel_id, after, upper_us, PAGE_ROWS
                 )
-                .order_by(t.c.occur_us, t.c.id)
-                .limit(PAGE_ROWS)
-            )
-            with self._engine.connect() as connection:
-                page = connection.execute(query).all()
             for row in page:
-                yield (
-                    row.occur_us,
-                    row.message_id,
-                    ReportRow(
-                        chat_id=row.chat_id,
-                        session_id=row.session_id,
-                        occur_us=row.occur_us,
-                        local_time=_local(account, row.occur_us),
-                        customer_phone=row.contact,
-                        template=False,
-                        destination=row.channel_id,
-                        message_id=row.message_id,
-                        channel_id=row.channel_id,
-                        direction=INBOUND_DIRECTION,
-                    ),
-                )
+                yield row.occur_us, row.message_id, _row(account, row, INBOUND_DIRECTION)
             if len(page) < PAGE_ROWS:
                 return
-            after = (page[-1].occur_us, page[-1].id)
+            after = (page[-1].occur_us, page[-1].row_id)
 
     def _outbound(
         self, account: Account, channel_id: str, lower_us: int, upper_us: int
     ) -> Iterator[tuple[int, str, ReportRow]]:
-        t = tables.messages
         after: tuple[int, str] = (lower_us - 1, "")
         while True:
-            query = (
-                sa.select(t)
-                .where(
-                    t.c.account_id == account.account_id,
-                    sa.tuple_(t.c.first_us, t.c.message_id) > after,
-                    t.c.first_us < upper_us,
-                    t.c.channel_id == channel_id if channel_id else sa.true(),
+            with self._units() as uow:
+                page = uow.queries.outbound_page(
+                    account.account_id, channel_id, after, upper_us, PAGE_ROWS
                 )
-                .order_by(t.c.first_us, t.c.message_id)
-                .limit(PAGE_ROWS)
-            )
-            with self._engine.connect() as connection:
-                page = connection.execute(query).all()
             for row in page:
-                yield (
-                    row.first_us,
-                    row.message_id,
-                    ReportRow(
-                        chat_id=row.chat_id,
-                        session_id=row.session_id,
-                        occur_us=row.first_us,
-                        local_time=_local(account, row.first_us),
-                        customer_phone=row.contact,
-                        template=row.is_template,
-                        destination=row.contact,
-                        message_id=row.message_id,
-                        channel_id=row.channel_id,
-                        direction=OUTBOUND_DIRECTION,
-                    ),
-                )
+                yield row.occur_us, row.message_id, _row(account, row, OUTBOUND_DIRECTION)
             if len(page) < PAGE_ROWS:
                 return
-            after = (page[-1].first_us, page[-1].message_id)
+            after = (page[-1].occur_us, page[-1].message_id)
+
+
+def _row(account: Account, message: ReportedMessage, direction: str) -> ReportRow:
+    inbound = direction == INBOUND_DIRECTION
+    return ReportRow(
+        chat_id=message.chat_id,
+        session_id=message.session_id,
+        occur_us=message.occur_us,
+        local_time=_local(account, message.occur_us),
+        customer_phone=message.contact,
+        template=message.is_template,
+        destination=message.channel_id if inbound else message.contact,
+        message_id=message.message_id,
+        channel_id=message.channel_id,
+        direction=direction,
+    )
 
 
 def _bounds(account: Account, start: dt.date, end: dt.date) -> tuple[int, int]:
