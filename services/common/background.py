@@ -30,6 +30,7 @@ from services.common.streams import Entry, GroupReader, Pending, trim_acknowledg
 log = logging.getLogger(__name__)
 MAX_BACKOFF_S = 5.0  # a failing loop waits at most this long (or its idle bound, if longer)
 MIN_BACKOFF_S = 0.1  # ... and at least this long
+MIN_IDLE_WAIT_S = 0.001  # an idle loop never spins: it waits at least this long
 JITTER_SHARE = 0.2  # a wait is shortened by up to this share, at random; never lengthened
 MAX_ERROR_CHARS = 300
 STOP_TIMEOUT_S = 30.0
@@ -57,8 +58,7 @@ class Backoff:
         idle_max_s: float | None = None,
         jitter: Callable[[], float] = random.random,
     ) -> None:
-        if interval_s <= 0:
-            raise ValueError(f"interval_s must be positive, not {interval_s}")
+        interval_s = max(interval_s, MIN_IDLE_WAIT_S)
         self.interval_s = interval_s
         self.idle_max_s = max(interval_s, idle_max_s if idle_max_s is not None else interval_s)
         self.failure_max_s = max(MAX_BACKOFF_S, self.idle_max_s)

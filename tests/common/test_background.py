@@ -13,6 +13,7 @@ from services.common.background import (
     JITTER_SHARE,
     MAX_BACKOFF_S,
     MIN_BACKOFF_S,
+    MIN_IDLE_WAIT_S,
     Backoff,
     Loop,
 )
@@ -40,6 +41,10 @@ def test_work_steps_again_at_once_and_resets_the_idle_wait() -> None:
 def test_without_a_bound_an_idle_loop_keeps_its_interval() -> None:
     backoff = Backoff(0.05, None, no_jitter)
     assert [backoff.after_idle() for _ in range(4)] == pytest.approx([0.05] * 4)
+
+
+def test_an_idle_loop_never_spins() -> None:
+    assert Backoff(0.0, None, no_jitter).after_idle() == MIN_IDLE_WAIT_S
 
 
 def test_a_failing_loop_backs_off_exponentially_up_to_the_bound() -> None:
