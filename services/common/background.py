@@ -1,16 +1,19 @@
 """Background work, written once: a loop with bounded backoff, and a stream consumer whose
-failures are retried a bounded number of times, then set aside with an alert.
+failures are retried a bounded number of times, then set aside with an alert (the outbox
+relay is in services.common.outbox).
 
 Bounds, named: a step handles at most `batch` entries; an entry is delivered at most
 `RetryPolicy.max_attempts` times, each retry waiting twice as long as the one before (from
-`first_retry_ms` up to `max_retry_ms`); a failing loop waits at most `MAX_BACKOFF_S`.
+`first_retry_ms` up to `max_retry_ms`); a failing loop waits at most `MAX_BACKOFF_S` (or its
+idle bound, if longer), shortened by up to `JITTER_SHARE` at random. Time comes from an
+injected clock and waits from an injected sleep, so tests step time instead of sleeping.
 """
 
 from __future__ import annotations
 
 import logging
+import random
 import threading
-import time
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -19,30 +22,93 @@ from typing import Any
 from billing.common.v1 import operations_pb2
 
 from services.common import event_streams, metrics
+from services.common.clock import Clock, SystemClock
 from services.common.config import Env
 from services.common.redis_client import RedisClient
-from services.common.streams import Entry, GroupReader, Pending
+from services.common.streams import Entry, GroupReader, Pending, trim_acknowledged
 
 log = logging.getLogger(__name__)
-MAX_BACKOFF_S = 5.0
+MAX_BACKOFF_S = 5.0  # a failing loop waits at most this long (or its idle bound, if longer)
+MIN_BACKOFF_S = 0.1  # ... and at least this long
+MIN_IDLE_WAIT_S = 0.001  # an idle loop never spins: it waits at least this long
+JITTER_SHARE = 0.2  # a wait is shortened by up to this share, at random; never lengthened
 MAX_ERROR_CHARS = 300
+STOP_TIMEOUT_S = 30.0
 Step = Callable[[], int]
 BatchHandler = Callable[[list[Entry]], object]
+# Waits on the event for up to the seconds given; whether the event was set. Production's is
+# threading.Event.wait; a test's steps a clock and returns at once.
+Sleep = Callable[[threading.Event, float], bool]
+
+
+def _sleep(event: threading.Event, seconds: float) -> bool:
+    return event.wait(seconds)
+
+
+class Backoff:
+    """How long a loop waits before its next step. Work: no wait. Idle: `interval_s`, doubled
+    after each idle step up to `idle_max_s`. Failing: twice the last failure's wait (the first
+    is twice the interval), from MIN_BACKOFF_S up to the larger of MAX_BACKOFF_S and
+    `idle_max_s`. Every wait is shortened by up to JITTER_SHARE, so loops that failed together
+    do not retry together."""
+
+    def __init__(
+        self,
+        interval_s: float,
+        idle_max_s: float | None = None,
+        jitter: Callable[[], float] = random.random,
+    ) -> None:
+        interval_s = max(interval_s, MIN_IDLE_WAIT_S)
+        self.interval_s = interval_s
+        self.idle_max_s = max(interval_s, idle_max_s if idle_max_s is not None else interval_s)
+        self.failure_max_s = max(MAX_BACKOFF_S, self.idle_max_s)
+        self._jitter = jitter
+        self._idle_s = interval_s
+        self._failing_s = 0.0
+
+    @property
+    def failing(self) -> bool:
+        return self._failing_s > 0
+
+    def after_work(self) -> float:
+        self._idle_s = self.interval_s
+        self._failing_s = 0.0
+        return 0.0
+
+    def after_idle(self) -> float:
+        wait_s = self._idle_s
+        self._idle_s = min(wait_s * 2, self.idle_max_s)
+        self._failing_s = 0.0
+        return self._jittered(wait_s)
+
+    def after_failure(self) -> float:
+        doubled = (self._failing_s or self.interval_s) * 2
+        self._failing_s = min(max(doubled, MIN_BACKOFF_S), self.failure_max_s)
+        return self._jittered(self._failing_s)
+
+    def _jittered(self, wait_s: float) -> float:
+        share = min(max(self._jitter(), 0.0), 1.0)
+        return wait_s * (1 - JITTER_SHARE * share)
 
 
 class Loop:
-    """A daemon thread stepping until stopped. While a step finds work (returns > 0) the next
-    runs at once; idle, it waits `interval_s`, doubled after each idle step up to
-    `idle_max_s`; after a failure it waits twice as long as after the last one, up to
-    MAX_BACKOFF_S."""
+    """A daemon thread stepping until stopped, waiting between steps as its Backoff says. A
+    step returns how much work it found (0: none). `wake()` ends an idle wait early;
+    `stop()` ends any wait."""
 
     def __init__(
-        self, name: str, step: Step, interval_s: float, idle_max_s: float | None = None
+        self,
+        name: str,
+        step: Step,
+        interval_s: float,
+        idle_max_s: float | None = None,
+        sleep: Sleep = _sleep,
+        jitter: Callable[[], float] = random.random,
     ) -> None:
         self.name = name
         self.step = step
-        self._interval_s = interval_s
-        self._idle_max_s = max(interval_s, idle_max_s if idle_max_s is not None else interval_s)
+        self.backoff = Backoff(interval_s, idle_max_s, jitter)
+        self._sleep = sleep
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
@@ -56,31 +122,29 @@ class Loop:
         self._stop.set()
         self._wake.set()
         if self._thread is not None:
-            self._thread.join(timeout=10)
+            self._thread.join(timeout=STOP_TIMEOUT_S)
             self._thread = None
 
     def wake(self) -> None:
         """Step now instead of finishing an idle wait."""
         self._wake.set()
 
+    def run_once(self) -> float:
+        """One step; the seconds to wait before the next (without waiting)."""
+        try:
+            done = self.step()
+        except Exception:
+            log.exception("background step failed", extra={"worker": self.name})
+            return self.backoff.after_failure()
+        return self.backoff.after_work() if done else self.backoff.after_idle()
+
     def _run(self) -> None:
-        idle_s = self._interval_s
-        failing_s = 0.0
         while not self._stop.is_set():
-            try:
-                done = self.step()
-            except Exception:
-                log.exception("background step failed", extra={"worker": self.name})
-                failing_s = min(max((failing_s or self._interval_s) * 2, 0.1), MAX_BACKOFF_S)
-                self._stop.wait(failing_s)
-                continue
-            failing_s = 0.0
-            if done:
-                idle_s = self._interval_s
-                continue
-            self._wake.wait(idle_s)
-            self._wake.clear()
-            idle_s = min(idle_s * 2, self._idle_max_s)
+            wait_s = self.run_once()
+            if wait_s > 0:
+                # wake() cuts an idle wait short, never a failure's backoff.
+                self._sleep(self._stop if self.backoff.failing else self._wake, wait_s)
+                self._wake.clear()
 
 
 class OperationsAlerts:
@@ -96,17 +160,17 @@ class OperationsAlerts:
         )
         alert.occur_time.GetCurrentTime()
         log.error(summary, extra={"alert": kind, **details})
+        stream = event_streams.OPERATIONS_ALERTS
         try:
             self._client.xadd(
-                event_streams.OPERATIONS_ALERTS.name,
+                stream.name,
                 {
                     "event": alert.SerializeToString(),
                     "type": alert.DESCRIPTOR.full_name,
                     "event_id": alert.alert_id,
                 },
-                maxlen=event_streams.UNREAD_STREAM_MAX_LENGTH,
-                approximate=True,
             )
+            trim_acknowledged(self._client, stream.name, stream.groups)
         except Exception:
             log.exception("operations alert not published", extra={"alert": kind})
         return alert
@@ -157,6 +221,7 @@ class StreamConsumer:
         batch: int = 100,
         policy: RetryPolicy | None = None,
         block_ms: int | None = None,
+        clock: Clock | None = None,
     ) -> None:
         self.reader = reader
         self._handle = handle
@@ -164,7 +229,8 @@ class StreamConsumer:
         self._batch = batch
         self._policy = policy or RetryPolicy()
         self._block_ms = block_ms
-        self._next_retry_scan = 0.0
+        self._clock = clock or SystemClock()
+        self._next_retry_scan_ms = 0
         self._errors: dict[bytes, str] = {}
 
     @property
@@ -196,10 +262,10 @@ class StreamConsumer:
         return total
 
     def _due_retries(self) -> list[Entry]:
-        now = time.monotonic()
-        if now < self._next_retry_scan:
+        now_ms = self._clock.now_ms()
+        if now_ms < self._next_retry_scan_ms:
             return []
-        self._next_retry_scan = now + max(self._policy.first_retry_ms / 2000, 0.02)
+        self._next_retry_scan_ms = now_ms + max(self._policy.first_retry_ms // 2, 20)
         candidates = self.reader.pending(self._policy.first_retry_ms, self._batch)
         due = [item for item in candidates if self._policy.due(item)]
         for item in due:

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 class EventStream:
     name: str
     # Groups that read every entry. The writer creates them with the stream, so nothing is
-    # trimmed before they have read it; a stream with none is capped by length instead.
+    # trimmed before they have all acknowledged it; streams are never trimmed by length.
     groups: tuple[str, ...] = ()
 
 
@@ -40,8 +40,6 @@ ALL = (
     GATEWAY_SIGN_INS,
 )
 BY_NAME = {stream.name: stream for stream in ALL}
-# Streams nobody is declared to read keep at most this many entries.
-UNREAD_STREAM_MAX_LENGTH = 100_000
 DEAD_LETTER_SUFFIX = ".dead"
 # A set naming every dead-letter stream that has held an entry (for `billing dead-letters`).
 DEAD_LETTER_INDEX = "billing.dead-letters"

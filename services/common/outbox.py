@@ -2,7 +2,8 @@
 they announce, and a relay adds them to their streams.
 
 A row lives until every group declared for its streams (services.common.event_streams) has
-acknowledged its entries; then the row is deleted and the stream trimmed to that point. A
+acknowledged its entries; then the row is deleted and the stream trimmed to that point, never
+further: streams are trimmed by acknowledgement only, never by length. A
 stream whose declared group vanished (Redis lost its data) gets its unacknowledged rows
 published again: consumers are idempotent by event id, so nothing is lost or doubled.
 """
@@ -47,6 +48,10 @@ def outbox_table(metadata: sa.MetaData, name: str) -> sa.Table:
 
 
 def event(stream: str, event_id: str, message: Message) -> outbox_pb2.OutboxEvent:
+    """An event for a stream declared in services.common.event_streams (ValueError otherwise:
+    a stream nobody is declared to read could only be trimmed by length, dropping entries)."""
+    if stream not in event_streams.BY_NAME:
+        raise ValueError(f"stream {stream!r} is not declared in services.common.event_streams")
     return outbox_pb2.OutboxEvent(
         stream=stream,
         event_id=event_id,
@@ -69,8 +74,10 @@ def _fields(item: outbox_pb2.OutboxEvent) -> dict[Any, Any]:
 
 
 class OutboxRelay:
-    """Publishes rows oldest first (claimed with SKIP LOCKED where the database has it), at
-    least once; then, at most every SETTLE_EVERY_S, deletes acknowledged rows and trims."""
+    """Publishes rows oldest first, at least once; then, at most every SETTLE_EVERY_S, deletes
+    acknowledged rows and trims. Relays running side by side never publish the same row: on
+    PostgreSQL each claims its rows with FOR UPDATE SKIP LOCKED; SQLite has no row locks, so
+    a relay's step takes the database's write lock first and the next relay waits for it."""
 
     def __init__(
         self,
@@ -117,6 +124,9 @@ class OutboxRelay:
     def _publish(self) -> int:
         t = self._table
         with self._engine.begin() as connection:
+            if connection.dialect.name == "sqlite":
+                # A write that changes nothing takes the write lock until this step commits.
+                connection.execute(t.update().where(sa.false()).values(published=None))
             query = (
                 sa.select(t.c.id, t.c.events)
                 .where(t.c.published.is_(None))
@@ -135,9 +145,7 @@ class OutboxRelay:
                 for item in outbox_pb2.OutboxBatch.FromString(row.events).events:
                     events.append(item)
                     self._ensure_groups(item.stream)
-                    groups = event_streams.groups_of(item.stream)
-                    limit = None if groups else event_streams.UNREAD_STREAM_MAX_LENGTH
-                    pipeline.xadd(item.stream, _fields(item), maxlen=limit, approximate=True)
+                    pipeline.xadd(item.stream, _fields(item))
                     plan.append((row.id, item.stream))
             entry_ids = pipeline.execute()
             if self._after_publish is not None:

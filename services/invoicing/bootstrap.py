@@ -187,7 +187,7 @@ def wire(
         RULES,
     )
     interval_s = env.seconds("INVOICING_SCHEDULER_INTERVAL_SECONDS", 3600.0)
-    scheduler = BillingScheduler(billing, paying, funding, clock, interval_s, action_expiry)
+    scheduler = BillingScheduler(billing, paying, funding, clock, action_expiry)
     workers: list[Worker] = []
     relay = consumer = None
     if events is not None and wallet_events is not None and alerts is not None:
@@ -207,7 +207,7 @@ def wire(
             RetryPolicy.from_env(env),
         )
     if background and relay is not None and consumer is not None:
-        workers.append(scheduler)
+        workers.append(Loop("billing-scheduler", scheduler.step, interval_s))
         workers.append(Loop("outbox-relay", relay.step, RELAY_WAIT_S))
         workers.append(Loop("recharge-requests", consumer.step, RECHARGES_WAIT_S))
         workers.append(Loop("wallet-settlement", settlement.settle_pending, SETTLEMENT_WAIT_S))

@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import gc
 import signal
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -243,29 +242,16 @@ def assemble(env: config.Env, clock: Clock | None = None) -> Wallet:
             + wallet.credits.apply_recorded(settings.top_up_retry_s, batch)
         ),
         "windows": consumer(names.WINDOWS_STREAM, apply_windows).step,
-        "notices": notices_every(notices.step, env.seconds("WALLET_NOTICE_SCAN_SECONDS", 60.0)),
         "charges": settle_charges,
     }
     wallet.loops = {
         name: Loop(name, step, every, settings.worker_idle_max_s) for name, step in steps.items()
     }
+    # The expiry scanners look again at most once per scan interval.
+    notice_scan_s = env.seconds("WALLET_NOTICE_SCAN_SECONDS", 60.0)
+    wallet.loops["notices"] = Loop("notices", notices.step, notice_scan_s)
     wallet.recovery.step()  # a Redis that never held the hot state (or lost it) gets it now
     return wallet
-
-
-def notices_every(step: Callable[[], int], interval_s: float) -> Callable[[], int]:
-    """The expiry scanners run at most once per interval (the loop itself steps more often)."""
-    due = [0.0]
-
-    def scan() -> int:
-        now = time.monotonic()
-        if now < due[0]:
-            return 0
-        due[0] = now + interval_s
-        step()
-        return 0  # idle either way: the loop waits its interval before looking again
-
-    return scan
 
 
 def build(env: config.Env) -> App:

@@ -4,6 +4,7 @@ is published again."""
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 import pytest
@@ -81,3 +82,60 @@ def test_a_stream_lost_with_redis_is_published_again(
     relay.settle()
     relay.drain()
     assert read_ids(reader) == [b"e-2"]
+
+
+def test_trimming_never_drops_an_entry_read_but_not_acknowledged(
+    table: tuple[sa.Engine, sa.Table], redis_url: str
+) -> None:
+    engine, t = table
+    client: Any = redis.Redis.from_url(redis_url)
+    relay = OutboxRelay(engine, t, client)
+    for event_id in ("e-1", "e-2", "e-3"):
+        write(engine, t, event_id)
+    relay.drain()
+    reader = GroupReader(client, STREAM, GROUP, "c-1")
+    (first_id, _), (second_id, _) = reader.read(2)
+    reader.ack([second_id])  # e-1 is still being handled (or its consumer died)
+    relay.settle()
+    # Nothing is trimmed past the oldest entry still pending, whatever came after it.
+    assert read_ids_in(client) == [b"e-1", b"e-2", b"e-3"]
+    assert rows(engine, t) == 3
+    reader.ack([first_id])
+    relay.settle()
+    assert read_ids_in(client) == [b"e-3"]  # e-3 was never read: it stays too
+    assert rows(engine, t) == 1
+
+
+def read_ids_in(client: Any) -> list[bytes]:
+    return [fields[b"event_id"] for _, fields in client.xrange(STREAM)]
+
+
+def test_relays_side_by_side_never_publish_the_same_row(
+    table: tuple[sa.Engine, sa.Table], redis_url: str
+) -> None:
+    engine, t = table
+    client: Any = redis.Redis.from_url(redis_url)
+    total = 120
+    for n in range(total):
+        write(engine, t, f"e-{n}")
+    relays = [OutboxRelay(engine, t, client, rows=5) for _ in range(3)]
+    published: list[int] = []
+    start = threading.Barrier(len(relays))
+
+    def run(relay: OutboxRelay) -> None:
+        start.wait()
+        published.append(relay.drain())
+
+    threads = [threading.Thread(target=run, args=(relay,)) for relay in relays]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    ids = read_ids_in(client)
+    assert sum(published) == total
+    assert len(ids) == total and len(set(ids)) == total
+
+
+def test_an_event_for_a_stream_nobody_declared_is_refused() -> None:
+    with pytest.raises(ValueError, match="not declared"):
+        outbox.event("billing.nobody.reads", "e-1", operations_pb2.OperationsAlert())

@@ -122,3 +122,22 @@ def test_only_what_every_group_acknowledged_is_trimmed(client: Any) -> None:
     assert [entry_id for entry_id, _ in client.xrange(STREAM)] == ids[2:]
     assert trim_acknowledged(client, STREAM, ["fast", "slow", "absent"]) is None
     assert client.xlen(STREAM) == 2
+
+
+def test_operations_alerts_are_trimmed_only_once_their_readers_acknowledged_them(
+    client: Any,
+) -> None:
+    stream = event_streams.OPERATIONS_ALERTS
+    alerts = OperationsAlerts(client, "tests")
+    alerts.publish("first", "one")
+    alerts.publish("second", "two")
+    assert client.xlen(stream.name) == 2  # no group yet: nothing may go
+    [reader] = [GroupReader(client, stream.name, group, "n-1") for group in stream.groups]
+    read = reader.read(10)
+    reader.ack([read[0][0]])
+    alerts.publish("third", "three")
+    kinds = [
+        operations_pb2.OperationsAlert.FromString(fields[b"event"]).kind
+        for _, fields in client.xrange(stream.name)
+    ]
+    assert kinds == ["second", "third"]

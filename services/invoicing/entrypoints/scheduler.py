@@ -1,11 +1,10 @@
-"""The background loop: bill due cycles daily, credit partner days that missed the wallet, finish
-payments left half way and cancel those never authenticated."""
+"""The billing pass invoicing's background loop runs: bill due cycles daily, credit partner days
+that missed the wallet, finish payments left half way and cancel those never authenticated."""
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
-import threading
 
 from services.invoicing.service.billing_cycle import BillingCycle
 from services.invoicing.service.fundings import DEFAULT_ACTION_EXPIRY, Fundings
@@ -15,11 +14,10 @@ from services.invoicing.service.settings import Clock
 log = logging.getLogger(__name__)
 # A billing date has begun in every time zone (UTC-12 is the last) 12 hours after it began in UTC.
 LAST_TIME_ZONE_LAG = dt.timedelta(hours=12)
-STOP_TIMEOUT_S = 30.0
 
 
 class BillingScheduler:
-    """A Worker: every interval, bill cycles whose billing date has begun everywhere."""
+    """Bills cycles whose billing date has begun everywhere; a Loop runs `step` every interval."""
 
     def __init__(
         self,
@@ -27,7 +25,6 @@ class BillingScheduler:
         payments: Payments,
         fundings: Fundings,
         clock: Clock,
-        interval_s: float,
         action_expiry: dt.timedelta = DEFAULT_ACTION_EXPIRY,
     ) -> None:
         self._action_expiry = action_expiry
@@ -35,18 +32,12 @@ class BillingScheduler:
         self._payments = payments
         self._fundings = fundings
         self._clock = clock
-        self._interval_s = interval_s
-        self._stopping = threading.Event()
-        self._thread: threading.Thread | None = None
 
-    def start(self) -> None:
-        self._thread = threading.Thread(target=self._loop, name="invoicing-scheduler", daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stopping.set()
-        if self._thread is not None:
-            self._thread.join(STOP_TIMEOUT_S)
+    def step(self) -> int:
+        """One pass for the loop; always idle, so the next pass waits a whole interval (a
+        failing pass is logged and retried after the loop's backoff)."""
+        self.tick()
+        return 0
 
     def tick(self) -> None:
         as_of = (self._clock() - LAST_TIME_ZONE_LAG).date()
@@ -89,11 +80,3 @@ class BillingScheduler:
     def sweep_days(self) -> int:
         """Credit the days of paid partner invoices that have not reached the wallet yet."""
         return self._payments.credit_pending_days()
-
-    def _loop(self) -> None:
-        while not self._stopping.is_set():
-            try:
-                self.tick()
-            except Exception:
-                log.exception("billing pass failed; next pass retries")
-            self._stopping.wait(self._interval_s)
