@@ -21,6 +21,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine, RowMapping
 
+from services.common import metrics
 from services.notifications.adapters import tables
 from services.notifications.adapters.webhooks import Outcome
 from services.notifications.domain.clock import Clock
@@ -190,6 +191,14 @@ class Dispatcher:
                 .values(**values)
             )
             disabled = self._endpoint_health(connection, item, outcome.succeeded, now_ms)
+        result = (
+            "succeeded"
+            if outcome.succeeded
+            else "retrying"
+            if values["state"] == PENDING
+            else "failed"
+        )
+        metrics.instruments().webhook_deliveries.add(1, {"outcome": result})
         if disabled is not None:
             log.warning("webhook endpoint disabled", extra={"endpoint_id": item.endpoint_id})
             self._announce([disabled])
