@@ -16,6 +16,7 @@ from sqlalchemy.engine import Engine
 
 from services.common import config, db, event_streams, grpc_client, redis_client
 from services.common.background import Loop, OperationsAlerts, StreamConsumer
+from services.common.clock import Clock, SystemClock
 from services.common.grpc_server import App, ServiceBinding
 from services.common.redis_client import RedisClient
 from services.common.service_auth import own_token
@@ -23,7 +24,6 @@ from services.common.streams import Entry, GroupReader
 from services.notifications.adapters.invoicing import InvoicingDirectory
 from services.notifications.adapters.mail import LogMailer, Mailer, SmtpMailer
 from services.notifications.adapters.webhooks import WebhookSender
-from services.notifications.domain.clock import Clock, SystemClock
 from services.notifications.entrypoints.access import RULES
 from services.notifications.entrypoints.grpc_servicer import NotificationsServicer
 from services.notifications.service.deliveries import Dispatcher

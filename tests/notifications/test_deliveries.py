@@ -17,11 +17,11 @@ from billing.wallet.v1 import wallet_service_pb2 as wallet
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from services.common import event_streams, outbox
+from services.common.clock import SteppedClock
 from services.common.config import Env
 from services.common.errors import InvalidArgument
 from services.notifications.adapters.mail import SmtpMailer
 from services.notifications.bootstrap import Notifications, assemble
-from services.notifications.domain.clock import ManualClock
 from tests.notifications.receivers import MailBox, Receiver
 
 DAY_MS = 86_400_000
@@ -40,7 +40,7 @@ class Directory:
 @dataclass
 class Under:
     service: Notifications
-    clock: ManualClock
+    clock: SteppedClock
     events: redis.Redis
 
     def publish(self, stream: str, event_id: str, message: object) -> None:
@@ -61,7 +61,7 @@ def under(database_url: str, redis_url: str, mailbox: MailBox) -> Iterator[Under
             "NOTIFICATIONS_WORKERS": "false",
         }
     )
-    clock = ManualClock()
+    clock = SteppedClock()
     service = assemble(
         env,
         clock=clock,
@@ -128,7 +128,7 @@ def test_retries_back_off_for_three_days_with_one_webhook_id_then_replay(
         if dispatcher.step():
             attempts += 1
             waits.append(under.clock.now_ms())
-        under.clock.advance(60_000 if attempts < 10 else 3_600_000)
+        under.clock.step(60_000 if attempts < 10 else 3_600_000)
     received = receiver.at("/down")
     assert len(received) == attempts and attempts > 10
     assert {r.webhook_id for r in received} == {received[0].webhook_id}
@@ -172,7 +172,7 @@ def test_an_endpoint_failing_for_days_is_disabled_and_the_billing_email_told(
         under.consume()
         for _ in range(30):
             under.service.dispatcher.step()
-            under.clock.advance(3_600_000)
+            under.clock.step(3_600_000)
     shown = under.service.endpoints.get(
         pb.GetEndpointRequest(account_id="acme", endpoint_id=endpoint_id)
     ).endpoint
@@ -204,7 +204,7 @@ def test_rotation_signs_with_both_secrets_during_the_overlap(
         under.consume()
         under.service.dispatcher.step()
     assert [r.verified for r in receiver.at("/old")] == [True, True]
-    under.clock.advance(3_600_001)  # the old secret no longer signs
+    under.clock.step(3_600_001)  # the old secret no longer signs
     receiver.secrets["/old"] = "whsec_" + "QUJD" * 8
     alert = low_balance("acme", "ev-rot-late")
     under.publish(event_streams.WALLET_ALERTS.name, alert.event_id, alert)

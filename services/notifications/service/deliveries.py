@@ -22,9 +22,9 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine, RowMapping
 
 from services.common import metrics
+from services.common.clock import Clock
 from services.notifications.adapters import tables
 from services.notifications.adapters.webhooks import Outcome
-from services.notifications.domain.clock import Clock
 from services.notifications.domain.events import Notice, endpoint_disabled
 from services.notifications.domain.retry import Backoff
 from services.notifications.service.intake import FAILED, PENDING, SUCCEEDED

@@ -14,9 +14,9 @@ from typing import Protocol
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine, RowMapping
 
+from services.common.clock import Clock
 from services.notifications.adapters import tables
 from services.notifications.adapters.mail import Attachment, Email, Mailer, MailError
-from services.notifications.domain.clock import Clock
 from services.notifications.domain.emails import html_body, text_body
 from services.notifications.domain.retry import Backoff
 from services.notifications.service.intake import FAILED, PENDING, SENT, SKIPPED

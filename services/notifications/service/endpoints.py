@@ -12,10 +12,10 @@ from sqlalchemy.engine import Connection, Engine, RowMapping
 from sqlalchemy.exc import IntegrityError
 
 from services.common import validation
+from services.common.clock import Clock
 from services.common.errors import FailedPrecondition, InvalidArgument, NotFound
 from services.common.idempotency import check_key
 from services.notifications.adapters import tables
-from services.notifications.domain.clock import Clock
 from services.notifications.domain.events import EVENT_TYPES
 from services.notifications.domain.retry import Backoff
 from services.notifications.domain.targets import TargetRefused, checked_url

@@ -12,9 +12,9 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from services.common.clock import Clock
 from services.common.streams import Entry
 from services.notifications.adapters import tables
-from services.notifications.domain.clock import Clock
 from services.notifications.domain.events import OPERATIONS_ALERT, Notice, notice_of
 from services.notifications.domain.retry import Backoff
 
