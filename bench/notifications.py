@@ -24,11 +24,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-from billing.notifications.v1 import notifications_service_pb2 as pb
-
 from services.common.config import Env
 from services.common.outbox import OutboxRelay
 from services.notifications.bootstrap import assemble
+from services.notifications.service.commands import NewEndpoint
 from services.wallet.adapters import tables as wallet_tables
 from services.wallet.service.alerts import BalanceAlerts
 from tests.harness.redis_servers import RedisServer
@@ -118,9 +117,7 @@ def main() -> None:
             consumer.drain()
         for n in range(ENDPOINTS):
             service.endpoints.create(
-                pb.CreateEndpointRequest(
-                    account_id=f"acct-{n:03d}", url=f"http://127.0.0.1:{port}/hook/{n}"
-                )
+                NewEndpoint(account_id=f"acct-{n:03d}", url=f"http://127.0.0.1:{port}/hook/{n}")
             )
         arrivals.times.clear()
         for loop in service.loops.values():

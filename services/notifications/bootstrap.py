@@ -26,6 +26,7 @@ from services.notifications.adapters.mail import LogMailer, Mailer, SmtpMailer
 from services.notifications.adapters.webhooks import WebhookSender
 from services.notifications.entrypoints.access import RULES
 from services.notifications.entrypoints.grpc_servicer import NotificationsServicer
+from services.notifications.entrypoints.user_events import user_access_handler
 from services.notifications.service.deliveries import Dispatcher
 from services.notifications.service.emails import Directory, EmailSender
 from services.notifications.service.endpoints import Endpoints
@@ -138,7 +139,7 @@ def assemble(
 
     consumers = {stream.name: consumer(stream.name, intake.handle) for stream in ANNOUNCED}
     consumers[event_streams.GATEWAY_USERS.name] = consumer(
-        event_streams.GATEWAY_USERS.name, UserCopy(engine).handle
+        event_streams.GATEWAY_USERS.name, user_access_handler(UserCopy(engine))
     )
     endpoints = Endpoints(engine, clock, settings.backoff, settings.allow_private_targets)
     wired = Notifications(

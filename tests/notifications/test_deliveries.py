@@ -12,9 +12,7 @@ import pytest
 import redis
 from billing.common.v1 import money_pb2
 from billing.gateway.v1 import events_pb2 as gateway_events
-from billing.notifications.v1 import notifications_service_pb2 as pb
 from billing.wallet.v1 import wallet_service_pb2 as wallet
-from google.protobuf.timestamp_pb2 import Timestamp
 
 from services.common import event_streams, outbox
 from services.common.clock import SteppedClock
@@ -22,6 +20,15 @@ from services.common.config import Env
 from services.common.errors import InvalidArgument
 from services.notifications.adapters.mail import SmtpMailer
 from services.notifications.bootstrap import Notifications, assemble
+from services.notifications.service.commands import (
+    DeliveryQuery,
+    DeliveryRef,
+    EndpointRef,
+    FailedReplay,
+    NewEndpoint,
+    SecretRotation,
+)
+from services.notifications.service.intake import FAILED, SUCCEEDED
 from tests.notifications.receivers import MailBox, Receiver
 
 DAY_MS = 86_400_000
@@ -87,7 +94,7 @@ def low_balance(account: str, event_id: str = "ev-low-1") -> wallet.BalanceAlert
 
 def endpoint(under: Under, receiver: Receiver, account: str, path: str) -> str:
     created = under.service.endpoints.create(
-        pb.CreateEndpointRequest(account_id=account, url=receiver.url(path))
+        NewEndpoint(account_id=account, url=receiver.url(path))
     )
     receiver.secrets[path] = created.secret
     return created.endpoint.endpoint_id
@@ -137,28 +144,22 @@ def test_retries_back_off_for_three_days_with_one_webhook_id_then_replay(
     assert gaps[-1] > 4 * 3_600_000  # backed off to hours
     assert waits[-1] - started <= 3 * DAY_MS + 3_600_000
     listed = under.service.endpoints.deliveries(
-        pb.ListDeliveriesRequest(account_id="acme", endpoint_id=endpoint_id)
+        DeliveryQuery(account_id="acme", endpoint_id=endpoint_id)
     )
     [delivery] = listed.deliveries
-    assert delivery.state == pb.DELIVERY_STATE_FAILED
+    assert delivery.state == FAILED
     assert delivery.attempt_count == attempts and delivery.attempts[0].status_code == 500
     receiver.status["/down"] = 200
-    since = Timestamp()
-    since.FromMilliseconds(started)
     replayed = under.service.endpoints.replay_failed(
-        pb.ReplayFailedDeliveriesRequest(
-            account_id="acme", endpoint_id=endpoint_id, since_time=since
-        )
+        FailedReplay(account_id="acme", endpoint_id=endpoint_id, since_ms=started)
     )
-    assert replayed.replayed_count == 1
+    assert replayed == 1
     assert dispatcher.step() == 1
     assert receiver.at("/down")[-1].webhook_id == received[0].webhook_id
     again = under.service.endpoints.delivery(
-        pb.GetDeliveryRequest(
-            account_id="acme", endpoint_id=endpoint_id, delivery_id=delivery.delivery_id
-        )
+        DeliveryRef(account_id="acme", endpoint_id=endpoint_id, delivery_id=delivery.delivery_id)
     )
-    assert again.delivery.state == pb.DELIVERY_STATE_SUCCEEDED
+    assert again.state == SUCCEEDED
 
 
 def test_an_endpoint_failing_for_days_is_disabled_and_the_billing_email_told(
@@ -173,9 +174,7 @@ def test_an_endpoint_failing_for_days_is_disabled_and_the_billing_email_told(
         for _ in range(30):
             under.service.dispatcher.step()
             under.clock.step(3_600_000)
-    shown = under.service.endpoints.get(
-        pb.GetEndpointRequest(account_id="acme", endpoint_id=endpoint_id)
-    ).endpoint
+    shown = under.service.endpoints.get(EndpointRef(account_id="acme", endpoint_id=endpoint_id))
     assert not shown.enabled and "failed since" in shown.disabled_reason
     under.service.emails.step()
     subjects = [m["Subject"] for m in mailbox.to("billing@acme.example")]
@@ -187,12 +186,12 @@ def test_rotation_signs_with_both_secrets_during_the_overlap(
 ) -> None:
     endpoint_id = endpoint(under, receiver, "acme", "/old")
     rotated = under.service.endpoints.rotate(
-        pb.RotateEndpointSecretRequest(
+        SecretRotation(
             account_id="acme", endpoint_id=endpoint_id, overlap_seconds=3600, idempotency_key="r1"
         )
     )
     again = under.service.endpoints.rotate(
-        pb.RotateEndpointSecretRequest(
+        SecretRotation(
             account_id="acme", endpoint_id=endpoint_id, overlap_seconds=3600, idempotency_key="r1"
         )
     )
@@ -232,10 +231,10 @@ def test_private_and_plain_http_targets_are_refused_unless_allowed(
             "https://localhost/x",
         ):
             with pytest.raises(InvalidArgument) as refused:
-                service.endpoints.create(pb.CreateEndpointRequest(account_id="acme", url=url))
+                service.endpoints.create(NewEndpoint(account_id="acme", url=url))
             assert refused.value.field == "url"
         made = service.endpoints.create(
-            pb.CreateEndpointRequest(account_id="acme", url="https://hooks.example.com/x")
+            NewEndpoint(account_id="acme", url="https://hooks.example.com/x")
         )
         assert made.secret.startswith("whsec_")
     finally:

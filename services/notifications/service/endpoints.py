@@ -7,7 +7,6 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import sqlalchemy as sa
-from billing.notifications.v1 import notifications_service_pb2 as pb
 from sqlalchemy.engine import Connection, Engine, RowMapping
 from sqlalchemy.exc import IntegrityError
 
@@ -20,6 +19,23 @@ from services.notifications.domain.events import EVENT_TYPES
 from services.notifications.domain.retry import Backoff
 from services.notifications.domain.targets import TargetRefused, checked_url
 from services.notifications.service import ids
+from services.notifications.service.commands import (
+    AttemptView,
+    CreatedEndpoint,
+    DeliveryPage,
+    DeliveryQuery,
+    DeliveryRef,
+    DeliveryView,
+    EndpointChange,
+    EndpointPage,
+    EndpointRef,
+    EndpointView,
+    FailedReplay,
+    NewEndpoint,
+    PageRequest,
+    RotatedSecret,
+    SecretRotation,
+)
 from services.notifications.service.intake import FAILED, PENDING, SUCCEEDED
 from services.notifications.service.secrets import add_secret
 
@@ -29,12 +45,7 @@ DEFAULT_OVERLAP_S = 86_400
 MAX_REPLAY = 10_000
 MAX_REPLAY_AGE_MS = 30 * 86_400_000
 ATTEMPTS_SHOWN = 20
-STATES = {
-    PENDING: pb.DELIVERY_STATE_PENDING,
-    SUCCEEDED: pb.DELIVERY_STATE_SUCCEEDED,
-    FAILED: pb.DELIVERY_STATE_FAILED,
-}
-STATE_NAMES = {value: key for key, value in STATES.items()}
+DELIVERY_STATES = (PENDING, SUCCEEDED, FAILED)
 
 
 class Endpoints:
@@ -54,7 +65,7 @@ class Endpoints:
 
     # Endpoints
 
-    def create(self, request: pb.CreateEndpointRequest) -> pb.CreateEndpointResponse:
+    def create(self, request: NewEndpoint) -> CreatedEndpoint:
         account_id = validation.require_id(request.account_id, "account_id")
         url = self._url(request.url)
         description = validation.text(request.description, "description", max_length=500)
@@ -104,11 +115,9 @@ class Endpoints:
             if first is None:
                 raise
             return self._created_again(first)
-        return pb.CreateEndpointResponse(
-            endpoint=self._message(self._load(account_id, endpoint_id)), secret=secret
-        )
+        return CreatedEndpoint(_view(self._load(account_id, endpoint_id)), secret)
 
-    def _created_again(self, row: RowMapping) -> pb.CreateEndpointResponse:
+    def _created_again(self, row: RowMapping) -> CreatedEndpoint:
         s = tables.endpoint_secrets.c
         with self._engine.connect() as connection:
             secret = connection.execute(
@@ -117,11 +126,11 @@ class Endpoints:
                 .order_by(s.created_ms)
                 .limit(1)
             ).scalar_one()
-        return pb.CreateEndpointResponse(endpoint=self._message(row), secret=secret)
+        return CreatedEndpoint(_view(row), secret)
 
-    def list(self, request: pb.ListEndpointsRequest) -> pb.ListEndpointsResponse:
-        account_id = validation.require_id(request.account_id, "account_id")
-        limit, offset = validation.page(request.page_size, request.page_token)
+    def list(self, account_id: str, page: PageRequest) -> EndpointPage:
+        account_id = validation.require_id(account_id, "account_id")
+        limit, offset = validation.page(page.page_size, page.page_token)
         e = tables.endpoints.c
         with self._engine.connect() as connection:
             rows = (
@@ -135,29 +144,26 @@ class Endpoints:
                 .mappings()
                 .all()
             )
-        return pb.ListEndpointsResponse(
-            endpoints=[self._message(row) for row in rows],
+        return EndpointPage(
+            endpoints=tuple(_view(row) for row in rows),
             next_page_token=validation.next_page_token(offset, limit, len(rows)),
         )
 
-    def get(self, request: pb.GetEndpointRequest) -> pb.GetEndpointResponse:
-        row = self._load(request.account_id, request.endpoint_id)
-        return pb.GetEndpointResponse(endpoint=self._message(row))
+    def get(self, request: EndpointRef) -> EndpointView:
+        return _view(self._load(request.account_id, request.endpoint_id))
 
-    def update(self, request: pb.UpdateEndpointRequest) -> pb.UpdateEndpointResponse:
+    def update(self, request: EndpointChange) -> EndpointView:
         row = self._load(request.account_id, request.endpoint_id)
         values: dict[str, Any] = {}
-        if request.HasField("url"):
+        if request.url is not None:
             values["url"] = self._url(request.url)
-        if request.HasField("description"):
+        if request.description is not None:
             values["description"] = validation.text(
                 request.description, "description", max_length=500
             )
-        if request.set_event_types:
+        if request.event_types is not None:
             values["event_types"] = ",".join(_event_types(request.event_types))
-        elif request.event_types:
-            raise InvalidArgument("set_event_types", "must be true to change event_types")
-        if request.HasField("enabled"):
+        if request.enabled is not None:
             values["enabled"] = request.enabled
             if request.enabled:
                 values.update(disabled_reason="", failing_since_ms=None)
@@ -169,11 +175,9 @@ class Endpoints:
                     .where(tables.endpoints.c.endpoint_id == row["endpoint_id"])
                     .values(**values)
                 )
-        return pb.UpdateEndpointResponse(
-            endpoint=self._message(self._load(request.account_id, request.endpoint_id))
-        )
+        return _view(self._load(request.account_id, request.endpoint_id))
 
-    def delete(self, request: pb.DeleteEndpointRequest) -> pb.DeleteEndpointResponse:
+    def delete(self, request: EndpointRef) -> None:
         row = self._load(request.account_id, request.endpoint_id)
         now_ms = self._clock.now_ms()
         d = tables.deliveries.c
@@ -188,9 +192,8 @@ class Endpoints:
                 .where(d.endpoint_id == row["endpoint_id"], d.state == PENDING)
                 .values(state=FAILED, next_attempt_ms=None, updated_ms=now_ms)
             )
-        return pb.DeleteEndpointResponse()
 
-    def rotate(self, request: pb.RotateEndpointSecretRequest) -> pb.RotateEndpointSecretResponse:
+    def rotate(self, request: SecretRotation) -> RotatedSecret:
         row = self._load(request.account_id, request.endpoint_id)
         overlap_s = request.overlap_seconds or DEFAULT_OVERLAP_S
         if not 0 <= request.overlap_seconds <= MAX_OVERLAP_S:
@@ -221,25 +224,20 @@ class Endpoints:
             secret = add_secret(connection, row["endpoint_id"], now_ms, key)
         return self._rotated(row, secret, expire_ms)
 
-    def _rotated(
-        self, row: RowMapping, secret: str, expire_ms: int
-    ) -> pb.RotateEndpointSecretResponse:
-        answer = pb.RotateEndpointSecretResponse(endpoint=self._message(row), secret=secret)
-        answer.previous_secret_expire_time.FromMilliseconds(expire_ms)
-        return answer
+    def _rotated(self, row: RowMapping, secret: str, expire_ms: int) -> RotatedSecret:
+        return RotatedSecret(_view(row), secret, expire_ms)
 
     # Deliveries
 
-    def deliveries(self, request: pb.ListDeliveriesRequest) -> pb.ListDeliveriesResponse:
+    def deliveries(self, request: DeliveryQuery) -> DeliveryPage:
         endpoint = self._load(request.account_id, request.endpoint_id)
-        limit, offset = validation.page(request.page_size, request.page_token)
+        limit, offset = validation.page(request.page.page_size, request.page.page_token)
         d = tables.deliveries.c
         query = sa.select(tables.deliveries).where(d.endpoint_id == endpoint["endpoint_id"])
-        if request.state:
-            state = STATE_NAMES.get(request.state)
-            if state is None:
+        if request.state is not None:
+            if request.state not in DELIVERY_STATES:
                 raise InvalidArgument("state", "unknown delivery state")
-            query = query.where(d.state == state)
+            query = query.where(d.state == request.state)
         with self._engine.connect() as connection:
             rows = (
                 connection.execute(
@@ -249,18 +247,18 @@ class Endpoints:
                 .all()
             )
             attempts = _attempts(connection, [row["delivery_id"] for row in rows])
-        return pb.ListDeliveriesResponse(
-            deliveries=[_delivery(row, attempts.get(row["delivery_id"], [])) for row in rows],
+        return DeliveryPage(
+            deliveries=tuple(_delivery(row, attempts.get(row["delivery_id"], [])) for row in rows),
             next_page_token=validation.next_page_token(offset, limit, len(rows)),
         )
 
-    def delivery(self, request: pb.GetDeliveryRequest) -> pb.GetDeliveryResponse:
+    def delivery(self, request: DeliveryRef) -> DeliveryView:
         row = self._delivery_row(request.account_id, request.endpoint_id, request.delivery_id)
         with self._engine.connect() as connection:
             attempts = _attempts(connection, [row["delivery_id"]])
-        return pb.GetDeliveryResponse(delivery=_delivery(row, attempts.get(row["delivery_id"], [])))
+        return _delivery(row, attempts.get(row["delivery_id"], []))
 
-    def replay(self, request: pb.ReplayDeliveryRequest) -> pb.ReplayDeliveryResponse:
+    def replay(self, request: DeliveryRef) -> DeliveryView:
         row = self._delivery_row(request.account_id, request.endpoint_id, request.delivery_id)
         self._enabled(request.account_id, request.endpoint_id)
         now_ms = self._clock.now_ms()
@@ -272,24 +270,12 @@ class Endpoints:
                 .values(**self._again(now_ms))
             )
         self.wake()
-        return pb.ReplayDeliveryResponse(
-            delivery=self.delivery(
-                pb.GetDeliveryRequest(
-                    account_id=request.account_id,
-                    endpoint_id=request.endpoint_id,
-                    delivery_id=request.delivery_id,
-                )
-            ).delivery
-        )
+        return self.delivery(request)
 
-    def replay_failed(
-        self, request: pb.ReplayFailedDeliveriesRequest
-    ) -> pb.ReplayFailedDeliveriesResponse:
+    def replay_failed(self, request: FailedReplay) -> int:
+        """Failed deliveries since a time sent again; how many."""
         endpoint = self._enabled(request.account_id, request.endpoint_id)
-        if not request.HasField("since_time"):
-            raise InvalidArgument("since_time", "is required")
-        since = request.since_time
-        since_ms = validation.timestamp_ms(since.seconds, since.nanos, "since_time")
+        since_ms = request.since_ms
         now_ms = self._clock.now_ms()
         if since_ms < now_ms - MAX_REPLAY_AGE_MS:
             raise InvalidArgument("since_time", "at most 30 days back")
@@ -313,7 +299,7 @@ class Endpoints:
                     .values(**self._again(now_ms))
                 )
         self.wake()
-        return pb.ReplayFailedDeliveriesResponse(replayed_count=len(ids_))
+        return len(ids_)
 
     def _again(self, now_ms: int) -> dict[str, Any]:
         return {
@@ -376,22 +362,6 @@ class Endpoints:
             raise NotFound(f"delivery {validation.quoted(delivery_id)} not found", "delivery_id")
         return row
 
-    def _message(self, row: RowMapping) -> pb.Endpoint:
-        message = pb.Endpoint(
-            endpoint_id=row["endpoint_id"],
-            account_id=row["account_id"],
-            url=row["url"],
-            description=row["description"],
-            event_types=[t for t in row["event_types"].split(",") if t],
-            enabled=row["enabled"],
-            disabled_reason=row["disabled_reason"],
-        )
-        if row["failing_since_ms"] is not None:
-            message.failing_since.FromMilliseconds(row["failing_since_ms"])
-        message.create_time.FromMilliseconds(row["created_ms"])
-        message.update_time.FromMilliseconds(row["updated_ms"])
-        return message
-
 
 def _by_key(connection: Connection, account_id: str, key: str) -> RowMapping | None:
     e = tables.endpoints.c
@@ -439,23 +409,39 @@ def _attempts(connection: Connection, delivery_ids: Sequence[str]) -> dict[str, 
     return found
 
 
-def _delivery(row: RowMapping, attempts: Sequence[RowMapping]) -> pb.Delivery:
-    message = pb.Delivery(
+def _view(row: RowMapping) -> EndpointView:
+    return EndpointView(
+        endpoint_id=row["endpoint_id"],
+        account_id=row["account_id"],
+        url=row["url"],
+        description=row["description"],
+        event_types=tuple(t for t in row["event_types"].split(",") if t),
+        enabled=row["enabled"],
+        disabled_reason=row["disabled_reason"],
+        failing_since_ms=row["failing_since_ms"],
+        created_ms=row["created_ms"],
+        updated_ms=row["updated_ms"],
+    )
+
+
+def _delivery(row: RowMapping, attempts: Sequence[RowMapping]) -> DeliveryView:
+    pending = row["state"] == PENDING
+    return DeliveryView(
         delivery_id=row["delivery_id"],
         endpoint_id=row["endpoint_id"],
         event_id=row["event_id"],
         event_type=row["event_type"],
-        state=STATES.get(row["state"], pb.DELIVERY_STATE_UNSPECIFIED),
+        state=row["state"],
         attempt_count=row["attempts"],
+        created_ms=row["created_ms"],
+        next_attempt_ms=row["next_attempt_ms"] if pending else None,
+        attempts=tuple(
+            AttemptView(
+                status_code=attempt["status_code"],
+                latency_ms=attempt["latency_ms"],
+                response_excerpt=attempt["response_excerpt"],
+                attempted_ms=attempt["attempted_ms"],
+            )
+            for attempt in attempts
+        ),
     )
-    message.create_time.FromMilliseconds(row["created_ms"])
-    if row["state"] == PENDING and row["next_attempt_ms"] is not None:
-        message.next_attempt_time.FromMilliseconds(row["next_attempt_ms"])
-    for attempt in attempts:
-        item = message.attempts.add(
-            status_code=attempt["status_code"],
-            latency_ms=attempt["latency_ms"],
-            response_excerpt=attempt["response_excerpt"],
-        )
-        item.attempt_time.FromMilliseconds(attempt["attempted_ms"])
-    return message

@@ -2,26 +2,35 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
+
 import sqlalchemy as sa
-from billing.gateway.v1 import events_pb2
 from sqlalchemy.engine import Engine
 
-from services.common.streams import Entry
 from services.notifications.adapters import tables
 
-USER_ACCESS_TYPE = events_pb2.UserAccessChanged.DESCRIPTOR.full_name
+
+@dataclass(frozen=True)
+class UserAccess:
+    """One version of a user's membership of an account."""
+
+    user_id: str
+    account_id: str
+    email: str
+    role: str
+    billing_access: bool
+    billing_emails: bool
+    removed: bool
+    version: int
 
 
 class UserCopy:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
 
-    def handle(self, entries: list[Entry]) -> None:
-        changes = [
-            events_pb2.UserAccessChanged.FromString(fields[b"event"])
-            for _entry_id, fields in entries
-            if fields.get(b"type", b"").decode() == USER_ACCESS_TYPE and b"event" in fields
-        ]
+    def apply(self, changes: Sequence[UserAccess]) -> None:
+        """Keep each membership's newest version; older or repeated versions change nothing."""
         if not changes:
             return
         u = tables.users.c
