@@ -23,6 +23,7 @@ from services.common.service_auth import own_token
 from services.common.streams import Entry, GroupReader
 from services.notifications.adapters.invoicing import InvoicingDirectory
 from services.notifications.adapters.mail import LogMailer, Mailer, SmtpMailer
+from services.notifications.adapters.unit_of_work import SqlUnitsOfWork
 from services.notifications.adapters.webhooks import WebhookSender
 from services.notifications.entrypoints.access import RULES
 from services.notifications.entrypoints.grpc_servicer import NotificationsServicer
@@ -93,6 +94,7 @@ def assemble(
     engine = db.create_engine(config.database_url(env, "notifications"))
     db.migrate(engine, MIGRATIONS)
     events = redis_client.connect(settings.events_redis_url, cluster=settings.redis_cluster)
+    units = SqlUnitsOfWork(engine)
     closers: list[Callable[[], None]] = []
     if directory is None:
         channel = grpc_client.channel(settings.invoicing_address, token=own_token(env))
@@ -139,9 +141,9 @@ def assemble(
 
     consumers = {stream.name: consumer(stream.name, intake.handle) for stream in ANNOUNCED}
     consumers[event_streams.GATEWAY_USERS.name] = consumer(
-        event_streams.GATEWAY_USERS.name, user_access_handler(UserCopy(engine))
+        event_streams.GATEWAY_USERS.name, user_access_handler(UserCopy(units))
     )
-    endpoints = Endpoints(engine, clock, settings.backoff, settings.allow_private_targets)
+    endpoints = Endpoints(units, clock, settings.backoff, settings.allow_private_targets)
     wired = Notifications(
         settings=settings,
         engine=engine,

@@ -7,7 +7,8 @@ from collections.abc import Callable
 from billing.gateway.v1 import events_pb2
 
 from services.common.streams import Entry
-from services.notifications.service.users import UserAccess, UserCopy
+from services.notifications.service.commands import UserAccess
+from services.notifications.service.users import UserCopy
 
 USER_ACCESS_TYPE = events_pb2.UserAccessChanged.DESCRIPTOR.full_name
 

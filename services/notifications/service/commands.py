@@ -71,6 +71,20 @@ class FailedReplay:
     since_ms: int
 
 
+@dataclass(frozen=True)
+class UserAccess:
+    """One version of a user's membership of an account, as the gateway announces it."""
+
+    user_id: str
+    account_id: str
+    email: str
+    role: str
+    billing_access: bool
+    billing_emails: bool
+    removed: bool
+    version: int
+
+
 # Results
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import base64
 import secrets
-import uuid
 from collections.abc import Sequence
 
 import sqlalchemy as sa
@@ -19,23 +18,6 @@ SECRET_BYTES = 32
 
 def new_secret() -> str:
     return SECRET_PREFIX + base64.b64encode(secrets.token_bytes(SECRET_BYTES)).decode()
-
-
-def add_secret(
-    connection: Connection, endpoint_id: str, now_ms: int, rotation_key: str | None = None
-) -> str:
-    secret = new_secret()
-    connection.execute(
-        sa.insert(tables.endpoint_secrets).values(
-            secret_id=uuid.uuid4().hex,
-            endpoint_id=endpoint_id,
-            secret=secret,
-            created_ms=now_ms,
-            expire_ms=None,
-            rotation_key=rotation_key,
-        )
-    )
-    return secret
 
 
 def signing_secrets(
