@@ -5,7 +5,9 @@ refused targets, email to the billing contacts."""
 from __future__ import annotations
 
 import itertools
+import threading
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import pytest
@@ -26,6 +28,7 @@ from services.notifications.service.commands import (
     EndpointRef,
     FailedReplay,
     NewEndpoint,
+    PageRequest,
     SecretRotation,
 )
 from services.notifications.service.intake import FAILED, SUCCEEDED
@@ -268,3 +271,22 @@ def test_users_who_opted_in_with_billing_access_get_the_email(
     under.service.emails.step()
     to = sorted(m["To"] for m in mailbox.messages)
     assert to == ["ann@acme.example", "billing@acme.example", "cy@acme.example"]
+
+
+def test_creates_racing_on_one_idempotency_key_make_one_endpoint(
+    under: Under, receiver: Receiver
+) -> None:
+    gate = threading.Barrier(4)
+
+    def create(_n: int) -> tuple[str, str]:
+        gate.wait()
+        made = under.service.endpoints.create(
+            NewEndpoint(account_id="racer", url=receiver.url("/race"), idempotency_key="k1")
+        )
+        return made.endpoint.endpoint_id, made.secret
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        answers = set(pool.map(create, range(4)))
+    assert len(answers) == 1
+    listed = under.service.endpoints.list("racer", PageRequest())
+    assert [e.endpoint_id for e in listed.endpoints] == [answers.pop()[0]]
