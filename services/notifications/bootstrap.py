@@ -104,7 +104,7 @@ def assemble(
     sender = WebhookSender(settings.webhook_timeout_s, settings.allow_private_targets)
     closers.append(sender.close)
     intake = Intake(
-        engine,
+        units,
         clock,
         settings.backoff,
         settings.email_backoff,

@@ -3,20 +3,15 @@ subscribed endpoint and the email that announces it."""
 
 from __future__ import annotations
 
-import json
 import logging
 import uuid
 from collections.abc import Callable, Sequence
-from typing import Any
-
-import sqlalchemy as sa
-from sqlalchemy.engine import Connection, Engine
 
 from services.common.clock import Clock
 from services.common.streams import Entry
-from services.notifications.adapters import tables
 from services.notifications.domain.events import OPERATIONS_ALERT, Notice, notice_of
 from services.notifications.domain.retry import Backoff
+from services.notifications.service.ports import NewDelivery, NewEmail, Subscription, UnitsOfWork
 
 log = logging.getLogger(__name__)
 PENDING, SUCCEEDED, FAILED, SENT, SKIPPED = "pending", "succeeded", "failed", "sent", "skipped"
@@ -29,21 +24,21 @@ def delivery_id(endpoint_id: str, event_id: str) -> str:
     return "msg_" + uuid.uuid5(DELIVERY_IDS, f"{endpoint_id}:{event_id}").hex
 
 
-def subscribed(event_types: str, event_type: str) -> bool:
-    return not event_types or event_type in event_types.split(",")
+def subscribed(event_types: Sequence[str], event_type: str) -> bool:
+    return not event_types or event_type in event_types
 
 
 class Intake:
     def __init__(
         self,
-        engine: Engine,
+        units: UnitsOfWork,
         clock: Clock,
         backoff: Backoff,
         email_backoff: Backoff,
         operators_email: str,
         after_record: Sequence[Callable[[], None]] = (),
     ) -> None:
-        self._engine = engine
+        self._units = units
         self._clock = clock
         self._backoff = backoff
         self._email_backoff = email_backoff
@@ -67,97 +62,55 @@ class Intake:
         if not notices:
             return 0
         now_ms = self._clock.now_ms()
-        with self._engine.begin() as connection:
-            recorded = self._record(connection, notices, now_ms)
-        if recorded:
-            for wake in self.after_record:
-                wake()
-        return recorded
-
-    def _record(self, connection: Connection, notices: Sequence[Notice], now_ms: int) -> int:
-        events = tables.events.c
         unique = {notice.event_id: notice for notice in notices}
-        seen = set(
-            connection.execute(
-                sa.select(events.event_id).where(events.event_id.in_(list(unique)))
-            ).scalars()
-        )
-        new = [notice for event_id, notice in unique.items() if event_id not in seen]
-        if not new:
-            return 0
-        connection.execute(
-            sa.insert(tables.events),
-            [
-                {
-                    "event_id": notice.event_id,
-                    "account_id": notice.account_id,
-                    "event_type": notice.event_type,
-                    "data": json.dumps(notice.data, sort_keys=True, separators=(",", ":")),
-                    "occurred_ms": notice.occurred_ms,
-                    "received_ms": now_ms,
-                }
-                for notice in new
-            ],
-        )
-        deliveries = self._deliveries(connection, new, now_ms)
-        if deliveries:
-            connection.execute(sa.insert(tables.deliveries), deliveries)
-        emails = [
-            {
-                "event_id": notice.event_id,
-                "account_id": notice.account_id,
-                "state": PENDING,
-                "attempts": 0,
-                "next_attempt_ms": now_ms,
-                "give_up_ms": now_ms + self._email_backoff.period_ms,
-                "sent_to": "",
-                "problem": "",
-                "subject": notice.subject[:300],
-                "body": "\n".join(notice.lines),
-                "invoice_id": notice.invoice_id,
-                "to_address": notice.to_address,
-                "created_ms": now_ms,
-                "updated_ms": now_ms,
-            }
-            for notice in new
-            if notice.emailed and (notice.event_type != OPERATIONS_ALERT or self._operators_email)
-        ]
-        if emails:
-            connection.execute(sa.insert(tables.emails), emails)
+        with self._units() as uow:
+            seen = uow.events.seen(list(unique))
+            new = [notice for event_id, notice in unique.items() if event_id not in seen]
+            if not new:
+                return 0
+            uow.events.add(new, now_ms)
+            accounts = sorted({notice.account_id for notice in new if notice.account_id})
+            subscriptions = uow.events.subscriptions(accounts) if accounts else []
+            uow.events.add_deliveries(self._deliveries(new, subscriptions, now_ms))
+            uow.events.add_emails(self._emails(new, now_ms))
+            uow.commit()
+        for wake in self.after_record:
+            wake()
         return len(new)
 
     def _deliveries(
-        self, connection: Connection, notices: Sequence[Notice], now_ms: int
-    ) -> list[dict[str, object]]:
-        accounts = sorted({notice.account_id for notice in notices if notice.account_id})
-        if not accounts:
-            return []
-        endpoints = tables.endpoints.c
-        rows = connection.execute(
-            sa.select(endpoints.endpoint_id, endpoints.account_id, endpoints.event_types).where(
-                endpoints.account_id.in_(accounts),
-                endpoints.enabled.is_(True),
-                endpoints.deleted.is_(False),
-            )
-        ).all()
-        by_account: dict[str, list[Any]] = {}
-        for row in rows:
-            by_account.setdefault(row.account_id, []).append(row)
+        self, notices: Sequence[Notice], subscriptions: Sequence[Subscription], now_ms: int
+    ) -> list[NewDelivery]:
+        by_account: dict[str, list[Subscription]] = {}
+        for subscription in subscriptions:
+            by_account.setdefault(subscription.account_id, []).append(subscription)
         return [
-            {
-                "delivery_id": delivery_id(endpoint.endpoint_id, notice.event_id),
-                "endpoint_id": endpoint.endpoint_id,
-                "account_id": notice.account_id,
-                "event_id": notice.event_id,
-                "event_type": notice.event_type,
-                "state": PENDING,
-                "attempts": 0,
-                "next_attempt_ms": now_ms,
-                "give_up_ms": now_ms + self._backoff.period_ms,
-                "created_ms": now_ms,
-                "updated_ms": now_ms,
-            }
+            NewDelivery(
+                delivery_id=delivery_id(endpoint.endpoint_id, notice.event_id),
+                endpoint_id=endpoint.endpoint_id,
+                account_id=notice.account_id,
+                event_id=notice.event_id,
+                event_type=notice.event_type,
+                created_ms=now_ms,
+                give_up_ms=now_ms + self._backoff.period_ms,
+            )
             for notice in notices
             for endpoint in by_account.get(notice.account_id, [])
             if subscribed(endpoint.event_types, notice.event_type)
+        ]
+
+    def _emails(self, notices: Sequence[Notice], now_ms: int) -> list[NewEmail]:
+        return [
+            NewEmail(
+                event_id=notice.event_id,
+                account_id=notice.account_id,
+                subject=notice.subject[:300],
+                body="\n".join(notice.lines),
+                invoice_id=notice.invoice_id,
+                to_address=notice.to_address,
+                created_ms=now_ms,
+                give_up_ms=now_ms + self._email_backoff.period_ms,
+            )
+            for notice in notices
+            if notice.emailed and (notice.event_type != OPERATIONS_ALERT or self._operators_email)
         ]

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import Protocol
 
+from services.notifications.domain.events import Notice
 from services.notifications.service.commands import DeliveryView, EndpointView, UserAccess
 
 
@@ -81,6 +82,56 @@ class DeliveryLog(Protocol):
     def fail_pending(self, endpoint_id: str, now_ms: int) -> None: ...
 
 
+@dataclass(frozen=True)
+class Subscription:
+    """An enabled endpoint and the event types it takes (none listed: every type)."""
+
+    endpoint_id: str
+    account_id: str
+    event_types: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class NewDelivery:
+    delivery_id: str
+    endpoint_id: str
+    account_id: str
+    event_id: str
+    event_type: str
+    created_ms: int
+    give_up_ms: int
+
+
+@dataclass(frozen=True)
+class NewEmail:
+    event_id: str
+    account_id: str
+    subject: str
+    body: str
+    invoice_id: str
+    to_address: str
+    created_ms: int
+    give_up_ms: int
+
+
+class EventRecords(Protocol):
+    """Events received, and the deliveries and emails each one is recorded with."""
+
+    def seen(self, event_ids: Sequence[str]) -> set[str]: ...
+
+    def add(self, notices: Sequence[Notice], received_ms: int) -> None: ...
+
+    def subscriptions(self, account_ids: Sequence[str]) -> list[Subscription]: ...
+
+    def add_deliveries(self, deliveries: Sequence[NewDelivery]) -> None:
+        """Pending, first attempt at once."""
+        ...
+
+    def add_emails(self, emails: Sequence[NewEmail]) -> None:
+        """Pending, first attempt at once."""
+        ...
+
+
 class UserRecords(Protocol):
     def apply(self, change: UserAccess) -> None:
         """Keep the membership unless an equal or newer version is kept."""
@@ -93,6 +144,7 @@ class UnitOfWork(Protocol):
     endpoints: EndpointRecords
     deliveries: DeliveryLog
     users: UserRecords
+    events: EventRecords
 
     def __enter__(self) -> UnitOfWork: ...
 
