@@ -123,7 +123,7 @@ def assemble(
     )
     closers.append(dispatcher.close)
     emails = EmailSender(
-        engine,
+        units,
         clock,
         mailer,
         directory,

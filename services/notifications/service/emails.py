@@ -11,15 +11,12 @@ import uuid
 from collections.abc import Callable
 from typing import Protocol
 
-import sqlalchemy as sa
-from sqlalchemy.engine import Engine, RowMapping
-
 from services.common.clock import Clock
-from services.notifications.adapters import tables
 from services.notifications.adapters.mail import Attachment, Email, Mailer, MailError
 from services.notifications.domain.emails import html_body, text_body
 from services.notifications.domain.retry import Backoff
 from services.notifications.service.intake import FAILED, PENDING, SENT, SKIPPED
+from services.notifications.service.ports import PendingEmail, UnitsOfWork
 
 log = logging.getLogger(__name__)
 MAX_RECIPIENTS = 50
@@ -35,7 +32,7 @@ class Directory(Protocol):
 class EmailSender:
     def __init__(
         self,
-        engine: Engine,
+        units: UnitsOfWork,
         clock: Clock,
         mailer: Mailer,
         directory: Directory,
@@ -45,7 +42,7 @@ class EmailSender:
         batch: int = 20,
         draw: Callable[[], float] = random.random,
     ) -> None:
-        self._engine = engine
+        self._units = units
         self._clock = clock
         self._mailer = mailer
         self._directory = directory
@@ -56,39 +53,22 @@ class EmailSender:
         self._draw = draw
 
     def step(self) -> int:
-        rows = self._claim()
-        for row in rows:
-            self._send(row)
-        return len(rows)
+        emails = self._claim()
+        for email in emails:
+            self._send(email)
+        return len(emails)
 
-    def _claim(self) -> list[RowMapping]:
+    def _claim(self) -> list[PendingEmail]:
         now_ms = self._clock.now_ms()
-        m = tables.emails.c
-        with self._engine.connect() as connection:
-            due = (
-                connection.execute(
-                    sa.select(tables.emails)
-                    .where(m.state == PENDING, m.next_attempt_ms <= now_ms)
-                    .order_by(m.next_attempt_ms)
-                    .limit(self._batch)
-                )
-                .mappings()
-                .all()
-            )
+        with self._units() as uow:
+            due = uow.emails.due(now_ms, self._batch)
         claimed = []
-        for row in due:
-            with self._engine.begin() as connection:
-                taken = connection.execute(
-                    tables.emails.update()
-                    .where(
-                        m.event_id == row["event_id"],
-                        m.state == PENDING,
-                        m.next_attempt_ms == row["next_attempt_ms"],
-                    )
-                    .values(next_attempt_ms=now_ms + self._lease_ms)
-                ).rowcount
+        for email in due:
+            with self._units() as uow:
+                taken = uow.emails.lease(email, now_ms + self._lease_ms)
+                uow.commit()
             if taken:
-                claimed.append(row)
+                claimed.append(email)
         return claimed
 
     def recipients(self, account_id: str) -> list[str]:
@@ -99,70 +79,49 @@ class EmailSender:
         billing = self._directory.billing_email(account_id)
         if billing:
             found.append(billing)
-        u = tables.users.c
-        with self._engine.connect() as connection:
-            users = connection.execute(
-                sa.select(u.email)
-                .where(
-                    u.account_id == account_id,
-                    u.removed.is_(False),
-                    u.billing_emails.is_(True),
-                    sa.or_(u.billing_access.is_(True), u.role == "owner"),
-                )
-                .order_by(u.email)
-                .limit(MAX_RECIPIENTS)
-            ).scalars()
-            for email in users:
-                if email.lower() not in {known.lower() for known in found}:
-                    found.append(email)
+        with self._units() as uow:
+            users = uow.emails.billing_users(account_id, MAX_RECIPIENTS)
+        for email in users:
+            if email.lower() not in {known.lower() for known in found}:
+                found.append(email)
         return found
 
-    def _send(self, row: RowMapping) -> None:
-        event_id, account_id = row["event_id"], row["account_id"]
-        already = {address for address in row["sent_to"].split(",") if address}
+    def _send(self, email: PendingEmail) -> None:
+        event_id, account_id = email.event_id, email.account_id
+        already = {address for address in email.sent_to.split(",") if address}
         sent: list[str] = []
         problem = ""
         try:
-            addressed = [row["to_address"]] if row["to_address"] else self.recipients(account_id)
+            addressed = [email.to_address] if email.to_address else self.recipients(account_id)
             recipients = [r for r in addressed if r not in already]
             if not recipients and not already:
-                self._finish(row, SKIPPED, "", "no recipient")
+                self._finish(email, SKIPPED, "", "no recipient")
                 return
-            emails = self._emails(row, recipients)
-            sent = self._mailer.send(emails)
+            sent = self._mailer.send(self._emails(email, recipients))
         except MailError as error:
             sent, problem = error.sent, str(error)
         except Exception as error:  # invoicing unreachable, a PDF that would not come
             problem = f"{type(error).__name__}: {error}"[:300]
         done = ",".join(sorted(already | set(sent)))
         if not problem:
-            self._finish(row, SENT, done, "")
+            self._finish(email, SENT, done, "")
             return
-        attempts = row["attempts"] + 1
+        attempts = email.attempts + 1
         now_ms = self._clock.now_ms()
-        due = self._backoff.next_attempt_ms(now_ms, attempts, self._draw(), row["give_up_ms"])
+        due = self._backoff.next_attempt_ms(now_ms, attempts, self._draw(), email.give_up_ms)
         log.warning("email not sent", extra={"event_id": event_id, "error": problem})
-        with self._engine.begin() as connection:
-            connection.execute(
-                tables.emails.update()
-                .where(tables.emails.c.event_id == event_id)
-                .values(
-                    state=PENDING if due is not None else FAILED,
-                    attempts=attempts,
-                    next_attempt_ms=due,
-                    sent_to=done,
-                    problem=problem,
-                    updated_ms=now_ms,
-                )
-            )
+        state = PENDING if due is not None else FAILED
+        with self._units() as uow:
+            uow.emails.settle(event_id, state, attempts, due, done, problem, now_ms)
+            uow.commit()
 
-    def _emails(self, row: RowMapping, recipients: list[str]) -> list[Email]:
-        subject, account_id = row["subject"], row["account_id"]
-        lines = [line for line in row["body"].split("\n") if line]
+    def _emails(self, email: PendingEmail, recipients: list[str]) -> list[Email]:
+        subject, account_id = email.subject, email.account_id
+        lines = [line for line in email.body.split("\n") if line]
         attachments: tuple[Attachment, ...] = ()
-        if row["invoice_id"] and recipients:
-            pdf = self._directory.invoice_pdf(account_id, row["invoice_id"])
-            attachments = (Attachment(f"{row['invoice_id']}.pdf", pdf),)
+        if email.invoice_id and recipients:
+            pdf = self._directory.invoice_pdf(account_id, email.invoice_id)
+            attachments = (Attachment(f"{email.invoice_id}.pdf", pdf),)
         return [
             Email(
                 to=address,
@@ -171,24 +130,22 @@ class EmailSender:
                 html=html_body(subject, lines, account_id),
                 attachments=attachments,
                 message_id=(
-                    f"<{uuid.uuid5(MESSAGE_IDS, row['event_id'] + ':' + address).hex}"
+                    f"<{uuid.uuid5(MESSAGE_IDS, email.event_id + ':' + address).hex}"
                     "@billing.notifications>"
                 ),
             )
             for address in recipients
         ]
 
-    def _finish(self, row: RowMapping, state: str, sent_to: str, problem: str) -> None:
-        with self._engine.begin() as connection:
-            connection.execute(
-                tables.emails.update()
-                .where(tables.emails.c.event_id == row["event_id"])
-                .values(
-                    state=state,
-                    attempts=row["attempts"] + 1,
-                    next_attempt_ms=None,
-                    sent_to=sent_to,
-                    problem=problem,
-                    updated_ms=self._clock.now_ms(),
-                )
+    def _finish(self, email: PendingEmail, state: str, sent_to: str, problem: str) -> None:
+        with self._units() as uow:
+            uow.emails.settle(
+                email.event_id,
+                state,
+                email.attempts + 1,
+                None,
+                sent_to,
+                problem,
+                self._clock.now_ms(),
             )
+            uow.commit()
