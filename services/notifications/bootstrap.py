@@ -111,7 +111,7 @@ def assemble(
         settings.operators_email,
     )
     dispatcher = Dispatcher(
-        engine,
+        units,
         clock,
         sender.send,
         settings.backoff,

@@ -16,19 +16,19 @@ import uuid
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any
-
-import sqlalchemy as sa
-from sqlalchemy.engine import Connection, Engine, RowMapping
 
 from services.common import metrics
 from services.common.clock import Clock
-from services.notifications.adapters import tables
 from services.notifications.adapters.webhooks import Outcome
 from services.notifications.domain.events import Notice, endpoint_disabled
 from services.notifications.domain.retry import Backoff
 from services.notifications.service.intake import FAILED, PENDING, SUCCEEDED
-from services.notifications.service.secrets import signing_secrets
+from services.notifications.service.ports import (
+    DueDelivery,
+    RecordedEvent,
+    UnitOfWork,
+    UnitsOfWork,
+)
 
 log = logging.getLogger(__name__)
 DISABLED_EVENTS = uuid.UUID("f3a1d7a4-5a43-4d0b-8e0c-0c6c8a0a9d21")
@@ -50,7 +50,7 @@ class Claimed:
 class Dispatcher:
     def __init__(
         self,
-        engine: Engine,
+        units: UnitsOfWork,
         clock: Clock,
         send: Send,
         backoff: Backoff,
@@ -61,7 +61,7 @@ class Dispatcher:
         announce: Callable[[Sequence[Notice]], int],
         draw: Callable[[], float] = random.random,
     ) -> None:
-        self._engine = engine
+        self._units = units
         self._clock = clock
         self._send = send
         self._backoff = backoff
@@ -92,177 +92,107 @@ class Dispatcher:
 
     def _claim(self) -> list[Claimed]:
         now_ms = self._clock.now_ms()
-        d = tables.deliveries.c
-        with self._engine.connect() as connection:
-            due = (
-                connection.execute(
-                    sa.select(tables.deliveries)
-                    .where(d.state == PENDING, d.next_attempt_ms <= now_ms)
-                    .order_by(d.next_attempt_ms)
-                    .limit(self._batch)
-                )
-                .mappings()
-                .all()
-            )
+        with self._units() as uow:
+            due = uow.dispatch.due(now_ms, self._batch)
         if not due:
             return []
-        claimed: list[RowMapping] = []
-        with self._engine.begin() as connection:
-            for row in due:
-                taken = connection.execute(
-                    tables.deliveries.update()
-                    .where(
-                        d.delivery_id == row["delivery_id"],
-                        d.state == PENDING,
-                        d.next_attempt_ms == row["next_attempt_ms"],
-                    )
-                    .values(next_attempt_ms=now_ms + self._lease_ms)
-                ).rowcount
-                if taken:
-                    claimed.append(row)
+        with self._units() as uow:
+            claimed = [d for d in due if uow.dispatch.lease(d, now_ms + self._lease_ms)]
+            uow.commit()
         if not claimed:
             return []
         return self._prepared(claimed, now_ms)
 
-    def _prepared(self, rows: list[RowMapping], now_ms: int) -> list[Claimed]:
-        endpoint_ids = sorted({row["endpoint_id"] for row in rows})
-        event_ids = sorted({row["event_id"] for row in rows})
-        e, ev = tables.endpoints.c, tables.events.c
-        with self._engine.connect() as connection:
-            endpoints = {
-                row["endpoint_id"]: row
-                for row in connection.execute(
-                    sa.select(tables.endpoints).where(e.endpoint_id.in_(endpoint_ids))
-                ).mappings()
-            }
-            events = {
-                row["event_id"]: row
-                for row in connection.execute(
-                    sa.select(tables.events).where(ev.event_id.in_(event_ids))
-                ).mappings()
-            }
-            secrets = signing_secrets(connection, endpoint_ids, now_ms)
+    def _prepared(self, claimed: list[DueDelivery], now_ms: int) -> list[Claimed]:
+        endpoint_ids = sorted({item.endpoint_id for item in claimed})
+        event_ids = sorted({item.event_id for item in claimed})
+        with self._units() as uow:
+            targets = uow.dispatch.targets(endpoint_ids)
+            events = uow.dispatch.events(event_ids)
+            secrets = uow.dispatch.signing_secrets(endpoint_ids, now_ms)
         ready = []
-        for row in rows:
-            endpoint = endpoints.get(row["endpoint_id"])
-            if endpoint is None or endpoint["deleted"] or not endpoint["enabled"]:
-                self._stop(row["delivery_id"], "the endpoint is disabled or removed")
+        for item in claimed:
+            target = targets.get(item.endpoint_id)
+            if target is None or not target.live:
+                self._stop(item.delivery_id, "the endpoint is disabled or removed")
                 continue
-            event = events[row["event_id"]]
             ready.append(
                 Claimed(
-                    delivery_id=row["delivery_id"],
-                    endpoint_id=row["endpoint_id"],
-                    account_id=row["account_id"],
-                    attempts=row["attempts"],
-                    give_up_ms=row["give_up_ms"],
-                    url=endpoint["url"],
-                    body=payload(event),
-                    secrets=tuple(secrets.get(row["endpoint_id"], ())),
+                    delivery_id=item.delivery_id,
+                    endpoint_id=item.endpoint_id,
+                    account_id=item.account_id,
+                    attempts=item.attempts,
+                    give_up_ms=item.give_up_ms,
+                    url=target.url,
+                    body=payload(events[item.event_id]),
+                    secrets=tuple(secrets.get(item.endpoint_id, ())),
                 )
             )
         return ready
 
     def _stop(self, delivery_id: str, why: str) -> None:
         now_ms = self._clock.now_ms()
-        with self._engine.begin() as connection:
-            _attempt(connection, delivery_id, now_ms, Outcome(0, 0, why))
-            connection.execute(
-                tables.deliveries.update()
-                .where(tables.deliveries.c.delivery_id == delivery_id)
-                .values(state=FAILED, next_attempt_ms=None, updated_ms=now_ms)
-            )
+        with self._units() as uow:
+            uow.dispatch.add_attempt(delivery_id, now_ms, 0, 0, why)
+            uow.dispatch.settle(delivery_id, FAILED, None, None, now_ms)
+            uow.commit()
 
     def _record(self, item: Claimed, outcome: Outcome) -> None:
         now_ms = self._clock.now_ms()
         attempts = item.attempts + 1
-        values: dict[str, Any] = {"attempts": attempts, "updated_ms": now_ms}
+        due: int | None = None
         if outcome.succeeded:
-            values.update(state=SUCCEEDED, next_attempt_ms=None)
+            state = SUCCEEDED
         else:
             due = self._backoff.next_attempt_ms(now_ms, attempts, self._draw(), item.give_up_ms)
-            values.update(state=PENDING if due is not None else FAILED, next_attempt_ms=due)
-        disabled: Notice | None = None
-        with self._engine.begin() as connection:
-            _attempt(connection, item.delivery_id, now_ms, outcome)
-            connection.execute(
-                tables.deliveries.update()
-                .where(tables.deliveries.c.delivery_id == item.delivery_id)
-                .values(**values)
+            state = PENDING if due is not None else FAILED
+        with self._units() as uow:
+            uow.dispatch.add_attempt(
+                item.delivery_id, now_ms, outcome.status_code, outcome.latency_ms, outcome.excerpt
             )
-            disabled = self._endpoint_health(connection, item, outcome.succeeded, now_ms)
-        result = (
-            "succeeded"
-            if outcome.succeeded
-            else "retrying"
-            if values["state"] == PENDING
-            else "failed"
-        )
+            uow.dispatch.settle(item.delivery_id, state, attempts, due, now_ms)
+            disabled = self._endpoint_health(uow, item, outcome.succeeded, now_ms)
+            uow.commit()
+        result = "succeeded" if outcome.succeeded else "retrying" if state == PENDING else "failed"
         metrics.instruments().webhook_deliveries.add(1, {"outcome": result})
         if disabled is not None:
             log.warning("webhook endpoint disabled", extra={"endpoint_id": item.endpoint_id})
             self._announce([disabled])
 
     def _endpoint_health(
-        self, connection: Connection, item: Claimed, succeeded: bool, now_ms: int
+        self, uow: UnitOfWork, item: Claimed, succeeded: bool, now_ms: int
     ) -> Notice | None:
         """Success clears the failure record; failing for disable_after_ms disables it."""
-        e = tables.endpoints.c
-        where = tables.endpoints.update().where(e.endpoint_id == item.endpoint_id)
         if succeeded:
-            connection.execute(
-                where.where(e.failing_since_ms.is_not(None)).values(failing_since_ms=None)
-            )
+            uow.dispatch.clear_failing(item.endpoint_id)
             return None
-        connection.execute(
-            where.where(e.failing_since_ms.is_(None)).values(failing_since_ms=now_ms)
-        )
-        since = connection.execute(
-            sa.select(e.failing_since_ms, e.enabled).where(e.endpoint_id == item.endpoint_id)
-        ).first()
-        if (
-            since is None
-            or not since.enabled
-            or now_ms - since.failing_since_ms < (self._disable_after_ms)
-        ):
+        since = uow.dispatch.mark_failing(item.endpoint_id, now_ms)
+        if since is None:
             return None
-        failing_since = _iso(since.failing_since_ms)
-        connection.execute(
-            where.values(
-                enabled=False,
-                disabled_reason=f"every delivery failed since {failing_since}",
-                updated_ms=now_ms,
-            )
+        failing_since_ms, enabled = since
+        if not enabled or now_ms - failing_since_ms < self._disable_after_ms:
+            return None
+        failing_since = _iso(failing_since_ms)
+        uow.dispatch.disable(
+            item.endpoint_id, f"every delivery failed since {failing_since}", now_ms
         )
-        event_id = uuid.uuid5(DISABLED_EVENTS, f"{item.endpoint_id}:{since.failing_since_ms}").hex
+        event_id = uuid.uuid5(DISABLED_EVENTS, f"{item.endpoint_id}:{failing_since_ms}").hex
         return endpoint_disabled(
             event_id, item.account_id, item.endpoint_id, item.url, failing_since, now_ms
         )
 
 
-def payload(event: RowMapping) -> str:
+def payload(event: RecordedEvent) -> str:
     """The body every attempt of the event sends: {type, timestamp, data} (Standard Webhooks)."""
     return json.dumps(
         {
-            "type": event["event_type"],
-            "timestamp": _iso(event["occurred_ms"]),
-            "event_id": event["event_id"],
-            "data": json.loads(event["data"]),
+            "type": event.event_type,
+            "timestamp": _iso(event.occurred_ms),
+            "event_id": event.event_id,
+            "data": json.loads(event.data_json),
         },
         sort_keys=True,
         separators=(",", ":"),
-    )
-
-
-def _attempt(connection: Connection, delivery_id: str, now_ms: int, outcome: Outcome) -> None:
-    connection.execute(
-        sa.insert(tables.attempts).values(
-            delivery_id=delivery_id,
-            attempted_ms=now_ms,
-            status_code=outcome.status_code,
-            latency_ms=outcome.latency_ms,
-            response_excerpt=outcome.excerpt[:500],
-        )
     )
 
 
