@@ -22,7 +22,7 @@ from services.common.redis_client import RedisClient
 from services.common.service_auth import own_token
 from services.common.streams import Entry, GroupReader
 from services.notifications.adapters.invoicing import InvoicingDirectory
-from services.notifications.adapters.mail import LogMailer, Mailer, SmtpMailer
+from services.notifications.adapters.mail import LogMailer, SmtpMailer
 from services.notifications.adapters.unit_of_work import SqlUnitsOfWork
 from services.notifications.adapters.webhooks import WebhookSender
 from services.notifications.entrypoints.access import RULES
@@ -32,6 +32,7 @@ from services.notifications.service.deliveries import Dispatcher
 from services.notifications.service.emails import Directory, EmailSender
 from services.notifications.service.endpoints import Endpoints
 from services.notifications.service.intake import Intake
+from services.notifications.service.ports import Mailer
 from services.notifications.service.settings import CONSUMER_GROUP, NotificationsSettings
 from services.notifications.service.users import UserCopy
 

@@ -9,43 +9,12 @@ from __future__ import annotations
 import logging
 import smtplib
 import ssl
-from dataclasses import dataclass
 from email.message import EmailMessage
-from typing import Protocol
 from urllib.parse import unquote, urlsplit
 
+from services.notifications.service.ports import Email, MailError
+
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class Attachment:
-    filename: str
-    content: bytes
-    maintype: str = "application"
-    subtype: str = "pdf"
-
-
-@dataclass(frozen=True)
-class Email:
-    to: str
-    subject: str
-    text: str
-    html: str
-    attachments: tuple[Attachment, ...] = ()
-    # A stable id per (event, recipient): a resent email carries the same Message-ID.
-    message_id: str = ""
-
-
-class Mailer(Protocol):
-    def send(self, emails: list[Email]) -> list[str]:
-        """Send each; the addresses sent to (an error after some is raised with them kept)."""
-        ...
-
-
-class MailError(Exception):
-    def __init__(self, message: str, sent: list[str]) -> None:
-        super().__init__(message)
-        self.sent = sent
 
 
 def build(email: Email, sender: str) -> EmailMessage:

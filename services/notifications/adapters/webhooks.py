@@ -12,30 +12,19 @@ import datetime as dt
 import socket
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 from standardwebhooks.webhooks import Webhook
 
 from services.notifications.domain.targets import TargetRefused, address_allowed, checked_url
+from services.notifications.service.ports import Outcome
 
 EXCERPT_CHARS = 500
 MAX_RESPONSE_BYTES = 4_096
 USER_AGENT = "billing-notifications/1"
 
 Resolver = Callable[[str, int], list[str]]
-
-
-@dataclass(frozen=True, slots=True)
-class Outcome:
-    status_code: int  # 0: no answer
-    latency_ms: int
-    excerpt: str
-
-    @property
-    def succeeded(self) -> bool:
-        return 200 <= self.status_code < 300
 
 
 def signature(secrets: Sequence[str], webhook_id: str, at: dt.datetime, body: str) -> str:

@@ -19,12 +19,12 @@ from dataclasses import dataclass
 
 from services.common import metrics
 from services.common.clock import Clock
-from services.notifications.adapters.webhooks import Outcome
 from services.notifications.domain.events import Notice, endpoint_disabled
 from services.notifications.domain.retry import Backoff
 from services.notifications.service.intake import FAILED, PENDING, SUCCEEDED
 from services.notifications.service.ports import (
     DueDelivery,
+    Outcome,
     RecordedEvent,
     UnitOfWork,
     UnitsOfWork,

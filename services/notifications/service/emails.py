@@ -12,11 +12,17 @@ from collections.abc import Callable
 from typing import Protocol
 
 from services.common.clock import Clock
-from services.notifications.adapters.mail import Attachment, Email, Mailer, MailError
 from services.notifications.domain.emails import html_body, text_body
 from services.notifications.domain.retry import Backoff
 from services.notifications.service.intake import FAILED, PENDING, SENT, SKIPPED
-from services.notifications.service.ports import PendingEmail, UnitsOfWork
+from services.notifications.service.ports import (
+    Attachment,
+    Email,
+    Mailer,
+    MailError,
+    PendingEmail,
+    UnitsOfWork,
+)
 
 log = logging.getLogger(__name__)
 MAX_RECIPIENTS = 50

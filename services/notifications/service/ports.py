@@ -1,5 +1,6 @@
-"""What the endpoint and user use cases need from outside, as ports: a unit of work per
-transaction with its repositories. Adapters implement them; the bootstrap wires them."""
+"""What notifications' use cases need from outside, as ports: a unit of work per transaction
+with its repositories, a mailer, and what a webhook attempt reports. Adapters implement them;
+the bootstrap wires them."""
 
 from __future__ import annotations
 
@@ -10,6 +11,48 @@ from typing import Protocol
 
 from services.notifications.domain.events import Notice
 from services.notifications.service.commands import DeliveryView, EndpointView, UserAccess
+
+
+@dataclass(frozen=True)
+class Attachment:
+    filename: str
+    content: bytes
+    maintype: str = "application"
+    subtype: str = "pdf"
+
+
+@dataclass(frozen=True)
+class Email:
+    to: str
+    subject: str
+    text: str
+    html: str
+    attachments: tuple[Attachment, ...] = ()
+    # A stable id per (event, recipient): a resent email carries the same Message-ID.
+    message_id: str = ""
+
+
+class Mailer(Protocol):
+    def send(self, emails: list[Email]) -> list[str]:
+        """Send each; the addresses sent to (an error after some is raised with them kept)."""
+        ...
+
+
+class MailError(Exception):
+    def __init__(self, message: str, sent: list[str]) -> None:
+        super().__init__(message)
+        self.sent = sent
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    status_code: int  # 0: no answer
+    latency_ms: int
+    excerpt: str
+
+    @property
+    def succeeded(self) -> bool:
+        return 200 <= self.status_code < 300
 
 
 class KeyTaken(Exception):
