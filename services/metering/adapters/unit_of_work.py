@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from types import TracebackType
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Connection, Engine, RootTransaction
+from sqlalchemy.engine import Connection, Engine
 
+from services.common.unit_of_work import SqlTransaction
 from services.metering.adapters import repository, tables
 from services.metering.adapters.queries import SqlUsageQueries
 from services.metering.adapters.replies import SqlRecordedReplies
@@ -121,45 +121,17 @@ class SqlAccountRecords:
         return self._connection.execute(query).first() is not None
 
 
-class SqlUnitOfWork:
+class SqlUnitOfWork(SqlTransaction):
     records: UsageRecords
     replies: RecordedReplies
     accounts: AccountRecords
     queries: UsageQueries
 
-    def __init__(self, engine: Engine) -> None:
-        self._engine = engine
-        self._connection: Connection | None = None
-        self._transaction: RootTransaction | None = None
-
-    def __enter__(self) -> SqlUnitOfWork:
-        connection = self._engine.connect()
-        self._connection = connection
-        self._transaction = connection.begin()
+    def _bind(self, connection: Connection) -> None:
         self.records = SqlUsageRecords(connection)
         self.replies = SqlRecordedReplies(connection)
         self.accounts = SqlAccountRecords(connection)
         self.queries = SqlUsageQueries(connection)
-        return self
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        trace: TracebackType | None,
-    ) -> None:
-        try:
-            if self._transaction is not None and self._transaction.is_active:
-                self._transaction.rollback()
-        finally:
-            if self._connection is not None:
-                self._connection.close()
-            self._connection = self._transaction = None
-
-    def commit(self) -> None:
-        if self._transaction is None:
-            raise RuntimeError("commit outside the unit of work")
-        self._transaction.commit()
 
 
 class SqlUnitsOfWork:

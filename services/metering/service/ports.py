@@ -6,9 +6,9 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from types import TracebackType
 from typing import Any, Protocol
 
+from services.common.unit_of_work import Transaction
 from services.metering.domain.accounts import Account
 from services.metering.domain.events import MessageEvent
 from services.metering.domain.messages import MessageState
@@ -145,24 +145,13 @@ class UsageQueries(Protocol):
     ) -> list[ReportedMessage]: ...
 
 
-class UnitOfWork(Protocol):
+class UnitOfWork(Transaction, Protocol):
     """One transaction: committed by `commit`, rolled back on leaving without it."""
 
     records: UsageRecords
     replies: RecordedReplies
     accounts: AccountRecords
     queries: UsageQueries
-
-    def __enter__(self) -> UnitOfWork: ...
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        trace: TracebackType | None,
-    ) -> None: ...
-
-    def commit(self) -> None: ...
 
 
 class UnitsOfWork(Protocol):

@@ -5,13 +5,13 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Sequence
-from types import TracebackType
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Connection, Engine, RootTransaction, RowMapping
+from sqlalchemy.engine import Connection, Engine, RowMapping
 from sqlalchemy.exc import IntegrityError
 
+from services.common.unit_of_work import SqlTransaction
 from services.notifications.adapters import tables
 from services.notifications.domain.events import Notice
 from services.notifications.service.commands import (
@@ -604,7 +604,7 @@ class SqlUserRecords:
             self._connection.execute(tables.users.update().where(*where).values(**values))
 
 
-class SqlUnitOfWork:
+class SqlUnitOfWork(SqlTransaction):
     endpoints: EndpointRecords
     deliveries: DeliveryLog
     users: UserRecords
@@ -612,41 +612,13 @@ class SqlUnitOfWork:
     emails: EmailRecords
     dispatch: DispatchRecords
 
-    def __init__(self, engine: Engine) -> None:
-        self._engine = engine
-        self._connection: Connection | None = None
-        self._transaction: RootTransaction | None = None
-
-    def __enter__(self) -> SqlUnitOfWork:
-        connection = self._engine.connect()
-        self._connection = connection
-        self._transaction = connection.begin()
+    def _bind(self, connection: Connection) -> None:
         self.endpoints = SqlEndpointRecords(connection)
         self.deliveries = SqlDeliveryLog(connection)
         self.users = SqlUserRecords(connection)
         self.events = SqlEventRecords(connection)
         self.emails = SqlEmailRecords(connection)
         self.dispatch = SqlDispatchRecords(connection)
-        return self
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        trace: TracebackType | None,
-    ) -> None:
-        try:
-            if self._transaction is not None and self._transaction.is_active:
-                self._transaction.rollback()
-        finally:
-            if self._connection is not None:
-                self._connection.close()
-            self._connection = self._transaction = None
-
-    def commit(self) -> None:
-        if self._transaction is None:
-            raise RuntimeError("commit outside the unit of work")
-        self._transaction.commit()
 
 
 class SqlUnitsOfWork:

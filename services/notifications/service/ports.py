@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from types import TracebackType
 from typing import Protocol
 
+from services.common.unit_of_work import Transaction
 from services.notifications.domain.events import Notice
 from services.notifications.service.commands import DeliveryView, EndpointView, UserAccess
 
@@ -287,7 +287,7 @@ class UserRecords(Protocol):
         ...
 
 
-class UnitOfWork(Protocol):
+class UnitOfWork(Transaction, Protocol):
     """One transaction: committed by `commit`, rolled back on leaving without it."""
 
     endpoints: EndpointRecords
@@ -296,17 +296,6 @@ class UnitOfWork(Protocol):
     events: EventRecords
     emails: EmailRecords
     dispatch: DispatchRecords
-
-    def __enter__(self) -> UnitOfWork: ...
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        trace: TracebackType | None,
-    ) -> None: ...
-
-    def commit(self) -> None: ...
 
 
 class UnitsOfWork(Protocol):
