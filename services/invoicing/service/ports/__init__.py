@@ -1,4 +1,5 @@
-"""What invoicing needs from outside, as narrow interfaces (adapters implement them).
+"""What invoicing needs from outside, as narrow interfaces (adapters implement them): the
+other services here, and per area (one module each) units of work with their repositories.
 
 Adapters raise services.common.errors.Unavailable when the other side cannot answer.
 """
