@@ -13,6 +13,10 @@ class Clock(Protocol):
         """Milliseconds since the Unix epoch."""
         ...
 
+    def monotonic_ms(self) -> int:
+        """Milliseconds from an arbitrary start, never set back: for measuring how long."""
+        ...
+
 
 class SystemClock:
     """The wall clock: production's."""
@@ -20,17 +24,25 @@ class SystemClock:
     def now_ms(self) -> int:
         return time.time_ns() // 1_000_000
 
+    def monotonic_ms(self) -> int:
+        return time.monotonic_ns() // 1_000_000
+
 
 class SteppedClock:
     """A clock that stands still until a test steps it (forward only)."""
 
     def __init__(self, start_ms: int | None = None) -> None:
         self._now_ms = SystemClock().now_ms() if start_ms is None else start_ms
+        self._elapsed_ms = 0
         self._lock = threading.Lock()
 
     def now_ms(self) -> int:
         with self._lock:
             return self._now_ms
+
+    def monotonic_ms(self) -> int:
+        with self._lock:
+            return self._elapsed_ms
 
     def step(self, ms: int) -> int:
         """Move on by `ms` milliseconds; the new now."""
@@ -38,4 +50,5 @@ class SteppedClock:
             raise ValueError("a clock only moves forward")
         with self._lock:
             self._now_ms += ms
+            self._elapsed_ms += ms
             return self._now_ms

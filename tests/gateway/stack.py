@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 import httpx
 import uvicorn
 
+from services.common.clock import SystemClock
 from services.common.config import Env
 from services.gateway.__main__ import listen
 from services.gateway.adapters.store import Store
@@ -20,6 +21,28 @@ from tests.harness.credentials import credentials
 from tests.harness.services import InProcessService
 
 BACKENDS = ("metering", "wallet", "invoicing", "notifications")
+
+
+class AdvancedClock:
+    """The system clock, moved ahead by what a test skips (forward only): time passes as usual,
+    and a wait for the credential cache to expire is a step instead of a sleep."""
+
+    def __init__(self) -> None:
+        self._system = SystemClock()
+        self._skipped_ms = 0
+        self._lock = threading.Lock()
+
+    def now_ms(self) -> int:
+        return self._system.now_ms() + self._skipped_ms
+
+    def monotonic_ms(self) -> int:
+        return self._system.monotonic_ms() + self._skipped_ms
+
+    def skip(self, ms: int) -> None:
+        if ms < 0:
+            raise ValueError("a clock only moves forward")
+        with self._lock:
+            self._skipped_ms += ms
 
 
 class ThreadedGateway:
@@ -61,6 +84,7 @@ class Stack:
     services: dict[str, InProcessService]
     gateway: ThreadedGateway
     admin: Administration
+    clock: AdvancedClock
     keys: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -134,10 +158,11 @@ def start_stack(database_urls: dict[str, str], redis_url: str, extra: dict[str, 
             **{f"{name.upper()}_ADDRESS": services[name].address for name in BACKENDS},
             **extra,
         }
-        gateway = build(Env(gateway_env))
+        clock = AdvancedClock()
+        gateway = build(Env(gateway_env), clock)
         threaded = ThreadedGateway(gateway).start()
     except BaseException:
         for service in services.values():
             service.stop()
         raise
-    return Stack(services, threaded, Administration(Store(gateway.engine)))
+    return Stack(services, threaded, Administration(Store(gateway.engine)), clock)

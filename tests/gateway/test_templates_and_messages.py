@@ -7,6 +7,7 @@ from billing.invoicing.v1 import invoicing_service_pb2 as invoicing
 from billing.wallet.v1 import authorise_pb2
 from billing.wallet.v1 import wallet_service_pb2 as wallet
 
+from services.common.clock import SteppedClock
 from services.gateway.transcoding import messages
 from services.gateway.transcoding.messages import FieldError
 from services.gateway.transcoding.routes import build_routes, load_services
@@ -144,17 +145,18 @@ def test_account_fields_are_found_at_any_depth() -> None:
 def test_credential_cache_expires_and_stays_bounded() -> None:
     from services.gateway.service import cache
 
-    now = [100.0]
-    entries: cache.TtlCache[str, int] = cache.TtlCache(2.0, clock=lambda: now[0])
+    clock = SteppedClock()
+    entries: cache.TtlCache[str, int] = cache.TtlCache(2.0, clock)
     entries.put("a", 1)
+    clock.step(1_999)
     assert entries.get("a") == 1
-    now[0] += 2.0
+    clock.step(1)
     assert entries.get("a") is None
     for index in range(cache.MAX_ENTRIES + 5):
         entries.put(str(index), index)
     assert entries.get("0") is None and entries.get(str(cache.MAX_ENTRIES + 4)) is not None
     entries.forget(str(cache.MAX_ENTRIES + 4))
     assert entries.get(str(cache.MAX_ENTRIES + 4)) is None
-    disabled: cache.TtlCache[str, int] = cache.TtlCache(0)
+    disabled: cache.TtlCache[str, int] = cache.TtlCache(0, clock)
     disabled.put("a", 1)
     assert disabled.get("a") is None

@@ -50,9 +50,11 @@ class Authenticator:
         self._token_ttl_s = token_ttl_s
         self._clock = clock or SystemClock()
         # A revoked key or a changed membership is seen within cache_ttl_s.
-        self._keys: TtlCache[str, ApiKey] = TtlCache(cache_ttl_s)
-        self._memberships: TtlCache[tuple[str, str], Membership] = TtlCache(cache_ttl_s)
-        self._operators: TtlCache[str, Operator] = TtlCache(cache_ttl_s)
+        self._keys: TtlCache[str, ApiKey] = TtlCache(cache_ttl_s, self._clock)
+        self._memberships: TtlCache[tuple[str, str], Membership] = TtlCache(
+            cache_ttl_s, self._clock
+        )
+        self._operators: TtlCache[str, Operator] = TtlCache(cache_ttl_s, self._clock)
 
     def from_cache(self, credential: str) -> Principal | None:
         """The caller from memory alone, or None when the store must be read (authenticate)."""
