@@ -11,9 +11,9 @@ from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
 from services.common.errors import BillingError
-from services.gateway.adapters.backends import Backends
 from services.gateway.entrypoints import http_errors
 from services.gateway.entrypoints.router import MethodNotAllowed, Router
+from services.gateway.service.ports import Backends
 
 log = logging.getLogger(__name__)
 

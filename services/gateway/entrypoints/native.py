@@ -14,7 +14,6 @@ from starlette.responses import HTMLResponse, Response
 
 from services.common import validation
 from services.common.errors import InvalidArgument, NotFound, PermissionDenied
-from services.gateway.adapters.backends import Backends
 from services.gateway.domain import conventions
 from services.gateway.domain.access import Access, Principal, Role, allows, parse_role
 from services.gateway.domain.records import Membership
@@ -23,7 +22,7 @@ from services.gateway.entrypoints.router import HttpRoute
 from services.gateway.entrypoints.transcoded import authenticate
 from services.gateway.service.audit_trail import AuditTrail
 from services.gateway.service.auth import Authenticator
-from services.gateway.service.ports import AccessEvents
+from services.gateway.service.ports import AccessEvents, Backends
 from services.gateway.service.principals import MAX_REASON_LENGTH, PrincipalSigner, actor_of
 from services.gateway.service.rate_limit import RateLimiter
 from services.gateway.service.team import Team

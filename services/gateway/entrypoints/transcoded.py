@@ -17,12 +17,12 @@ from starlette.responses import Response, StreamingResponse
 
 from services.common.errors import InvalidArgument, NotFound, PermissionDenied
 from services.common.idempotency import MAX_KEY_LENGTH
-from services.gateway.adapters.backends import Backends
 from services.gateway.domain import conventions, policy
 from services.gateway.domain.access import Principal, allows
 from services.gateway.entrypoints import http_errors, http_io
 from services.gateway.errors import TooManyRequests
 from services.gateway.service.auth import Authenticator
+from services.gateway.service.ports import Backends
 from services.gateway.service.principals import MAX_REASON_LENGTH, PrincipalSigner
 from services.gateway.service.rate_limit import RateLimiter
 from services.gateway.transcoding import messages

@@ -1,7 +1,7 @@
 """What the gateway's use cases need from the outside, as ports: its own store of keys, users,
 memberships, operators and sign-in failures; its audit log; the events it publishes about
-users' access; the audit logs the services keep. Adapters implement them and the bootstrap
-wires them; tests may wire the same ports with other implementations."""
+users' access; the audit logs the services keep; the services behind it. Adapters implement
+them and the bootstrap wires them; tests may wire the same ports with other implementations."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from typing import Any, Protocol
 from services.common.audit import Entry
 from services.gateway.domain.records import ApiKey, Membership, Operator, User
 from services.gateway.domain.throttle import FailureState
+from services.gateway.transcoding.routes import Route
 
 
 class DuplicateEmail(Exception):
@@ -136,4 +137,36 @@ class AccessEvents(Protocol):
 
     def resync(self) -> int:
         """Announce the memberships written since the last resync (all, the first time)."""
+        ...
+
+
+class Backends(Protocol):
+    """The services behind the gateway. What travels is the contracts' own messages: the
+    gateway transcodes JSON into a route's request message and its response back, so these
+    calls take and return protobuf messages as they are."""
+
+    def start(self) -> None:
+        """Open the connections, in the serving event loop."""
+        ...
+
+    async def close(self, grace_s: float) -> None: ...
+
+    def call(self, route: Route) -> Any:
+        """The route's RPC: awaited for a unary answer, iterated for a server stream."""
+        ...
+
+    async def unary(
+        self,
+        service: str,
+        method: str,
+        request: Any,
+        response_class: Any,
+        timeout_s: float,
+        metadata: list[tuple[str, str]],
+    ) -> Any:
+        """One unary call by name, for the gateway's own routes."""
+        ...
+
+    async def health(self, timeout_s: float) -> dict[str, str]:
+        """Each service's health status by service name."""
         ...
