@@ -20,7 +20,7 @@ from services.common.clock import Clock, SystemClock
 from services.common.grpc_server import App, ServiceBinding
 from services.common.redis_client import RedisClient
 from services.common.service_auth import own_token
-from services.common.streams import Entry, GroupReader
+from services.common.streams import Entry, GroupReader, Retention
 from services.notifications.adapters.invoicing import InvoicingDirectory
 from services.notifications.adapters.mail import LogMailer, SmtpMailer
 from services.notifications.adapters.unit_of_work import SqlUnitsOfWork
@@ -132,7 +132,7 @@ def assemble(
         settings.lease_ms,
         settings.operators_email,
     )
-    alerts = OperationsAlerts(events, "notifications")
+    alerts = OperationsAlerts(events, "notifications", Retention.from_env(env))
 
     def consumer(stream: str, handle: Callable[[list[Entry]], object]) -> StreamConsumer:
         reader = GroupReader(events, stream, CONSUMER_GROUP, settings.consumer_name)
