@@ -25,7 +25,15 @@ from services.common import event_streams, metrics
 from services.common.clock import Clock, SystemClock
 from services.common.config import Env
 from services.common.redis_client import RedisClient
-from services.common.streams import Entry, GroupReader, Pending, trim_acknowledged
+from services.common.streams import (
+    Entry,
+    GroupReader,
+    Pending,
+    Retention,
+    ensure_groups,
+    trim_acknowledged,
+    trim_expired,
+)
 
 log = logging.getLogger(__name__)
 MAX_BACKOFF_S = 5.0  # a failing loop waits at most this long (or its idle bound, if longer)
@@ -148,11 +156,22 @@ class Loop:
 
 
 class OperationsAlerts:
-    """Alerts for people: logged at error level and published on billing.operations.alerts."""
+    """Alerts for people: logged at error level and published on billing.operations.alerts.
+    The first publish creates the stream's declared groups, so an alert waits for its readers;
+    each publish trims what they acknowledged and what is older than the retention."""
 
-    def __init__(self, client: RedisClient, service: str) -> None:
+    def __init__(
+        self,
+        client: RedisClient,
+        service: str,
+        retention: Retention | None = None,
+        clock: Clock | None = None,
+    ) -> None:
         self._client = client
         self._service = service
+        self._retention = retention or Retention()
+        self._clock = clock or SystemClock()
+        self._grouped = False
 
     def publish(self, kind: str, summary: str, **details: Any) -> operations_pb2.OperationsAlert:
         alert = operations_pb2.OperationsAlert(
@@ -162,6 +181,9 @@ class OperationsAlerts:
         log.error(summary, extra={"alert": kind, **details})
         stream = event_streams.OPERATIONS_ALERTS
         try:
+            if not self._grouped:
+                ensure_groups(self._client, stream.name, stream.groups)
+                self._grouped = True
             self._client.xadd(
                 stream.name,
                 {
@@ -170,7 +192,10 @@ class OperationsAlerts:
                     "event_id": alert.alert_id,
                 },
             )
-            trim_acknowledged(self._client, stream.name, stream.groups)
+            upto = trim_acknowledged(self._client, stream.name, stream.groups)
+            trim_expired(
+                self._client, stream.name, upto, self._retention.bound(self._clock.now_ms())
+            )
         except Exception:
             log.exception("operations alert not published", extra={"alert": kind})
         return alert

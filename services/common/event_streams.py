@@ -1,5 +1,6 @@
-"""Every event stream of the suite, declared once: its name and the consumer groups that must
-read each entry before it may be trimmed. A stream belongs to the service that writes it."""
+"""Every event stream of the suite, declared once: its name, the consumer groups that must
+read each entry before it may be trimmed, and whether unread entries expire. A stream belongs
+to the service that writes it."""
 
 from __future__ import annotations
 
@@ -12,21 +13,26 @@ class EventStream:
     # Groups that read every entry. The writer creates them with the stream, so nothing is
     # trimmed before they have all acknowledged it; streams are never trimmed by length.
     groups: tuple[str, ...] = ()
+    # Notices whose worth fades: entries older than the retention (STREAM_RETENTION_DAYS) are
+    # trimmed even unread, and each such loss is counted and logged. Streams carrying money or
+    # state never expire: their entries wait for every group, however long.
+    expires: bool = False
 
 
 METERING_CHARGES = EventStream("billing.metering.charges", ("wallet",))
 METERING_WINDOWS = EventStream("billing.metering.windows", ("wallet",))
 WALLET_ACCOUNTS = EventStream("billing.wallet.accounts", ("metering",))
-WALLET_ALERTS = EventStream("billing.wallet.alerts", ("notifications",))
+WALLET_ALERTS = EventStream("billing.wallet.alerts", ("notifications",), expires=True)
 # Auto-recharges the wallet asks invoicing to charge for (billing.wallet.v1.RechargeRequested).
 WALLET_RECHARGES = EventStream("billing.wallet.recharges", ("invoicing",))
 # Invoicing's facts; the wallet reads the answers to its recharge requests here.
 INVOICING_EVENTS = EventStream("billing.invoicing.events", ("notifications", "wallet"))
-OPERATIONS_ALERTS = EventStream("billing.operations.alerts", ("notifications",))
+# Written directly (not through an outbox) by every service, also while its readers are down.
+OPERATIONS_ALERTS = EventStream("billing.operations.alerts", ("notifications",), expires=True)
 # Users' billing access and notification opt-ins, as the gateway has them.
 GATEWAY_USERS = EventStream("billing.gateway.users", ("notifications",))
 # Sign-in locks the gateway imposed, for the notifications service to tell the user.
-GATEWAY_SIGN_INS = EventStream("billing.gateway.sign-ins", ("notifications",))
+GATEWAY_SIGN_INS = EventStream("billing.gateway.sign-ins", ("notifications",), expires=True)
 
 ALL = (
     METERING_CHARGES,
@@ -48,6 +54,11 @@ DEAD_LETTER_INDEX = "billing.dead-letters"
 def groups_of(stream: str) -> tuple[str, ...]:
     found = BY_NAME.get(stream)
     return found.groups if found is not None else ()
+
+
+def expires(stream: str) -> bool:
+    found = BY_NAME.get(stream)
+    return found is not None and found.expires
 
 
 def dead_letter_stream(stream: str) -> str:

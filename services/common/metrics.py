@@ -78,6 +78,8 @@ class Instruments:
     webhook_deliveries: metrics.Counter
     # Dead-lettered stream entries, per stream
     dead_letters: metrics.Counter
+    # Entries of an expiring stream trimmed unread, older than the retention, per stream
+    stream_expired: metrics.Counter
 
 
 @functools.cache
@@ -117,6 +119,10 @@ def instruments() -> Instruments:
         dead_letters=meter.create_counter(
             "billing.stream.dead_letters",
             description="Stream entries moved to a dead-letter stream",
+        ),
+        stream_expired=meter.create_counter(
+            "billing.stream.expired",
+            description="Stream entries trimmed unread, older than the stream's retention",
         ),
     )
 

@@ -3,7 +3,8 @@ they announce, and a relay adds them to their streams.
 
 A row lives until every group declared for its streams (services.common.event_streams) has
 acknowledged its entries; then the row is deleted and the stream trimmed to that point, never
-further: streams are trimmed by acknowledgement only, never by length. A
+further: streams are trimmed by acknowledgement only, never by length. On a stream declared to
+expire, entries older than the retention go too, read or not, counted and logged. A
 stream whose declared group vanished (Redis lost its data) gets its unacknowledged rows
 published again: consumers are idempotent by event id, so nothing is lost or doubled.
 """
@@ -24,8 +25,15 @@ from google.protobuf.message import Message
 from sqlalchemy.engine import Connection, Engine
 
 from services.common import event_streams
+from services.common.clock import Clock, SystemClock
 from services.common.redis_client import RedisClient
-from services.common.streams import acknowledged_up_to, ensure_groups, trim_to
+from services.common.streams import (
+    Retention,
+    acknowledged_up_to,
+    ensure_groups,
+    trim_expired,
+    trim_to,
+)
 
 log = logging.getLogger(__name__)
 ROWS_PER_STEP = 50
@@ -86,6 +94,8 @@ class OutboxRelay:
         client: RedisClient,
         rows: int = ROWS_PER_STEP,
         after_publish: Callable[[list[outbox_pb2.OutboxEvent]], object] | None = None,
+        retention: Retention | None = None,
+        clock: Clock | None = None,
     ) -> None:
         """after_publish: told the events of each step once they are on their streams."""
         self._engine = engine
@@ -93,6 +103,8 @@ class OutboxRelay:
         self._client = client
         self._rows = rows
         self._after_publish = after_publish
+        self._retention = retention or Retention()
+        self._clock = clock or SystemClock()
         self._lock = threading.Lock()
         self._next_settle = 0.0
         self._grouped: set[str] = set()
@@ -168,8 +180,9 @@ class OutboxRelay:
             self._grouped.add(stream)
 
     def settle(self) -> int:
-        """Delete rows every declared group has acknowledged and trim their streams; publish
-        again the rows of a stream that lost its groups. Returns rows deleted."""
+        """Delete rows every declared group has acknowledged, or whose entries expired, and trim
+        their streams; publish again the rows of a stream that lost its groups. Returns rows
+        deleted."""
         t = self._table
         with self._engine.connect() as connection:
             rows = connection.execute(
@@ -196,9 +209,12 @@ class OutboxRelay:
                 self._grouped.discard(stream)
                 log.warning("stream lost its groups; publishing again", extra={"stream": stream})
                 continue
+            trim_to(self._client, stream, upto)
+            if event_streams.expires(stream):
+                bound = self._retention.bound(self._clock.now_ms())
+                upto = trim_expired(self._client, stream, upto, bound)
             waiting = {row_id for row_id, entry_id in published if not _before(entry_id, upto)}
             done -= waiting
-            trim_to(self._client, stream, upto)
         done -= lost
         with self._engine.begin() as connection:
             if lost:

@@ -1,5 +1,7 @@
 """Redis Streams with consumer groups: read, retry, acknowledge, and trim only what every
-declared group has acknowledged. A group that vanished (Redis lost its data) is made again."""
+declared group has acknowledged. A group that vanished (Redis lost its data) is made again.
+A stream declared to expire also loses entries older than its retention, read or not; each
+such loss is counted and logged."""
 
 from __future__ import annotations
 
@@ -10,11 +12,16 @@ from typing import Any, TypeVar
 
 import redis
 
+from services.common import metrics
+from services.common.config import Env
 from services.common.redis_client import RedisClient
 
 log = logging.getLogger(__name__)
 Entry = tuple[bytes, dict[bytes, bytes]]
 T = TypeVar("T")
+DAY_MS = 86_400_000
+DEFAULT_RETENTION_DAYS = 7
+MAX_RETENTION_DAYS = 365
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,6 +162,40 @@ def trim_to(client: RedisClient, stream: str, upto: bytes) -> None:
     """Remove the entries before `upto` (an id from acknowledged_up_to)."""
     if upto != b"0-1":
         client.xtrim(stream, minid=upto, approximate=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Retention:
+    """How long an entry of an expiring stream waits for its readers (STREAM_RETENTION_DAYS)."""
+
+    max_age_ms: int = DEFAULT_RETENTION_DAYS * DAY_MS
+
+    def bound(self, now_ms: int) -> bytes:
+        """The id before which entries are older than the retention."""
+        return f"{max(now_ms - self.max_age_ms, 0)}-0".encode()
+
+    @classmethod
+    def from_env(cls, env: Env) -> Retention:
+        days = env.integer(
+            "STREAM_RETENTION_DAYS", DEFAULT_RETENTION_DAYS, minimum=1, maximum=MAX_RETENTION_DAYS
+        )
+        return cls(days * DAY_MS)
+
+
+def trim_expired(client: RedisClient, stream: str, upto: bytes | None, bound: bytes) -> bytes:
+    """Remove the entries before `bound` (Retention.bound) that are not acknowledged by every
+    group, i.e. from `upto` (acknowledged_up_to, trimmed already; None: a group is missing).
+    Their number is recorded (billing.stream.expired) and logged. The id trimmed up to."""
+    if upto is not None and _id_key(upto) >= _id_key(bound):
+        return upto
+    removed: Any = client.xtrim(stream, minid=bound, approximate=False)
+    if removed:
+        metrics.instruments().stream_expired.add(int(removed), {"stream": stream})
+        log.error(
+            "stream entries trimmed unread: older than the retention",
+            extra={"stream": stream, "entries": int(removed), "before": bound.decode()},
+        )
+    return bound
 
 
 def _id_key(entry_id: bytes) -> tuple[int, int]:

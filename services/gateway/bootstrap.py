@@ -16,6 +16,7 @@ from services.common.audit import AuditLog
 from services.common.background import Loop
 from services.common.clock import Clock, SystemClock
 from services.common.outbox import OutboxRelay
+from services.common.streams import Retention
 from services.gateway.adapters import tables
 from services.gateway.adapters.audit_sources import BackendAuditLogs
 from services.gateway.adapters.backends import Backends
@@ -152,7 +153,7 @@ def start_user_events(env: config.Env, engine: Engine, user_events: UserEvents) 
         log.warning("REDIS_URL is not set: users' access changes are kept, not published")
         return
     events = redis_client.connect(url, cluster=env.flag("REDIS_CLUSTER", False))
-    relay = OutboxRelay(engine, tables.outbox, events)
+    relay = OutboxRelay(engine, tables.outbox, events, retention=Retention.from_env(env))
     every_s = env.seconds("GATEWAY_USERS_RESYNC_SECONDS", 300.0)
     Loop("user-events", relay.step, 0.2, 1.0).start()
     Loop("user-resync", user_events.resync, every_s).start()

@@ -26,7 +26,7 @@ from services.common.background import Loop, OperationsAlerts, RetryPolicy, Stre
 from services.common.grpc_server import App, ServiceBinding, Worker
 from services.common.outbox import OutboxRelay
 from services.common.redis_client import RedisClient
-from services.common.streams import GroupReader
+from services.common.streams import GroupReader, Retention
 from services.invoicing.adapters import grpc_clients, pdf, tables
 from services.invoicing.adapters.payment_providers import FakePaymentProvider, NoPaymentProvider
 from services.invoicing.entrypoints.access import RULES
@@ -130,7 +130,8 @@ def wire(
     if events is None and background:
         events, wallet_events, event_closers = _event_clients(env)
         closers.extend(event_closers)
-    alerts = OperationsAlerts(events, "invoicing") if events is not None else None
+    retention = Retention.from_env(env)
+    alerts = OperationsAlerts(events, "invoicing", retention) if events is not None else None
 
     issuing = Issuing(engine, settings)
     stuck_after_s = env.seconds(
@@ -191,7 +192,7 @@ def wire(
     workers: list[Worker] = []
     relay = consumer = None
     if events is not None and wallet_events is not None and alerts is not None:
-        relay = OutboxRelay(engine, tables.outbox, events)
+        relay = OutboxRelay(engine, tables.outbox, events, retention=retention)
         requests = recharges.RechargeRequests(engine, cards, funding, clock)
         reader = GroupReader(
             wallet_events,

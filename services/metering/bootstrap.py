@@ -23,7 +23,7 @@ from services.common.clock import Clock, SystemClock
 from services.common.grpc_server import App, ServiceBinding
 from services.common.outbox import OutboxRelay
 from services.common.redis_client import RedisClient
-from services.common.streams import GroupReader
+from services.common.streams import GroupReader, Retention
 from services.metering.adapters import tables
 from services.metering.adapters.hot_state import HotState
 from services.metering.adapters.unit_of_work import SqlUnitsOfWork
@@ -68,7 +68,7 @@ def wire(env: config.Env, clock: Clock | None = None) -> Metering:
     catalog = Catalog.load(Path(cards)) if cards else default_catalog()
     hot = HotState(redis, clock)
     units = SqlUnitsOfWork(engine)
-    relay = OutboxRelay(engine, tables.outbox, redis)
+    relay = OutboxRelay(engine, tables.outbox, redis, retention=Retention.from_env(env))
     relay_loop = Loop("outbox-relay", relay.step, RELAY_WAIT_S)
     workers_enabled = env.flag("METERING_WORKERS_ENABLED", True)
     ingestion = Ingestion(
@@ -86,7 +86,7 @@ def wire(env: config.Env, clock: Clock | None = None) -> Metering:
             wallet_redis, event_streams.WALLET_ACCOUNTS.name, CONSUMER_GROUP, consumer_name
         ),
         AccountEvents(accounts).on_entries,
-        OperationsAlerts(redis, "metering"),
+        OperationsAlerts(redis, "metering", Retention.from_env(env)),
         policy=RetryPolicy.from_env(env),
         block_ms=BLOCK_MS,
     )

@@ -20,12 +20,13 @@ from services.common.clock import Clock, SystemClock
 from services.common.grpc_server import App, ServiceBinding
 from services.common.redis_client import RedisClient
 from services.common.service_auth import own_token
-from services.common.streams import Entry, GroupReader
+from services.common.streams import Entry, GroupReader, Retention
 from services.notifications.adapters.invoicing import InvoicingDirectory
 from services.notifications.adapters.mail import LogMailer, SmtpMailer
 from services.notifications.adapters.unit_of_work import SqlUnitsOfWork
 from services.notifications.adapters.webhooks import WebhookSender
 from services.notifications.entrypoints.access import RULES
+from services.notifications.entrypoints.announced_events import announced_handler
 from services.notifications.entrypoints.grpc_servicer import NotificationsServicer
 from services.notifications.entrypoints.user_events import user_access_handler
 from services.notifications.service.deliveries import Dispatcher
@@ -132,7 +133,7 @@ def assemble(
         settings.lease_ms,
         settings.operators_email,
     )
-    alerts = OperationsAlerts(events, "notifications")
+    alerts = OperationsAlerts(events, "notifications", Retention.from_env(env))
 
     def consumer(stream: str, handle: Callable[[list[Entry]], object]) -> StreamConsumer:
         reader = GroupReader(events, stream, CONSUMER_GROUP, settings.consumer_name)
@@ -140,7 +141,8 @@ def assemble(
             reader, handle, alerts, settings.batch, settings.retry_policy, CONSUMER_BLOCK_MS
         )
 
-    consumers = {stream.name: consumer(stream.name, intake.handle) for stream in ANNOUNCED}
+    handle = announced_handler(intake)
+    consumers = {stream.name: consumer(stream.name, handle) for stream in ANNOUNCED}
     consumers[event_streams.GATEWAY_USERS.name] = consumer(
         event_streams.GATEWAY_USERS.name, user_access_handler(UserCopy(units))
     )

@@ -26,7 +26,7 @@ from services.common.clock import Clock, SystemClock
 from services.common.grpc_server import App, ServiceBinding
 from services.common.outbox import OutboxRelay
 from services.common.redis_client import RedisClient
-from services.common.streams import Entry, GroupReader
+from services.common.streams import Entry, GroupReader, Retention
 from services.wallet.adapters import tables
 from services.wallet.adapters.crossings import Crossings
 from services.wallet.adapters.hot_store import HotStore
@@ -124,7 +124,8 @@ def assemble(env: config.Env, clock: Clock | None = None) -> Wallet:
     reservations = Reservations(hot, partitioner, clock)
     windows = Windows(hot, partitioner)
     settlements = Settlements(engine, hot, partitioner, accounts)
-    alerts = OperationsAlerts(wallet_events, "wallet")
+    retention = Retention.from_env(env)
+    alerts = OperationsAlerts(wallet_events, "wallet", retention)
     policy = settings.retry_policy
     projector_consumers: list[StreamConsumer] = []
     fee = TopUpFeeRule(settings.top_up_fee_basis_points, settings.top_up_fee_micros)
@@ -201,6 +202,7 @@ def assemble(env: config.Env, clock: Clock | None = None) -> Wallet:
             tables.outbox,
             wallet_events,
             after_publish=lambda events: refresh_published_accounts(accounts, events),
+            retention=retention,
         ),
         credits=Credits(engine, accounts, hot, partitioner, clock),
         days=days,

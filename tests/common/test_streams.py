@@ -131,7 +131,7 @@ def test_operations_alerts_are_trimmed_only_once_their_readers_acknowledged_them
     alerts = OperationsAlerts(client, "tests")
     alerts.publish("first", "one")
     alerts.publish("second", "two")
-    assert client.xlen(stream.name) == 2  # no group yet: nothing may go
+    assert client.xlen(stream.name) == 2  # the writer made the group: nothing read, nothing goes
     [reader] = [GroupReader(client, stream.name, group, "n-1") for group in stream.groups]
     read = reader.read(10)
     reader.ack([read[0][0]])

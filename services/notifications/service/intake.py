@@ -8,8 +8,7 @@ import uuid
 from collections.abc import Callable, Sequence
 
 from services.common.clock import Clock
-from services.common.streams import Entry
-from services.notifications.domain.events import OPERATIONS_ALERT, Notice, notice_of
+from services.notifications.domain.events import OPERATIONS_ALERT, Notice
 from services.notifications.domain.retry import Backoff
 from services.notifications.service.ports import NewDelivery, NewEmail, Subscription, UnitsOfWork
 
@@ -44,18 +43,6 @@ class Intake:
         self._email_backoff = email_backoff
         self._operators_email = operators_email
         self.after_record = list(after_record)
-
-    def handle(self, entries: list[Entry]) -> None:
-        """A consumer's batch: the entries this service announces are recorded."""
-        notices = []
-        for _entry_id, fields in entries:
-            payload = fields.get(b"event")
-            if payload is None:
-                raise ValueError("stream entry without an event")
-            notice = notice_of(fields.get(b"type", b"").decode(), payload)
-            if notice is not None:
-                notices.append(notice)
-        self.record(notices)
 
     def record(self, notices: Sequence[Notice]) -> int:
         """Record the notices not seen before; the number recorded."""
