@@ -17,11 +17,12 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
+from services.common.clock import Clock
 from services.common.errors import FailedPrecondition, InvalidArgument
 from services.invoicing.adapters import tables
 from services.invoicing.domain import money
+from services.invoicing.service.clock_time import utc_now
 from services.invoicing.service.ports import PaymentProvider, PaymentState, PaymentStatus
-from services.invoicing.service.settings import Clock
 
 # Payment rows' states (invoicing_payments.status).
 PENDING, REQUIRES_ACTION, SUCCEEDED, FAILED = "pending", "requires_action", "succeeded", "failed"
@@ -71,7 +72,7 @@ class CardCharges:
                         account_id=account_id,
                         provider=self.provider.name,
                         customer_ref=ref,
-                        created_at=self._clock(),
+                        created_at=utc_now(self._clock),
                     )
                 )
         except IntegrityError:
@@ -91,7 +92,7 @@ class CardCharges:
         invoice_id: str | None = None,
     ) -> dict[str, Any]:
         """The pending payment row, written in the caller's transaction before any charge."""
-        now = self._clock()
+        now = utc_now(self._clock)
         values: dict[str, Any] = {
             "payment_id": payment_id,
             "invoice_id": invoice_id,
@@ -138,7 +139,7 @@ class CardCharges:
             "status": STATUS_OF[state.status],
             "reference": state.payment_ref,
             "failure_reason": state.reason[:300],
-            "updated_at": self._clock(),
+            "updated_at": utc_now(self._clock),
         }
         with self._engine.begin() as connection:
             # A final outcome is never overwritten (a late event after the answer).
@@ -170,7 +171,9 @@ class CardCharges:
                     table.c.payment_id == payment["payment_id"],
                     table.c.status.in_((PENDING, REQUIRES_ACTION)),
                 )
-                .values(status=EXPIRED, failure_reason=reason[:300], updated_at=self._clock())
+                .values(
+                    status=EXPIRED, failure_reason=reason[:300], updated_at=utc_now(self._clock)
+                )
             )
         return PaymentState(PaymentStatus.DECLINED, state.payment_ref, reason)
 
@@ -193,7 +196,7 @@ class CardCharges:
             connection.execute(
                 table.update()
                 .where(table.c.payment_id == payment["payment_id"])
-                .values(provider_payment_id=ref, updated_at=self._clock())
+                .values(provider_payment_id=ref, updated_at=utc_now(self._clock))
             )
         return ref
 

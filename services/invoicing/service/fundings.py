@@ -34,6 +34,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
 from services.common import validation
+from services.common.clock import Clock
 from services.common.errors import (
     BillingError,
     Conflict,
@@ -57,10 +58,10 @@ from services.invoicing.service.card_charges import (
     EXPIRED_REASON,
     CardCharges,
 )
+from services.invoicing.service.clock_time import utc_now
 from services.invoicing.service.ports import PaymentState, PaymentStatus, UsageSource, Wallet
 from services.invoicing.service.receipts import Receipts
 from services.invoicing.service.service_acts import ServiceActs
-from services.invoicing.service.settings import Clock
 
 log = logging.getLogger(__name__)
 QUOTE_TTL = dt.timedelta(minutes=30)
@@ -138,7 +139,7 @@ class Fundings:
         wallet_quote = self._wallet.quote_top_up(account_id, request.channel_id, currency, amount)
         # The card is charged in whole minor units: the fee is rounded once, here, and shown.
         fee = money.round_to_minor_unit(wallet_quote.fee_micros, currency)
-        now = self._clock()
+        now = utc_now(self._clock)
         values = {
             "quote_id": ids.new_id("quote"),
             "account_id": account_id,
@@ -205,7 +206,9 @@ class Fundings:
         if not 1 <= request.days <= MAX_ESTIMATE_DAYS:
             raise InvalidArgument("days", f"must be 1 to {MAX_ESTIMATE_DAYS}")
         # Yesterday and the days before, as the account counts days (its time zone).
-        to_date = self._wallet.account_terms(account_id).today(self._clock()) - dt.timedelta(days=1)
+        to_date = self._wallet.account_terms(account_id).today(utc_now(self._clock)) - dt.timedelta(
+            days=1
+        )
         from_date = to_date - dt.timedelta(days=CONSUMPTION_DAYS - 1)
         used = self._usage.notification_usage(account_id, request.channel_id, from_date, to_date)
         response = pb.EstimateFundsNeededResponse(
@@ -273,7 +276,7 @@ class Fundings:
     def resume_stuck(self) -> int:
         """The scheduler's pass: finish fundings a crash or an outage left half way."""
         table = tables.fundings
-        cutoff = self._clock() - self._stuck_after
+        cutoff = utc_now(self._clock) - self._stuck_after
         with self._engine.connect() as connection:
             rows = connection.execute(
                 sa.select(table)
@@ -292,7 +295,7 @@ class Fundings:
         the provider once it waited longer than the bound; the funding expires, the balance
         untouched (one authenticated meanwhile is paid and credited instead)."""
         table = tables.fundings
-        cutoff = self._clock() - self._action_expiry
+        cutoff = utc_now(self._clock) - self._action_expiry
         with self._engine.connect() as connection:
             rows = connection.execute(
                 sa.select(table)
@@ -346,12 +349,12 @@ class Fundings:
         expire_at = (
             quote.expire_at if quote.expire_at.tzinfo else quote.expire_at.replace(tzinfo=dt.UTC)
         )
-        if expire_at <= self._clock():
+        if expire_at <= utc_now(self._clock):
             raise FailedPrecondition("the quote has expired; ask for a new one", "quote_id")
         card = _card(connection, request.account_id, request.payment_method_id)
         total = quote.amount_micros + quote.fee_micros
         card_charges.minor_units(total, quote.currency_code, "quote_id")
-        now = self._clock()
+        now = utc_now(self._clock)
         payment_id = ids.derived_id("pay", funding_id)
         values = {
             "funding_id": funding_id,
@@ -472,7 +475,7 @@ class Fundings:
             moved = connection.execute(
                 table.update()
                 .where(table.c.funding_id == funding["funding_id"], table.c.state.in_(before))
-                .values(state=after, updated_at=self._clock(), **values)
+                .values(state=after, updated_at=utc_now(self._clock), **values)
             ).rowcount
             if moved and funding["source"] == AUTO_RECHARGE:
                 recharge_events.after_move(connection, funding, after, values)

@@ -12,13 +12,14 @@ from billing.invoicing.v1 import invoicing_service_pb2 as pb
 from sqlalchemy.engine import Connection, Engine
 
 from services.common import idempotency, validation
+from services.common.clock import Clock
 from services.common.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound
 from services.invoicing.adapters import tables
 from services.invoicing.domain import cards
 from services.invoicing.service import guards, ids
 from services.invoicing.service.card_charges import PENDING, REQUIRES_ACTION, CardCharges
+from services.invoicing.service.clock_time import utc_now
 from services.invoicing.service.ports import Wallet
-from services.invoicing.service.settings import Clock
 
 MAX_CARDS_PER_ACCOUNT = 20
 CARD = "card"
@@ -235,7 +236,7 @@ class PaymentMethods:
             raise InvalidArgument(f"{prefix}exp_month", "must be 1 to 12")
         if not cards.MIN_EXP_YEAR <= card.exp_year <= cards.MAX_EXP_YEAR:
             raise InvalidArgument(f"{prefix}exp_year", "must be a four-digit year")
-        today = self._clock()
+        today = utc_now(self._clock)
         if cards.expired(card.exp_month, card.exp_year, today.year, today.month):
             raise InvalidArgument(f"{prefix}exp_year", "the card has expired")
 

@@ -22,6 +22,7 @@ from sqlalchemy.exc import IntegrityError
 
 from services.common import validation
 from services.common.background import decoded_event
+from services.common.clock import Clock
 from services.common.errors import InvalidArgument, Unavailable
 from services.common.streams import Entry
 from services.invoicing.adapters import tables
@@ -29,8 +30,8 @@ from services.invoicing.adapters.payment_providers import NO_PROVIDER
 from services.invoicing.domain import money
 from services.invoicing.service import fundings, ids, payment_methods, recharge_events
 from services.invoicing.service.card_charges import AUTO_RECHARGE, CardCharges
+from services.invoicing.service.clock_time import utc_now
 from services.invoicing.service.fundings import Fundings
-from services.invoicing.service.settings import Clock
 
 log = logging.getLogger(__name__)
 REQUESTED = wallet_pb.RechargeRequested.DESCRIPTOR.full_name.encode()
@@ -91,7 +92,7 @@ class RechargeRequests:
         if not reason:
             card = payment_methods.default_card(connection, account_id)
             reason = "" if card is not None else NO_CARD
-        now = self._clock()
+        now = utc_now(self._clock)
         values: dict[str, Any] = {
             "funding_id": funding_id,
             "account_id": account_id,
