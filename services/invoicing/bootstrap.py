@@ -7,6 +7,7 @@ import os
 import socket
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import grpc
@@ -30,6 +31,8 @@ from services.common.streams import GroupReader
 from services.invoicing.adapters import grpc_clients, pdf, tables
 from services.invoicing.adapters.clock import DatetimeClock
 from services.invoicing.adapters.payment_providers import FakePaymentProvider, NoPaymentProvider
+from services.invoicing.adapters.payment_work import SqlPaymentWork
+from services.invoicing.entrypoints import payment_requests
 from services.invoicing.entrypoints.access import RULES
 from services.invoicing.entrypoints.grpc_servicer import InvoicingServicer, UseCases
 from services.invoicing.entrypoints.scheduler import BillingScheduler
@@ -139,6 +142,7 @@ def wire(
     )
     stuck_after = dt.timedelta(seconds=stuck_after_s)
     ticking = DatetimeClock(clock)  # the payments' use cases read the common clock port
+    payment_work = partial(SqlPaymentWork, engine)
     cards = card_charges.CardCharges(engine, payment_provider, ticking)
     audit = AuditLog(engine, tables.audit_entries, "invoicing")
     acts = service_acts.ServiceActs(audit)
@@ -171,7 +175,9 @@ def wire(
             wallet if isinstance(wallet, grpc_clients.WalletClient) else None,
         ),
         payments=paying,
-        payment_methods=payment_methods.PaymentMethods(engine, ticking, cards, wallet),
+        payment_methods=payment_methods.PaymentMethods(
+            payment_work, ticking, cards, wallet, payment_requests.setup_print
+        ),
         fundings=funding,
         payment_events=payment_events.PaymentEvents(
             engine, cards, paying, funding, wallet, ticking, settlement, alerts, acts

@@ -42,14 +42,13 @@ from services.common.errors import (
     InvalidArgument,
     NotFound,
 )
-from services.invoicing.adapters import invoice_events, tables
+from services.invoicing.adapters import invoice_events, payment_rows, tables
 from services.invoicing.domain import money
 from services.invoicing.service import (
     card_charges,
     guards,
     ids,
     messages,
-    payment_methods,
     recharge_events,
 )
 from services.invoicing.service.card_charges import (
@@ -401,7 +400,7 @@ class Fundings:
             payment = card_charges.payment_row(connection, funding["payment_id"])
             if payment is None:
                 raise NotFound("the funding's payment is gone", "funding_id")
-            card = payment_methods.card(
+            card = payment_rows.card(
                 connection, funding["account_id"], payment["payment_method_id"]
             )
         amount = money.format_amount(funding["amount_micros"], funding["currency_code"])
@@ -538,11 +537,11 @@ def _by_payment(connection: Connection, payment_id: str) -> Row | None:
 
 def _card(connection: Connection, account_id: str, method_id: str) -> Row:
     if method_id:
-        card = payment_methods.card(connection, account_id, method_id)
+        card = payment_rows.card(connection, account_id, method_id)
         if card is None:
             raise NotFound(f"card {method_id!r} not found", "payment_method_id")
         return card
-    card = payment_methods.default_card(connection, account_id)
+    card = payment_rows.default_card(connection, account_id)
     if card is None:
         raise FailedPrecondition("no default card on file", "payment_method_id")
     return card

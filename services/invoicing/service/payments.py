@@ -23,9 +23,9 @@ from sqlalchemy.engine import Connection, Engine
 from services.common import idempotency, validation
 from services.common.clock import Clock
 from services.common.errors import BillingError, FailedPrecondition, InvalidArgument, NotFound
-from services.invoicing.adapters import invoice_store, tables
+from services.invoicing.adapters import invoice_store, payment_rows, tables
 from services.invoicing.domain.invoices import Kind, Status
-from services.invoicing.service import card_charges, guards, ids, messages, payment_methods
+from services.invoicing.service import card_charges, guards, ids, messages
 from services.invoicing.service.card_charges import (
     EXPIRED_REASON,
     FAILED,
@@ -107,7 +107,7 @@ class Payments:
                 return
             if row["status"] != Status.OPEN or messages.amount_due(row) == 0:
                 return
-            if payment_methods.default_card(connection, account_id) is None:
+            if payment_rows.default_card(connection, account_id) is None:
                 invoice_store.update(
                     connection, invoice_id, {"payment_failure_reason": "no default card on file"}
                 )
@@ -343,9 +343,7 @@ class Payments:
         ).first()
         if earlier is not None:
             payment = dict(earlier._mapping)
-            card = payment_methods.card(
-                connection, request.account_id, payment["payment_method_id"]
-            )
+            card = payment_rows.card(connection, request.account_id, payment["payment_method_id"])
             row = invoice_store.get(connection, request.account_id, request.invoice_id)
             if card is None or row is None:
                 raise NotFound("the payment's card or invoice is gone", "payment_method_id")
@@ -354,11 +352,11 @@ class Payments:
         due = messages.amount_due(row)
         card_charges.minor_units(due, row["currency_code"], "invoice_id")
         if request.payment_method_id:
-            card = payment_methods.card(connection, request.account_id, request.payment_method_id)
+            card = payment_rows.card(connection, request.account_id, request.payment_method_id)
             if card is None:
                 raise NotFound(f"card {request.payment_method_id!r} not found", "payment_method_id")
         else:
-            card = payment_methods.default_card(connection, request.account_id)
+            card = payment_rows.default_card(connection, request.account_id)
             if card is None:
                 raise FailedPrecondition("no default card on file", "payment_method_id")
         claimed = invoice_store.update(

@@ -25,10 +25,10 @@ from services.common.background import decoded_event
 from services.common.clock import Clock
 from services.common.errors import InvalidArgument, Unavailable
 from services.common.streams import Entry
-from services.invoicing.adapters import tables
+from services.invoicing.adapters import payment_rows, tables
 from services.invoicing.adapters.payment_providers import NO_PROVIDER
 from services.invoicing.domain import money
-from services.invoicing.service import fundings, ids, payment_methods, recharge_events
+from services.invoicing.service import fundings, ids, recharge_events
 from services.invoicing.service.card_charges import AUTO_RECHARGE, CardCharges
 from services.invoicing.service.clock_time import utc_now
 from services.invoicing.service.fundings import Fundings
@@ -90,7 +90,7 @@ class RechargeRequests:
         card = None
         reason = self._refusal(event)
         if not reason:
-            card = payment_methods.default_card(connection, account_id)
+            card = payment_rows.default_card(connection, account_id)
             reason = "" if card is not None else NO_CARD
         now = utc_now(self._clock)
         values: dict[str, Any] = {
