@@ -143,7 +143,7 @@ def wire(
     stuck_after = dt.timedelta(seconds=stuck_after_s)
     ticking = DatetimeClock(clock)  # the payments' use cases read the common clock port
     payment_work = partial(SqlPaymentWork, engine)
-    cards = card_charges.CardCharges(engine, payment_provider, ticking)
+    cards = card_charges.CardCharges(payment_work, payment_provider, ticking)
     audit = AuditLog(engine, tables.audit_entries, "invoicing")
     acts = service_acts.ServiceActs(audit)
     settlement = postpaid.PostpaidSettlement(engine, wallet, clock)

@@ -15,8 +15,9 @@ from services.invoicing.service.ports.payments import AlreadyKept, CardRecord
 
 Row = Mapping[Any, Any]
 CARD = "card"
+PENDING, REQUIRES_ACTION = "pending", "requires_action"
 # Payment rows' states a payment is still in progress in.
-IN_PROGRESS = ("pending", "requires_action")
+IN_PROGRESS = (PENDING, REQUIRES_ACTION)
 
 
 class SqlCards:
@@ -93,6 +94,35 @@ class SqlCardPayments:
     def __init__(self, connection: Connection) -> None:
         self._connection = connection
 
+    def get(self, payment_id: str) -> Row | None:
+        return payment_row(self._connection, payment_id)
+
+    def by_ref(self, provider_payment_id: str) -> Row | None:
+        return payment_by_ref(self._connection, provider_payment_id)
+
+    def add(self, payment: Mapping[str, Any]) -> None:
+        add_payment(self._connection, payment)
+
+    def update(self, payment_id: str, values: Mapping[str, Any]) -> None:
+        table = tables.payments
+        self._connection.execute(
+            table.update().where(table.c.payment_id == payment_id).values(**values)
+        )
+
+    def update_in_progress(self, payment_id: str, values: Mapping[str, Any]) -> None:
+        table = tables.payments
+        self._connection.execute(
+            table.update()
+            .where(table.c.payment_id == payment_id, table.c.status.in_(IN_PROGRESS))
+            .values(**values)
+        )
+
+    def stuck(self, cutoff: dt.datetime, purpose: str, limit: int) -> list[Row]:
+        return stuck(self._connection, cutoff, purpose, limit)
+
+    def unauthenticated(self, cutoff: dt.datetime, purpose: str, limit: int) -> list[Row]:
+        return unauthenticated(self._connection, cutoff, purpose, limit)
+
     def in_progress_with(self, account_id: str, payment_method_id: str) -> bool:
         table = tables.payments
         query = sa.select(table.c.payment_id).where(
@@ -164,3 +194,56 @@ def _card(row: Row) -> CardRecord:
         provider_token=row["provider_token"],
         is_default=row["is_default"],
     )
+
+
+def add_payment(connection: Connection, payment: Mapping[str, Any]) -> None:
+    connection.execute(tables.payments.insert().values(**payment))
+
+
+def payment_row(connection: Connection, payment_id: str) -> Row | None:
+    table = tables.payments
+    row = connection.execute(sa.select(table).where(table.c.payment_id == payment_id)).first()
+    return None if row is None else row._mapping
+
+
+def payment_by_ref(connection: Connection, provider_payment_id: str) -> Row | None:
+    table = tables.payments
+    row = connection.execute(
+        sa.select(table).where(table.c.provider_payment_id == provider_payment_id)
+    ).first()
+    return None if row is None else row._mapping
+
+
+def unauthenticated(
+    connection: Connection, cutoff: dt.datetime, purpose: str, limit: int
+) -> list[Row]:
+    """Card payments waiting for the customer's authentication since before `cutoff`."""
+    table = tables.payments
+    query = (
+        sa.select(table)
+        .where(
+            table.c.status == REQUIRES_ACTION,
+            table.c.purpose == purpose,
+            table.c.updated_at <= cutoff,
+        )
+        .order_by(table.c.updated_at)
+        .limit(limit)
+    )
+    return [row._mapping for row in connection.execute(query).all()]
+
+
+def stuck(connection: Connection, cutoff: dt.datetime, purpose: str, limit: int) -> list[Row]:
+    """Payments still pending, last touched before `cutoff` (crashed or timed out)."""
+    table = tables.payments
+    query = (
+        sa.select(table)
+        .where(
+            table.c.status == PENDING,
+            table.c.purpose == purpose,
+            table.c.method == "card",
+            table.c.updated_at <= cutoff,
+        )
+        .order_by(table.c.updated_at)
+        .limit(limit)
+    )
+    return [row._mapping for row in connection.execute(query).all()]

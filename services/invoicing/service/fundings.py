@@ -306,7 +306,7 @@ class Fundings:
         for row in rows:
             funding = row._mapping
             with self._engine.connect() as connection:
-                payment = card_charges.payment_row(connection, funding["payment_id"])
+                payment = payment_rows.payment_row(connection, funding["payment_id"])
             if payment is None:
                 continue
             try:
@@ -384,20 +384,22 @@ class Fundings:
             raise FailedPrecondition(
                 "this quote was confirmed already; ask for a new one", "quote_id"
             ) from None
-        self._cards.insert(
+        payment_rows.add_payment(
             connection,
-            payment_id=payment_id,
-            account_id=request.account_id,
-            purpose=ADD_FUNDS,
-            card=card,
-            currency_code=quote.currency_code,
-            amount_micros=total,
+            self._cards.pending(
+                payment_id=payment_id,
+                account_id=request.account_id,
+                purpose=ADD_FUNDS,
+                card=card,
+                currency_code=quote.currency_code,
+                amount_micros=total,
+            ),
         )
         return values
 
     def _charge(self, funding: Row) -> PaymentState:
         with self._engine.connect() as connection:
-            payment = card_charges.payment_row(connection, funding["payment_id"])
+            payment = payment_rows.payment_row(connection, funding["payment_id"])
             if payment is None:
                 raise NotFound("the funding's payment is gone", "funding_id")
             card = payment_rows.card(
@@ -433,7 +435,7 @@ class Fundings:
 
     def _credit(self, funding: Row) -> None:
         with self._engine.connect() as connection:
-            payment = card_charges.payment_row(connection, funding["payment_id"])
+            payment = payment_rows.payment_row(connection, funding["payment_id"])
         top_up_id = self._wallet.top_up(
             funding["account_id"],
             funding["channel_id"],

@@ -193,7 +193,7 @@ class Payments:
         """
         cutoff = utc_now(self._clock) - self._stuck_after
         with self._engine.connect() as connection:
-            stuck = card_charges.stuck(connection, cutoff, INVOICE, STUCK_PAYMENTS_BATCH)
+            stuck = payment_rows.stuck(connection, cutoff, INVOICE, STUCK_PAYMENTS_BATCH)
         finished = 0
         for row in stuck:
             request = pb.PayInvoiceRequest(
@@ -220,7 +220,7 @@ class Payments:
         One the customer completed meanwhile is settled as paid."""
         cutoff = utc_now(self._clock) - action_expiry
         with self._engine.connect() as connection:
-            waiting = card_charges.unauthenticated(
+            waiting = payment_rows.unauthenticated(
                 connection, cutoff, INVOICE, STUCK_PAYMENTS_BATCH
             )
         expired = 0
@@ -260,7 +260,7 @@ class Payments:
     def finish(self, payment_id: str, state: PaymentState) -> bool:
         """Settle an invoice's card payment the provider has decided (an answer or an event)."""
         with self._engine.begin() as connection:
-            payment = card_charges.payment_row(connection, payment_id)
+            payment = payment_rows.payment_row(connection, payment_id)
             if payment is None or payment["purpose"] != INVOICE:
                 return False
             request = pb.PayInvoiceRequest(
@@ -316,7 +316,7 @@ class Payments:
         if state.status not in PaymentStatus.FINAL:
             # Not decided yet (authentication, processing): answered, not remembered.
             with self._engine.connect() as connection:
-                payment = card_charges.payment_row(connection, payment_id)
+                payment = payment_rows.payment_row(connection, payment_id)
                 response = _response(
                     connection, request.account_id, request.invoice_id, dict(payment or {})
                 )
@@ -368,8 +368,7 @@ class Payments:
         )
         if not claimed:
             raise FailedPrecondition("another payment of this invoice is in progress", "invoice_id")
-        payment = self._cards.insert(
-            connection,
+        payment = self._cards.pending(
             payment_id=payment_id,
             account_id=request.account_id,
             purpose=INVOICE,
@@ -378,6 +377,7 @@ class Payments:
             amount_micros=due,
             invoice_id=row["invoice_id"],
         )
+        payment_rows.add_payment(connection, payment)
         return Claim(payment, card["provider_token"], row["number"])
 
     def _settle(

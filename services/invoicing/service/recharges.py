@@ -116,14 +116,16 @@ class RechargeRequests:
             log.warning("auto-recharge refused", extra={"funding_id": funding_id, "reason": reason})
             recharge_events.current(connection, values)
             return values
-        self._cards.insert(
+        payment_rows.add_payment(
             connection,
-            payment_id=values["payment_id"],
-            account_id=account_id,
-            purpose=AUTO_RECHARGE,
-            card=card,
-            currency_code=currency,
-            amount_micros=values["amount_micros"] + values["fee_micros"],
+            self._cards.pending(
+                payment_id=values["payment_id"],
+                account_id=account_id,
+                purpose=AUTO_RECHARGE,
+                card=card,
+                currency_code=currency,
+                amount_micros=values["amount_micros"] + values["fee_micros"],
+            ),
         )
         return values
 

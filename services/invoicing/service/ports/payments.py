@@ -5,13 +5,14 @@ idempotency key)."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Protocol, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from services.common.unit_of_work import Transaction
 
 AnswerT = TypeVar("AnswerT")
+Row = Mapping[str, Any]
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +56,31 @@ class Cards(Protocol):
 
 
 class CardPayments(Protocol):
+    """Payments (invoicing_payments rows, as mappings of their columns)."""
+
+    def get(self, payment_id: str) -> Row | None: ...
+
+    def by_ref(self, provider_payment_id: str) -> Row | None:
+        """The payment the provider knows by this id."""
+        ...
+
+    def add(self, payment: Mapping[str, Any]) -> None: ...
+
+    def update(self, payment_id: str, values: Mapping[str, Any]) -> None: ...
+
+    def update_in_progress(self, payment_id: str, values: Mapping[str, Any]) -> None:
+        """Change a payment still pending or waiting for authentication; a final outcome is
+        never overwritten."""
+        ...
+
+    def stuck(self, cutoff: dt.datetime, purpose: str, limit: int) -> list[Row]:
+        """Card payments still pending, last touched before `cutoff`, oldest first."""
+        ...
+
+    def unauthenticated(self, cutoff: dt.datetime, purpose: str, limit: int) -> list[Row]:
+        """Card payments waiting for the customer's authentication since before `cutoff`."""
+        ...
+
     def in_progress_with(self, account_id: str, payment_method_id: str) -> bool:
         """Whether a payment made with the card is pending or waiting for authentication."""
         ...
