@@ -7,6 +7,7 @@ import os
 import socket
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import grpc
@@ -28,7 +29,10 @@ from services.common.outbox import OutboxRelay
 from services.common.redis_client import RedisClient
 from services.common.streams import GroupReader, Retention
 from services.invoicing.adapters import grpc_clients, pdf, tables
+from services.invoicing.adapters.clock import DatetimeClock
 from services.invoicing.adapters.payment_providers import FakePaymentProvider, NoPaymentProvider
+from services.invoicing.adapters.payment_work import SqlPaymentWork
+from services.invoicing.entrypoints import payment_requests
 from services.invoicing.entrypoints.access import RULES
 from services.invoicing.entrypoints.grpc_servicer import InvoicingServicer, UseCases
 from services.invoicing.entrypoints.scheduler import BillingScheduler
@@ -138,19 +142,21 @@ def wire(
         "INVOICING_STUCK_PAYMENT_SECONDS", payments.DEFAULT_STUCK_AFTER.total_seconds()
     )
     stuck_after = dt.timedelta(seconds=stuck_after_s)
-    cards = card_charges.CardCharges(engine, payment_provider, clock)
+    ticking = DatetimeClock(clock)  # the payments' use cases read the common clock port
+    payment_work = partial(SqlPaymentWork, engine)
+    cards = card_charges.CardCharges(payment_work, payment_provider, ticking)
     audit = AuditLog(engine, tables.audit_entries, "invoicing")
     acts = service_acts.ServiceActs(audit)
     settlement = postpaid.PostpaidSettlement(engine, wallet, clock)
-    paying = payments.Payments(engine, cards, wallet, clock, stuck_after, settlement, acts)
-    receipts_ = receipts.Receipts(engine, issuing, clock)
+    paying = payments.Payments(engine, cards, wallet, ticking, stuck_after, settlement, acts)
+    receipts_ = receipts.Receipts(engine, issuing, ticking)
     action_expiry = dt.timedelta(
         seconds=env.seconds(
             "INVOICING_ACTION_EXPIRY_SECONDS", fundings.DEFAULT_ACTION_EXPIRY.total_seconds()
         )
     )
     funding = fundings.Fundings(
-        engine, cards, wallet, receipts_, clock, stuck_after, usage, action_expiry, acts
+        engine, cards, wallet, receipts_, ticking, stuck_after, usage, action_expiry, acts
     )
     partners = partner_billing.PartnerBilling(engine, issuing, wallet, channel_counts, clock)
     billing = billing_cycle.BillingCycle(
@@ -170,14 +176,16 @@ def wire(
             wallet if isinstance(wallet, grpc_clients.WalletClient) else None,
         ),
         payments=paying,
-        payment_methods=payment_methods.PaymentMethods(engine, clock, cards, wallet),
+        payment_methods=payment_methods.PaymentMethods(
+            payment_work, ticking, cards, wallet, payment_requests.setup_print
+        ),
         fundings=funding,
         payment_events=payment_events.PaymentEvents(
-            engine, cards, paying, funding, wallet, clock, settlement, alerts, acts
+            engine, cards, paying, funding, wallet, ticking, settlement, alerts, acts
         ),
         organizations=organizations.Organizations(engine, clock, settings.issuer.issuer_id),
         tax=tax.TaxSettings(engine, settings.issuer.issuer_id, clock),
-        funding=funding_switch.FundingSwitch(engine, wallet, clock),
+        funding=funding_switch.FundingSwitch(engine, wallet, ticking),
     )
     servicer = InvoicingServicer(use_cases, audit)
     binding = ServiceBinding(
@@ -193,7 +201,7 @@ def wire(
     relay = consumer = None
     if events is not None and wallet_events is not None and alerts is not None:
         relay = OutboxRelay(engine, tables.outbox, events, retention=retention)
-        requests = recharges.RechargeRequests(engine, cards, funding, clock)
+        requests = recharges.RechargeRequests(engine, cards, funding, ticking)
         reader = GroupReader(
             wallet_events,
             event_streams.WALLET_RECHARGES.name,

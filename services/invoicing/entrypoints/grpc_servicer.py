@@ -13,9 +13,12 @@ from billing.invoicing.v1 import invoicing_service_pb2_grpc as pb_grpc
 from google.api import httpbody_pb2
 from google.protobuf import json_format
 
+from services.common import validation
 from services.common.audit import AuditLog
 from services.common.errors import PermissionDenied
 from services.common.service_auth import current_identity
+from services.invoicing.entrypoints import payment_requests as requests
+from services.invoicing.entrypoints import payment_responses as responses
 from services.invoicing.service import (
     billing_cycle,
     credit_notes,
@@ -207,7 +210,7 @@ class InvoicingServicer(pb_grpc.InvoicingServiceServicer):
         return self._audit.around(
             "AddPaymentMethod",
             request,
-            lambda: self._use.payment_methods.add(request),
+            lambda: responses.card_added(self._use.payment_methods.add(requests.add_card(request))),
             after=lambda answer: _without_token(answer.payment_method),
             target=lambda answer: answer.payment_method.payment_method_id,
         )
@@ -215,7 +218,8 @@ class InvoicingServicer(pb_grpc.InvoicingServiceServicer):
     def ListPaymentMethods(
         self, request: pb.ListPaymentMethodsRequest, context: grpc.ServicerContext
     ) -> pb.ListPaymentMethodsResponse:
-        return self._use.payment_methods.list(request)
+        account_id = validation.require_id(request.account_id, "account_id")
+        return responses.cards_listed(self._use.payment_methods.list(account_id))
 
     def SetDefaultPaymentMethod(
         self, request: pb.SetDefaultPaymentMethodRequest, context: grpc.ServicerContext
@@ -223,7 +227,9 @@ class InvoicingServicer(pb_grpc.InvoicingServiceServicer):
         return self._audit.around(
             "SetDefaultPaymentMethod",
             request,
-            lambda: self._use.payment_methods.set_default(request),
+            lambda: responses.default_set(
+                self._use.payment_methods.set_default(requests.set_default(request))
+            ),
             after=lambda answer: _without_token(answer.payment_method),
             target=lambda _answer: request.payment_method_id,
         )
@@ -234,8 +240,12 @@ class InvoicingServicer(pb_grpc.InvoicingServiceServicer):
         return self._audit.around(
             "RemovePaymentMethod",
             request,
-            lambda: self._use.payment_methods.remove(request),
-            before=lambda: _without_token(self._use.payment_methods.get(request)),
+            lambda: responses.card_removed(
+                self._use.payment_methods.remove(requests.remove_card(request))
+            ),
+            before=lambda: _without_token(
+                responses.card_message(self._use.payment_methods.get(*requests.card_of(request)))
+            ),
             after=lambda _answer: {"removed": True},
             target=lambda _answer: request.payment_method_id,
         )
@@ -263,7 +273,9 @@ class InvoicingServicer(pb_grpc.InvoicingServiceServicer):
         return self._audit.around(
             "StartCardSetup",
             request,
-            lambda: self._use.payment_methods.start_setup(request),
+            lambda: responses.setup_started(
+                self._use.payment_methods.start_setup(*requests.card_setup(request))
+            ),
             # The client secret finishes the setup in the browser: never in the log.
             after=lambda answer: {"setup_id": answer.setup_id},
         )

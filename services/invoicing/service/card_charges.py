@@ -9,19 +9,15 @@ was stored yet, creates it again with the same idempotency key.
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
-import sqlalchemy as sa
-from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.exc import IntegrityError
-
+from services.common.clock import Clock
 from services.common.errors import FailedPrecondition, InvalidArgument
-from services.invoicing.adapters import tables
 from services.invoicing.domain import money
+from services.invoicing.service.clock_time import utc_now
 from services.invoicing.service.ports import PaymentProvider, PaymentState, PaymentStatus
-from services.invoicing.service.settings import Clock
+from services.invoicing.service.ports.payments import AlreadyKept, PaymentWorks
 
 # Payment rows' states (invoicing_payments.status).
 PENDING, REQUIRES_ACTION, SUCCEEDED, FAILED = "pending", "requires_action", "succeeded", "failed"
@@ -50,37 +46,28 @@ def minor_units(amount_micros: int, currency_code: str, field: str) -> int:
 
 
 class CardCharges:
-    def __init__(self, engine: Engine, provider: PaymentProvider, clock: Clock) -> None:
-        self._engine = engine
+    def __init__(self, work: PaymentWorks, provider: PaymentProvider, clock: Clock) -> None:
+        self._work = work
         self.provider = provider
         self._clock = clock
 
     def customer(self, account_id: str) -> str:
         """The provider's customer of an account, created once and kept."""
-        table = tables.customers
-        mine = (table.c.account_id == account_id, table.c.provider == self.provider.name)
-        with self._engine.connect() as connection:
-            found = connection.execute(sa.select(table.c.customer_ref).where(*mine)).scalar()
+        with self._work() as work:
+            found = work.customers.find(account_id, self.provider.name)
         if found:
-            return str(found)
+            return found
         ref = self.provider.ensure_customer(account_id, f"customer:{account_id}")
         try:
-            with self._engine.begin() as connection:
-                connection.execute(
-                    table.insert().values(
-                        account_id=account_id,
-                        provider=self.provider.name,
-                        customer_ref=ref,
-                        created_at=self._clock(),
-                    )
-                )
-        except IntegrityError:
+            with self._work() as work:
+                work.customers.add(account_id, self.provider.name, ref, utc_now(self._clock))
+                work.commit()
+        except AlreadyKept:
             pass  # made concurrently with the same key: the provider answered the same customer
         return ref
 
-    def insert(
+    def pending(
         self,
-        connection: Connection,
         *,
         payment_id: str,
         account_id: str,
@@ -90,9 +77,10 @@ class CardCharges:
         amount_micros: int,
         invoice_id: str | None = None,
     ) -> dict[str, Any]:
-        """The pending payment row, written in the caller's transaction before any charge."""
-        now = self._clock()
-        values: dict[str, Any] = {
+        """The pending payment row, for the caller to write in its transaction before any
+        charge."""
+        now = utc_now(self._clock)
+        return {
             "payment_id": payment_id,
             "invoice_id": invoice_id,
             "account_id": account_id,
@@ -111,8 +99,6 @@ class CardCharges:
             "created_at": now,
             "updated_at": now,
         }
-        connection.execute(tables.payments.insert().values(**values))
-        return values
 
     def run(self, payment: Row, provider_token: str, description: str) -> PaymentState:
         """Create (once), store the id, confirm; the outcome is recorded on the row."""
@@ -133,22 +119,16 @@ class CardCharges:
         return state
 
     def record(self, payment_id: str, state: PaymentState) -> None:
-        table = tables.payments
         values: dict[str, Any] = {
             "status": STATUS_OF[state.status],
             "reference": state.payment_ref,
             "failure_reason": state.reason[:300],
-            "updated_at": self._clock(),
+            "updated_at": utc_now(self._clock),
         }
-        with self._engine.begin() as connection:
+        with self._work() as work:
             # A final outcome is never overwritten (a late event after the answer).
-            connection.execute(
-                table.update()
-                .where(
-                    table.c.payment_id == payment_id, table.c.status.in_((PENDING, REQUIRES_ACTION))
-                )
-                .values(**values)
-            )
+            work.payments.update_in_progress(payment_id, values)
+            work.commit()
 
     def cancel_unauthenticated(self, payment: Row, reason: str) -> PaymentState:
         """Cancel a payment the customer never authenticated; where it stands afterwards.
@@ -162,16 +142,14 @@ class CardCharges:
         if state.status != PaymentStatus.DECLINED:
             self.record(payment["payment_id"], state)
             return state
-        table = tables.payments
-        with self._engine.begin() as connection:
-            connection.execute(
-                table.update()
-                .where(
-                    table.c.payment_id == payment["payment_id"],
-                    table.c.status.in_((PENDING, REQUIRES_ACTION)),
-                )
-                .values(status=EXPIRED, failure_reason=reason[:300], updated_at=self._clock())
-            )
+        expired = {
+            "status": EXPIRED,
+            "failure_reason": reason[:300],
+            "updated_at": utc_now(self._clock),
+        }
+        with self._work() as work:
+            work.payments.update_in_progress(payment["payment_id"], expired)
+            work.commit()
         return PaymentState(PaymentStatus.DECLINED, state.payment_ref, reason)
 
     def _create(self, payment: Row, provider_token: str, description: str) -> str:
@@ -188,60 +166,10 @@ class CardCharges:
             description,
             {"payment_id": payment["payment_id"], "account_id": payment["account_id"]},
         )
-        table = tables.payments
-        with self._engine.begin() as connection:
-            connection.execute(
-                table.update()
-                .where(table.c.payment_id == payment["payment_id"])
-                .values(provider_payment_id=ref, updated_at=self._clock())
+        with self._work() as work:
+            work.payments.update(
+                payment["payment_id"],
+                {"provider_payment_id": ref, "updated_at": utc_now(self._clock)},
             )
+            work.commit()
         return ref
-
-
-def payment_row(connection: Connection, payment_id: str) -> Row | None:
-    table = tables.payments
-    row = connection.execute(sa.select(table).where(table.c.payment_id == payment_id)).first()
-    return None if row is None else row._mapping
-
-
-def payment_by_ref(connection: Connection, provider_payment_id: str) -> Row | None:
-    table = tables.payments
-    row = connection.execute(
-        sa.select(table).where(table.c.provider_payment_id == provider_payment_id)
-    ).first()
-    return None if row is None else row._mapping
-
-
-def unauthenticated(
-    connection: Connection, cutoff: dt.datetime, purpose: str, limit: int
-) -> list[Row]:
-    """Card payments waiting for the customer's authentication since before `cutoff`."""
-    table = tables.payments
-    query = (
-        sa.select(table)
-        .where(
-            table.c.status == REQUIRES_ACTION,
-            table.c.purpose == purpose,
-            table.c.updated_at <= cutoff,
-        )
-        .order_by(table.c.updated_at)
-        .limit(limit)
-    )
-    return [row._mapping for row in connection.execute(query).all()]
-
-
-def stuck(connection: Connection, cutoff: dt.datetime, purpose: str, limit: int) -> list[Row]:
-    """Payments still pending, last touched before `cutoff` (crashed or timed out)."""
-    table = tables.payments
-    query = (
-        sa.select(table)
-        .where(
-            table.c.status == PENDING,
-            table.c.purpose == purpose,
-            table.c.method == "card",
-            table.c.updated_at <= cutoff,
-        )
-        .order_by(table.c.updated_at)
-        .limit(limit)
-    )
-    return [row._mapping for row in connection.execute(query).all()]

@@ -11,10 +11,11 @@ from billing.invoicing.v1 import invoicing_service_pb2 as pb
 from sqlalchemy.engine import Engine
 
 from services.common import validation
+from services.common.clock import Clock
 from services.invoicing.adapters import tables
 from services.invoicing.domain import cycles
+from services.invoicing.service.clock_time import utc_now
 from services.invoicing.service.ports import Wallet
-from services.invoicing.service.settings import Clock
 
 ACTIVE = "active"
 
@@ -32,7 +33,7 @@ class FundingSwitch:
         validation.amount(request.overdraft_limit_micros, "overdraft_limit_micros")
         key = validation.text(request.idempotency_key, "idempotency_key", max_length=150)
         terms = self._wallet.account_terms(account_id)  # NotFound for an unknown account
-        today = terms.today(self._clock())
+        today = terms.today(utc_now(self._clock))
         effective = self._next_cycle_start(account_id, today) or today
         self._wallet.schedule_funding(
             account_id,

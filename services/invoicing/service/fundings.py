@@ -34,6 +34,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
 from services.common import validation
+from services.common.clock import Clock
 from services.common.errors import (
     BillingError,
     Conflict,
@@ -41,14 +42,13 @@ from services.common.errors import (
     InvalidArgument,
     NotFound,
 )
-from services.invoicing.adapters import invoice_events, tables
+from services.invoicing.adapters import invoice_events, payment_rows, tables
 from services.invoicing.domain import money
 from services.invoicing.service import (
     card_charges,
     guards,
     ids,
     messages,
-    payment_methods,
     recharge_events,
 )
 from services.invoicing.service.card_charges import (
@@ -57,10 +57,10 @@ from services.invoicing.service.card_charges import (
     EXPIRED_REASON,
     CardCharges,
 )
+from services.invoicing.service.clock_time import utc_now
 from services.invoicing.service.ports import PaymentState, PaymentStatus, UsageSource, Wallet
 from services.invoicing.service.receipts import Receipts
 from services.invoicing.service.service_acts import ServiceActs
-from services.invoicing.service.settings import Clock
 
 log = logging.getLogger(__name__)
 QUOTE_TTL = dt.timedelta(minutes=30)
@@ -138,7 +138,7 @@ class Fundings:
         wallet_quote = self._wallet.quote_top_up(account_id, request.channel_id, currency, amount)
         # The card is charged in whole minor units: the fee is rounded once, here, and shown.
         fee = money.round_to_minor_unit(wallet_quote.fee_micros, currency)
-        now = self._clock()
+        now = utc_now(self._clock)
         values = {
             "quote_id": ids.new_id("quote"),
             "account_id": account_id,
@@ -205,7 +205,9 @@ class Fundings:
         if not 1 <= request.days <= MAX_ESTIMATE_DAYS:
             raise InvalidArgument("days", f"must be 1 to {MAX_ESTIMATE_DAYS}")
         # Yesterday and the days before, as the account counts days (its time zone).
-        to_date = self._wallet.account_terms(account_id).today(self._clock()) - dt.timedelta(days=1)
+        to_date = self._wallet.account_terms(account_id).today(utc_now(self._clock)) - dt.timedelta(
+            days=1
+        )
         from_date = to_date - dt.timedelta(days=CONSUMPTION_DAYS - 1)
         used = self._usage.notification_usage(account_id, request.channel_id, from_date, to_date)
         response = pb.EstimateFundsNeededResponse(
@@ -273,7 +275,7 @@ class Fundings:
     def resume_stuck(self) -> int:
         """The scheduler's pass: finish fundings a crash or an outage left half way."""
         table = tables.fundings
-        cutoff = self._clock() - self._stuck_after
+        cutoff = utc_now(self._clock) - self._stuck_after
         with self._engine.connect() as connection:
             rows = connection.execute(
                 sa.select(table)
@@ -292,7 +294,7 @@ class Fundings:
         the provider once it waited longer than the bound; the funding expires, the balance
         untouched (one authenticated meanwhile is paid and credited instead)."""
         table = tables.fundings
-        cutoff = self._clock() - self._action_expiry
+        cutoff = utc_now(self._clock) - self._action_expiry
         with self._engine.connect() as connection:
             rows = connection.execute(
                 sa.select(table)
@@ -304,7 +306,7 @@ class Fundings:
         for row in rows:
             funding = row._mapping
             with self._engine.connect() as connection:
-                payment = card_charges.payment_row(connection, funding["payment_id"])
+                payment = payment_rows.payment_row(connection, funding["payment_id"])
             if payment is None:
                 continue
             try:
@@ -346,12 +348,12 @@ class Fundings:
         expire_at = (
             quote.expire_at if quote.expire_at.tzinfo else quote.expire_at.replace(tzinfo=dt.UTC)
         )
-        if expire_at <= self._clock():
+        if expire_at <= utc_now(self._clock):
             raise FailedPrecondition("the quote has expired; ask for a new one", "quote_id")
         card = _card(connection, request.account_id, request.payment_method_id)
         total = quote.amount_micros + quote.fee_micros
         card_charges.minor_units(total, quote.currency_code, "quote_id")
-        now = self._clock()
+        now = utc_now(self._clock)
         payment_id = ids.derived_id("pay", funding_id)
         values = {
             "funding_id": funding_id,
@@ -382,23 +384,25 @@ class Fundings:
             raise FailedPrecondition(
                 "this quote was confirmed already; ask for a new one", "quote_id"
             ) from None
-        self._cards.insert(
+        payment_rows.add_payment(
             connection,
-            payment_id=payment_id,
-            account_id=request.account_id,
-            purpose=ADD_FUNDS,
-            card=card,
-            currency_code=quote.currency_code,
-            amount_micros=total,
+            self._cards.pending(
+                payment_id=payment_id,
+                account_id=request.account_id,
+                purpose=ADD_FUNDS,
+                card=card,
+                currency_code=quote.currency_code,
+                amount_micros=total,
+            ),
         )
         return values
 
     def _charge(self, funding: Row) -> PaymentState:
         with self._engine.connect() as connection:
-            payment = card_charges.payment_row(connection, funding["payment_id"])
+            payment = payment_rows.payment_row(connection, funding["payment_id"])
             if payment is None:
                 raise NotFound("the funding's payment is gone", "funding_id")
-            card = payment_methods.card(
+            card = payment_rows.card(
                 connection, funding["account_id"], payment["payment_method_id"]
             )
         amount = money.format_amount(funding["amount_micros"], funding["currency_code"])
@@ -431,7 +435,7 @@ class Fundings:
 
     def _credit(self, funding: Row) -> None:
         with self._engine.connect() as connection:
-            payment = card_charges.payment_row(connection, funding["payment_id"])
+            payment = payment_rows.payment_row(connection, funding["payment_id"])
         top_up_id = self._wallet.top_up(
             funding["account_id"],
             funding["channel_id"],
@@ -472,7 +476,7 @@ class Fundings:
             moved = connection.execute(
                 table.update()
                 .where(table.c.funding_id == funding["funding_id"], table.c.state.in_(before))
-                .values(state=after, updated_at=self._clock(), **values)
+                .values(state=after, updated_at=utc_now(self._clock), **values)
             ).rowcount
             if moved and funding["source"] == AUTO_RECHARGE:
                 recharge_events.after_move(connection, funding, after, values)
@@ -535,11 +539,11 @@ def _by_payment(connection: Connection, payment_id: str) -> Row | None:
 
 def _card(connection: Connection, account_id: str, method_id: str) -> Row:
     if method_id:
-        card = payment_methods.card(connection, account_id, method_id)
+        card = payment_rows.card(connection, account_id, method_id)
         if card is None:
             raise NotFound(f"card {method_id!r} not found", "payment_method_id")
         return card
-    card = payment_methods.default_card(connection, account_id)
+    card = payment_rows.default_card(connection, account_id)
     if card is None:
         raise FailedPrecondition("no default card on file", "payment_method_id")
     return card

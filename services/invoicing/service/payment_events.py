@@ -24,12 +24,14 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
 from services.common.background import OperationsAlerts
+from services.common.clock import Clock
 from services.common.errors import FailedPrecondition, InvalidArgument, PermissionDenied
-from services.invoicing.adapters import invoice_store, tables
+from services.invoicing.adapters import invoice_store, payment_rows, tables
 from services.invoicing.domain import money
 from services.invoicing.domain.invoices import Status
-from services.invoicing.service import card_charges, fundings, messages, service_acts
+from services.invoicing.service import fundings, messages, service_acts
 from services.invoicing.service.card_charges import INVOICE, CardCharges
+from services.invoicing.service.clock_time import utc_now
 from services.invoicing.service.fundings import Fundings
 from services.invoicing.service.payments import Payments
 from services.invoicing.service.ports import (
@@ -41,7 +43,6 @@ from services.invoicing.service.ports import (
 )
 from services.invoicing.service.postpaid import PostpaidSettlement
 from services.invoicing.service.service_acts import ServiceActs
-from services.invoicing.service.settings import Clock
 
 log = logging.getLogger(__name__)
 MAX_PAYLOAD_BYTES = 512 * 1024
@@ -114,7 +115,7 @@ class PaymentEvents:
                             event_id=event.event_id,
                             provider=provider.name,
                             kind=event.kind,
-                            created_at=self._clock(),
+                            created_at=utc_now(self._clock),
                         )
                     )
                     if payment is not None:
@@ -128,14 +129,14 @@ class PaymentEvents:
         if event.kind == "ignored" or not event.payment_ref:
             return None
         with self._engine.connect() as connection:
-            payment = card_charges.payment_by_ref(connection, event.payment_ref)
+            payment = payment_rows.payment_by_ref(connection, event.payment_ref)
         if payment is None:
             log.info("event for a payment we do not know", extra={"event_id": event.event_id})
         return payment
 
     def _audit(self, connection: Connection, event: ProviderEvent, payment: Row) -> None:
         """The provider's act, in the transaction that records its event as handled."""
-        now = card_charges.payment_row(connection, payment["payment_id"]) or payment
+        now = payment_rows.payment_row(connection, payment["payment_id"]) or payment
         details = {
             "event_id": event.event_id,
             "amount_minor": event.amount_minor,
@@ -327,7 +328,7 @@ class PaymentEvents:
             paid = {**row, "paid_micros": row["paid_micros"] + disputed}
             values: dict[str, Any] = {"paid_micros": paid["paid_micros"]}
             if messages.amount_due(paid) == 0:
-                values.update(status=Status.PAID, paid_time=self._clock())
+                values.update(status=Status.PAID, paid_time=utc_now(self._clock))
                 values["payment_failure_reason"] = ""
             invoice_store.update(
                 connection, row["invoice_id"], values, paid_micros=row["paid_micros"]

@@ -21,10 +21,11 @@ from billing.invoicing.v1 import invoicing_service_pb2 as pb
 from sqlalchemy.engine import Connection, Engine
 
 from services.common import idempotency, validation
+from services.common.clock import Clock
 from services.common.errors import BillingError, FailedPrecondition, InvalidArgument, NotFound
-from services.invoicing.adapters import invoice_store, tables
+from services.invoicing.adapters import invoice_store, payment_rows, tables
 from services.invoicing.domain.invoices import Kind, Status
-from services.invoicing.service import card_charges, guards, ids, messages, payment_methods
+from services.invoicing.service import card_charges, guards, ids, messages
 from services.invoicing.service.card_charges import (
     EXPIRED_REASON,
     FAILED,
@@ -33,11 +34,11 @@ from services.invoicing.service.card_charges import (
     SUCCEEDED,
     CardCharges,
 )
+from services.invoicing.service.clock_time import utc_now
 from services.invoicing.service.invoices import load
 from services.invoicing.service.ports import PaymentState, PaymentStatus, Wallet
 from services.invoicing.service.postpaid import PostpaidSettlement
 from services.invoicing.service.service_acts import ServiceActs
-from services.invoicing.service.settings import Clock
 
 log = logging.getLogger(__name__)
 SCOPE = "PayInvoice"
@@ -106,7 +107,7 @@ class Payments:
                 return
             if row["status"] != Status.OPEN or messages.amount_due(row) == 0:
                 return
-            if payment_methods.default_card(connection, account_id) is None:
+            if payment_rows.default_card(connection, account_id) is None:
                 invoice_store.update(
                     connection, invoice_id, {"payment_failure_reason": "no default card on file"}
                 )
@@ -172,7 +173,7 @@ class Payments:
                 invoice_store.update(
                     connection,
                     invoice_id,
-                    {"days_credited_time": self._clock()},
+                    {"days_credited_time": utc_now(self._clock)},
                     days_credited_time=None,
                 )
         return True
@@ -190,9 +191,9 @@ class Payments:
         when the crash came before the id was stored), so nothing is charged twice; the
         client's own retry later finds it settled.
         """
-        cutoff = self._clock() - self._stuck_after
+        cutoff = utc_now(self._clock) - self._stuck_after
         with self._engine.connect() as connection:
-            stuck = card_charges.stuck(connection, cutoff, INVOICE, STUCK_PAYMENTS_BATCH)
+            stuck = payment_rows.stuck(connection, cutoff, INVOICE, STUCK_PAYMENTS_BATCH)
         finished = 0
         for row in stuck:
             request = pb.PayInvoiceRequest(
@@ -217,9 +218,9 @@ class Payments:
         """Card payments of invoices the customer never authenticated (3-D Secure): cancelled
         at the provider after `action_expiry`, so that the invoice can be paid another way.
         One the customer completed meanwhile is settled as paid."""
-        cutoff = self._clock() - action_expiry
+        cutoff = utc_now(self._clock) - action_expiry
         with self._engine.connect() as connection:
-            waiting = card_charges.unauthenticated(
+            waiting = payment_rows.unauthenticated(
                 connection, cutoff, INVOICE, STUCK_PAYMENTS_BATCH
             )
         expired = 0
@@ -259,7 +260,7 @@ class Payments:
     def finish(self, payment_id: str, state: PaymentState) -> bool:
         """Settle an invoice's card payment the provider has decided (an answer or an event)."""
         with self._engine.begin() as connection:
-            payment = card_charges.payment_row(connection, payment_id)
+            payment = payment_rows.payment_row(connection, payment_id)
             if payment is None or payment["purpose"] != INVOICE:
                 return False
             request = pb.PayInvoiceRequest(
@@ -273,7 +274,7 @@ class Payments:
         def settle() -> pb.PayInvoiceResponse:
             row = _payable(connection, request.account_id, request.invoice_id)
             due = messages.amount_due(row)
-            now = self._clock()
+            now = utc_now(self._clock)
             payment = _payment_values(row, new_payment_id(), due, "transfer", "", SUCCEEDED, now)
             payment["reference"] = request.transfer_reference
             payment["updated_at"] = now
@@ -315,7 +316,7 @@ class Payments:
         if state.status not in PaymentStatus.FINAL:
             # Not decided yet (authentication, processing): answered, not remembered.
             with self._engine.connect() as connection:
-                payment = card_charges.payment_row(connection, payment_id)
+                payment = payment_rows.payment_row(connection, payment_id)
                 response = _response(
                     connection, request.account_id, request.invoice_id, dict(payment or {})
                 )
@@ -342,9 +343,7 @@ class Payments:
         ).first()
         if earlier is not None:
             payment = dict(earlier._mapping)
-            card = payment_methods.card(
-                connection, request.account_id, payment["payment_method_id"]
-            )
+            card = payment_rows.card(connection, request.account_id, payment["payment_method_id"])
             row = invoice_store.get(connection, request.account_id, request.invoice_id)
             if card is None or row is None:
                 raise NotFound("the payment's card or invoice is gone", "payment_method_id")
@@ -353,11 +352,11 @@ class Payments:
         due = messages.amount_due(row)
         card_charges.minor_units(due, row["currency_code"], "invoice_id")
         if request.payment_method_id:
-            card = payment_methods.card(connection, request.account_id, request.payment_method_id)
+            card = payment_rows.card(connection, request.account_id, request.payment_method_id)
             if card is None:
                 raise NotFound(f"card {request.payment_method_id!r} not found", "payment_method_id")
         else:
-            card = payment_methods.default_card(connection, request.account_id)
+            card = payment_rows.default_card(connection, request.account_id)
             if card is None:
                 raise FailedPrecondition("no default card on file", "payment_method_id")
         claimed = invoice_store.update(
@@ -369,8 +368,7 @@ class Payments:
         )
         if not claimed:
             raise FailedPrecondition("another payment of this invoice is in progress", "invoice_id")
-        payment = self._cards.insert(
-            connection,
+        payment = self._cards.pending(
             payment_id=payment_id,
             account_id=request.account_id,
             purpose=INVOICE,
@@ -379,6 +377,7 @@ class Payments:
             amount_micros=due,
             invoice_id=row["invoice_id"],
         )
+        payment_rows.add_payment(connection, payment)
         return Claim(payment, card["provider_token"], row["number"])
 
     def _settle(
@@ -388,7 +387,7 @@ class Payments:
         payment: dict[str, Any],
         state: PaymentState,
     ) -> pb.PayInvoiceResponse:
-        now = self._clock()
+        now = utc_now(self._clock)
         approved = state.status == PaymentStatus.SUCCEEDED
         outcome = {
             "status": SUCCEEDED if approved else FAILED,

@@ -22,15 +22,16 @@ from sqlalchemy.exc import IntegrityError
 
 from services.common import validation
 from services.common.background import decoded_event
+from services.common.clock import Clock
 from services.common.errors import InvalidArgument, Unavailable
 from services.common.streams import Entry
-from services.invoicing.adapters import tables
+from services.invoicing.adapters import payment_rows, tables
 from services.invoicing.adapters.payment_providers import NO_PROVIDER
 from services.invoicing.domain import money
-from services.invoicing.service import fundings, ids, payment_methods, recharge_events
+from services.invoicing.service import fundings, ids, recharge_events
 from services.invoicing.service.card_charges import AUTO_RECHARGE, CardCharges
+from services.invoicing.service.clock_time import utc_now
 from services.invoicing.service.fundings import Fundings
-from services.invoicing.service.settings import Clock
 
 log = logging.getLogger(__name__)
 REQUESTED = wallet_pb.RechargeRequested.DESCRIPTOR.full_name.encode()
@@ -89,9 +90,9 @@ class RechargeRequests:
         card = None
         reason = self._refusal(event)
         if not reason:
-            card = payment_methods.default_card(connection, account_id)
+            card = payment_rows.default_card(connection, account_id)
             reason = "" if card is not None else NO_CARD
-        now = self._clock()
+        now = utc_now(self._clock)
         values: dict[str, Any] = {
             "funding_id": funding_id,
             "account_id": account_id,
@@ -115,14 +116,16 @@ class RechargeRequests:
             log.warning("auto-recharge refused", extra={"funding_id": funding_id, "reason": reason})
             recharge_events.current(connection, values)
             return values
-        self._cards.insert(
+        payment_rows.add_payment(
             connection,
-            payment_id=values["payment_id"],
-            account_id=account_id,
-            purpose=AUTO_RECHARGE,
-            card=card,
-            currency_code=currency,
-            amount_micros=values["amount_micros"] + values["fee_micros"],
+            self._cards.pending(
+                payment_id=values["payment_id"],
+                account_id=account_id,
+                purpose=AUTO_RECHARGE,
+                card=card,
+                currency_code=currency,
+                amount_micros=values["amount_micros"] + values["fee_micros"],
+            ),
         )
         return values
 

@@ -1,0 +1,89 @@
+"""The payments' requests as plain commands: ids and keys checked in the order they always
+were, card numbers refused before anything else is looked at."""
+
+from __future__ import annotations
+
+from billing.invoicing.v1 import invoice_pb2
+from billing.invoicing.v1 import invoicing_service_pb2 as pb
+
+from services.common import idempotency, validation
+from services.invoicing.service import guards
+from services.invoicing.service.commands.payments import (
+    CARD,
+    AddCard,
+    CardFields,
+    RemoveCard,
+    SetDefaultCard,
+)
+
+OTHER = "other"  # anything but a card: refused
+CARD_KINDS = (invoice_pb2.PAYMENT_METHOD_KIND_UNSPECIFIED, invoice_pb2.PAYMENT_METHOD_KIND_CARD)
+
+
+def card_setup(request: pb.StartCardSetupRequest) -> tuple[str, str]:
+    """The account and its key (scoped to it)."""
+    account_id = validation.require_id(request.account_id, "account_id")
+    return account_id, guards.account_key(account_id, guards.required_key(request.idempotency_key))
+
+
+def add_card(request: pb.AddPaymentMethodRequest) -> AddCard:
+    account_id = validation.require_id(request.account_id, "account_id")
+    guards.no_card_numbers(request)
+    return AddCard(
+        account_id=account_id,
+        card=card_fields(request.payment_method),
+        idempotency_key=request.idempotency_key,
+        setup_id=request.setup_id,
+        request_sha256=idempotency.fingerprint(request),
+    )
+
+
+def setup_print(account_id: str, key: str, card: CardFields) -> str:
+    """The fingerprint of the request a completed setup stands for."""
+    request = pb.AddPaymentMethodRequest(
+        account_id=account_id,
+        idempotency_key=key,
+        payment_method=invoice_pb2.PaymentMethod(
+            payment_method_id=card.payment_method_id,
+            brand=card.brand,
+            last4=card.last4,
+            exp_month=card.exp_month,
+            exp_year=card.exp_year,
+            provider_token=card.provider_token,
+            is_default=card.is_default,
+        ),
+    )
+    return idempotency.fingerprint(request)
+
+
+def card_fields(card: invoice_pb2.PaymentMethod) -> CardFields:
+    return CardFields(
+        payment_method_id=card.payment_method_id,
+        kind=CARD if card.kind in CARD_KINDS else OTHER,
+        brand=card.brand,
+        last4=card.last4,
+        exp_month=card.exp_month,
+        exp_year=card.exp_year,
+        provider_token=card.provider_token,
+        is_default=card.is_default,
+    )
+
+
+def card_of(
+    request: pb.RemovePaymentMethodRequest | pb.SetDefaultPaymentMethodRequest,
+) -> tuple[str, str]:
+    account_id = validation.require_id(request.account_id, "account_id")
+    method_id = validation.require_id(request.payment_method_id, "payment_method_id")
+    return account_id, method_id
+
+
+def set_default(request: pb.SetDefaultPaymentMethodRequest) -> SetDefaultCard:
+    account_id, method_id = card_of(request)
+    idempotency.check_key(request.idempotency_key)
+    return SetDefaultCard(account_id, method_id)
+
+
+def remove_card(request: pb.RemovePaymentMethodRequest) -> RemoveCard:
+    account_id, method_id = card_of(request)
+    key = guards.account_key(account_id, guards.required_key(request.idempotency_key))
+    return RemoveCard(account_id, method_id, key, idempotency.fingerprint(request))

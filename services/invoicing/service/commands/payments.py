@@ -1,0 +1,74 @@
+"""Cards on file, as the payments' use cases take and answer them."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+CARD = "card"
+
+
+@dataclass(frozen=True, slots=True)
+class CardFields:
+    """A card as a request describes it (before any check)."""
+
+    payment_method_id: str = ""
+    kind: str = CARD  # "card", or what else was asked for (refused)
+    brand: str = ""
+    last4: str = ""
+    exp_month: int = 0
+    exp_year: int = 0
+    provider_token: str = ""
+    is_default: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class AddCard:
+    """Keep a card: given as the provider's token, or the one a completed setup saved."""
+
+    account_id: str
+    card: CardFields
+    idempotency_key: str = ""
+    setup_id: str = ""
+    # The request's fingerprint, telling a retry from another request under the same key.
+    request_sha256: str = ""
+
+
+# The fingerprint of the request a completed setup stands for (its card as the provider
+# describes it, under the key given or "setup:<setup_id>").
+SetupPrint = Callable[[str, str, CardFields], str]
+
+
+@dataclass(frozen=True, slots=True)
+class SetDefaultCard:
+    account_id: str
+    payment_method_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class RemoveCard:
+    account_id: str
+    payment_method_id: str
+    key: str  # scoped to the account
+    request_sha256: str
+
+
+@dataclass(frozen=True, slots=True)
+class CardOnFile:
+    """A kept card as shown to the account (the provider's token never is)."""
+
+    payment_method_id: str
+    account_id: str
+    brand: str
+    last4: str
+    exp_month: int
+    exp_year: int
+    is_default: bool
+
+
+@dataclass(frozen=True, slots=True)
+class CardSetupStarted:
+    setup_id: str
+    client_secret: str
+    provider: str
+    publishable_key: str
