@@ -28,6 +28,7 @@ from services.common.outbox import OutboxRelay
 from services.common.redis_client import RedisClient
 from services.common.streams import GroupReader
 from services.invoicing.adapters import grpc_clients, pdf, tables
+from services.invoicing.adapters.billing_work import SqlBillingWork
 from services.invoicing.adapters.payment_providers import FakePaymentProvider, NoPaymentProvider
 from services.invoicing.entrypoints.access import RULES
 from services.invoicing.entrypoints.grpc_servicer import InvoicingServicer, UseCases
@@ -132,6 +133,9 @@ def wire(
         closers.extend(event_closers)
     alerts = OperationsAlerts(events, "invoicing") if events is not None else None
 
+    def works() -> SqlBillingWork:
+        return SqlBillingWork(engine)
+
     issuing = Issuing(engine, settings)
     stuck_after_s = env.seconds(
         "INVOICING_STUCK_PAYMENT_SECONDS", payments.DEFAULT_STUCK_AFTER.total_seconds()
@@ -156,7 +160,7 @@ def wire(
         engine, issuing, usage, wallet, paying, settings, clock, partners=partners
     )
     use_cases = UseCases(
-        plans=plans.Plans(engine),
+        plans=plans.Plans(works),
         subscriptions=subscriptions.Subscriptions(engine, clock, wallet),
         billing=billing,
         receipts=receipts_,

@@ -13,9 +13,12 @@ from billing.invoicing.v1 import invoicing_service_pb2_grpc as pb_grpc
 from google.api import httpbody_pb2
 from google.protobuf import json_format
 
+from services.common import validation
 from services.common.audit import AuditLog
 from services.common.errors import PermissionDenied
 from services.common.service_auth import current_identity
+from services.invoicing.adapters import billing_messages as messages
+from services.invoicing.entrypoints import billing_requests as requests
 from services.invoicing.service import (
     billing_cycle,
     credit_notes,
@@ -67,19 +70,27 @@ class InvoicingServicer(pb_grpc.InvoicingServiceServicer):
         return self._audit.around(
             "CreatePlan",
             request,
-            lambda: self._use.plans.create(request),
+            lambda: pb.CreatePlanResponse(
+                plan=messages.plan(self._use.plans.create(requests.create_plan(request)))
+            ),
             target=lambda answer: answer.plan.plan_id,
         )
 
     def ListPlans(
         self, request: pb.ListPlansRequest, context: grpc.ServicerContext
     ) -> pb.ListPlansResponse:
-        return self._use.plans.list(request)
+        page = requests.page(request.page_size, request.page_token)
+        plans = self._use.plans.list(page)
+        return pb.ListPlansResponse(
+            plans=[messages.plan(plan) for plan in plans],
+            next_page_token=validation.next_page_token(page.offset, page.limit, len(plans)),
+        )
 
     def GetPlan(
         self, request: pb.GetPlanRequest, context: grpc.ServicerContext
     ) -> pb.GetPlanResponse:
-        return self._use.plans.get(request)
+        validation.require_id(request.plan_id, "plan_id")
+        return pb.GetPlanResponse(plan=messages.plan(self._use.plans.get(request.plan_id)))
 
     def ChangeFundingMode(
         self, request: pb.ChangeFundingModeRequest, context: grpc.ServicerContext

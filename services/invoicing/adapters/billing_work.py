@@ -1,0 +1,19 @@
+"""Billing's SQL unit of work: one connection and transaction, its repositories on it."""
+
+from __future__ import annotations
+
+from sqlalchemy.engine import Connection
+
+from services.common.unit_of_work import SqlTransaction
+from services.invoicing.adapters.billing_replies import SqlReplies
+from services.invoicing.adapters.plan_records import SqlPlanRecords
+from services.invoicing.service.ports.billing import PlanRecords, Replies
+
+
+class SqlBillingWork(SqlTransaction):
+    replies: Replies
+    plans: PlanRecords
+
+    def _bind(self, connection: Connection) -> None:
+        self.replies = SqlReplies(connection)
+        self.plans = SqlPlanRecords(connection)
