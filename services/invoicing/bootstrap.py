@@ -57,7 +57,7 @@ from services.invoicing.service import (
 )
 from services.invoicing.service.issuing import Issuing
 from services.invoicing.service.ports import ChannelCounts, PaymentProvider, UsageSource, Wallet
-from services.invoicing.service.settings import Clock, InvoicingSettings, utc_now
+from services.invoicing.service.settings import CalledClock, Clock, InvoicingSettings, utc_now
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 SERVICE_NAME = invoicing_service_pb2.DESCRIPTOR.services_by_name["InvoicingService"].full_name
@@ -133,6 +133,8 @@ def wire(
         closers.extend(event_closers)
     alerts = OperationsAlerts(events, "invoicing") if events is not None else None
 
+    ticks = CalledClock(clock)
+
     def works() -> SqlBillingWork:
         return SqlBillingWork(engine)
 
@@ -178,8 +180,8 @@ def wire(
         payment_events=payment_events.PaymentEvents(
             engine, cards, paying, funding, wallet, clock, settlement, alerts, acts
         ),
-        organizations=organizations.Organizations(engine, clock, settings.issuer.issuer_id),
-        tax=tax.TaxSettings(engine, settings.issuer.issuer_id, clock),
+        organizations=organizations.Organizations(works, ticks, settings.issuer.issuer_id),
+        tax=tax.TaxSettings(works, settings.issuer.issuer_id, ticks),
         funding=funding_switch.FundingSwitch(engine, wallet, clock),
     )
     servicer = InvoicingServicer(use_cases, audit)

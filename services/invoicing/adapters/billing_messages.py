@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
+
 from billing.common.v1 import money_pb2
 from billing.invoicing.v1 import invoice_pb2
 from billing.invoicing.v1 import invoicing_service_pb2 as pb
 
+from services.invoicing.domain import tax
 from services.invoicing.service.commands.plans import Plan
+from services.invoicing.service.commands.tax import (
+    AccountTaxStatus,
+    CountryTaxRate,
+    OrganizationDetails,
+    TaxConfiguration,
+)
 
 
 def money(currency_code: str, amount_micros: int) -> money_pb2.Money:
@@ -49,3 +58,84 @@ def encode_created_plan(value: Plan) -> bytes:
 
 def decode_created_plan(stored: bytes) -> Plan:
     return plan_of(pb.CreatePlanResponse.FromString(stored).plan)
+
+
+TREATMENT_TO_PB = {
+    tax.BY_RULES: invoice_pb2.TAX_TREATMENT_UNSPECIFIED,
+    tax.STANDARD: invoice_pb2.TAX_TREATMENT_STANDARD,
+    tax.REVERSE_CHARGE: invoice_pb2.TAX_TREATMENT_REVERSE_CHARGE,
+    tax.EXEMPT: invoice_pb2.TAX_TREATMENT_EXEMPT,
+}
+TREATMENT_FROM_PB = {value: key for key, value in TREATMENT_TO_PB.items()}
+
+
+def tax_status(status: AccountTaxStatus) -> invoice_pb2.AccountTaxStatus:
+    return invoice_pb2.AccountTaxStatus(
+        account_id=status.account_id,
+        rate_basis_points=status.rate_basis_points,
+        note=status.note,
+        treatment=TREATMENT_TO_PB[status.treatment],
+        exempt_reason=status.exempt_reason,
+        country=status.country,
+        tax_id=status.tax_id,
+        pending_country=status.pending_country,
+        pending_tax_id=status.pending_tax_id,
+    )
+
+
+def organization(details: OrganizationDetails) -> invoice_pb2.Organization:
+    return invoice_pb2.Organization(**asdict(details))
+
+
+def organization_of(message: invoice_pb2.Organization) -> OrganizationDetails:
+    return OrganizationDetails(
+        account_id=message.account_id,
+        business_name=message.business_name,
+        address=message.address,
+        tax_id=message.tax_id,
+        billing_email=message.billing_email,
+        tax_rate_basis_points=message.tax_rate_basis_points,
+        country=message.country,
+        pending_country=message.pending_country,
+        pending_tax_id=message.pending_tax_id,
+    )
+
+
+def encode_updated_organization(details: OrganizationDetails) -> bytes:
+    response = pb.UpdateOrganizationResponse(organization=organization(details))
+    return response.SerializeToString(deterministic=True)
+
+
+def decode_updated_organization(stored: bytes) -> OrganizationDetails:
+    return organization_of(pb.UpdateOrganizationResponse.FromString(stored).organization)
+
+
+def encode_tax_configuration(configuration: TaxConfiguration) -> bytes:
+    message = configuration_message(configuration)
+    response = pb.SetTaxConfigurationResponse(configuration=message)
+    return response.SerializeToString(deterministic=True)
+
+
+def decode_tax_configuration(stored: bytes) -> TaxConfiguration:
+    return configuration_of(pb.SetTaxConfigurationResponse.FromString(stored).configuration)
+
+
+def configuration_of(message: invoice_pb2.TaxConfiguration) -> TaxConfiguration:
+    return TaxConfiguration(
+        rates=tuple(CountryTaxRate(r.country, r.rate_basis_points) for r in message.rates),
+        default_rate_basis_points=message.default_rate_basis_points,
+        reverse_charge_countries=tuple(message.reverse_charge_countries),
+        reverse_charge_note=message.reverse_charge_note,
+    )
+
+
+def configuration_message(configuration: TaxConfiguration) -> invoice_pb2.TaxConfiguration:
+    return invoice_pb2.TaxConfiguration(
+        rates=[
+            invoice_pb2.CountryTaxRate(country=r.country, rate_basis_points=r.rate_basis_points)
+            for r in configuration.rates
+        ],
+        default_rate_basis_points=configuration.default_rate_basis_points,
+        reverse_charge_countries=list(configuration.reverse_charge_countries),
+        reverse_charge_note=configuration.reverse_charge_note,
+    )

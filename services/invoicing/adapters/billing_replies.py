@@ -27,6 +27,12 @@ class Codec:
 
 CODECS = {
     "CreatePlan": Codec(messages.encode_created_plan, messages.decode_created_plan),
+    "SetTaxConfiguration": Codec(
+        messages.encode_tax_configuration, messages.decode_tax_configuration
+    ),
+    "UpdateOrganization": Codec(
+        messages.encode_updated_organization, messages.decode_updated_organization
+    ),
 }
 
 

@@ -7,13 +7,23 @@ from sqlalchemy.engine import Connection
 from services.common.unit_of_work import SqlTransaction
 from services.invoicing.adapters.billing_replies import SqlReplies
 from services.invoicing.adapters.plan_records import SqlPlanRecords
-from services.invoicing.service.ports.billing import PlanRecords, Replies
+from services.invoicing.adapters.tax_records import SqlOrganizationRecords, SqlTaxRecords
+from services.invoicing.service.ports.billing import (
+    OrganizationRecords,
+    PlanRecords,
+    Replies,
+    TaxRecords,
+)
 
 
 class SqlBillingWork(SqlTransaction):
     replies: Replies
     plans: PlanRecords
+    tax: TaxRecords
+    organizations: OrganizationRecords
 
     def _bind(self, connection: Connection) -> None:
         self.replies = SqlReplies(connection)
         self.plans = SqlPlanRecords(connection)
+        self.tax = SqlTaxRecords(connection)
+        self.organizations = SqlOrganizationRecords(connection)

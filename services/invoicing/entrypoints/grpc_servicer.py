@@ -19,6 +19,7 @@ from services.common.errors import PermissionDenied
 from services.common.service_auth import current_identity
 from services.invoicing.adapters import billing_messages as messages
 from services.invoicing.entrypoints import billing_requests as requests
+from services.invoicing.entrypoints import tax_requests
 from services.invoicing.service import (
     billing_cycle,
     credit_notes,
@@ -254,7 +255,9 @@ class InvoicingServicer(pb_grpc.InvoicingServiceServicer):
     def GetOrganization(
         self, request: pb.GetOrganizationRequest, context: grpc.ServicerContext
     ) -> pb.GetOrganizationResponse:
-        return self._use.organizations.get(request)
+        validation.require_id(request.account_id, "account_id")
+        details = self._use.organizations.get(request.account_id)
+        return pb.GetOrganizationResponse(organization=messages.organization(details))
 
     def UpdateOrganization(
         self, request: pb.UpdateOrganizationRequest, context: grpc.ServicerContext
@@ -262,9 +265,13 @@ class InvoicingServicer(pb_grpc.InvoicingServiceServicer):
         return self._audit.around(
             "UpdateOrganization",
             request,
-            lambda: self._use.organizations.update(request),
-            before=lambda: self._use.organizations.get(
-                pb.GetOrganizationRequest(account_id=request.account_id)
+            lambda: pb.UpdateOrganizationResponse(
+                organization=messages.organization(
+                    self._use.organizations.update(tax_requests.update_organization(request))
+                )
+            ),
+            before=lambda: self.GetOrganization(
+                pb.GetOrganizationRequest(account_id=request.account_id), context
             ),
         )
 
@@ -335,7 +342,8 @@ class InvoicingServicer(pb_grpc.InvoicingServiceServicer):
     def GetTaxConfiguration(
         self, request: pb.GetTaxConfigurationRequest, context: grpc.ServicerContext
     ) -> pb.GetTaxConfigurationResponse:
-        return self._use.tax.get_configuration(request)
+        configuration = messages.configuration_message(self._use.tax.get_configuration())
+        return pb.GetTaxConfigurationResponse(configuration=configuration)
 
     def SetTaxConfiguration(
         self, request: pb.SetTaxConfigurationRequest, context: grpc.ServicerContext
@@ -343,14 +351,20 @@ class InvoicingServicer(pb_grpc.InvoicingServiceServicer):
         return self._audit.around(
             "SetTaxConfiguration",
             request,
-            lambda: self._use.tax.set_configuration(request),
-            before=lambda: self._use.tax.get_configuration(pb.GetTaxConfigurationRequest()),
+            lambda: pb.SetTaxConfigurationResponse(
+                configuration=messages.configuration_message(
+                    self._use.tax.set_configuration(tax_requests.set_configuration(request))
+                )
+            ),
+            before=lambda: self.GetTaxConfiguration(pb.GetTaxConfigurationRequest(), context),
         )
 
     def GetAccountTaxStatus(
         self, request: pb.GetAccountTaxStatusRequest, context: grpc.ServicerContext
     ) -> pb.GetAccountTaxStatusResponse:
-        return self._use.tax.get_status(request)
+        account_id = validation.require_id(request.account_id, "account_id")
+        status = self._use.tax.get_status(account_id)
+        return pb.GetAccountTaxStatusResponse(status=messages.tax_status(status))
 
     def SetAccountTaxStatus(
         self, request: pb.SetAccountTaxStatusRequest, context: grpc.ServicerContext
@@ -358,9 +372,13 @@ class InvoicingServicer(pb_grpc.InvoicingServiceServicer):
         return self._audit.around(
             "SetAccountTaxStatus",
             request,
-            lambda: self._use.tax.set_status(request),
-            before=lambda: self._use.tax.get_status(
-                pb.GetAccountTaxStatusRequest(account_id=request.account_id)
+            lambda: pb.SetAccountTaxStatusResponse(
+                status=messages.tax_status(
+                    self._use.tax.set_status(tax_requests.set_status(request))
+                )
+            ),
+            before=lambda: self.GetAccountTaxStatus(
+                pb.GetAccountTaxStatusRequest(account_id=request.account_id), context
             ),
         )
 

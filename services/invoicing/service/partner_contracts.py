@@ -21,13 +21,13 @@ from sqlalchemy.engine import Connection, Engine
 from services.common import idempotency, validation
 from services.common.errors import BillingError, FailedPrecondition, InvalidArgument, NotFound
 from services.invoicing.adapters import tables
+from services.invoicing.adapters.upserts import upsert
 from services.invoicing.domain import partner_terms
 from services.invoicing.domain.invoices import Kind, Status
 from services.invoicing.domain.partner_terms import DAYS_USED, ON_REQUEST, BillingChange
 from services.invoicing.service import guards, messages
 from services.invoicing.service.ports import ChannelCounts, Wallet
 from services.invoicing.service.settings import Clock
-from services.invoicing.service.upserts import upsert
 
 MAX_PRICE_MICROS = 10**12
 # A schedule may start up to a month back (its first cycles are billed at once) or a year ahead.

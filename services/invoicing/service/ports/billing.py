@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from typing import Protocol, TypeVar
 
 from services.common.unit_of_work import Transaction
 from services.invoicing.service.commands.plans import Plan
+from services.invoicing.service.commands.tax import Organization, TaxConfiguration
 
 AnswerT = TypeVar("AnswerT")
 
@@ -32,9 +34,40 @@ class PlanRecords(Protocol):
     def page(self, limit: int, offset: int) -> list[Plan]: ...
 
 
+class TaxRecords(Protocol):
+    def configuration(self, issuer_id: str) -> TaxConfiguration | None:
+        """The issuer's rules; None when it configured none."""
+        ...
+
+    def save_configuration(
+        self, issuer_id: str, configuration: TaxConfiguration, updated_at: dt.datetime
+    ) -> None: ...
+
+
+class OrganizationRecords(Protocol):
+    def get(self, account_id: str) -> Organization | None: ...
+
+    def save(self, organization: Organization, update_time: dt.datetime, *, new: bool) -> None:
+        """Write the details the buyer edits (and the pending change); `new` inserts them."""
+        ...
+
+    def set_treatment(
+        self,
+        account_id: str,
+        treatment: str,
+        exempt_reason: str,
+        update_time: dt.datetime,
+        confirmed: Organization | None,
+    ) -> None:
+        """An operator's treatment; `confirmed` also takes its pending country and tax id."""
+        ...
+
+
 class BillingWork(Transaction, Protocol):
     replies: Replies
     plans: PlanRecords
+    tax: TaxRecords
+    organizations: OrganizationRecords
 
 
 BillingWorks = Callable[[], BillingWork]
