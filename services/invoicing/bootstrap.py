@@ -167,7 +167,7 @@ def wire(
         billing=billing,
         receipts=receipts_,
         partner_days=partner_days.PartnerDays(engine, issuing, clock),
-        partner_contracts=partner_contracts.PartnerContracts(engine, wallet, channel_counts, clock),
+        partner_contracts=partner_contracts.PartnerContracts(works, wallet, channel_counts, ticks),
         credit_notes=credit_notes.CreditNotes(engine, issuing, clock),
         invoices=invoices.Invoices(
             engine,

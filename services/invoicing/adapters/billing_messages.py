@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import asdict
 
 from billing.common.v1 import money_pb2
 from billing.invoicing.v1 import invoice_pb2
 from billing.invoicing.v1 import invoicing_service_pb2 as pb
+from google.protobuf import timestamp_pb2
 
-from services.invoicing.domain import tax
+from services.invoicing.domain import partner_terms, tax
+from services.invoicing.service.commands.partners import ContractTerms
 from services.invoicing.service.commands.plans import Plan
 from services.invoicing.service.commands.tax import (
     AccountTaxStatus,
@@ -139,3 +142,62 @@ def configuration_message(configuration: TaxConfiguration) -> invoice_pb2.TaxCon
         reverse_charge_countries=list(configuration.reverse_charge_countries),
         reverse_charge_note=configuration.reverse_charge_note,
     )
+
+
+BILLING_FROM_PB = {
+    pb.PARTNER_BILLING_ON_REQUEST: partner_terms.ON_REQUEST,
+    pb.PARTNER_BILLING_IN_ADVANCE: partner_terms.IN_ADVANCE,
+    pb.PARTNER_BILLING_DAYS_USED: partner_terms.DAYS_USED,
+}
+BILLING_TO_PB = {value: key for key, value in BILLING_FROM_PB.items()}
+
+
+def timestamp(moment: dt.datetime) -> timestamp_pb2.Timestamp:
+    stamp = timestamp_pb2.Timestamp()
+    stamp.FromDatetime(moment)
+    return stamp
+
+
+def date_text(day: dt.date | None) -> str:
+    return day.isoformat() if day is not None else ""
+
+
+def date_of(text: str) -> dt.date | None:
+    return dt.date.fromisoformat(text) if text else None
+
+
+def contract(terms: ContractTerms) -> pb.PartnerContract:
+    message = pb.PartnerContract(
+        account_id=terms.account_id,
+        price_per_channel_month=money(terms.currency_code, terms.price_per_channel_month_micros),
+        update_time=timestamp(terms.update_time),
+        billing=BILLING_TO_PB[terms.billing],
+        start_date=date_text(terms.start_date),
+    )
+    if terms.next_billing:
+        message.next_billing = BILLING_TO_PB[terms.next_billing]
+        message.next_billing_date = date_text(terms.next_billing_date)
+    return message
+
+
+def contract_of(message: pb.PartnerContract) -> ContractTerms:
+    next_billing = BILLING_FROM_PB.get(message.next_billing, "")
+    return ContractTerms(
+        account_id=message.account_id,
+        currency_code=message.price_per_channel_month.currency_code,
+        price_per_channel_month_micros=message.price_per_channel_month.amount_micros,
+        update_time=message.update_time.ToDatetime(dt.UTC),
+        billing=BILLING_FROM_PB[message.billing],
+        start_date=date_of(message.start_date),
+        next_billing=next_billing,
+        next_billing_date=date_of(message.next_billing_date),
+    )
+
+
+def encode_set_contract(terms: ContractTerms) -> bytes:
+    response = pb.SetPartnerContractResponse(contract=contract(terms))
+    return response.SerializeToString(deterministic=True)
+
+
+def decode_set_contract(stored: bytes) -> ContractTerms:
+    return contract_of(pb.SetPartnerContractResponse.FromString(stored).contract)

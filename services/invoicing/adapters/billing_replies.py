@@ -30,6 +30,7 @@ CODECS = {
     "SetTaxConfiguration": Codec(
         messages.encode_tax_configuration, messages.decode_tax_configuration
     ),
+    "SetPartnerContract": Codec(messages.encode_set_contract, messages.decode_set_contract),
     "UpdateOrganization": Codec(
         messages.encode_updated_organization, messages.decode_updated_organization
     ),

@@ -19,7 +19,7 @@ from services.common.errors import PermissionDenied
 from services.common.service_auth import current_identity
 from services.invoicing.adapters import billing_messages as messages
 from services.invoicing.entrypoints import billing_requests as requests
-from services.invoicing.entrypoints import tax_requests
+from services.invoicing.entrypoints import partner_requests, tax_requests
 from services.invoicing.service import (
     billing_cycle,
     credit_notes,
@@ -328,16 +328,22 @@ class InvoicingServicer(pb_grpc.InvoicingServiceServicer):
         return self._audit.around(
             "SetPartnerContract",
             request,
-            lambda: self._use.partner_contracts.set(request),
-            before=lambda: self._use.partner_contracts.get(
-                pb.GetPartnerContractRequest(account_id=request.account_id)
+            lambda: pb.SetPartnerContractResponse(
+                contract=messages.contract(
+                    self._use.partner_contracts.set(partner_requests.set_contract(request))
+                )
+            ),
+            before=lambda: self.GetPartnerContract(
+                pb.GetPartnerContractRequest(account_id=request.account_id), context
             ),
         )
 
     def GetPartnerContract(
         self, request: pb.GetPartnerContractRequest, context: grpc.ServicerContext
     ) -> pb.GetPartnerContractResponse:
-        return self._use.partner_contracts.get(request)
+        account_id = validation.require_id(request.account_id, "account_id")
+        terms = self._use.partner_contracts.get(account_id)
+        return pb.GetPartnerContractResponse(contract=messages.contract(terms))
 
     def GetTaxConfiguration(
         self, request: pb.GetTaxConfigurationRequest, context: grpc.ServicerContext

@@ -7,6 +7,8 @@ from collections.abc import Callable
 from typing import Protocol, TypeVar
 
 from services.common.unit_of_work import Transaction
+from services.invoicing.domain.partner_terms import BillingChange
+from services.invoicing.service.commands.partners import PartnerContract
 from services.invoicing.service.commands.plans import Plan
 from services.invoicing.service.commands.tax import Organization, TaxConfiguration
 
@@ -63,11 +65,33 @@ class OrganizationRecords(Protocol):
         ...
 
 
+class PartnerContractRecords(Protocol):
+    def lock(self, account_id: str) -> None:
+        """Take the contract's write lock as the transaction's first statement, so a change
+        of billing, a request for days and a billing run never decide on the same reading."""
+        ...
+
+    def get(self, account_id: str) -> PartnerContract | None: ...
+
+    def billing_changes(self, account_id: str) -> list[BillingChange]:
+        """The partner's changes of billing, in the order they were set."""
+        ...
+
+    def holds_days(self, account_id: str) -> bool:
+        """Whether an invoice of this partner has credited days, or would once paid."""
+        ...
+
+    def save(self, contract: PartnerContract, change: BillingChange | None) -> None:
+        """Write the price and schedule (not the cycles billed), and append the change."""
+        ...
+
+
 class BillingWork(Transaction, Protocol):
     replies: Replies
     plans: PlanRecords
     tax: TaxRecords
     organizations: OrganizationRecords
+    contracts: PartnerContractRecords
 
 
 BillingWorks = Callable[[], BillingWork]
