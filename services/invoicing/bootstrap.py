@@ -29,6 +29,7 @@ from services.common.outbox import OutboxRelay
 from services.common.redis_client import RedisClient
 from services.common.streams import GroupReader, Retention
 from services.invoicing.adapters import grpc_clients, pdf, tables
+from services.invoicing.adapters.billing_work import SqlBillingWork
 from services.invoicing.adapters.clock import DatetimeClock
 from services.invoicing.adapters.payment_providers import FakePaymentProvider, NoPaymentProvider
 from services.invoicing.adapters.payment_work import SqlPaymentWork
@@ -60,7 +61,7 @@ from services.invoicing.service import (
 )
 from services.invoicing.service.issuing import Issuing
 from services.invoicing.service.ports import ChannelCounts, PaymentProvider, UsageSource, Wallet
-from services.invoicing.service.settings import Clock, InvoicingSettings, utc_now
+from services.invoicing.service.settings import CalledClock, Clock, InvoicingSettings, utc_now
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 SERVICE_NAME = invoicing_service_pb2.DESCRIPTOR.services_by_name["InvoicingService"].full_name
@@ -137,6 +138,11 @@ def wire(
     retention = Retention.from_env(env)
     alerts = OperationsAlerts(events, "invoicing", retention) if events is not None else None
 
+    ticks = CalledClock(clock)
+
+    def works() -> SqlBillingWork:
+        return SqlBillingWork(engine)
+
     issuing = Issuing(engine, settings)
     stuck_after_s = env.seconds(
         "INVOICING_STUCK_PAYMENT_SECONDS", payments.DEFAULT_STUCK_AFTER.total_seconds()
@@ -163,12 +169,12 @@ def wire(
         engine, issuing, usage, wallet, paying, settings, clock, partners=partners
     )
     use_cases = UseCases(
-        plans=plans.Plans(engine),
+        plans=plans.Plans(works),
         subscriptions=subscriptions.Subscriptions(engine, clock, wallet),
         billing=billing,
         receipts=receipts_,
         partner_days=partner_days.PartnerDays(engine, issuing, clock),
-        partner_contracts=partner_contracts.PartnerContracts(engine, wallet, channel_counts, clock),
+        partner_contracts=partner_contracts.PartnerContracts(works, wallet, channel_counts, ticks),
         credit_notes=credit_notes.CreditNotes(engine, issuing, clock),
         invoices=invoices.Invoices(
             engine,
@@ -183,8 +189,8 @@ def wire(
         payment_events=payment_events.PaymentEvents(
             engine, cards, paying, funding, wallet, ticking, settlement, alerts, acts
         ),
-        organizations=organizations.Organizations(engine, clock, settings.issuer.issuer_id),
-        tax=tax.TaxSettings(engine, settings.issuer.issuer_id, clock),
+        organizations=organizations.Organizations(works, ticks, settings.issuer.issuer_id),
+        tax=tax.TaxSettings(works, settings.issuer.issuer_id, ticks),
         funding=funding_switch.FundingSwitch(engine, wallet, ticking),
     )
     servicer = InvoicingServicer(use_cases, audit)

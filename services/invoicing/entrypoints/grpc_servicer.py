@@ -17,7 +17,13 @@ from services.common import validation
 from services.common.audit import AuditLog
 from services.common.errors import PermissionDenied
 from services.common.service_auth import current_identity
-from services.invoicing.entrypoints import payment_requests as requests
+from services.invoicing.adapters import billing_messages as messages
+from services.invoicing.entrypoints import (
+    billing_requests,
+    partner_requests,
+    payment_requests,
+    tax_requests,
+)
 from services.invoicing.entrypoints import payment_responses as responses
 from services.invoicing.service import (
     billing_cycle,
@@ -70,19 +76,27 @@ class InvoicingServicer(pb_grpc.InvoicingServiceServicer):
         return self._audit.around(
             "CreatePlan",
             request,
-            lambda: self._use.plans.create(request),
+            lambda: pb.CreatePlanResponse(
+                plan=messages.plan(self._use.plans.create(billing_requests.create_plan(request)))
+            ),
             target=lambda answer: answer.plan.plan_id,
         )
 
     def ListPlans(
         self, request: pb.ListPlansRequest, context: grpc.ServicerContext
     ) -> pb.ListPlansResponse:
-        return self._use.plans.list(request)
+        page = billing_requests.page(request.page_size, request.page_token)
+        plans = self._use.plans.list(page)
+        return pb.ListPlansResponse(
+            plans=[messages.plan(plan) for plan in plans],
+            next_page_token=validation.next_page_token(page.offset, page.limit, len(plans)),
+        )
 
     def GetPlan(
         self, request: pb.GetPlanRequest, context: grpc.ServicerContext
     ) -> pb.GetPlanResponse:
-        return self._use.plans.get(request)
+        validation.require_id(request.plan_id, "plan_id")
+        return pb.GetPlanResponse(plan=messages.plan(self._use.plans.get(request.plan_id)))
 
     def ChangeFundingMode(
         self, request: pb.ChangeFundingModeRequest, context: grpc.ServicerContext
@@ -210,7 +224,9 @@ class InvoicingServicer(pb_grpc.InvoicingServiceServicer):
         return self._audit.around(
             "AddPaymentMethod",
             request,
-            lambda: responses.card_added(self._use.payment_methods.add(requests.add_card(request))),
+            lambda: responses.card_added(
+                self._use.payment_methods.add(payment_requests.add_card(request))
+            ),
             after=lambda answer: _without_token(answer.payment_method),
             target=lambda answer: answer.payment_method.payment_method_id,
         )
@@ -228,7 +244,7 @@ class InvoicingServicer(pb_grpc.InvoicingServiceServicer):
             "SetDefaultPaymentMethod",
             request,
             lambda: responses.default_set(
-                self._use.payment_methods.set_default(requests.set_default(request))
+                self._use.payment_methods.set_default(payment_requests.set_default(request))
             ),
             after=lambda answer: _without_token(answer.payment_method),
             target=lambda _answer: request.payment_method_id,
@@ -241,10 +257,12 @@ class InvoicingServicer(pb_grpc.InvoicingServiceServicer):
             "RemovePaymentMethod",
             request,
             lambda: responses.card_removed(
-                self._use.payment_methods.remove(requests.remove_card(request))
+                self._use.payment_methods.remove(payment_requests.remove_card(request))
             ),
             before=lambda: _without_token(
-                responses.card_message(self._use.payment_methods.get(*requests.card_of(request)))
+                responses.card_message(
+                    self._use.payment_methods.get(*payment_requests.card_of(request))
+                )
             ),
             after=lambda _answer: {"removed": True},
             target=lambda _answer: request.payment_method_id,
@@ -253,7 +271,9 @@ class InvoicingServicer(pb_grpc.InvoicingServiceServicer):
     def GetOrganization(
         self, request: pb.GetOrganizationRequest, context: grpc.ServicerContext
     ) -> pb.GetOrganizationResponse:
-        return self._use.organizations.get(request)
+        validation.require_id(request.account_id, "account_id")
+        details = self._use.organizations.get(request.account_id)
+        return pb.GetOrganizationResponse(organization=messages.organization(details))
 
     def UpdateOrganization(
         self, request: pb.UpdateOrganizationRequest, context: grpc.ServicerContext
@@ -261,9 +281,13 @@ class InvoicingServicer(pb_grpc.InvoicingServiceServicer):
         return self._audit.around(
             "UpdateOrganization",
             request,
-            lambda: self._use.organizations.update(request),
-            before=lambda: self._use.organizations.get(
-                pb.GetOrganizationRequest(account_id=request.account_id)
+            lambda: pb.UpdateOrganizationResponse(
+                organization=messages.organization(
+                    self._use.organizations.update(tax_requests.update_organization(request))
+                )
+            ),
+            before=lambda: self.GetOrganization(
+                pb.GetOrganizationRequest(account_id=request.account_id), context
             ),
         )
 
@@ -274,7 +298,7 @@ class InvoicingServicer(pb_grpc.InvoicingServiceServicer):
             "StartCardSetup",
             request,
             lambda: responses.setup_started(
-                self._use.payment_methods.start_setup(*requests.card_setup(request))
+                self._use.payment_methods.start_setup(*payment_requests.card_setup(request))
             ),
             # The client secret finishes the setup in the browser: never in the log.
             after=lambda answer: {"setup_id": answer.setup_id},
@@ -322,21 +346,28 @@ class InvoicingServicer(pb_grpc.InvoicingServiceServicer):
         return self._audit.around(
             "SetPartnerContract",
             request,
-            lambda: self._use.partner_contracts.set(request),
-            before=lambda: self._use.partner_contracts.get(
-                pb.GetPartnerContractRequest(account_id=request.account_id)
+            lambda: pb.SetPartnerContractResponse(
+                contract=messages.contract(
+                    self._use.partner_contracts.set(partner_requests.set_contract(request))
+                )
+            ),
+            before=lambda: self.GetPartnerContract(
+                pb.GetPartnerContractRequest(account_id=request.account_id), context
             ),
         )
 
     def GetPartnerContract(
         self, request: pb.GetPartnerContractRequest, context: grpc.ServicerContext
     ) -> pb.GetPartnerContractResponse:
-        return self._use.partner_contracts.get(request)
+        account_id = validation.require_id(request.account_id, "account_id")
+        terms = self._use.partner_contracts.get(account_id)
+        return pb.GetPartnerContractResponse(contract=messages.contract(terms))
 
     def GetTaxConfiguration(
         self, request: pb.GetTaxConfigurationRequest, context: grpc.ServicerContext
     ) -> pb.GetTaxConfigurationResponse:
-        return self._use.tax.get_configuration(request)
+        configuration = messages.configuration_message(self._use.tax.get_configuration())
+        return pb.GetTaxConfigurationResponse(configuration=configuration)
 
     def SetTaxConfiguration(
         self, request: pb.SetTaxConfigurationRequest, context: grpc.ServicerContext
@@ -344,14 +375,20 @@ class InvoicingServicer(pb_grpc.InvoicingServiceServicer):
         return self._audit.around(
             "SetTaxConfiguration",
             request,
-            lambda: self._use.tax.set_configuration(request),
-            before=lambda: self._use.tax.get_configuration(pb.GetTaxConfigurationRequest()),
+            lambda: pb.SetTaxConfigurationResponse(
+                configuration=messages.configuration_message(
+                    self._use.tax.set_configuration(tax_requests.set_configuration(request))
+                )
+            ),
+            before=lambda: self.GetTaxConfiguration(pb.GetTaxConfigurationRequest(), context),
         )
 
     def GetAccountTaxStatus(
         self, request: pb.GetAccountTaxStatusRequest, context: grpc.ServicerContext
     ) -> pb.GetAccountTaxStatusResponse:
-        return self._use.tax.get_status(request)
+        account_id = validation.require_id(request.account_id, "account_id")
+        status = self._use.tax.get_status(account_id)
+        return pb.GetAccountTaxStatusResponse(status=messages.tax_status(status))
 
     def SetAccountTaxStatus(
         self, request: pb.SetAccountTaxStatusRequest, context: grpc.ServicerContext
@@ -359,9 +396,13 @@ class InvoicingServicer(pb_grpc.InvoicingServiceServicer):
         return self._audit.around(
             "SetAccountTaxStatus",
             request,
-            lambda: self._use.tax.set_status(request),
-            before=lambda: self._use.tax.get_status(
-                pb.GetAccountTaxStatusRequest(account_id=request.account_id)
+            lambda: pb.SetAccountTaxStatusResponse(
+                status=messages.tax_status(
+                    self._use.tax.set_status(tax_requests.set_status(request))
+                )
+            ),
+            before=lambda: self.GetAccountTaxStatus(
+                pb.GetAccountTaxStatusRequest(account_id=request.account_id), context
             ),
         )
 

@@ -14,7 +14,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from services.invoicing.adapters import invoice_store, tables
+from services.invoicing.adapters import invoice_store, tables, tax_records
+from services.invoicing.adapters.tax_records import SqlTaxRecords
 from services.invoicing.domain import invoices
 from services.invoicing.domain import tax as tax_rules
 from services.invoicing.domain.invoices import Kind, Line, Status
@@ -66,10 +67,9 @@ class Issuing:
             )
         ).first()
         bill_to = Party(name=draft.account_id)
-        applied = tax_rules.applied(
-            tax.rules(connection, self._settings.issuer.issuer_id),
-            tax.buyer(None if organization is None else organization._mapping),
-        )
+        configuration = SqlTaxRecords(connection).configuration(self._settings.issuer.issuer_id)
+        stored = None if organization is None else tax_records.organization(organization._mapping)
+        applied = tax_rules.applied(tax.rules(configuration), tax.buyer(stored))
         rate, note = applied.rate_basis_points, applied.note
         if organization is not None:
             bill_to = Party(

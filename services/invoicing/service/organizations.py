@@ -5,147 +5,107 @@ provider's (service/tax.py), never the buyer's."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+from dataclasses import replace
 
-import sqlalchemy as sa
-from billing.invoicing.v1 import invoice_pb2
-from billing.invoicing.v1 import invoicing_service_pb2 as pb
-from sqlalchemy.engine import Connection, Engine
-
-from services.common import idempotency, validation
+from services.common.clock import Clock
 from services.common.errors import InvalidArgument, NotFound
-from services.invoicing.adapters import tables
-from services.invoicing.domain import organizations
 from services.invoicing.domain import tax as tax_rules
-from services.invoicing.service import guards, tax
-from services.invoicing.service.settings import Clock
+from services.invoicing.service import tax
+from services.invoicing.service.commands.tax import (
+    Organization,
+    OrganizationDetails,
+    UpdateOrganization,
+)
+from services.invoicing.service.ports.billing import BillingWork, BillingWorks
+from services.invoicing.service.settings import moment
 
 
 class Organizations:
-    def __init__(self, engine: Engine, clock: Clock, issuer_id: str) -> None:
-        self._engine = engine
+    def __init__(self, works: BillingWorks, clock: Clock, issuer_id: str) -> None:
+        self._works = works
         self._clock = clock
         self._issuer_id = issuer_id
 
-    def get(self, request: pb.GetOrganizationRequest) -> pb.GetOrganizationResponse:
-        validation.require_id(request.account_id, "account_id")
-        table = tables.organizations
-        with self._engine.connect() as connection:
-            row = connection.execute(
-                sa.select(table).where(table.c.account_id == request.account_id)
-            ).first()
-            if row is None:
+    def get(self, account_id: str) -> OrganizationDetails:
+        with self._works() as work:
+            organization = work.organizations.get(account_id)
+            if organization is None:
                 raise NotFound("no organization details for this account yet", "account_id")
-            rate = self._rate(connection, row._mapping)
-        return pb.GetOrganizationResponse(organization=_message(row._mapping, rate))
+            return _details(organization, self._rate(work, organization))
 
-    def update(self, request: pb.UpdateOrganizationRequest) -> pb.UpdateOrganizationResponse:
+    def update(self, command: UpdateOrganization) -> OrganizationDetails:
         """Replace the details; invoices already issued keep the details printed on them."""
-        account_id = validation.require_id(request.account_id, "account_id")
-        values = _validated(request.organization)
-        values["update_time"] = self._clock()
-        guards.no_card_numbers(request)
-        table = tables.organizations
+        update_time = moment(self._clock)
+        with self._works() as work:
 
-        def save() -> pb.UpdateOrganizationResponse:
-            before = tax.organization_row(connection, account_id)
-            asked_rate = values.pop("tax_rate_basis_points")
-            values.update(self._tax_fields(connection, before, values))
-            if before is None:
-                connection.execute(
-                    table.insert().values(account_id=account_id, tax_rate_basis_points=0, **values)
-                )
+            def save() -> OrganizationDetails:
+                before = work.organizations.get(command.account_id)
+                asked = self._with_tax_fields(work, before, command)
+                work.organizations.save(asked, update_time, new=before is None)
+                saved = work.organizations.get(command.account_id)
+                if saved is None:
+                    raise NotFound("organization details vanished", "account_id")
+                rate = self._rate(work, saved)
+                if command.tax_rate_basis_points not in (0, rate):
+                    raise InvalidArgument(
+                        "organization.tax_rate_basis_points",
+                        "is set by the provider's tax configuration; leave it out",
+                    )
+                return _details(saved, rate)
+
+            if not command.idempotency_key:
+                details = save()  # a plain replace is idempotent by itself
             else:
-                connection.execute(
-                    table.update().where(table.c.account_id == account_id).values(**values)
+                details = work.replies.once(
+                    "UpdateOrganization", command.idempotency_key, command.request_sha256, save
                 )
-            row = tax.organization_row(connection, account_id)
-            if row is None:
-                raise NotFound("organization details vanished", "account_id")
-            rate = self._rate(connection, row)
-            if asked_rate not in (0, rate):
-                raise InvalidArgument(
-                    "organization.tax_rate_basis_points",
-                    "is set by the provider's tax configuration; leave it out",
-                )
-            return pb.UpdateOrganizationResponse(organization=_message(row, rate))
+            work.commit()
+        return details
 
-        with self._engine.begin() as connection:
-            if not request.idempotency_key:
-                return save()  # a plain replace is idempotent by itself
-            return idempotency.once(
-                connection,
-                tables.idempotency_keys,
-                "UpdateOrganization",
-                request.idempotency_key,
-                request,
-                pb.UpdateOrganizationResponse,
-                save,
-            )
-
-    def _tax_fields(
-        self, connection: Connection, before: Mapping[Any, Any] | None, values: dict[str, Any]
-    ) -> dict[str, Any]:
+    def _with_tax_fields(
+        self, work: BillingWork, before: Organization | None, command: UpdateOrganization
+    ) -> Organization:
         """Country and tax id now when the tax applied stays the same, else pending."""
-        rules = tax.rules(connection, self._issuer_id)
+        asked = Organization(
+            account_id=command.account_id,
+            business_name=command.business_name,
+            address=command.address,
+            tax_id=command.tax_id,
+            billing_email=command.billing_email,
+            country=command.country,
+        )
+        rules = tax.rules(work.tax.configuration(self._issuer_id))
         current = tax.buyer(before)
-        asked = tax_rules.Buyer(
-            values["country"], values["tax_id"], current.treatment, current.exempt_reason
+        wanted = tax_rules.Buyer(
+            command.country, command.tax_id, current.treatment, current.exempt_reason
         )
-        unchanged = (asked.country, asked.tax_id) == (current.country, current.tax_id)
-        if unchanged or tax_rules.applied(rules, asked) == tax_rules.applied(rules, current):
-            return {"pending_country": "", "pending_tax_id": "", "has_pending_change": False}
-        return {
-            "country": current.country,
-            "tax_id": current.tax_id,
-            "pending_country": asked.country,
-            "pending_tax_id": asked.tax_id,
-            "has_pending_change": True,
-        }
-
-    def _rate(self, connection: Connection, row: Mapping[Any, Any]) -> int:
-        applied = tax_rules.applied(tax.rules(connection, self._issuer_id), tax.buyer(row))
-        return applied.rate_basis_points
-
-
-def _validated(organization: invoice_pb2.Organization) -> dict[str, Any]:
-    prefix = "organization."
-    validation.text(
-        organization.business_name, f"{prefix}business_name", required=True, max_length=200
-    )
-    validation.text(organization.address, f"{prefix}address", max_length=500)
-    if organization.tax_id and not organizations.TAX_ID_PATTERN.match(organization.tax_id):
-        raise InvalidArgument(
-            f"{prefix}tax_id", "letters, digits, spaces and . / - only, at most 64"
+        unchanged = (wanted.country, wanted.tax_id) == (current.country, current.tax_id)
+        if unchanged or tax_rules.applied(rules, wanted) == tax_rules.applied(rules, current):
+            return asked
+        return replace(
+            asked,
+            country=current.country,
+            tax_id=current.tax_id,
+            pending_country=wanted.country,
+            pending_tax_id=wanted.tax_id,
+            has_pending_change=True,
         )
-    if not organization.billing_email:
-        raise InvalidArgument(f"{prefix}billing_email", "is required")
-    if not organizations.valid_email(organization.billing_email):
-        raise InvalidArgument(f"{prefix}billing_email", "is not an email address")
-    if organization.pending_country or organization.pending_tax_id:
-        raise InvalidArgument(f"{prefix}pending_country", "is output only")
-    if organization.country and not organizations.COUNTRY_PATTERN.match(organization.country):
-        raise InvalidArgument(f"{prefix}country", "must be an ISO 3166-1 alpha-2 code, e.g. IN")
-    return {
-        "business_name": organization.business_name.strip(),
-        "address": organization.address.strip(),
-        "tax_id": organization.tax_id.strip(),
-        "billing_email": organization.billing_email.strip(),
-        "tax_rate_basis_points": organization.tax_rate_basis_points,
-        "country": organization.country,
-    }
+
+    def _rate(self, work: BillingWork, organization: Organization) -> int:
+        rules = tax.rules(work.tax.configuration(self._issuer_id))
+        return tax_rules.applied(rules, tax.buyer(organization)).rate_basis_points
 
 
-def _message(row: Mapping[Any, Any], rate: int) -> invoice_pb2.Organization:
-    return invoice_pb2.Organization(
-        account_id=row["account_id"],
-        business_name=row["business_name"],
-        address=row["address"],
-        tax_id=row["tax_id"],
-        billing_email=row["billing_email"],
+def _details(organization: Organization, rate: int) -> OrganizationDetails:
+    pending = organization.has_pending_change
+    return OrganizationDetails(
+        account_id=organization.account_id,
+        business_name=organization.business_name,
+        address=organization.address,
+        tax_id=organization.tax_id,
+        billing_email=organization.billing_email,
         tax_rate_basis_points=rate,
-        country=row["country"],
-        pending_country=row["pending_country"] if row["has_pending_change"] else "",
-        pending_tax_id=row["pending_tax_id"] if row["has_pending_change"] else "",
+        country=organization.country,
+        pending_country=organization.pending_country if pending else "",
+        pending_tax_id=organization.pending_tax_id if pending else "",
     )

@@ -27,11 +27,11 @@ from sqlalchemy.exc import IntegrityError
 
 from services.common.errors import BillingError
 from services.invoicing.adapters import invoice_store, tables
+from services.invoicing.adapters.partner_contract_records import SqlPartnerContractRecords
 from services.invoicing.domain import cycles, partner_terms
 from services.invoicing.domain.invoices import Kind, Status
 from services.invoicing.domain.partner_terms import DAYS_USED, IN_ADVANCE
 from services.invoicing.service.issuing import Draft, Issuing
-from services.invoicing.service.partner_contracts import billing_changes
 from services.invoicing.service.ports import ChannelCounts, Wallet
 from services.invoicing.service.settings import Clock
 
@@ -75,7 +75,7 @@ class PartnerBilling:
     ) -> None:
         account_id, start = contract["account_id"], contract["start_date"]
         with self._engine.connect() as connection:
-            changes = billing_changes(connection, account_id)
+            changes = SqlPartnerContractRecords(connection).billing_changes(account_id)
         index = contract["cycles_billed"]
         today = None
         for _ in range(MAX_CYCLES_PER_CONTRACT):

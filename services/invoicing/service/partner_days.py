@@ -16,6 +16,7 @@ from sqlalchemy.engine import Engine
 from services.common import idempotency, validation
 from services.common.errors import FailedPrecondition, InvalidArgument
 from services.invoicing.adapters import invoice_store, tables
+from services.invoicing.adapters.partner_contract_records import SqlPartnerContractRecords
 from services.invoicing.domain import lines
 from services.invoicing.domain.invoices import Kind
 from services.invoicing.service import guards, partner_contracts
@@ -52,16 +53,16 @@ class PartnerDays:
                 "is the provider's contract price; leave it out of the request",
             )
         with self._engine.connect() as connection:
-            contract = partner_contracts.contract_row(connection, account_id)
+            contract = SqlPartnerContractRecords(connection).get(account_id)
         if contract is None:
             raise FailedPrecondition(
                 "no contract price per channel-month is set for this partner; "
                 "the provider sets it before days can be invoiced",
                 "account_id",
             )
-        currency = contract["currency_code"]
+        currency = contract.currency_code
         invoice_lines, days = lines.partner_days_lines(
-            request.channels, request.days, contract["price_per_channel_month_micros"]
+            request.channels, request.days, contract.price_per_channel_month_micros
         )
         draft = Draft(
             account_id=account_id,
@@ -74,7 +75,10 @@ class PartnerDays:
         self._issuing.ensure_series(Kind.PARTNER_DAYS, now.year)
 
         def issue() -> pb.CreatePartnerDaysInvoiceResponse:
-            partner_contracts.refuse_days_for_days_used(connection, account_id, now)
+            records = SqlPartnerContractRecords(connection)
+            partner_contracts.refuse_days_for_days_used(
+                records.get(account_id), records.billing_changes(account_id), now
+            )
             invoice_id = self._issuing.insert_draft(connection, draft)
             row = invoice_store.get(connection, account_id, invoice_id)
             total = row["total_micros"] if row is not None else 0
@@ -86,7 +90,7 @@ class PartnerDays:
             )
 
         with self._engine.begin() as connection:
-            partner_contracts.lock_contract(connection, account_id)
+            SqlPartnerContractRecords(connection).lock(account_id)
             return idempotency.once(
                 connection,
                 tables.idempotency_keys,

@@ -1,0 +1,33 @@
+"""Billing's SQL unit of work: one connection and transaction, its repositories on it."""
+
+from __future__ import annotations
+
+from sqlalchemy.engine import Connection
+
+from services.common.unit_of_work import SqlTransaction
+from services.invoicing.adapters.billing_replies import SqlReplies
+from services.invoicing.adapters.partner_contract_records import SqlPartnerContractRecords
+from services.invoicing.adapters.plan_records import SqlPlanRecords
+from services.invoicing.adapters.tax_records import SqlOrganizationRecords, SqlTaxRecords
+from services.invoicing.service.ports.billing import (
+    OrganizationRecords,
+    PartnerContractRecords,
+    PlanRecords,
+    Replies,
+    TaxRecords,
+)
+
+
+class SqlBillingWork(SqlTransaction):
+    replies: Replies
+    plans: PlanRecords
+    tax: TaxRecords
+    organizations: OrganizationRecords
+    contracts: PartnerContractRecords
+
+    def _bind(self, connection: Connection) -> None:
+        self.replies = SqlReplies(connection)
+        self.plans = SqlPlanRecords(connection)
+        self.tax = SqlTaxRecords(connection)
+        self.organizations = SqlOrganizationRecords(connection)
+        self.contracts = SqlPartnerContractRecords(connection)

@@ -1,0 +1,97 @@
+"""Billing's unit of work and the repositories behind it (adapters/billing_work.py)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Protocol, TypeVar
+
+from services.common.unit_of_work import Transaction
+from services.invoicing.domain.partner_terms import BillingChange
+from services.invoicing.service.commands.partners import PartnerContract
+from services.invoicing.service.commands.plans import Plan
+from services.invoicing.service.commands.tax import Organization, TaxConfiguration
+
+AnswerT = TypeVar("AnswerT")
+
+
+class Replies(Protocol):
+    """Answers kept by idempotency key, per scope, inside the unit of work."""
+
+    def once(
+        self, scope: str, key: str, request_sha256: str, action: Callable[[], AnswerT]
+    ) -> AnswerT:
+        """`action`'s answer, run once per (scope, key); a replay gets the first answer, the
+        same key with another request is a Conflict."""
+        ...
+
+
+class PlanRecords(Protocol):
+    def exists(self, plan_id: str) -> bool: ...
+
+    def add(self, plan: Plan) -> None: ...
+
+    def get(self, plan_id: str) -> Plan | None: ...
+
+    def page(self, limit: int, offset: int) -> list[Plan]: ...
+
+
+class TaxRecords(Protocol):
+    def configuration(self, issuer_id: str) -> TaxConfiguration | None:
+        """The issuer's rules; None when it configured none."""
+        ...
+
+    def save_configuration(
+        self, issuer_id: str, configuration: TaxConfiguration, updated_at: dt.datetime
+    ) -> None: ...
+
+
+class OrganizationRecords(Protocol):
+    def get(self, account_id: str) -> Organization | None: ...
+
+    def save(self, organization: Organization, update_time: dt.datetime, *, new: bool) -> None:
+        """Write the details the buyer edits (and the pending change); `new` inserts them."""
+        ...
+
+    def set_treatment(
+        self,
+        account_id: str,
+        treatment: str,
+        exempt_reason: str,
+        update_time: dt.datetime,
+        confirmed: Organization | None,
+    ) -> None:
+        """An operator's treatment; `confirmed` also takes its pending country and tax id."""
+        ...
+
+
+class PartnerContractRecords(Protocol):
+    def lock(self, account_id: str) -> None:
+        """Take the contract's write lock as the transaction's first statement, so a change
+        of billing, a request for days and a billing run never decide on the same reading."""
+        ...
+
+    def get(self, account_id: str) -> PartnerContract | None: ...
+
+    def billing_changes(self, account_id: str) -> list[BillingChange]:
+        """The partner's changes of billing, in the order they were set."""
+        ...
+
+    def holds_days(self, account_id: str) -> bool:
+        """Whether an invoice of this partner has credited days, or would once paid."""
+        ...
+
+    def save(self, contract: PartnerContract, change: BillingChange | None) -> None:
+        """Write the price and schedule (not the cycles billed), and append the change."""
+        ...
+
+
+class BillingWork(Transaction, Protocol):
+    replies: Replies
+    plans: PlanRecords
+    tax: TaxRecords
+    organizations: OrganizationRecords
+    contracts: PartnerContractRecords
+
+
+BillingWorks = Callable[[], BillingWork]
