@@ -23,9 +23,11 @@ def client(redis_url: str) -> Any:
     return redis.Redis.from_url(redis_url)
 
 
-def consumer(client: Any, name: str, handle: Any, group: str = "group") -> StreamConsumer:
+def consumer(
+    client: Any, name: str, handle: Any, group: str = "group", policy: RetryPolicy = FAST
+) -> StreamConsumer:
     reader = GroupReader(client, STREAM, group, name)
-    return StreamConsumer(reader, handle, OperationsAlerts(client, "tests"), 10, FAST)
+    return StreamConsumer(reader, handle, OperationsAlerts(client, "tests"), 10, policy)
 
 
 def events(entries: list[Entry]) -> list[bytes]:
@@ -45,9 +47,13 @@ def test_a_stopped_consumers_entries_are_taken_over(client: Any) -> None:
     stopped = GroupReader(client, STREAM, "group", "stopped")
     assert events(stopped.read(10)) == [b"one"]  # read, then the process died
     seen: list[bytes] = []
-    survivor = consumer(client, "survivor", lambda batch: seen.extend(events(batch)))
+    # Idle bound well above a loaded machine's pause between two lines.
+    patient = RetryPolicy(max_attempts=3, first_retry_ms=1_000, max_retry_ms=1_000)
+    survivor = consumer(
+        client, "survivor", lambda batch: seen.extend(events(batch)), policy=patient
+    )
     assert survivor.step() == 0  # not idle long enough yet
-    settle(survivor.step, lambda: seen == [b"one"])
+    settle(survivor.step, lambda: seen == [b"one"], timeout_s=5.0)
     assert client.xpending(STREAM, "group")["pending"] == 0
 
 
