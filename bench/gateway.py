@@ -108,8 +108,8 @@ def main() -> None:
         addresses = {f"{p.name.upper()}_ADDRESS": p.address for p in processes}
         gateway = ServiceProcess("gateway", {**env, **addresses}, folder).start()
         processes.append(gateway)
-        engine, store = open_store(Env({**env, **addresses}))
-        admin = Administration(store)
+        engine, units = open_store(Env({**env, **addresses}))
+        admin = Administration(units)
         operator_key = admin.create_api_key("", None, "bench", False).api_key
         url = f"http://127.0.0.1:{gateway.port}"
         with httpx.Client(base_url=url, headers={"X-API-Key": operator_key}, timeout=10) as setup:

@@ -13,10 +13,8 @@ import sys
 from typing import Any
 
 from services.cli import access, common
-from services.common.audit import AuditLog
 from services.common.config import Env
-from services.gateway.adapters import tables
-from services.gateway.adapters.store import Store
+from services.gateway import bootstrap
 from services.gateway.domain.access import Role, parse_role
 from services.gateway.domain.records import Operator
 from services.gateway.service.admin import Administration, key_summary
@@ -84,8 +82,7 @@ def register(subparsers: Any) -> None:
 
 def _administration(env: Env) -> Administration:
     engine = common.open_database(env, "gateway")
-    audit = AuditLog(engine, tables.audit_entries, "gateway")
-    return Administration(Store(engine), audit, access.actor(env))
+    return bootstrap.administration(engine, access.actor(env))
 
 
 def _create(args: argparse.Namespace) -> common.Result:

@@ -12,7 +12,7 @@ from sqlalchemy.engine import Engine
 from starlette.types import ASGIApp
 
 from services.common import config, db, redis_client
-from services.common.audit import AuditLog
+from services.common.audit import Actor, AuditLog
 from services.common.background import Loop
 from services.common.clock import Clock, SystemClock
 from services.common.outbox import OutboxRelay
@@ -20,8 +20,7 @@ from services.common.streams import Retention
 from services.gateway.adapters import tables
 from services.gateway.adapters.audit_sources import BackendAuditLogs
 from services.gateway.adapters.backends import Backends
-from services.gateway.adapters.store import Store
-from services.gateway.adapters.user_events import UserEvents
+from services.gateway.adapters.unit_of_work import SqlUnitsOfWork
 from services.gateway.config import GatewaySettings
 from services.gateway.domain import policy
 from services.gateway.entrypoints import docs_page
@@ -33,12 +32,14 @@ from services.gateway.entrypoints.native_openapi import native_paths
 from services.gateway.entrypoints.openapi import build_document
 from services.gateway.entrypoints.router import HttpRoute, Router
 from services.gateway.entrypoints.transcoded import Transcoder
+from services.gateway.service.admin import Administration
 from services.gateway.service.audit_trail import AuditTrail
 from services.gateway.service.auth import Authenticator
 from services.gateway.service.principals import PrincipalSigner
 from services.gateway.service.rate_limit import RateLimiter
 from services.gateway.service.team import Team
 from services.gateway.service.throttle import SignInThrottle
+from services.gateway.service.user_access import UserAccess
 from services.gateway.transcoding import comments
 from services.gateway.transcoding.routes import Route, build_routes, load_services
 
@@ -73,11 +74,19 @@ def contract_routes() -> list[Route]:
     return build_routes(load_services())
 
 
-def open_store(env: config.Env) -> tuple[Engine, Store]:
-    """The gateway's SQL, migrated on start unless DATABASE_MIGRATE_ON_START=false."""
+def open_store(env: config.Env) -> tuple[Engine, SqlUnitsOfWork]:
+    """The gateway's SQL, migrated on start unless DATABASE_MIGRATE_ON_START=false, and its
+    units of work."""
     engine = db.create_engine(config.database_url(env, "gateway"))
     db.prepare(engine, MIGRATIONS, env)
-    return engine, Store(engine)
+    return engine, SqlUnitsOfWork(engine)
+
+
+def administration(engine: Engine, actor: Actor, clock: Clock | None = None) -> Administration:
+    """Keys, users and operators administered on the gateway's SQL (the CLI's), each change in
+    its audit log as the actor's."""
+    audit = AuditLog(engine, tables.audit_entries, "gateway")
+    return Administration(SqlUnitsOfWork(engine), audit, actor, clock)
 
 
 def build(env: config.Env, clock: Clock | None = None) -> Gateway:
@@ -87,7 +96,7 @@ def build(env: config.Env, clock: Clock | None = None) -> Gateway:
     routes = contract_routes()
     services = sorted({route.service.full_name for route in routes})
     settings = GatewaySettings.from_env(env, services)
-    engine, store = open_store(env)
+    engine, units = open_store(env)
     unclassified = policy.unclassified(
         sorted({r.rpc_name for r in routes if r.http_method != "GET"})
     )
@@ -95,12 +104,12 @@ def build(env: config.Env, clock: Clock | None = None) -> Gateway:
         log.warning("operators only until classified", extra={"rpcs": unclassified})
     audit = AuditLog(engine, tables.audit_entries, "gateway")
     authenticator = Authenticator(
-        store,
+        units,
         settings.token_secret,
         settings.token_ttl_s,
         settings.auth_cache_s,
         clock,
-        throttle=SignInThrottle(store, settings.sign_in, audit, clock),
+        throttle=SignInThrottle(units, settings.sign_in, audit, clock),
     )
     backends = Backends(settings.backends, settings.service_token)
     signer = PrincipalSigner(settings.service_token, settings.principal_key, clock)
@@ -114,7 +123,7 @@ def build(env: config.Env, clock: Clock | None = None) -> Gateway:
         signer,
         limiter,
     )
-    user_events = UserEvents(engine)
+    user_events = UserAccess(units, clock)
 
     def membership_changed(user_id: str, account_id: str) -> None:
         authenticator.forget_membership(user_id, account_id)
@@ -123,7 +132,7 @@ def build(env: config.Env, clock: Clock | None = None) -> Gateway:
     start_user_events(env, engine, user_events)
     native = NativeRoutes(
         authenticator,
-        Team(store, membership_changed, audit, clock),
+        Team(units, membership_changed, audit, clock),
         backends,
         settings.max_body_bytes,
         settings.readiness_timeout_s,
@@ -145,7 +154,7 @@ def build(env: config.Env, clock: Clock | None = None) -> Gateway:
     return Gateway(settings, app, native, engine, routes)
 
 
-def start_user_events(env: config.Env, engine: Engine, user_events: UserEvents) -> None:
+def start_user_events(env: config.Env, engine: Engine, user_events: UserAccess) -> None:
     """Publish users' access on billing.gateway.users: only where Redis is named
     (GATEWAY_EVENTS_REDIS_URL or REDIS_URL); the outbox keeps the events until then."""
     url = env.text("GATEWAY_EVENTS_REDIS_URL", env.text("REDIS_URL", ""))

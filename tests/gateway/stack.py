@@ -13,7 +13,7 @@ import uvicorn
 from services.common.clock import SystemClock
 from services.common.config import Env
 from services.gateway.__main__ import listen
-from services.gateway.adapters.store import Store
+from services.gateway.adapters.unit_of_work import SqlUnitsOfWork
 from services.gateway.bootstrap import Gateway, build
 from services.gateway.domain.access import Role
 from services.gateway.service.admin import Administration
@@ -165,4 +165,4 @@ def start_stack(database_urls: dict[str, str], redis_url: str, extra: dict[str, 
         for service in services.values():
             service.stop()
         raise
-    return Stack(services, threaded, Administration(Store(gateway.engine)), clock)
+    return Stack(services, threaded, Administration(SqlUnitsOfWork(gateway.engine)), clock)

@@ -13,7 +13,7 @@ from billing.metering.v1 import metering_service_pb2_grpc
 from billing.wallet.v1 import wallet_service_pb2_grpc
 
 from services.common.config import Env
-from services.gateway.adapters.store import Store
+from services.gateway.adapters.unit_of_work import SqlUnitsOfWork
 from services.gateway.bootstrap import build
 from services.gateway.domain.access import Role
 from services.gateway.service.admin import Administration
@@ -46,7 +46,7 @@ def gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Threaded
         "GATEWAY_RPC_TIMEOUT_SECONDS": "2",
     }
     running = ThreadedGateway(build(Env(env))).start()
-    admin = Administration(Store(running.gateway.engine))
+    admin = Administration(SqlUnitsOfWork(running.gateway.engine))
     key = admin.create_api_key("acme", Role.OWNER, "owner", False).api_key
     yield running, key
     running.stop()

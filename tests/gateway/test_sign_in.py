@@ -21,6 +21,7 @@ from services.common.audit import AuditLog
 from services.common.clock import SteppedClock
 from services.common.config import Env
 from services.gateway.adapters import tables
+from services.gateway.adapters.unit_of_work import SqlUnitsOfWork
 from services.gateway.bootstrap import Gateway, build
 from services.gateway.domain.access import Role
 from services.gateway.service.admin import Administration
@@ -87,15 +88,13 @@ def _start(folder: Path, lock_s: float, delay_s: float) -> SteppedGateway:
 
 def _user(gateway: ThreadedGateway) -> str:
     email = f"user-{uuid.uuid4().hex[:8]}@acme.example"
-    admin = Administration(_store(gateway))
+    admin = Administration(_units(gateway))
     admin.add_user(email, PASSWORD, f"acct-{uuid.uuid4().hex[:6]}", Role.OWNER, False)
     return email
 
 
-def _store(gateway: ThreadedGateway):  # type: ignore[no-untyped-def]
-    from services.gateway.adapters.store import Store
-
-    return Store(gateway.gateway.engine)
+def _units(gateway: ThreadedGateway) -> SqlUnitsOfWork:
+    return SqlUnitsOfWork(gateway.gateway.engine)
 
 
 def _sign_in(
@@ -203,7 +202,7 @@ def test_an_operator_ends_a_lock(
 
 
 def test_each_credential_has_a_request_rate(gateway: SteppedGateway) -> None:
-    admin = Administration(_store(gateway))
+    admin = Administration(_units(gateway))
     first = admin.create_api_key("rate-a", Role.OWNER, "a", False).api_key
     second = admin.create_api_key("rate-b", Role.OWNER, "b", False).api_key
     with httpx.Client(base_url=gateway.url, timeout=10) as client:

@@ -13,7 +13,7 @@ from starlette.types import Receive, Scope, Send
 from services.common.errors import BillingError
 from services.gateway.entrypoints import http_errors
 from services.gateway.entrypoints.router import MethodNotAllowed, Router
-from services.gateway.service.ports import Backends
+from services.gateway.service.ports.backends import Backends
 
 log = logging.getLogger(__name__)
 

@@ -22,10 +22,11 @@ from services.gateway.entrypoints.router import HttpRoute
 from services.gateway.entrypoints.transcoded import authenticate
 from services.gateway.service.audit_trail import AuditTrail
 from services.gateway.service.auth import Authenticator
-from services.gateway.service.ports import AccessEvents, Backends
+from services.gateway.service.ports.backends import Backends
 from services.gateway.service.principals import MAX_REASON_LENGTH, PrincipalSigner, actor_of
 from services.gateway.service.rate_limit import RateLimiter
 from services.gateway.service.team import Team
+from services.gateway.service.user_access import UserAccess
 from services.gateway.transcoding.template import compile_template
 
 SERVING = "SERVING"
@@ -52,7 +53,7 @@ class NativeRoutes:
         signer: PrincipalSigner,
         audit_trail: AuditTrail,
         forwarded_hops: int = 0,
-        user_events: AccessEvents | None = None,
+        user_events: UserAccess | None = None,
         database_answers: Callable[[], bool] = lambda: True,
     ) -> None:
         self._user_events = user_events
@@ -322,7 +323,7 @@ class NativeRoutes:
         )
         return http_io.json_response({"billing_emails": data["billing_emails"]})
 
-    def _events(self) -> AccessEvents:
+    def _events(self) -> UserAccess:
         if self._user_events is None:
             raise NotFound("not found")
         return self._user_events

@@ -22,7 +22,7 @@ from services.gateway.domain.access import Principal, allows
 from services.gateway.entrypoints import http_errors, http_io
 from services.gateway.errors import TooManyRequests
 from services.gateway.service.auth import Authenticator
-from services.gateway.service.ports import Backends
+from services.gateway.service.ports.backends import Backends
 from services.gateway.service.principals import MAX_REASON_LENGTH, PrincipalSigner
 from services.gateway.service.rate_limit import RateLimiter
 from services.gateway.transcoding import messages

@@ -16,7 +16,8 @@ from services.gateway.domain import credentials
 from services.gateway.domain.access import Role
 from services.gateway.domain.records import ApiKey, Membership, Operator, User
 from services.gateway.domain.throttle import USER
-from services.gateway.service.ports import Audit, DuplicateEmail, GatewayStore
+from services.gateway.service.ports.audit import Audit
+from services.gateway.service.ports.store import DuplicateEmail, UnitsOfWork
 
 MAX_NAME_LENGTH = 200
 MAX_EMAIL_LENGTH = 320
@@ -31,12 +32,12 @@ class CreatedKey:
 class Administration:
     def __init__(
         self,
-        store: GatewayStore,
+        units: UnitsOfWork,
         audit: Audit | None = None,
         actor: Actor | None = None,
         clock: Clock | None = None,
     ) -> None:
-        self._store = store
+        self._units = units
         self._clock = clock or SystemClock()
         self._audit = audit
         self._actor = actor or Actor("system", "administration")
@@ -65,14 +66,21 @@ class Administration:
             name=name,
             secret_sha256=fresh.secret_sha256,
         )
-        self._store.add_api_key(key)
+        with self._units() as uow:
+            uow.keys.add_api_key(key)
+            uow.commit()
         self._record("api_key_created", account_id, key.key_id, after=key_summary(key))
         return CreatedKey(key, fresh.api_key)
 
     def revoke_api_key(self, key_id: str) -> ApiKey:
         """Revoking twice answers the same."""
-        before = self._store.api_key(key_id)
-        key = self._store.revoke_api_key(key_id, self._now())
+        # Reads and writes go in units of their own: SQLite cannot make a transaction that
+        # has read into a writer once another has written meanwhile.
+        with self._units() as uow:
+            before = uow.keys.api_key(key_id)
+        with self._units() as uow:
+            key = uow.keys.revoke_api_key(key_id, self._now())
+            uow.commit()
         if key is None:
             raise NotFound(f"no API key {key_id!r}")
         if before is not None and not before.revoked:
@@ -86,7 +94,8 @@ class Administration:
         return key
 
     def list_api_keys(self, account_id: str | None) -> list[ApiKey]:
-        return self._store.list_api_keys(account_id)
+        with self._units() as uow:
+            return uow.keys.list_api_keys(account_id)
 
     def add_user(
         self, email: str, password: str, account_id: str, role: Role, billing_access: bool
@@ -98,14 +107,18 @@ class Administration:
         """
         email = _email(email)
         validation.require_id(account_id, "account")
-        existing = self._store.user_by_email(email)
-        if existing is not None and self._store.operator(existing.user_id) is not None:
+        with self._units() as uow:
+            existing = uow.people.user_by_email(email)
+            operator = uow.people.operator(existing.user_id) if existing else None
+        if operator is not None:
             raise InvalidArgument("email", "belongs to an operator, who has no account role")
         user, handed_over = self._user(email, password)
         membership = Membership(
             user.user_id, account_id, role, billing_access or role is Role.OWNER, email
         )
-        self._store.put_membership(membership, self._now())
+        with self._units() as uow:
+            uow.people.put_membership(membership, self._now())
+            uow.commit()
         self._record(
             "teammate_added",
             account_id,
@@ -119,12 +132,16 @@ class Administration:
         over (as add_user)."""
         email = _email(email)
         validation.text(name, "name", max_length=MAX_NAME_LENGTH)
-        existing = self._store.user_by_email(email)
-        if existing is not None and self._store.memberships_of(existing.user_id):
+        with self._units() as uow:
+            existing = uow.people.user_by_email(email)
+            memberships = uow.people.memberships_of(existing.user_id) if existing else []
+        if memberships:
             raise InvalidArgument("email", "has a role on an account: use another email")
         user, handed_over = self._user(email, password)
-        self._store.put_operator(user.user_id, name or email, self._now())
-        operator = self._store.operator(user.user_id)
+        with self._units() as uow:
+            uow.people.put_operator(user.user_id, name or email, self._now())
+            operator = uow.people.operator(user.user_id)
+            uow.commit()
         if operator is None:
             raise NotFound(f"operator {email} was not saved")
         self._record("operator_added", "", user.user_id, after={"email": email, "name": name})
@@ -133,36 +150,46 @@ class Administration:
     def remove_operator(self, email: str) -> Operator:
         """The operator's tokens stop working within GATEWAY_AUTH_CACHE_SECONDS; removing
         twice answers the same."""
-        user = self._store.user_by_email(_email(email))
-        operator = self._store.operator(user.user_id) if user else None
+        with self._units() as uow:
+            user = uow.people.user_by_email(_email(email))
+            operator = uow.people.operator(user.user_id) if user else None
         if user is None or operator is None:
             raise NotFound(f"no operator {email!r}")
-        if self._store.remove_operator(user.user_id, self._now()):
+        with self._units() as uow:
+            removed_now = uow.people.remove_operator(user.user_id, self._now())
+            removed = uow.people.operator(user.user_id)
+            uow.commit()
+        if removed_now:
             self._record("operator_removed", "", user.user_id, before={"email": operator.email})
-        removed = self._store.operator(user.user_id)
         return removed or operator
 
     def list_operators(self) -> list[Operator]:
-        return self._store.operators()
+        with self._units() as uow:
+            return uow.people.operators()
 
     def unlock_sign_in(self, email: str) -> None:
         """Forget a user's failed sign-ins (their lock ends now)."""
         email = _email(email)
-        self._store.forget_failures(f"{USER}:{email}")
-        user = self._store.user_by_email(email)
+        with self._units() as uow:
+            uow.sign_ins.forget_failures(f"{USER}:{email}")
+            user = uow.people.user_by_email(email)
+            uow.commit()
         self._record("sign_in_unlocked", "", user.user_id if user else email)
 
     def _now(self) -> dt.datetime:
         return moment(self._clock)
 
     def _user(self, email: str, password: str) -> tuple[User, str]:
-        user = self._store.user_by_email(email)
+        with self._units() as uow:
+            user = uow.people.user_by_email(email)
         if user is not None:
             return user, ""
         handed_over = password or secrets.token_urlsafe(18)
         user = User("usr_" + secrets.token_hex(8), email, credentials.hash_password(handed_over))
         try:
-            self._store.add_user(user)
+            with self._units() as uow:
+                uow.people.add_user(user)
+                uow.commit()
         except DuplicateEmail:
             raise InvalidArgument("email", "is already registered") from None
         return user, "" if password else handed_over

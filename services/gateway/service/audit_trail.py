@@ -6,12 +6,10 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from starlette.concurrency import run_in_threadpool
-
 from services.common import validation
 from services.common.audit import entry_json, merge
 from services.common.errors import InvalidArgument
-from services.gateway.service.ports import Audit, AuditSources
+from services.gateway.service.ports.audit import Audit, AuditSources
 
 
 class AuditTrail:
@@ -37,7 +35,7 @@ class AuditTrail:
             self._sources.page(service, account_id, limit, page_token, metadata)
             for service in self._sources.services()
         ]
-        own = run_in_threadpool(self._own.list_messages, account_id, limit, page_token)
+        own = asyncio.to_thread(self._own.list_messages, account_id, limit, page_token)
         answers = await asyncio.gather(own, *reads)
         entries, token = merge(list(answers), limit)
         return [entry_json(entry) for entry in entries], token

@@ -14,7 +14,7 @@ from services.gateway.domain.access import Principal, Role
 from services.gateway.domain.records import ApiKey, Membership, Operator
 from services.gateway.errors import Unauthenticated
 from services.gateway.service.cache import TtlCache
-from services.gateway.service.ports import GatewayStore
+from services.gateway.service.ports.store import UnitsOfWork
 from services.gateway.service.throttle import SignInThrottle
 
 # Compared against when the email is unknown, so both answers take as long.
@@ -37,14 +37,14 @@ class IssuedToken:
 class Authenticator:
     def __init__(
         self,
-        store: GatewayStore,
+        units: UnitsOfWork,
         signing_secret: bytes,
         token_ttl_s: int,
         cache_ttl_s: float = 0.0,
         clock: Clock | None = None,
         throttle: SignInThrottle | None = None,
     ) -> None:
-        self._store = store
+        self._units = units
         self._throttle = throttle
         self._signing_secret = signing_secret
         self._token_ttl_s = token_ttl_s
@@ -94,7 +94,8 @@ class Authenticator:
 
     def _from_api_key(self, api_key: str) -> Principal:
         key_id, secret = credentials.split_api_key(api_key)
-        record = self._store.api_key(key_id)
+        with self._units() as uow:
+            record = uow.keys.api_key(key_id)
         if record is None:
             credentials.secret_matches(secret, "0" * 64)
             raise credentials.BadCredential("unknown key")
@@ -111,12 +112,14 @@ class Authenticator:
     def _from_token(self, token: str) -> Principal:
         claims = credentials.verify_token(token, self._signing_secret, self._now_s())
         if claims.operator:
-            operator = self._store.operator(claims.user_id)
+            with self._units() as uow:
+                operator = uow.people.operator(claims.user_id)
             if operator is None or not operator.active:
                 raise credentials.BadCredential("no longer an operator")
             self._operators.put(claims.user_id, operator)
             return operator.principal(claims.credential_id)
-        membership = self._store.membership(claims.user_id, claims.account_id)
+        with self._units() as uow:
+            membership = uow.people.membership(claims.user_id, claims.account_id)
         if membership is None:
             raise credentials.BadCredential("membership removed")
         self._memberships.put((claims.user_id, claims.account_id), membership)
@@ -138,7 +141,8 @@ class Authenticator:
         email = email.strip().lower()
         if self._throttle is not None:
             self._throttle.check(email, address)
-        user = self._store.user_by_email(email)
+        with self._units() as uow:
+            user = uow.people.user_by_email(email)
         stored = user.password_hash if user is not None else _DUMMY_HASH
         if not credentials.password_matches(password, stored) or user is None:
             if self._throttle is not None:
@@ -146,10 +150,11 @@ class Authenticator:
             raise Unauthenticated("invalid email or password")
         if self._throttle is not None:
             self._throttle.succeeded(email)
-        operator = self._store.operator(user.user_id)
-        if operator is not None and operator.active:
-            return self._operator_token(operator, account_id)
-        memberships = self._store.memberships_of(user.user_id)
+        with self._units() as uow:
+            operator = uow.people.operator(user.user_id)
+            if operator is not None and operator.active:
+                return self._operator_token(operator, account_id)
+            memberships = uow.people.memberships_of(user.user_id)
         if account_id:
             memberships = [m for m in memberships if m.account_id == account_id]
         if not memberships:

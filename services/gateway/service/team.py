@@ -15,7 +15,8 @@ from services.common.errors import FailedPrecondition, InvalidArgument, NotFound
 from services.gateway.domain.access import Role
 from services.gateway.domain.records import Membership
 from services.gateway.service.admin import Administration, moment
-from services.gateway.service.ports import Audit, GatewayStore
+from services.gateway.service.ports.audit import Audit
+from services.gateway.service.ports.store import UnitsOfWork
 
 # Teammates the owner may invite or re-role to; an account has one owner.
 TEAMMATE_ROLES = (Role.ADMIN, Role.AGENT)
@@ -31,22 +32,24 @@ class Invitation:
 class Team:
     def __init__(
         self,
-        store: GatewayStore,
+        units: UnitsOfWork,
         on_change: Callable[[str, str], None],
         audit: Audit | None = None,
         clock: Clock | None = None,
     ) -> None:
-        self._store = store
+        self._units = units
         self._clock = clock or SystemClock()
         # Told (user_id, account_id) after a change, so cached credentials see it at once.
         self._on_change = on_change
         self._audit = audit
 
     def list(self, account_id: str) -> list[Membership]:
-        return self._store.members(account_id)
+        with self._units() as uow:
+            return uow.people.members(account_id)
 
     def member(self, user_id: str, account_id: str) -> Membership | None:
-        return self._store.membership(user_id, account_id)
+        with self._units() as uow:
+            return uow.people.membership(user_id, account_id)
 
     def invite(
         self,
@@ -60,14 +63,15 @@ class Team:
         """Adds the person (created when new) with the role; inviting again answers the same."""
         if role not in TEAMMATE_ROLES:
             raise InvalidArgument("role", "a teammate is an admin or an agent")
-        known = self._store.user_by_email(email.strip().lower())
+        with self._units() as uow:
+            known = uow.people.user_by_email(email.strip().lower())
+            current = uow.people.membership(known.user_id, account_id) if known else None
         before = None
         if known is not None:
-            current = self._store.membership(known.user_id, account_id)
             if current is not None and current.role is Role.OWNER:
                 raise FailedPrecondition("the owner is already on the team", "email")
             before = _summary(current) if current is not None else None
-        member, password = Administration(self._store, clock=self._clock).add_user(
+        member, password = Administration(self._units, clock=self._clock).add_user(
             email, "", account_id, role, billing_access
         )
         self._on_change(member.user_id, account_id)
@@ -96,7 +100,9 @@ class Team:
             member.email,
         )
         if updated != member:
-            self._store.put_membership(updated, moment(self._clock))
+            with self._units() as uow:
+                uow.people.put_membership(updated, moment(self._clock))
+                uow.commit()
             self._on_change(user_id, account_id)
         changed = self._reload(user_id, account_id)
         if changed != member:
@@ -105,7 +111,9 @@ class Team:
 
     def remove(self, account_id: str, user_id: str, actor: Actor, reason: str = "") -> Membership:
         member = self._teammate(account_id, user_id)
-        self._store.delete_membership(user_id, account_id)
+        with self._units() as uow:
+            uow.people.delete_membership(user_id, account_id)
+            uow.commit()
         self._on_change(user_id, account_id)
         self._record("teammate_removed", member, actor, reason, _summary(member), removed=True)
         return member
@@ -119,7 +127,8 @@ class Team:
     def _teammate(self, account_id: str, user_id: str) -> Membership:
         if not validation.ID_PATTERN.match(user_id):
             raise NotFound("not found")
-        member = self._store.membership(user_id, account_id)
+        with self._units() as uow:
+            member = uow.people.membership(user_id, account_id)
         if member is None:
             raise NotFound("not found")
         if member.role is Role.OWNER:
@@ -127,7 +136,8 @@ class Team:
         return member
 
     def _reload(self, user_id: str, account_id: str) -> Membership:
-        member = self._store.membership(user_id, account_id)
+        with self._units() as uow:
+            member = uow.people.membership(user_id, account_id)
         if member is None:
             raise NotFound("not found")
         return member
