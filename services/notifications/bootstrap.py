@@ -108,15 +108,15 @@ def assemble(
     intake = Intake(
         units,
         clock,
-        settings.backoff,
-        settings.email_backoff,
+        settings.delivery_retries,
+        settings.email_retries,
         settings.operators_email,
     )
     dispatcher = Dispatcher(
         units,
         clock,
         sender.send,
-        settings.backoff,
+        settings.delivery_retries,
         settings.lease_ms,
         settings.disable_after_ms,
         settings.delivery_threads,
@@ -129,7 +129,7 @@ def assemble(
         clock,
         mailer,
         directory,
-        settings.email_backoff,
+        settings.email_retries,
         settings.lease_ms,
         settings.operators_email,
     )
@@ -146,7 +146,7 @@ def assemble(
     consumers[event_streams.GATEWAY_USERS.name] = consumer(
         event_streams.GATEWAY_USERS.name, user_access_handler(UserCopy(units))
     )
-    endpoints = Endpoints(units, clock, settings.backoff, settings.allow_private_targets)
+    endpoints = Endpoints(units, clock, settings.delivery_retries, settings.allow_private_targets)
     wired = Notifications(
         settings=settings,
         engine=engine,

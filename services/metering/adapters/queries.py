@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -31,9 +31,8 @@ class SqlUsageQueries:
             sa.select(t.c.local_date, t.c.category, t.c.channel_id, *counters)
             .where(
                 t.c.account_id == account_id,
-                t.c.local_date >= start.isoformat(),
-                t.c.local_date <= end.isoformat(),
-                t.c.channel_id == channel_id if channel_id else sa.true(),
+                *_within(t.c.local_date, start, end),
+                _on_channel(t, channel_id),
             )
             .group_by(t.c.local_date, t.c.category, t.c.channel_id)
         )
@@ -57,8 +56,7 @@ class SqlUsageQueries:
             .where(
                 t.c.account_id == account_id,
                 t.c.channel_id == channel_id,
-                t.c.first_date >= start.isoformat(),
-                t.c.first_date <= end.isoformat(),
+                *_within(t.c.first_date, start, end),
             )
             .group_by(t.c.first_date)
         )
@@ -93,8 +91,7 @@ class SqlUsageQueries:
         t = tables.daily_usage
         query = sa.select(sa.func.coalesce(sa.func.sum(t.c.charges_micros), 0)).where(
             t.c.account_id == account_id,
-            t.c.local_date >= start.isoformat(),
-            t.c.local_date <= end.isoformat(),
+            *_within(t.c.local_date, start, end),
             t.c.channel_id == channel_id if channel_id else t.c.channel_id != ALL_CHANNELS,
         )
         return int(self._connection.execute(query).scalar_one())
@@ -126,17 +123,15 @@ class SqlUsageQueries:
         self, account_id: str, channel_id: str, after: tuple[int, int], upper_us: int, rows: int
     ) -> list[ReportedMessage]:
         t = tables.events
-        query = (
-            sa.select(t)
-            .where(
-                t.c.account_id == account_id,
-                t.c.status == INBOUND,
-                sa.tuple_(t.c.occur_us, t.c.id) > after,
-                t.c.occur_us < upper_us,
-                t.c.channel_id == channel_id if channel_id else sa.true(),
-            )
-            .order_by(t.c.occur_us, t.c.id)
-            .limit(rows)
+        found = self._page(
+            t,
+            (t.c.occur_us, t.c.id),
+            account_id,
+            channel_id,
+            after,
+            upper_us,
+            rows,
+            t.c.status == INBOUND,
         )
         return [
             ReportedMessage(
@@ -149,23 +144,15 @@ class SqlUsageQueries:
                 channel_id=row.channel_id,
                 row_id=row.id,
             )
-            for row in self._connection.execute(query).all()
+            for row in found
         ]
 
     def outbound_page(
         self, account_id: str, channel_id: str, after: tuple[int, str], upper_us: int, rows: int
     ) -> list[ReportedMessage]:
         t = tables.messages
-        query = (
-            sa.select(t)
-            .where(
-                t.c.account_id == account_id,
-                sa.tuple_(t.c.first_us, t.c.message_id) > after,
-                t.c.first_us < upper_us,
-                t.c.channel_id == channel_id if channel_id else sa.true(),
-            )
-            .order_by(t.c.first_us, t.c.message_id)
-            .limit(rows)
+        found = self._page(
+            t, (t.c.first_us, t.c.message_id), account_id, channel_id, after, upper_us, rows
         )
         return [
             ReportedMessage(
@@ -177,8 +164,48 @@ class SqlUsageQueries:
                 message_id=row.message_id,
                 channel_id=row.channel_id,
             )
-            for row in self._connection.execute(query).all()
+            for row in found
         ]
+
+    def _page(
+        self,
+        t: sa.Table,
+        order: tuple[sa.Column[Any], sa.Column[Any]],
+        account_id: str,
+        channel_id: str,
+        after: tuple[int, int] | tuple[int, str],
+        upper_us: int,
+        rows: int,
+        *where: sa.ColumnElement[bool],
+    ) -> Sequence[sa.Row[Any]]:
+        """A report page of `t`: up to `rows` rows after `after` in (time, key) order, before
+        `upper_us`, on one phone number or all."""
+        occur_us, key = order
+        query = (
+            sa.select(t)
+            .where(
+                t.c.account_id == account_id,
+                *where,
+                sa.tuple_(occur_us, key) > after,
+                occur_us < upper_us,
+                _on_channel(t, channel_id),
+            )
+            .order_by(occur_us, key)
+            .limit(rows)
+        )
+        return self._connection.execute(query).all()
+
+
+def _within(
+    day: sa.Column[Any], start: dt.date, end: dt.date
+) -> tuple[sa.ColumnElement[bool], ...]:
+    """From `start` to `end`, both included (days stored as ISO text)."""
+    return day >= start.isoformat(), day <= end.isoformat()
+
+
+def _on_channel(t: sa.Table, channel_id: str) -> sa.ColumnElement[bool]:
+    """One phone number's rows, or (none named) every row."""
+    return t.c.channel_id == channel_id if channel_id else sa.true()
 
 
 def _active_in(

@@ -1,4 +1,6 @@
-"""When a failed delivery is tried again: exponential backoff with jitter, for a bounded period."""
+"""When a failed delivery or email is tried again: a schedule that doubles each wait, with
+jitter, and gives up after a bounded period. (Not services.common.background.Backoff, which
+paces a worker loop between steps.)"""
 
 from __future__ import annotations
 
@@ -8,7 +10,7 @@ DAY_MS = 86_400_000
 
 
 @dataclass(frozen=True, slots=True)
-class Backoff:
+class RetrySchedule:
     first_ms: int = 5_000
     max_ms: int = 6 * 3_600_000
     # Retries stop this long after the first attempt.

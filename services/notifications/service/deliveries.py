@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from services.common import metrics
 from services.common.clock import Clock
 from services.notifications.domain.events import Notice, endpoint_disabled
-from services.notifications.domain.retry import Backoff
+from services.notifications.domain.retry import RetrySchedule
 from services.notifications.service.intake import FAILED, PENDING, SUCCEEDED
 from services.notifications.service.ports import (
     DueDelivery,
@@ -53,7 +53,7 @@ class Dispatcher:
         units: UnitsOfWork,
         clock: Clock,
         send: Send,
-        backoff: Backoff,
+        retries: RetrySchedule,
         lease_ms: int,
         disable_after_ms: int,
         threads: int,
@@ -64,7 +64,7 @@ class Dispatcher:
         self._units = units
         self._clock = clock
         self._send = send
-        self._backoff = backoff
+        self._retries = retries
         self._lease_ms = lease_ms
         self._disable_after_ms = disable_after_ms
         self._batch = batch
@@ -144,7 +144,7 @@ class Dispatcher:
         if outcome.succeeded:
             state = SUCCEEDED
         else:
-            due = self._backoff.next_attempt_ms(now_ms, attempts, self._draw(), item.give_up_ms)
+            due = self._retries.next_attempt_ms(now_ms, attempts, self._draw(), item.give_up_ms)
             state = PENDING if due is not None else FAILED
         with self._units() as uow:
             uow.dispatch.add_attempt(

@@ -13,7 +13,7 @@ from typing import Protocol
 
 from services.common.clock import Clock
 from services.notifications.domain.emails import html_body, text_body
-from services.notifications.domain.retry import Backoff
+from services.notifications.domain.retry import RetrySchedule
 from services.notifications.service.intake import FAILED, PENDING, SENT, SKIPPED
 from services.notifications.service.ports import (
     Attachment,
@@ -42,7 +42,7 @@ class EmailSender:
         clock: Clock,
         mailer: Mailer,
         directory: Directory,
-        backoff: Backoff,
+        retries: RetrySchedule,
         lease_ms: int,
         operators_email: str,
         batch: int = 20,
@@ -52,7 +52,7 @@ class EmailSender:
         self._clock = clock
         self._mailer = mailer
         self._directory = directory
-        self._backoff = backoff
+        self._retries = retries
         self._lease_ms = lease_ms
         self._operators_email = operators_email
         self._batch = batch
@@ -114,7 +114,7 @@ class EmailSender:
             return
         attempts = email.attempts + 1
         now_ms = self._clock.now_ms()
-        due = self._backoff.next_attempt_ms(now_ms, attempts, self._draw(), email.give_up_ms)
+        due = self._retries.next_attempt_ms(now_ms, attempts, self._draw(), email.give_up_ms)
         log.warning("email not sent", extra={"event_id": event_id, "error": problem})
         state = PENDING if due is not None else FAILED
         with self._units() as uow:

@@ -10,7 +10,7 @@ from services.common.clock import Clock
 from services.common.errors import FailedPrecondition, InvalidArgument, NotFound
 from services.common.idempotency import check_key
 from services.notifications.domain.events import EVENT_TYPES
-from services.notifications.domain.retry import Backoff
+from services.notifications.domain.retry import RetrySchedule
 from services.notifications.domain.targets import TargetRefused, checked_url
 from services.notifications.service import ids
 from services.notifications.service.commands import (
@@ -51,13 +51,13 @@ class Endpoints:
         self,
         units: UnitsOfWork,
         clock: Clock,
-        backoff: Backoff,
+        retries: RetrySchedule,
         allow_private: bool,
         wake: Callable[[], None] = lambda: None,
     ) -> None:
         self._units = units
         self._clock = clock
-        self._backoff = backoff
+        self._retries = retries
         self._allow_private = allow_private
         self.wake = wake
 
@@ -201,7 +201,7 @@ class Endpoints:
             delivery = _load_delivery(uow, request)
             _enabled(uow, request.account_id, request.endpoint_id)
             uow.deliveries.send_again(
-                [delivery.delivery_id], now_ms, now_ms + self._backoff.period_ms, False
+                [delivery.delivery_id], now_ms, now_ms + self._retries.period_ms, False
             )
             uow.commit()
         self.wake()
@@ -215,7 +215,7 @@ class Endpoints:
         with self._units() as uow:
             endpoint = _enabled(uow, request.account_id, request.endpoint_id)
             chosen = uow.deliveries.failed_since(endpoint.endpoint_id, request.since_ms, MAX_REPLAY)
-            uow.deliveries.send_again(chosen, now_ms, now_ms + self._backoff.period_ms, True)
+            uow.deliveries.send_again(chosen, now_ms, now_ms + self._retries.period_ms, True)
             uow.commit()
         self.wake()
         return len(chosen)

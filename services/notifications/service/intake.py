@@ -9,7 +9,7 @@ from collections.abc import Callable, Sequence
 
 from services.common.clock import Clock
 from services.notifications.domain.events import OPERATIONS_ALERT, Notice
-from services.notifications.domain.retry import Backoff
+from services.notifications.domain.retry import RetrySchedule
 from services.notifications.service.ports import NewDelivery, NewEmail, Subscription, UnitsOfWork
 
 log = logging.getLogger(__name__)
@@ -32,15 +32,15 @@ class Intake:
         self,
         units: UnitsOfWork,
         clock: Clock,
-        backoff: Backoff,
-        email_backoff: Backoff,
+        retries: RetrySchedule,
+        email_retries: RetrySchedule,
         operators_email: str,
         after_record: Sequence[Callable[[], None]] = (),
     ) -> None:
         self._units = units
         self._clock = clock
-        self._backoff = backoff
-        self._email_backoff = email_backoff
+        self._retries = retries
+        self._email_retries = email_retries
         self._operators_email = operators_email
         self.after_record = list(after_record)
 
@@ -79,7 +79,7 @@ class Intake:
                 event_id=notice.event_id,
                 event_type=notice.event_type,
                 created_ms=now_ms,
-                give_up_ms=now_ms + self._backoff.period_ms,
+                give_up_ms=now_ms + self._retries.period_ms,
             )
             for notice in notices
             for endpoint in by_account.get(notice.account_id, [])
@@ -96,7 +96,7 @@ class Intake:
                 invoice_id=notice.invoice_id,
                 to_address=notice.to_address,
                 created_ms=now_ms,
-                give_up_ms=now_ms + self._email_backoff.period_ms,
+                give_up_ms=now_ms + self._email_retries.period_ms,
             )
             for notice in notices
             if notice.emailed and (notice.event_type != OPERATIONS_ALERT or self._operators_email)

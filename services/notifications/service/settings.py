@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from services.common.background import RetryPolicy
 from services.common.config import ConfigError, Env, redis_url
-from services.notifications.domain.retry import DAY_MS, Backoff
+from services.notifications.domain.retry import DAY_MS, RetrySchedule
 
 CONSUMER_GROUP = "notifications"
 SMTP_SCHEMES = ("smtp", "smtp+starttls", "smtps")
@@ -29,14 +29,14 @@ class NotificationsSettings:
     webhook_timeout_s: float
     delivery_threads: int
     lease_ms: int  # a claimed attempt not finished by then is taken again (a killed process)
-    backoff: Backoff
+    delivery_retries: RetrySchedule
     disable_after_ms: int  # an endpoint failing this long is disabled
     # Email
     smtp_url: str  # "" = log instead of sending
     smtp_from: str
     smtp_timeout_s: float
     operators_email: str
-    email_backoff: Backoff
+    email_retries: RetrySchedule
     invoicing_address: str
     invoicing_timeout_s: float
 
@@ -65,7 +65,7 @@ class NotificationsSettings:
                 "NOTIFICATIONS_DELIVERY_THREADS", 16, minimum=1, maximum=256
             ),
             lease_ms=int(env.seconds("NOTIFICATIONS_LEASE_SECONDS", 60.0) * 1000),
-            backoff=Backoff(
+            delivery_retries=RetrySchedule(
                 first_ms=int(env.seconds("NOTIFICATIONS_RETRY_FIRST_SECONDS", 5.0) * 1000),
                 max_ms=int(env.seconds("NOTIFICATIONS_RETRY_MAX_SECONDS", 6 * 3600.0) * 1000),
                 period_ms=period_s * 1000,
@@ -78,7 +78,7 @@ class NotificationsSettings:
             smtp_from=env.text("SMTP_FROM", "billing@localhost"),
             smtp_timeout_s=env.seconds("SMTP_TIMEOUT_SECONDS", 10.0),
             operators_email=env.text("NOTIFICATIONS_OPERATORS_EMAIL", ""),
-            email_backoff=Backoff(first_ms=30_000, max_ms=3_600_000, period_ms=DAY_MS),
+            email_retries=RetrySchedule(first_ms=30_000, max_ms=3_600_000, period_ms=DAY_MS),
             invoicing_address=env.text("INVOICING_ADDRESS", "127.0.0.1:50053"),
             invoicing_timeout_s=env.seconds("NOTIFICATIONS_CLIENT_TIMEOUT_SECONDS", 5.0),
         )
