@@ -184,7 +184,7 @@ def wire(
         ),
         organizations=organizations.Organizations(engine, clock, settings.issuer.issuer_id),
         tax=tax.TaxSettings(engine, settings.issuer.issuer_id, clock),
-        funding=funding_switch.FundingSwitch(engine, wallet, ticking),
+        funding=funding_switch.FundingSwitch(payment_work, wallet, ticking),
     )
     servicer = InvoicingServicer(use_cases, audit)
     binding = ServiceBinding(

@@ -11,10 +11,15 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
 from services.invoicing.adapters import tables
-from services.invoicing.service.ports.payments import AlreadyKept, CardRecord
+from services.invoicing.service.ports.payments import (
+    ActiveSubscription,
+    AlreadyKept,
+    CardRecord,
+)
 
 Row = Mapping[Any, Any]
 CARD = "card"
+ACTIVE = "active"  # a subscription being billed
 PENDING, REQUIRES_ACTION = "pending", "requires_action"
 # Payment rows' states a payment is still in progress in.
 IN_PROGRESS = (PENDING, REQUIRES_ACTION)
@@ -160,6 +165,22 @@ class SqlCustomers:
             )
         except IntegrityError:
             raise AlreadyKept(f"customer of {account_id}") from None
+
+
+class SqlSubscriptions:
+    def __init__(self, connection: Connection) -> None:
+        self._connection = connection
+
+    def earliest_active(self, account_id: str) -> ActiveSubscription | None:
+        s, p = tables.subscriptions.c, tables.plans.c
+        row = self._connection.execute(
+            sa.select(s.start_date, p.period_months)
+            .join(tables.plans, p.plan_id == s.plan_id)
+            .where(s.account_id == account_id, s.status == ACTIVE)
+            .order_by(s.start_date)
+            .limit(1)
+        ).first()
+        return None if row is None else ActiveSubscription(row.start_date, row.period_months)
 
 
 def card_rows(connection: Connection, account_id: str) -> list[Row]:

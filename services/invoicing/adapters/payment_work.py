@@ -6,18 +6,31 @@ from sqlalchemy.engine import Connection
 
 from services.common.unit_of_work import SqlTransaction
 from services.invoicing.adapters.payment_replies import SqlReplies
-from services.invoicing.adapters.payment_rows import SqlCardPayments, SqlCards, SqlCustomers
-from services.invoicing.service.ports.payments import CardPayments, Cards, Customers, Replies
+from services.invoicing.adapters.payment_rows import (
+    SqlCardPayments,
+    SqlCards,
+    SqlCustomers,
+    SqlSubscriptions,
+)
+from services.invoicing.service.ports.payments import (
+    CardPayments,
+    Cards,
+    Customers,
+    Replies,
+    Subscriptions,
+)
 
 
 class SqlPaymentWork(SqlTransaction):
     cards: Cards
     payments: CardPayments
     customers: Customers
+    subscriptions: Subscriptions
     replies: Replies
 
     def _bind(self, connection: Connection) -> None:
         self.cards = SqlCards(connection)
         self.payments = SqlCardPayments(connection)
         self.customers = SqlCustomers(connection)
+        self.subscriptions = SqlSubscriptions(connection)
         self.replies = SqlReplies(connection)

@@ -88,7 +88,13 @@ class InvoicingServicer(pb_grpc.InvoicingServiceServicer):
         self, request: pb.ChangeFundingModeRequest, context: grpc.ServicerContext
     ) -> pb.ChangeFundingModeResponse:
         return self._audit.around(
-            "ChangeFundingMode", request, lambda: self._use.funding.change(request)
+            "ChangeFundingMode",
+            request,
+            lambda: pb.ChangeFundingModeResponse(
+                effective_date=self._use.funding.change(
+                    requests.change_funding(request)
+                ).isoformat()
+            ),
         )
 
     def CreateSubscription(

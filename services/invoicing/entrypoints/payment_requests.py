@@ -12,6 +12,7 @@ from services.invoicing.service.commands.payments import (
     CARD,
     AddCard,
     CardFields,
+    ChangeFunding,
     RemoveCard,
     SetDefaultCard,
 )
@@ -87,3 +88,18 @@ def remove_card(request: pb.RemovePaymentMethodRequest) -> RemoveCard:
     account_id, method_id = card_of(request)
     key = guards.account_key(account_id, guards.required_key(request.idempotency_key))
     return RemoveCard(account_id, method_id, key, idempotency.fingerprint(request))
+
+
+def change_funding(request: pb.ChangeFundingModeRequest) -> ChangeFunding:
+    account_id = validation.require_id(request.account_id, "account_id")
+    validation.text(request.reason, "reason", max_length=500)
+    validation.amount(request.credit_limit_micros, "credit_limit_micros")
+    validation.amount(request.overdraft_limit_micros, "overdraft_limit_micros")
+    key = validation.text(request.idempotency_key, "idempotency_key", max_length=150)
+    return ChangeFunding(
+        account_id=account_id,
+        funding_mode=request.funding_mode,
+        credit_limit_micros=request.credit_limit_micros,
+        overdraft_limit_micros=request.overdraft_limit_micros,
+        idempotency_key=key,
+    )

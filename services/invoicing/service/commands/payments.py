@@ -72,3 +72,14 @@ class CardSetupStarted:
     client_secret: str
     provider: str
     publishable_key: str
+
+
+@dataclass(frozen=True, slots=True)
+class ChangeFunding:
+    """New funding terms from the first day of the account's next billing cycle."""
+
+    account_id: str
+    funding_mode: int  # billing.wallet.v1.FundingMode, handed on to the wallet
+    credit_limit_micros: int
+    overdraft_limit_micros: int
+    idempotency_key: str = ""

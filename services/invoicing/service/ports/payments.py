@@ -102,6 +102,18 @@ class Customers(Protocol):
         ...
 
 
+@dataclass(frozen=True, slots=True)
+class ActiveSubscription:
+    start_date: dt.date
+    period_months: int
+
+
+class Subscriptions(Protocol):
+    def earliest_active(self, account_id: str) -> ActiveSubscription | None:
+        """The account's active subscription that started first, if any."""
+        ...
+
+
 class Replies(Protocol):
     """Answers kept by (scope, idempotency key): a retry gets the first answer."""
 
@@ -120,6 +132,7 @@ class PaymentWork(Transaction, Protocol):
     cards: Cards
     payments: CardPayments
     customers: Customers
+    subscriptions: Subscriptions
     replies: Replies
 
 
