@@ -35,6 +35,7 @@ from services.invoicing.adapters.payment_work import SqlPaymentWork
 from services.invoicing.entrypoints import payment_requests
 from services.invoicing.entrypoints.access import RULES
 from services.invoicing.entrypoints.grpc_servicer import InvoicingServicer, UseCases
+from services.invoicing.entrypoints.recharge_requests import RechargeRequestEntries
 from services.invoicing.entrypoints.scheduler import BillingScheduler
 from services.invoicing.service import (
     billing_cycle,
@@ -200,7 +201,9 @@ def wire(
     relay = consumer = None
     if events is not None and wallet_events is not None and alerts is not None:
         relay = OutboxRelay(engine, tables.outbox, events)
-        requests = recharges.RechargeRequests(engine, cards, funding, ticking)
+        requests = RechargeRequestEntries(
+            recharges.RechargeRequests(payment_work, cards, funding, ticking)
+        )
         reader = GroupReader(
             wallet_events,
             event_streams.WALLET_RECHARGES.name,

@@ -128,6 +128,20 @@ class SqlCardPayments:
     def unauthenticated(self, cutoff: dt.datetime, purpose: str, limit: int) -> list[Row]:
         return unauthenticated(self._connection, cutoff, purpose, limit)
 
+    def reference(self, payment_id: str) -> str | None:
+        table = tables.payments
+        found = self._connection.execute(
+            sa.select(table.c.reference).where(table.c.payment_id == payment_id)
+        ).scalar()
+        return None if found is None else str(found)
+
+    def exists(self, payment_id: str) -> bool:
+        table = tables.payments
+        found = self._connection.execute(
+            sa.select(table.c.payment_id).where(table.c.payment_id == payment_id)
+        ).first()
+        return found is not None
+
     def in_progress_with(self, account_id: str, payment_method_id: str) -> bool:
         table = tables.payments
         query = sa.select(table.c.payment_id).where(
@@ -165,6 +179,26 @@ class SqlCustomers:
             )
         except IntegrityError:
             raise AlreadyKept(f"customer of {account_id}") from None
+
+
+class SqlFundings:
+    def __init__(self, connection: Connection) -> None:
+        self._connection = connection
+
+    def get(self, account_id: str, funding_id: str) -> Row | None:
+        table = tables.fundings
+        row = self._connection.execute(
+            sa.select(table).where(
+                table.c.funding_id == funding_id, table.c.account_id == account_id
+            )
+        ).first()
+        return None if row is None else row._mapping
+
+    def add(self, funding: Mapping[str, Any]) -> None:
+        try:
+            self._connection.execute(tables.fundings.insert().values(**funding))
+        except IntegrityError:
+            raise AlreadyKept(f"funding {funding['funding_id']}") from None
 
 
 class SqlSubscriptions:

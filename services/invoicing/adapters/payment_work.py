@@ -10,12 +10,16 @@ from services.invoicing.adapters.payment_rows import (
     SqlCardPayments,
     SqlCards,
     SqlCustomers,
+    SqlFundings,
     SqlSubscriptions,
 )
+from services.invoicing.adapters.recharge_outbox import SqlRechargeAnswers
 from services.invoicing.service.ports.payments import (
     CardPayments,
     Cards,
     Customers,
+    FundingRecords,
+    RechargeAnswers,
     Replies,
     Subscriptions,
 )
@@ -25,12 +29,16 @@ class SqlPaymentWork(SqlTransaction):
     cards: Cards
     payments: CardPayments
     customers: Customers
+    fundings: FundingRecords
     subscriptions: Subscriptions
+    recharge_answers: RechargeAnswers
     replies: Replies
 
     def _bind(self, connection: Connection) -> None:
         self.cards = SqlCards(connection)
         self.payments = SqlCardPayments(connection)
         self.customers = SqlCustomers(connection)
+        self.fundings = SqlFundings(connection)
         self.subscriptions = SqlSubscriptions(connection)
+        self.recharge_answers = SqlRechargeAnswers(connection)
         self.replies = SqlReplies(connection)

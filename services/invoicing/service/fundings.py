@@ -43,6 +43,7 @@ from services.common.errors import (
     NotFound,
 )
 from services.invoicing.adapters import invoice_events, payment_rows, tables
+from services.invoicing.adapters.recharge_outbox import SqlRechargeAnswers
 from services.invoicing.domain import money
 from services.invoicing.service import (
     card_charges,
@@ -390,7 +391,7 @@ class Fundings:
                 payment_id=payment_id,
                 account_id=request.account_id,
                 purpose=ADD_FUNDS,
-                card=card,
+                payment_method_id=card["payment_method_id"],
                 currency_code=quote.currency_code,
                 amount_micros=total,
             ),
@@ -479,7 +480,14 @@ class Fundings:
                 .values(state=after, updated_at=utc_now(self._clock), **values)
             ).rowcount
             if moved and funding["source"] == AUTO_RECHARGE:
-                recharge_events.after_move(connection, funding, after, values)
+                recharge_events.after_move(
+                    SqlRechargeAnswers(connection),
+                    payment_rows.SqlCardPayments(connection),
+                    funding,
+                    after,
+                    values,
+                    self._clock.now_ms(),
+                )
             elif moved and after in FUNDING_EVENTS:
                 invoice_events.funding(connection, funding["funding_id"], FUNDING_EVENTS[after])
             if moved and after in AUDITED_MOVES:

@@ -83,3 +83,16 @@ class ChangeFunding:
     credit_limit_micros: int
     overdraft_limit_micros: int
     idempotency_key: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class RequestRecharge:
+    """The wallet asks for an auto-recharge: charge the default card amount + fee."""
+
+    account_id: str
+    idempotency_key: str
+    channel_id: str
+    currency_code: str
+    amount_micros: int
+    fee_currency_code: str
+    fee_micros: int
