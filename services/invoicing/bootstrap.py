@@ -41,6 +41,7 @@ from services.invoicing.service import (
     billing_cycle,
     card_charges,
     credit_notes,
+    fund_quotes,
     funding_switch,
     fundings,
     invoices,
@@ -156,7 +157,7 @@ def wire(
         )
     )
     funding = fundings.Fundings(
-        engine, cards, wallet, receipts_, ticking, stuck_after, usage, action_expiry, acts
+        engine, cards, wallet, receipts_, ticking, stuck_after, action_expiry, acts
     )
     partners = partner_billing.PartnerBilling(engine, issuing, wallet, channel_counts, clock)
     billing = billing_cycle.BillingCycle(
@@ -180,6 +181,7 @@ def wire(
             payment_work, ticking, cards, wallet, payment_requests.setup_print
         ),
         fundings=funding,
+        fund_quotes=fund_quotes.FundQuotes(payment_work, wallet, usage, ticking),
         payment_events=payment_events.PaymentEvents(
             engine, cards, paying, funding, wallet, ticking, settlement, alerts, acts
         ),

@@ -11,6 +11,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
 from services.invoicing.adapters import tables
+from services.invoicing.service.commands.payments import FundsQuote
 from services.invoicing.service.ports.payments import (
     ActiveSubscription,
     AlreadyKept,
@@ -179,6 +180,25 @@ class SqlCustomers:
             )
         except IntegrityError:
             raise AlreadyKept(f"customer of {account_id}") from None
+
+
+class SqlQuotes:
+    def __init__(self, connection: Connection) -> None:
+        self._connection = connection
+
+    def add(self, quote: FundsQuote, created_at: dt.datetime) -> None:
+        values = {
+            "quote_id": quote.quote_id,
+            "account_id": quote.account_id,
+            "channel_id": quote.channel_id,
+            "display_phone_number": quote.display_phone_number,
+            "currency_code": quote.currency_code,
+            "amount_micros": quote.amount_micros,
+            "fee_micros": quote.fee_micros,
+            "expire_at": quote.expire_at,
+            "created_at": created_at,
+        }
+        self._connection.execute(tables.fund_quotes.insert().values(**values))
 
 
 class SqlFundings:

@@ -11,6 +11,7 @@ from services.invoicing.adapters.payment_rows import (
     SqlCards,
     SqlCustomers,
     SqlFundings,
+    SqlQuotes,
     SqlSubscriptions,
 )
 from services.invoicing.adapters.recharge_outbox import SqlRechargeAnswers
@@ -19,6 +20,7 @@ from services.invoicing.service.ports.payments import (
     Cards,
     Customers,
     FundingRecords,
+    QuoteRecords,
     RechargeAnswers,
     Replies,
     Subscriptions,
@@ -29,6 +31,7 @@ class SqlPaymentWork(SqlTransaction):
     cards: Cards
     payments: CardPayments
     customers: Customers
+    quotes: QuoteRecords
     fundings: FundingRecords
     subscriptions: Subscriptions
     recharge_answers: RechargeAnswers
@@ -38,6 +41,7 @@ class SqlPaymentWork(SqlTransaction):
         self.cards = SqlCards(connection)
         self.payments = SqlCardPayments(connection)
         self.customers = SqlCustomers(connection)
+        self.quotes = SqlQuotes(connection)
         self.fundings = SqlFundings(connection)
         self.subscriptions = SqlSubscriptions(connection)
         self.recharge_answers = SqlRechargeAnswers(connection)

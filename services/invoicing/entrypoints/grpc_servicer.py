@@ -22,6 +22,7 @@ from services.invoicing.entrypoints import payment_responses as responses
 from services.invoicing.service import (
     billing_cycle,
     credit_notes,
+    fund_quotes,
     funding_switch,
     fundings,
     invoices,
@@ -54,6 +55,7 @@ class UseCases:
     payment_methods: payment_methods.PaymentMethods
     organizations: organizations.Organizations
     fundings: fundings.Fundings
+    fund_quotes: fund_quotes.FundQuotes
     payment_events: payment_events.PaymentEvents
     tax: tax.TaxSettings
     funding: funding_switch.FundingSwitch
@@ -289,7 +291,8 @@ class InvoicingServicer(pb_grpc.InvoicingServiceServicer):
     def QuoteFunds(
         self, request: pb.QuoteFundsRequest, context: grpc.ServicerContext
     ) -> pb.QuoteFundsResponse:
-        return self._use.fundings.quote(request)
+        quote = self._use.fund_quotes.quote(requests.quote_funds(request))
+        return responses.funds_quoted(quote)
 
     def AddFunds(
         self, request: pb.AddFundsRequest, context: grpc.ServicerContext
@@ -320,7 +323,8 @@ class InvoicingServicer(pb_grpc.InvoicingServiceServicer):
     def EstimateFundsNeeded(
         self, request: pb.EstimateFundsNeededRequest, context: grpc.ServicerContext
     ) -> pb.EstimateFundsNeededResponse:
-        return self._use.fundings.estimate(request)
+        estimate = self._use.fund_quotes.estimate(requests.estimate_funds(request))
+        return responses.funds_estimated(estimate)
 
     def SetPartnerContract(
         self, request: pb.SetPartnerContractRequest, context: grpc.ServicerContext

@@ -7,12 +7,15 @@ from billing.invoicing.v1 import invoice_pb2
 from billing.invoicing.v1 import invoicing_service_pb2 as pb
 
 from services.common import idempotency, validation
-from services.invoicing.service import guards
+from services.common.errors import InvalidArgument
+from services.invoicing.service import fund_quotes, guards
 from services.invoicing.service.commands.payments import (
     CARD,
     AddCard,
     CardFields,
     ChangeFunding,
+    EstimateFunds,
+    QuoteFunds,
     RemoveCard,
     SetDefaultCard,
 )
@@ -103,3 +106,19 @@ def change_funding(request: pb.ChangeFundingModeRequest) -> ChangeFunding:
         overdraft_limit_micros=request.overdraft_limit_micros,
         idempotency_key=key,
     )
+
+
+def quote_funds(request: pb.QuoteFundsRequest) -> QuoteFunds:
+    account_id = validation.require_id(request.account_id, "account_id")
+    validation.optional_id(request.channel_id, "channel_id")
+    currency = validation.currency(request.amount.currency_code, "amount.currency_code")
+    amount = validation.amount(request.amount.amount_micros, "amount.amount_micros", positive=True)
+    return QuoteFunds(account_id, request.channel_id, currency, amount)
+
+
+def estimate_funds(request: pb.EstimateFundsNeededRequest) -> EstimateFunds:
+    account_id = validation.require_id(request.account_id, "account_id")
+    validation.optional_id(request.channel_id, "channel_id")
+    if not 1 <= request.days <= fund_quotes.MAX_ESTIMATE_DAYS:
+        raise InvalidArgument("days", f"must be 1 to {fund_quotes.MAX_ESTIMATE_DAYS}")
+    return EstimateFunds(account_id, request.channel_id, request.days)

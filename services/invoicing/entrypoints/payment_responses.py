@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+from billing.common.v1 import money_pb2
 from billing.invoicing.v1 import invoice_pb2
 from billing.invoicing.v1 import invoicing_service_pb2 as pb
 
-from services.invoicing.service.commands.payments import CardOnFile, CardSetupStarted
+from services.invoicing.service import messages
+from services.invoicing.service.commands.payments import (
+    CardOnFile,
+    CardSetupStarted,
+    FundsEstimate,
+    FundsQuote,
+)
 
 
 def card_message(card: CardOnFile) -> invoice_pb2.PaymentMethod:
@@ -56,3 +63,39 @@ def setup_started(setup: CardSetupStarted) -> pb.StartCardSetupResponse:
         provider=setup.provider,
         publishable_key=setup.publishable_key,
     )
+
+
+def money(currency: str, micros: int) -> money_pb2.Money:
+    return money_pb2.Money(currency_code=currency, amount_micros=micros)
+
+
+def funds_quoted(quote: FundsQuote) -> pb.QuoteFundsResponse:
+    currency = quote.currency_code
+    message = invoice_pb2.FundsQuote(
+        quote_id=quote.quote_id,
+        account_id=quote.account_id,
+        channel_id=quote.channel_id,
+        display_phone_number=quote.display_phone_number,
+        amount=money(currency, quote.amount_micros),
+        fee=money(currency, quote.fee_micros),
+        total=money(currency, quote.amount_micros + quote.fee_micros),
+        expire_time=messages.timestamp(quote.expire_at),
+    )
+    return pb.QuoteFundsResponse(quote=message)
+
+
+def funds_estimated(estimate: FundsEstimate) -> pb.EstimateFundsNeededResponse:
+    response = pb.EstimateFundsNeededResponse(
+        days=estimate.days,
+        from_date=estimate.from_date.isoformat(),
+        to_date=estimate.to_date.isoformat(),
+    )
+    cost = estimate.cost
+    if cost is None:
+        return response
+    currency = cost.currency_code
+    response.consumption.CopyFrom(money(currency, cost.consumption_micros))
+    response.amount.CopyFrom(money(currency, cost.amount_micros))
+    response.fee.CopyFrom(money(currency, cost.fee_micros))
+    response.total.CopyFrom(money(currency, cost.amount_micros + cost.fee_micros))
+    return response

@@ -59,16 +59,11 @@ from services.invoicing.service.card_charges import (
     CardCharges,
 )
 from services.invoicing.service.clock_time import utc_now
-from services.invoicing.service.ports import PaymentState, PaymentStatus, UsageSource, Wallet
+from services.invoicing.service.ports import PaymentState, PaymentStatus, Wallet
 from services.invoicing.service.receipts import Receipts
 from services.invoicing.service.service_acts import ServiceActs
 
 log = logging.getLogger(__name__)
-QUOTE_TTL = dt.timedelta(minutes=30)
-# "Balance needed" is estimated from the paid consumption of this many days before today.
-CONSUMPTION_DAYS = 30
-MAX_ESTIMATE_DAYS = 366
-MAX_AMOUNT_MICROS = 10**15
 STUCK_BATCH = 100
 CHARGING, REQUIRES_ACTION, PAID = "charging", "requires_action", "paid"
 CREDITED, COMPLETED, DECLINED = "credited", "completed", "declined"
@@ -112,12 +107,10 @@ class Fundings:
         receipts: Receipts,
         clock: Clock,
         stuck_after: dt.timedelta,
-        usage: UsageSource,
         action_expiry: dt.timedelta = DEFAULT_ACTION_EXPIRY,
         acts: ServiceActs | None = None,
     ) -> None:
         self._acts = acts or ServiceActs(None)
-        self._usage = usage
         self._action_expiry = action_expiry
         self._engine = engine
         self._cards = cards
@@ -125,35 +118,6 @@ class Fundings:
         self._receipts = receipts
         self._clock = clock
         self._stuck_after = stuck_after
-
-    def quote(self, request: pb.QuoteFundsRequest) -> pb.QuoteFundsResponse:
-        account_id = validation.require_id(request.account_id, "account_id")
-        validation.optional_id(request.channel_id, "channel_id")
-        currency = validation.currency(request.amount.currency_code, "amount.currency_code")
-        amount = validation.amount(
-            request.amount.amount_micros, "amount.amount_micros", positive=True
-        )
-        if amount > MAX_AMOUNT_MICROS:
-            raise InvalidArgument("amount.amount_micros", f"at most {MAX_AMOUNT_MICROS}")
-        card_charges.minor_units(amount, currency, "amount.amount_micros")
-        wallet_quote = self._wallet.quote_top_up(account_id, request.channel_id, currency, amount)
-        # The card is charged in whole minor units: the fee is rounded once, here, and shown.
-        fee = money.round_to_minor_unit(wallet_quote.fee_micros, currency)
-        now = utc_now(self._clock)
-        values = {
-            "quote_id": ids.new_id("quote"),
-            "account_id": account_id,
-            "channel_id": request.channel_id,
-            "display_phone_number": wallet_quote.display_phone_number,
-            "currency_code": currency,
-            "amount_micros": amount,
-            "fee_micros": fee,
-            "expire_at": now + QUOTE_TTL,
-            "created_at": now,
-        }
-        with self._engine.begin() as connection:
-            connection.execute(tables.fund_quotes.insert().values(**values))
-        return pb.QuoteFundsResponse(quote=_quote_message(values))
 
     def add(self, request: pb.AddFundsRequest) -> pb.AddFundsResponse:
         account_id = validation.require_id(request.account_id, "account_id")
@@ -197,36 +161,6 @@ class Fundings:
             fundings=[_funding_message(row._mapping) for row in rows],
             next_page_token=validation.next_page_token(offset, limit, len(rows)),
         )
-
-    def estimate(self, request: pb.EstimateFundsNeededRequest) -> pb.EstimateFundsNeededResponse:
-        """What the next N days will cost at the last 30 days' paid consumption (whole days in
-        the account's time zone, today not counted), with the fee."""
-        account_id = validation.require_id(request.account_id, "account_id")
-        validation.optional_id(request.channel_id, "channel_id")
-        if not 1 <= request.days <= MAX_ESTIMATE_DAYS:
-            raise InvalidArgument("days", f"must be 1 to {MAX_ESTIMATE_DAYS}")
-        # Yesterday and the days before, as the account counts days (its time zone).
-        to_date = self._wallet.account_terms(account_id).today(utc_now(self._clock)) - dt.timedelta(
-            days=1
-        )
-        from_date = to_date - dt.timedelta(days=CONSUMPTION_DAYS - 1)
-        used = self._usage.notification_usage(account_id, request.channel_id, from_date, to_date)
-        response = pb.EstimateFundsNeededResponse(
-            days=request.days, from_date=from_date.isoformat(), to_date=to_date.isoformat()
-        )
-        if not used.charges_micros:
-            return response
-        currency = used.currency_code
-        unit = money.micros_per_minor_unit(currency)
-        # Rounded up to a whole minor unit: the estimate is a payable amount that covers it.
-        needed = -(-used.charges_micros * request.days // (CONSUMPTION_DAYS * unit)) * unit
-        quote = self._wallet.quote_top_up(account_id, request.channel_id, currency, needed)
-        fee = money.round_to_minor_unit(quote.fee_micros, currency)
-        response.consumption.CopyFrom(_money(currency, used.charges_micros))
-        response.amount.CopyFrom(_money(currency, needed))
-        response.fee.CopyFrom(_money(currency, fee))
-        response.total.CopyFrom(_money(currency, needed + fee))
-        return response
 
     def advance(self, funding: Row) -> tuple[Row, str]:
         """Move a funding as far as it can go now; returns it, and an authentication secret."""
@@ -559,20 +493,6 @@ def _card(connection: Connection, account_id: str, method_id: str) -> Row:
 
 def _money(currency: str, micros: int) -> money_pb2.Money:
     return money_pb2.Money(currency_code=currency, amount_micros=micros)
-
-
-def _quote_message(values: Row) -> invoice_pb2.FundsQuote:
-    currency = values["currency_code"]
-    return invoice_pb2.FundsQuote(
-        quote_id=values["quote_id"],
-        account_id=values["account_id"],
-        channel_id=values["channel_id"],
-        display_phone_number=values["display_phone_number"],
-        amount=_money(currency, values["amount_micros"]),
-        fee=_money(currency, values["fee_micros"]),
-        total=_money(currency, values["amount_micros"] + values["fee_micros"]),
-        expire_time=messages.timestamp(values["expire_at"]),
-    )
 
 
 def _funding_message(row: Row, action_secret: str = "") -> invoice_pb2.Funding:

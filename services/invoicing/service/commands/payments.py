@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -96,3 +97,48 @@ class RequestRecharge:
     amount_micros: int
     fee_currency_code: str
     fee_micros: int
+
+
+@dataclass(frozen=True, slots=True)
+class QuoteFunds:
+    account_id: str
+    channel_id: str
+    currency_code: str
+    amount_micros: int
+
+
+@dataclass(frozen=True, slots=True)
+class FundsQuote:
+    """A price for adding funds, shown before the customer confirms it."""
+
+    quote_id: str
+    account_id: str
+    channel_id: str
+    display_phone_number: str
+    currency_code: str
+    amount_micros: int
+    fee_micros: int
+    expire_at: dt.datetime
+
+
+@dataclass(frozen=True, slots=True)
+class EstimateFunds:
+    account_id: str
+    channel_id: str
+    days: int
+
+
+@dataclass(frozen=True, slots=True)
+class EstimatedCost:
+    currency_code: str
+    consumption_micros: int  # the paid consumption of the days counted
+    amount_micros: int  # what `days` days will cost at that pace, in whole minor units
+    fee_micros: int
+
+
+@dataclass(frozen=True, slots=True)
+class FundsEstimate:
+    days: int
+    from_date: dt.date
+    to_date: dt.date
+    cost: EstimatedCost | None  # None when nothing was paid over the days counted

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
 from services.common.unit_of_work import Transaction
+from services.invoicing.service.commands.payments import FundsQuote
 
 AnswerT = TypeVar("AnswerT")
 # Why a card payment cannot be tried at all.
@@ -112,6 +113,10 @@ class Customers(Protocol):
         ...
 
 
+class QuoteRecords(Protocol):
+    def add(self, quote: FundsQuote, created_at: dt.datetime) -> None: ...
+
+
 class FundingRecords(Protocol):
     """Fundings (invoicing_fundings rows, as mappings of their columns)."""
 
@@ -178,6 +183,7 @@ class PaymentWork(Transaction, Protocol):
     cards: Cards
     payments: CardPayments
     customers: Customers
+    quotes: QuoteRecords
     fundings: FundingRecords
     subscriptions: Subscriptions
     recharge_answers: RechargeAnswers
