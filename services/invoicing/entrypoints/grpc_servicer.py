@@ -300,19 +300,26 @@ class InvoicingServicer(pb_grpc.InvoicingServiceServicer):
         return self._audit.around(
             "AddFunds",
             request,
-            lambda: self._use.fundings.add(request),
+            lambda: pb.AddFundsResponse(
+                funding=responses.funding_message(
+                    self._use.fundings.add(requests.add_funds(request))
+                )
+            ),
             after=lambda answer: _without_secrets(answer),
         )
 
     def GetFunding(
         self, request: pb.GetFundingRequest, context: grpc.ServicerContext
     ) -> pb.GetFundingResponse:
-        return self._use.fundings.get(request)
+        funding = self._use.fundings.get(*requests.funding_of(request))
+        return pb.GetFundingResponse(funding=responses.funding_message(funding))
 
     def ListFundings(
         self, request: pb.ListFundingsRequest, context: grpc.ServicerContext
     ) -> pb.ListFundingsResponse:
-        return self._use.fundings.list(request)
+        account_id, limit, offset = requests.fundings_page(request)
+        page = self._use.fundings.list(account_id, limit, offset)
+        return responses.fundings_listed(page, offset, limit)
 
     def HandlePaymentEvent(
         self, request: pb.HandlePaymentEventRequest, context: grpc.ServicerContext

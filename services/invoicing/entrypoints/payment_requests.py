@@ -12,6 +12,7 @@ from services.invoicing.service import fund_quotes, guards
 from services.invoicing.service.commands.payments import (
     CARD,
     AddCard,
+    AddFunds,
     CardFields,
     ChangeFunding,
     EstimateFunds,
@@ -122,3 +123,25 @@ def estimate_funds(request: pb.EstimateFundsNeededRequest) -> EstimateFunds:
     if not 1 <= request.days <= fund_quotes.MAX_ESTIMATE_DAYS:
         raise InvalidArgument("days", f"must be 1 to {fund_quotes.MAX_ESTIMATE_DAYS}")
     return EstimateFunds(account_id, request.channel_id, request.days)
+
+
+def add_funds(request: pb.AddFundsRequest) -> AddFunds:
+    account_id = validation.require_id(request.account_id, "account_id")
+    quote_id = validation.require_id(request.quote_id, "quote_id")
+    validation.optional_id(request.payment_method_id, "payment_method_id")
+    guards.no_card_numbers(request)
+    key = guards.required_key(request.idempotency_key)
+    guards.account_key(account_id, key)
+    return AddFunds(account_id, quote_id, request.payment_method_id, key)
+
+
+def funding_of(request: pb.GetFundingRequest) -> tuple[str, str]:
+    account_id = validation.require_id(request.account_id, "account_id")
+    return account_id, validation.require_id(request.funding_id, "funding_id")
+
+
+def fundings_page(request: pb.ListFundingsRequest) -> tuple[str, int, int]:
+    """The account, the page's size and its offset."""
+    account_id = validation.require_id(request.account_id, "account_id")
+    limit, offset = validation.page(request.page_size, request.page_token)
+    return account_id, limit, offset

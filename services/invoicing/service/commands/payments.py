@@ -142,3 +142,36 @@ class FundsEstimate:
     from_date: dt.date
     to_date: dt.date
     cost: EstimatedCost | None  # None when nothing was paid over the days counted
+
+
+@dataclass(frozen=True, slots=True)
+class AddFunds:
+    """Charge a card the quoted amount + fee and credit the balance with the amount."""
+
+    account_id: str
+    quote_id: str
+    payment_method_id: str  # empty: the default card
+    idempotency_key: str
+
+
+@dataclass(frozen=True, slots=True)
+class FundingView:
+    """A funding as the account sees it: where adding funds (or an auto-recharge) stands."""
+
+    funding_id: str
+    account_id: str
+    source: str
+    channel_id: str
+    currency_code: str
+    amount_micros: int
+    fee_micros: int
+    state: str
+    failure_reason: str
+    payment_id: str
+    top_up_id: str
+    receipt_invoice_id: str
+    quote_id: str
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    # For a funding waiting for authentication: the secret the browser completes it with.
+    action_secret: str = ""
