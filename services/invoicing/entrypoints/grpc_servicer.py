@@ -37,6 +37,7 @@ from services.invoicing.service import (
     subscriptions,
     tax,
 )
+from services.invoicing.service.commands.payments import ProviderDelivery
 
 PDF_CONTENT_TYPE = "application/pdf"
 
@@ -325,7 +326,11 @@ class InvoicingServicer(pb_grpc.InvoicingServiceServicer):
         self, request: pb.HandlePaymentEventRequest, context: grpc.ServicerContext
     ) -> pb.HandlePaymentEventResponse:
         # The provider's acts are recorded, per account, as the event is acted on.
-        return self._use.payment_events.handle(request)
+        delivery = ProviderDelivery(request.provider, request.payload, request.signature)
+        handled = self._use.payment_events.handle(delivery)
+        return pb.HandlePaymentEventResponse(
+            event_id=handled.event_id, kind=handled.kind, duplicate=handled.duplicate
+        )
 
     def EstimateFundsNeeded(
         self, request: pb.EstimateFundsNeededRequest, context: grpc.ServicerContext

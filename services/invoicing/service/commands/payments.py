@@ -175,3 +175,19 @@ class FundingView:
     updated_at: dt.datetime
     # For a funding waiting for authentication: the secret the browser completes it with.
     action_secret: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ProviderDelivery:
+    """A payment provider's event as delivered to its webhook, to be verified and acted on."""
+
+    provider: str
+    payload: bytes
+    signature: str
+
+
+@dataclass(frozen=True, slots=True)
+class EventHandled:
+    event_id: str
+    kind: str
+    duplicate: bool = False  # acted on before (or at the same time)
