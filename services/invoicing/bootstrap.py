@@ -36,11 +36,13 @@ from services.invoicing.adapters.payment_work import SqlPaymentWork
 from services.invoicing.entrypoints import payment_requests
 from services.invoicing.entrypoints.access import RULES
 from services.invoicing.entrypoints.grpc_servicer import InvoicingServicer, UseCases
+from services.invoicing.entrypoints.recharge_requests import RechargeRequestEntries
 from services.invoicing.entrypoints.scheduler import BillingScheduler
 from services.invoicing.service import (
     billing_cycle,
     card_charges,
     credit_notes,
+    fund_quotes,
     funding_switch,
     fundings,
     invoices,
@@ -162,7 +164,7 @@ def wire(
         )
     )
     funding = fundings.Fundings(
-        engine, cards, wallet, receipts_, ticking, stuck_after, usage, action_expiry, acts
+        engine, cards, wallet, receipts_, ticking, stuck_after, action_expiry, acts
     )
     partners = partner_billing.PartnerBilling(engine, issuing, wallet, channel_counts, clock)
     billing = billing_cycle.BillingCycle(
@@ -186,12 +188,13 @@ def wire(
             payment_work, ticking, cards, wallet, payment_requests.setup_print
         ),
         fundings=funding,
+        fund_quotes=fund_quotes.FundQuotes(payment_work, wallet, usage, ticking),
         payment_events=payment_events.PaymentEvents(
             engine, cards, paying, funding, wallet, ticking, settlement, alerts, acts
         ),
         organizations=organizations.Organizations(works, ticks, settings.issuer.issuer_id),
         tax=tax.TaxSettings(works, settings.issuer.issuer_id, ticks),
-        funding=funding_switch.FundingSwitch(engine, wallet, ticking),
+        funding=funding_switch.FundingSwitch(payment_work, wallet, ticking),
     )
     servicer = InvoicingServicer(use_cases, audit)
     binding = ServiceBinding(
@@ -207,7 +210,9 @@ def wire(
     relay = consumer = None
     if events is not None and wallet_events is not None and alerts is not None:
         relay = OutboxRelay(engine, tables.outbox, events, retention=retention)
-        requests = recharges.RechargeRequests(engine, cards, funding, ticking)
+        requests = RechargeRequestEntries(
+            recharges.RechargeRequests(payment_work, cards, funding, ticking)
+        )
         reader = GroupReader(
             wallet_events,
             event_streams.WALLET_RECHARGES.name,

@@ -19,13 +19,11 @@ from services.invoicing.service.ports import (
     PaymentStatus,
     ProviderEvent,
 )
+from services.invoicing.service.ports.payments import NO_PROVIDER
 
 DECLINE_MARKER = "decline"
 AUTHENTICATE_MARKER = "authenticate"
 FAKE_EVENT_KEY = b"fake-provider-events"
-NO_PROVIDER = (
-    "card payments are switched off: no payment provider is configured (PAYMENTS_PROVIDER)"
-)
 
 
 class NoPaymentProvider:

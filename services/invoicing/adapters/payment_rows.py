@@ -11,10 +11,16 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
 from services.invoicing.adapters import tables
-from services.invoicing.service.ports.payments import AlreadyKept, CardRecord
+from services.invoicing.service.commands.payments import FundsQuote
+from services.invoicing.service.ports.payments import (
+    ActiveSubscription,
+    AlreadyKept,
+    CardRecord,
+)
 
 Row = Mapping[Any, Any]
 CARD = "card"
+ACTIVE = "active"  # a subscription being billed
 PENDING, REQUIRES_ACTION = "pending", "requires_action"
 # Payment rows' states a payment is still in progress in.
 IN_PROGRESS = (PENDING, REQUIRES_ACTION)
@@ -123,6 +129,20 @@ class SqlCardPayments:
     def unauthenticated(self, cutoff: dt.datetime, purpose: str, limit: int) -> list[Row]:
         return unauthenticated(self._connection, cutoff, purpose, limit)
 
+    def reference(self, payment_id: str) -> str | None:
+        table = tables.payments
+        found = self._connection.execute(
+            sa.select(table.c.reference).where(table.c.payment_id == payment_id)
+        ).scalar()
+        return None if found is None else str(found)
+
+    def exists(self, payment_id: str) -> bool:
+        table = tables.payments
+        found = self._connection.execute(
+            sa.select(table.c.payment_id).where(table.c.payment_id == payment_id)
+        ).first()
+        return found is not None
+
     def in_progress_with(self, account_id: str, payment_method_id: str) -> bool:
         table = tables.payments
         query = sa.select(table.c.payment_id).where(
@@ -160,6 +180,61 @@ class SqlCustomers:
             )
         except IntegrityError:
             raise AlreadyKept(f"customer of {account_id}") from None
+
+
+class SqlQuotes:
+    def __init__(self, connection: Connection) -> None:
+        self._connection = connection
+
+    def add(self, quote: FundsQuote, created_at: dt.datetime) -> None:
+        values = {
+            "quote_id": quote.quote_id,
+            "account_id": quote.account_id,
+            "channel_id": quote.channel_id,
+            "display_phone_number": quote.display_phone_number,
+            "currency_code": quote.currency_code,
+            "amount_micros": quote.amount_micros,
+            "fee_micros": quote.fee_micros,
+            "expire_at": quote.expire_at,
+            "created_at": created_at,
+        }
+        self._connection.execute(tables.fund_quotes.insert().values(**values))
+
+
+class SqlFundings:
+    def __init__(self, connection: Connection) -> None:
+        self._connection = connection
+
+    def get(self, account_id: str, funding_id: str) -> Row | None:
+        table = tables.fundings
+        row = self._connection.execute(
+            sa.select(table).where(
+                table.c.funding_id == funding_id, table.c.account_id == account_id
+            )
+        ).first()
+        return None if row is None else row._mapping
+
+    def add(self, funding: Mapping[str, Any]) -> None:
+        try:
+            self._connection.execute(tables.fundings.insert().values(**funding))
+        except IntegrityError:
+            raise AlreadyKept(f"funding {funding['funding_id']}") from None
+
+
+class SqlSubscriptions:
+    def __init__(self, connection: Connection) -> None:
+        self._connection = connection
+
+    def earliest_active(self, account_id: str) -> ActiveSubscription | None:
+        s, p = tables.subscriptions.c, tables.plans.c
+        row = self._connection.execute(
+            sa.select(s.start_date, p.period_months)
+            .join(tables.plans, p.plan_id == s.plan_id)
+            .where(s.account_id == account_id, s.status == ACTIVE)
+            .order_by(s.start_date)
+            .limit(1)
+        ).first()
+        return None if row is None else ActiveSubscription(row.start_date, row.period_months)
 
 
 def card_rows(connection: Connection, account_id: str) -> list[Row]:

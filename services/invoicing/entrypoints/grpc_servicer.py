@@ -28,6 +28,7 @@ from services.invoicing.entrypoints import payment_responses as responses
 from services.invoicing.service import (
     billing_cycle,
     credit_notes,
+    fund_quotes,
     funding_switch,
     fundings,
     invoices,
@@ -42,6 +43,7 @@ from services.invoicing.service import (
     subscriptions,
     tax,
 )
+from services.invoicing.service.commands.payments import ProviderDelivery
 
 PDF_CONTENT_TYPE = "application/pdf"
 
@@ -60,6 +62,7 @@ class UseCases:
     payment_methods: payment_methods.PaymentMethods
     organizations: organizations.Organizations
     fundings: fundings.Fundings
+    fund_quotes: fund_quotes.FundQuotes
     payment_events: payment_events.PaymentEvents
     tax: tax.TaxSettings
     funding: funding_switch.FundingSwitch
@@ -102,7 +105,13 @@ class InvoicingServicer(pb_grpc.InvoicingServiceServicer):
         self, request: pb.ChangeFundingModeRequest, context: grpc.ServicerContext
     ) -> pb.ChangeFundingModeResponse:
         return self._audit.around(
-            "ChangeFundingMode", request, lambda: self._use.funding.change(request)
+            "ChangeFundingMode",
+            request,
+            lambda: pb.ChangeFundingModeResponse(
+                effective_date=self._use.funding.change(
+                    requests.change_funding(request)
+                ).isoformat()
+            ),
         )
 
     def CreateSubscription(
@@ -307,7 +316,8 @@ class InvoicingServicer(pb_grpc.InvoicingServiceServicer):
     def QuoteFunds(
         self, request: pb.QuoteFundsRequest, context: grpc.ServicerContext
     ) -> pb.QuoteFundsResponse:
-        return self._use.fundings.quote(request)
+        quote = self._use.fund_quotes.quote(requests.quote_funds(request))
+        return responses.funds_quoted(quote)
 
     def AddFunds(
         self, request: pb.AddFundsRequest, context: grpc.ServicerContext
@@ -315,30 +325,42 @@ class InvoicingServicer(pb_grpc.InvoicingServiceServicer):
         return self._audit.around(
             "AddFunds",
             request,
-            lambda: self._use.fundings.add(request),
+            lambda: pb.AddFundsResponse(
+                funding=responses.funding_message(
+                    self._use.fundings.add(requests.add_funds(request))
+                )
+            ),
             after=lambda answer: _without_secrets(answer),
         )
 
     def GetFunding(
         self, request: pb.GetFundingRequest, context: grpc.ServicerContext
     ) -> pb.GetFundingResponse:
-        return self._use.fundings.get(request)
+        funding = self._use.fundings.get(*requests.funding_of(request))
+        return pb.GetFundingResponse(funding=responses.funding_message(funding))
 
     def ListFundings(
         self, request: pb.ListFundingsRequest, context: grpc.ServicerContext
     ) -> pb.ListFundingsResponse:
-        return self._use.fundings.list(request)
+        account_id, limit, offset = requests.fundings_page(request)
+        page = self._use.fundings.list(account_id, limit, offset)
+        return responses.fundings_listed(page, offset, limit)
 
     def HandlePaymentEvent(
         self, request: pb.HandlePaymentEventRequest, context: grpc.ServicerContext
     ) -> pb.HandlePaymentEventResponse:
         # The provider's acts are recorded, per account, as the event is acted on.
-        return self._use.payment_events.handle(request)
+        delivery = ProviderDelivery(request.provider, request.payload, request.signature)
+        handled = self._use.payment_events.handle(delivery)
+        return pb.HandlePaymentEventResponse(
+            event_id=handled.event_id, kind=handled.kind, duplicate=handled.duplicate
+        )
 
     def EstimateFundsNeeded(
         self, request: pb.EstimateFundsNeededRequest, context: grpc.ServicerContext
     ) -> pb.EstimateFundsNeededResponse:
-        return self._use.fundings.estimate(request)
+        estimate = self._use.fund_quotes.estimate(requests.estimate_funds(request))
+        return responses.funds_estimated(estimate)
 
     def SetPartnerContract(
         self, request: pb.SetPartnerContractRequest, context: grpc.ServicerContext

@@ -7,11 +7,16 @@ from billing.invoicing.v1 import invoice_pb2
 from billing.invoicing.v1 import invoicing_service_pb2 as pb
 
 from services.common import idempotency, validation
-from services.invoicing.service import guards
+from services.common.errors import InvalidArgument
+from services.invoicing.service import fund_quotes, guards
 from services.invoicing.service.commands.payments import (
     CARD,
     AddCard,
+    AddFunds,
     CardFields,
+    ChangeFunding,
+    EstimateFunds,
+    QuoteFunds,
     RemoveCard,
     SetDefaultCard,
 )
@@ -87,3 +92,56 @@ def remove_card(request: pb.RemovePaymentMethodRequest) -> RemoveCard:
     account_id, method_id = card_of(request)
     key = guards.account_key(account_id, guards.required_key(request.idempotency_key))
     return RemoveCard(account_id, method_id, key, idempotency.fingerprint(request))
+
+
+def change_funding(request: pb.ChangeFundingModeRequest) -> ChangeFunding:
+    account_id = validation.require_id(request.account_id, "account_id")
+    validation.text(request.reason, "reason", max_length=500)
+    validation.amount(request.credit_limit_micros, "credit_limit_micros")
+    validation.amount(request.overdraft_limit_micros, "overdraft_limit_micros")
+    key = validation.text(request.idempotency_key, "idempotency_key", max_length=150)
+    return ChangeFunding(
+        account_id=account_id,
+        funding_mode=request.funding_mode,
+        credit_limit_micros=request.credit_limit_micros,
+        overdraft_limit_micros=request.overdraft_limit_micros,
+        idempotency_key=key,
+    )
+
+
+def quote_funds(request: pb.QuoteFundsRequest) -> QuoteFunds:
+    account_id = validation.require_id(request.account_id, "account_id")
+    validation.optional_id(request.channel_id, "channel_id")
+    currency = validation.currency(request.amount.currency_code, "amount.currency_code")
+    amount = validation.amount(request.amount.amount_micros, "amount.amount_micros", positive=True)
+    return QuoteFunds(account_id, request.channel_id, currency, amount)
+
+
+def estimate_funds(request: pb.EstimateFundsNeededRequest) -> EstimateFunds:
+    account_id = validation.require_id(request.account_id, "account_id")
+    validation.optional_id(request.channel_id, "channel_id")
+    if not 1 <= request.days <= fund_quotes.MAX_ESTIMATE_DAYS:
+        raise InvalidArgument("days", f"must be 1 to {fund_quotes.MAX_ESTIMATE_DAYS}")
+    return EstimateFunds(account_id, request.channel_id, request.days)
+
+
+def add_funds(request: pb.AddFundsRequest) -> AddFunds:
+    account_id = validation.require_id(request.account_id, "account_id")
+    quote_id = validation.require_id(request.quote_id, "quote_id")
+    validation.optional_id(request.payment_method_id, "payment_method_id")
+    guards.no_card_numbers(request)
+    key = guards.required_key(request.idempotency_key)
+    guards.account_key(account_id, key)
+    return AddFunds(account_id, quote_id, request.payment_method_id, key)
+
+
+def funding_of(request: pb.GetFundingRequest) -> tuple[str, str]:
+    account_id = validation.require_id(request.account_id, "account_id")
+    return account_id, validation.require_id(request.funding_id, "funding_id")
+
+
+def fundings_page(request: pb.ListFundingsRequest) -> tuple[str, int, int]:
+    """The account, the page's size and its offset."""
+    account_id = validation.require_id(request.account_id, "account_id")
+    limit, offset = validation.page(request.page_size, request.page_token)
+    return account_id, limit, offset

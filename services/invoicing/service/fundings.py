@@ -28,12 +28,10 @@ from typing import Any
 
 import sqlalchemy as sa
 from billing.common.v1 import money_pb2
-from billing.invoicing.v1 import invoice_pb2
 from billing.invoicing.v1 import invoicing_service_pb2 as pb
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
-from services.common import validation
 from services.common.clock import Clock
 from services.common.errors import (
     BillingError,
@@ -43,12 +41,11 @@ from services.common.errors import (
     NotFound,
 )
 from services.invoicing.adapters import invoice_events, payment_rows, tables
+from services.invoicing.adapters.recharge_outbox import SqlRechargeAnswers
 from services.invoicing.domain import money
 from services.invoicing.service import (
     card_charges,
-    guards,
     ids,
-    messages,
     recharge_events,
 )
 from services.invoicing.service.card_charges import (
@@ -58,16 +55,12 @@ from services.invoicing.service.card_charges import (
     CardCharges,
 )
 from services.invoicing.service.clock_time import utc_now
-from services.invoicing.service.ports import PaymentState, PaymentStatus, UsageSource, Wallet
+from services.invoicing.service.commands.payments import AddFunds, FundingView
+from services.invoicing.service.ports import PaymentState, PaymentStatus, Wallet
 from services.invoicing.service.receipts import Receipts
 from services.invoicing.service.service_acts import ServiceActs
 
 log = logging.getLogger(__name__)
-QUOTE_TTL = dt.timedelta(minutes=30)
-# "Balance needed" is estimated from the paid consumption of this many days before today.
-CONSUMPTION_DAYS = 30
-MAX_ESTIMATE_DAYS = 366
-MAX_AMOUNT_MICROS = 10**15
 STUCK_BATCH = 100
 CHARGING, REQUIRES_ACTION, PAID = "charging", "requires_action", "paid"
 CREDITED, COMPLETED, DECLINED = "credited", "completed", "declined"
@@ -79,6 +72,7 @@ FUNDING_EVENTS = {
     EXPIRED: "top_up.failed",
 }
 OPEN_STATES = (CHARGING, REQUIRES_ACTION, PAID, CREDITED)
+STATES = (*OPEN_STATES, COMPLETED, DECLINED, EXPIRED)
 CARD_REMOVED = "the card was removed before it was charged"
 # Moves recorded in the audit log when no person made them, by the name of the action's end.
 AUDITED_MOVES = {
@@ -90,15 +84,6 @@ AUDITED_MOVES = {
 # How long a payment may wait for the customer's authentication before it is cancelled.
 DEFAULT_ACTION_EXPIRY = dt.timedelta(hours=24)
 
-STATE_TO_PB = {
-    CHARGING: invoice_pb2.FUNDING_STATE_CHARGING,
-    REQUIRES_ACTION: invoice_pb2.FUNDING_STATE_REQUIRES_ACTION,
-    PAID: invoice_pb2.FUNDING_STATE_PAID,
-    CREDITED: invoice_pb2.FUNDING_STATE_CREDITED,
-    COMPLETED: invoice_pb2.FUNDING_STATE_COMPLETED,
-    DECLINED: invoice_pb2.FUNDING_STATE_DECLINED,
-    EXPIRED: invoice_pb2.FUNDING_STATE_EXPIRED,
-}
 Row = Mapping[Any, Any]
 
 
@@ -111,12 +96,10 @@ class Fundings:
         receipts: Receipts,
         clock: Clock,
         stuck_after: dt.timedelta,
-        usage: UsageSource,
         action_expiry: dt.timedelta = DEFAULT_ACTION_EXPIRY,
         acts: ServiceActs | None = None,
     ) -> None:
         self._acts = acts or ServiceActs(None)
-        self._usage = usage
         self._action_expiry = action_expiry
         self._engine = engine
         self._cards = cards
@@ -125,64 +108,27 @@ class Fundings:
         self._clock = clock
         self._stuck_after = stuck_after
 
-    def quote(self, request: pb.QuoteFundsRequest) -> pb.QuoteFundsResponse:
-        account_id = validation.require_id(request.account_id, "account_id")
-        validation.optional_id(request.channel_id, "channel_id")
-        currency = validation.currency(request.amount.currency_code, "amount.currency_code")
-        amount = validation.amount(
-            request.amount.amount_micros, "amount.amount_micros", positive=True
-        )
-        if amount > MAX_AMOUNT_MICROS:
-            raise InvalidArgument("amount.amount_micros", f"at most {MAX_AMOUNT_MICROS}")
-        card_charges.minor_units(amount, currency, "amount.amount_micros")
-        wallet_quote = self._wallet.quote_top_up(account_id, request.channel_id, currency, amount)
-        # The card is charged in whole minor units: the fee is rounded once, here, and shown.
-        fee = money.round_to_minor_unit(wallet_quote.fee_micros, currency)
-        now = utc_now(self._clock)
-        values = {
-            "quote_id": ids.new_id("quote"),
-            "account_id": account_id,
-            "channel_id": request.channel_id,
-            "display_phone_number": wallet_quote.display_phone_number,
-            "currency_code": currency,
-            "amount_micros": amount,
-            "fee_micros": fee,
-            "expire_at": now + QUOTE_TTL,
-            "created_at": now,
-        }
-        with self._engine.begin() as connection:
-            connection.execute(tables.fund_quotes.insert().values(**values))
-        return pb.QuoteFundsResponse(quote=_quote_message(values))
-
-    def add(self, request: pb.AddFundsRequest) -> pb.AddFundsResponse:
-        account_id = validation.require_id(request.account_id, "account_id")
-        quote_id = validation.require_id(request.quote_id, "quote_id")
-        validation.optional_id(request.payment_method_id, "payment_method_id")
-        guards.no_card_numbers(request)
-        key = guards.required_key(request.idempotency_key)
-        guards.account_key(account_id, key)
+    def add(self, command: AddFunds) -> FundingView:
+        account_id, key = command.account_id, command.idempotency_key
         funding_id = ids.derived_id("fund", f"{account_id}/{key}")
         with self._engine.begin() as connection:
             found = funding_row(connection, account_id, funding_id)
             if found is None:
-                found = self._open(connection, request, funding_id, key)
-            elif found["quote_id"] != quote_id:
+                found = self._open(connection, command, funding_id, key)
+            elif found["quote_id"] != command.quote_id:
                 raise Conflict(f"idempotency key {key!r} was used for another quote")
         row, secret = self.advance(found)
-        return pb.AddFundsResponse(funding=_funding_message(row, secret))
+        return funding_view(row, secret)
 
-    def get(self, request: pb.GetFundingRequest) -> pb.GetFundingResponse:
-        account_id = validation.require_id(request.account_id, "account_id")
-        funding_id = validation.require_id(request.funding_id, "funding_id")
+    def get(self, account_id: str, funding_id: str) -> FundingView:
         with self._engine.connect() as connection:
             row = funding_row(connection, account_id, funding_id)
         if row is None:
             raise NotFound(f"funding {funding_id!r} not found", "funding_id")
-        return pb.GetFundingResponse(funding=_funding_message(row))
+        return funding_view(row)
 
-    def list(self, request: pb.ListFundingsRequest) -> pb.ListFundingsResponse:
-        account_id = validation.require_id(request.account_id, "account_id")
-        limit, offset = validation.page(request.page_size, request.page_token)
+    def list(self, account_id: str, limit: int, offset: int) -> list[FundingView]:
+        """A page of the account's fundings, newest first."""
         table = tables.fundings
         with self._engine.connect() as connection:
             rows = connection.execute(
@@ -192,45 +138,12 @@ class Fundings:
                 .limit(limit)
                 .offset(offset)
             ).all()
-        return pb.ListFundingsResponse(
-            fundings=[_funding_message(row._mapping) for row in rows],
-            next_page_token=validation.next_page_token(offset, limit, len(rows)),
-        )
-
-    def estimate(self, request: pb.EstimateFundsNeededRequest) -> pb.EstimateFundsNeededResponse:
-        """What the next N days will cost at the last 30 days' paid consumption (whole days in
-        the account's time zone, today not counted), with the fee."""
-        account_id = validation.require_id(request.account_id, "account_id")
-        validation.optional_id(request.channel_id, "channel_id")
-        if not 1 <= request.days <= MAX_ESTIMATE_DAYS:
-            raise InvalidArgument("days", f"must be 1 to {MAX_ESTIMATE_DAYS}")
-        # Yesterday and the days before, as the account counts days (its time zone).
-        to_date = self._wallet.account_terms(account_id).today(utc_now(self._clock)) - dt.timedelta(
-            days=1
-        )
-        from_date = to_date - dt.timedelta(days=CONSUMPTION_DAYS - 1)
-        used = self._usage.notification_usage(account_id, request.channel_id, from_date, to_date)
-        response = pb.EstimateFundsNeededResponse(
-            days=request.days, from_date=from_date.isoformat(), to_date=to_date.isoformat()
-        )
-        if not used.charges_micros:
-            return response
-        currency = used.currency_code
-        unit = money.micros_per_minor_unit(currency)
-        # Rounded up to a whole minor unit: the estimate is a payable amount that covers it.
-        needed = -(-used.charges_micros * request.days // (CONSUMPTION_DAYS * unit)) * unit
-        quote = self._wallet.quote_top_up(account_id, request.channel_id, currency, needed)
-        fee = money.round_to_minor_unit(quote.fee_micros, currency)
-        response.consumption.CopyFrom(_money(currency, used.charges_micros))
-        response.amount.CopyFrom(_money(currency, needed))
-        response.fee.CopyFrom(_money(currency, fee))
-        response.total.CopyFrom(_money(currency, needed + fee))
-        return response
+        return [funding_view(row._mapping) for row in rows]
 
     def advance(self, funding: Row) -> tuple[Row, str]:
         """Move a funding as far as it can go now; returns it, and an authentication secret."""
         secret = ""
-        for _ in range(len(STATE_TO_PB)):
+        for _ in range(len(STATES)):
             state = funding["state"]
             try:
                 if state in (CHARGING, REQUIRES_ACTION):
@@ -334,30 +247,28 @@ class Fundings:
         with self._engine.connect() as connection:
             return _by_payment(connection, payment_id)
 
-    def _open(
-        self, connection: Connection, request: pb.AddFundsRequest, funding_id: str, key: str
-    ) -> Row:
+    def _open(self, connection: Connection, command: AddFunds, funding_id: str, key: str) -> Row:
         quotes = tables.fund_quotes
         quote = connection.execute(
             sa.select(quotes).where(
-                quotes.c.quote_id == request.quote_id, quotes.c.account_id == request.account_id
+                quotes.c.quote_id == command.quote_id, quotes.c.account_id == command.account_id
             )
         ).first()
         if quote is None:
-            raise NotFound(f"quote {request.quote_id!r} not found", "quote_id")
+            raise NotFound(f"quote {command.quote_id!r} not found", "quote_id")
         expire_at = (
             quote.expire_at if quote.expire_at.tzinfo else quote.expire_at.replace(tzinfo=dt.UTC)
         )
         if expire_at <= utc_now(self._clock):
             raise FailedPrecondition("the quote has expired; ask for a new one", "quote_id")
-        card = _card(connection, request.account_id, request.payment_method_id)
+        card = _card(connection, command.account_id, command.payment_method_id)
         total = quote.amount_micros + quote.fee_micros
         card_charges.minor_units(total, quote.currency_code, "quote_id")
         now = utc_now(self._clock)
         payment_id = ids.derived_id("pay", funding_id)
         values = {
             "funding_id": funding_id,
-            "account_id": request.account_id,
+            "account_id": command.account_id,
             "idempotency_key": key,
             "source": ADD_FUNDS,
             "quote_id": quote.quote_id,
@@ -378,7 +289,7 @@ class Fundings:
                 connection.execute(tables.fundings.insert().values(**values))
         except IntegrityError:
             # A retry under the same key that raced the first request: the first one's funding.
-            earlier = funding_row(connection, request.account_id, funding_id)
+            earlier = funding_row(connection, command.account_id, funding_id)
             if earlier is not None and earlier["quote_id"] == quote.quote_id:
                 return earlier
             raise FailedPrecondition(
@@ -388,9 +299,9 @@ class Fundings:
             connection,
             self._cards.pending(
                 payment_id=payment_id,
-                account_id=request.account_id,
+                account_id=command.account_id,
                 purpose=ADD_FUNDS,
-                card=card,
+                payment_method_id=card["payment_method_id"],
                 currency_code=quote.currency_code,
                 amount_micros=total,
             ),
@@ -479,7 +390,14 @@ class Fundings:
                 .values(state=after, updated_at=utc_now(self._clock), **values)
             ).rowcount
             if moved and funding["source"] == AUTO_RECHARGE:
-                recharge_events.after_move(connection, funding, after, values)
+                recharge_events.after_move(
+                    SqlRechargeAnswers(connection),
+                    payment_rows.SqlCardPayments(connection),
+                    funding,
+                    after,
+                    values,
+                    self._clock.now_ms(),
+                )
             elif moved and after in FUNDING_EVENTS:
                 invoice_events.funding(connection, funding["funding_id"], FUNDING_EVENTS[after])
             if moved and after in AUDITED_MOVES:
@@ -549,41 +467,22 @@ def _card(connection: Connection, account_id: str, method_id: str) -> Row:
     return card
 
 
-def _money(currency: str, micros: int) -> money_pb2.Money:
-    return money_pb2.Money(currency_code=currency, amount_micros=micros)
-
-
-def _quote_message(values: Row) -> invoice_pb2.FundsQuote:
-    currency = values["currency_code"]
-    return invoice_pb2.FundsQuote(
-        quote_id=values["quote_id"],
-        account_id=values["account_id"],
-        channel_id=values["channel_id"],
-        display_phone_number=values["display_phone_number"],
-        amount=_money(currency, values["amount_micros"]),
-        fee=_money(currency, values["fee_micros"]),
-        total=_money(currency, values["amount_micros"] + values["fee_micros"]),
-        expire_time=messages.timestamp(values["expire_at"]),
-    )
-
-
-def _funding_message(row: Row, action_secret: str = "") -> invoice_pb2.Funding:
-    currency = row["currency_code"]
-    return invoice_pb2.Funding(
+def funding_view(row: Row, action_secret: str = "") -> FundingView:
+    return FundingView(
         funding_id=row["funding_id"],
         account_id=row["account_id"],
         source=row["source"],
         channel_id=row["channel_id"],
-        amount=_money(currency, row["amount_micros"]),
-        fee=_money(currency, row["fee_micros"]),
-        total=_money(currency, row["amount_micros"] + row["fee_micros"]),
-        state=STATE_TO_PB[row["state"]],
+        currency_code=row["currency_code"],
+        amount_micros=row["amount_micros"],
+        fee_micros=row["fee_micros"],
+        state=row["state"],
         failure_reason=row["failure_reason"],
         payment_id=row["payment_id"],
         top_up_id=row["top_up_id"] or "",
         receipt_invoice_id=row["receipt_invoice_id"] or "",
-        action_client_secret=action_secret if row["state"] == REQUIRES_ACTION else "",
-        create_time=messages.timestamp(row["created_at"]),
-        update_time=messages.timestamp(row["updated_at"]),
         quote_id=row["quote_id"] or "",
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+        action_secret=action_secret if row["state"] == REQUIRES_ACTION else "",
     )

@@ -19,7 +19,6 @@ from collections.abc import Mapping
 from typing import Any
 
 import sqlalchemy as sa
-from billing.invoicing.v1 import invoicing_service_pb2 as pb
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
@@ -32,6 +31,7 @@ from services.invoicing.domain.invoices import Status
 from services.invoicing.service import fundings, messages, service_acts
 from services.invoicing.service.card_charges import INVOICE, CardCharges
 from services.invoicing.service.clock_time import utc_now
+from services.invoicing.service.commands.payments import EventHandled, ProviderDelivery
 from services.invoicing.service.fundings import Fundings
 from services.invoicing.service.payments import Payments
 from services.invoicing.service.ports import (
@@ -86,7 +86,7 @@ class PaymentEvents:
         self._wallet = wallet
         self._clock = clock
 
-    def handle(self, request: pb.HandlePaymentEventRequest) -> pb.HandlePaymentEventResponse:
+    def handle(self, request: ProviderDelivery) -> EventHandled:
         provider = self._cards.provider
         if request.provider != provider.name:
             raise InvalidArgument("provider", f"this service takes {provider.name} events")
@@ -96,15 +96,13 @@ class PaymentEvents:
             event = provider.parse_event(request.payload, request.signature)
         except InvalidEventSignature:
             raise PermissionDenied("the event's signature does not verify", "signature") from None
-        answer = pb.HandlePaymentEventResponse(event_id=event.event_id, kind=event.kind)
         table = tables.provider_events
         with self._engine.connect() as connection:
             seen = connection.execute(
                 sa.select(table.c.event_id).where(table.c.event_id == event.event_id)
             ).first()
         if seen is not None:
-            answer.duplicate = True
-            return answer
+            return EventHandled(event.event_id, event.kind, duplicate=True)
         payment = self._payment(event)
         with service_acts.provider_speaking(provider.name):
             self._act(event, payment)
@@ -121,8 +119,9 @@ class PaymentEvents:
                     if payment is not None:
                         self._audit(connection, event, payment)
             except IntegrityError:
-                answer.duplicate = True  # delivered twice at once: both acted idempotently
-        return answer
+                # Delivered twice at once: both acted idempotently.
+                return EventHandled(event.event_id, event.kind, duplicate=True)
+        return EventHandled(event.event_id, event.kind)
 
     def _payment(self, event: ProviderEvent) -> Row | None:
         """The payment an event is about, as it stands before the event is acted on."""

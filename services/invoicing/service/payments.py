@@ -372,7 +372,7 @@ class Payments:
             payment_id=payment_id,
             account_id=request.account_id,
             purpose=INVOICE,
-            card=card,
+            payment_method_id=card["payment_method_id"],
             currency_code=row["currency_code"],
             amount_micros=due,
             invoice_id=row["invoice_id"],

@@ -14,64 +14,58 @@ funding is kept either way, and the scheduler's pass finishes it too.
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from typing import Any
 
-from billing.wallet.v1 import recharges_pb2 as wallet_pb
-from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.exc import IntegrityError
-
 from services.common import validation
-from services.common.background import decoded_event
 from services.common.clock import Clock
 from services.common.errors import InvalidArgument, Unavailable
-from services.common.streams import Entry
-from services.invoicing.adapters import payment_rows, tables
-from services.invoicing.adapters.payment_providers import NO_PROVIDER
 from services.invoicing.domain import money
 from services.invoicing.service import fundings, ids, recharge_events
 from services.invoicing.service.card_charges import AUTO_RECHARGE, CardCharges
 from services.invoicing.service.clock_time import utc_now
+from services.invoicing.service.commands.payments import RequestRecharge
 from services.invoicing.service.fundings import Fundings
+from services.invoicing.service.ports.payments import (
+    NO_PROVIDER,
+    AlreadyKept,
+    PaymentWork,
+    PaymentWorks,
+)
 
 log = logging.getLogger(__name__)
-REQUESTED = wallet_pb.RechargeRequested.DESCRIPTOR.full_name.encode()
-MAX_KEY_LENGTH = 200
 NO_CARD = "no default card on file"
 # Moving on by itself: anything else is an answer given (or waiting for the customer).
 UNFINISHED = (fundings.CHARGING, fundings.PAID)
 
 
 class RechargeRequests:
-    def __init__(self, engine: Engine, cards: CardCharges, funding: Fundings, clock: Clock) -> None:
-        self._engine = engine
+    def __init__(
+        self, work: PaymentWorks, cards: CardCharges, funding: Fundings, clock: Clock
+    ) -> None:
+        self._work = work
         self._cards = cards
         self._fundings = funding
         self._clock = clock
 
-    def handle(self, entries: list[Entry]) -> None:
-        for _entry_id, fields in entries:
-            if fields.get(b"type") == REQUESTED:
-                self.request(decoded_event(fields, wallet_pb.RechargeRequested))
-
-    def request(self, event: wallet_pb.RechargeRequested) -> str:
+    def request(self, command: RequestRecharge) -> str:
         """Charge and credit one request (idempotent by its key); the funding's state."""
-        account_id = validation.require_id(event.account_id, "account_id")
-        key = validation.text(
-            event.idempotency_key, "idempotency_key", required=True, max_length=MAX_KEY_LENGTH
-        )
-        validation.optional_id(event.channel_id, "channel_id")
-        validation.currency(event.amount.currency_code, "amount.currency_code")
-        funding_id = ids.derived_id("fund", f"{account_id}/{key}")
+        account_id = command.account_id
+        funding_id = ids.derived_id("fund", f"{account_id}/{command.idempotency_key}")
+        found: Mapping[str, Any] | None
         try:
-            with self._engine.begin() as connection:
-                found = fundings.funding_row(connection, account_id, funding_id)
+            with self._work() as work:
+                found = work.fundings.get(account_id, funding_id)
                 if found is None:
-                    found = self._open(connection, event, funding_id)
+                    found = self._open(work, command, funding_id)
                 else:
-                    recharge_events.current(connection, found)
-        except IntegrityError:  # opened concurrently by another consumer: take it from there
-            with self._engine.connect() as connection:
-                found = fundings.funding_row(connection, account_id, funding_id)
+                    recharge_events.current(
+                        work.recharge_answers, work.payments, found, self._clock.now_ms()
+                    )
+                work.commit()
+        except AlreadyKept:  # opened concurrently by another consumer: take it from there
+            with self._work() as work:
+                found = work.fundings.get(account_id, funding_id)
             if found is None:
                 raise
         if found["state"] in (*UNFINISHED, fundings.CREDITED):
@@ -80,29 +74,27 @@ class RechargeRequests:
             raise Unavailable(f"auto-recharge {funding_id} is not finished yet; asked again later")
         return str(found["state"])
 
-    def _open(
-        self, connection: Connection, event: wallet_pb.RechargeRequested, funding_id: str
-    ) -> dict[str, Any]:
+    def _open(self, work: PaymentWork, command: RequestRecharge, funding_id: str) -> dict[str, Any]:
         """The funding and its pending card payment; declined at once, with the reason, when
         no charge can be tried (the wallet then stops asking for this crossing)."""
-        account_id = event.account_id
-        currency = event.amount.currency_code
+        account_id = command.account_id
+        currency = command.currency_code
         card = None
-        reason = self._refusal(event)
+        reason = self._refusal(command)
         if not reason:
-            card = payment_rows.default_card(connection, account_id)
+            card = next((c for c in work.cards.of_account(account_id) if c.is_default), None)
             reason = "" if card is not None else NO_CARD
         now = utc_now(self._clock)
         values: dict[str, Any] = {
             "funding_id": funding_id,
             "account_id": account_id,
-            "idempotency_key": event.idempotency_key,
+            "idempotency_key": command.idempotency_key,
             "source": AUTO_RECHARGE,
             "quote_id": None,
-            "channel_id": event.channel_id,
+            "channel_id": command.channel_id,
             "currency_code": currency,
-            "amount_micros": event.amount.amount_micros,
-            "fee_micros": event.fee.amount_micros,
+            "amount_micros": command.amount_micros,
+            "fee_micros": command.fee_micros,
             "payment_id": ids.derived_id("pay", funding_id),
             "state": fundings.DECLINED if reason else fundings.CHARGING,
             "failure_reason": reason,
@@ -111,36 +103,35 @@ class RechargeRequests:
             "created_at": now,
             "updated_at": now,
         }
-        connection.execute(tables.fundings.insert().values(**values))
+        work.fundings.add(values)
         if card is None:
             log.warning("auto-recharge refused", extra={"funding_id": funding_id, "reason": reason})
-            recharge_events.current(connection, values)
+            recharge_events.current(
+                work.recharge_answers, work.payments, values, self._clock.now_ms()
+            )
             return values
-        payment_rows.add_payment(
-            connection,
+        work.payments.add(
             self._cards.pending(
                 payment_id=values["payment_id"],
                 account_id=account_id,
                 purpose=AUTO_RECHARGE,
-                card=card,
+                payment_method_id=card.payment_method_id,
                 currency_code=currency,
                 amount_micros=values["amount_micros"] + values["fee_micros"],
-            ),
+            )
         )
         return values
 
-    def _refusal(self, event: wallet_pb.RechargeRequested) -> str:
+    def _refusal(self, command: RequestRecharge) -> str:
         """Why this request cannot be charged at all, or ""."""
         if self._cards.provider.name == "none":
             return NO_PROVIDER
-        currency = event.amount.currency_code
+        currency = command.currency_code
         try:
-            if event.fee.currency_code not in ("", currency):
+            if command.fee_currency_code not in ("", currency):
                 raise InvalidArgument("fee.currency_code", f"must be {currency}")
-            amount = validation.amount(
-                event.amount.amount_micros, "amount.amount_micros", positive=True
-            )
-            fee = validation.amount(event.fee.amount_micros, "fee.amount_micros")
+            amount = validation.amount(command.amount_micros, "amount.amount_micros", positive=True)
+            fee = validation.amount(command.fee_micros, "fee.amount_micros")
             money.to_minor_units(amount + fee, currency)
         except InvalidArgument as error:
             return error.message

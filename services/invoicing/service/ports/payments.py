@@ -10,8 +10,13 @@ from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
 from services.common.unit_of_work import Transaction
+from services.invoicing.service.commands.payments import FundsQuote
 
 AnswerT = TypeVar("AnswerT")
+# Why a card payment cannot be tried at all.
+NO_PROVIDER = (
+    "card payments are switched off: no payment provider is configured (PAYMENTS_PROVIDER)"
+)
 Row = Mapping[str, Any]
 
 
@@ -81,6 +86,12 @@ class CardPayments(Protocol):
         """Card payments waiting for the customer's authentication since before `cutoff`."""
         ...
 
+    def reference(self, payment_id: str) -> str | None:
+        """The provider's reference of the payment; None when there is no such payment."""
+        ...
+
+    def exists(self, payment_id: str) -> bool: ...
+
     def in_progress_with(self, account_id: str, payment_method_id: str) -> bool:
         """Whether a payment made with the card is pending or waiting for authentication."""
         ...
@@ -102,6 +113,32 @@ class Customers(Protocol):
         ...
 
 
+class QuoteRecords(Protocol):
+    def add(self, quote: FundsQuote, created_at: dt.datetime) -> None: ...
+
+
+class FundingRecords(Protocol):
+    """Fundings (invoicing_fundings rows, as mappings of their columns)."""
+
+    def get(self, account_id: str, funding_id: str) -> Row | None: ...
+
+    def add(self, funding: Mapping[str, Any]) -> None:
+        """AlreadyKept when a funding with its id was written meanwhile."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class ActiveSubscription:
+    start_date: dt.date
+    period_months: int
+
+
+class Subscriptions(Protocol):
+    def earliest_active(self, account_id: str) -> ActiveSubscription | None:
+        """The account's active subscription that started first, if any."""
+        ...
+
+
 class Replies(Protocol):
     """Answers kept by (scope, idempotency key): a retry gets the first answer."""
 
@@ -116,10 +153,40 @@ class Replies(Protocol):
         ...
 
 
+@dataclass(frozen=True, slots=True)
+class RechargeAnswer:
+    """What invoicing tells the wallet of one of its recharge requests."""
+
+    outcome: str  # "succeeded", "declined" or "action_required"
+    event_id: str  # the same answer to the same request always has the same id
+    account_id: str
+    idempotency_key: str
+    funding_id: str
+    occur_ms: int
+    top_up_id: str = ""
+    payment_reference: str = ""
+    currency_code: str = ""
+    amount_micros: int = 0
+    fee_micros: int = 0
+    reason: str = ""
+    # Declined before any charge was tried: no later attempt can do better as things stand.
+    final: bool = False
+
+
+class RechargeAnswers(Protocol):
+    def publish(self, answer: RechargeAnswer) -> None:
+        """Into the outbox, with the transaction that moves the recharge's funding."""
+        ...
+
+
 class PaymentWork(Transaction, Protocol):
     cards: Cards
     payments: CardPayments
     customers: Customers
+    quotes: QuoteRecords
+    fundings: FundingRecords
+    subscriptions: Subscriptions
+    recharge_answers: RechargeAnswers
     replies: Replies
 
 
