@@ -163,7 +163,7 @@ def wire(
     )
     use_cases = UseCases(
         plans=plans.Plans(works),
-        subscriptions=subscriptions.Subscriptions(engine, clock, wallet),
+        subscriptions=subscriptions.Subscriptions(works, ticks, wallet),
         billing=billing,
         receipts=receipts_,
         partner_days=partner_days.PartnerDays(engine, issuing, clock),

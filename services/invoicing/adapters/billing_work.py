@@ -8,12 +8,14 @@ from services.common.unit_of_work import SqlTransaction
 from services.invoicing.adapters.billing_replies import SqlReplies
 from services.invoicing.adapters.partner_contract_records import SqlPartnerContractRecords
 from services.invoicing.adapters.plan_records import SqlPlanRecords
+from services.invoicing.adapters.subscription_records import SqlSubscriptionRecords
 from services.invoicing.adapters.tax_records import SqlOrganizationRecords, SqlTaxRecords
 from services.invoicing.service.ports.billing import (
     OrganizationRecords,
     PartnerContractRecords,
     PlanRecords,
     Replies,
+    SubscriptionRecords,
     TaxRecords,
 )
 
@@ -24,6 +26,7 @@ class SqlBillingWork(SqlTransaction):
     tax: TaxRecords
     organizations: OrganizationRecords
     contracts: PartnerContractRecords
+    subscriptions: SubscriptionRecords
 
     def _bind(self, connection: Connection) -> None:
         self.replies = SqlReplies(connection)
@@ -31,3 +34,4 @@ class SqlBillingWork(SqlTransaction):
         self.tax = SqlTaxRecords(connection)
         self.organizations = SqlOrganizationRecords(connection)
         self.contracts = SqlPartnerContractRecords(connection)
+        self.subscriptions = SqlSubscriptionRecords(connection)

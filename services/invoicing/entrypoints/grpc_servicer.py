@@ -106,19 +106,32 @@ class InvoicingServicer(pb_grpc.InvoicingServiceServicer):
         return self._audit.around(
             "CreateSubscription",
             request,
-            lambda: self._use.subscriptions.create(request),
+            lambda: pb.CreateSubscriptionResponse(
+                subscription=messages.subscription(
+                    self._use.subscriptions.create(requests.create_subscription(request))
+                )
+            ),
             target=lambda answer: answer.subscription.subscription_id,
         )
 
     def GetSubscription(
         self, request: pb.GetSubscriptionRequest, context: grpc.ServicerContext
     ) -> pb.GetSubscriptionResponse:
-        return self._use.subscriptions.get(request)
+        account_id = validation.require_id(request.account_id, "account_id")
+        subscription_id = validation.require_id(request.subscription_id, "subscription_id")
+        shown = self._use.subscriptions.get(account_id, subscription_id)
+        return pb.GetSubscriptionResponse(subscription=messages.subscription(shown))
 
     def ListSubscriptions(
         self, request: pb.ListSubscriptionsRequest, context: grpc.ServicerContext
     ) -> pb.ListSubscriptionsResponse:
-        return self._use.subscriptions.list(request)
+        account_id = validation.require_id(request.account_id, "account_id")
+        page = requests.page(request.page_size, request.page_token)
+        shown = self._use.subscriptions.list(account_id, page)
+        return pb.ListSubscriptionsResponse(
+            subscriptions=[messages.subscription(subscription) for subscription in shown],
+            next_page_token=validation.next_page_token(page.offset, page.limit, len(shown)),
+        )
 
     def CancelSubscription(
         self, request: pb.CancelSubscriptionRequest, context: grpc.ServicerContext
@@ -126,11 +139,16 @@ class InvoicingServicer(pb_grpc.InvoicingServiceServicer):
         return self._audit.around(
             "CancelSubscription",
             request,
-            lambda: self._use.subscriptions.cancel(request),
-            before=lambda: self._use.subscriptions.get(
+            lambda: pb.CancelSubscriptionResponse(
+                subscription=messages.subscription(
+                    self._use.subscriptions.cancel(requests.cancel_subscription(request))
+                )
+            ),
+            before=lambda: self.GetSubscription(
                 pb.GetSubscriptionRequest(
                     account_id=request.account_id, subscription_id=request.subscription_id
-                )
+                ),
+                context,
             ),
             target=lambda _answer: request.subscription_id,
         )

@@ -10,6 +10,7 @@ from services.common.unit_of_work import Transaction
 from services.invoicing.domain.partner_terms import BillingChange
 from services.invoicing.service.commands.partners import PartnerContract
 from services.invoicing.service.commands.plans import Plan
+from services.invoicing.service.commands.subscriptions import Subscription
 from services.invoicing.service.commands.tax import Organization, TaxConfiguration
 
 AnswerT = TypeVar("AnswerT")
@@ -86,12 +87,36 @@ class PartnerContractRecords(Protocol):
         ...
 
 
+class SubscriptionRecords(Protocol):
+    def plan_terms(self, plan_id: str) -> tuple[int, str] | None:
+        """The plan's months per cycle and currency; None for an unknown plan."""
+        ...
+
+    def period_months(self, plan_id: str) -> int: ...
+
+    def exists(self, subscription_id: str) -> bool: ...
+
+    def add(self, subscription: Subscription) -> None: ...
+
+    def get(self, account_id: str, subscription_id: str) -> Subscription | None: ...
+
+    def page(self, account_id: str, limit: int, offset: int) -> list[tuple[Subscription, int]]:
+        """The account's subscriptions in the order they were made, each with its plan's
+        months per cycle."""
+        ...
+
+    def cancel(self, subscription: Subscription, immediately: bool) -> None:
+        """Store the cancelled subscription and announce it (outbox)."""
+        ...
+
+
 class BillingWork(Transaction, Protocol):
     replies: Replies
     plans: PlanRecords
     tax: TaxRecords
     organizations: OrganizationRecords
     contracts: PartnerContractRecords
+    subscriptions: SubscriptionRecords
 
 
 BillingWorks = Callable[[], BillingWork]
