@@ -27,7 +27,7 @@ from services.common.grpc_server import App, ServiceBinding, Worker
 from services.common.outbox import OutboxRelay
 from services.common.redis_client import RedisClient
 from services.common.streams import GroupReader
-from services.invoicing.adapters import grpc_clients, pdf, tables
+from services.invoicing.adapters import grpc_clients, invoice_messages, pdf, tables
 from services.invoicing.adapters.billing_work import SqlBillingWork
 from services.invoicing.adapters.payment_providers import FakePaymentProvider, NoPaymentProvider
 from services.invoicing.entrypoints.access import RULES
@@ -39,7 +39,7 @@ from services.invoicing.service import (
     credit_notes,
     funding_switch,
     fundings,
-    invoices,
+    invoice_reading,
     organizations,
     partner_billing,
     partner_contracts,
@@ -169,9 +169,9 @@ def wire(
         partner_days=partner_days.PartnerDays(engine, issuing, clock),
         partner_contracts=partner_contracts.PartnerContracts(works, wallet, channel_counts, ticks),
         credit_notes=credit_notes.CreditNotes(engine, issuing, clock),
-        invoices=invoices.Invoices(
-            engine,
-            pdf.render,
+        invoices=invoice_reading.Invoices(
+            works,
+            lambda invoice: pdf.render(invoice_messages.invoice(invoice)),
             wallet if isinstance(wallet, grpc_clients.WalletClient) else None,
         ),
         payments=paying,

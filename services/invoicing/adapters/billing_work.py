@@ -6,11 +6,13 @@ from sqlalchemy.engine import Connection
 
 from services.common.unit_of_work import SqlTransaction
 from services.invoicing.adapters.billing_replies import SqlReplies
+from services.invoicing.adapters.invoice_records import SqlInvoiceRecords
 from services.invoicing.adapters.partner_contract_records import SqlPartnerContractRecords
 from services.invoicing.adapters.plan_records import SqlPlanRecords
 from services.invoicing.adapters.subscription_records import SqlSubscriptionRecords
 from services.invoicing.adapters.tax_records import SqlOrganizationRecords, SqlTaxRecords
 from services.invoicing.service.ports.billing import (
+    InvoiceRecords,
     OrganizationRecords,
     PartnerContractRecords,
     PlanRecords,
@@ -27,6 +29,7 @@ class SqlBillingWork(SqlTransaction):
     organizations: OrganizationRecords
     contracts: PartnerContractRecords
     subscriptions: SubscriptionRecords
+    invoices: InvoiceRecords
 
     def _bind(self, connection: Connection) -> None:
         self.replies = SqlReplies(connection)
@@ -35,3 +38,4 @@ class SqlBillingWork(SqlTransaction):
         self.organizations = SqlOrganizationRecords(connection)
         self.contracts = SqlPartnerContractRecords(connection)
         self.subscriptions = SqlSubscriptionRecords(connection)
+        self.invoices = SqlInvoiceRecords(connection)

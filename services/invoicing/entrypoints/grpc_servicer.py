@@ -18,14 +18,15 @@ from services.common.audit import AuditLog
 from services.common.errors import PermissionDenied
 from services.common.service_auth import current_identity
 from services.invoicing.adapters import billing_messages as messages
+from services.invoicing.adapters import invoice_messages
 from services.invoicing.entrypoints import billing_requests as requests
-from services.invoicing.entrypoints import partner_requests, tax_requests
+from services.invoicing.entrypoints import invoice_requests, partner_requests, tax_requests
 from services.invoicing.service import (
     billing_cycle,
     credit_notes,
     funding_switch,
     fundings,
-    invoices,
+    invoice_reading,
     organizations,
     partner_contracts,
     partner_days,
@@ -50,7 +51,7 @@ class UseCases:
     partner_days: partner_days.PartnerDays
     partner_contracts: partner_contracts.PartnerContracts
     credit_notes: credit_notes.CreditNotes
-    invoices: invoices.Invoices
+    invoices: invoice_reading.Invoices
     payments: payments.Payments
     payment_methods: payment_methods.PaymentMethods
     organizations: organizations.Organizations
@@ -191,17 +192,29 @@ class InvoicingServicer(pb_grpc.InvoicingServiceServicer):
     def ListInvoices(
         self, request: pb.ListInvoicesRequest, context: grpc.ServicerContext
     ) -> pb.ListInvoicesResponse:
-        return self._use.invoices.list(request)
+        validation.require_id(request.account_id, "account_id")
+        wanted = invoice_requests.invoice_filter(request)
+        page = requests.page(request.page_size, request.page_token)
+        found = self._use.invoices.list(request.account_id, wanted, page)
+        return pb.ListInvoicesResponse(
+            invoices=[invoice_messages.invoice(invoice) for invoice in found],
+            next_page_token=validation.next_page_token(page.offset, page.limit, len(found)),
+        )
 
     def GetInvoice(
         self, request: pb.GetInvoiceRequest, context: grpc.ServicerContext
     ) -> pb.GetInvoiceResponse:
-        return self._use.invoices.get(request)
+        validation.require_id(request.account_id, "account_id")
+        validation.require_id(request.invoice_id, "invoice_id")
+        found = self._use.invoices.get(request.account_id, request.invoice_id)
+        return pb.GetInvoiceResponse(invoice=invoice_messages.invoice(found))
 
     def DownloadInvoicePdf(
         self, request: pb.DownloadInvoicePdfRequest, context: grpc.ServicerContext
     ) -> Iterator[pb.DownloadInvoicePdfResponse]:
-        for chunk in self._use.invoices.pdf_chunks(request):
+        validation.require_id(request.account_id, "account_id")
+        validation.require_id(request.invoice_id, "invoice_id")
+        for chunk in self._use.invoices.pdf_chunks(request.account_id, request.invoice_id):
             body = httpbody_pb2.HttpBody(content_type=PDF_CONTENT_TYPE, data=chunk)
             yield pb.DownloadInvoicePdfResponse(body=body)
 
@@ -215,8 +228,9 @@ class InvoicingServicer(pb_grpc.InvoicingServiceServicer):
             "PayInvoice",
             request,
             lambda: self._use.payments.pay(request),
-            before=lambda: self._use.invoices.get(
-                pb.GetInvoiceRequest(account_id=request.account_id, invoice_id=request.invoice_id)
+            before=lambda: self.GetInvoice(
+                pb.GetInvoiceRequest(account_id=request.account_id, invoice_id=request.invoice_id),
+                context,
             ),
             target=lambda _answer: request.invoice_id,
         )

@@ -7,7 +7,9 @@ from collections.abc import Callable
 from typing import Protocol, TypeVar
 
 from services.common.unit_of_work import Transaction
+from services.invoicing.domain.invoice_filter import InvoiceFilter
 from services.invoicing.domain.partner_terms import BillingChange
+from services.invoicing.service.commands.invoices import Invoice
 from services.invoicing.service.commands.partners import PartnerContract
 from services.invoicing.service.commands.plans import Plan
 from services.invoicing.service.commands.subscriptions import Subscription
@@ -110,6 +112,16 @@ class SubscriptionRecords(Protocol):
         ...
 
 
+class InvoiceRecords(Protocol):
+    """One account's invoices with their lines."""
+
+    def get(self, account_id: str, invoice_id: str) -> Invoice | None: ...
+
+    def page(
+        self, account_id: str, wanted: InvoiceFilter, limit: int, offset: int
+    ) -> list[Invoice]: ...
+
+
 class BillingWork(Transaction, Protocol):
     replies: Replies
     plans: PlanRecords
@@ -117,6 +129,7 @@ class BillingWork(Transaction, Protocol):
     organizations: OrganizationRecords
     contracts: PartnerContractRecords
     subscriptions: SubscriptionRecords
+    invoices: InvoiceRecords
 
 
 BillingWorks = Callable[[], BillingWork]
