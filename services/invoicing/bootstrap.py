@@ -193,7 +193,7 @@ def wire(
         RULES,
     )
     interval_s = env.seconds("INVOICING_SCHEDULER_INTERVAL_SECONDS", 3600.0)
-    scheduler = BillingScheduler(billing, paying, funding, clock, action_expiry)
+    scheduler = BillingScheduler(billing, paying, funding, ticks, action_expiry)
     workers: list[Worker] = []
     relay = consumer = None
     if events is not None and wallet_events is not None and alerts is not None:
