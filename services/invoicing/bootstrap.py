@@ -55,6 +55,7 @@ from services.invoicing.service import (
     subscriptions,
     tax,
 )
+from services.invoicing.service.invoice_issuing import InvoiceIssuing
 from services.invoicing.service.issuing import Issuing
 from services.invoicing.service.ports import ChannelCounts, PaymentProvider, UsageSource, Wallet
 from services.invoicing.service.settings import CalledClock, Clock, InvoicingSettings, utc_now
@@ -138,7 +139,8 @@ def wire(
     def works() -> SqlBillingWork:
         return SqlBillingWork(engine)
 
-    issuing = Issuing(engine, settings)
+    invoice_issuing = InvoiceIssuing(works, settings)
+    issuing = Issuing(invoice_issuing)
     stuck_after_s = env.seconds(
         "INVOICING_STUCK_PAYMENT_SECONDS", payments.DEFAULT_STUCK_AFTER.total_seconds()
     )
