@@ -28,7 +28,7 @@ from services.common.grpc_server import App, ServiceBinding, Worker
 from services.common.outbox import OutboxRelay
 from services.common.redis_client import RedisClient
 from services.common.streams import GroupReader, Retention
-from services.invoicing.adapters import grpc_clients, pdf, tables
+from services.invoicing.adapters import grpc_clients, invoice_messages, pdf, tables
 from services.invoicing.adapters.billing_work import SqlBillingWork
 from services.invoicing.adapters.clock import DatetimeClock
 from services.invoicing.adapters.payment_providers import FakePaymentProvider, NoPaymentProvider
@@ -45,7 +45,7 @@ from services.invoicing.service import (
     fund_quotes,
     funding_switch,
     fundings,
-    invoices,
+    invoice_reading,
     organizations,
     partner_billing,
     partner_contracts,
@@ -61,6 +61,7 @@ from services.invoicing.service import (
     subscriptions,
     tax,
 )
+from services.invoicing.service.invoice_issuing import InvoiceIssuing
 from services.invoicing.service.issuing import Issuing
 from services.invoicing.service.ports import ChannelCounts, PaymentProvider, UsageSource, Wallet
 from services.invoicing.service.settings import CalledClock, Clock, InvoicingSettings, utc_now
@@ -145,7 +146,8 @@ def wire(
     def works() -> SqlBillingWork:
         return SqlBillingWork(engine)
 
-    issuing = Issuing(engine, settings)
+    invoice_issuing = InvoiceIssuing(works, settings)
+    issuing = Issuing(invoice_issuing)
     stuck_after_s = env.seconds(
         "INVOICING_STUCK_PAYMENT_SECONDS", payments.DEFAULT_STUCK_AFTER.total_seconds()
     )
@@ -172,15 +174,15 @@ def wire(
     )
     use_cases = UseCases(
         plans=plans.Plans(works),
-        subscriptions=subscriptions.Subscriptions(engine, clock, wallet),
+        subscriptions=subscriptions.Subscriptions(works, ticks, wallet),
         billing=billing,
         receipts=receipts_,
         partner_days=partner_days.PartnerDays(engine, issuing, clock),
         partner_contracts=partner_contracts.PartnerContracts(works, wallet, channel_counts, ticks),
         credit_notes=credit_notes.CreditNotes(engine, issuing, clock),
-        invoices=invoices.Invoices(
-            engine,
-            pdf.render,
+        invoices=invoice_reading.Invoices(
+            works,
+            lambda invoice: pdf.render(invoice_messages.invoice(invoice)),
             wallet if isinstance(wallet, grpc_clients.WalletClient) else None,
         ),
         payments=paying,
@@ -205,7 +207,7 @@ def wire(
         RULES,
     )
     interval_s = env.seconds("INVOICING_SCHEDULER_INTERVAL_SECONDS", 3600.0)
-    scheduler = BillingScheduler(billing, paying, funding, clock, action_expiry)
+    scheduler = BillingScheduler(billing, paying, funding, ticks, action_expiry)
     workers: list[Worker] = []
     relay = consumer = None
     if events is not None and wallet_events is not None and alerts is not None:

@@ -13,6 +13,7 @@ from google.protobuf import timestamp_pb2
 from services.invoicing.domain import partner_terms, tax
 from services.invoicing.service.commands.partners import ContractTerms
 from services.invoicing.service.commands.plans import Plan
+from services.invoicing.service.commands.subscriptions import SubscriptionDetails
 from services.invoicing.service.commands.tax import (
     AccountTaxStatus,
     CountryTaxRate,
@@ -201,3 +202,66 @@ def encode_set_contract(terms: ContractTerms) -> bytes:
 
 def decode_set_contract(stored: bytes) -> ContractTerms:
     return contract_of(pb.SetPartnerContractResponse.FromString(stored).contract)
+
+
+SUBSCRIPTION_STATUS_TO_PB = {
+    "active": invoice_pb2.SUBSCRIPTION_STATUS_ACTIVE,
+    "cancelled": invoice_pb2.SUBSCRIPTION_STATUS_CANCELLED,
+}
+SUBSCRIPTION_STATUS_FROM_PB = {value: key for key, value in SUBSCRIPTION_STATUS_TO_PB.items()}
+
+
+def subscription(shown: SubscriptionDetails) -> invoice_pb2.Subscription:
+    return invoice_pb2.Subscription(
+        subscription_id=shown.subscription_id,
+        account_id=shown.account_id,
+        plan_id=shown.plan_id,
+        status=SUBSCRIPTION_STATUS_TO_PB[shown.status],
+        anchor_day=shown.anchor_day,
+        start_date=shown.start_date.isoformat(),
+        current_cycle_start_date=date_text(shown.current_cycle_start),
+        next_billing_date=date_text(shown.next_billing_date),
+        cancel_time=None if shown.cancel_time is None else timestamp(shown.cancel_time),
+        channel_id=shown.channel_id,
+        end_date=date_text(shown.end_date),
+        cycles_billed=shown.cycles_billed,
+    )
+
+
+def subscription_of(message: invoice_pb2.Subscription) -> SubscriptionDetails:
+    cancelled = message.HasField("cancel_time")
+    start = date_of(message.start_date)
+    if start is None:
+        raise ValueError("a subscription without its start date")
+    return SubscriptionDetails(
+        subscription_id=message.subscription_id,
+        account_id=message.account_id,
+        plan_id=message.plan_id,
+        status=SUBSCRIPTION_STATUS_FROM_PB[message.status],
+        anchor_day=message.anchor_day,
+        start_date=start,
+        current_cycle_start=date_of(message.current_cycle_start_date),
+        next_billing_date=date_of(message.next_billing_date),
+        cancel_time=message.cancel_time.ToDatetime(dt.UTC) if cancelled else None,
+        channel_id=message.channel_id,
+        end_date=date_of(message.end_date),
+        cycles_billed=message.cycles_billed,
+    )
+
+
+def encode_created_subscription(shown: SubscriptionDetails) -> bytes:
+    response = pb.CreateSubscriptionResponse(subscription=subscription(shown))
+    return response.SerializeToString(deterministic=True)
+
+
+def decode_created_subscription(stored: bytes) -> SubscriptionDetails:
+    return subscription_of(pb.CreateSubscriptionResponse.FromString(stored).subscription)
+
+
+def encode_cancelled_subscription(shown: SubscriptionDetails) -> bytes:
+    response = pb.CancelSubscriptionResponse(subscription=subscription(shown))
+    return response.SerializeToString(deterministic=True)
+
+
+def decode_cancelled_subscription(stored: bytes) -> SubscriptionDetails:
+    return subscription_of(pb.CancelSubscriptionResponse.FromString(stored).subscription)

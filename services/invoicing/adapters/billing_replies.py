@@ -26,7 +26,13 @@ class Codec:
 
 
 CODECS = {
+    "CancelSubscription": Codec(
+        messages.encode_cancelled_subscription, messages.decode_cancelled_subscription
+    ),
     "CreatePlan": Codec(messages.encode_created_plan, messages.decode_created_plan),
+    "CreateSubscription": Codec(
+        messages.encode_created_subscription, messages.decode_created_subscription
+    ),
     "SetTaxConfiguration": Codec(
         messages.encode_tax_configuration, messages.decode_tax_configuration
     ),

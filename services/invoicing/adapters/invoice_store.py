@@ -14,13 +14,10 @@ from sqlalchemy.exc import IntegrityError
 from services.invoicing.adapters import invoice_events, tables
 from services.invoicing.domain.invoice_filter import AMOUNT_DUE, OLDEST_FIRST, InvoiceFilter
 from services.invoicing.domain.invoices import Line, Status
+from services.invoicing.service.ports.billing import AlreadyFinalised
 
 Row = Mapping[Any, Any]
 IDS_PER_QUERY = 500
-
-
-class AlreadyFinalised(Exception):
-    """Another transaction finalised the draft first; this one must roll back."""
 
 
 def insert_invoice(connection: Connection, values: dict[str, Any], lines: Sequence[Line]) -> None:

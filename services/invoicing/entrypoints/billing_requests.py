@@ -8,7 +8,12 @@ from billing.invoicing.v1 import invoicing_service_pb2 as pb
 from services.common import idempotency, validation
 from services.common.errors import InvalidArgument
 from services.invoicing.service.commands.plans import CreatePlan, Page, Plan
+from services.invoicing.service.commands.subscriptions import (
+    CancelSubscription,
+    CreateSubscription,
+)
 from services.invoicing.service.plans import MAX_DISCOUNT_BASIS_POINTS
+from services.invoicing.service.subscriptions import EARLIEST_START
 
 
 def page(page_size: int, page_token: str) -> Page:
@@ -49,3 +54,40 @@ def create_plan(request: pb.CreatePlanRequest) -> CreatePlan:
     )
     key = request.idempotency_key or f"plan:{plan.plan_id}"
     return CreatePlan(created, key, idempotency.fingerprint(request))
+
+
+def create_subscription(request: pb.CreateSubscriptionRequest) -> CreateSubscription:
+    account_id = validation.require_id(request.account_id, "account_id")
+    plan_id = validation.require_id(request.plan_id, "plan_id")
+    validation.optional_id(request.channel_id, "channel_id")
+    validation.optional_id(request.subscription_id, "subscription_id")
+    start = validation.date(request.start_date, "start_date")
+    if start < EARLIEST_START:
+        raise InvalidArgument("start_date", f"must be on or after {EARLIEST_START}")
+    if not request.subscription_id and not request.idempotency_key:
+        raise InvalidArgument("idempotency_key", "is required when no subscription_id is given")
+    return CreateSubscription(
+        account_id=account_id,
+        plan_id=plan_id,
+        channel_id=request.channel_id,
+        subscription_id=request.subscription_id,
+        start_date=start,
+        idempotency_key=request.idempotency_key,
+        request_sha256=idempotency.fingerprint(request),
+    )
+
+
+def cancel_subscription(request: pb.CancelSubscriptionRequest) -> CancelSubscription:
+    account_id = validation.require_id(request.account_id, "account_id")
+    subscription_id = validation.require_id(request.subscription_id, "subscription_id")
+    cancel_date = (
+        validation.date(request.cancel_date, "cancel_date") if request.cancel_date else None
+    )
+    return CancelSubscription(
+        account_id=account_id,
+        subscription_id=subscription_id,
+        cancel_date=cancel_date,
+        immediately=request.immediately,
+        idempotency_key=request.idempotency_key,
+        request_sha256=idempotency.fingerprint(request),
+    )

@@ -18,8 +18,10 @@ from services.common.audit import AuditLog
 from services.common.errors import PermissionDenied
 from services.common.service_auth import current_identity
 from services.invoicing.adapters import billing_messages as messages
+from services.invoicing.adapters import invoice_messages
 from services.invoicing.entrypoints import (
     billing_requests,
+    invoice_requests,
     partner_requests,
     payment_requests,
     tax_requests,
@@ -31,7 +33,7 @@ from services.invoicing.service import (
     fund_quotes,
     funding_switch,
     fundings,
-    invoices,
+    invoice_reading,
     organizations,
     partner_contracts,
     partner_days,
@@ -57,7 +59,7 @@ class UseCases:
     partner_days: partner_days.PartnerDays
     partner_contracts: partner_contracts.PartnerContracts
     credit_notes: credit_notes.CreditNotes
-    invoices: invoices.Invoices
+    invoices: invoice_reading.Invoices
     payments: payments.Payments
     payment_methods: payment_methods.PaymentMethods
     organizations: organizations.Organizations
@@ -109,7 +111,7 @@ class InvoicingServicer(pb_grpc.InvoicingServiceServicer):
             request,
             lambda: pb.ChangeFundingModeResponse(
                 effective_date=self._use.funding.change(
-                    requests.change_funding(request)
+                    payment_requests.change_funding(request)
                 ).isoformat()
             ),
         )
@@ -120,19 +122,32 @@ class InvoicingServicer(pb_grpc.InvoicingServiceServicer):
         return self._audit.around(
             "CreateSubscription",
             request,
-            lambda: self._use.subscriptions.create(request),
+            lambda: pb.CreateSubscriptionResponse(
+                subscription=messages.subscription(
+                    self._use.subscriptions.create(billing_requests.create_subscription(request))
+                )
+            ),
             target=lambda answer: answer.subscription.subscription_id,
         )
 
     def GetSubscription(
         self, request: pb.GetSubscriptionRequest, context: grpc.ServicerContext
     ) -> pb.GetSubscriptionResponse:
-        return self._use.subscriptions.get(request)
+        account_id = validation.require_id(request.account_id, "account_id")
+        subscription_id = validation.require_id(request.subscription_id, "subscription_id")
+        shown = self._use.subscriptions.get(account_id, subscription_id)
+        return pb.GetSubscriptionResponse(subscription=messages.subscription(shown))
 
     def ListSubscriptions(
         self, request: pb.ListSubscriptionsRequest, context: grpc.ServicerContext
     ) -> pb.ListSubscriptionsResponse:
-        return self._use.subscriptions.list(request)
+        account_id = validation.require_id(request.account_id, "account_id")
+        page = billing_requests.page(request.page_size, request.page_token)
+        shown = self._use.subscriptions.list(account_id, page)
+        return pb.ListSubscriptionsResponse(
+            subscriptions=[messages.subscription(subscription) for subscription in shown],
+            next_page_token=validation.next_page_token(page.offset, page.limit, len(shown)),
+        )
 
     def CancelSubscription(
         self, request: pb.CancelSubscriptionRequest, context: grpc.ServicerContext
@@ -140,11 +155,16 @@ class InvoicingServicer(pb_grpc.InvoicingServiceServicer):
         return self._audit.around(
             "CancelSubscription",
             request,
-            lambda: self._use.subscriptions.cancel(request),
-            before=lambda: self._use.subscriptions.get(
+            lambda: pb.CancelSubscriptionResponse(
+                subscription=messages.subscription(
+                    self._use.subscriptions.cancel(billing_requests.cancel_subscription(request))
+                )
+            ),
+            before=lambda: self.GetSubscription(
                 pb.GetSubscriptionRequest(
                     account_id=request.account_id, subscription_id=request.subscription_id
-                )
+                ),
+                context,
             ),
             target=lambda _answer: request.subscription_id,
         )
@@ -187,17 +207,29 @@ class InvoicingServicer(pb_grpc.InvoicingServiceServicer):
     def ListInvoices(
         self, request: pb.ListInvoicesRequest, context: grpc.ServicerContext
     ) -> pb.ListInvoicesResponse:
-        return self._use.invoices.list(request)
+        validation.require_id(request.account_id, "account_id")
+        wanted = invoice_requests.invoice_filter(request)
+        page = billing_requests.page(request.page_size, request.page_token)
+        found = self._use.invoices.list(request.account_id, wanted, page)
+        return pb.ListInvoicesResponse(
+            invoices=[invoice_messages.invoice(invoice) for invoice in found],
+            next_page_token=validation.next_page_token(page.offset, page.limit, len(found)),
+        )
 
     def GetInvoice(
         self, request: pb.GetInvoiceRequest, context: grpc.ServicerContext
     ) -> pb.GetInvoiceResponse:
-        return self._use.invoices.get(request)
+        validation.require_id(request.account_id, "account_id")
+        validation.require_id(request.invoice_id, "invoice_id")
+        found = self._use.invoices.get(request.account_id, request.invoice_id)
+        return pb.GetInvoiceResponse(invoice=invoice_messages.invoice(found))
 
     def DownloadInvoicePdf(
         self, request: pb.DownloadInvoicePdfRequest, context: grpc.ServicerContext
     ) -> Iterator[pb.DownloadInvoicePdfResponse]:
-        for chunk in self._use.invoices.pdf_chunks(request):
+        validation.require_id(request.account_id, "account_id")
+        validation.require_id(request.invoice_id, "invoice_id")
+        for chunk in self._use.invoices.pdf_chunks(request.account_id, request.invoice_id):
             body = httpbody_pb2.HttpBody(content_type=PDF_CONTENT_TYPE, data=chunk)
             yield pb.DownloadInvoicePdfResponse(body=body)
 
@@ -211,8 +243,9 @@ class InvoicingServicer(pb_grpc.InvoicingServiceServicer):
             "PayInvoice",
             request,
             lambda: self._use.payments.pay(request),
-            before=lambda: self._use.invoices.get(
-                pb.GetInvoiceRequest(account_id=request.account_id, invoice_id=request.invoice_id)
+            before=lambda: self.GetInvoice(
+                pb.GetInvoiceRequest(account_id=request.account_id, invoice_id=request.invoice_id),
+                context,
             ),
             target=lambda _answer: request.invoice_id,
         )
@@ -316,7 +349,7 @@ class InvoicingServicer(pb_grpc.InvoicingServiceServicer):
     def QuoteFunds(
         self, request: pb.QuoteFundsRequest, context: grpc.ServicerContext
     ) -> pb.QuoteFundsResponse:
-        quote = self._use.fund_quotes.quote(requests.quote_funds(request))
+        quote = self._use.fund_quotes.quote(payment_requests.quote_funds(request))
         return responses.funds_quoted(quote)
 
     def AddFunds(
@@ -327,7 +360,7 @@ class InvoicingServicer(pb_grpc.InvoicingServiceServicer):
             request,
             lambda: pb.AddFundsResponse(
                 funding=responses.funding_message(
-                    self._use.fundings.add(requests.add_funds(request))
+                    self._use.fundings.add(payment_requests.add_funds(request))
                 )
             ),
             after=lambda answer: _without_secrets(answer),
@@ -336,13 +369,13 @@ class InvoicingServicer(pb_grpc.InvoicingServiceServicer):
     def GetFunding(
         self, request: pb.GetFundingRequest, context: grpc.ServicerContext
     ) -> pb.GetFundingResponse:
-        funding = self._use.fundings.get(*requests.funding_of(request))
+        funding = self._use.fundings.get(*payment_requests.funding_of(request))
         return pb.GetFundingResponse(funding=responses.funding_message(funding))
 
     def ListFundings(
         self, request: pb.ListFundingsRequest, context: grpc.ServicerContext
     ) -> pb.ListFundingsResponse:
-        account_id, limit, offset = requests.fundings_page(request)
+        account_id, limit, offset = payment_requests.fundings_page(request)
         page = self._use.fundings.list(account_id, limit, offset)
         return responses.fundings_listed(page, offset, limit)
 
@@ -359,7 +392,7 @@ class InvoicingServicer(pb_grpc.InvoicingServiceServicer):
     def EstimateFundsNeeded(
         self, request: pb.EstimateFundsNeededRequest, context: grpc.ServicerContext
     ) -> pb.EstimateFundsNeededResponse:
-        estimate = self._use.fund_quotes.estimate(requests.estimate_funds(request))
+        estimate = self._use.fund_quotes.estimate(payment_requests.estimate_funds(request))
         return responses.funds_estimated(estimate)
 
     def SetPartnerContract(

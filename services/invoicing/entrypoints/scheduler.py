@@ -6,10 +6,11 @@ from __future__ import annotations
 import datetime as dt
 import logging
 
+from services.common.clock import Clock
 from services.invoicing.service.billing_cycle import BillingCycle
 from services.invoicing.service.fundings import DEFAULT_ACTION_EXPIRY, Fundings
 from services.invoicing.service.payments import Payments
-from services.invoicing.service.settings import Clock
+from services.invoicing.service.settings import moment
 
 log = logging.getLogger(__name__)
 # A billing date has begun in every time zone (UTC-12 is the last) 12 hours after it began in UTC.
@@ -40,7 +41,7 @@ class BillingScheduler:
         return 0
 
     def tick(self) -> None:
-        as_of = (self._clock() - LAST_TIME_ZONE_LAG).date()
+        as_of = (moment(self._clock) - LAST_TIME_ZONE_LAG).date()
         result = self._billing.bill_due(as_of)
         resumed = self.resume_payments() + self.resume_fundings()
         expired = self.expire_unauthenticated()

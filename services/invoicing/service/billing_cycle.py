@@ -23,6 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from services.common import validation
 from services.common.errors import BillingError, InvalidArgument
 from services.invoicing.adapters import invoice_store, tables
+from services.invoicing.adapters.subscription_records import subscription as stored_subscription
 from services.invoicing.domain import cycles, lines
 from services.invoicing.domain.invoices import Kind, Status
 from services.invoicing.service import subscriptions
@@ -96,7 +97,7 @@ class BillingCycle:
         for subscription, plan in self._subscriptions(account_id):
             months = plan["period_months"]
             for _ in range(MAX_CYCLES_PER_SUBSCRIPTION):
-                cycle = subscriptions.next_cycle(subscription, months)
+                cycle = subscriptions.next_cycle(stored_subscription(subscription), months)
                 if cycle is None or cycle.billing_date > as_of:
                     break
                 owner = subscription["account_id"]

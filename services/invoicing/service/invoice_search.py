@@ -1,31 +1,8 @@
-"""Which invoices a list asks for: kind, status, issue dates and order, checked and translated."""
+"""Who is asked whether an account exists when its list of invoices comes back empty."""
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Protocol
-
-from billing.invoicing.v1 import invoicing_service_pb2 as pb
-
-from services.common import validation
-from services.common.errors import InvalidArgument
-from services.invoicing.domain.invoice_filter import (
-    AMOUNT_DUE,
-    NEWEST_FIRST,
-    OLDEST_FIRST,
-    InvoiceFilter,
-)
-from services.invoicing.service import messages
-
-STATUS_FROM_PB = {value: key for key, value in messages.STATUS_TO_PB.items()}
-ORDERS = {
-    pb.INVOICE_ORDER_UNSPECIFIED: NEWEST_FIRST,
-    pb.INVOICE_ORDER_NEWEST_FIRST: NEWEST_FIRST,
-    pb.INVOICE_ORDER_OLDEST_FIRST: OLDEST_FIRST,
-    pb.INVOICE_ORDER_AMOUNT_DUE: AMOUNT_DUE,
-}
-# An issue-date range covers at most ten years.
-MAX_RANGE_DAYS = 3_660
 
 
 class AccountDirectory(Protocol):
@@ -39,33 +16,3 @@ class EveryAccount:
 
     def account_exists(self, account_id: str) -> bool:
         return True
-
-
-def invoice_filter(request: pb.ListInvoicesRequest) -> InvoiceFilter:
-    kind = ""
-    if request.kind:
-        if request.kind not in messages.KIND_FROM_PB:
-            raise InvalidArgument("kind", f"unknown invoice kind {request.kind}")
-        kind = messages.KIND_FROM_PB[request.kind]
-    status = ""
-    if request.status:
-        if request.status not in STATUS_FROM_PB:
-            raise InvalidArgument("status", f"unknown invoice status {request.status}")
-        status = STATUS_FROM_PB[request.status]
-    if request.order not in ORDERS:
-        raise InvalidArgument("order", f"unknown order {request.order}")
-    start = validation.date(request.from_date, "from_date") if request.from_date else None
-    end = validation.date(request.to_date, "to_date") if request.to_date else None
-    if start and end:
-        validation.date_range(request.from_date, request.to_date, MAX_RANGE_DAYS)
-    return InvoiceFilter(
-        kind=kind,
-        status=status,
-        issued_from=_midnight(start) if start else None,
-        issued_before=_midnight(end + dt.timedelta(days=1)) if end else None,
-        order=ORDERS[request.order],
-    )
-
-
-def _midnight(day: dt.date) -> dt.datetime:
-    return dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC)

@@ -1,117 +1,27 @@
-"""Issuing an invoice: a draft with its lines and totals, then a gap-free number.
-
-A draft is written first (so a cycle is invoiced once even if credits or payment fail later);
-finalising takes the series' next number in the same transaction that marks the invoice
-issued. Once finalised, lines and amounts never change: corrections are credit notes.
-"""
+"""Issuing on a caller's open SQL connection, for the use cases that still hold one (payments'
+receipts and the billing runs); the rules are service/invoice_issuing.py's."""
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
-from typing import Any
 
-import sqlalchemy as sa
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Connection
 
-from services.invoicing.adapters import invoice_store, tables, tax_records
-from services.invoicing.adapters.tax_records import SqlTaxRecords
-from services.invoicing.domain import invoices
-from services.invoicing.domain import tax as tax_rules
-from services.invoicing.domain.invoices import Kind, Line, Status
-from services.invoicing.domain.issuers import Party
-from services.invoicing.service import ids, tax
-from services.invoicing.service.settings import InvoicingSettings
+from services.invoicing.adapters.billing_work import SqlBillingWork
+from services.invoicing.service.invoice_issuing import Draft, InvoiceIssuing, new_invoice_id
 
-
-@dataclass(frozen=True)
-class Draft:
-    account_id: str
-    kind: str
-    currency_code: str
-    lines: list[Line]
-    source_reference: str | None = None
-    subscription_id: str | None = None
-    period_start: dt.date | None = None
-    period_end: dt.date | None = None
-    corrects_invoice_id: str | None = None
-    reason: str = ""
-    days: int = 0
-    # None: the rate of the account's organization details (0 without them).
-    tax_rate_basis_points: int | None = None
-
-
-def new_invoice_id() -> str:
-    return ids.new_id("inv")
+__all__ = ["Draft", "Issuing", "new_invoice_id"]
 
 
 class Issuing:
-    def __init__(self, engine: Engine, settings: InvoicingSettings) -> None:
-        self._engine = engine
-        self._settings = settings
-        self._series_ready: set[tuple[str, int]] = set()
+    def __init__(self, issuing: InvoiceIssuing) -> None:
+        self._issuing = issuing
 
     def ensure_series(self, kind: str, year: int) -> None:
-        """Create the series' counter row before any transaction that finalises in it."""
-        series = invoices.SERIES_BY_KIND[kind]
-        if (series, year) in self._series_ready:
-            return
-        with self._engine.begin() as connection:
-            invoice_store.ensure_sequence(connection, self._settings.issuer.issuer_id, series, year)
-        self._series_ready.add((series, year))
+        self._issuing.ensure_series(kind, year)
 
     def insert_draft(self, connection: Connection, draft: Draft) -> str:
-        organization = connection.execute(
-            sa.select(tables.organizations).where(
-                tables.organizations.c.account_id == draft.account_id
-            )
-        ).first()
-        bill_to = Party(name=draft.account_id)
-        configuration = SqlTaxRecords(connection).configuration(self._settings.issuer.issuer_id)
-        stored = None if organization is None else tax_records.organization(organization._mapping)
-        applied = tax_rules.applied(tax.rules(configuration), tax.buyer(stored))
-        rate, note = applied.rate_basis_points, applied.note
-        if organization is not None:
-            bill_to = Party(
-                name=organization.business_name,
-                address=organization.address,
-                tax_id=organization.tax_id,
-                email=organization.billing_email,
-                country=organization.country,
-            )
-        if draft.tax_rate_basis_points is not None:
-            rate, note = draft.tax_rate_basis_points, ""
-        totals = invoices.totals(draft.lines, rate, draft.currency_code)
-        invoice_id = new_invoice_id()
-        values = {
-            "invoice_id": invoice_id,
-            "account_id": draft.account_id,
-            "kind": draft.kind,
-            "status": Status.DRAFT,
-            "source_reference": draft.source_reference,
-            "subscription_id": draft.subscription_id,
-            "currency_code": draft.currency_code,
-            "period_start": draft.period_start,
-            "period_end": draft.period_end,
-            "issuer_id": self._settings.issuer.issuer_id,
-            "series": invoices.SERIES_BY_KIND[draft.kind],
-            "subtotal_micros": totals.subtotal_micros,
-            "tax_rate_basis_points": rate,
-            "tax_micros": totals.tax_micros,
-            "total_micros": totals.total_micros,
-            "credits_applied_micros": 0,
-            "credited_micros": 0,
-            "paid_micros": 0,
-            "corrects_invoice_id": draft.corrects_invoice_id,
-            "reason": draft.reason,
-            "days": draft.days,
-            "payment_failure_reason": "",
-            "issuer": self._settings.issuer.party.to_json(),
-            "bill_to": bill_to.to_json(),
-            "tax_note": note,
-        }
-        invoice_store.insert_invoice(connection, values, draft.lines)
-        return invoice_id
+        return self._issuing.insert_draft(SqlBillingWork.bound(connection), draft)
 
     def finalise(
         self,
@@ -124,24 +34,11 @@ class Issuing:
         credits_applied_micros: int = 0,
     ) -> None:
         """Number the draft and issue it; AlreadyFinalised when another run did first."""
-        series = invoices.SERIES_BY_KIND[kind]
-        issuer_id = self._settings.issuer.issuer_id
-        sequence = invoice_store.take_next_number(connection, issuer_id, series, now.year)
-        values: dict[str, Any] = {
-            "number": invoices.invoice_number(series, now.year, sequence),
-            "number_year": now.year,
-            "number_sequence": sequence,
-            "issue_time": now,
-            "credits_applied_micros": credits_applied_micros,
-        }
-        if kind in (Kind.CREDIT_NOTE, Kind.STATEMENT):
-            values["status"] = Status.ISSUED
-        elif kind == Kind.TOP_UP_RECEIPT:
-            values.update(status=Status.PAID, paid_micros=total_micros, paid_time=now)
-        else:
-            values["due_time"] = now + dt.timedelta(days=self._settings.payment_terms_days)
-            if invoices.amount_due(total_micros, credits_applied_micros, 0, 0) == 0:
-                values.update(status=Status.PAID, paid_time=now)
-            else:
-                values["status"] = Status.OPEN
-        invoice_store.finalise(connection, invoice_id, values)
+        self._issuing.finalise(
+            SqlBillingWork.bound(connection),
+            invoice_id,
+            kind,
+            now,
+            total_micros=total_micros,
+            credits_applied_micros=credits_applied_micros,
+        )

@@ -13,8 +13,6 @@ import contextvars
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from sqlalchemy.engine import Connection
-
 from services.common.audit import SERVICE, Actor, AuditLog, Entry
 from services.common.service_auth import current_identity
 
@@ -62,7 +60,8 @@ class ServiceActs:
         reason: str = "",
         before: Mapping[str, Any] | None = None,
         after: Mapping[str, Any] | None = None,
-        connection: Connection | None = None,
+        # The caller's open SQL connection: the entry commits with the change.
+        connection: Any = None,
         who: Actor | None = None,
     ) -> None:
         """One entry, unless a person is acting (their call records it); once per key."""

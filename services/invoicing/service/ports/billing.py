@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Protocol, TypeVar
 
 from services.common.unit_of_work import Transaction
+from services.invoicing.domain.invoice_filter import InvoiceFilter
+from services.invoicing.domain.invoices import Line
 from services.invoicing.domain.partner_terms import BillingChange
+from services.invoicing.service.commands.invoices import Invoice
 from services.invoicing.service.commands.partners import PartnerContract
 from services.invoicing.service.commands.plans import Plan
+from services.invoicing.service.commands.subscriptions import Subscription
 from services.invoicing.service.commands.tax import Organization, TaxConfiguration
 
 AnswerT = TypeVar("AnswerT")
@@ -86,12 +91,112 @@ class PartnerContractRecords(Protocol):
         ...
 
 
+class SubscriptionRecords(Protocol):
+    def plan_terms(self, plan_id: str) -> tuple[int, str] | None:
+        """The plan's months per cycle and currency; None for an unknown plan."""
+        ...
+
+    def period_months(self, plan_id: str) -> int: ...
+
+    def exists(self, subscription_id: str) -> bool: ...
+
+    def add(self, subscription: Subscription) -> None: ...
+
+    def get(self, account_id: str, subscription_id: str) -> Subscription | None: ...
+
+    def page(self, account_id: str, limit: int, offset: int) -> list[tuple[Subscription, int]]:
+        """The account's subscriptions in the order they were made, each with its plan's
+        months per cycle."""
+        ...
+
+    def cancel(self, subscription: Subscription, immediately: bool) -> None:
+        """Store the cancelled subscription and announce it (outbox)."""
+        ...
+
+
+class InvoiceRecords(Protocol):
+    """One account's invoices with their lines."""
+
+    def get(self, account_id: str, invoice_id: str) -> Invoice | None: ...
+
+    def page(
+        self, account_id: str, wanted: InvoiceFilter, limit: int, offset: int
+    ) -> list[Invoice]: ...
+
+
+class AlreadyFinalised(Exception):
+    """Another transaction finalised the draft first; this one must roll back."""
+
+
+@dataclass(frozen=True, slots=True)
+class NewInvoice:
+    """A draft as written, before its number."""
+
+    invoice_id: str
+    account_id: str
+    kind: str
+    status: str
+    source_reference: str | None
+    subscription_id: str | None
+    currency_code: str
+    period_start: dt.date | None
+    period_end: dt.date | None
+    issuer_id: str
+    series: str
+    subtotal_micros: int
+    tax_rate_basis_points: int
+    tax_micros: int
+    total_micros: int
+    corrects_invoice_id: str | None
+    reason: str
+    days: int
+    issuer: str  # the parties as JSON (domain/issuers.py)
+    bill_to: str
+    tax_note: str
+
+
+@dataclass(frozen=True, slots=True)
+class Finalisation:
+    """What finalising writes on a draft; None fields are left as they are."""
+
+    number: str
+    number_year: int
+    number_sequence: int
+    issue_time: dt.datetime
+    credits_applied_micros: int
+    status: str
+    due_time: dt.datetime | None = None
+    paid_micros: int | None = None
+    paid_time: dt.datetime | None = None
+
+
+class InvoiceBook(Protocol):
+    """Drafts, gap-free numbers and finalisation."""
+
+    def ensure_sequence(self, issuer_id: str, series: str, year: int) -> None:
+        """Create the counter of a series once (a concurrent creator wins harmlessly)."""
+        ...
+
+    def take_next_number(self, issuer_id: str, series: str, year: int) -> int:
+        """Lock the series' counter and take its next number (a rollback returns it)."""
+        ...
+
+    def insert(self, invoice: NewInvoice, lines: Sequence[Line]) -> None: ...
+
+    def finalise(self, invoice_id: str, numbered: Finalisation) -> None:
+        """Move a draft to its finalised status; AlreadyFinalised if it is not a draft."""
+        ...
+
+
 class BillingWork(Transaction, Protocol):
     replies: Replies
     plans: PlanRecords
     tax: TaxRecords
     organizations: OrganizationRecords
     contracts: PartnerContractRecords
+    subscriptions: SubscriptionRecords
+    invoices: InvoiceRecords
+    book: InvoiceBook
 
 
 BillingWorks = Callable[[], BillingWork]
