@@ -9,9 +9,7 @@ import datetime as dt
 import itertools
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
-import pytest
 from billing.common.v1 import money_pb2
 from billing.metering.v1 import events_pb2
 from billing.metering.v1 import metering_service_pb2 as metering_pb
@@ -24,7 +22,6 @@ from services.common.grpc_server import App
 from services.metering import bootstrap as metering_bootstrap
 from services.wallet.bootstrap import assemble, serve
 from tests.harness.credentials import trusted_channel
-from tests.harness.postgres import PostgresCluster
 from tests.harness.redis_servers import RedisServer
 from tests.harness.services import InProcessService
 from tests.invoicing.switches import Switch
@@ -159,17 +156,9 @@ class Backends:
         raise AssertionError(f"charges still moving after {SETTLE_ROUNDS} rounds")
 
 
-def _databases(request: pytest.FixtureRequest, folder: Path) -> tuple[str, str]:
-    if request.param == "sqlite":
-        return f"sqlite:///{folder / 'wallet.db'}", f"sqlite:///{folder / 'metering.db'}"
-    cluster: PostgresCluster = request.getfixturevalue("postgres")
-    return cluster.create_database(), cluster.create_database()
-
-
-def serve_backends(request: pytest.FixtureRequest, folder: Path) -> Iterator[Backends]:
-    """Both services for one database kind; the wallet is checked when the session ends."""
+def serve_backends(kind: str, wallet_url: str, metering_url: str) -> Iterator[Backends]:
+    """Both services on their databases (of one kind); the wallet is checked at the end."""
     redis = RedisServer().start()
-    wallet_url, metering_url = _databases(request, folder)
     wallet_switch, metering_switch = Switch("wallet"), Switch("metering")
     env = wallet_env(wallet_url, redis.url)
     wallet = assemble(Env(env))
@@ -197,7 +186,7 @@ def serve_backends(request: pytest.FixtureRequest, folder: Path) -> Iterator[Bac
         wallet, wallet_service, wallet_service_pb2_grpc.WalletServiceStub(channels[0]), channels[0]
     )
     backends = Backends(
-        str(request.param),
+        kind,
         under_test,
         metering_grpc.MeteringServiceStub(channels[1]),
         wired[0],

@@ -29,7 +29,14 @@ def backends(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Backends]:
     """One wallet and one metering per database kind, shared by every invoicing test."""
-    yield from serve_backends(request, tmp_path_factory.mktemp(f"backends-{request.param}"))
+    kind = str(request.param)
+    if kind == "sqlite":
+        folder = tmp_path_factory.mktemp("backends")
+        urls = f"sqlite:///{folder / 'wallet.db'}", f"sqlite:///{folder / 'metering.db'}"
+    else:
+        cluster: PostgresCluster = request.getfixturevalue("postgres")
+        urls = cluster.create_database(), cluster.create_database()
+    yield from serve_backends(kind, *urls)
 
 
 @pytest.fixture
