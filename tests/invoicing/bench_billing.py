@@ -4,8 +4,9 @@ Figures, each against the baseline of the same run (a ListPlans call, one row re
 1. CreatePartnerDaysInvoice one after another: draft, gap-free number and idempotency record
    in one transaction.
 2. The same from 8 client threads: every finalisation queues on the series' counter row.
-3. RunBillingCycle over 500 subscriptions (usage from the in-memory metering stand-in):
-   the time per subscription (a subscription and a notifications invoice each).
+3. RunBillingCycle over 500 subscriptions, their usage read from the real metering and their
+   accounts from the real wallet (tests/invoicing/backends.py): the time per subscription (a
+   subscription and a notifications invoice each). Recording that usage takes minutes first.
 
 Not a test (nothing asserted). Run: .venv/bin/python -m tests.invoicing.bench_billing
 """
@@ -27,7 +28,7 @@ from services.invoicing.adapters.payment_providers import FakePaymentProvider
 from tests.harness.credentials import trusted_channel
 from tests.harness.postgres import PostgresCluster
 from tests.harness.services import InProcessService
-from tests.invoicing.fakes import FakeMetering, FakeWallet
+from tests.invoicing.backends import serve_backends
 from tests.invoicing.helpers import TIMEOUT_S, create_plan, partner_invoice, subscribe
 
 BASELINE_CALLS = 500
@@ -48,15 +49,16 @@ def timed(action: Callable[[], object]) -> float:
 
 def main() -> None:
     postgres = PostgresCluster().start()
-    metering, wallet = FakeMetering(), FakeWallet()
+    serving = serve_backends("postgresql", postgres.create_database(), postgres.create_database())
+    backends = next(serving)
 
     def build(env: Env) -> App:
-        return bootstrap.wire(
-            env, usage=metering, wallet=wallet, payment_provider=FakePaymentProvider()
-        ).app
+        return bootstrap.wire(env, payment_provider=FakePaymentProvider()).app
 
     env = {
         "DATABASE_URL": postgres.create_database(),
+        "METERING_ADDRESS": backends.metering_address,
+        "WALLET_ADDRESS": backends.wallet.service.address,
         "INVOICING_SCHEDULER_ENABLED": "false",
         "INVOICING_AUTO_CHARGE": "false",
     }
@@ -77,21 +79,23 @@ def main() -> None:
             ]
         )
 
+        partners = [backends.account(f"p{n}") for n in range(THREADS)]
+
         def issue_concurrently() -> None:
             with ThreadPoolExecutor(THREADS) as pool:
                 list(
                     pool.map(
-                        lambda n: partner_invoice(stub, f"p{n % THREADS}", f"par-{n}", 1),
+                        lambda n: partner_invoice(stub, partners[n % THREADS], f"par-{n}", 1),
                         range(ISSUE_CALLS),
                     )
                 )
 
         concurrent = timed(issue_concurrently)
         for number in range(SUBSCRIPTIONS):
-            account = f"acct{number:04d}"
+            account = backends.account(f"acct{number:04d}")
             subscribe(stub, account, "2026-03-10")
-            metering.add_contacts(account, dt.date(2026, 3, 20), 150)
-            metering.add_notifications(account, dt.date(2026, 3, 20), 40, 1_000_000, "USD")
+            people = backends.contacts(account, dt.date(2026, 3, 20), 150)
+            backends.deliver(account, dt.date(2026, 3, 20), 40, contacts=people)
         answer: list[pb.RunBillingCycleResponse] = []
         cycle = timed(
             lambda: answer.append(
@@ -103,6 +107,7 @@ def main() -> None:
     finally:
         channel.close()
         service.stop()
+        next(serving, None)
         postgres.stop()
 
     base_rate = per_second(BASELINE_CALLS, baseline)

@@ -15,15 +15,15 @@ from tests.invoicing.conftest import Invoicing
 from tests.invoicing.helpers import TIMEOUT_S, add_card, usd
 
 
-def quote(invoicing: Invoicing, amount_micros: int) -> str:
+def quote(invoicing: Invoicing, account_id: str, amount_micros: int) -> str:
     return invoicing.stub.QuoteFunds(
-        pb.QuoteFundsRequest(account_id="acme", amount=usd(amount_micros)), timeout=TIMEOUT_S
+        pb.QuoteFundsRequest(account_id=account_id, amount=usd(amount_micros)), timeout=TIMEOUT_S
     ).quote.quote_id
 
 
-def add(invoicing: Invoicing, quote_id: str, key: str) -> pb.AddFundsResponse:
+def add(invoicing: Invoicing, account_id: str, quote_id: str, key: str) -> pb.AddFundsResponse:
     return invoicing.stub.AddFunds(
-        pb.AddFundsRequest(account_id="acme", quote_id=quote_id, idempotency_key=key),
+        pb.AddFundsRequest(account_id=account_id, quote_id=quote_id, idempotency_key=key),
         timeout=TIMEOUT_S,
     )
 
@@ -31,9 +31,10 @@ def add(invoicing: Invoicing, quote_id: str, key: str) -> pb.AddFundsResponse:
 def test_a_retry_that_raced_the_first_request_is_answered_its_funding(
     invoicing: Invoicing, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    add_card(invoicing.stub, "acme", "card-1")
-    quote_id = quote(invoicing, 25_000_000)
-    first = add(invoicing, quote_id, "wizard-run-1").funding
+    acme = invoicing.account("acme")  # the funds reach its wallet
+    add_card(invoicing.stub, acme, "card-1")
+    quote_id = quote(invoicing, acme, 25_000_000)
+    first = add(invoicing, acme, quote_id, "wizard-run-1").funding
     real = fundings.funding_row
     looks: list[str] = []
 
@@ -43,18 +44,19 @@ def test_a_retry_that_raced_the_first_request_is_answered_its_funding(
         return None if len(looks) == 1 else real(connection, account_id, funding_id)
 
     monkeypatch.setattr(fundings, "funding_row", not_yet_stored)
-    again = add(invoicing, quote_id, "wizard-run-1").funding
+    again = add(invoicing, acme, quote_id, "wizard-run-1").funding
     assert len(looks) >= 2
     assert (again.funding_id, again.state) == (first.funding_id, first.state)
     assert len(invoicing.provider.charges) == 1
 
 
 def test_the_same_quote_under_another_key_is_still_refused(invoicing: Invoicing) -> None:
-    add_card(invoicing.stub, "acme", "card-1")
-    quote_id = quote(invoicing, 10_000_000)
-    add(invoicing, quote_id, "run-a")
+    acme = invoicing.account("acme")
+    add_card(invoicing.stub, acme, "card-1")
+    quote_id = quote(invoicing, acme, 10_000_000)
+    add(invoicing, acme, quote_id, "run-a")
     with pytest.raises(grpc.RpcError) as refused:
-        add(invoicing, quote_id, "run-b")
+        add(invoicing, acme, quote_id, "run-b")
     assert refused.value.code() == grpc.StatusCode.FAILED_PRECONDITION
     assert "confirmed already" in (refused.value.details() or "")
     assert len(invoicing.provider.charges) == 1

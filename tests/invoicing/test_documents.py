@@ -191,17 +191,19 @@ def test_organization_details_are_validated_and_printed_when_issued(
 
 
 def test_the_pdf_shows_the_invoice(invoicing: Invoicing, tmp_path: Path) -> None:
-    set_organization(invoicing.stub, "acme", tax_rate_bps=1800)
+    acme = invoicing.account("acme")
+    set_organization(invoicing.stub, acme, tax_rate_bps=1800)
     create_plan(invoicing.stub, notification_fee=usd(1_000))
-    subscribe(invoicing.stub, "acme", "2026-03-10")
-    invoicing.metering.add_contacts("acme", dt.date(2026, 3, 12), 130)
-    invoicing.metering.add_notifications("acme", dt.date(2026, 3, 12), 1234, 4_195_600, "USD")
-    invoicing.wallet.credits_micros["acme"] = 2 * USD
+    subscribe(invoicing.stub, acme, "2026-03-10")
+    people = invoicing.backends.contacts(acme, dt.date(2026, 3, 12), 130)
+    # 1,234 utility templates to US numbers: 3,400 micros each, 4,195,600 in all.
+    invoicing.backends.deliver(acme, dt.date(2026, 3, 12), 1234, "utility", contacts=people)
+    invoicing.backends.grant_credit(acme, 2 * USD)
     invoices = run_cycle(invoicing.stub, "2026-04-10").invoices
     for invoice in invoices:
         chunks = list(
             invoicing.stub.DownloadInvoicePdf(
-                pb.DownloadInvoicePdfRequest(account_id="acme", invoice_id=invoice.invoice_id),
+                pb.DownloadInvoicePdfRequest(account_id=acme, invoice_id=invoice.invoice_id),
                 timeout=TIMEOUT_S,
             )
         )
@@ -211,7 +213,7 @@ def test_the_pdf_shows_the_invoice(invoicing: Invoicing, tmp_path: Path) -> None
         path = tmp_path / f"{invoice.number}.pdf"
         path.write_bytes(document)
         text = pdf_text(path)
-        for expected in (invoice.number, "acme Pvt Ltd", "Acme Messaging Ltd", "Amount due"):
+        for expected in (invoice.number, f"{acme} Pvt Ltd", "Acme Messaging Ltd", "Amount due"):
             assert expected in text
         assert f"USD {invoice.total.amount_micros / USD:,.2f}" in text
 

@@ -14,6 +14,7 @@ from tests.invoicing.helpers import TIMEOUT_S, USD
 
 # 02:00 UTC on 1 May is still 30 April in Los Angeles, already 1 May in Kolkata.
 NOW = dt.datetime(2026, 5, 1, 2, 0, tzinfo=dt.UTC)
+MARKETING_MICROS = 25_000
 
 
 @pytest.mark.parametrize(
@@ -31,11 +32,12 @@ def test_balance_needed_counts_the_accounts_own_days(
     consumption: int,
 ) -> None:
     invoicing = start_invoicing(clock=lambda: NOW)
-    invoicing.wallet.time_zones["acme"] = time_zone
+    acme = invoicing.account("acme", time_zone=time_zone)
     for day, micros in ((dt.date(2026, 4, 29), 3 * USD), (dt.date(2026, 4, 30), 6 * USD)):
-        invoicing.metering.add_notifications("acme", day, 10, micros, "USD")
+        # Marketing templates to US numbers at noon UTC: 25,000 micros each.
+        invoicing.backends.deliver(acme, day, micros // MARKETING_MICROS)
     answer = invoicing.stub.EstimateFundsNeeded(
-        pb.EstimateFundsNeededRequest(account_id="acme", days=30), timeout=TIMEOUT_S
+        pb.EstimateFundsNeededRequest(account_id=acme, days=30), timeout=TIMEOUT_S
     )
     assert (answer.from_date, answer.to_date) == (from_date, to_date)
     assert answer.consumption.amount_micros == consumption

@@ -21,11 +21,12 @@ def sequence(invoice: invoice_pb2.Invoice) -> int:
 
 
 def test_twenty_invoices_finalised_at_once_are_numbered_1_to_20(invoicing: Invoicing) -> None:
+    partners = [invoicing.account(f"partner{number}") for number in range(4)]
     start = threading.Barrier(WRITERS)
 
     def issue(number: int) -> invoice_pb2.Invoice:
         start.wait()
-        return partner_invoice(invoicing.stub, f"partner{number % 4}", f"order-{number}", 1)
+        return partner_invoice(invoicing.stub, partners[number % 4], f"order-{number}", 1)
 
     with ThreadPoolExecutor(WRITERS) as pool:
         issued = list(pool.map(issue, range(WRITERS)))

@@ -10,6 +10,7 @@ import grpc
 import pytest
 from billing.invoicing.v1 import invoice_pb2
 from billing.invoicing.v1 import invoicing_service_pb2 as pb
+from billing.wallet.v1 import wallet_service_pb2 as wallet_pb
 
 from tests.invoicing.conftest import Invoicing
 from tests.invoicing.helpers import (
@@ -49,6 +50,13 @@ def pay(
         ),
         timeout=TIMEOUT_S,
     )
+
+
+def pool_days(invoicing: Invoicing, account_id: str) -> int:
+    """The days the wallet holds for the account to allocate to its channels."""
+    return invoicing.backends.wallet.stub.ListChannels(
+        wallet_pb.ListChannelsRequest(account_id=account_id), timeout=TIMEOUT_S
+    ).pool_days
 
 
 def test_the_first_card_is_the_default_and_the_default_can_change(invoicing: Invoicing) -> None:
@@ -134,9 +142,10 @@ def test_card_numbers_and_bad_cards_are_refused(
 
 
 def test_cycle_invoices_are_charged_to_the_default_card(invoicing: Invoicing) -> None:
+    acme = invoicing.account("acme")
     create_plan(invoicing.stub)
-    subscribe(invoicing.stub, "acme", "2026-03-10")
-    add_card(invoicing.stub, "acme", "card-1", token="tok_visa_acme")
+    subscribe(invoicing.stub, acme, "2026-03-10")
+    add_card(invoicing.stub, acme, "card-1", token="tok_visa_acme")
     (invoice,) = run_cycle(invoicing.stub, "2026-04-10").invoices
     assert invoice.status == PAID
     assert invoice.amount_paid.amount_micros == 49 * USD
@@ -145,9 +154,10 @@ def test_cycle_invoices_are_charged_to_the_default_card(invoicing: Invoicing) ->
 
 
 def test_a_declined_card_leaves_the_invoice_open_with_the_reason(invoicing: Invoicing) -> None:
+    acme = invoicing.account("acme")
     create_plan(invoicing.stub)
-    subscribe(invoicing.stub, "acme", "2026-03-10")
-    add_card(invoicing.stub, "acme", "bad", token="tok_decline_insufficient_funds")
+    subscribe(invoicing.stub, acme, "2026-03-10")
+    add_card(invoicing.stub, acme, "bad", token="tok_decline_insufficient_funds")
     (invoice,) = run_cycle(invoicing.stub, "2026-04-10").invoices
     assert invoice.status == OPEN
     assert invoice.payment_failure_reason == "card_declined: insufficient_funds"
@@ -156,7 +166,7 @@ def test_a_declined_card_leaves_the_invoice_open_with_the_reason(invoicing: Invo
     assert declined.invoice.status == OPEN
     assert pay(invoicing, invoice, "try-1") == declined  # a retry answers the first result
 
-    add_card(invoicing.stub, "acme", "good", token="tok_visa")
+    add_card(invoicing.stub, acme, "good", token="tok_visa")
     paid = pay(invoicing, invoice, "try-2", payment_method_id="good")
     assert paid.payment.status == invoice_pb2.PAYMENT_STATUS_SUCCEEDED
     assert paid.invoice.status == PAID
@@ -166,7 +176,7 @@ def test_a_declined_card_leaves_the_invoice_open_with_the_reason(invoicing: Invo
     again = rpc_error(
         invoicing.stub.PayInvoice,
         pb.PayInvoiceRequest(
-            account_id="acme", invoice_id=invoice.invoice_id, idempotency_key="try-3"
+            account_id=acme, invoice_id=invoice.invoice_id, idempotency_key="try-3"
         ),
     )
     assert again.code() == grpc.StatusCode.FAILED_PRECONDITION
@@ -177,14 +187,15 @@ def test_a_card_payment_never_authenticated_expires_and_frees_the_invoice(
 ) -> None:
     now = [dt.datetime(2026, 4, 10, 12, tzinfo=dt.UTC)]
     invoicing = start_invoicing(clock=lambda: now[0])
-    invoice = partner_invoice(invoicing.stub, "partner", "order-1", channels=2)
-    add_card(invoicing.stub, "partner", "3ds", token="tok_authenticate")
+    partner = invoicing.account("partner")
+    invoice = partner_invoice(invoicing.stub, partner, "order-1", channels=2)
+    add_card(invoicing.stub, partner, "3ds", token="tok_authenticate")
     waiting = pay(invoicing, invoice, "card-1")
     assert waiting.payment.status == invoice_pb2.PAYMENT_STATUS_REQUIRES_ACTION
     in_flight = rpc_error(
         invoicing.stub.PayInvoice,
         pb.PayInvoiceRequest(
-            account_id="partner",
+            account_id=partner,
             invoice_id=invoice.invoice_id,
             idempotency_key="wire",
             transfer_reference="WIRE 1",
@@ -195,7 +206,7 @@ def test_a_card_payment_never_authenticated_expires_and_frees_the_invoice(
     now[0] += dt.timedelta(hours=24, seconds=1)
     assert invoicing.scheduler.expire_unauthenticated() == 1
     reopened = invoicing.stub.GetInvoice(
-        pb.GetInvoiceRequest(account_id="partner", invoice_id=invoice.invoice_id),
+        pb.GetInvoiceRequest(account_id=partner, invoice_id=invoice.invoice_id),
         timeout=TIMEOUT_S,
     ).invoice
     assert reopened.status == OPEN
@@ -203,7 +214,7 @@ def test_a_card_payment_never_authenticated_expires_and_frees_the_invoice(
     assert invoicing.provider.charges == []
     # Invoicing cancelled it by itself: in the account's audit log, with the service acting.
     entries = invoicing.stub.ListAuditEntries(
-        pb.ListAuditEntriesRequest(account_id="partner"), timeout=TIMEOUT_S
+        pb.ListAuditEntriesRequest(account_id=partner), timeout=TIMEOUT_S
     ).entries
     (expired,) = [e for e in entries if e.action == "InvoiceCardPaymentExpired"]
     assert (expired.actor.kind, expired.actor.id) == ("service", "invoicing")
@@ -213,7 +224,8 @@ def test_a_card_payment_never_authenticated_expires_and_frees_the_invoice(
 
 
 def test_marked_paid_by_transfer_with_a_reference(invoicing: Invoicing) -> None:
-    invoice = partner_invoice(invoicing.stub, "partner", "order-1", channels=2)
+    partner = invoicing.account("partner")
+    invoice = partner_invoice(invoicing.stub, partner, "order-1", channels=2)
     paid = pay(invoicing, invoice, "wire-1", transfer_reference="WIRE 2026/0042")
     assert paid.invoice.status == PAID
     assert (paid.payment.method, paid.payment.reference) == ("transfer", "WIRE 2026/0042")
@@ -234,42 +246,44 @@ def test_no_card_on_file_is_a_failed_precondition(invoicing: Invoicing) -> None:
 
 
 def test_75_channels_buy_2250_days_credited_once_when_paid(invoicing: Invoicing) -> None:
-    invoice = partner_invoice(invoicing.stub, "partner", "order-75", price_micros=20 * USD)
+    partner = invoicing.account("partner")
+    invoice = partner_invoice(invoicing.stub, partner, "order-75", price_micros=20 * USD)
     assert invoice.days == 2_250
     (line,) = invoice.lines
     assert (line.quantity_milli, line.unit_price.amount_micros) == (75_000, 20 * USD)
     assert invoice.total.amount_micros == 1_500 * USD
     assert invoice.status == OPEN and not invoice.days_credited
-    assert invoicing.wallet.days == {}
-    retry = partner_invoice(invoicing.stub, "partner", "order-75", price_micros=20 * USD)
+    assert pool_days(invoicing, partner) == 0
+    retry = partner_invoice(invoicing.stub, partner, "order-75", price_micros=20 * USD)
     assert retry == invoice
 
-    add_card(invoicing.stub, "partner", "card-1")
+    add_card(invoicing.stub, partner, "card-1")
     paid = pay(invoicing, invoice, "pay-75")
     assert paid.invoice.status == PAID
     # Days are credited right after the payment is recorded; GetInvoice shows it.
-    assert invoicing.wallet.days == {"partner": 2_250}
+    assert pool_days(invoicing, partner) == 2_250
     got = invoicing.stub.GetInvoice(
-        pb.GetInvoiceRequest(account_id="partner", invoice_id=invoice.invoice_id),
+        pb.GetInvoiceRequest(account_id=partner, invoice_id=invoice.invoice_id),
         timeout=TIMEOUT_S,
     ).invoice
     assert got.days_credited
     assert pay(invoicing, invoice, "pay-75") == paid
-    assert invoicing.wallet.days == {"partner": 2_250}
+    assert pool_days(invoicing, partner) == 2_250
 
 
 def test_days_missed_by_the_wallet_are_credited_by_the_sweeper(invoicing: Invoicing) -> None:
-    invoice = partner_invoice(invoicing.stub, "partner", "order-3", channels=3)
-    invoicing.wallet.down = True
-    paid = pay(invoicing, invoice, "wire", transfer_reference="WIRE-3")
+    partner = invoicing.account("partner")
+    invoice = partner_invoice(invoicing.stub, partner, "order-3", channels=3)
+    with invoicing.backends.wallet_switch.down("AddDays"):
+        paid = pay(invoicing, invoice, "wire", transfer_reference="WIRE-3")
     assert paid.invoice.status == PAID and not paid.invoice.days_credited
-    invoicing.wallet.down = False
+    assert pool_days(invoicing, partner) == 0
     # The scheduler's sweep is driven by hand here (the worker is switched off in tests).
     assert invoicing.scheduler.sweep_days() == 1
-    assert invoicing.wallet.days == {"partner": 90}
+    assert pool_days(invoicing, partner) == 90
     assert invoicing.scheduler.sweep_days() == 0
     got = invoicing.stub.GetInvoice(
-        pb.GetInvoiceRequest(account_id="partner", invoice_id=invoice.invoice_id),
+        pb.GetInvoiceRequest(account_id=partner, invoice_id=invoice.invoice_id),
         timeout=TIMEOUT_S,
     ).invoice
     assert got.days_credited
