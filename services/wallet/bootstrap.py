@@ -107,8 +107,9 @@ def _connect(url: str, settings: WalletSettings) -> RedisClient:
 
 def assemble(env: config.Env, clock: Clock | None = None) -> Wallet:
     """The wallet from the environment. `clock` tells the time (the wall clock unless given;
-    tests step one instead of sleeping): credits expire by it, and reservations are settled
-    and expired by it; other use cases still read the wall clock."""
+    tests step one instead of sleeping): credits expire by it, reservations are settled and
+    expired by it, top-ups and recharges are timed by it; other use cases still read the wall
+    clock."""
     clock = clock or SystemClock()
     settings = WalletSettings.from_env(env)
     engine = db.create_engine(config.database_url(env, "wallet"))
@@ -129,7 +130,7 @@ def assemble(env: config.Env, clock: Clock | None = None) -> Wallet:
     policy = settings.retry_policy
     projector_consumers: list[StreamConsumer] = []
     fee = TopUpFeeRule(settings.top_up_fee_basis_points, settings.top_up_fee_micros)
-    funds = Funds(engine, hot, partitioner, accounts, fee)
+    funds = Funds(engine, hot, partitioner, accounts, clock, fee)
     projector = Projector(engine, projector_consumers, hot, partitioner)
     for keys in partitioner.all():
         reader = GroupReader(redis, keys.ledger, names.PROJECTOR_GROUP, settings.consumer_name)
@@ -137,8 +138,12 @@ def assemble(env: config.Env, clock: Clock | None = None) -> Wallet:
             StreamConsumer(reader, projector.handle, alerts, settings.worker_batch, policy)
         )
     balance_alerts = BalanceAlerts(engine)
-    recharges = AutoRecharges(engine, accounts, funds, settings.recharge_retry_s, balance_alerts)
-    outcomes = RechargeOutcomes(engine, balance_alerts, int(settings.recharge_backoff_s * 1000))
+    recharges = AutoRecharges(
+        engine, accounts, funds, settings.recharge_retry_s, balance_alerts, clock
+    )
+    outcomes = RechargeOutcomes(
+        engine, balance_alerts, clock, int(settings.recharge_backoff_s * 1000)
+    )
     recharge_outcomes = StreamConsumer(
         GroupReader(
             invoicing_events,

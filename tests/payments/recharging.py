@@ -17,6 +17,7 @@ from billing.invoicing.v1 import invoicing_service_pb2_grpc as invoicing_grpc
 from billing.wallet.v1 import funds_pb2
 from billing.wallet.v1 import wallet_service_pb2 as pb
 
+from services.common.clock import SteppedClock
 from services.common.config import Env
 from services.common.grpc_server import App
 from services.invoicing import bootstrap as invoicing_bootstrap
@@ -103,7 +104,9 @@ def serve_recharging(
     wallet_settings: dict[str, str] | None = None,
     invoicing_settings: dict[str, str] | None = None,
     wallets: int = 1,
+    clock: SteppedClock | None = None,
 ) -> Iterator[Recharging]:
+    """`clock`: the wallets' clock, when the test steps time (the wall clock otherwise)."""
     servings = [
         _serve(
             wallet_env(
@@ -113,7 +116,8 @@ def serve_recharging(
                 WALLET_TOP_UP_FEE_BASIS_POINTS="250",
                 WALLET_RECHARGE_RETRY_SECONDS="3600",
                 **(wallet_settings or {}),
-            )
+            ),
+            clock,
         )
         for n in range(wallets)
     ]

@@ -24,6 +24,7 @@ from billing.invoicing.v1 import invoicing_service_pb2 as invoicing_pb
 from billing.wallet.v1 import account_pb2, funds_pb2
 from billing.wallet.v1 import wallet_service_pb2 as pb
 
+from services.common.clock import SteppedClock
 from services.invoicing.adapters import tables as invoicing_tables
 from services.invoicing.adapters.payment_providers import (
     FAKE_EVENT_KEY,
@@ -50,6 +51,15 @@ def recharging(
     tmp_path: Path, database_url: str, redis_url: str, provider: FakePaymentProvider
 ) -> Iterator[Recharging]:
     yield from serve_recharging(tmp_path, database_url, redis_url, provider)
+
+
+@pytest.fixture
+def stepped_recharging(
+    tmp_path: Path, database_url: str, redis_url: str, provider: FakePaymentProvider
+) -> Iterator[Recharging]:
+    """As `recharging`, the wallet on a clock the test steps."""
+    clock = SteppedClock()
+    yield from serve_recharging(tmp_path, database_url, redis_url, provider, clock=clock)
 
 
 def set_rule(
@@ -198,19 +208,22 @@ def test_the_cool_off_and_the_monthly_cap_hold_back_the_next_recharge(
 
 
 def test_a_crossing_held_back_by_the_cool_off_fires_later_with_no_further_send(
-    recharging: Recharging,
+    stepped_recharging: Recharging,
 ) -> None:
-    suite, wallet = recharging, recharging.wallet
+    suite, wallet = stepped_recharging, stepped_recharging.wallet
+    clock = wallet.clock
+    assert clock is not None
     account = wallet.create_account()
     suite.save_card(account)
     wallet.top_up(account, 4 * SEND)
     set_rule(wallet, account, 3 * SEND, 2 * SEND, cool_off_s=1)
     spend(suite, account, 2)
+    clock.step(10)
     spend(suite, account, 3)  # 4 -> 1: below again, inside the cool-off
     assert len(recharged(wallet, account)) == 1
     assert [r.state for r in suite.recharges(account)] == ["held", "done"]
     assert wallet.wallet.recharges.fire_due(limit=10) == 0  # not yet
-    time.sleep(1.1)
+    clock.step(1_000)  # the cool-off is over
     assert wallet.wallet.recharges.fire_due(limit=10) == 1  # no send needed
     suite.settle()
     assert len(recharged(wallet, account)) == 2

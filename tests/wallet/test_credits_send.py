@@ -41,12 +41,16 @@ def grant(
     micros: int,
     priority: int = 0,
     expire_s: float = 30 * DAY_S,
+    now_ms: int | None = None,
 ) -> str:
+    expire_time = in_seconds(expire_s)
+    if now_ms is not None:  # the wallet's clock is the test's
+        expire_time.FromMilliseconds(now_ms + int(expire_s * 1000))
     answer = wallet.stub.GrantCredit(
         pb.GrantCreditRequest(
             account_id=account,
             amount=usd(micros),
-            expire_time=in_seconds(expire_s),
+            expire_time=expire_time,
             priority=priority,
             applies_to=["messages"],
             idempotency_key=uuid.uuid4().hex,
@@ -288,10 +292,12 @@ def test_an_expired_grant_leaves_the_hot_balance(wallet: WalletUnderTest) -> Non
 
 
 def test_a_grant_that_expires_before_it_reaches_redis_is_written_off_in_sql(
-    wallet: WalletUnderTest,
+    stepped_wallet: WalletUnderTest,
 ) -> None:
+    wallet, clock = stepped_wallet, stepped_wallet.clock
+    assert clock is not None
     account = wallet.create_account()
-    credit_id = grant(wallet, account, 10_000, expire_s=1.0)
+    credit_id = grant(wallet, account, 10_000, expire_s=1.0, now_ms=clock.now_ms())
     client = wallet.wallet.redis
     keys = wallet.wallet.partitioner.keys(account)
     client.delete(keys.credit(credit_id), keys.credits(account), keys.credit_expiries(account))
@@ -303,7 +309,7 @@ def test_a_grant_that_expires_before_it_reaches_redis_is_written_off_in_sql(
             .where(tables.credits.c.credit_id == credit_id)
             .values(applied_ms=None)
         )
-    time.sleep(1.1)
+    clock.step(1_000)  # the grant's expiry
     assert wallet.wallet.credits.apply_recorded(0, 10) == 0
     assert expire_credits(wallet) == 1
     assert left(wallet, account) == {credit_id: 0}

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import time
 import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -23,6 +22,7 @@ from billing.wallet.v1 import wallet_service_pb2 as pb
 from sqlalchemy.engine import Connection, Engine, RowMapping
 
 from services.common import currencies, event_streams, idempotency, metrics, outbox, validation
+from services.common.clock import Clock
 from services.common.errors import InvalidArgument
 from services.wallet.adapters import tables
 from services.wallet.domain import recharges as life
@@ -59,9 +59,11 @@ class AutoRecharges:
         funds: Funds,
         retry_s: float,
         alerts: BalanceAlerts,
+        clock: Clock,
     ) -> None:
         """retry_s: a request left unanswered this long is published again (same key)."""
         self._alerts = alerts
+        self._clock = clock
         self._engine = engine
         self._accounts = accounts
         self._funds = funds
@@ -77,7 +79,7 @@ class AutoRecharges:
             "amount_micros": rule.amount_micros,
             "cool_off_seconds": rule.cool_off_s,
             "max_per_month": rule.max_per_month,
-            "updated_ms": time.time_ns() // 1_000_000,
+            "updated_ms": self._clock.now_ms(),
         }
 
         def write() -> pb.SetAutoRechargeResponse:
@@ -143,7 +145,7 @@ class AutoRecharges:
         """Record the recharge of one crossing, once: asked of invoicing now, or held for the
         cool-off or the monthly cap (fire_due asks once they allow it). Under the account's
         lock, so that concurrent sends on any number of processes decide on one reading."""
-        now_ms = _now_ms()
+        now_ms = self._clock.now_ms()
         fee = currencies.round_half_up_to_minor_unit(
             self._funds.fee_micros(view, rule.amount_micros), rule.currency
         )
@@ -197,7 +199,7 @@ class AutoRecharges:
         """The loop's pass: recharges held back or declined whose time has come, with no
         further send needed. A held one whose balance went back above the threshold ends."""
         recharges = tables.recharges.c
-        now_ms = _now_ms()
+        now_ms = self._clock.now_ms()
         with self._engine.connect() as connection:
             rows = (
                 connection.execute(
@@ -230,12 +232,14 @@ class AutoRecharges:
             if now is None or now["state"] != row["state"]:
                 return False  # another process took it
             if skip:
-                _update(connection, row, state=life.SKIPPED, problem=skip, next_attempt_ms=None)
+                _update(
+                    connection, row, now_ms, state=life.SKIPPED, problem=skip, next_attempt_ms=None
+                )
                 return True
             if row["state"] == life.HELD and rule is not None:
                 allowed_ms = _allowed_from_ms(connection, view, rule, now_ms, row)
                 if allowed_ms > now_ms:
-                    _update(connection, row, next_attempt_ms=allowed_ms)
+                    _update(connection, row, now_ms, next_attempt_ms=allowed_ms)
                     return False
             attempt = int(now["attempts"]) + 1
             connection.execute(
@@ -257,7 +261,7 @@ class AutoRecharges:
         has not answered within retry_s, e.g. a request it set aside after its retries; after
         UNANSWERED_MS the recharge fails, with an alert (an answer that still comes stands)."""
         recharges = tables.recharges.c
-        now_ms = _now_ms()
+        now_ms = self._clock.now_ms()
         cutoff = now_ms - self._retry_ms
         with self._engine.connect() as connection:
             rows = (
@@ -287,6 +291,7 @@ class AutoRecharges:
                     _update(
                         connection,
                         now,
+                        now_ms,
                         state=life.FAILED,
                         problem=life.UNANSWERED_PROBLEM,
                         next_attempt_ms=None,
@@ -304,7 +309,7 @@ class AutoRecharges:
                         problem=life.UNANSWERED_PROBLEM,
                     )
                     continue
-                _update(connection, now, state=life.REQUESTED, attempts=attempt)
+                _update(connection, now, now_ms, state=life.REQUESTED, attempts=attempt)
                 _request(connection, now, attempt, now_ms)
                 asked += 1
         return asked
@@ -356,10 +361,6 @@ class AutoRecharges:
         return 0
 
 
-def _now_ms() -> int:
-    return time.time_ns() // 1_000_000
-
-
 def _balance(account_id: str, channel_id: str, currency: str) -> tuple[Any, ...]:
     recharges = tables.recharges.c
     return (
@@ -378,12 +379,12 @@ def _recharge(connection: Connection, recharge_id: str) -> RowMapping | None:
     )
 
 
-def _update(connection: Connection, row: Mapping[Any, Any], **values: Any) -> None:
+def _update(connection: Connection, row: Mapping[Any, Any], now_ms: int, **values: Any) -> None:
     table = tables.recharges
     connection.execute(
         table.update()
         .where(table.c.recharge_id == row["recharge_id"])
-        .values(updated_ms=_now_ms(), **values)
+        .values(updated_ms=now_ms, **values)
     )
 
 

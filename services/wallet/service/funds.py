@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import time
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -17,6 +16,7 @@ from sqlalchemy.engine import Connection, Engine, RowMapping
 from sqlalchemy.exc import IntegrityError
 
 from services.common import idempotency, validation
+from services.common.clock import Clock
 from services.common.errors import Conflict, FailedPrecondition, InvalidArgument, NotFound
 from services.wallet.adapters import ledger_sql, tables
 from services.wallet.adapters.hot_store import HotStateBusy, HotStore
@@ -48,9 +48,11 @@ class Funds:
         hot: HotStore,
         partitioner: Partitioner,
         accounts: Accounts,
+        clock: Clock,
         default_fee: TopUpFeeRule = NO_FEE,
     ) -> None:
         self._engine = engine
+        self._clock = clock
         self._hot = hot
         self._partitioner = partitioner
         self._accounts = accounts
@@ -142,7 +144,7 @@ class Funds:
             "source": source,
             "idempotency_key": request.idempotency_key,
             "payment_reference": reference,
-            "created_ms": time.time_ns() // 1_000_000,
+            "created_ms": self._clock.now_ms(),
         }
         existing = self._find(view.account_id, request.idempotency_key)
         if existing is None:
@@ -228,7 +230,7 @@ class Funds:
             connection.execute(
                 tables.top_ups.update()
                 .where(tables.top_ups.c.top_up_id == row["top_up_id"])
-                .values(state=APPLIED, applied_ms=time.time_ns() // 1_000_000)
+                .values(state=APPLIED, applied_ms=self._clock.now_ms())
             )
             applied = (
                 connection.execute(
@@ -306,7 +308,7 @@ class Funds:
                 )
             if fee > top_up["fee_micros"] - before[1]:
                 raise FailedPrecondition("more than the top-up's fee", "fee.amount_micros")
-            now_ms = time.time_ns() // 1_000_000
+            now_ms = self._clock.now_ms()
             values = {
                 "reversal_id": uuid.uuid4().hex,
                 "account_id": account_id,
@@ -358,7 +360,7 @@ class Funds:
             connection.execute(
                 table.update()
                 .where(table.c.reversal_id == row["reversal_id"])
-                .values(state=APPLIED, applied_ms=time.time_ns() // 1_000_000)
+                .values(state=APPLIED, applied_ms=self._clock.now_ms())
             )
             applied = (
                 connection.execute(
@@ -385,7 +387,7 @@ class Funds:
 
     def _apply_recorded_reversals(self, older_than_s: float, limit: int) -> int:
         table = tables.top_up_reversals
-        cutoff = time.time_ns() // 1_000_000 - int(older_than_s * 1000)
+        cutoff = self._clock.now_ms() - int(older_than_s * 1000)
         with self._engine.connect() as connection:
             rows = (
                 connection.execute(
@@ -402,7 +404,7 @@ class Funds:
         return len(rows)
 
     def _apply_recorded_top_ups(self, older_than_s: float, limit: int) -> int:
-        cutoff = time.time_ns() // 1_000_000 - int(older_than_s * 1000)
+        cutoff = self._clock.now_ms() - int(older_than_s * 1000)
         with self._engine.connect() as connection:
             rows = (
                 connection.execute(

@@ -10,7 +10,6 @@ authentication request waits for the customer, then for a success or a decline.
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -21,6 +20,7 @@ from sqlalchemy.engine import Connection, Engine, RowMapping
 
 from services.common import metrics
 from services.common.background import decoded_event
+from services.common.clock import Clock
 from services.common.errors import NotFound
 from services.common.streams import Entry
 from services.wallet.adapters import tables
@@ -36,9 +36,14 @@ ACTION_REQUIRED = invoicing_pb.RechargeActionRequired.DESCRIPTOR.full_name
 
 class RechargeOutcomes:
     def __init__(
-        self, engine: Engine, alerts: BalanceAlerts, first_retry_ms: int = life.FIRST_RETRY_MS
+        self,
+        engine: Engine,
+        alerts: BalanceAlerts,
+        clock: Clock,
+        first_retry_ms: int = life.FIRST_RETRY_MS,
     ) -> None:
         self._engine = engine
+        self._clock = clock
         self._alerts = alerts
         self._first_retry_ms = first_retry_ms
         self._by_type: dict[bytes, tuple[type[Message], Callable[[Any], None]]] = {
@@ -57,11 +62,14 @@ class RechargeOutcomes:
                 apply(decoded_event(fields, message_type))
 
     def succeeded(self, event: invoicing_pb.RechargeSucceeded) -> None:
-        def apply(connection: Connection, attempt: RowMapping, recharge: RowMapping) -> None:
+        def apply(
+            connection: Connection, attempt: RowMapping, recharge: RowMapping, now_ms: int
+        ) -> None:
             if attempt["state"] != life.ATTEMPT_SUCCEEDED:
                 _attempt(
                     connection,
                     attempt,
+                    now_ms,
                     state=life.ATTEMPT_SUCCEEDED,
                     problem="",
                     payment_reference=event.payment_reference[:200],
@@ -71,6 +79,7 @@ class RechargeOutcomes:
                 _recharge(
                     connection,
                     recharge,
+                    now_ms,
                     state=life.DONE,
                     top_up_id=event.top_up_id[:64],
                     problem="",
@@ -93,19 +102,22 @@ class RechargeOutcomes:
     def declined(self, event: invoicing_pb.RechargeDeclined) -> None:
         reason = (event.reason or "declined")[: life.PROBLEM_CHARS]
 
-        def apply(connection: Connection, attempt: RowMapping, recharge: RowMapping) -> None:
+        def apply(
+            connection: Connection, attempt: RowMapping, recharge: RowMapping, now_ms: int
+        ) -> None:
             if attempt["state"] not in life.ATTEMPT_OPEN:
                 return  # told before, or overtaken by a success
-            _attempt(connection, attempt, state=life.ATTEMPT_DECLINED, problem=reason)
+            _attempt(connection, attempt, now_ms, state=life.ATTEMPT_DECLINED, problem=reason)
             current = recharge["attempts"] == attempt["attempt"]
             if not current or recharge["state"] not in life.IN_FLIGHT:
                 return
             after = life.after_decline(
-                attempt["attempt"], event.final, _now_ms(), self._first_retry_ms
+                attempt["attempt"], event.final, now_ms, self._first_retry_ms
             )
             _recharge(
                 connection,
                 recharge,
+                now_ms,
                 state=after.state,
                 problem=reason,
                 next_attempt_ms=after.next_attempt_ms,
@@ -132,15 +144,25 @@ class RechargeOutcomes:
         self._apply(event.account_id, event.idempotency_key, apply)
 
     def action_required(self, event: invoicing_pb.RechargeActionRequired) -> None:
-        def apply(connection: Connection, attempt: RowMapping, recharge: RowMapping) -> None:
+        def apply(
+            connection: Connection, attempt: RowMapping, recharge: RowMapping, now_ms: int
+        ) -> None:
             if attempt["state"] != life.ATTEMPT_REQUESTED:
                 return
             _attempt(
-                connection, attempt, state=life.ATTEMPT_ACTION_REQUIRED, problem=life.ACTION_PROBLEM
+                connection,
+                attempt,
+                now_ms,
+                state=life.ATTEMPT_ACTION_REQUIRED,
+                problem=life.ACTION_PROBLEM,
             )
             if recharge["state"] in (life.REQUESTED, life.CHARGING):
                 _recharge(
-                    connection, recharge, state=life.ACTION_REQUIRED, problem=life.ACTION_PROBLEM
+                    connection,
+                    recharge,
+                    now_ms,
+                    state=life.ACTION_REQUIRED,
+                    problem=life.ACTION_PROBLEM,
                 )
                 metrics.instruments().recharges.add(1, {"outcome": "action_required"})
 
@@ -150,7 +172,7 @@ class RechargeOutcomes:
         self,
         account_id: str,
         key: str,
-        apply: Callable[[Connection, RowMapping, RowMapping], None],
+        apply: Callable[[Connection, RowMapping, RowMapping, int], None],
     ) -> None:
         attempts = tables.recharge_attempts
         recharges = tables.recharges
@@ -175,26 +197,26 @@ class RechargeOutcomes:
                 .mappings()
                 .one()
             )
-            apply(connection, attempt, recharge)
+            apply(connection, attempt, recharge, self._clock.now_ms())
 
 
-def _now_ms() -> int:
-    return time.time_ns() // 1_000_000
-
-
-def _attempt(connection: Connection, attempt: Mapping[Any, Any], **values: Any) -> None:
+def _attempt(
+    connection: Connection, attempt: Mapping[Any, Any], now_ms: int, **values: Any
+) -> None:
     table = tables.recharge_attempts
     connection.execute(
         table.update()
         .where(table.c.idempotency_key == attempt["idempotency_key"])
-        .values(updated_ms=_now_ms(), **values)
+        .values(updated_ms=now_ms, **values)
     )
 
 
-def _recharge(connection: Connection, recharge: Mapping[Any, Any], **values: Any) -> None:
+def _recharge(
+    connection: Connection, recharge: Mapping[Any, Any], now_ms: int, **values: Any
+) -> None:
     table = tables.recharges
     connection.execute(
         table.update()
         .where(table.c.recharge_id == recharge["recharge_id"])
-        .values(updated_ms=_now_ms(), **values)
+        .values(updated_ms=now_ms, **values)
     )
