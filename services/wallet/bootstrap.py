@@ -29,6 +29,7 @@ from services.common.redis_client import RedisClient
 from services.common.streams import Entry, GroupReader
 from services.wallet.adapters import tables
 from services.wallet.adapters.crossings import Crossings
+from services.wallet.adapters.day_work import days_work
 from services.wallet.adapters.hot_store import HotStore
 from services.wallet.domain.accounts import TopUpFeeRule
 from services.wallet.domain.partitions import Partitioner
@@ -173,7 +174,7 @@ def assemble(env: config.Env, clock: Clock | None = None) -> Wallet:
         env.integer("WALLET_DAYS_NOTICE_DAYS", 3, minimum=1, maximum=90),
         settings.worker_batch,
     )
-    days = Days(engine, accounts, redis, partitioner)
+    days = Days(days_work(engine), accounts, hot, partitioner, clock)
     accounts.on_refresh.append(days.restore_hot)
     wallet = Wallet(
         settings=settings,
