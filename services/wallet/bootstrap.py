@@ -29,7 +29,9 @@ from services.common.redis_client import RedisClient
 from services.common.streams import Entry, GroupReader, Retention
 from services.wallet.adapters import tables
 from services.wallet.adapters.crossings import Crossings
+from services.wallet.adapters.day_work import days_work
 from services.wallet.adapters.hot_store import HotStore
+from services.wallet.adapters.notice_work import alerts_on, notice_work
 from services.wallet.domain.accounts import TopUpFeeRule
 from services.wallet.domain.partitions import Partitioner
 from services.wallet.entrypoints import gauges
@@ -137,7 +139,8 @@ def assemble(env: config.Env, clock: Clock | None = None) -> Wallet:
         projector_consumers.append(
             StreamConsumer(reader, projector.handle, alerts, settings.worker_batch, policy)
         )
-    balance_alerts = BalanceAlerts(engine)
+    notices_work = notice_work(engine)
+    balance_alerts = BalanceAlerts(notices_work, alerts_on)
     recharges = AutoRecharges(
         engine, accounts, funds, settings.recharge_retry_s, balance_alerts, clock
     )
@@ -163,23 +166,26 @@ def assemble(env: config.Env, clock: Clock | None = None) -> Wallet:
         balance_alerts,
         recharges,
         settings.low_balance_micros,
+        clock,
     )
     projector.listeners.append(watch.after_projection)
     funds.listeners.append(watch.after_top_up)
     authoriser = Authoriser(accounts, hot, partitioner, quoter, settings)
     authoriser.notices = SendNotices(
-        engine,
+        notices_work,
+        clock,
         env.integer("WALLET_REFUSED_NOTICE_SECONDS", 60, minimum=1, maximum=86_400),
         env.integer("WALLET_FLAGGED_NOTICE_SECONDS", 3_600, minimum=1, maximum=86_400),
     )
     notices = ExpiryNotices(
-        engine,
+        notices_work,
         accounts,
+        clock,
         env.integer("WALLET_CREDIT_NOTICE_DAYS", 7, minimum=1, maximum=90),
         env.integer("WALLET_DAYS_NOTICE_DAYS", 3, minimum=1, maximum=90),
         settings.worker_batch,
     )
-    days = Days(engine, accounts, redis, partitioner)
+    days = Days(days_work(engine), accounts, hot, partitioner, clock)
     accounts.on_refresh.append(days.restore_hot)
     wallet = Wallet(
         settings=settings,

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 from billing.wallet.v1 import wallet_service_pb2_grpc
 
 from services.common.config import Env
+from services.wallet.adapters.day_work import days_work
 from services.wallet.bootstrap import assemble, serve
 from services.wallet.service.days import Days
 from tests.harness.credentials import trusted_channel
@@ -26,6 +27,12 @@ class MovableClock:
     def __call__(self) -> dt.datetime:
         return self.now
 
+    def now_ms(self) -> int:
+        return int(self.now.timestamp() * 1000)
+
+    def monotonic_ms(self) -> int:
+        return self.now_ms()
+
     def at(self, local: str, zone: str = "UTC") -> dt.datetime:
         moment = dt.datetime.fromisoformat(local).replace(tzinfo=ZoneInfo(zone))
         self.now = moment.astimezone(dt.UTC)
@@ -35,7 +42,8 @@ class MovableClock:
 def serve_clocked(env: dict[str, str], clock: MovableClock) -> Iterator[WalletUnderTest]:
     """As tests/wallet/conftest.py serves a wallet, its days on `clock`; checked afterwards."""
     wallet = assemble(Env(env))
-    wallet.days = Days(wallet.engine, wallet.accounts, wallet.redis, wallet.partitioner, clock)
+    work = days_work(wallet.engine)
+    wallet.days = Days(work, wallet.accounts, wallet.hot, wallet.partitioner, clock)
     service = InProcessService("wallet", lambda _env: serve(wallet), env).start()
     channel = trusted_channel(service.address)
     under_test = WalletUnderTest(

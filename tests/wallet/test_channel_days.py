@@ -172,8 +172,8 @@ def test_channels_registered_before_the_upgrade_are_counted_from_their_rows(
     from billing.wallet.v1 import account_pb2
 
     from services.common import db
+    from services.wallet.adapters.day_work import count_channel_days
     from services.wallet.bootstrap import MIGRATIONS
-    from services.wallet.service import channel_days
 
     engine = db.create_engine(database_url)
     config = Config()
@@ -210,7 +210,7 @@ def test_channels_registered_before_the_upgrade_are_counted_from_their_rows(
             )
     db.migrate(engine, MIGRATIONS)
     with engine.connect() as connection:
-        march = channel_days.count(connection, "old", dt.date(2026, 3, 1), dt.date(2026, 3, 31))
+        march = count_channel_days(connection, "old", dt.date(2026, 3, 1), dt.date(2026, 3, 31))
     engine.dispose()
     # Both from 11 March in Kolkata; "gone" until the 19th.
     assert (march.channel_days, march.channels_used) == (21 + 9, 2)

@@ -3,21 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
 from services.common.redis_client import RedisClient
 from services.wallet.adapters.hot_store import Script
 from services.wallet.domain.partitions import Keys
-
-
-@dataclass(frozen=True, slots=True)
-class Observation:
-    available_micros: int
-    # threshold name -> crossing_ms of a crossing below it that is not served yet
-    open_crossings: dict[str, int]
-    # threshold name -> crossing_ms of a served crossing the balance left in this observation
-    ended_crossings: dict[str, int] = field(default_factory=dict)
+from services.wallet.service.ports.notices import Observation
 
 
 class Crossings:

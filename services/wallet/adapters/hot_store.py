@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import redis
+from redis.typing import EncodableT, FieldT
 
 from services.common.redis_client import RedisClient
 from services.wallet.adapters.thread_connections import ThreadConnections
@@ -20,6 +21,7 @@ SETTLED_KEEP_S = 7 * 24 * 3600
 TOP_UP_MARKER_S = 90 * 24 * 3600
 CREDIT_STATE_KEEP_S = 30 * 24 * 3600  # a grant's state once it left (or never reached) Redis
 CREDIT_PARTS = ("available", "held", "returning")
+DAYS_ACCOUNT = "*"  # the field that marks an account whose channels need paid days
 
 
 def script_source(name: str, prelude: Sequence[str] = ()) -> str:
@@ -338,6 +340,33 @@ class HotStore:
             [version, status, mode, overdraft_micros, currency, scope],
         )
         return bool(written)
+
+    def write_channel_days(
+        self, keys: Keys, account_id: str, days_account: bool, channel_id: str, until_ms: int | None
+    ) -> None:
+        """One channel's end of paid days; None drops it (a deleted channel may not send)."""
+        key = keys.channel_days(account_id)
+        pipe = self.client.pipeline(transaction=False)
+        if days_account:
+            pipe.hset(key, DAYS_ACCOUNT, "1")
+        if until_ms is None:
+            pipe.hdel(key, channel_id)
+        else:
+            pipe.hset(key, channel_id, until_ms)
+        pipe.execute()
+
+    def replace_channel_days(
+        self, keys: Keys, account_id: str, days_account: bool, until_ms: Mapping[str, int]
+    ) -> None:
+        """An account's channels written again at once, in place of what Redis held."""
+        key = keys.channel_days(account_id)
+        mapping: dict[FieldT, EncodableT] = {DAYS_ACCOUNT: "1"} if days_account else {}
+        mapping.update(until_ms)
+        pipe = self.client.pipeline(transaction=True)
+        pipe.delete(key)
+        if mapping:
+            pipe.hset(key, mapping=mapping)
+        pipe.execute()
 
     def balances(self, keys: Keys, account_id: str) -> dict[tuple[str, str], tuple[int, int]]:
         """(channel, currency) -> (available, held) micros."""

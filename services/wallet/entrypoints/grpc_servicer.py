@@ -18,6 +18,7 @@ from services.common import metrics, validation
 from services.common.audit import AuditLog
 from services.common.errors import AlreadyExists, InvalidArgument, PermissionDenied
 from services.common.service_auth import current_identity
+from services.wallet.entrypoints import day_requests
 from services.wallet.entrypoints.timings import DecisionTimings
 from services.wallet.service.account_search import AccountSearch
 from services.wallet.service.accounts import Accounts
@@ -258,7 +259,10 @@ class WalletServicer(pb_grpc.WalletServiceServicer):
         self, request: pb.AddDaysRequest, context: grpc.ServicerContext
     ) -> pb.AddDaysResponse:
         return self._audit.around(
-            "AddDays", request, lambda: self._days.add(request), target=lambda _: request.reference
+            "AddDays",
+            request,
+            lambda: day_requests.added(self._days.add(day_requests.add_days(request))),
+            target=lambda _: request.reference,
         )
 
     def TakeBackDays(
@@ -267,7 +271,9 @@ class WalletServicer(pb_grpc.WalletServiceServicer):
         return self._audit.around(
             "TakeBackDays",
             request,
-            lambda: self._days.take_back(request),
+            lambda: day_requests.taken_back(
+                self._days.take_back(day_requests.take_back_days(request))
+            ),
             target=lambda _answer: request.reference,
         )
 
@@ -277,14 +283,16 @@ class WalletServicer(pb_grpc.WalletServiceServicer):
         return self._audit.around(
             "RegisterChannel",
             request,
-            lambda: self._days.register(request),
+            lambda: day_requests.registered(
+                self._days.register(day_requests.register_channel(request))
+            ),
             target=lambda _answer: request.channel_id,
         )
 
     def ListChannels(
         self, request: pb.ListChannelsRequest, context: grpc.ServicerContext
     ) -> pb.ListChannelsResponse:
-        return self._days.list(request)
+        return day_requests.channel_page(self._days.list(day_requests.list_channels(request)))
 
     def AllocateDays(
         self, request: pb.AllocateDaysRequest, context: grpc.ServicerContext
@@ -292,7 +300,9 @@ class WalletServicer(pb_grpc.WalletServiceServicer):
         return self._audit.around(
             "AllocateDays",
             request,
-            lambda: self._days.allocate(request),
+            lambda: day_requests.allocated(
+                self._days.allocate(day_requests.allocate_days(request))
+            ),
             target=lambda _answer: request.channel_id,
         )
 
@@ -302,14 +312,15 @@ class WalletServicer(pb_grpc.WalletServiceServicer):
         return self._audit.around(
             "DeleteChannel",
             request,
-            lambda: self._days.delete(request),
+            lambda: day_requests.deleted(self._days.delete(day_requests.delete_channel(request))),
             target=lambda _answer: request.channel_id,
         )
 
     def CountChannelDays(
         self, request: pb.CountChannelDaysRequest, context: grpc.ServicerContext
     ) -> pb.CountChannelDaysResponse:
-        return self._days.count_channel_days(request)
+        counted = self._days.count_channel_days(day_requests.count_channel_days(request))
+        return day_requests.channel_day_count(counted)
 
     def SetAutoRecharge(
         self, request: pb.SetAutoRechargeRequest, context: grpc.ServicerContext

@@ -1,18 +1,14 @@
-"""Balance alerts (low balance, zero balance) written to the outbox: published after commit."""
+"""Balance alerts (low balance, zero balance) written to the outbox: published after commit.
+The alert's event id is derived from its crossing, so one crossing is one alert."""
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
+from typing import Any
 
-import sqlalchemy as sa
-from billing.common.v1 import money_pb2
-from billing.wallet.v1 import wallet_service_pb2 as pb
-from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.exc import IntegrityError
-
-from services.common import outbox
-from services.wallet.adapters import tables
-from services.wallet.service.settings import ALERTS_STREAM
+from services.wallet.service.commands.notices import BalanceAlert
+from services.wallet.service.ports.notices import AlertRecords, NoticeTaken, NoticeWork
 
 LOW_BALANCE = "low_balance"
 ZERO_BALANCE = "zero_balance"
@@ -24,6 +20,33 @@ RECHARGE_FAILED = "recharge_failed"
 EVENT_IDS = uuid.UUID("5b0c6a4e-8d1f-4f0a-9a57-1d3c2b7e6f10")
 
 
+def balance_alert(
+    kind: str,
+    account_id: str,
+    channel_id: str,
+    currency: str,
+    available_micros: int,
+    crossing_ms: int,
+    *,
+    recovered_from: str = "",
+    recharge_micros: int = 0,
+    problem: str = "",
+) -> BalanceAlert:
+    name = f"{kind}:{recovered_from}" if recovered_from else kind
+    return BalanceAlert(
+        event_id=event_id(name, account_id, channel_id, currency, crossing_ms),
+        kind=kind,
+        account_id=account_id,
+        channel_id=channel_id,
+        currency=currency,
+        available_micros=available_micros,
+        crossing_ms=crossing_ms,
+        recovered_from=recovered_from,
+        recharge_micros=recharge_micros,
+        problem=problem[:200],
+    )
+
+
 def event_id(kind: str, account_id: str, channel_id: str, currency: str, crossing_ms: int) -> str:
     """The same crossing always names the same event: a repeated publish is dropped."""
     name = f"{kind}:{account_id}:{channel_id}:{currency}:{crossing_ms}"
@@ -31,8 +54,11 @@ def event_id(kind: str, account_id: str, channel_id: str, currency: str, crossin
 
 
 class BalanceAlerts:
-    def __init__(self, engine: Engine) -> None:
-        self._engine = engine
+    def __init__(
+        self, work: Callable[[], NoticeWork], alerts_on: Callable[[Any], AlertRecords]
+    ) -> None:
+        self._work = work
+        self._alerts_on = alerts_on
 
     def publish(
         self,
@@ -48,26 +74,28 @@ class BalanceAlerts:
         problem: str = "",
     ) -> bool:
         """Put the alert in the outbox once per crossing; False when it was there already."""
+        alert = balance_alert(
+            kind,
+            account_id,
+            channel_id,
+            currency,
+            available_micros,
+            crossing_ms,
+            recovered_from=recovered_from,
+            recharge_micros=recharge_micros,
+            problem=problem,
+        )
         try:
-            with self._engine.begin() as connection:
-                return self.add(
-                    connection,
-                    kind,
-                    account_id,
-                    channel_id,
-                    currency,
-                    available_micros,
-                    crossing_ms,
-                    recovered_from=recovered_from,
-                    recharge_micros=recharge_micros,
-                    problem=problem,
-                )
-        except IntegrityError:
+            with self._work() as work:
+                added = work.alerts.add(alert)
+                work.commit()
+        except NoticeTaken:
             return False  # written concurrently by another process
+        return added
 
     def add(
         self,
-        connection: Connection,
+        transaction: Any,
         kind: str,
         account_id: str,
         channel_id: str,
@@ -80,41 +108,19 @@ class BalanceAlerts:
         problem: str = "",
     ) -> bool:
         """The same, in the caller's transaction (with the change it tells of); a concurrent
-        writer of the same alert makes the transaction fail with IntegrityError."""
-        name = f"{kind}:{recovered_from}" if recovered_from else kind
-        alert = pb.BalanceAlert(
-            event_id=event_id(name, account_id, channel_id, currency, crossing_ms),
-            account_id=account_id,
-            channel_id=channel_id,
-            kind=kind,
-            available=money_pb2.Money(currency_code=currency, amount_micros=available_micros),
+        writer of the same alert makes the transaction fail."""
+        alert = balance_alert(
+            kind,
+            account_id,
+            channel_id,
+            currency,
+            available_micros,
+            crossing_ms,
             recovered_from=recovered_from,
-            problem=problem[:200],
+            recharge_micros=recharge_micros,
+            problem=problem,
         )
-        if recharge_micros:
-            alert.recharge_amount.CopyFrom(
-                money_pb2.Money(currency_code=currency, amount_micros=recharge_micros)
-            )
-        alert.occur_time.FromMilliseconds(crossing_ms)
-        table = tables.balance_alerts
-        found = connection.execute(
-            sa.select(table.c.event_id).where(table.c.event_id == alert.event_id)
-        ).first()
-        if found is not None:
-            return False
-        connection.execute(
-            table.insert().values(
-                event_id=alert.event_id,
-                account_id=account_id,
-                channel_id=channel_id,
-                currency_code=currency,
-                kind=kind,
-                available_micros=available_micros,
-                crossing_ms=crossing_ms,
-            )
-        )
-        outbox.add(connection, tables.outbox, [outbox.event(ALERTS_STREAM, alert.event_id, alert)])
-        return True
+        return self._alerts_on(transaction).add(alert)
 
     def publish_recovered(
         self,

@@ -9,16 +9,16 @@ balance that went back above a threshold is seen before it can fall again.
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Iterable
 
-from services.wallet.adapters.crossings import Crossings
+from services.common.clock import Clock
 from services.wallet.domain import ledger
 from services.wallet.domain.ledger import Fact
 from services.wallet.domain.partitions import Partitioner
 from services.wallet.service.accounts import Accounts
 from services.wallet.service.alerts import LOW_BALANCE, ZERO_BALANCE, BalanceAlerts
 from services.wallet.service.auto_recharge import AutoRecharges, Balance, Rule
+from services.wallet.service.ports.notices import BalanceCrossings
 
 log = logging.getLogger(__name__)
 RECHARGE = "recharge"
@@ -30,10 +30,11 @@ class BalanceWatch:
         self,
         accounts: Accounts,
         partitioner: Partitioner,
-        crossings: Crossings,
+        crossings: BalanceCrossings,
         alerts: BalanceAlerts,
         recharges: AutoRecharges,
         default_low_micros: int,
+        clock: Clock,
     ) -> None:
         self._accounts = accounts
         self._partitioner = partitioner
@@ -41,6 +42,7 @@ class BalanceWatch:
         self._alerts = alerts
         self._recharges = recharges
         self._default_low_micros = default_low_micros
+        self._clock = clock
 
     def after_projection(self, facts: list[Fact]) -> int:
         """The projector's listener: every balance its batch moved (the batch bounds them)."""
@@ -80,7 +82,7 @@ class BalanceWatch:
             thresholds[RECHARGE] = rule.threshold_micros
         keys = self._partitioner.keys(account_id)
         field = f"{channel_id}:{currency}"
-        now_ms = time.time_ns() // 1_000_000
+        now_ms = self._clock.now_ms()
         seen = self._crossings.observe(keys, account_id, field, thresholds, now_ms)
         acted = 0
         recovered = [name for name in (LOW_BALANCE, ZERO_BALANCE) if name in seen.ended_crossings]

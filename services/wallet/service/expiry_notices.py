@@ -11,32 +11,32 @@ event in one transaction).
 from __future__ import annotations
 
 import datetime as dt
-import time
 import uuid
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import TypeVar
 from zoneinfo import ZoneInfo
 
-import sqlalchemy as sa
-from billing.common.v1 import money_pb2
-from billing.wallet.v1 import notices_pb2
-from google.protobuf.message import Message
-from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError
-
-from services.common import outbox
-from services.wallet.adapters import tables
+from services.common.clock import Clock
 from services.wallet.domain import ledger
 from services.wallet.service.accounts import Accounts
-from services.wallet.service.settings import ALERTS_STREAM
+from services.wallet.service.commands.notices import CreditNotice, DaysRunningOut, Notice
+from services.wallet.service.ports.notices import (
+    CreditGrant,
+    NoticeRecords,
+    NoticeTaken,
+    NoticeWork,
+    PaidChannel,
+)
 
 NOTICE_IDS = uuid.UUID("6d0f8a52-2b7e-4f8e-9c1a-3e5b7d9f1a2c")
 DAY_MS = 86_400_000
+ANNOUNCED_CHUNK = 500  # event ids looked up at once
 CREDIT_EXPIRING, CREDIT_EXPIRED, DAYS_RUNNING_OUT = (
     "credit_expiring",
     "credit_expired",
     "days_running_out",
 )
+T = TypeVar("T")
 
 
 def notice_id(kind: str, subject: str, instant: str) -> str:
@@ -46,202 +46,128 @@ def notice_id(kind: str, subject: str, instant: str) -> str:
 class ExpiryNotices:
     def __init__(
         self,
-        engine: Engine,
+        work: Callable[[], NoticeWork],
         accounts: Accounts,
+        clock: Clock,
         credit_notice_days: int = 7,
         days_notice: int = 3,
         batch: int = 200,
     ) -> None:
-        self._engine = engine
+        self._work = work
         self._accounts = accounts
+        self._clock = clock
         self._credit_notice_ms = credit_notice_days * DAY_MS
         self._days_notice = days_notice
         self._batch = batch
 
     def step(self) -> int:
-        now_ms = time.time_ns() // 1_000_000
+        now_ms = self._clock.now_ms()
         return self.credits(now_ms) + self.days(now_ms)
 
     def credits(self, now_ms: int) -> int:
-        c = tables.credits.c
-        with self._engine.connect() as connection:
-            expiring = connection.execute(
-                sa.select(tables.credits)
-                .where(
-                    c.written_off_ms.is_(None),
-                    c.expire_ms > now_ms,
-                    c.expire_ms <= now_ms + self._credit_notice_ms,
-                )
-                .order_by(c.expire_ms)
-            ).mappings()
-            expired = connection.execute(
-                sa.select(tables.credits)
-                .where(c.written_off_ms.is_not(None), c.written_off_ms > now_ms - DAY_MS)
-                .order_by(c.written_off_ms)
-            ).mappings()
-            candidates = [(CREDIT_EXPIRING, row) for row in expiring] + [
-                (CREDIT_EXPIRED, row) for row in expired
+        with self._work() as work:
+            expiring = work.notices.expiring_credits(now_ms, self._credit_notice_ms)
+            expired = work.notices.written_off_credits(now_ms - DAY_MS)
+            candidates = [(CREDIT_EXPIRING, grant) for grant in expiring] + [
+                (CREDIT_EXPIRED, grant) for grant in expired
             ]
             fresh = _unannounced(
-                connection,
+                work.notices,
                 [
-                    (notice_id(kind, row["credit_id"], str(row["expire_ms"])), (kind, row))
-                    for kind, row in candidates
+                    (notice_id(kind, grant.credit_id, str(grant.expire_ms)), (kind, grant))
+                    for kind, grant in candidates
                 ],
                 self._batch,
             )
         written = 0
-        for event_id, (kind, row) in fresh:
-            remaining = self._remaining(row, kind, now_ms)
+        for event_id, (kind, grant) in fresh:
+            remaining = self._remaining(grant, kind)
             if kind == CREDIT_EXPIRING and remaining <= 0:
                 continue
-            event = notices_pb2.CreditNotice(
+            notice = CreditNotice(
                 event_id=event_id,
-                account_id=row["account_id"],
-                credit_id=row["credit_id"],
                 kind=kind,
-                granted=_money(row["currency_code"], row["granted_micros"]),
-                remaining=_money(row["currency_code"], remaining),
+                account_id=grant.account_id,
+                credit_id=grant.credit_id,
+                currency=grant.currency,
+                granted_micros=grant.granted_micros,
+                remaining_micros=remaining,
+                expire_ms=grant.expire_ms,
+                occur_ms=now_ms,
             )
-            event.expire_time.FromMilliseconds(row["expire_ms"])
-            event.occur_time.FromMilliseconds(now_ms)
             written += self._write(
-                event_id,
-                kind,
-                row["account_id"],
-                row["credit_id"],
-                row["currency_code"],
-                remaining,
-                row["expire_ms"],
-                event,
+                notice, kind, grant.credit_id, grant.currency, remaining, grant.expire_ms
             )
         return written
 
-    def _remaining(self, row: sa.RowMapping, kind: str, now_ms: int) -> int:
+    def _remaining(self, grant: CreditGrant, kind: str) -> int:
         """What the ledger says is left (expiring), or what the write-off took (expired)."""
-        account = ledger.credit_account(row["account_id"], row["currency_code"], row["credit_id"])
-        e = tables.ledger_entries.c
-        with self._engine.connect() as connection:
+        account = ledger.credit_account(grant.account_id, grant.currency, grant.credit_id)
+        with self._work() as work:
             if kind == CREDIT_EXPIRING:
-                total = connection.execute(
-                    sa.select(sa.func.sum(e.credit_micros - e.debit_micros)).where(
-                        e.account_id == row["account_id"], e.ledger_account == account
-                    )
-                ).scalar()
-                return int(total or 0)
-            taken = connection.execute(
-                sa.select(sa.func.sum(e.debit_micros)).where(
-                    e.account_id == row["account_id"],
-                    e.ledger_account == account,
-                    e.kind == ledger.CREDIT_EXPIRE,
-                )
-            ).scalar()
-            return int(taken or 0)
+                return work.notices.credit_left(grant.account_id, account)
+            return work.notices.credit_written_off(grant.account_id, account, ledger.CREDIT_EXPIRE)
 
     def days(self, now_ms: int) -> int:
-        ch = tables.channels.c
         horizon = dt.datetime.fromtimestamp(now_ms / 1000, dt.UTC).date() + dt.timedelta(
             days=self._days_notice + 1
         )
-        with self._engine.connect() as connection:
-            rows = connection.execute(
-                sa.select(tables.channels).where(
-                    ch.deleted.is_(False),
-                    ch.paid_through.is_not(None),
-                    ch.paid_through <= horizon.isoformat(),
-                )
-            ).mappings()
+        with self._work() as work:
+            channels = work.notices.channels_paid_through(horizon.isoformat())
             candidates = [
                 (
                     notice_id(
-                        DAYS_RUNNING_OUT,
-                        f"{row['account_id']}:{row['channel_id']}",
-                        row["paid_through"],
+                        DAYS_RUNNING_OUT, f"{row.account_id}:{row.channel_id}", row.paid_through
                     ),
                     row,
                 )
-                for row in rows
+                for row in channels
             ]
-            fresh = _unannounced(connection, candidates, self._batch)
+            fresh = _unannounced(work.notices, candidates, self._batch)
         written = 0
         for event_id, row in fresh:
-            view = self._accounts.view(row["account_id"])
-            zone = ZoneInfo(view.time_zone if view is not None else "UTC")
-            today = dt.datetime.fromtimestamp(now_ms / 1000, zone).date()
-            paid_through = dt.date.fromisoformat(row["paid_through"])
-            days_left = (paid_through - today).days + 1
-            if days_left > self._days_notice or days_left < 0:
-                continue
-            event = notices_pb2.DaysRunningOut(
-                event_id=event_id,
-                account_id=row["account_id"],
-                channel_id=row["channel_id"],
-                paid_through=row["paid_through"],
-                days_left=days_left,
-            )
-            event.occur_time.FromMilliseconds(now_ms)
-            written += self._write(
-                event_id,
-                DAYS_RUNNING_OUT,
-                row["account_id"],
-                row["channel_id"],
-                "",
-                days_left,
-                now_ms,
-                event,
-            )
+            written += self._days_running_out(event_id, row, now_ms)
         return written
 
+    def _days_running_out(self, event_id: str, row: PaidChannel, now_ms: int) -> int:
+        view = self._accounts.view(row.account_id)
+        zone = ZoneInfo(view.time_zone if view is not None else "UTC")
+        today = dt.datetime.fromtimestamp(now_ms / 1000, zone).date()
+        paid_through = dt.date.fromisoformat(row.paid_through)
+        days_left = (paid_through - today).days + 1
+        if days_left > self._days_notice or days_left < 0:
+            return 0
+        notice = DaysRunningOut(
+            event_id=event_id,
+            account_id=row.account_id,
+            channel_id=row.channel_id,
+            paid_through=row.paid_through,
+            days_left=days_left,
+            occur_ms=now_ms,
+        )
+        return self._write(notice, DAYS_RUNNING_OUT, row.channel_id, "", days_left, now_ms)
+
     def _write(
-        self,
-        event_id: str,
-        kind: str,
-        account_id: str,
-        subject: str,
-        currency: str,
-        amount: int,
-        instant_ms: int,
-        event: Message,
+        self, notice: Notice, kind: str, subject: str, currency: str, amount: int, instant_ms: int
     ) -> int:
         try:
-            with self._engine.begin() as connection:
-                connection.execute(
-                    tables.balance_alerts.insert().values(
-                        event_id=event_id,
-                        account_id=account_id,
-                        channel_id=subject[:128],
-                        currency_code=currency,
-                        kind=kind,
-                        available_micros=amount,
-                        crossing_ms=instant_ms,
-                    )
-                )
-                outbox.add(
-                    connection, tables.outbox, [outbox.event(ALERTS_STREAM, event_id, event)]
-                )
-        except IntegrityError:
+            with self._work() as work:
+                work.notices.add(notice, kind, subject, currency, amount, instant_ms)
+                work.commit()
+        except NoticeTaken:
             return 0
         return 1
 
 
 def _unannounced(
-    connection: sa.Connection, candidates: Sequence[tuple[str, Any]], limit: int
-) -> list[tuple[str, Any]]:
+    notices: NoticeRecords, candidates: Sequence[tuple[str, T]], limit: int
+) -> list[tuple[str, T]]:
     """The candidates whose event id has no row yet (at most `limit`)."""
-    a = tables.balance_alerts.c
-    fresh: list[tuple[str, Any]] = []
-    for start in range(0, len(candidates), 500):
-        chunk = candidates[start : start + 500]
-        known = set(
-            connection.execute(
-                sa.select(a.event_id).where(a.event_id.in_([event_id for event_id, _ in chunk]))
-            ).scalars()
-        )
+    fresh: list[tuple[str, T]] = []
+    for start in range(0, len(candidates), ANNOUNCED_CHUNK):
+        chunk = candidates[start : start + ANNOUNCED_CHUNK]
+        known = notices.announced([event_id for event_id, _ in chunk])
         fresh += [item for item in chunk if item[0] not in known]
         if len(fresh) >= limit:
             return fresh[:limit]
     return fresh
-
-
-def _money(currency: str, micros: int) -> money_pb2.Money:
-    return money_pb2.Money(currency_code=currency, amount_micros=micros)

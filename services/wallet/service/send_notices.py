@@ -10,16 +10,14 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 import uuid
+from collections.abc import Callable
 
-from billing.common.v1 import money_pb2
-from billing.wallet.v1 import authorise_pb2, notices_pb2
-from sqlalchemy.engine import Engine
+from billing.wallet.v1 import authorise_pb2
 
-from services.common import outbox
-from services.wallet.adapters import tables
-from services.wallet.service.settings import ALERTS_STREAM
+from services.common.clock import Clock
+from services.wallet.service.commands.notices import CampaignRefused, SendFlagged
+from services.wallet.service.ports.notices import NoticeWork
 
 log = logging.getLogger(__name__)
 NOTICE_IDS = uuid.UUID("c2f1e7d0-6a55-4a8e-b0f4-1f2d3c4b5a69")
@@ -34,8 +32,15 @@ LACK_OF_FUNDS = frozenset(
 
 
 class SendNotices:
-    def __init__(self, engine: Engine, refused_window_s: int, flagged_window_s: int) -> None:
-        self._engine = engine
+    def __init__(
+        self,
+        work: Callable[[], NoticeWork],
+        clock: Clock,
+        refused_window_s: int,
+        flagged_window_s: int,
+    ) -> None:
+        self._work = work
+        self._clock = clock
         self._refused_ms = refused_window_s * 1000
         self._flagged_ms = flagged_window_s * 1000
         self._announced: dict[tuple[str, str, int], None] = {}
@@ -67,7 +72,7 @@ class SendNotices:
         ]
         if not refused:
             return []
-        now_ms = time.time_ns() // 1_000_000
+        now_ms = self._clock.now_ms()
         start = now_ms - now_ms % self._refused_ms
         with self._lock:
             if ("campaign_refused", request.account_id, start) in self._announced:
@@ -83,29 +88,31 @@ class SendNotices:
     ) -> None:
         """AuthoriseBatch's hook: recipients refused for lack of funds; `required` is what they
         would have cost at most (their paid price)."""
-        now_ms = time.time_ns() // 1_000_000
+        now_ms = self._clock.now_ms()
         start = self._first("campaign_refused", request.account_id, self._refused_ms, now_ms)
         if start is None or not refused:
             return
         currency = answer.balance_after.currency_code
         available = answer.balance_after.amount_micros
         first = answer.decisions[refused[0]]
-        event = notices_pb2.CampaignRefused(
-            event_id=_event_id("campaign_refused", request.account_id, start),
-            account_id=request.account_id,
-            channel_id=request.channel_id,
-            batch_id=request.batch_id,
-            refused_count=len(refused),
-            reason=authorise_pb2.DenyReason.Name(first.deny_reason)
-            .removeprefix("DENY_REASON_")
-            .lower(),
-            available=_money(currency, available),
-            required=_money(currency, required),
-            needed=_money(currency, max(required - max(available, 0), 0)),
+        self._write(
+            CampaignRefused(
+                event_id=_event_id("campaign_refused", request.account_id, start),
+                account_id=request.account_id,
+                channel_id=request.channel_id,
+                batch_id=request.batch_id,
+                refused_count=len(refused),
+                reason=authorise_pb2.DenyReason.Name(first.deny_reason)
+                .removeprefix("DENY_REASON_")
+                .lower(),
+                currency=currency,
+                available_micros=available,
+                required_micros=required,
+                needed_micros=max(required - max(available, 0), 0),
+                occur_ms=now_ms,
+                window_end_ms=start + self._refused_ms,
+            )
         )
-        event.occur_time.FromMilliseconds(now_ms)
-        event.window_end_time.FromMilliseconds(start + self._refused_ms)
-        self._write(event.event_id, event)
 
     def after_send(
         self,
@@ -115,36 +122,31 @@ class SendNotices:
         """AuthoriseSend's hook: a soft-limit send beyond the balance (flagged)."""
         if answer.decision != authorise_pb2.DECISION_ALLOWED_FLAGGED or answer.replayed:
             return
-        now_ms = time.time_ns() // 1_000_000
+        now_ms = self._clock.now_ms()
         start = self._first("send_flagged", request.account_id, self._flagged_ms, now_ms)
         if start is None:
             return
-        event = notices_pb2.SendFlagged(
-            event_id=_event_id("send_flagged", request.account_id, start),
-            account_id=request.account_id,
-            channel_id=request.channel_id,
-            message_id=request.message_id,
-            available=answer.balance_after,
+        self._write(
+            SendFlagged(
+                event_id=_event_id("send_flagged", request.account_id, start),
+                account_id=request.account_id,
+                channel_id=request.channel_id,
+                message_id=request.message_id,
+                currency=answer.balance_after.currency_code,
+                available_micros=answer.balance_after.amount_micros,
+                occur_ms=now_ms,
+                window_end_ms=start + self._flagged_ms,
+            )
         )
-        event.occur_time.FromMilliseconds(now_ms)
-        event.window_end_time.FromMilliseconds(start + self._flagged_ms)
-        self._write(event.event_id, event)
 
-    def _write(
-        self, event_id: str, event: notices_pb2.CampaignRefused | notices_pb2.SendFlagged
-    ) -> None:
+    def _write(self, notice: CampaignRefused | SendFlagged) -> None:
         try:
-            with self._engine.begin() as connection:
-                outbox.add(
-                    connection, tables.outbox, [outbox.event(ALERTS_STREAM, event_id, event)]
-                )
+            with self._work() as work:
+                work.notices.publish(notice)
+                work.commit()
         except Exception:  # the send's answer stands; the notice is lost for this window
-            log.exception("send notice not written", extra={"event_id": event_id})
+            log.exception("send notice not written", extra={"event_id": notice.event_id})
 
 
 def _event_id(kind: str, account_id: str, window_start_ms: int) -> str:
     return uuid.uuid5(NOTICE_IDS, f"{kind}:{account_id}:{window_start_ms}").hex
-
-
-def _money(currency: str, micros: int) -> money_pb2.Money:
-    return money_pb2.Money(currency_code=currency, amount_micros=micros)
