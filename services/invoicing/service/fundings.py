@@ -292,13 +292,11 @@ class Fundings:
         return values
 
     def _charge(self, funding: Row) -> PaymentState:
-        with self._engine.connect() as connection:
-            payment = payment_rows.payment_row(connection, funding["payment_id"])
+        with self._work() as work:
+            payment = work.payments.get(funding["payment_id"])
             if payment is None:
                 raise NotFound("the funding's payment is gone", "funding_id")
-            card = payment_rows.card(
-                connection, funding["account_id"], payment["payment_method_id"]
-            )
+            card = work.cards.find(funding["account_id"], payment["payment_method_id"])
         amount = money.format_amount(funding["amount_micros"], funding["currency_code"])
         what = "Auto-recharge" if funding["source"] == AUTO_RECHARGE else "Balance top-up"
         description = f"{what} {amount}"
@@ -307,7 +305,7 @@ class Fundings:
                 declined = PaymentState(PaymentStatus.DECLINED, "", CARD_REMOVED)
                 self._cards.record(payment["payment_id"], declined)
                 return declined
-            return self._cards.run(payment, card["provider_token"], description)
+            return self._cards.run(payment, card.provider_token, description)
         if payment["status"] == card_charges.SUCCEEDED:
             return PaymentState(PaymentStatus.SUCCEEDED, payment["reference"])
         if payment["status"] == card_charges.FAILED:
@@ -315,7 +313,7 @@ class Fundings:
                 PaymentStatus.DECLINED, payment["reference"], payment["failure_reason"]
             )
         # Created at the provider already: read back by its id (the card's token is not needed).
-        token = card["provider_token"] if card is not None else ""
+        token = card.provider_token if card is not None else ""
         return self._cards.refresh(payment, token, description)
 
     def _after_payment(self, funding: Row, outcome: PaymentState) -> None:
@@ -328,8 +326,8 @@ class Fundings:
             self._move(funding, (CHARGING,), REQUIRES_ACTION, failure_reason=outcome.reason)
 
     def _credit(self, funding: Row) -> None:
-        with self._engine.connect() as connection:
-            payment = payment_rows.payment_row(connection, funding["payment_id"])
+        with self._work() as work:
+            payment = work.payments.get(funding["payment_id"])
         top_up_id = self._wallet.top_up(
             funding["account_id"],
             funding["channel_id"],
@@ -355,13 +353,9 @@ class Fundings:
                 fee=money_pb2.Money(currency_code=currency, amount_micros=funding["fee_micros"]),
             )
         ).invoice
-        with self._engine.begin() as connection:
-            payments = tables.payments
-            connection.execute(
-                payments.update()
-                .where(payments.c.payment_id == funding["payment_id"])
-                .values(invoice_id=receipt.invoice_id)
-            )
+        with self._work() as work:
+            work.payments.update(funding["payment_id"], {"invoice_id": receipt.invoice_id})
+            work.commit()
         self._move(funding, (CREDITED,), COMPLETED, receipt_invoice_id=receipt.invoice_id)
 
     def _move(self, funding: Row, before: tuple[str, ...], after: str, **values: Any) -> bool:
