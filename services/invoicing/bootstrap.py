@@ -166,7 +166,7 @@ def wire(
         )
     )
     funding = fundings.Fundings(
-        engine, cards, wallet, receipts_, ticking, stuck_after, action_expiry, acts
+        engine, payment_work, cards, wallet, receipts_, ticking, stuck_after, action_expiry, acts
     )
     partners = partner_billing.PartnerBilling(engine, issuing, wallet, channel_counts, clock)
     billing = billing_cycle.BillingCycle(

@@ -220,6 +220,44 @@ class SqlFundings:
         except IntegrityError:
             raise AlreadyKept(f"funding {funding['funding_id']}") from None
 
+    def by_payment(self, payment_id: str) -> Row | None:
+        table = tables.fundings
+        row = self._connection.execute(
+            sa.select(table).where(table.c.payment_id == payment_id)
+        ).first()
+        return None if row is None else row._mapping
+
+    def page(self, account_id: str, limit: int, offset: int) -> list[Row]:
+        table = tables.fundings
+        rows = self._connection.execute(
+            sa.select(table)
+            .where(table.c.account_id == account_id)
+            .order_by(table.c.created_at.desc(), table.c.funding_id)
+            .limit(limit)
+            .offset(offset)
+        ).all()
+        return [row._mapping for row in rows]
+
+    def in_states_before(
+        self, states: tuple[str, ...], cutoff: dt.datetime, limit: int
+    ) -> list[Row]:
+        table = tables.fundings
+        return self._before(table.c.state.in_(states), cutoff, limit)
+
+    def in_state_before(self, state: str, cutoff: dt.datetime, limit: int) -> list[Row]:
+        table = tables.fundings
+        return self._before(table.c.state == state, cutoff, limit)
+
+    def _before(self, in_state: Any, cutoff: dt.datetime, limit: int) -> list[Row]:
+        table = tables.fundings
+        rows = self._connection.execute(
+            sa.select(table)
+            .where(in_state, table.c.updated_at <= cutoff)
+            .order_by(table.c.updated_at)
+            .limit(limit)
+        ).all()
+        return [row._mapping for row in rows]
+
 
 class SqlSubscriptions:
     def __init__(self, connection: Connection) -> None:

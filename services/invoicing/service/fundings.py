@@ -57,6 +57,7 @@ from services.invoicing.service.card_charges import (
 from services.invoicing.service.clock_time import utc_now
 from services.invoicing.service.commands.payments import AddFunds, FundingView
 from services.invoicing.service.ports import PaymentState, PaymentStatus, Wallet
+from services.invoicing.service.ports.payments import PaymentWorks
 from services.invoicing.service.receipts import Receipts
 from services.invoicing.service.service_acts import ServiceActs
 
@@ -91,6 +92,7 @@ class Fundings:
     def __init__(
         self,
         engine: Engine,
+        work: PaymentWorks,
         cards: CardCharges,
         wallet: Wallet,
         receipts: Receipts,
@@ -102,6 +104,7 @@ class Fundings:
         self._acts = acts or ServiceActs(None)
         self._action_expiry = action_expiry
         self._engine = engine
+        self._work = work
         self._cards = cards
         self._wallet = wallet
         self._receipts = receipts
@@ -121,24 +124,17 @@ class Fundings:
         return funding_view(row, secret)
 
     def get(self, account_id: str, funding_id: str) -> FundingView:
-        with self._engine.connect() as connection:
-            row = funding_row(connection, account_id, funding_id)
+        with self._work() as work:
+            row = work.fundings.get(account_id, funding_id)
         if row is None:
             raise NotFound(f"funding {funding_id!r} not found", "funding_id")
         return funding_view(row)
 
     def list(self, account_id: str, limit: int, offset: int) -> list[FundingView]:
         """A page of the account's fundings, newest first."""
-        table = tables.fundings
-        with self._engine.connect() as connection:
-            rows = connection.execute(
-                sa.select(table)
-                .where(table.c.account_id == account_id)
-                .order_by(table.c.created_at.desc(), table.c.funding_id)
-                .limit(limit)
-                .offset(offset)
-            ).all()
-        return [funding_view(row._mapping) for row in rows]
+        with self._work() as work:
+            rows = work.fundings.page(account_id, limit, offset)
+        return [funding_view(row) for row in rows]
 
     def advance(self, funding: Row) -> tuple[Row, str]:
         """Move a funding as far as it can go now; returns it, and an authentication secret."""
@@ -164,8 +160,8 @@ class Fundings:
                     extra={"funding_id": funding["funding_id"], "error": str(error)},
                 )
                 break
-            with self._engine.connect() as connection:
-                now = funding_row(connection, funding["account_id"], funding["funding_id"])
+            with self._work() as work:
+                now = work.fundings.get(funding["account_id"], funding["funding_id"])
             if now is None or now["state"] == state:
                 funding = now or funding
                 break
@@ -174,52 +170,39 @@ class Fundings:
 
     def on_payment(self, payment: Row, outcome: PaymentState) -> None:
         """The provider decided a funding's payment later (a webhook event)."""
-        with self._engine.connect() as connection:
-            funding = _by_payment(connection, payment["payment_id"])
+        with self._work() as work:
+            funding = work.fundings.by_payment(payment["payment_id"])
         if funding is None:
             return
         self._cards.record(payment["payment_id"], outcome)
         self._after_payment(funding, outcome)
-        with self._engine.connect() as connection:
-            funding = _by_payment(connection, payment["payment_id"])
+        with self._work() as work:
+            funding = work.fundings.by_payment(payment["payment_id"])
         if funding is not None:
             self.advance(funding)
 
     def resume_stuck(self) -> int:
         """The scheduler's pass: finish fundings a crash or an outage left half way."""
-        table = tables.fundings
         cutoff = utc_now(self._clock) - self._stuck_after
-        with self._engine.connect() as connection:
-            rows = connection.execute(
-                sa.select(table)
-                .where(table.c.state.in_(OPEN_STATES), table.c.updated_at <= cutoff)
-                .order_by(table.c.updated_at)
-                .limit(STUCK_BATCH)
-            ).all()
+        with self._work() as work:
+            rows = work.fundings.in_states_before(OPEN_STATES, cutoff, STUCK_BATCH)
         moved = 0
         for row in rows:
-            after, _ = self.advance(row._mapping)
-            moved += after["state"] != row.state
+            after, _ = self.advance(row)
+            moved += after["state"] != row["state"]
         return moved
 
     def expire_unauthenticated(self) -> int:
         """The scheduler's pass: a payment the customer never authenticated is cancelled at
         the provider once it waited longer than the bound; the funding expires, the balance
         untouched (one authenticated meanwhile is paid and credited instead)."""
-        table = tables.fundings
         cutoff = utc_now(self._clock) - self._action_expiry
-        with self._engine.connect() as connection:
-            rows = connection.execute(
-                sa.select(table)
-                .where(table.c.state == REQUIRES_ACTION, table.c.updated_at <= cutoff)
-                .order_by(table.c.updated_at)
-                .limit(STUCK_BATCH)
-            ).all()
+        with self._work() as work:
+            rows = work.fundings.in_state_before(REQUIRES_ACTION, cutoff, STUCK_BATCH)
         moved = 0
-        for row in rows:
-            funding = row._mapping
-            with self._engine.connect() as connection:
-                payment = payment_rows.payment_row(connection, funding["payment_id"])
+        for funding in rows:
+            with self._work() as work:
+                payment = work.payments.get(funding["payment_id"])
             if payment is None:
                 continue
             try:
@@ -240,12 +223,12 @@ class Fundings:
         return moved
 
     def _reread(self, funding: Row) -> Row:
-        with self._engine.connect() as connection:
-            return funding_row(connection, funding["account_id"], funding["funding_id"]) or funding
+        with self._work() as work:
+            return work.fundings.get(funding["account_id"], funding["funding_id"]) or funding
 
     def funding_of_payment(self, payment_id: str) -> Row | None:
-        with self._engine.connect() as connection:
-            return _by_payment(connection, payment_id)
+        with self._work() as work:
+            return work.fundings.by_payment(payment_id)
 
     def _open(self, connection: Connection, command: AddFunds, funding_id: str, key: str) -> Row:
         quotes = tables.fund_quotes
@@ -309,13 +292,11 @@ class Fundings:
         return values
 
     def _charge(self, funding: Row) -> PaymentState:
-        with self._engine.connect() as connection:
-            payment = payment_rows.payment_row(connection, funding["payment_id"])
+        with self._work() as work:
+            payment = work.payments.get(funding["payment_id"])
             if payment is None:
                 raise NotFound("the funding's payment is gone", "funding_id")
-            card = payment_rows.card(
-                connection, funding["account_id"], payment["payment_method_id"]
-            )
+            card = work.cards.find(funding["account_id"], payment["payment_method_id"])
         amount = money.format_amount(funding["amount_micros"], funding["currency_code"])
         what = "Auto-recharge" if funding["source"] == AUTO_RECHARGE else "Balance top-up"
         description = f"{what} {amount}"
@@ -324,7 +305,7 @@ class Fundings:
                 declined = PaymentState(PaymentStatus.DECLINED, "", CARD_REMOVED)
                 self._cards.record(payment["payment_id"], declined)
                 return declined
-            return self._cards.run(payment, card["provider_token"], description)
+            return self._cards.run(payment, card.provider_token, description)
         if payment["status"] == card_charges.SUCCEEDED:
             return PaymentState(PaymentStatus.SUCCEEDED, payment["reference"])
         if payment["status"] == card_charges.FAILED:
@@ -332,7 +313,7 @@ class Fundings:
                 PaymentStatus.DECLINED, payment["reference"], payment["failure_reason"]
             )
         # Created at the provider already: read back by its id (the card's token is not needed).
-        token = card["provider_token"] if card is not None else ""
+        token = card.provider_token if card is not None else ""
         return self._cards.refresh(payment, token, description)
 
     def _after_payment(self, funding: Row, outcome: PaymentState) -> None:
@@ -345,8 +326,8 @@ class Fundings:
             self._move(funding, (CHARGING,), REQUIRES_ACTION, failure_reason=outcome.reason)
 
     def _credit(self, funding: Row) -> None:
-        with self._engine.connect() as connection:
-            payment = payment_rows.payment_row(connection, funding["payment_id"])
+        with self._work() as work:
+            payment = work.payments.get(funding["payment_id"])
         top_up_id = self._wallet.top_up(
             funding["account_id"],
             funding["channel_id"],
@@ -372,13 +353,9 @@ class Fundings:
                 fee=money_pb2.Money(currency_code=currency, amount_micros=funding["fee_micros"]),
             )
         ).invoice
-        with self._engine.begin() as connection:
-            payments = tables.payments
-            connection.execute(
-                payments.update()
-                .where(payments.c.payment_id == funding["payment_id"])
-                .values(invoice_id=receipt.invoice_id)
-            )
+        with self._work() as work:
+            work.payments.update(funding["payment_id"], {"invoice_id": receipt.invoice_id})
+            work.commit()
         self._move(funding, (CREDITED,), COMPLETED, receipt_invoice_id=receipt.invoice_id)
 
     def _move(self, funding: Row, before: tuple[str, ...], after: str, **values: Any) -> bool:
@@ -446,12 +423,6 @@ def funding_row(connection: Connection, account_id: str, funding_id: str) -> Row
     row = connection.execute(
         sa.select(table).where(table.c.funding_id == funding_id, table.c.account_id == account_id)
     ).first()
-    return None if row is None else row._mapping
-
-
-def _by_payment(connection: Connection, payment_id: str) -> Row | None:
-    table = tables.fundings
-    row = connection.execute(sa.select(table).where(table.c.payment_id == payment_id)).first()
     return None if row is None else row._mapping
 
 

@@ -126,6 +126,24 @@ class FundingRecords(Protocol):
         """AlreadyKept when a funding with its id was written meanwhile."""
         ...
 
+    def by_payment(self, payment_id: str) -> Row | None:
+        """The funding its card payment is for."""
+        ...
+
+    def page(self, account_id: str, limit: int, offset: int) -> list[Row]:
+        """The account's fundings, newest first."""
+        ...
+
+    def in_states_before(
+        self, states: tuple[str, ...], cutoff: dt.datetime, limit: int
+    ) -> list[Row]:
+        """Fundings in any of the states, last moved before `cutoff`, oldest first."""
+        ...
+
+    def in_state_before(self, state: str, cutoff: dt.datetime, limit: int) -> list[Row]:
+        """Fundings in the state, last moved before `cutoff`, oldest first."""
+        ...
+
 
 @dataclass(frozen=True, slots=True)
 class ActiveSubscription:
