@@ -168,9 +168,9 @@ def wire(
         subscriptions=subscriptions.Subscriptions(works, ticks, wallet),
         billing=billing,
         receipts=receipts_,
-        partner_days=partner_days.PartnerDays(engine, issuing, clock),
+        partner_days=partner_days.PartnerDays(works, invoice_issuing, ticks),
         partner_contracts=partner_contracts.PartnerContracts(works, wallet, channel_counts, ticks),
-        credit_notes=credit_notes.CreditNotes(engine, issuing, clock),
+        credit_notes=credit_notes.CreditNotes(works, invoice_issuing, ticks),
         invoices=invoice_reading.Invoices(
             works,
             lambda invoice: pdf.render(invoice_messages.invoice(invoice)),

@@ -185,7 +185,11 @@ class InvoicingServicer(pb_grpc.InvoicingServiceServicer):
         return self._audit.around(
             "CreatePartnerDaysInvoice",
             request,
-            lambda: self._use.partner_days.create(request),
+            lambda: pb.CreatePartnerDaysInvoiceResponse(
+                invoice=invoice_messages.invoice(
+                    self._use.partner_days.create(invoice_requests.create_partner_days(request))
+                )
+            ),
             target=lambda answer: answer.invoice.invoice_id,
         )
 
@@ -241,7 +245,11 @@ class InvoicingServicer(pb_grpc.InvoicingServiceServicer):
         return self._audit.around(
             "IssueCreditNote",
             request,
-            lambda: self._use.credit_notes.issue(request),
+            lambda: pb.IssueCreditNoteResponse(
+                credit_note=invoice_messages.invoice(
+                    self._use.credit_notes.issue(invoice_requests.issue_credit_note(request))
+                )
+            ),
             target=lambda answer: answer.credit_note.invoice_id,
         )
 

@@ -123,6 +123,17 @@ class InvoiceRecords(Protocol):
         self, account_id: str, wanted: InvoiceFilter, limit: int, offset: int
     ) -> list[Invoice]: ...
 
+    def header(self, account_id: str, invoice_id: str) -> Invoice | None:
+        """The invoice without its lines (they are left empty)."""
+        ...
+
+    def credit(
+        self, invoice_id: str, credited_micros: int, was_micros: int, paid_time: dt.datetime | None
+    ) -> bool:
+        """Raise what credit notes took off the invoice from `was_micros` (and mark it paid at
+        `paid_time` when given); False when it changed meanwhile."""
+        ...
+
 
 class AlreadyFinalised(Exception):
     """Another transaction finalised the draft first; this one must roll back."""
