@@ -148,7 +148,7 @@ def wire(
     cards = card_charges.CardCharges(engine, payment_provider, clock)
     audit = AuditLog(engine, tables.audit_entries, "invoicing")
     acts = service_acts.ServiceActs(audit)
-    settlement = postpaid.PostpaidSettlement(engine, wallet, clock)
+    settlement = postpaid.PostpaidSettlement(engine, wallet, ticks)
     paying = payments.Payments(engine, cards, wallet, clock, stuck_after, settlement, acts)
     receipts_ = receipts.Receipts(engine, issuing, clock)
     action_expiry = dt.timedelta(
@@ -159,9 +159,9 @@ def wire(
     funding = fundings.Fundings(
         engine, cards, wallet, receipts_, clock, stuck_after, usage, action_expiry, acts
     )
-    partners = partner_billing.PartnerBilling(engine, issuing, wallet, channel_counts, clock)
+    partners = partner_billing.PartnerBilling(engine, issuing, wallet, channel_counts, ticks)
     billing = billing_cycle.BillingCycle(
-        engine, issuing, usage, wallet, paying, settings, clock, partners=partners
+        works, engine, issuing, usage, wallet, paying, settings, ticks, partners=partners
     )
     use_cases = UseCases(
         plans=plans.Plans(works),

@@ -35,6 +35,9 @@ class SqlInvoiceRecords:
         rows = invoice_store.list_for_account(self._connection, account_id, wanted, limit, offset)
         return self.with_lines(rows)
 
+    def many(self, invoice_ids: Sequence[str]) -> list[Invoice]:
+        return self.with_lines(invoice_store.get_any(self._connection, invoice_ids))
+
     def header(self, account_id: str, invoice_id: str) -> Invoice | None:
         row = invoice_store.get(self._connection, account_id, invoice_id)
         return None if row is None else invoice(row, [])

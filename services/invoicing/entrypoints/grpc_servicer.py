@@ -160,7 +160,9 @@ class InvoicingServicer(pb_grpc.InvoicingServiceServicer):
         return self._audit.around(
             "RunBillingCycle",
             request,
-            lambda: self._use.billing.run(request),
+            lambda: invoice_requests.cycle_response(
+                self._use.billing.run(invoice_requests.run_billing_cycle(request))
+            ),
             after=lambda answer: {
                 "as_of_date": request.as_of_date,
                 "issued_count": answer.issued_count,

@@ -8,6 +8,7 @@ from billing.invoicing.v1 import invoicing_service_pb2 as pb
 
 from services.common import idempotency, validation
 from services.common.errors import InvalidArgument
+from services.invoicing.adapters import invoice_messages
 from services.invoicing.adapters.invoice_messages import KIND_FROM_PB, STATUS_FROM_PB
 from services.invoicing.domain.invoice_filter import (
     AMOUNT_DUE,
@@ -16,6 +17,7 @@ from services.invoicing.domain.invoice_filter import (
     InvoiceFilter,
 )
 from services.invoicing.service import guards
+from services.invoicing.service.commands.cycles import CycleRun, RunBillingCycle
 from services.invoicing.service.commands.invoices import CreatePartnerDaysInvoice, IssueCreditNote
 from services.invoicing.service.partner_days import MAX_CHANNELS, MAX_DAYS
 
@@ -102,4 +104,26 @@ def create_partner_days(
         days=request.days,
         idempotency_key=key,
         request_sha256=idempotency.fingerprint(request),
+    )
+
+
+def run_billing_cycle(request: pb.RunBillingCycleRequest) -> RunBillingCycle:
+    as_of = validation.date(request.as_of_date, "as_of_date")
+    account_id = validation.optional_id(request.account_id, "account_id")
+    return RunBillingCycle(as_of, account_id)
+
+
+def cycle_response(run: CycleRun) -> pb.RunBillingCycleResponse:
+    return pb.RunBillingCycleResponse(
+        invoices=[invoice_messages.invoice(issued) for issued in run.invoices],
+        failures=[
+            pb.CycleFailure(
+                account_id=failure.account_id,
+                subscription_id=failure.subscription_id,
+                cycle_start_date=failure.cycle_start.isoformat(),
+                reason=failure.reason,
+            )
+            for failure in run.failures
+        ],
+        issued_count=run.issued_count,
     )

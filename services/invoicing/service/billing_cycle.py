@@ -16,23 +16,23 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
-from billing.invoicing.v1 import invoicing_service_pb2 as pb
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
-from services.common import validation
+from services.common.clock import Clock
 from services.common.errors import BillingError, InvalidArgument
 from services.invoicing.adapters import invoice_store, tables
 from services.invoicing.adapters.subscription_records import subscription as stored_subscription
 from services.invoicing.domain import cycles, lines
 from services.invoicing.domain.invoices import Kind, Status
 from services.invoicing.service import subscriptions
-from services.invoicing.service.invoices import load_many
+from services.invoicing.service.commands.cycles import CycleFailure, CycleRun, RunBillingCycle
 from services.invoicing.service.issuing import Draft, Issuing
 from services.invoicing.service.partner_billing import PartnerBilling
 from services.invoicing.service.payments import Payments
 from services.invoicing.service.ports import POSTPAID, PREPAID_MODES, UsageSource, Wallet
-from services.invoicing.service.settings import Clock, InvoicingSettings
+from services.invoicing.service.ports.billing import BillingWorks
+from services.invoicing.service.settings import InvoicingSettings, moment
 
 log = logging.getLogger(__name__)
 SUBSCRIPTION_BATCH = 200
@@ -48,12 +48,13 @@ Row = Mapping[Any, Any]
 @dataclass
 class RunResult:
     issued: list[str]
-    failures: list[pb.CycleFailure]
+    failures: list[CycleFailure]
 
 
 class BillingCycle:
     def __init__(
         self,
+        works: BillingWorks,
         engine: Engine,
         issuing: Issuing,
         usage: UsageSource,
@@ -64,6 +65,7 @@ class BillingCycle:
         partners: PartnerBilling | None = None,
     ) -> None:
         self._partners = partners
+        self._works = works
         self._engine = engine
         self._issuing = issuing
         self._usage = usage
@@ -72,10 +74,9 @@ class BillingCycle:
         self._settings = settings
         self._clock = clock
 
-    def run(self, request: pb.RunBillingCycleRequest) -> pb.RunBillingCycleResponse:
-        as_of = validation.date(request.as_of_date, "as_of_date")
-        account_id = validation.optional_id(request.account_id, "account_id")
-        earliest_zone_today = (self._clock() + EARLIEST_ZONE_AHEAD).date()
+    def run(self, command: RunBillingCycle) -> CycleRun:
+        as_of, account_id = command.as_of, command.account_id
+        earliest_zone_today = (moment(self._clock) + EARLIEST_ZONE_AHEAD).date()
         if as_of > earliest_zone_today:
             raise InvalidArgument(
                 "as_of_date", "must not be in the future: only cycles that have ended are billed"
@@ -83,16 +84,13 @@ class BillingCycle:
         if account_id:
             self._wallet.account_terms(account_id)  # NotFound for an unknown account
         result = self.bill_due(as_of, account_id)
-        with self._engine.connect() as connection:
-            rows = invoice_store.get_any(connection, result.issued[:MAX_INVOICES_IN_RESPONSE])
-            issued = load_many(connection, rows)
-        return pb.RunBillingCycleResponse(
-            invoices=issued, failures=result.failures, issued_count=len(result.issued)
-        )
+        with self._works() as work:
+            issued = work.invoices.many(result.issued[:MAX_INVOICES_IN_RESPONSE])
+        return CycleRun(issued, result.failures, len(result.issued))
 
     def bill_due(self, as_of: dt.date, account_id: str = "") -> RunResult:
         result = RunResult(issued=[], failures=[])
-        now = self._clock()
+        now = moment(self._clock)
         today_of: dict[str, dt.date] = {}
         for subscription, plan in self._subscriptions(account_id):
             months = plan["period_months"]
@@ -116,11 +114,11 @@ class BillingCycle:
                         },
                     )
                     result.failures.append(
-                        pb.CycleFailure(
+                        CycleFailure(
                             account_id=subscription["account_id"],
-                            subscription_id=subscription["subscription_id"],
-                            cycle_start_date=cycle.start.isoformat(),
+                            cycle_start=cycle.start,
                             reason=error.message,
+                            subscription_id=subscription["subscription_id"],
                         )
                     )
                     break
@@ -188,7 +186,7 @@ class BillingCycle:
                     row["total_micros"],
                     f"invoice:{row['invoice_id']}:credits",
                 )
-        now = self._clock()
+        now = moment(self._clock)
         for row in drafts:
             self._issuing.ensure_series(row["kind"], now.year)
         finalised = []

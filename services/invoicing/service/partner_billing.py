@@ -21,19 +21,20 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
-from billing.invoicing.v1 import invoicing_service_pb2 as pb
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
+from services.common.clock import Clock
 from services.common.errors import BillingError
 from services.invoicing.adapters import invoice_store, tables
 from services.invoicing.adapters.partner_contract_records import SqlPartnerContractRecords
 from services.invoicing.domain import cycles, partner_terms
 from services.invoicing.domain.invoices import Kind, Status
 from services.invoicing.domain.partner_terms import DAYS_USED, IN_ADVANCE
+from services.invoicing.service.commands.cycles import CycleFailure
 from services.invoicing.service.issuing import Draft, Issuing
 from services.invoicing.service.ports import ChannelCounts, Wallet
-from services.invoicing.service.settings import Clock
+from services.invoicing.service.settings import moment
 
 log = logging.getLogger(__name__)
 CONTRACT_BATCH = 200
@@ -44,7 +45,7 @@ Row = Mapping[Any, Any]
 @dataclass
 class PartnerRun:
     issued: list[str] = field(default_factory=list)
-    failures: list[pb.CycleFailure] = field(default_factory=list)
+    failures: list[CycleFailure] = field(default_factory=list)
 
 
 class PartnerBilling:
@@ -65,7 +66,7 @@ class PartnerBilling:
     def bill_due(self, as_of: dt.date, account_id: str = "") -> PartnerRun:
         """Bill every scheduled partner's cycles due by `as_of` and by today where it is."""
         run = PartnerRun()
-        now = self._clock()
+        now = moment(self._clock)
         for contract in self._scheduled(account_id):
             self._bill_contract(contract, as_of, now, run)
         return run
@@ -108,7 +109,7 @@ class PartnerBilling:
             if draft is None:
                 self._write_draft(contract, billed, billing, source)
                 draft = self._draft_of(account_id, source)
-        now = self._clock()
+        now = moment(self._clock)
         if draft is not None:
             self._issuing.ensure_series(Kind.PARTNER_DAYS, now.year)
         finalised = []
@@ -196,9 +197,5 @@ def _advance(connection: Connection, account_id: str, index: int) -> None:
     )
 
 
-def _failure(account_id: str, cycle_start: dt.date, error: BillingError) -> pb.CycleFailure:
-    return pb.CycleFailure(
-        account_id=account_id,
-        cycle_start_date=cycle_start.isoformat(),
-        reason=f"partner days: {error.message}",
-    )
+def _failure(account_id: str, cycle_start: dt.date, error: BillingError) -> CycleFailure:
+    return CycleFailure(account_id, cycle_start, f"partner days: {error.message}")

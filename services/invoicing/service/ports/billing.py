@@ -123,6 +123,11 @@ class InvoiceRecords(Protocol):
         self, account_id: str, wanted: InvoiceFilter, limit: int, offset: int
     ) -> list[Invoice]: ...
 
+    def many(self, invoice_ids: Sequence[str]) -> list[Invoice]:
+        """Invoices by id over every account, for the service's own runs (never for a caller's
+        request)."""
+        ...
+
     def header(self, account_id: str, invoice_id: str) -> Invoice | None:
         """The invoice without its lines (they are left empty)."""
         ...
