@@ -159,7 +159,7 @@ def wire(
     funding = fundings.Fundings(
         engine, cards, wallet, receipts_, clock, stuck_after, usage, action_expiry, acts
     )
-    partners = partner_billing.PartnerBilling(engine, issuing, wallet, channel_counts, ticks)
+    partners = partner_billing.PartnerBilling(works, invoice_issuing, wallet, channel_counts, ticks)
     billing = billing_cycle.BillingCycle(
         works, engine, issuing, usage, wallet, paying, settings, ticks, partners=partners
     )

@@ -38,6 +38,10 @@ class SqlInvoiceRecords:
     def many(self, invoice_ids: Sequence[str]) -> list[Invoice]:
         return self.with_lines(invoice_store.get_any(self._connection, invoice_ids))
 
+    def by_source(self, account_id: str, kind: str, source: str) -> Invoice | None:
+        row = invoice_store.by_source(self._connection, account_id, kind, source)
+        return None if row is None else invoice(row, [])
+
     def header(self, account_id: str, invoice_id: str) -> Invoice | None:
         row = invoice_store.get(self._connection, account_id, invoice_id)
         return None if row is None else invoice(row, [])

@@ -31,7 +31,7 @@ from services.invoicing.service.issuing import Draft, Issuing
 from services.invoicing.service.partner_billing import PartnerBilling
 from services.invoicing.service.payments import Payments
 from services.invoicing.service.ports import POSTPAID, PREPAID_MODES, UsageSource, Wallet
-from services.invoicing.service.ports.billing import BillingWorks
+from services.invoicing.service.ports.billing import BillingWorks, DuplicateDraft
 from services.invoicing.service.settings import InvoicingSettings, moment
 
 log = logging.getLogger(__name__)
@@ -308,5 +308,5 @@ class BillingCycle:
             with self._engine.begin() as connection:
                 for draft in drafts:
                     self._issuing.insert_draft(connection, draft)
-        except IntegrityError:
+        except (IntegrityError, DuplicateDraft):
             log.info("cycle drafted by a concurrent run", extra={"source": source})

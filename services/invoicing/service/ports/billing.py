@@ -86,6 +86,15 @@ class PartnerContractRecords(Protocol):
         """Whether an invoice of this partner has credited days, or would once paid."""
         ...
 
+    def scheduled(self, after: str, limit: int, account_id: str) -> list[PartnerContract]:
+        """Contracts with a monthly schedule after `after`, by account (only `account_id`'s
+        when given)."""
+        ...
+
+    def advance(self, account_id: str, index: int) -> None:
+        """Cycle `index` is done, unless a concurrent run moved on already."""
+        ...
+
     def save(self, contract: PartnerContract, change: BillingChange | None) -> None:
         """Write the price and schedule (not the cycles billed), and append the change."""
         ...
@@ -128,6 +137,10 @@ class InvoiceRecords(Protocol):
         request)."""
         ...
 
+    def by_source(self, account_id: str, kind: str, source: str) -> Invoice | None:
+        """The account's invoice of that kind drafted for `source`, without its lines."""
+        ...
+
     def header(self, account_id: str, invoice_id: str) -> Invoice | None:
         """The invoice without its lines (they are left empty)."""
         ...
@@ -142,6 +155,10 @@ class InvoiceRecords(Protocol):
 
 class AlreadyFinalised(Exception):
     """Another transaction finalised the draft first; this one must roll back."""
+
+
+class DuplicateDraft(Exception):
+    """A draft for the same source was written first (by a concurrent run)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -197,7 +214,10 @@ class InvoiceBook(Protocol):
         """Lock the series' counter and take its next number (a rollback returns it)."""
         ...
 
-    def insert(self, invoice: NewInvoice, lines: Sequence[Line]) -> None: ...
+    def insert(self, invoice: NewInvoice, lines: Sequence[Line]) -> None:
+        """DuplicateDraft when a draft for the same source exists; the unit of work is then
+        spent."""
+        ...
 
     def finalise(self, invoice_id: str, numbered: Finalisation) -> None:
         """Move a draft to its finalised status; AlreadyFinalised if it is not a draft."""
