@@ -161,7 +161,7 @@ def wire(
     )
     partners = partner_billing.PartnerBilling(works, invoice_issuing, wallet, channel_counts, ticks)
     billing = billing_cycle.BillingCycle(
-        works, engine, issuing, usage, wallet, paying, settings, ticks, partners=partners
+        works, invoice_issuing, usage, wallet, paying, settings, ticks, partners=partners
     )
     use_cases = UseCases(
         plans=plans.Plans(works),

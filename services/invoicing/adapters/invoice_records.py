@@ -38,6 +38,14 @@ class SqlInvoiceRecords:
     def many(self, invoice_ids: Sequence[str]) -> list[Invoice]:
         return self.with_lines(invoice_store.get_any(self._connection, invoice_ids))
 
+    def all_by_source(self, account_id: str, source: str, kinds: Sequence[str]) -> list[Invoice]:
+        rows = invoice_store.all_by_source(self._connection, account_id, source, kinds)
+        return [invoice(row, []) for row in rows]
+
+    def owners(self, invoice_ids: Sequence[str]) -> dict[str, str]:
+        rows = invoice_store.get_any(self._connection, invoice_ids)
+        return {row["invoice_id"]: row["account_id"] for row in rows}
+
     def by_source(self, account_id: str, kind: str, source: str) -> Invoice | None:
         row = invoice_store.by_source(self._connection, account_id, kind, source)
         return None if row is None else invoice(row, [])

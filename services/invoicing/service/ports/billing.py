@@ -40,6 +40,8 @@ class PlanRecords(Protocol):
 
     def page(self, limit: int, offset: int) -> list[Plan]: ...
 
+    def many(self, plan_ids: set[str]) -> dict[str, Plan]: ...
+
 
 class TaxRecords(Protocol):
     def configuration(self, issuer_id: str) -> TaxConfiguration | None:
@@ -118,6 +120,14 @@ class SubscriptionRecords(Protocol):
         months per cycle."""
         ...
 
+    def batch(self, after: str, limit: int, account_id: str) -> list[Subscription]:
+        """Subscriptions after `after`, by id (only `account_id`'s when given)."""
+        ...
+
+    def advance(self, subscription_id: str, index: int) -> None:
+        """Cycle `index` is invoiced, unless a concurrent run moved on already."""
+        ...
+
     def cancel(self, subscription: Subscription, immediately: bool) -> None:
         """Store the cancelled subscription and announce it (outbox)."""
         ...
@@ -135,6 +145,15 @@ class InvoiceRecords(Protocol):
     def many(self, invoice_ids: Sequence[str]) -> list[Invoice]:
         """Invoices by id over every account, for the service's own runs (never for a caller's
         request)."""
+        ...
+
+    def all_by_source(self, account_id: str, source: str, kinds: Sequence[str]) -> list[Invoice]:
+        """The account's invoices of those kinds drafted for `source` (kinds in reverse
+        order), without their lines."""
+        ...
+
+    def owners(self, invoice_ids: Sequence[str]) -> dict[str, str]:
+        """The account of each invoice, over every account (the service's own runs)."""
         ...
 
     def by_source(self, account_id: str, kind: str, source: str) -> Invoice | None:
