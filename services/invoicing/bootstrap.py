@@ -157,7 +157,7 @@ def wire(
     cards = card_charges.CardCharges(payment_work, payment_provider, ticking)
     audit = AuditLog(engine, tables.audit_entries, "invoicing")
     acts = service_acts.ServiceActs(audit)
-    settlement = postpaid.PostpaidSettlement(engine, wallet, clock)
+    settlement = postpaid.PostpaidSettlement(engine, wallet, ticks)
     paying = payments.Payments(engine, cards, wallet, ticking, stuck_after, settlement, acts)
     receipts_ = receipts.Receipts(engine, issuing, ticking)
     action_expiry = dt.timedelta(
@@ -168,18 +168,18 @@ def wire(
     funding = fundings.Fundings(
         engine, payment_work, cards, wallet, receipts_, ticking, stuck_after, action_expiry, acts
     )
-    partners = partner_billing.PartnerBilling(engine, issuing, wallet, channel_counts, clock)
+    partners = partner_billing.PartnerBilling(works, invoice_issuing, wallet, channel_counts, ticks)
     billing = billing_cycle.BillingCycle(
-        engine, issuing, usage, wallet, paying, settings, clock, partners=partners
+        works, invoice_issuing, usage, wallet, paying, settings, ticks, partners=partners
     )
     use_cases = UseCases(
         plans=plans.Plans(works),
         subscriptions=subscriptions.Subscriptions(works, ticks, wallet),
         billing=billing,
         receipts=receipts_,
-        partner_days=partner_days.PartnerDays(engine, issuing, clock),
+        partner_days=partner_days.PartnerDays(works, invoice_issuing, ticks),
         partner_contracts=partner_contracts.PartnerContracts(works, wallet, channel_counts, ticks),
-        credit_notes=credit_notes.CreditNotes(engine, issuing, clock),
+        credit_notes=credit_notes.CreditNotes(works, invoice_issuing, ticks),
         invoices=invoice_reading.Invoices(
             works,
             lambda invoice: pdf.render(invoice_messages.invoice(invoice)),

@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from services.common import idempotency
 from services.common.errors import Conflict
 from services.invoicing.adapters import billing_messages as messages
-from services.invoicing.adapters import tables
+from services.invoicing.adapters import invoice_messages, tables
 
 AnswerT = TypeVar("AnswerT")
 
@@ -29,12 +29,18 @@ CODECS = {
     "CancelSubscription": Codec(
         messages.encode_cancelled_subscription, messages.decode_cancelled_subscription
     ),
+    "CreatePartnerDaysInvoice": Codec(
+        invoice_messages.encode_partner_days, invoice_messages.decode_partner_days
+    ),
     "CreatePlan": Codec(messages.encode_created_plan, messages.decode_created_plan),
     "CreateSubscription": Codec(
         messages.encode_created_subscription, messages.decode_created_subscription
     ),
     "SetTaxConfiguration": Codec(
         messages.encode_tax_configuration, messages.decode_tax_configuration
+    ),
+    "IssueCreditNote": Codec(
+        invoice_messages.encode_credit_note, invoice_messages.decode_credit_note
     ),
     "SetPartnerContract": Codec(messages.encode_set_contract, messages.decode_set_contract),
     "UpdateOrganization": Codec(

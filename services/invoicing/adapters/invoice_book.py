@@ -6,10 +6,11 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError
 
 from services.invoicing.adapters import invoice_store
 from services.invoicing.domain.invoices import Line
-from services.invoicing.service.ports.billing import Finalisation, NewInvoice
+from services.invoicing.service.ports.billing import DuplicateDraft, Finalisation, NewInvoice
 
 
 class SqlInvoiceBook:
@@ -50,7 +51,10 @@ class SqlInvoiceBook:
             "bill_to": invoice.bill_to,
             "tax_note": invoice.tax_note,
         }
-        invoice_store.insert_invoice(self._connection, values, list(lines))
+        try:
+            invoice_store.insert_invoice(self._connection, values, list(lines))
+        except IntegrityError as error:
+            raise DuplicateDraft(invoice.source_reference or invoice.invoice_id) from error
 
     def finalise(self, invoice_id: str, numbered: Finalisation) -> None:
         values: dict[str, Any] = {

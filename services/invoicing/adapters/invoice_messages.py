@@ -6,12 +6,13 @@ import datetime as dt
 from dataclasses import asdict
 
 from billing.invoicing.v1 import invoice_pb2
+from billing.invoicing.v1 import invoicing_service_pb2 as pb
 from google.protobuf import timestamp_pb2
 
-from services.invoicing.adapters.billing_messages import date_text, money, timestamp
+from services.invoicing.adapters.billing_messages import date_of, date_text, money, timestamp
 from services.invoicing.domain.invoices import Kind, Status
 from services.invoicing.domain.issuers import Party
-from services.invoicing.service.commands.invoices import Invoice
+from services.invoicing.service.commands.invoices import Invoice, InvoiceLine
 
 KIND_TO_PB = {
     Kind.SUBSCRIPTION: invoice_pb2.INVOICE_KIND_SUBSCRIPTION,
@@ -83,3 +84,83 @@ def invoice(shown: Invoice) -> invoice_pb2.Invoice:
         source_reference=shown.source_reference,
         tax_note=shown.tax_note,
     )
+
+
+def _moment(message: invoice_pb2.Invoice, field: str) -> dt.datetime | None:
+    stamp: timestamp_pb2.Timestamp = getattr(message, field)
+    # An unset time reads as the epoch; no invoice was issued, due or paid then.
+    return stamp.ToDatetime(dt.UTC) if stamp.ByteSize() else None
+
+
+def _party_of(message: invoice_pb2.Party) -> Party:
+    return Party(
+        name=message.name,
+        address=message.address,
+        tax_id=message.tax_id,
+        email=message.email,
+        country=message.country,
+    )
+
+
+def invoice_of(message: invoice_pb2.Invoice) -> Invoice:
+    """An invoice as it was answered (a stored reply), back as a plain invoice."""
+    return Invoice(
+        invoice_id=message.invoice_id,
+        number=message.number,
+        account_id=message.account_id,
+        kind=KIND_FROM_PB[message.kind],
+        status=STATUS_FROM_PB[message.status],
+        currency_code=message.total.currency_code,
+        period_start=date_of(message.period_start_date),
+        period_end=date_of(message.period_end_date),
+        lines=tuple(
+            InvoiceLine(
+                description=line.description,
+                quantity_milli=line.quantity_milli,
+                unit_price_micros=line.unit_price.amount_micros,
+                amount_micros=line.amount.amount_micros,
+                kind=line.kind,
+                taxable=line.taxable,
+            )
+            for line in message.lines
+        ),
+        subtotal_micros=message.subtotal.amount_micros,
+        tax_micros=message.tax.amount_micros,
+        credits_applied_micros=message.credits_applied.amount_micros,
+        total_micros=message.total.amount_micros,
+        amount_due_micros=message.amount_due.amount_micros,
+        issue_time=_moment(message, "issue_time"),
+        due_time=_moment(message, "due_time"),
+        paid_time=_moment(message, "paid_time"),
+        corrects_invoice_id=message.corrects_invoice_id,
+        subscription_id=message.subscription_id,
+        paid_micros=message.amount_paid.amount_micros,
+        credited_micros=message.amount_credited.amount_micros,
+        payment_failure_reason=message.payment_failure_reason,
+        days=message.days,
+        days_credited=message.days_credited,
+        issuer=_party_of(message.issuer),
+        bill_to=_party_of(message.bill_to),
+        tax_rate_basis_points=message.tax_rate_basis_points,
+        reason=message.reason,
+        source_reference=message.source_reference,
+        tax_note=message.tax_note,
+    )
+
+
+def encode_credit_note(note: Invoice) -> bytes:
+    response = pb.IssueCreditNoteResponse(credit_note=invoice(note))
+    return response.SerializeToString(deterministic=True)
+
+
+def decode_credit_note(stored: bytes) -> Invoice:
+    return invoice_of(pb.IssueCreditNoteResponse.FromString(stored).credit_note)
+
+
+def encode_partner_days(issued: Invoice) -> bytes:
+    response = pb.CreatePartnerDaysInvoiceResponse(invoice=invoice(issued))
+    return response.SerializeToString(deterministic=True)
+
+
+def decode_partner_days(stored: bytes) -> Invoice:
+    return invoice_of(pb.CreatePartnerDaysInvoiceResponse.FromString(stored).invoice)

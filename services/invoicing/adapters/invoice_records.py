@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -33,6 +34,35 @@ class SqlInvoiceRecords:
     ) -> list[Invoice]:
         rows = invoice_store.list_for_account(self._connection, account_id, wanted, limit, offset)
         return self.with_lines(rows)
+
+    def many(self, invoice_ids: Sequence[str]) -> list[Invoice]:
+        return self.with_lines(invoice_store.get_any(self._connection, invoice_ids))
+
+    def all_by_source(self, account_id: str, source: str, kinds: Sequence[str]) -> list[Invoice]:
+        rows = invoice_store.all_by_source(self._connection, account_id, source, kinds)
+        return [invoice(row, []) for row in rows]
+
+    def owners(self, invoice_ids: Sequence[str]) -> dict[str, str]:
+        rows = invoice_store.get_any(self._connection, invoice_ids)
+        return {row["invoice_id"]: row["account_id"] for row in rows}
+
+    def by_source(self, account_id: str, kind: str, source: str) -> Invoice | None:
+        row = invoice_store.by_source(self._connection, account_id, kind, source)
+        return None if row is None else invoice(row, [])
+
+    def header(self, account_id: str, invoice_id: str) -> Invoice | None:
+        row = invoice_store.get(self._connection, account_id, invoice_id)
+        return None if row is None else invoice(row, [])
+
+    def credit(
+        self, invoice_id: str, credited_micros: int, was_micros: int, paid_time: dt.datetime | None
+    ) -> bool:
+        changes: dict[str, object] = {"credited_micros": credited_micros}
+        if paid_time is not None:
+            changes.update(status=Status.PAID, paid_time=paid_time)
+        return invoice_store.update(
+            self._connection, invoice_id, changes, credited_micros=was_micros
+        )
 
     def with_lines(self, rows: Sequence[Row]) -> list[Invoice]:
         lines = invoice_store.lines_of(self._connection, [row["invoice_id"] for row in rows])

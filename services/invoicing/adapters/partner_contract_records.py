@@ -59,6 +59,26 @@ class SqlPartnerContractRecords:
         ).first()
         return found is not None
 
+    def scheduled(self, after: str, limit: int, account_id: str) -> list[PartnerContract]:
+        table = tables.partner_contracts
+        query = (
+            sa.select(table)
+            .where(table.c.start_date.is_not(None), table.c.account_id > after)
+            .order_by(table.c.account_id)
+            .limit(limit)
+        )
+        if account_id:
+            query = query.where(table.c.account_id == account_id)
+        return [contract(row._mapping) for row in self._connection.execute(query).all()]
+
+    def advance(self, account_id: str, index: int) -> None:
+        table = tables.partner_contracts
+        self._connection.execute(
+            table.update()
+            .where(table.c.account_id == account_id, table.c.cycles_billed == index)
+            .values(cycles_billed=index + 1)
+        )
+
     def save(self, contract: PartnerContract, change: BillingChange | None) -> None:
         table = tables.partner_contracts
         account_id = contract.account_id

@@ -35,6 +35,12 @@ class SqlPlanRecords:
         query = sa.select(tables.plans).order_by(tables.plans.c.plan_id).limit(limit).offset(offset)
         return [plan(row._mapping) for row in self._connection.execute(query).all()]
 
+    def many(self, plan_ids: set[str]) -> dict[str, Plan]:
+        rows = self._connection.execute(
+            sa.select(tables.plans).where(tables.plans.c.plan_id.in_(plan_ids))
+        ).all()
+        return {row.plan_id: plan(row._mapping) for row in rows}
+
 
 def plan(row: Mapping[Any, Any]) -> Plan:
     return Plan(

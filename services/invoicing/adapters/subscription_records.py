@@ -76,6 +76,26 @@ class SqlSubscriptionRecords:
         rows = [row._mapping for row in self._connection.execute(query).all()]
         return [(subscription(row), row["period_months"]) for row in rows]
 
+    def batch(self, after: str, limit: int, account_id: str) -> list[Subscription]:
+        table = tables.subscriptions
+        query = (
+            sa.select(table)
+            .where(table.c.subscription_id > after)
+            .order_by(table.c.subscription_id)
+            .limit(limit)
+        )
+        if account_id:
+            query = query.where(table.c.account_id == account_id)
+        return [subscription(row._mapping) for row in self._connection.execute(query).all()]
+
+    def advance(self, subscription_id: str, index: int) -> None:
+        table = tables.subscriptions
+        self._connection.execute(
+            table.update()
+            .where(table.c.subscription_id == subscription_id, table.c.cycles_billed == index)
+            .values(cycles_billed=index + 1)
+        )
+
     def cancel(self, subscription: Subscription, immediately: bool) -> None:
         table = tables.subscriptions
         end = subscription.end_date

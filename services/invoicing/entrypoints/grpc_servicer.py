@@ -175,7 +175,9 @@ class InvoicingServicer(pb_grpc.InvoicingServiceServicer):
         return self._audit.around(
             "RunBillingCycle",
             request,
-            lambda: self._use.billing.run(request),
+            lambda: invoice_requests.cycle_response(
+                self._use.billing.run(invoice_requests.run_billing_cycle(request))
+            ),
             after=lambda answer: {
                 "as_of_date": request.as_of_date,
                 "issued_count": answer.issued_count,
@@ -200,7 +202,11 @@ class InvoicingServicer(pb_grpc.InvoicingServiceServicer):
         return self._audit.around(
             "CreatePartnerDaysInvoice",
             request,
-            lambda: self._use.partner_days.create(request),
+            lambda: pb.CreatePartnerDaysInvoiceResponse(
+                invoice=invoice_messages.invoice(
+                    self._use.partner_days.create(invoice_requests.create_partner_days(request))
+                )
+            ),
             target=lambda answer: answer.invoice.invoice_id,
         )
 
@@ -256,7 +262,11 @@ class InvoicingServicer(pb_grpc.InvoicingServiceServicer):
         return self._audit.around(
             "IssueCreditNote",
             request,
-            lambda: self._use.credit_notes.issue(request),
+            lambda: pb.IssueCreditNoteResponse(
+                credit_note=invoice_messages.invoice(
+                    self._use.credit_notes.issue(invoice_requests.issue_credit_note(request))
+                )
+            ),
             target=lambda answer: answer.credit_note.invoice_id,
         )
 

@@ -11,28 +11,29 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
 from typing import Any
 
-import sqlalchemy as sa
-from billing.invoicing.v1 import invoicing_service_pb2 as pb
-from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError
-
-from services.common import validation
+from services.common.clock import Clock
 from services.common.errors import BillingError, InvalidArgument
-from services.invoicing.adapters import invoice_store, tables
-from services.invoicing.adapters.subscription_records import subscription as stored_subscription
 from services.invoicing.domain import cycles, lines
 from services.invoicing.domain.invoices import Kind, Status
 from services.invoicing.service import subscriptions
-from services.invoicing.service.invoices import load_many
-from services.invoicing.service.issuing import Draft, Issuing
+from services.invoicing.service.commands.cycles import CycleFailure, CycleRun, RunBillingCycle
+from services.invoicing.service.commands.invoices import Invoice
+from services.invoicing.service.commands.plans import Plan
+from services.invoicing.service.commands.subscriptions import Subscription
+from services.invoicing.service.invoice_issuing import Draft, InvoiceIssuing
 from services.invoicing.service.partner_billing import PartnerBilling
 from services.invoicing.service.payments import Payments
 from services.invoicing.service.ports import POSTPAID, PREPAID_MODES, UsageSource, Wallet
-from services.invoicing.service.settings import Clock, InvoicingSettings
+from services.invoicing.service.ports.billing import (
+    AlreadyFinalised,
+    BillingWorks,
+    DuplicateDraft,
+)
+from services.invoicing.service.settings import InvoicingSettings, moment
 
 log = logging.getLogger(__name__)
 SUBSCRIPTION_BATCH = 200
@@ -42,20 +43,19 @@ CREDITS_APPLY_TO = "notifications_invoice"
 # The first time zone to reach a date (UTC+14) does so this long before UTC.
 EARLIEST_ZONE_AHEAD = dt.timedelta(hours=14)
 LAST_ZONE_BEHIND = dt.timedelta(hours=12)
-Row = Mapping[Any, Any]
 
 
 @dataclass
 class RunResult:
     issued: list[str]
-    failures: list[pb.CycleFailure]
+    failures: list[CycleFailure]
 
 
 class BillingCycle:
     def __init__(
         self,
-        engine: Engine,
-        issuing: Issuing,
+        works: BillingWorks,
+        issuing: InvoiceIssuing,
         usage: UsageSource,
         wallet: Wallet,
         payments: Payments,
@@ -64,7 +64,7 @@ class BillingCycle:
         partners: PartnerBilling | None = None,
     ) -> None:
         self._partners = partners
-        self._engine = engine
+        self._works = works
         self._issuing = issuing
         self._usage = usage
         self._wallet = wallet
@@ -72,10 +72,9 @@ class BillingCycle:
         self._settings = settings
         self._clock = clock
 
-    def run(self, request: pb.RunBillingCycleRequest) -> pb.RunBillingCycleResponse:
-        as_of = validation.date(request.as_of_date, "as_of_date")
-        account_id = validation.optional_id(request.account_id, "account_id")
-        earliest_zone_today = (self._clock() + EARLIEST_ZONE_AHEAD).date()
+    def run(self, command: RunBillingCycle) -> CycleRun:
+        as_of, account_id = command.as_of, command.account_id
+        earliest_zone_today = (moment(self._clock) + EARLIEST_ZONE_AHEAD).date()
         if as_of > earliest_zone_today:
             raise InvalidArgument(
                 "as_of_date", "must not be in the future: only cycles that have ended are billed"
@@ -83,24 +82,21 @@ class BillingCycle:
         if account_id:
             self._wallet.account_terms(account_id)  # NotFound for an unknown account
         result = self.bill_due(as_of, account_id)
-        with self._engine.connect() as connection:
-            rows = invoice_store.get_any(connection, result.issued[:MAX_INVOICES_IN_RESPONSE])
-            issued = load_many(connection, rows)
-        return pb.RunBillingCycleResponse(
-            invoices=issued, failures=result.failures, issued_count=len(result.issued)
-        )
+        with self._works() as work:
+            issued = work.invoices.many(result.issued[:MAX_INVOICES_IN_RESPONSE])
+        return CycleRun(issued, result.failures, len(result.issued))
 
     def bill_due(self, as_of: dt.date, account_id: str = "") -> RunResult:
         result = RunResult(issued=[], failures=[])
-        now = self._clock()
+        now = moment(self._clock)
         today_of: dict[str, dt.date] = {}
         for subscription, plan in self._subscriptions(account_id):
-            months = plan["period_months"]
+            months = plan.period_months
             for _ in range(MAX_CYCLES_PER_SUBSCRIPTION):
-                cycle = subscriptions.next_cycle(stored_subscription(subscription), months)
+                cycle = subscriptions.next_cycle(subscription, months)
                 if cycle is None or cycle.billing_date > as_of:
                     break
-                owner = subscription["account_id"]
+                owner = subscription.account_id
                 if owner not in today_of:
                     today_of[owner] = self._today(owner, now)
                 if cycle.billing_date > today_of[owner]:
@@ -111,122 +107,91 @@ class BillingCycle:
                     log.warning(
                         "cycle not billed",
                         extra={
-                            "subscription_id": subscription["subscription_id"],
+                            "subscription_id": subscription.subscription_id,
                             "error": str(error),
                         },
                     )
                     result.failures.append(
-                        pb.CycleFailure(
-                            account_id=subscription["account_id"],
-                            subscription_id=subscription["subscription_id"],
-                            cycle_start_date=cycle.start.isoformat(),
+                        CycleFailure(
+                            account_id=subscription.account_id,
+                            cycle_start=cycle.start,
                             reason=error.message,
+                            subscription_id=subscription.subscription_id,
                         )
                     )
                     break
-                subscription = {**subscription, "cycles_billed": cycle.index + 1}
+                subscription = replace(subscription, cycles_billed=cycle.index + 1)
         if self._partners is not None:
             partners = self._partners.bill_due(as_of, account_id)
             result.issued.extend(partners.issued)
             result.failures.extend(partners.failures)
         if self._settings.auto_charge:
-            with self._engine.connect() as connection:
-                owners = {
-                    row["invoice_id"]: row["account_id"]
-                    for row in invoice_store.get_any(connection, result.issued)
-                }
+            with self._works() as work:
+                owners = work.invoices.owners(result.issued)
             for invoice_id in result.issued:
                 self._payments.collect(owners[invoice_id], invoice_id)
         return result
 
-    def _subscriptions(self, account_id: str) -> Iterator[tuple[Row, Row]]:
+    def _subscriptions(self, account_id: str) -> Iterator[tuple[Subscription, Plan]]:
         """Every subscription that may have a cycle to bill, in keyed batches."""
-        table = tables.subscriptions
         after = ""
         while True:
-            query = (
-                sa.select(table)
-                .where(table.c.subscription_id > after)
-                .order_by(table.c.subscription_id)
-                .limit(SUBSCRIPTION_BATCH)
-            )
-            if account_id:
-                query = query.where(table.c.account_id == account_id)
-            with self._engine.connect() as connection:
-                batch = [row._mapping for row in connection.execute(query).all()]
-                plan_ids = {row["plan_id"] for row in batch}
-                plans = {
-                    row.plan_id: row._mapping
-                    for row in connection.execute(
-                        sa.select(tables.plans).where(tables.plans.c.plan_id.in_(plan_ids))
-                    ).all()
-                }
-            for row in batch:
-                yield row, plans[row["plan_id"]]
+            with self._works() as work:
+                batch = work.subscriptions.batch(after, SUBSCRIPTION_BATCH, account_id)
+                plans = work.plans.many({subscription.plan_id for subscription in batch})
+            for subscription in batch:
+                yield subscription, plans[subscription.plan_id]
             if len(batch) < SUBSCRIPTION_BATCH:
                 return
-            after = batch[-1]["subscription_id"]
+            after = batch[-1].subscription_id
 
-    def _bill_cycle(self, subscription: Row, plan: Row, cycle: cycles.Cycle) -> list[str]:
-        source = f"{subscription['subscription_id']}:{cycle.start.isoformat()}"
-        account_id = subscription["account_id"]
+    def _bill_cycle(self, subscription: Subscription, plan: Plan, cycle: cycles.Cycle) -> list[str]:
+        source = f"{subscription.subscription_id}:{cycle.start.isoformat()}"
+        account_id = subscription.account_id
         drafts = self._drafts(account_id, source)
         if not drafts:
             self._write_drafts(subscription, plan, cycle, source)
             drafts = self._drafts(account_id, source)
         credits = {}
-        for row in drafts:
-            if (
-                row["kind"] == Kind.NOTIFICATIONS
-                and row["status"] == Status.DRAFT
-                and row["total_micros"]
-            ):
-                credits[row["invoice_id"]] = self._wallet.redeem_credits(
+        for draft in drafts:
+            owes = draft.kind == Kind.NOTIFICATIONS and draft.status == Status.DRAFT
+            if owes and draft.total_micros:
+                credits[draft.invoice_id] = self._wallet.redeem_credits(
                     account_id,
-                    row["invoice_id"],
-                    row["currency_code"],
-                    row["total_micros"],
-                    f"invoice:{row['invoice_id']}:credits",
+                    draft.invoice_id,
+                    draft.currency_code,
+                    draft.total_micros,
+                    f"invoice:{draft.invoice_id}:credits",
                 )
-        now = self._clock()
-        for row in drafts:
-            self._issuing.ensure_series(row["kind"], now.year)
+        now = moment(self._clock)
+        for draft in drafts:
+            self._issuing.ensure_series(draft.kind, now.year)
         finalised = []
         try:
-            with self._engine.begin() as connection:
-                for row in drafts:
-                    if row["status"] != Status.DRAFT:
+            with self._works() as work:
+                for draft in drafts:
+                    if draft.status != Status.DRAFT:
                         continue
                     self._issuing.finalise(
-                        connection,
-                        row["invoice_id"],
-                        row["kind"],
+                        work,
+                        draft.invoice_id,
+                        draft.kind,
                         now,
-                        total_micros=row["total_micros"],
-                        credits_applied_micros=credits.get(row["invoice_id"], 0),
+                        total_micros=draft.total_micros,
+                        credits_applied_micros=credits.get(draft.invoice_id, 0),
                     )
-                    finalised.append(row["invoice_id"])
-                table = tables.subscriptions
-                connection.execute(
-                    table.update()
-                    .where(
-                        table.c.subscription_id == subscription["subscription_id"],
-                        table.c.cycles_billed == cycle.index,
-                    )
-                    .values(cycles_billed=cycle.index + 1)
-                )
-        except invoice_store.AlreadyFinalised:
+                    finalised.append(draft.invoice_id)
+                work.subscriptions.advance(subscription.subscription_id, cycle.index)
+                work.commit()
+        except AlreadyFinalised:
             return []
         return finalised
 
-    def _drafts(self, account_id: str, source: str) -> list[Row]:
+    def _drafts(self, account_id: str, source: str) -> list[Invoice]:
         """The cycle's invoices, the subscription invoice first."""
-        with self._engine.connect() as connection:
-            return invoice_store.all_by_source(
-                connection,
-                account_id,
-                source,
-                (Kind.SUBSCRIPTION, Kind.NOTIFICATIONS, Kind.STATEMENT),
+        with self._works() as work:
+            return work.invoices.all_by_source(
+                account_id, source, (Kind.SUBSCRIPTION, Kind.NOTIFICATIONS, Kind.STATEMENT)
             )
 
     def _today(self, account_id: str, now: dt.datetime) -> dt.date:
@@ -252,29 +217,31 @@ class BillingCycle:
             ]
         )
 
-    def _write_drafts(self, subscription: Row, plan: Row, cycle: cycles.Cycle, source: str) -> None:
-        account_id = subscription["account_id"]
-        channel_id = subscription["channel_id"]
+    def _write_drafts(
+        self, subscription: Subscription, plan: Plan, cycle: cycles.Cycle, source: str
+    ) -> None:
+        account_id = subscription.account_id
+        channel_id = subscription.channel_id
         terms = lines.PlanTerms(
-            name=plan["name"],
-            currency_code=plan["currency_code"],
-            monthly_fee_micros=plan["monthly_fee_micros"],
-            included_active_users=plan["included_active_users"],
-            price_per_extra_user_micros=plan["price_per_extra_user_micros"],
-            notification_fee_micros=plan["notification_fee_micros"],
-            period_months=plan["period_months"],
-            discount_basis_points=plan["discount_basis_points"],
+            name=plan.name,
+            currency_code=plan.currency_code,
+            monthly_fee_micros=plan.monthly_fee_micros,
+            included_active_users=plan.included_active_users,
+            price_per_extra_user_micros=plan.price_per_extra_user_micros,
+            notification_fee_micros=plan.notification_fee_micros,
+            period_months=plan.period_months,
+            discount_basis_points=plan.discount_basis_points,
         )
         users = [
             lines.ActiveUsers(
                 start, end, self._usage.count_active_users(account_id, channel_id, start, end)
             )
-            for start, end in cycles.month_slices(cycle, subscription["start_date"].day)
+            for start, end in cycles.month_slices(cycle, subscription.start_date.day)
         ]
-        common = {
+        common: dict[str, Any] = {
             "account_id": account_id,
             "source_reference": source,
-            "subscription_id": subscription["subscription_id"],
+            "subscription_id": subscription.subscription_id,
             "period_start": cycle.start,
             "period_end": cycle.end,
         }
@@ -307,8 +274,9 @@ class BillingCycle:
                 )
             )
         try:
-            with self._engine.begin() as connection:
+            with self._works() as work:
                 for draft in drafts:
-                    self._issuing.insert_draft(connection, draft)
-        except IntegrityError:
+                    self._issuing.insert_draft(work, draft)
+                work.commit()
+        except DuplicateDraft:
             log.info("cycle drafted by a concurrent run", extra={"source": source})

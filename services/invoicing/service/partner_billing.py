@@ -16,47 +16,43 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
 
-import sqlalchemy as sa
-from billing.invoicing.v1 import invoicing_service_pb2 as pb
-from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.exc import IntegrityError
-
+from services.common.clock import Clock
 from services.common.errors import BillingError
-from services.invoicing.adapters import invoice_store, tables
-from services.invoicing.adapters.partner_contract_records import SqlPartnerContractRecords
 from services.invoicing.domain import cycles, partner_terms
 from services.invoicing.domain.invoices import Kind, Status
 from services.invoicing.domain.partner_terms import DAYS_USED, IN_ADVANCE
-from services.invoicing.service.issuing import Draft, Issuing
+from services.invoicing.service.commands.cycles import CycleFailure
+from services.invoicing.service.commands.invoices import Invoice
+from services.invoicing.service.commands.partners import PartnerContract
+from services.invoicing.service.invoice_issuing import Draft, InvoiceIssuing
 from services.invoicing.service.ports import ChannelCounts, Wallet
-from services.invoicing.service.settings import Clock
+from services.invoicing.service.ports.billing import AlreadyFinalised, BillingWorks, DuplicateDraft
+from services.invoicing.service.settings import moment
 
 log = logging.getLogger(__name__)
 CONTRACT_BATCH = 200
 MAX_CYCLES_PER_CONTRACT = 36
-Row = Mapping[Any, Any]
 
 
 @dataclass
 class PartnerRun:
     issued: list[str] = field(default_factory=list)
-    failures: list[pb.CycleFailure] = field(default_factory=list)
+    failures: list[CycleFailure] = field(default_factory=list)
 
 
 class PartnerBilling:
     def __init__(
         self,
-        engine: Engine,
-        issuing: Issuing,
+        works: BillingWorks,
+        issuing: InvoiceIssuing,
         wallet: Wallet,
         channels: ChannelCounts,
         clock: Clock,
     ) -> None:
-        self._engine = engine
+        self._works = works
         self._issuing = issuing
         self._wallet = wallet
         self._channels = channels
@@ -65,18 +61,20 @@ class PartnerBilling:
     def bill_due(self, as_of: dt.date, account_id: str = "") -> PartnerRun:
         """Bill every scheduled partner's cycles due by `as_of` and by today where it is."""
         run = PartnerRun()
-        now = self._clock()
+        now = moment(self._clock)
         for contract in self._scheduled(account_id):
             self._bill_contract(contract, as_of, now, run)
         return run
 
     def _bill_contract(
-        self, contract: Row, as_of: dt.date, now: dt.datetime, run: PartnerRun
+        self, contract: PartnerContract, as_of: dt.date, now: dt.datetime, run: PartnerRun
     ) -> None:
-        account_id, start = contract["account_id"], contract["start_date"]
-        with self._engine.connect() as connection:
-            changes = SqlPartnerContractRecords(connection).billing_changes(account_id)
-        index = contract["cycles_billed"]
+        account_id, start = contract.account_id, contract.start_date
+        if start is None:
+            return
+        with self._works() as work:
+            changes = work.contracts.billing_changes(account_id)
+        index = contract.cycles_billed
         today = None
         for _ in range(MAX_CYCLES_PER_CONTRACT):
             billed = partner_terms.cycle(start, index)
@@ -99,8 +97,10 @@ class PartnerBilling:
                 return
             index += 1
 
-    def _bill_cycle(self, contract: Row, billed: cycles.Cycle, billing: str) -> list[str]:
-        account_id = contract["account_id"]
+    def _bill_cycle(
+        self, contract: PartnerContract, billed: cycles.Cycle, billing: str
+    ) -> list[str]:
+        account_id = contract.account_id
         source = f"partner:{billed.start.isoformat()}"
         draft = None
         if billing in (IN_ADVANCE, DAYS_USED):
@@ -108,34 +108,38 @@ class PartnerBilling:
             if draft is None:
                 self._write_draft(contract, billed, billing, source)
                 draft = self._draft_of(account_id, source)
-        now = self._clock()
+        now = moment(self._clock)
         if draft is not None:
             self._issuing.ensure_series(Kind.PARTNER_DAYS, now.year)
         finalised = []
         try:
-            with self._engine.begin() as connection:
-                if draft is not None and draft["status"] == Status.DRAFT:
+            with self._works() as work:
+                if draft is not None and draft.status == Status.DRAFT:
                     self._issuing.finalise(
-                        connection,
-                        draft["invoice_id"],
+                        work,
+                        draft.invoice_id,
                         Kind.PARTNER_DAYS,
                         now,
-                        total_micros=draft["total_micros"],
+                        total_micros=draft.total_micros,
                     )
-                    finalised.append(draft["invoice_id"])
-                _advance(connection, account_id, billed.index)
-        except invoice_store.AlreadyFinalised:
+                    finalised.append(draft.invoice_id)
+                # The next run starts after this cycle (a concurrent run's move stands).
+                work.contracts.advance(account_id, billed.index)
+                work.commit()
+        except AlreadyFinalised:
             return []
         return finalised
 
-    def _draft_of(self, account_id: str, source: str) -> Row | None:
-        with self._engine.connect() as connection:
-            return invoice_store.by_source(connection, account_id, Kind.PARTNER_DAYS, source)
+    def _draft_of(self, account_id: str, source: str) -> Invoice | None:
+        with self._works() as work:
+            return work.invoices.by_source(account_id, Kind.PARTNER_DAYS, source)
 
-    def _write_draft(self, contract: Row, billed: cycles.Cycle, billing: str, source: str) -> None:
+    def _write_draft(
+        self, contract: PartnerContract, billed: cycles.Cycle, billing: str, source: str
+    ) -> None:
         """The cycle's draft from the wallet's count; none when there is nothing to bill."""
-        account_id = contract["account_id"]
-        price = contract["price_per_channel_month_micros"]
+        account_id = contract.account_id
+        price = contract.price_per_channel_month_micros
         days = 0
         if billing == IN_ADVANCE:
             live = self._channels.count_channel_days(account_id, billed.start, billed.start)
@@ -152,7 +156,7 @@ class PartnerBilling:
         draft = Draft(
             account_id=account_id,
             kind=Kind.PARTNER_DAYS,
-            currency_code=contract["currency_code"],
+            currency_code=contract.currency_code,
             lines=lines,
             source_reference=source,
             period_start=billed.start,
@@ -160,45 +164,23 @@ class PartnerBilling:
             days=days,
         )
         try:
-            with self._engine.begin() as connection:
-                self._issuing.insert_draft(connection, draft)
-        except IntegrityError:
+            with self._works() as work:
+                self._issuing.insert_draft(work, draft)
+                work.commit()
+        except DuplicateDraft:
             log.info("partner cycle drafted by a concurrent run", extra={"source": source})
 
-    def _scheduled(self, account_id: str) -> Iterator[Row]:
+    def _scheduled(self, account_id: str) -> Iterator[PartnerContract]:
         """Contracts with a monthly schedule, in keyed batches."""
-        table = tables.partner_contracts
         after = ""
         while True:
-            query = (
-                sa.select(table)
-                .where(table.c.start_date.is_not(None), table.c.account_id > after)
-                .order_by(table.c.account_id)
-                .limit(CONTRACT_BATCH)
-            )
-            if account_id:
-                query = query.where(table.c.account_id == account_id)
-            with self._engine.connect() as connection:
-                batch = [row._mapping for row in connection.execute(query).all()]
+            with self._works() as work:
+                batch = work.contracts.scheduled(after, CONTRACT_BATCH, account_id)
             yield from batch
             if len(batch) < CONTRACT_BATCH:
                 return
-            after = batch[-1]["account_id"]
+            after = batch[-1].account_id
 
 
-def _advance(connection: Connection, account_id: str, index: int) -> None:
-    """Cycle `index` is done: the next run starts after it (a concurrent run's move stands)."""
-    table = tables.partner_contracts
-    connection.execute(
-        table.update()
-        .where(table.c.account_id == account_id, table.c.cycles_billed == index)
-        .values(cycles_billed=index + 1)
-    )
-
-
-def _failure(account_id: str, cycle_start: dt.date, error: BillingError) -> pb.CycleFailure:
-    return pb.CycleFailure(
-        account_id=account_id,
-        cycle_start_date=cycle_start.isoformat(),
-        reason=f"partner days: {error.message}",
-    )
+def _failure(account_id: str, cycle_start: dt.date, error: BillingError) -> CycleFailure:
+    return CycleFailure(account_id, cycle_start, f"partner days: {error.message}")

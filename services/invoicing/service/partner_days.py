@@ -10,93 +10,69 @@ partner's wallet pool through wallet.AddDays, idempotently.
 
 from __future__ import annotations
 
-from billing.invoicing.v1 import invoicing_service_pb2 as pb
-from sqlalchemy.engine import Engine
-
-from services.common import idempotency, validation
-from services.common.errors import FailedPrecondition, InvalidArgument
-from services.invoicing.adapters import invoice_store, tables
-from services.invoicing.adapters.partner_contract_records import SqlPartnerContractRecords
+from services.common.clock import Clock
+from services.common.errors import FailedPrecondition, NotFound
 from services.invoicing.domain import lines
 from services.invoicing.domain.invoices import Kind
-from services.invoicing.service import guards, partner_contracts
-from services.invoicing.service.invoices import load
-from services.invoicing.service.issuing import Draft, Issuing
-from services.invoicing.service.settings import Clock
+from services.invoicing.service import partner_contracts
+from services.invoicing.service.commands.invoices import CreatePartnerDaysInvoice, Invoice
+from services.invoicing.service.invoice_issuing import Draft, InvoiceIssuing
+from services.invoicing.service.ports.billing import BillingWork, BillingWorks
+from services.invoicing.service.settings import moment
 
 MAX_CHANNELS = 100_000
 MAX_DAYS = MAX_CHANNELS * lines.DAYS_PER_CHANNEL_MONTH
 
 
 class PartnerDays:
-    def __init__(self, engine: Engine, issuing: Issuing, clock: Clock) -> None:
-        self._engine = engine
+    def __init__(self, works: BillingWorks, issuing: InvoiceIssuing, clock: Clock) -> None:
+        self._works = works
         self._issuing = issuing
         self._clock = clock
 
-    def create(
-        self, request: pb.CreatePartnerDaysInvoiceRequest
-    ) -> pb.CreatePartnerDaysInvoiceResponse:
-        account_id = validation.require_id(request.account_id, "account_id")
-        key = guards.account_key(account_id, guards.required_key(request.idempotency_key))
-        if request.channels and request.days:
-            raise InvalidArgument("days", "set channels or days, not both")
-        if not request.channels and not request.days:
-            raise InvalidArgument("channels", "set the channels (or days) to invoice")
-        if not 0 <= request.channels <= MAX_CHANNELS:
-            raise InvalidArgument("channels", f"must be between 1 and {MAX_CHANNELS}")
-        if not 0 <= request.days <= MAX_DAYS:
-            raise InvalidArgument("days", f"must be between 1 and {MAX_DAYS}")
-        if request.HasField("price_per_channel_month"):
-            raise InvalidArgument(
-                "price_per_channel_month",
-                "is the provider's contract price; leave it out of the request",
-            )
-        with self._engine.connect() as connection:
-            contract = SqlPartnerContractRecords(connection).get(account_id)
+    def create(self, command: CreatePartnerDaysInvoice) -> Invoice:
+        account_id = command.account_id
+        with self._works() as work:
+            contract = work.contracts.get(account_id)
         if contract is None:
             raise FailedPrecondition(
                 "no contract price per channel-month is set for this partner; "
                 "the provider sets it before days can be invoiced",
                 "account_id",
             )
-        currency = contract.currency_code
         invoice_lines, days = lines.partner_days_lines(
-            request.channels, request.days, contract.price_per_channel_month_micros
+            command.channels, command.days, contract.price_per_channel_month_micros
         )
         draft = Draft(
             account_id=account_id,
             kind=Kind.PARTNER_DAYS,
-            currency_code=currency,
+            currency_code=contract.currency_code,
             lines=invoice_lines,
             days=days,
         )
-        now = self._clock()
+        now = moment(self._clock)
         self._issuing.ensure_series(Kind.PARTNER_DAYS, now.year)
 
-        def issue() -> pb.CreatePartnerDaysInvoiceResponse:
-            records = SqlPartnerContractRecords(connection)
+        def issue(work: BillingWork) -> Invoice:
             partner_contracts.refuse_days_for_days_used(
-                records.get(account_id), records.billing_changes(account_id), now
+                work.contracts.get(account_id), work.contracts.billing_changes(account_id), now
             )
-            invoice_id = self._issuing.insert_draft(connection, draft)
-            row = invoice_store.get(connection, account_id, invoice_id)
-            total = row["total_micros"] if row is not None else 0
-            self._issuing.finalise(
-                connection, invoice_id, Kind.PARTNER_DAYS, now, total_micros=total
-            )
-            return pb.CreatePartnerDaysInvoiceResponse(
-                invoice=load(connection, account_id, invoice_id)
-            )
+            invoice_id = self._issuing.insert_draft(work, draft)
+            drafted = work.invoices.header(account_id, invoice_id)
+            total = drafted.total_micros if drafted is not None else 0
+            self._issuing.finalise(work, invoice_id, Kind.PARTNER_DAYS, now, total_micros=total)
+            issued = work.invoices.get(account_id, invoice_id)
+            if issued is None:
+                raise NotFound(f"invoice {invoice_id!r} not found", "invoice_id")
+            return issued
 
-        with self._engine.begin() as connection:
-            SqlPartnerContractRecords(connection).lock(account_id)
-            return idempotency.once(
-                connection,
-                tables.idempotency_keys,
+        with self._works() as work:
+            work.contracts.lock(account_id)
+            answer = work.replies.once(
                 "CreatePartnerDaysInvoice",
-                key,
-                request,
-                pb.CreatePartnerDaysInvoiceResponse,
-                issue,
+                command.idempotency_key,
+                command.request_sha256,
+                lambda: issue(work),
             )
+            work.commit()
+        return answer

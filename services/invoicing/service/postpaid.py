@@ -22,12 +22,13 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
+from services.common.clock import Clock
 from services.common.errors import BillingError
 from services.invoicing.adapters import invoice_store, tables
 from services.invoicing.domain import money
 from services.invoicing.domain.invoices import Kind, Status
 from services.invoicing.service.ports import Wallet
-from services.invoicing.service.settings import Clock
+from services.invoicing.service.settings import moment
 
 log = logging.getLogger(__name__)
 CHARGE_LINE_KIND = "notifications"
@@ -66,7 +67,7 @@ class PostpaidSettlement:
             invoice_store.update(
                 connection,
                 invoice_id,
-                {"wallet_settled_time": self._clock()},
+                {"wallet_settled_time": moment(self._clock)},
                 status=Status.PAID,
                 wallet_settled_time=None,
             )
@@ -165,7 +166,7 @@ class PostpaidSettlement:
                 connection.execute(
                     table.update()
                     .where(table.c.movement_key == row.movement_key)
-                    .values(done_time=self._clock())
+                    .values(done_time=moment(self._clock))
                 )
 
     def _channel(self, invoice: Row) -> str:

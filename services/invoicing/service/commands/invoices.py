@@ -53,3 +53,23 @@ class Invoice:
     reason: str
     source_reference: str
     tax_note: str
+
+
+@dataclass(frozen=True, slots=True)
+class IssueCreditNote:
+    account_id: str
+    invoice_id: str
+    reason: str
+    amount_micros: int
+    currency_code: str
+    idempotency_key: str  # scoped to the account
+    request_sha256: str
+
+
+@dataclass(frozen=True, slots=True)
+class CreatePartnerDaysInvoice:
+    account_id: str
+    channels: int  # or days, never both
+    days: int
+    idempotency_key: str  # scoped to the account
+    request_sha256: str

@@ -40,6 +40,8 @@ class PlanRecords(Protocol):
 
     def page(self, limit: int, offset: int) -> list[Plan]: ...
 
+    def many(self, plan_ids: set[str]) -> dict[str, Plan]: ...
+
 
 class TaxRecords(Protocol):
     def configuration(self, issuer_id: str) -> TaxConfiguration | None:
@@ -86,6 +88,15 @@ class PartnerContractRecords(Protocol):
         """Whether an invoice of this partner has credited days, or would once paid."""
         ...
 
+    def scheduled(self, after: str, limit: int, account_id: str) -> list[PartnerContract]:
+        """Contracts with a monthly schedule after `after`, by account (only `account_id`'s
+        when given)."""
+        ...
+
+    def advance(self, account_id: str, index: int) -> None:
+        """Cycle `index` is done, unless a concurrent run moved on already."""
+        ...
+
     def save(self, contract: PartnerContract, change: BillingChange | None) -> None:
         """Write the price and schedule (not the cycles billed), and append the change."""
         ...
@@ -109,6 +120,14 @@ class SubscriptionRecords(Protocol):
         months per cycle."""
         ...
 
+    def batch(self, after: str, limit: int, account_id: str) -> list[Subscription]:
+        """Subscriptions after `after`, by id (only `account_id`'s when given)."""
+        ...
+
+    def advance(self, subscription_id: str, index: int) -> None:
+        """Cycle `index` is invoiced, unless a concurrent run moved on already."""
+        ...
+
     def cancel(self, subscription: Subscription, immediately: bool) -> None:
         """Store the cancelled subscription and announce it (outbox)."""
         ...
@@ -123,9 +142,42 @@ class InvoiceRecords(Protocol):
         self, account_id: str, wanted: InvoiceFilter, limit: int, offset: int
     ) -> list[Invoice]: ...
 
+    def many(self, invoice_ids: Sequence[str]) -> list[Invoice]:
+        """Invoices by id over every account, for the service's own runs (never for a caller's
+        request)."""
+        ...
+
+    def all_by_source(self, account_id: str, source: str, kinds: Sequence[str]) -> list[Invoice]:
+        """The account's invoices of those kinds drafted for `source` (kinds in reverse
+        order), without their lines."""
+        ...
+
+    def owners(self, invoice_ids: Sequence[str]) -> dict[str, str]:
+        """The account of each invoice, over every account (the service's own runs)."""
+        ...
+
+    def by_source(self, account_id: str, kind: str, source: str) -> Invoice | None:
+        """The account's invoice of that kind drafted for `source`, without its lines."""
+        ...
+
+    def header(self, account_id: str, invoice_id: str) -> Invoice | None:
+        """The invoice without its lines (they are left empty)."""
+        ...
+
+    def credit(
+        self, invoice_id: str, credited_micros: int, was_micros: int, paid_time: dt.datetime | None
+    ) -> bool:
+        """Raise what credit notes took off the invoice from `was_micros` (and mark it paid at
+        `paid_time` when given); False when it changed meanwhile."""
+        ...
+
 
 class AlreadyFinalised(Exception):
     """Another transaction finalised the draft first; this one must roll back."""
+
+
+class DuplicateDraft(Exception):
+    """A draft for the same source was written first (by a concurrent run)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,7 +233,10 @@ class InvoiceBook(Protocol):
         """Lock the series' counter and take its next number (a rollback returns it)."""
         ...
 
-    def insert(self, invoice: NewInvoice, lines: Sequence[Line]) -> None: ...
+    def insert(self, invoice: NewInvoice, lines: Sequence[Line]) -> None:
+        """DuplicateDraft when a draft for the same source exists; the unit of work is then
+        spent."""
+        ...
 
     def finalise(self, invoice_id: str, numbered: Finalisation) -> None:
         """Move a draft to its finalised status; AlreadyFinalised if it is not a draft."""
