@@ -48,13 +48,13 @@ def test_a_cycle_crossing_a_month_bills_fee_extra_users_and_notifications(
     set_organization(invoicing.stub, acme, tax_rate_bps=1800)
     subscribe(invoicing.stub, acme, "2026-03-10")
     usage = invoicing.backends
-    usage.contacts(acme, D(2026, 3, 9), 500, first=1000)  # not in the cycle
+    usage.contacts(acme, D(2026, 3, 9), 50, first=1000)  # not in the cycle
     people = usage.contacts(acme, D(2026, 3, 10), 90)
     usage.contacts(acme, D(2026, 4, 9), 40, first=2000)  # last day counts
-    usage.contacts(acme, D(2026, 4, 10), 70, first=3000)  # next cycle
-    # To the people active on the 10th: 1000 marketing and 400 utility templates (US prices).
-    usage.deliver(acme, D(2026, 3, 31), 1000, "marketing", contacts=people)
-    usage.deliver(acme, D(2026, 4, 1), 400, "utility", contacts=people)
+    usage.contacts(acme, D(2026, 4, 10), 7, first=3000)  # next cycle
+    # To the people active on the 10th: 40 marketing and 150 utility templates (US prices).
+    usage.deliver(acme, D(2026, 3, 31), 40, "marketing", contacts=people)
+    usage.deliver(acme, D(2026, 4, 1), 150, "utility", contacts=people)
     assert run_cycle(invoicing.stub, "2026-04-09").issued_count == 0
 
     answer = run_cycle(invoicing.stub, "2026-04-10")
@@ -85,12 +85,13 @@ def test_a_cycle_crossing_a_month_bills_fee_extra_users_and_notifications(
         (line.kind, line.quantity_milli, line.unit_price.amount_micros, line.amount.amount_micros)
         for line in charges
     ] == [
-        ("notifications", 1_000_000, 25_000, 25_000_000),
-        ("notifications", 400_000, 3_400, 1_360_000),
+        ("notifications", 40_000, 25_000, 1_000_000),
+        ("notifications", 150_000, 3_400, 510_000),
     ]
-    assert (fee.kind, fee.amount.amount_micros) == ("notification_fee", 1_400 * 1_000)
-    assert notifications.subtotal.amount_micros == 27_760_000
-    assert notifications.tax.amount_micros == 5_000_000  # 4.9968 rounded once, half up
+    assert (fee.kind, fee.amount.amount_micros) == ("notification_fee", 190 * 1_000)
+    assert notifications.subtotal.amount_micros == 1_700_000
+    # 0.306 rounded once, half up (rounding each line's tax would make 0.30).
+    assert notifications.tax.amount_micros == 310_000
     numbers = sorted(int(i.number.rsplit("-", 1)[1]) for i in issued.values())
     assert numbers == [1, 2]
 
@@ -147,18 +148,18 @@ def test_credits_are_redeemed_against_the_notifications_invoice_only(
     acme = invoicing.account("acme")
     create_plan(invoicing.stub)
     subscribe(invoicing.stub, acme, "2026-03-10")
-    invoicing.backends.deliver(acme, D(2026, 3, 20), 1000)  # marketing, 25,000 each
-    credit_id = invoicing.backends.grant_credit(acme, 10 * USD)
+    invoicing.backends.deliver(acme, D(2026, 3, 20), 100)  # marketing, 25,000 each
+    credit_id = invoicing.backends.grant_credit(acme, 1 * USD)
     issued = by_kind(list(run_cycle(invoicing.stub, "2026-04-10").invoices))
     notifications = issued[NOTIFICATIONS]
-    assert notifications.credits_applied.amount_micros == 10 * USD
-    assert notifications.total.amount_micros == 25 * USD
-    assert notifications.amount_due.amount_micros == 15 * USD
+    assert notifications.credits_applied.amount_micros == 1 * USD
+    assert notifications.total.amount_micros == 2_500_000
+    assert notifications.amount_due.amount_micros == 1_500_000
     assert issued[SUBSCRIPTION].credits_applied.amount_micros == 0
     listed = credits_of(invoicing, acme)
     assert [c.remaining.amount_micros for c in listed.credits] == [0]
     assert [(r.credit_id, r.invoice_id, r.amount.amount_micros) for r in listed.redemptions] == [
-        (credit_id, notifications.invoice_id, 10 * USD)
+        (credit_id, notifications.invoice_id, 1 * USD)
     ]
 
 

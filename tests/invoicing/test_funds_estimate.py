@@ -10,7 +10,7 @@ import pytest
 from billing.invoicing.v1 import invoicing_service_pb2 as pb
 
 from tests.invoicing.conftest import Invoicing
-from tests.invoicing.helpers import TIMEOUT_S, USD
+from tests.invoicing.helpers import TIMEOUT_S
 
 # 02:00 UTC on 1 May is still 30 April in Los Angeles, already 1 May in Kolkata.
 NOW = dt.datetime(2026, 5, 1, 2, 0, tzinfo=dt.UTC)
@@ -20,8 +20,8 @@ MARKETING_MICROS = 25_000
 @pytest.mark.parametrize(
     ("time_zone", "from_date", "to_date", "consumption"),
     [
-        ("America/Los_Angeles", "2026-03-31", "2026-04-29", 3 * USD),
-        ("Asia/Kolkata", "2026-04-01", "2026-04-30", 3 * USD + 6 * USD),
+        ("America/Los_Angeles", "2026-03-31", "2026-04-29", 300_000),
+        ("Asia/Kolkata", "2026-04-01", "2026-04-30", 300_000 + 600_000),
     ],
 )
 def test_balance_needed_counts_the_accounts_own_days(
@@ -33,7 +33,7 @@ def test_balance_needed_counts_the_accounts_own_days(
 ) -> None:
     invoicing = start_invoicing(clock=lambda: NOW)
     acme = invoicing.account("acme", time_zone=time_zone)
-    for day, micros in ((dt.date(2026, 4, 29), 3 * USD), (dt.date(2026, 4, 30), 6 * USD)):
+    for day, micros in ((dt.date(2026, 4, 29), 300_000), (dt.date(2026, 4, 30), 600_000)):
         # Marketing templates to US numbers at noon UTC: 25,000 micros each.
         invoicing.backends.deliver(acme, day, micros // MARKETING_MICROS)
     answer = invoicing.stub.EstimateFundsNeeded(
