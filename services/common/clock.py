@@ -3,9 +3,14 @@ test moves time by stepping a clock instead of sleeping."""
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
 import time
+from collections.abc import Callable
 from typing import Protocol
+
+EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+MILLISECOND = dt.timedelta(milliseconds=1)
 
 
 class Clock(Protocol):
@@ -52,3 +57,21 @@ class SteppedClock:
             self._now_ms += ms
             self._elapsed_ms += ms
             return self._now_ms
+
+
+class CalledClock:
+    """A clock read from a function answering aware datetimes (what older callers pass)."""
+
+    def __init__(self, now: Callable[[], dt.datetime]) -> None:
+        self._now = now
+
+    def now_ms(self) -> int:
+        return (self._now() - EPOCH) // MILLISECOND
+
+    def monotonic_ms(self) -> int:
+        return self.now_ms()  # the function told is the only time there is
+
+
+def moment(clock: Clock) -> dt.datetime:
+    """The clock's now as an aware UTC datetime, to the millisecond."""
+    return EPOCH + clock.now_ms() * MILLISECOND

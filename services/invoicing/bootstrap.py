@@ -24,13 +24,13 @@ from services.common import (
 )
 from services.common.audit import AuditLog
 from services.common.background import Loop, OperationsAlerts, RetryPolicy, StreamConsumer
+from services.common.clock import CalledClock
 from services.common.grpc_server import App, ServiceBinding, Worker
 from services.common.outbox import OutboxRelay
 from services.common.redis_client import RedisClient
 from services.common.streams import GroupReader, Retention
 from services.invoicing.adapters import grpc_clients, invoice_messages, pdf, tables
 from services.invoicing.adapters.billing_work import SqlBillingWork
-from services.invoicing.adapters.clock import DatetimeClock
 from services.invoicing.adapters.payment_providers import FakePaymentProvider, NoPaymentProvider
 from services.invoicing.adapters.payment_work import SqlPaymentWork
 from services.invoicing.entrypoints import payment_requests
@@ -64,7 +64,7 @@ from services.invoicing.service import (
 from services.invoicing.service.invoice_issuing import InvoiceIssuing
 from services.invoicing.service.issuing import Issuing
 from services.invoicing.service.ports import ChannelCounts, PaymentProvider, UsageSource, Wallet
-from services.invoicing.service.settings import CalledClock, Clock, InvoicingSettings, utc_now
+from services.invoicing.service.settings import Clock, InvoicingSettings, utc_now
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 SERVICE_NAME = invoicing_service_pb2.DESCRIPTOR.services_by_name["InvoicingService"].full_name
@@ -152,21 +152,20 @@ def wire(
         "INVOICING_STUCK_PAYMENT_SECONDS", payments.DEFAULT_STUCK_AFTER.total_seconds()
     )
     stuck_after = dt.timedelta(seconds=stuck_after_s)
-    ticking = DatetimeClock(clock)  # the payments' use cases read the common clock port
     payment_work = partial(SqlPaymentWork, engine)
-    cards = card_charges.CardCharges(payment_work, payment_provider, ticking)
+    cards = card_charges.CardCharges(payment_work, payment_provider, ticks)
     audit = AuditLog(engine, tables.audit_entries, "invoicing")
     acts = service_acts.ServiceActs(audit)
     settlement = postpaid.PostpaidSettlement(engine, wallet, ticks)
-    paying = payments.Payments(engine, cards, wallet, ticking, stuck_after, settlement, acts)
-    receipts_ = receipts.Receipts(engine, issuing, ticking)
+    paying = payments.Payments(engine, cards, wallet, ticks, stuck_after, settlement, acts)
+    receipts_ = receipts.Receipts(engine, issuing, ticks)
     action_expiry = dt.timedelta(
         seconds=env.seconds(
             "INVOICING_ACTION_EXPIRY_SECONDS", fundings.DEFAULT_ACTION_EXPIRY.total_seconds()
         )
     )
     funding = fundings.Fundings(
-        engine, payment_work, cards, wallet, receipts_, ticking, stuck_after, action_expiry, acts
+        engine, payment_work, cards, wallet, receipts_, ticks, stuck_after, action_expiry, acts
     )
     partners = partner_billing.PartnerBilling(works, invoice_issuing, wallet, channel_counts, ticks)
     billing = billing_cycle.BillingCycle(
@@ -187,16 +186,16 @@ def wire(
         ),
         payments=paying,
         payment_methods=payment_methods.PaymentMethods(
-            payment_work, ticking, cards, wallet, payment_requests.setup_print
+            payment_work, ticks, cards, wallet, payment_requests.setup_print
         ),
         fundings=funding,
-        fund_quotes=fund_quotes.FundQuotes(payment_work, wallet, usage, ticking),
+        fund_quotes=fund_quotes.FundQuotes(payment_work, wallet, usage, ticks),
         payment_events=payment_events.PaymentEvents(
-            engine, cards, paying, funding, wallet, ticking, settlement, alerts, acts
+            engine, cards, paying, funding, wallet, ticks, settlement, alerts, acts
         ),
         organizations=organizations.Organizations(works, ticks, settings.issuer.issuer_id),
         tax=tax.TaxSettings(works, settings.issuer.issuer_id, ticks),
-        funding=funding_switch.FundingSwitch(payment_work, wallet, ticking),
+        funding=funding_switch.FundingSwitch(payment_work, wallet, ticks),
     )
     servicer = InvoicingServicer(use_cases, audit)
     binding = ServiceBinding(
@@ -213,7 +212,7 @@ def wire(
     if events is not None and wallet_events is not None and alerts is not None:
         relay = OutboxRelay(engine, tables.outbox, events, retention=retention)
         requests = RechargeRequestEntries(
-            recharges.RechargeRequests(payment_work, cards, funding, ticking)
+            recharges.RechargeRequests(payment_work, cards, funding, ticks)
         )
         reader = GroupReader(
             wallet_events,

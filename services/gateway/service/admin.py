@@ -10,7 +10,7 @@ from typing import Any
 
 from services.common import validation
 from services.common.audit import Actor, Entry
-from services.common.clock import Clock, SystemClock
+from services.common.clock import Clock, SystemClock, moment
 from services.common.errors import InvalidArgument, NotFound
 from services.gateway.domain import credentials
 from services.gateway.domain.access import Role
@@ -219,11 +219,6 @@ def key_summary(key: ApiKey) -> dict[str, Any]:
         "name": key.name,
         "revoked": key.revoked,
     }
-
-
-def moment(clock: Clock) -> dt.datetime:
-    """The clock's now as an aware UTC datetime."""
-    return dt.datetime.fromtimestamp(clock.now_ms() / 1000, dt.UTC)
 
 
 def _email(email: str) -> str:

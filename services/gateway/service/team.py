@@ -10,11 +10,11 @@ from typing import Any
 
 from services.common import validation
 from services.common.audit import Actor, Entry
-from services.common.clock import Clock, SystemClock
+from services.common.clock import Clock, SystemClock, moment
 from services.common.errors import FailedPrecondition, InvalidArgument, NotFound
 from services.gateway.domain.access import Role
 from services.gateway.domain.records import Membership
-from services.gateway.service.admin import Administration, moment
+from services.gateway.service.admin import Administration
 from services.gateway.service.ports.audit import Audit
 from services.gateway.service.ports.store import UnitsOfWork
 

@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from services.common.clock import Clock, SystemClock
-from services.gateway.service.admin import moment
+from services.common.clock import Clock, SystemClock, moment
 from services.gateway.service.ports.store import UnitsOfWork
 
 # Memberships announced per batch of a resync.

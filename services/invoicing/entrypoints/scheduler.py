@@ -6,11 +6,10 @@ from __future__ import annotations
 import datetime as dt
 import logging
 
-from services.common.clock import Clock
+from services.common.clock import Clock, moment
 from services.invoicing.service.billing_cycle import BillingCycle
 from services.invoicing.service.fundings import DEFAULT_ACTION_EXPIRY, Fundings
 from services.invoicing.service.payments import Payments
-from services.invoicing.service.settings import moment
 
 log = logging.getLogger(__name__)
 # A billing date has begun in every time zone (UTC-12 is the last) 12 hours after it began in UTC.

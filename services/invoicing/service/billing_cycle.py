@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from typing import Any
 
-from services.common.clock import Clock
+from services.common.clock import Clock, moment
 from services.common.errors import BillingError, InvalidArgument
 from services.invoicing.domain import cycles, lines
 from services.invoicing.domain.invoices import Kind, Status
@@ -33,7 +33,7 @@ from services.invoicing.service.ports.billing import (
     BillingWorks,
     DuplicateDraft,
 )
-from services.invoicing.service.settings import InvoicingSettings, moment
+from services.invoicing.service.settings import InvoicingSettings
 
 log = logging.getLogger(__name__)
 SUBSCRIPTION_BATCH = 200

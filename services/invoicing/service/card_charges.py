@@ -12,10 +12,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from services.common.clock import Clock
+from services.common.clock import Clock, moment
 from services.common.errors import FailedPrecondition, InvalidArgument
 from services.invoicing.domain import money
-from services.invoicing.service.clock_time import utc_now
 from services.invoicing.service.ports import PaymentProvider, PaymentState, PaymentStatus
 from services.invoicing.service.ports.payments import AlreadyKept, PaymentWorks
 
@@ -60,7 +59,7 @@ class CardCharges:
         ref = self.provider.ensure_customer(account_id, f"customer:{account_id}")
         try:
             with self._work() as work:
-                work.customers.add(account_id, self.provider.name, ref, utc_now(self._clock))
+                work.customers.add(account_id, self.provider.name, ref, moment(self._clock))
                 work.commit()
         except AlreadyKept:
             pass  # made concurrently with the same key: the provider answered the same customer
@@ -79,7 +78,7 @@ class CardCharges:
     ) -> dict[str, Any]:
         """The pending payment row, for the caller to write in its transaction before any
         charge."""
-        now = utc_now(self._clock)
+        now = moment(self._clock)
         return {
             "payment_id": payment_id,
             "invoice_id": invoice_id,
@@ -123,7 +122,7 @@ class CardCharges:
             "status": STATUS_OF[state.status],
             "reference": state.payment_ref,
             "failure_reason": state.reason[:300],
-            "updated_at": utc_now(self._clock),
+            "updated_at": moment(self._clock),
         }
         with self._work() as work:
             # A final outcome is never overwritten (a late event after the answer).
@@ -145,7 +144,7 @@ class CardCharges:
         expired = {
             "status": EXPIRED,
             "failure_reason": reason[:300],
-            "updated_at": utc_now(self._clock),
+            "updated_at": moment(self._clock),
         }
         with self._work() as work:
             work.payments.update_in_progress(payment["payment_id"], expired)
@@ -169,7 +168,7 @@ class CardCharges:
         with self._work() as work:
             work.payments.update(
                 payment["payment_id"],
-                {"provider_payment_id": ref, "updated_at": utc_now(self._clock)},
+                {"provider_payment_id": ref, "updated_at": moment(self._clock)},
             )
             work.commit()
         return ref

@@ -7,14 +7,13 @@ one invoice never add up to more than its total.
 
 from __future__ import annotations
 
-from services.common.clock import Clock
+from services.common.clock import Clock, moment
 from services.common.errors import FailedPrecondition, InvalidArgument, NotFound
 from services.invoicing.domain import invoices, lines, money
 from services.invoicing.domain.invoices import Kind, Status
 from services.invoicing.service.commands.invoices import Invoice, IssueCreditNote
 from services.invoicing.service.invoice_issuing import Draft, InvoiceIssuing
 from services.invoicing.service.ports.billing import BillingWork, BillingWorks
-from services.invoicing.service.settings import moment
 
 CORRECTABLE = (Status.OPEN, Status.PAID)
 

@@ -6,11 +6,10 @@ from __future__ import annotations
 
 import datetime as dt
 
-from services.common.clock import Clock
+from services.common.clock import Clock, moment
 from services.common.errors import InvalidArgument
 from services.invoicing.domain import money
 from services.invoicing.service import card_charges, ids
-from services.invoicing.service.clock_time import utc_now
 from services.invoicing.service.commands.payments import (
     EstimatedCost,
     EstimateFunds,
@@ -47,7 +46,7 @@ class FundQuotes:
         )
         # The card is charged in whole minor units: the fee is rounded once, here, and shown.
         fee = money.round_to_minor_unit(wallet_quote.fee_micros, currency)
-        now = utc_now(self._clock)
+        now = moment(self._clock)
         quote = FundsQuote(
             quote_id=ids.new_id("quote"),
             account_id=command.account_id,
@@ -68,7 +67,7 @@ class FundQuotes:
         the account's time zone, today not counted), with the fee."""
         account_id, channel_id, days = command.account_id, command.channel_id, command.days
         # Yesterday and the days before, as the account counts days (its time zone).
-        today = self._wallet.account_terms(account_id).today(utc_now(self._clock))
+        today = self._wallet.account_terms(account_id).today(moment(self._clock))
         to_date = today - dt.timedelta(days=1)
         from_date = to_date - dt.timedelta(days=CONSUMPTION_DAYS - 1)
         used = self._usage.notification_usage(account_id, channel_id, from_date, to_date)

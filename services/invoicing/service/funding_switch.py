@@ -6,9 +6,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from services.common.clock import Clock
+from services.common.clock import Clock, moment
 from services.invoicing.domain import cycles
-from services.invoicing.service.clock_time import utc_now
 from services.invoicing.service.commands.payments import ChangeFunding
 from services.invoicing.service.ports import Wallet
 from services.invoicing.service.ports.payments import PaymentWorks
@@ -24,7 +23,7 @@ class FundingSwitch:
         """The day the new terms apply from."""
         account_id = command.account_id
         terms = self._wallet.account_terms(account_id)  # NotFound for an unknown account
-        today = terms.today(utc_now(self._clock))
+        today = terms.today(moment(self._clock))
         effective = self._next_cycle_start(account_id, today) or today
         key = command.idempotency_key
         self._wallet.schedule_funding(

@@ -32,7 +32,7 @@ from billing.invoicing.v1 import invoicing_service_pb2 as pb
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
-from services.common.clock import Clock
+from services.common.clock import Clock, moment
 from services.common.errors import (
     BillingError,
     Conflict,
@@ -54,7 +54,6 @@ from services.invoicing.service.card_charges import (
     EXPIRED_REASON,
     CardCharges,
 )
-from services.invoicing.service.clock_time import utc_now
 from services.invoicing.service.commands.payments import AddFunds, FundingView
 from services.invoicing.service.ports import PaymentState, PaymentStatus, Wallet
 from services.invoicing.service.ports.payments import PaymentWorks
@@ -183,7 +182,7 @@ class Fundings:
 
     def resume_stuck(self) -> int:
         """The scheduler's pass: finish fundings a crash or an outage left half way."""
-        cutoff = utc_now(self._clock) - self._stuck_after
+        cutoff = moment(self._clock) - self._stuck_after
         with self._work() as work:
             rows = work.fundings.in_states_before(OPEN_STATES, cutoff, STUCK_BATCH)
         moved = 0
@@ -196,7 +195,7 @@ class Fundings:
         """The scheduler's pass: a payment the customer never authenticated is cancelled at
         the provider once it waited longer than the bound; the funding expires, the balance
         untouched (one authenticated meanwhile is paid and credited instead)."""
-        cutoff = utc_now(self._clock) - self._action_expiry
+        cutoff = moment(self._clock) - self._action_expiry
         with self._work() as work:
             rows = work.fundings.in_state_before(REQUIRES_ACTION, cutoff, STUCK_BATCH)
         moved = 0
@@ -242,12 +241,12 @@ class Fundings:
         expire_at = (
             quote.expire_at if quote.expire_at.tzinfo else quote.expire_at.replace(tzinfo=dt.UTC)
         )
-        if expire_at <= utc_now(self._clock):
+        if expire_at <= moment(self._clock):
             raise FailedPrecondition("the quote has expired; ask for a new one", "quote_id")
         card = _card(connection, command.account_id, command.payment_method_id)
         total = quote.amount_micros + quote.fee_micros
         card_charges.minor_units(total, quote.currency_code, "quote_id")
-        now = utc_now(self._clock)
+        now = moment(self._clock)
         payment_id = ids.derived_id("pay", funding_id)
         values = {
             "funding_id": funding_id,
@@ -364,7 +363,7 @@ class Fundings:
             moved = connection.execute(
                 table.update()
                 .where(table.c.funding_id == funding["funding_id"], table.c.state.in_(before))
-                .values(state=after, updated_at=utc_now(self._clock), **values)
+                .values(state=after, updated_at=moment(self._clock), **values)
             ).rowcount
             if moved and funding["source"] == AUTO_RECHARGE:
                 recharge_events.after_move(

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from services.common.clock import Clock
+from services.common.clock import Clock, moment
 from services.common.errors import InvalidArgument, NotFound
 from services.invoicing.domain import tax as tax_rules
 from services.invoicing.service import tax
@@ -17,7 +17,6 @@ from services.invoicing.service.commands.tax import (
     UpdateOrganization,
 )
 from services.invoicing.service.ports.billing import BillingWork, BillingWorks
-from services.invoicing.service.settings import moment
 
 
 class Organizations:

@@ -19,7 +19,7 @@ import logging
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from services.common.clock import Clock
+from services.common.clock import Clock, moment
 from services.common.errors import BillingError
 from services.invoicing.domain import cycles, partner_terms
 from services.invoicing.domain.invoices import Kind, Status
@@ -30,7 +30,6 @@ from services.invoicing.service.commands.partners import PartnerContract
 from services.invoicing.service.invoice_issuing import Draft, InvoiceIssuing
 from services.invoicing.service.ports import ChannelCounts, Wallet
 from services.invoicing.service.ports.billing import AlreadyFinalised, BillingWorks, DuplicateDraft
-from services.invoicing.service.settings import moment
 
 log = logging.getLogger(__name__)
 CONTRACT_BATCH = 200

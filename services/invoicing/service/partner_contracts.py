@@ -14,7 +14,7 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import replace
 
-from services.common.clock import Clock
+from services.common.clock import Clock, moment
 from services.common.errors import BillingError, FailedPrecondition, InvalidArgument, NotFound
 from services.invoicing.domain import partner_terms
 from services.invoicing.domain.partner_terms import DAYS_USED, ON_REQUEST, BillingChange
@@ -25,7 +25,6 @@ from services.invoicing.service.commands.partners import (
 )
 from services.invoicing.service.ports import ChannelCounts, Wallet
 from services.invoicing.service.ports.billing import BillingWork, BillingWorks
-from services.invoicing.service.settings import moment
 
 MAX_PRICE_MICROS = 10**12
 # A schedule may start up to a month back (its first cycles are billed at once) or a year ahead.

@@ -10,7 +10,7 @@ partner's wallet pool through wallet.AddDays, idempotently.
 
 from __future__ import annotations
 
-from services.common.clock import Clock
+from services.common.clock import Clock, moment
 from services.common.errors import FailedPrecondition, NotFound
 from services.invoicing.domain import lines
 from services.invoicing.domain.invoices import Kind
@@ -18,7 +18,6 @@ from services.invoicing.service import partner_contracts
 from services.invoicing.service.commands.invoices import CreatePartnerDaysInvoice, Invoice
 from services.invoicing.service.invoice_issuing import Draft, InvoiceIssuing
 from services.invoicing.service.ports.billing import BillingWork, BillingWorks
-from services.invoicing.service.settings import moment
 
 MAX_CHANNELS = 100_000
 MAX_DAYS = MAX_CHANNELS * lines.DAYS_PER_CHANNEL_MONTH

@@ -23,14 +23,13 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
 from services.common.background import OperationsAlerts
-from services.common.clock import Clock
+from services.common.clock import Clock, moment
 from services.common.errors import FailedPrecondition, InvalidArgument, PermissionDenied
 from services.invoicing.adapters import invoice_store, payment_rows, tables
 from services.invoicing.domain import money
 from services.invoicing.domain.invoices import Status
 from services.invoicing.service import fundings, messages, service_acts
 from services.invoicing.service.card_charges import INVOICE, CardCharges
-from services.invoicing.service.clock_time import utc_now
 from services.invoicing.service.commands.payments import EventHandled, ProviderDelivery
 from services.invoicing.service.fundings import Fundings
 from services.invoicing.service.payments import Payments
@@ -113,7 +112,7 @@ class PaymentEvents:
                             event_id=event.event_id,
                             provider=provider.name,
                             kind=event.kind,
-                            created_at=utc_now(self._clock),
+                            created_at=moment(self._clock),
                         )
                     )
                     if payment is not None:
@@ -327,7 +326,7 @@ class PaymentEvents:
             paid = {**row, "paid_micros": row["paid_micros"] + disputed}
             values: dict[str, Any] = {"paid_micros": paid["paid_micros"]}
             if messages.amount_due(paid) == 0:
-                values.update(status=Status.PAID, paid_time=utc_now(self._clock))
+                values.update(status=Status.PAID, paid_time=moment(self._clock))
                 values["payment_failure_reason"] = ""
             invoice_store.update(
                 connection, row["invoice_id"], values, paid_micros=row["paid_micros"]

@@ -4,12 +4,11 @@ never a card number), listed, one of them the default."""
 from __future__ import annotations
 
 from services.common import validation
-from services.common.clock import Clock
+from services.common.clock import Clock, moment
 from services.common.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound
 from services.invoicing.domain import cards
 from services.invoicing.service import answers, guards, ids
 from services.invoicing.service.card_charges import CardCharges
-from services.invoicing.service.clock_time import utc_now
 from services.invoicing.service.commands.payments import (
     CARD,
     AddCard,
@@ -207,7 +206,7 @@ class PaymentMethods:
             raise InvalidArgument(f"{prefix}exp_month", "must be 1 to 12")
         if not cards.MIN_EXP_YEAR <= card.exp_year <= cards.MAX_EXP_YEAR:
             raise InvalidArgument(f"{prefix}exp_year", "must be a four-digit year")
-        today = utc_now(self._clock)
+        today = moment(self._clock)
         if cards.expired(card.exp_month, card.exp_year, today.year, today.month):
             raise InvalidArgument(f"{prefix}exp_year", "the card has expired")
 

@@ -21,7 +21,7 @@ from billing.invoicing.v1 import invoicing_service_pb2 as pb
 from sqlalchemy.engine import Connection, Engine
 
 from services.common import idempotency, validation
-from services.common.clock import Clock
+from services.common.clock import Clock, moment
 from services.common.errors import BillingError, FailedPrecondition, InvalidArgument, NotFound
 from services.invoicing.adapters import invoice_store, payment_rows, tables
 from services.invoicing.domain.invoices import Kind, Status
@@ -34,7 +34,6 @@ from services.invoicing.service.card_charges import (
     SUCCEEDED,
     CardCharges,
 )
-from services.invoicing.service.clock_time import utc_now
 from services.invoicing.service.invoices import load
 from services.invoicing.service.ports import PaymentState, PaymentStatus, Wallet
 from services.invoicing.service.postpaid import PostpaidSettlement
@@ -173,7 +172,7 @@ class Payments:
                 invoice_store.update(
                     connection,
                     invoice_id,
-                    {"days_credited_time": utc_now(self._clock)},
+                    {"days_credited_time": moment(self._clock)},
                     days_credited_time=None,
                 )
         return True
@@ -191,7 +190,7 @@ class Payments:
         when the crash came before the id was stored), so nothing is charged twice; the
         client's own retry later finds it settled.
         """
-        cutoff = utc_now(self._clock) - self._stuck_after
+        cutoff = moment(self._clock) - self._stuck_after
         with self._engine.connect() as connection:
             stuck = payment_rows.stuck(connection, cutoff, INVOICE, STUCK_PAYMENTS_BATCH)
         finished = 0
@@ -218,7 +217,7 @@ class Payments:
         """Card payments of invoices the customer never authenticated (3-D Secure): cancelled
         at the provider after `action_expiry`, so that the invoice can be paid another way.
         One the customer completed meanwhile is settled as paid."""
-        cutoff = utc_now(self._clock) - action_expiry
+        cutoff = moment(self._clock) - action_expiry
         with self._engine.connect() as connection:
             waiting = payment_rows.unauthenticated(
                 connection, cutoff, INVOICE, STUCK_PAYMENTS_BATCH
@@ -274,7 +273,7 @@ class Payments:
         def settle() -> pb.PayInvoiceResponse:
             row = _payable(connection, request.account_id, request.invoice_id)
             due = messages.amount_due(row)
-            now = utc_now(self._clock)
+            now = moment(self._clock)
             payment = _payment_values(row, new_payment_id(), due, "transfer", "", SUCCEEDED, now)
             payment["reference"] = request.transfer_reference
             payment["updated_at"] = now
@@ -387,7 +386,7 @@ class Payments:
         payment: dict[str, Any],
         state: PaymentState,
     ) -> pb.PayInvoiceResponse:
-        now = utc_now(self._clock)
+        now = moment(self._clock)
         approved = state.status == PaymentStatus.SUCCEEDED
         outcome = {
             "status": SUCCEEDED if approved else FAILED,

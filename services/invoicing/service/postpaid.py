@@ -22,13 +22,12 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
-from services.common.clock import Clock
+from services.common.clock import Clock, moment
 from services.common.errors import BillingError
 from services.invoicing.adapters import invoice_store, tables
 from services.invoicing.domain import money
 from services.invoicing.domain.invoices import Kind, Status
 from services.invoicing.service.ports import Wallet
-from services.invoicing.service.settings import moment
 
 log = logging.getLogger(__name__)
 CHARGE_LINE_KIND = "notifications"

@@ -6,13 +6,12 @@ from billing.invoicing.v1 import invoicing_service_pb2 as pb
 from sqlalchemy.engine import Engine
 
 from services.common import idempotency, validation
-from services.common.clock import Clock
+from services.common.clock import Clock, moment
 from services.common.errors import AlreadyExists, InvalidArgument
 from services.invoicing.adapters import invoice_store, tables
 from services.invoicing.domain import lines
 from services.invoicing.domain.invoices import Kind
 from services.invoicing.service import guards
-from services.invoicing.service.clock_time import utc_now
 from services.invoicing.service.invoices import load
 from services.invoicing.service.issuing import Draft, Issuing
 
@@ -42,7 +41,7 @@ class Receipts:
             ),
             source_reference=top_up_id,
         )
-        now = utc_now(self._clock)
+        now = moment(self._clock)
         self._issuing.ensure_series(Kind.TOP_UP_RECEIPT, now.year)
 
         def issue() -> pb.CreateTopUpReceiptResponse:

@@ -18,12 +18,11 @@ from collections.abc import Mapping
 from typing import Any
 
 from services.common import validation
-from services.common.clock import Clock
+from services.common.clock import Clock, moment
 from services.common.errors import InvalidArgument, Unavailable
 from services.invoicing.domain import money
 from services.invoicing.service import fundings, ids, recharge_events
 from services.invoicing.service.card_charges import AUTO_RECHARGE, CardCharges
-from services.invoicing.service.clock_time import utc_now
 from services.invoicing.service.commands.payments import RequestRecharge
 from services.invoicing.service.fundings import Fundings
 from services.invoicing.service.ports.payments import (
@@ -84,7 +83,7 @@ class RechargeRequests:
         if not reason:
             card = next((c for c in work.cards.of_account(account_id) if c.is_default), None)
             reason = "" if card is not None else NO_CARD
-        now = utc_now(self._clock)
+        now = moment(self._clock)
         values: dict[str, Any] = {
             "funding_id": funding_id,
             "account_id": account_id,

@@ -6,35 +6,14 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from services.common.clock import Clock as TickingClock
 from services.common.config import Env
 from services.invoicing.domain.issuers import IssuerDetails
 
 Clock = Callable[[], dt.datetime]
-EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
-MILLISECOND = dt.timedelta(milliseconds=1)
 
 
 def utc_now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
-
-
-class CalledClock:
-    """The clock the use cases take, read from a function answering the time."""
-
-    def __init__(self, now: Clock) -> None:
-        self._now = now
-
-    def now_ms(self) -> int:
-        return (self._now() - EPOCH) // MILLISECOND
-
-    def monotonic_ms(self) -> int:
-        return self.now_ms()  # the function told is the only time there is
-
-
-def moment(clock: TickingClock) -> dt.datetime:
-    """The clock's now as a UTC time."""
-    return EPOCH + clock.now_ms() * MILLISECOND
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import replace
 
-from services.common.clock import Clock
+from services.common.clock import Clock, moment
 from services.common.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound
 from services.invoicing.domain import cycles
 from services.invoicing.service import guards, ids
@@ -23,7 +23,6 @@ from services.invoicing.service.commands.subscriptions import (
 )
 from services.invoicing.service.ports import Wallet
 from services.invoicing.service.ports.billing import BillingWork, BillingWorks
-from services.invoicing.service.settings import moment
 
 ACTIVE = "active"
 CANCELLED = "cancelled"

@@ -3,7 +3,7 @@ organization details the buyer edits. Issuing reads them for every new invoice."
 
 from __future__ import annotations
 
-from services.common.clock import Clock
+from services.common.clock import Clock, moment
 from services.common.errors import FailedPrecondition, NotFound
 from services.invoicing.domain import tax
 from services.invoicing.service.commands.tax import (
@@ -14,7 +14,6 @@ from services.invoicing.service.commands.tax import (
     TaxConfiguration,
 )
 from services.invoicing.service.ports.billing import BillingWork, BillingWorks
-from services.invoicing.service.settings import moment
 
 
 def rules(configuration: TaxConfiguration | None) -> tax.TaxRules:
