@@ -39,3 +39,11 @@ class SteppedClock:
         with self._lock:
             self._now_ms += ms
             return self._now_ms
+
+
+class MonotonicClock:
+    """Milliseconds that only move forward, for ages and timeouts within one process (not an
+    instant: its zero is arbitrary)."""
+
+    def now_ms(self) -> int:
+        return time.monotonic_ns() // 1_000_000
