@@ -25,6 +25,7 @@ from billing.metering.v1 import metering_service_pb2_grpc as met_grpc
 from services.cli import access, common
 from services.common.config import Env
 from services.wallet.adapters.ledger_sql import check_invariants
+from services.wallet.adapters.revenue_sql import revenue_work
 from services.wallet.bootstrap import Wallet
 from services.wallet.domain.accounts import AccountView
 from services.wallet.service import funding
@@ -76,7 +77,9 @@ def _account(
     end: dt.date,
 ) -> AccountCharges:
     charged = _metering_total(metering, view.account_id, start, end)
-    revenue = message_revenue(wallet.engine, view.account_id, view.time_zone, start, end)
+    revenue = message_revenue(
+        revenue_work(wallet.engine), view.account_id, view.time_zone, start, end
+    )
     found = AccountCharges(view.account_id, view.currency, charged, revenue.revenue_micros)
     if charged != revenue.revenue_micros:
         found.differences.append(

@@ -28,6 +28,7 @@ from services.common.outbox import OutboxRelay
 from services.common.redis_client import RedisClient
 from services.common.streams import Entry, GroupReader, Retention
 from services.wallet.adapters import tables
+from services.wallet.adapters.account_work import account_reading
 from services.wallet.adapters.crossings import Crossings
 from services.wallet.adapters.day_work import days_work
 from services.wallet.adapters.hot_store import HotStore
@@ -36,6 +37,7 @@ from services.wallet.domain.accounts import TopUpFeeRule
 from services.wallet.domain.partitions import Partitioner
 from services.wallet.entrypoints import gauges
 from services.wallet.entrypoints.access import RULES
+from services.wallet.entrypoints.account_events import AccountFollower, refresh_published_accounts
 from services.wallet.entrypoints.grpc_servicer import WalletServicer
 from services.wallet.entrypoints.timings import DecisionTimings
 from services.wallet.service import settings as names
@@ -49,7 +51,6 @@ from services.wallet.service.credits import Credits
 from services.wallet.service.days import Days
 from services.wallet.service.expiry_notices import ExpiryNotices
 from services.wallet.service.funds import Funds
-from services.wallet.service.outbox import AccountFollower, refresh_published_accounts
 from services.wallet.service.price_list import PriceList
 from services.wallet.service.projection import Projector
 from services.wallet.service.quotes import Quoter
@@ -110,8 +111,8 @@ def _connect(url: str, settings: WalletSettings) -> RedisClient:
 def assemble(env: config.Env, clock: Clock | None = None) -> Wallet:
     """The wallet from the environment. `clock` tells the time (the wall clock unless given;
     tests step one instead of sleeping): credits expire by it, reservations are settled and
-    expired by it, top-ups and recharges are timed by it; other use cases still read the wall
-    clock."""
+    expired by it, top-ups and recharges are timed by it, accounts, days and notices are dated
+    by it; other use cases still read the wall clock."""
     clock = clock or SystemClock()
     settings = WalletSettings.from_env(env)
     engine = db.create_engine(config.database_url(env, "wallet"))
@@ -122,7 +123,8 @@ def assemble(env: config.Env, clock: Clock | None = None) -> Wallet:
     invoicing_events = _connect(settings.invoicing_events_url, settings)
     hot = HotStore(redis)
     partitioner = Partitioner(settings.partitions)
-    accounts = Accounts(engine, hot, partitioner, AccountCache(settings.account_view_max_age_s))
+    cache = AccountCache(clock, settings.account_view_max_age_s)
+    accounts = Accounts(engine, hot, partitioner, cache, clock)
     quoter = Quoter(pricing.PricingEngine(pricing.default_catalog()))
     reservations = Reservations(hot, partitioner, clock)
     windows = Windows(hot, partitioner)
@@ -303,7 +305,7 @@ def serve(wallet: Wallet) -> App:
         recharges=wallet.recharges,
         price_list=PriceList(wallet.accounts, pricing.PricingEngine(pricing.default_catalog())),
         audit=AuditLog(wallet.engine, tables.audit_entries, "wallet"),
-        search=AccountSearch(wallet.engine),
+        search=AccountSearch(account_reading(wallet.engine)),
     )
     binding = ServiceBinding(
         SERVICE_NAME,

@@ -18,7 +18,7 @@ from services.common import metrics, validation
 from services.common.audit import AuditLog
 from services.common.errors import AlreadyExists, InvalidArgument, PermissionDenied
 from services.common.service_auth import current_identity
-from services.wallet.entrypoints import day_requests
+from services.wallet.entrypoints import account_requests, day_requests
 from services.wallet.entrypoints.timings import DecisionTimings
 from services.wallet.service.account_search import AccountSearch
 from services.wallet.service.accounts import Accounts
@@ -77,7 +77,8 @@ class WalletServicer(pb_grpc.WalletServiceServicer):
     def ListAccounts(
         self, request: pb.ListAccountsRequest, context: grpc.ServicerContext
     ) -> pb.ListAccountsResponse:
-        return self._search.list(request)
+        found = self._search.list(account_requests.list_accounts(request))
+        return account_requests.account_page(found)
 
     def GetAccount(
         self, request: pb.GetAccountRequest, context: grpc.ServicerContext

@@ -6,25 +6,16 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-
-import sqlalchemy as sa
-from billing.wallet.v1 import account_pb2
-from billing.wallet.v1 import wallet_service_pb2 as pb
-from sqlalchemy.engine import Engine
+from collections.abc import Callable
 
 from services.common.errors import InvalidArgument
-from services.wallet.adapters import tables
 from services.wallet.service.accounts import search_name
+from services.wallet.service.commands.accounts import AccountPage, ListAccounts
+from services.wallet.service.ports.accounts import AccountReading
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200
 MAX_QUERY_LENGTH = 128
-
-
-def _like_prefix(text: str) -> str:
-    """A LIKE pattern matching values that start with `text` (its wildcards escaped)."""
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return escaped + "%"
 
 
 def page_size(value: int) -> int:
@@ -59,35 +50,18 @@ def token_after(account_id: str) -> str:
 
 
 class AccountSearch:
-    def __init__(self, engine: Engine) -> None:
-        self._engine = engine
+    def __init__(self, reading: Callable[[], AccountReading]) -> None:
+        self._reading = reading
 
-    def list(self, request: pb.ListAccountsRequest) -> pb.ListAccountsResponse:
-        limit = page_size(request.page_size)
-        query = query_text(request.query)
-        after = after_of(request.page_token)
-        accounts = tables.accounts
-        statement = sa.select(accounts.c.account_id, accounts.c.profile)
-        if query:
-            statement = statement.where(
-                sa.or_(
-                    sa.and_(
-                        # LIKE for PostgreSQL's index; SQLite's LIKE ignores ASCII case, so
-                        # the exact start is compared as well.
-                        accounts.c.account_id.like(_like_prefix(query), escape="\\"),
-                        sa.func.substr(accounts.c.account_id, 1, len(query)) == query,
-                    ),
-                    accounts.c.search_name.like(_like_prefix(search_name(query)), escape="\\"),
-                )
-            )
-        if after:
-            statement = statement.where(accounts.c.account_id > after)
-        # One more than the page: whether another page follows.
-        statement = statement.order_by(accounts.c.account_id).limit(limit + 1)
-        with self._engine.connect() as connection:
-            rows = connection.execute(statement).all()
-        shown = rows[:limit]
-        return pb.ListAccountsResponse(
-            accounts=[account_pb2.AccountProfile.FromString(row.profile) for row in shown],
-            next_page_token=token_after(shown[-1].account_id) if len(rows) > limit else "",
+    def list(self, command: ListAccounts) -> AccountPage:
+        limit = page_size(command.page_size)
+        query = query_text(command.query)
+        after = after_of(command.page_token)
+        with self._reading() as reading:
+            # One more than the page: whether another page follows.
+            found = reading.directory.find(query, search_name(query), after, limit + 1)
+        shown = found[:limit]
+        return AccountPage(
+            accounts=tuple(shown),
+            next_page_token=token_after(shown[-1].account_id) if len(found) > limit else "",
         )

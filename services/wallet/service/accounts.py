@@ -4,7 +4,6 @@ publishes AccountChanged through the outbox, in the same SQL transaction."""
 from __future__ import annotations
 
 import datetime as dt
-import time
 import uuid
 from collections.abc import Callable
 from zoneinfo import ZoneInfo
@@ -15,12 +14,13 @@ from billing.wallet.v1 import wallet_service_pb2 as pb
 from sqlalchemy.engine import Connection, Engine
 
 from services.common import idempotency, outbox, validation
+from services.common.clock import Clock
 from services.common.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound
 from services.wallet.adapters import tables
-from services.wallet.adapters.hot_store import HotStore
 from services.wallet.domain.accounts import POSTPAID, SOFT_LIMIT, AccountView
 from services.wallet.domain.partitions import Partitioner
 from services.wallet.service import funding, profiles
+from services.wallet.service.ports.accounts import AccountHotCopy
 from services.wallet.service.settings import ACCOUNTS_STREAM
 
 MAX_CACHED_VIEWS = 100_000
@@ -30,25 +30,27 @@ EVENT_TYPE = account_pb2.AccountChanged.DESCRIPTOR.full_name
 
 class AccountCache:
     """Views of accounts in this process; dropped on AccountChanged (bounded). A view older than
-    max_age_s is read again, so a change whose event never arrived still lands by then."""
+    max_age_s is read again, so a change whose event never arrived still lands by then. Ages are
+    told by the clock's monotonic reading."""
 
-    def __init__(self, max_age_s: float = DEFAULT_VIEW_MAX_AGE_S) -> None:
-        self._views: dict[str, tuple[AccountView, float]] = {}
-        self._max_age_s = max_age_s
+    def __init__(self, ticks: Clock, max_age_s: float = DEFAULT_VIEW_MAX_AGE_S) -> None:
+        self._views: dict[str, tuple[AccountView, int]] = {}
+        self._max_age_ms = max_age_s * 1000
+        self._ticks = ticks
 
     def get(self, account_id: str) -> AccountView | None:
         found = self._views.get(account_id)
         if found is None:
             return None
         view, loaded = found
-        if time.monotonic() - loaded > self._max_age_s:
+        if self._ticks.monotonic_ms() - loaded > self._max_age_ms:
             return None
         return view
 
     def put(self, view: AccountView) -> None:
         if len(self._views) >= MAX_CACHED_VIEWS:
             self._views.clear()
-        self._views[view.account_id] = (view, time.monotonic())
+        self._views[view.account_id] = (view, self._ticks.monotonic_ms())
 
     def invalidate(self, account_id: str) -> None:
         self._views.pop(account_id, None)
@@ -56,9 +58,15 @@ class AccountCache:
 
 class Accounts:
     def __init__(
-        self, engine: Engine, hot: HotStore, partitioner: Partitioner, cache: AccountCache
+        self,
+        engine: Engine,
+        hot: AccountHotCopy,
+        partitioner: Partitioner,
+        cache: AccountCache,
+        clock: Clock,
     ) -> None:
         self._engine = engine
+        self._clock = clock
         self._hot = hot
         self._partitioner = partitioner
         self.cache = cache
@@ -68,7 +76,7 @@ class Accounts:
     def create(self, request: pb.CreateAccountRequest) -> pb.CreateAccountResponse:
         profile = profiles.normalise(request.profile)
         key = request.idempotency_key or f"account:{profile.account_id}"
-        now_ms = _now_ms()
+        now_ms = self._clock.now_ms()
 
         def insert() -> pb.CreateAccountResponse:
             exists = connection.execute(
@@ -127,7 +135,7 @@ class Accounts:
         validation.text(request.update_mask, "update_mask", required=True)
         validation.text(request.funding_effective_date, "funding_effective_date", max_length=10)
         key = request.idempotency_key or f"update:{uuid.uuid4().hex}"
-        now_ms = _now_ms()
+        now_ms = self._clock.now_ms()
 
         def change() -> pb.UpdateAccountResponse:
             row = connection.execute(
@@ -226,7 +234,7 @@ class Accounts:
 
     def apply_scheduled_funding(self, limit: int) -> int:
         """The loop: switches whose day has come in the account's time zone; how many."""
-        now_ms = _now_ms()
+        now_ms = self._clock.now_ms()
         tomorrow = dt.datetime.fromtimestamp(now_ms / 1000, dt.UTC).date() + dt.timedelta(days=1)
         with self._engine.connect() as connection:
             waiting = funding.due(connection, tomorrow, limit)
@@ -362,10 +370,6 @@ def _has_ledger(connection: Connection, account_id: str) -> bool:
         .limit(1)
     ).first()
     return found is not None
-
-
-def _now_ms() -> int:
-    return time.time_ns() // 1_000_000
 
 
 def require_account(accounts: Accounts, account_id: str) -> AccountView:

@@ -11,10 +11,10 @@ registered again on counts once).
 from __future__ import annotations
 
 import datetime as dt
-from zoneinfo import ZoneInfo
 
 from services.common import validation
 from services.wallet.domain.accounts import AccountView
+from services.wallet.domain.days import local_day
 from services.wallet.service.ports.days import ChannelDays, DayRecords
 
 __all__ = ["ChannelDays", "date_range", "epoch_day", "record"]
@@ -32,7 +32,7 @@ def epoch_day(day: dt.date) -> int:
 def record(days: DayRecords, view: AccountView, channel_id: str, kind: str, now_ms: int) -> None:
     """Append a registration or deletion, dated in the account's time zone (in the caller's
     unit of work, under the account's lock, so events of a channel keep their order)."""
-    day = dt.datetime.fromtimestamp(now_ms / 1000, ZoneInfo(view.time_zone)).date()
+    day = local_day(view.time_zone, now_ms)
     days.record_channel_event(view.account_id, channel_id, kind, epoch_day(day), now_ms)
 
 

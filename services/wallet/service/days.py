@@ -7,12 +7,12 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Sequence
-from zoneinfo import ZoneInfo
 
 from services.common import validation
 from services.common.clock import Clock
 from services.common.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound
 from services.wallet.domain.accounts import AccountView
+from services.wallet.domain.days import local_day, paid_until_ms
 from services.wallet.domain.partitions import Partitioner
 from services.wallet.service import channel_days
 from services.wallet.service.accounts import Accounts, require_account
@@ -167,7 +167,7 @@ class Days:
                         f"the pool holds {pool} days, {command.days} asked", "days"
                     )
                 now_ms = self._clock.now_ms()
-                today = _today(view, now_ms)
+                today = local_day(view.time_zone, now_ms)
                 paid = found.paid_through
                 start = today if paid is None or paid < today else paid + dt.timedelta(days=1)
                 through = start + dt.timedelta(days=command.days - 1)
@@ -196,7 +196,7 @@ class Days:
                 if not found.deleted:
                     now_ms = self._clock.now_ms()
                     paid = found.paid_through
-                    today = _today(view, now_ms)
+                    today = local_day(view.time_zone, now_ms)
                     returned = max((paid - today).days, 0) if paid is not None else 0
                     if returned:
                         work.days.move(
@@ -233,7 +233,7 @@ class Days:
             days_account = work.days.bought_days(view.account_id)
         until_ms = None
         if found is not None and not found.deleted:
-            until_ms = _paid_until_ms(view, found.paid_through)
+            until_ms = paid_until_ms(view.time_zone, found.paid_through)
         keys = self._partitioner.keys(view.account_id)
         self._hot.write_channel_days(keys, view.account_id, days_account, channel_id, until_ms)
 
@@ -253,7 +253,7 @@ class Days:
         if not found and not days_account:
             return 0
         until_ms = {
-            record.channel_id: _paid_until_ms(view, record.paid_through)
+            record.channel_id: paid_until_ms(view.time_zone, record.paid_through)
             for record in found
             if not record.deleted
         }
@@ -292,7 +292,7 @@ class Days:
         if found is None:
             raise NotFound("channel not found")
         paid = found.paid_through
-        today = _today(view, self._clock.now_ms())
+        today = local_day(view.time_zone, self._clock.now_ms())
         remaining = (paid - today).days + 1 if paid is not None and paid >= today else 0
         return Channel(
             channel_id=found.channel_id,
@@ -302,10 +302,6 @@ class Days:
             paid_through_date=paid.isoformat() if paid is not None else "",
             deleted=found.deleted,
         )
-
-
-def _today(view: AccountView, now_ms: int) -> dt.date:
-    return dt.datetime.fromtimestamp(now_ms / 1000, ZoneInfo(view.time_zone)).date()
 
 
 def _days(days: int) -> None:
@@ -319,12 +315,3 @@ def _phone(number: str) -> None:
     digits = number[1:] if number.startswith("+") else number
     if not digits.isdigit() or not digits.isascii() or len(number) > MAX_PHONE_LENGTH:
         raise InvalidArgument("display_phone_number", f"expected a phone number, got {number!r}")
-
-
-def _paid_until_ms(view: AccountView, paid: dt.date | None) -> int:
-    """The instant the paid days end: midnight after the last paid day, in the account's zone."""
-    if paid is None:
-        return 0
-    after = paid + dt.timedelta(days=1)
-    zone = ZoneInfo(view.time_zone)
-    return int(dt.datetime(after.year, after.month, after.day, tzinfo=zone).timestamp() * 1000)

@@ -5,14 +5,12 @@ revenue no metering charge explains, dated by when it was booked."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-import sqlalchemy as sa
-from sqlalchemy.engine import Engine
-
-from services.wallet.adapters import tables
 from services.wallet.domain import ledger
+from services.wallet.service.ports.revenue import RevenueWork
 
 # Revenue is booked after delivery: at most this long after it (late receipts, retries).
 BOOKED_WITHIN = dt.timedelta(days=62)
@@ -26,48 +24,32 @@ class MessageRevenue:
 
 
 def message_revenue(
-    engine: Engine, account_id: str, time_zone: str, start: dt.date, end: dt.date
+    work: Callable[[], RevenueWork], account_id: str, time_zone: str, start: dt.date, end: dt.date
 ) -> MessageRevenue:
     zone = ZoneInfo(time_zone)
     start_ms = int(dt.datetime.combine(start, dt.time(), zone).timestamp() * 1000)
     end_ms = int(
         dt.datetime.combine(end + dt.timedelta(days=1), dt.time(), zone).timestamp() * 1000
     )
-    e, r, c = tables.ledger_entries.c, tables.reservations.c, tables.charges.c
-    with engine.connect() as connection:
-        legs = connection.execute(
-            sa.select(e.kind, e.reference, e.created_ms, e.credit_micros - e.debit_micros).where(
-                e.account_id == account_id,
-                e.ledger_account.like(ledger.revenue_account("%")),
-                e.created_ms >= start_ms,
-                e.created_ms < end_ms + int(BOOKED_WITHIN.total_seconds() * 1000),
-            )
-        ).all()
-        commits = [reference for kind, reference, _at, _m in legs if kind == ledger.COMMIT]
-        message_of = dict(
-            connection.execute(
-                sa.select(r.reservation_id, r.message_id).where(r.reservation_id.in_(commits))
-            ).all()
-        )
-        messages = {message_of.get(ref, "") for kind, ref, _a, _m in legs if kind == ledger.COMMIT}
-        messages |= {ref for kind, ref, _a, _m in legs if kind == ledger.CHARGE}
-        delivered = dict(
-            connection.execute(
-                sa.select(c.message_id, c.occur_ms).where(
-                    c.account_id == account_id, c.message_id.in_(sorted(messages - {""}))
-                )
-            ).all()
-        )
+    booked_until_ms = end_ms + int(BOOKED_WITHIN.total_seconds() * 1000)
+    with work() as reading:
+        records = reading.revenue
+        legs = records.legs(account_id, ledger.revenue_account("%"), start_ms, booked_until_ms)
+        commits = [leg.reference for leg in legs if leg.kind == ledger.COMMIT]
+        message_of = records.messages_of(commits)
+        messages = {message_of.get(leg.reference, "") for leg in legs if leg.kind == ledger.COMMIT}
+        messages |= {leg.reference for leg in legs if leg.kind == ledger.CHARGE}
+        delivered = records.delivered(account_id, sorted(messages - {""}))
     revenue = unexplained = 0
     counted: set[str] = set()
-    for kind, reference, created_ms, micros in legs:
-        message = message_of.get(reference, "") if kind == ledger.COMMIT else reference
+    for leg in legs:
+        message = message_of.get(leg.reference, "") if leg.kind == ledger.COMMIT else leg.reference
         occur_ms = delivered.get(message)
-        when = occur_ms if occur_ms is not None else created_ms
-        if not start_ms <= when < end_ms or not micros:
+        when = occur_ms if occur_ms is not None else leg.created_ms
+        if not start_ms <= when < end_ms or not leg.micros:
             continue
-        revenue += micros
+        revenue += leg.micros
         counted.add(message)
         if occur_ms is None:
-            unexplained += micros
+            unexplained += leg.micros
     return MessageRevenue(revenue, len(counted), unexplained)

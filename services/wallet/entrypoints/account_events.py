@@ -1,5 +1,6 @@
-"""What follows the wallet's outbox: an account's hot copy written again once its change is
-published, and every process's cached views dropped when any process changes an account."""
+"""Account changes as the wallet's outbox and stream carry them: an account's hot copy written
+again once its change is published, and every process's cached views dropped when any process
+changes an account."""
 
 from __future__ import annotations
 
