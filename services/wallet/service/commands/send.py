@@ -4,6 +4,7 @@ prices. Fields hold what the caller sent; the use cases validate them and name t
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from services.wallet.domain.decisions import SendRecord
 from services.wallet.service.quotes import Candidates
@@ -24,10 +25,9 @@ class AuthoriseSend:
     free_entry_point: bool
 
 
-@dataclass(frozen=True, slots=True)
-class SendDecision:
+class SendDecision(NamedTuple):
     """The send's answer: the script's record, or None for an account the wallet does not
-    know."""
+    know. A tuple: it is made on every send, at a third of a frozen dataclass's cost."""
 
     record: SendRecord | None
     currency: str
