@@ -22,6 +22,7 @@ from services.common import config, db
 from services.common.grpc_server import App, ServiceBinding, run
 from services.wallet.bootstrap import SERVICE_NAME
 from services.wallet.entrypoints.access import RULES
+from services.wallet.entrypoints.prices import PriceBreakdowns
 from services.wallet.entrypoints.timings import DecisionTimings
 from services.wallet.service import profiles
 from services.wallet.service.quotes import Quoter, category_name, recipient_digits
@@ -43,7 +44,7 @@ class BaselineServicer(wallet_service_pb2_grpc.WalletServiceServicer):
     def __init__(self, engine: sa.Engine, timings: DecisionTimings) -> None:
         self._engine = engine
         self._timings = timings
-        self._quoter = Quoter(pricing.PricingEngine(pricing.default_catalog()))
+        self._quoter = Quoter(pricing.PricingEngine(pricing.default_catalog()), PriceBreakdowns())
         self._views: dict[str, object] = {}
 
     def CreateAccount(self, request, context):  # type: ignore[no-untyped-def]

@@ -33,7 +33,7 @@ class _Ledger:
         return cls(
             wallet,
             wallet.projector,
-            Reconciler(wallet.engine, wallet.hot, wallet.partitioner, wallet.accounts),
+            Reconciler(wallet.works, wallet.hot, wallet.partitioner, wallet.accounts),
             wallet.recovery,
         )
 

@@ -33,12 +33,15 @@ from services.wallet.adapters.crossings import Crossings
 from services.wallet.adapters.day_work import days_work
 from services.wallet.adapters.hot_store import HotStore
 from services.wallet.adapters.notice_work import alerts_on, notice_work
+from services.wallet.adapters.settlement_work import SqlSettlementWorks
 from services.wallet.domain.accounts import TopUpFeeRule
 from services.wallet.domain.partitions import Partitioner
 from services.wallet.entrypoints import gauges
 from services.wallet.entrypoints.access import RULES
 from services.wallet.entrypoints.account_events import AccountFollower, refresh_published_accounts
+from services.wallet.entrypoints.charge_events import charges_handler
 from services.wallet.entrypoints.grpc_servicer import WalletServicer
+from services.wallet.entrypoints.prices import PriceBreakdowns, window_event
 from services.wallet.entrypoints.timings import DecisionTimings
 from services.wallet.service import settings as names
 from services.wallet.service.account_search import AccountSearch
@@ -90,8 +93,11 @@ class Wallet:
     # Invoicing's answers to recharge requests (billing.invoicing.events, group "wallet").
     recharge_outcomes: StreamConsumer
     watch: BalanceWatch
+    works: SqlSettlementWorks  # the send path's units of work on SQL
     loops: dict[str, Loop] = field(default_factory=dict)
     clients: list[RedisClient] = field(default_factory=list)
+    clock: Clock = field(default_factory=SystemClock)  # what the send path tells the time by
+    send_notices: SendNotices | None = None  # refused campaigns and flagged sends
 
     def observe(self) -> None:
         """Feed the process's gauges (a process of its own only: the sources stay)."""
@@ -125,17 +131,18 @@ def assemble(env: config.Env, clock: Clock | None = None) -> Wallet:
     partitioner = Partitioner(settings.partitions)
     cache = AccountCache(clock, settings.account_view_max_age_s)
     accounts = Accounts(engine, hot, partitioner, cache, clock)
-    quoter = Quoter(pricing.PricingEngine(pricing.default_catalog()))
+    quoter = Quoter(pricing.PricingEngine(pricing.default_catalog()), PriceBreakdowns())
     reservations = Reservations(hot, partitioner, clock)
-    windows = Windows(hot, partitioner)
-    settlements = Settlements(engine, hot, partitioner, accounts)
+    windows = Windows(hot, partitioner, clock)
+    works = SqlSettlementWorks(engine, hot, partitioner)
+    settlements = Settlements(works, hot, partitioner, accounts, clock)
     retention = Retention.from_env(env)
     alerts = OperationsAlerts(wallet_events, "wallet", retention)
     policy = settings.retry_policy
     projector_consumers: list[StreamConsumer] = []
     fee = TopUpFeeRule(settings.top_up_fee_basis_points, settings.top_up_fee_micros)
     funds = Funds(engine, hot, partitioner, accounts, clock, fee)
-    projector = Projector(engine, projector_consumers, hot, partitioner)
+    projector = Projector(works, projector_consumers, hot, clock)
     for keys in partitioner.all():
         reader = GroupReader(redis, keys.ledger, names.PROJECTOR_GROUP, settings.consumer_name)
         projector_consumers.append(
@@ -172,8 +179,8 @@ def assemble(env: config.Env, clock: Clock | None = None) -> Wallet:
     )
     projector.listeners.append(watch.after_projection)
     funds.listeners.append(watch.after_top_up)
-    authoriser = Authoriser(accounts, hot, partitioner, quoter, settings)
-    authoriser.notices = SendNotices(
+    authoriser = Authoriser(accounts, hot, partitioner, quoter, settings, clock)
+    send_notices = SendNotices(
         notices_work,
         clock,
         env.integer("WALLET_REFUSED_NOTICE_SECONDS", 60, minimum=1, maximum=86_400),
@@ -202,12 +209,13 @@ def assemble(env: config.Env, clock: Clock | None = None) -> Wallet:
         windows=windows,
         settlements=settlements,
         recovery=Recovery(
-            engine,
+            works,
             hot,
             partitioner,
             accounts,
             projector.project_stream,
             lambda: settlements.apply_recorded(0, settings.worker_batch),
+            clock,
         ),
         projector=projector,
         outbox=OutboxRelay(
@@ -222,6 +230,9 @@ def assemble(env: config.Env, clock: Clock | None = None) -> Wallet:
         recharges=recharges,
         recharge_outcomes=recharge_outcomes,
         watch=watch,
+        works=works,
+        send_notices=send_notices,
+        clock=clock,
         clients=[redis, metering_events, wallet_events, invoicing_events],
     )
 
@@ -231,9 +242,10 @@ def assemble(env: config.Env, clock: Clock | None = None) -> Wallet:
 
     def apply_windows(entries: list[Entry]) -> None:
         for _entry_id, fields in entries:
-            windows.apply_event(decoded_event(fields, events_pb2.WindowChanged))
+            event = decoded_event(fields, events_pb2.WindowChanged)
+            windows.apply_event(event.event_id, window_event(event))
 
-    charges = consumer(names.CHARGES_STREAM, settlements.handle)
+    charges = consumer(names.CHARGES_STREAM, charges_handler(settlements))
 
     def settle_charges() -> int:
         if not settlements.ready():
@@ -303,9 +315,12 @@ def serve(wallet: Wallet) -> App:
         credits=wallet.credits,
         days=wallet.days,
         recharges=wallet.recharges,
-        price_list=PriceList(wallet.accounts, pricing.PricingEngine(pricing.default_catalog())),
+        price_list=PriceList(
+            wallet.accounts, pricing.PricingEngine(pricing.default_catalog()), wallet.clock
+        ),
         audit=AuditLog(wallet.engine, tables.audit_entries, "wallet"),
         search=AccountSearch(account_reading(wallet.engine)),
+        notices=wallet.send_notices,
     )
     binding = ServiceBinding(
         SERVICE_NAME,

@@ -96,7 +96,7 @@ class WalletUnderTest:
         report = check_invariants(self.wallet.engine, floors)
         assert report.ok, report.problems
         reconciler = Reconciler(
-            self.wallet.engine, self.wallet.hot, self.wallet.partitioner, self.wallet.accounts
+            self.wallet.works, self.wallet.hot, self.wallet.partitioner, self.wallet.accounts
         )
         _count, differences = reconciler.all_differences()
         assert not differences, [str(d) for d in differences]

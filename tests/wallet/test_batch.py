@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import time
-
 import grpc
 import pytest
 from billing.common.v1 import category_pb2
 from billing.wallet.v1 import authorise_pb2
 
+from services.common.clock import SteppedClock
 from tests.wallet.conftest import DEADLINE_S, MARKETING_USD_MICROS, US_NUMBER, WalletUnderTest
 
 
@@ -84,13 +83,15 @@ def test_every_hold_of_a_campaign_expires_and_is_released(
 ) -> None:
     from tests.wallet.conftest import _serve, wallet_env
 
-    for wallet in _serve(wallet_env(database_url, redis_url, WALLET_HOLD_SECONDS="1")):
+    clock = SteppedClock()
+    for wallet in _serve(wallet_env(database_url, redis_url, WALLET_HOLD_SECONDS="1"), clock):
         account = wallet.create_account()
         covered = 450  # more than one chunk of the expiry index, and some refused
         wallet.top_up(account, covered * MARKETING_USD_MICROS)
         answer = _batch(wallet, account, covered + 7, authorise_pb2.BATCH_MODE_BEST_EFFORT)
         assert (answer.allowed_count, answer.denied_count) == (covered, 7)
         assert wallet.available(account) == (0, covered * MARKETING_USD_MICROS)
-        time.sleep(1.1)
+        assert wallet.wallet.reservations.expire_overdue(1_000) == 0  # not yet due
+        clock.step(1_000)
         assert wallet.wallet.reservations.expire_overdue(1_000) == covered
         assert wallet.available(account) == (covered * MARKETING_USD_MICROS, 0)

@@ -361,7 +361,7 @@ def test_a_batch_projected_twice_places_credit_once(wallet: WalletUnderTest) -> 
     keys = wallet.wallet.partitioner.keys(account)
     entries: Any = wallet.wallet.redis.xrange(keys.ledger)
     for _ in range(2):
-        project(wallet.wallet.engine, entries, wallet.wallet.hot, wallet.wallet.partitioner)
+        project(wallet.wallet.works, entries)
     assert credit(wallet, account) == (20_000, 0)
     assert left(wallet, account) == {credit_id: 20_000}
     assert credit(wallet, account) == (20_000, 0)
@@ -370,7 +370,7 @@ def test_a_batch_projected_twice_places_credit_once(wallet: WalletUnderTest) -> 
 @pytest.fixture
 def reconciler(wallet: WalletUnderTest) -> Iterator[Reconciler]:
     w = wallet.wallet
-    yield Reconciler(w.engine, w.hot, w.partitioner, w.accounts)
+    yield Reconciler(w.works, w.hot, w.partitioner, w.accounts)
 
 
 def test_reconcile_and_rebuild_cover_credits(

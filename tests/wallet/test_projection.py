@@ -7,6 +7,7 @@ import sqlalchemy as sa
 from services.common import db
 from services.wallet.adapters import tables
 from services.wallet.adapters.ledger_sql import balances_of, record_reservations
+from services.wallet.adapters.settlement_work import SqlSettlementWorks
 from services.wallet.bootstrap import MIGRATIONS
 from services.wallet.service.projection import decode, project
 
@@ -47,7 +48,8 @@ def test_holds_and_settlements_of_one_batch_are_written_once_in_order(database_u
         _entry(301, "release", "r-1", 1_000),
         _entry(302, "free", "m-free", 0),
     ]
-    facts = project(engine, batch)
+    works = SqlSettlementWorks(engine)
+    facts = project(works, batch)
     assert len(facts) == len(batch)
     found = _reservations(engine)
     assert len(found) == 300
@@ -56,8 +58,8 @@ def test_holds_and_settlements_of_one_batch_are_written_once_in_order(database_u
     assert found["r-2"] == ("held", 0)
     # A replay of the batch (at least once delivery) writes nothing new, and a late hold does
     # not turn a settled reservation back into held.
-    project(engine, batch)
-    project(engine, holds[:2])
+    project(works, batch)
+    project(works, holds[:2])
     assert _reservations(engine) == found
     with engine.connect() as connection:
         entries = connection.execute(

@@ -16,6 +16,7 @@ from billing.wallet.v1 import authorise_pb2
 from billing.wallet.v1 import wallet_service_pb2 as pb
 
 from services.common import dead_letters
+from services.common.clock import SteppedClock
 from services.wallet.service.settings import CHARGES_STREAM
 from tests.wallet.conftest import (
     DEADLINE_S,
@@ -91,11 +92,13 @@ def test_a_message_meta_charges_above_its_estimate_is_charged_in_full(
 def test_a_delivery_after_the_hold_expired_is_still_charged(
     database_url: str, redis_url: str
 ) -> None:
-    for wallet in _serve(wallet_env(database_url, redis_url, WALLET_HOLD_SECONDS="1")):
+    clock = SteppedClock()
+    for wallet in _serve(wallet_env(database_url, redis_url, WALLET_HOLD_SECONDS="1"), clock):
         account = wallet.create_account()
         wallet.top_up(account, START)
         wallet.authorise(account, "late")
-        time.sleep(1.1)
+        assert wallet.wallet.reservations.expire_overdue(100) == 0  # not yet due
+        clock.step(1_000)
         assert wallet.wallet.reservations.expire_overdue(100) == 1
         assert wallet.available(account) == (START, 0)
         deliver(wallet, charge(account, "late", PRICE))

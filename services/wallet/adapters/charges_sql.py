@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
@@ -11,25 +10,11 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
 from services.wallet.adapters import tables
+from services.wallet.service.ports.settlement import Charge, Key
+
+__all__ = ["Charge", "Key"]
 
 RECORDED, APPLIED, POSTED = "recorded", "applied", "posted"
-Key = tuple[str, str]  # (account, message)
-
-
-@dataclass(frozen=True, slots=True)
-class Charge:
-    account_id: str
-    message_id: str
-    event_id: str
-    channel_id: str
-    reservation_id: str
-    currency: str
-    amount_micros: int
-    occur_ms: int
-
-    @property
-    def key(self) -> Key:
-        return self.account_id, self.message_id
 
 
 def _of(row: Any) -> Charge:

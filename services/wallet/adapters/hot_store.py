@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +12,24 @@ from redis.typing import EncodableT, FieldT
 from services.common.redis_client import RedisClient
 from services.wallet.adapters.thread_connections import ThreadConnections
 from services.wallet.domain.partitions import Keys
+from services.wallet.service.ports.send import (
+    CreditBalance,
+    HeldReservation,
+    HotSnapshot,
+    HotStateBusy,
+    LedgerCredits,
+    Settlement,
+)
+
+__all__ = [
+    "CreditBalance",
+    "HeldReservation",
+    "HotSnapshot",
+    "HotStateBusy",
+    "HotStore",
+    "LedgerCredits",
+    "Settlement",
+]
 
 SCRIPTS = Path(__file__).parent / "lua"
 # The send decision both authorisation scripts share, loaded in front of each.
@@ -60,71 +77,6 @@ class SendPathScript(Script):
 
     def __call__(self, keys: Sequence[str], args: Sequence[Any]) -> Any:
         return self._connections.evalsha(self._sha, keys, args, super().__call__)
-
-
-class HotStateBusy(Exception):
-    """Redis is being rebuilt for this account or its partition: nothing changed; try again."""
-
-
-@dataclass(frozen=True, slots=True)
-class Settlement:
-    """What settle.lua answered about one reservation (or one message's charge)."""
-
-    outcome: str  # done | same | ended | too_much | unknown
-    state: str = ""
-    amount_micros: int = 0
-    committed_micros: int = 0
-    account_id: str = ""
-    channel_id: str = ""
-    currency: str = ""
-    message_id: str = ""
-    expire_ms: int = 0
-    credit_micros: int = 0  # of amount_micros, the part drawn from credits
-    wrote_end: bool = False  # a charge: this call wrote the ledger entry that ends it
-
-
-@dataclass(frozen=True, slots=True)
-class HeldReservation:
-    """A reservation as SQL records it, to be written to Redis again."""
-
-    reservation_id: str
-    channel_id: str
-    currency: str
-    amount_micros: int
-    credit_micros: int
-    message_id: str
-    expire_ms: int
-    state: str = "held"
-    committed_micros: int = 0
-
-
-@dataclass(frozen=True, slots=True)
-class LedgerCredits:
-    """What the SQL ledger says of an account's credits for messages in one currency."""
-
-    available: int  # left on the grants in the hot balance (applied, not written off)
-    held: int  # credit-held: reserved for messages not yet settled
-    grants: dict[str, tuple[int, int]]  # credit_id -> (left, expire_ms)
-
-
-@dataclass
-class HotSnapshot:
-    """An account's hot state as SQL has it."""
-
-    balances: dict[tuple[str, str], tuple[int, int]] = field(default_factory=dict)
-    holds: list[HeldReservation] = field(default_factory=list)
-    settled: list[HeldReservation] = field(default_factory=list)  # for charges applied again
-    credits: dict[str, LedgerCredits] = field(default_factory=dict)
-    applied_top_ups: list[str] = field(default_factory=list)  # in the balance already
-
-
-@dataclass(frozen=True, slots=True)
-class CreditBalance:
-    """An account's hot credit balance in one currency (micros)."""
-
-    available: int = 0
-    held: int = 0
-    returning: int = 0  # unused credit of settled reservations, not yet placed back
 
 
 class HotStore:
@@ -298,6 +250,13 @@ class HotStore:
     def overdue_reservations(self, keys: Keys, now_ms: int, limit: int) -> list[str]:
         found: Any = self.client.zrangebyscore(keys.expiry, "-inf", now_ms, start=0, num=limit)
         return [item.decode() for item in found]
+
+    def forget_overdue(self, keys: Keys, reservation_id: str) -> None:
+        self.client.zrem(keys.expiry, reservation_id)
+
+    def ledger_entries(self, keys: Keys, after: str, count: int) -> list[Any]:
+        found: Any = self.client.xrange(keys.ledger, min=after, count=count)
+        return list(found)
 
     def apply_top_up(
         self,

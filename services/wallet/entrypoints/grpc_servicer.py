@@ -18,7 +18,7 @@ from services.common import metrics, validation
 from services.common.audit import AuditLog
 from services.common.errors import AlreadyExists, InvalidArgument, PermissionDenied
 from services.common.service_auth import current_identity
-from services.wallet.entrypoints import account_requests, day_requests
+from services.wallet.entrypoints import account_requests, day_requests, prices, send_requests
 from services.wallet.entrypoints.timings import DecisionTimings
 from services.wallet.service.account_search import AccountSearch
 from services.wallet.service.accounts import Accounts
@@ -29,6 +29,7 @@ from services.wallet.service.days import Days
 from services.wallet.service.funds import Funds
 from services.wallet.service.price_list import PriceList
 from services.wallet.service.reservations import Reservations
+from services.wallet.service.send_notices import SendNotices
 from services.wallet.service.windows import Windows
 
 
@@ -48,6 +49,7 @@ class WalletServicer(pb_grpc.WalletServiceServicer):
         price_list: PriceList,
         audit: AuditLog,
         search: AccountSearch,
+        notices: SendNotices | None = None,
     ) -> None:
         self._accounts = accounts
         self._authoriser = authoriser
@@ -61,6 +63,7 @@ class WalletServicer(pb_grpc.WalletServiceServicer):
         self._price_list = price_list
         self._audit = audit
         self._search = search
+        self._notices = notices  # told of refused campaigns and flagged sends
         self._authorisations = metrics.instruments().authorisations
 
     def CreateAccount(
@@ -104,25 +107,34 @@ class WalletServicer(pb_grpc.WalletServiceServicer):
         self, request: authorise_pb2.AuthoriseSendRequest, context: grpc.ServicerContext
     ) -> authorise_pb2.AuthoriseSendResponse:
         if self._timings is None:
-            answer = self._authoriser.authorise(request)
+            answer = self._authorise(request)
         else:
             started = time.perf_counter_ns()
             try:
-                answer = self._authoriser.authorise(request)
+                answer = self._authorise(request)
             finally:
                 self._timings.record("AuthoriseSend", time.perf_counter_ns() - started)
         self._authorisations.add(1, _decision_attributes(answer.decision, answer.deny_reason))
+        return answer
+
+    def _authorise(
+        self, request: authorise_pb2.AuthoriseSendRequest
+    ) -> authorise_pb2.AuthoriseSendResponse:
+        decided = self._authoriser.authorise(send_requests.send_command(request))
+        answer = send_requests.send_response(decided)
+        if self._notices is not None and answer.decision == authorise_pb2.DECISION_ALLOWED_FLAGGED:
+            self._notices.after_send(request, answer)
         return answer
 
     def AuthoriseBatch(
         self, request: authorise_pb2.AuthoriseBatchRequest, context: grpc.ServicerContext
     ) -> authorise_pb2.AuthoriseBatchResponse:
         if self._timings is None:
-            answer = self._authoriser.authorise_batch(request)
+            answer = self._authorise_batch(request)
         else:
             started = time.perf_counter_ns()
             try:
-                answer = self._authoriser.authorise_batch(request)
+                answer = self._authorise_batch(request)
             finally:
                 self._timings.record("AuthoriseBatch", time.perf_counter_ns() - started)
         counted = collections.Counter((d.decision, d.deny_reason) for d in answer.decisions)
@@ -130,15 +142,34 @@ class WalletServicer(pb_grpc.WalletServiceServicer):
             self._authorisations.add(count, _decision_attributes(decision, reason))
         return answer
 
+    def _authorise_batch(
+        self, request: authorise_pb2.AuthoriseBatchRequest
+    ) -> authorise_pb2.AuthoriseBatchResponse:
+        batch = send_requests.batch_command(request)
+        decided = self._authoriser.authorise_batch(batch)
+        answer = send_requests.batch_response(batch, decided)
+        if self._notices is not None and answer.denied_count:
+            refused = self._notices.refused_batch(request, answer)
+            if refused:
+                required = decided.paid_micros(refused)
+                self._notices.after_batch(request, answer, refused, required)
+        return answer
+
     def CommitReservation(
         self, request: authorise_pb2.CommitReservationRequest, context: grpc.ServicerContext
     ) -> authorise_pb2.CommitReservationResponse:
-        return self._reservations.commit(request)
+        settled = self._reservations.commit(send_requests.commit_command(request))
+        return authorise_pb2.CommitReservationResponse(
+            reservation=send_requests.reservation_message(settled)
+        )
 
     def ReleaseReservation(
         self, request: authorise_pb2.ReleaseReservationRequest, context: grpc.ServicerContext
     ) -> authorise_pb2.ReleaseReservationResponse:
-        return self._reservations.release(request)
+        settled = self._reservations.release(send_requests.release_command(request))
+        return authorise_pb2.ReleaseReservationResponse(
+            reservation=send_requests.reservation_message(settled)
+        )
 
     def GetBalance(
         self, request: pb.GetBalanceRequest, context: grpc.ServicerContext
@@ -229,7 +260,8 @@ class WalletServicer(pb_grpc.WalletServiceServicer):
     def OpenWindow(
         self, request: pb.OpenWindowRequest, context: grpc.ServicerContext
     ) -> pb.OpenWindowResponse:
-        return self._windows.open(request)
+        in_force_ms = self._windows.open(prices.window_command(request))
+        return prices.window_response(request, in_force_ms)
 
     def GrantCredit(
         self, request: pb.GrantCreditRequest, context: grpc.ServicerContext
@@ -354,12 +386,12 @@ class WalletServicer(pb_grpc.WalletServiceServicer):
     def GetPriceList(
         self, request: pb.GetPriceListRequest, context: grpc.ServicerContext
     ) -> pb.GetPriceListResponse:
-        return self._price_list.prices(request)
+        return prices.price_list_response(self._price_list.prices(prices.price_list_query(request)))
 
     def QuotePrice(
         self, request: pb.QuotePriceRequest, context: grpc.ServicerContext
     ) -> pb.QuotePriceResponse:
-        return self._price_list.quote(request)
+        return prices.quote_response(self._price_list.quote(prices.quote_query(request)))
 
     def ListAuditEntries(
         self, request: pb.ListAuditEntriesRequest, context: grpc.ServicerContext

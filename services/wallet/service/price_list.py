@@ -7,21 +7,27 @@ provider's margin stay inside the wallet.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
 from zoneinfo import ZoneInfo
 
-from billing.common.v1 import category_pb2, money_pb2
-from billing.wallet.v1 import wallet_service_pb2 as pb
-
 import pricing
+from pricing.ratecards import SERVICE
 from services.common import validation
-from services.common.categories import MODEL_ENUMS
+from services.common.categories import CATEGORY_ENUMS
+from services.common.clock import Clock, SystemClock
 from services.common.errors import FailedPrecondition, InvalidArgument
-from services.wallet.domain.accounts import AccountView
 from services.wallet.service.accounts import Accounts, require_account
+from services.wallet.service.commands.send import (
+    CategoryPrice,
+    MarketPrices,
+    PriceListAnswer,
+    PriceListQuery,
+    PriceQuote,
+    QuotePrice,
+)
 from services.wallet.service.quotes import category_name, provider_pricing
 
 MAX_MARKET_FILTER_LENGTH = 100
+EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
 
 class PriceList:
@@ -29,23 +35,26 @@ class PriceList:
         self,
         accounts: Accounts,
         engine: pricing.PricingEngine,
-        clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
+        clock: Clock | None = None,
     ) -> None:
         self._accounts = accounts
         self._engine = engine
         self._catalog = engine.catalog
-        self._clock = clock
+        self._clock = clock or SystemClock()
 
-    def prices(self, request: pb.GetPriceListRequest) -> pb.GetPriceListResponse:
-        view = require_account(self._accounts, request.account_id)
+    def _now(self) -> dt.datetime:
+        return dt.datetime.fromtimestamp(self._clock.now_ms() / 1000, dt.UTC)
+
+    def prices(self, query: PriceListQuery) -> PriceListAnswer:
+        view = require_account(self._accounts, query.account_id)
         market_filter = validation.text(
-            request.market, "market", max_length=MAX_MARKET_FILTER_LENGTH
+            query.market, "market", max_length=MAX_MARKET_FILTER_LENGTH
         ).casefold()
         zone = ZoneInfo(view.time_zone)
-        if request.as_of_date:
-            day = validation.date(request.as_of_date, "as_of_date")
+        if query.as_of_date:
+            day = validation.date(query.as_of_date, "as_of_date")
         else:
-            day = self._clock().astimezone(zone).date()
+            day = self._now().astimezone(zone).date()
         at = dt.datetime(day.year, day.month, day.day, 12, tzinfo=zone)
         period = self._catalog.period_at(at, view.time_zone)
         card = period.cards.get(view.currency)
@@ -63,35 +72,31 @@ class PriceList:
                 if rate_micros is None:
                     continue
                 margin = provider.margin(rate_micros, market, category, included).margin_micros
-                prices.append(
-                    pb.CategoryPrice(category=category, price=_money(view, rate_micros + margin))
-                )
-            markets.append(pb.MarketPrices(market=market, prices=prices))
-        return pb.GetPriceListResponse(
-            currency_code=view.currency,
-            rate_card_effective_date=card.effective.isoformat(),
-            pricing_model=MODEL_ENUMS.get(
-                period.rule.model, category_pb2.PRICING_MODEL_UNSPECIFIED
-            ),
+                prices.append(CategoryPrice(category, rate_micros + margin))
+            markets.append(MarketPrices(market, prices))
+        return PriceListAnswer(
+            currency=view.currency,
+            effective_date=card.effective.isoformat(),
+            pricing_model=period.rule.model,
             markets=markets,
             as_of_date=day.isoformat(),
         )
 
-    def quote(self, request: pb.QuotePriceRequest) -> pb.QuotePriceResponse:
-        view = require_account(self._accounts, request.account_id)
-        is_template = request.category != category_pb2.CATEGORY_SERVICE
-        category = category_name(request.category, is_template, "category")
-        if not request.recipient:
+    def quote(self, query: QuotePrice) -> PriceQuote:
+        view = require_account(self._accounts, query.account_id)
+        is_template = query.category != CATEGORY_ENUMS[SERVICE]
+        category = category_name(query.category, is_template, "category")
+        if not query.recipient:
             raise InvalidArgument("recipient", "is required")
-        at = request.send_time.ToDatetime(dt.UTC) if request.HasField("send_time") else None
-        at = at or self._clock()
+        at = _datetime(*query.send_time) if query.send_time is not None else None
+        at = at or self._now()
         period = self._catalog.period_at(at, view.time_zone)
         rule = period.rule
         try:
             decision = self._engine.price(
                 pricing.PriceRequest(
                     at=at,
-                    recipient=request.recipient,
+                    recipient=query.recipient,
                     category=category,
                     currency=view.currency,
                     time_zone=view.time_zone,
@@ -108,17 +113,17 @@ class PriceList:
         except pricing.PricingError as error:
             raise InvalidArgument("recipient", str(error)) from None
         card = period.cards.get(view.currency)
-        return pb.QuotePriceResponse(
+        return PriceQuote(
             market=decision.market,
             category=decision.category,
-            price=_money(view, decision.price_micros),
+            currency=view.currency,
+            price_micros=decision.price_micros,
             billable=decision.billable,
-            pricing_model=MODEL_ENUMS.get(
-                decision.pricing_model, category_pb2.PRICING_MODEL_UNSPECIFIED
-            ),
-            rate_card_effective_date=card.effective.isoformat() if card else "",
+            pricing_model=decision.pricing_model,
+            effective_date=card.effective.isoformat() if card else "",
         )
 
 
-def _money(view: AccountView, micros: int) -> money_pb2.Money:
-    return money_pb2.Money(currency_code=view.currency, amount_micros=micros)
+def _datetime(seconds: int, nanos: int) -> dt.datetime:
+    """A Timestamp's (seconds, nanos) as an aware UTC datetime, to the microsecond."""
+    return EPOCH + dt.timedelta(seconds=seconds, microseconds=int(nanos / 1000))

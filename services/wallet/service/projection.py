@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
-from typing import Any
-
-from sqlalchemy.engine import Engine
 
 from services.common.background import StreamConsumer
+from services.common.clock import Clock, SystemClock
 from services.common.streams import Entry, trim_acknowledged
-from services.wallet.adapters import charges_sql, ledger_sql
-from services.wallet.adapters.hot_store import HotStore
 from services.wallet.domain import ledger
 from services.wallet.domain.ledger import Fact
-from services.wallet.domain.partitions import Keys, Partitioner
+from services.wallet.domain.partitions import Keys
 from services.wallet.service import credit_placement
+from services.wallet.service.ports.send import LedgerStream
+from services.wallet.service.ports.settlement import SettlementWorks
 
 # Told the facts of each projected batch, before it is acknowledged (at least once).
 Listener = Callable[[list[Fact]], object]
@@ -40,19 +37,11 @@ def decode(fields: dict[bytes, bytes]) -> tuple[Fact, str, int]:
     return fact, fields.get(b"m", b"").decode(), int(fields.get(b"e", b"0"))
 
 
-def project(
-    engine: Engine,
-    entries: list[Entry],
-    hot: HotStore | None = None,
-    partitioner: Partitioner | None = None,
-) -> list[Fact]:
+def project(works: SettlementWorks, entries: list[Entry], clock: Clock | None = None) -> list[Fact]:
     """Write the entries' transactions and reservation states in one SQL transaction; then
     tell the hot credit balance what that placed (unused credit back, expired credit out)."""
     decoded = [decode(fields) for _id, fields in entries]
     facts = [fact for fact, _m, _e in decoded]
-    moving_credit = any(credit_placement.moves_credit(fact) for fact in facts)
-    if moving_credit and (hot is None or partitioner is None):
-        raise ValueError("credit entries are projected only with the hot store at hand")
     reservations = [item for item in decoded if item[0].kind in RESERVATION_KINDS]
     # A message's charge is posted once the entry that ends it (fin=1) is written.
     charged = [
@@ -60,14 +49,13 @@ def project(
         for (fact, message_id, _e), (_id, fields) in zip(decoded, entries, strict=True)
         if fields.get(b"fin") == b"1"
     ]
-    with engine.begin() as connection:
-        transactions = credit_placement.place(connection, facts)
-        ledger_sql.write_transactions(connection, [t for t in transactions if t is not None])
-        ledger_sql.record_reservations(connection, reservations)
-        charges_sql.mark_posted(connection, charged, time.time_ns() // 1_000_000)
-    if moving_credit and hot is not None and partitioner is not None:
-        with engine.connect() as connection:
-            credit_placement.tell_hot(connection, hot, partitioner, facts)
+    with works() as work:
+        work.postings.post(facts, reservations)
+        work.charges.mark_posted(charged, (clock or SystemClock()).now_ms())
+        work.commit()
+    if any(credit_placement.moves_credit(fact) for fact in facts):
+        with works() as work:
+            work.postings.tell_hot(facts)
     return facts
 
 
@@ -79,21 +67,21 @@ class Projector:
 
     def __init__(
         self,
-        engine: Engine,
+        works: SettlementWorks,
         consumers: list[StreamConsumer],
-        hot: HotStore,
-        partitioner: Partitioner | None = None,
+        hot: LedgerStream,
+        clock: Clock | None = None,
     ) -> None:
-        self._engine = engine
+        self._works = works
         self._consumers = consumers
         self._hot = hot
-        self._partitioner = partitioner or Partitioner(max(len(consumers), 1))
+        self._clock = clock or SystemClock()
         self._backlog = False  # the last step left a full batch behind in some partition
         self.listeners: list[Listener] = []
 
     def handle(self, entries: list[Entry]) -> None:
         """Project one batch of a partition's entries and tell the listeners (at least once)."""
-        facts = project(self._engine, entries, self._hot, self._partitioner)
+        facts = project(self._works, entries, self._clock)
         for listener in self.listeners:
             listener(facts)
 
@@ -120,14 +108,13 @@ class Projector:
     def project_stream(self, keys: Keys) -> int:
         """Write one partition's whole ledger stream to SQL now (idempotent): what a rebuild
         must find in SQL. The projector still reads it in turn, and writes nothing twice."""
-        client = self._hot.client
         projected = 0
         after = "-"
         while True:
-            entries: Any = client.xrange(keys.ledger, min=after, count=STREAM_CHUNK)
+            entries = self._hot.ledger_entries(keys, after, STREAM_CHUNK)
             if not entries:
                 return projected
-            project(self._engine, entries, self._hot, self._partitioner)
+            project(self._works, entries, self._clock)
             projected += len(entries)
             after = "(" + entries[-1][0].decode()
 

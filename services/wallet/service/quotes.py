@@ -8,21 +8,27 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import NamedTuple
-
-from billing.common.v1 import category_pb2, money_pb2
-from billing.wallet.v1 import authorise_pb2
+from typing import NamedTuple, Protocol
 
 import pricing
 from pricing.markets import e164_digits
 from pricing.rules import CONVERSATION
-from services.common.categories import CATEGORY_NAMES, MODEL_ENUMS, TYPE_ENUMS
+from services.common.categories import CATEGORY_NAMES
 from services.common.errors import InvalidArgument
 from services.wallet.domain.accounts import AccountView
 
 AUTHENTICATION_FAMILY = ("authentication", "authentication-international")
 NO_RATE = -1
 MAX_CACHED_QUOTES = 50_000
+
+
+class PriceEncoding(Protocol):
+    """A price as the send record keeps it and the answer carries it (an encoded
+    PriceBreakdown)."""
+
+    def price(self, decision: pricing.PriceDecision) -> bytes: ...
+
+    def no_rate(self, reason: str) -> bytes: ...
 
 
 class Candidates(NamedTuple):
@@ -57,8 +63,9 @@ def recipient_digits(recipient: str, field: str = "recipient") -> str:
 class Quoter:
     """Prices per (account version, period, destination, category), cached in this process."""
 
-    def __init__(self, engine: pricing.PricingEngine) -> None:
+    def __init__(self, engine: pricing.PricingEngine, encoding: PriceEncoding) -> None:
         self._engine = engine
+        self._encoding = encoding
         self._catalog = engine.catalog
         self._cache: dict[tuple[object, ...], Candidates] = {}
 
@@ -123,8 +130,8 @@ class Quoter:
             try:
                 decision = self._engine.price(request)
             except pricing.NoRateInForce as error:
-                return NO_RATE, authorise_pb2.PriceBreakdown(rule=str(error)).SerializeToString()
-            return decision.price_micros, breakdown(decision).SerializeToString()
+                return NO_RATE, self._encoding.no_rate(str(error))
+            return decision.price_micros, self._encoding.price(decision)
 
         paid = quote(pricing.Window.NONE, frozenset())
         service = quote(pricing.Window.SERVICE, frozenset())
@@ -142,23 +149,4 @@ def provider_pricing(view: AccountView) -> pricing.ProviderPricing:
         fee_per_message_micros=view.terms.fee_per_message_micros,
         markup_bps=view.terms.markup_basis_points,
         included_messages_per_month=view.terms.included_messages_per_month,
-    )
-
-
-def breakdown(decision: pricing.PriceDecision) -> authorise_pb2.PriceBreakdown:
-    currency = decision.currency
-    return authorise_pb2.PriceBreakdown(
-        meta_cost=money_pb2.Money(currency_code=currency, amount_micros=decision.meta_cost_micros),
-        provider_margin=money_pb2.Money(
-            currency_code=currency, amount_micros=decision.margin_micros
-        ),
-        total=money_pb2.Money(currency_code=currency, amount_micros=decision.price_micros),
-        market=decision.market,
-        pricing_model=MODEL_ENUMS.get(
-            decision.pricing_model, category_pb2.PRICING_MODEL_UNSPECIFIED
-        ),
-        pricing_type=TYPE_ENUMS.get(decision.pricing_type, category_pb2.PRICING_TYPE_UNSPECIFIED),
-        billable=decision.billable,
-        rule=decision.reason,
-        rate_micros=decision.rate_micros,
     )

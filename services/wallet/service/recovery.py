@@ -17,40 +17,38 @@ import uuid
 from collections import defaultdict
 from collections.abc import Callable
 
-import sqlalchemy as sa
-from sqlalchemy.engine import Connection, Engine
-
-from services.wallet.adapters import charges_sql, tables
-from services.wallet.adapters.hot_store import HeldReservation, HotSnapshot, HotStore
+from services.common.clock import Clock, SystemClock
 from services.wallet.domain.partitions import Keys, Partitioner
 from services.wallet.service.accounts import Accounts
-from services.wallet.service.reconcile import ledger_balances_in, ledger_credits_in
+from services.wallet.service.ports.send import HotSnapshot, Rebuilds
+from services.wallet.service.ports.settlement import SettlementWorks
 
 log = logging.getLogger(__name__)
 LOCK_MS = 120_000  # a recovery that takes longer is taken over by another process
-SETTLED_STATES = ("committed", "released", "expired")
 Project = Callable[[Keys], int]
 
 
 class Recovery:
     def __init__(
         self,
-        engine: Engine,
-        hot: HotStore,
+        works: SettlementWorks,
+        hot: Rebuilds,
         partitioner: Partitioner,
         accounts: Accounts,
         project_stream: Project,
         after_rebuild: Callable[[], object],
+        clock: Clock | None = None,
     ) -> None:
         """project_stream: writes one partition's whole ledger stream to SQL (idempotent);
         after_rebuild: applies the charges set to be applied again."""
-        self._engine = engine
+        self._works = works
         self._hot = hot
         self._partitioner = partitioner
         self._accounts = accounts
         self._project_stream = project_stream
         self._after_rebuild = after_rebuild
         self._owner = uuid.uuid4().hex
+        self._clock = clock or SystemClock()
 
     def step(self) -> int:
         """Rebuild every partition that lacks its ready marker; the number rebuilt."""
@@ -106,80 +104,26 @@ class Recovery:
     def _rebuild(self, keys: Keys, account_id: str) -> HotSnapshot:
         if self._accounts.refresh(account_id) is None:
             return HotSnapshot()
-        with self._engine.begin() as connection:
-            if connection.dialect.name == "postgresql":
-                connection.execute(sa.text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ"))
-            snapshot = _snapshot(connection, account_id)
+        with self._works(snapshot=True) as work:
+            records = work.hot_records
+            held = records.held(account_id)
+            recorded = records.recorded_top_ups(account_id)
+            snapshot = HotSnapshot(
+                balances=work.ledger.balances(account_id),
+                holds=held,
+                credits=work.ledger.credits(account_id),
+                applied_top_ups=recorded,
+            )
             # Charges applied to Redis whose ledger entries were lost: applied again below.
-            lost = charges_sql.unposted(connection, [account_id])
-            charges_sql.record_again(connection, lost, time.time_ns() // 1_000_000)
-            snapshot.settled.extend(_reservations(connection, account_id, lost))
-            _mark_top_ups_applied(connection, snapshot.applied_top_ups)
+            lost = work.charges.unposted([account_id])
+            now_ms = self._clock.now_ms()
+            work.charges.record_again(lost, now_ms)
+            snapshot.settled.extend(records.settled_for(account_id, lost))
+            records.mark_top_ups_applied(snapshot.applied_top_ups, now_ms)
+            work.commit()
         self._hot.restore(keys, account_id, snapshot)
         return snapshot
 
     def _account_ids(self) -> list[str]:
-        with self._engine.connect() as connection:
-            return list(connection.execute(sa.select(tables.accounts.c.account_id)).scalars())
-
-
-def _snapshot(connection: Connection, account_id: str) -> HotSnapshot:
-    """What SQL says the account's hot state is, read in the caller's transaction."""
-    r = tables.reservations.c
-    held = connection.execute(
-        sa.select(tables.reservations).where(r.account_id == account_id, r.state == "held")
-    ).all()
-    t = tables.top_ups.c
-    recorded = connection.execute(
-        sa.select(t.top_up_id).where(t.account_id == account_id, t.state == "recorded")
-    ).scalars()
-    return HotSnapshot(
-        balances=ledger_balances_in(connection, account_id),
-        holds=[_held(row) for row in held],
-        credits=ledger_credits_in(connection, account_id),
-        applied_top_ups=list(recorded),
-    )
-
-
-def _reservations(
-    connection: Connection, account_id: str, charges: list[charges_sql.Charge]
-) -> list[HeldReservation]:
-    """The settled reservations those charges were authorised with, as SQL has them."""
-    ids = [c.reservation_id for c in charges if c.reservation_id]
-    messages = [c.message_id for c in charges if not c.reservation_id]
-    if not ids and not messages:
-        return []
-    r = tables.reservations.c
-    rows = connection.execute(
-        sa.select(tables.reservations).where(
-            r.account_id == account_id,
-            r.state.in_(SETTLED_STATES),
-            sa.or_(r.reservation_id.in_(ids), r.message_id.in_(messages)),
-        )
-    ).all()
-    return [_held(row) for row in rows]
-
-
-def _held(row: sa.Row) -> HeldReservation:  # type: ignore[type-arg]
-    return HeldReservation(
-        reservation_id=row.reservation_id,
-        channel_id=row.channel_id,
-        currency=row.currency_code,
-        amount_micros=row.amount_micros,
-        credit_micros=row.credit_micros,
-        message_id=row.message_id,
-        expire_ms=row.expire_ms,
-        state=row.state,
-        committed_micros=row.committed_micros,
-    )
-
-
-def _mark_top_ups_applied(connection: Connection, top_up_ids: list[str]) -> None:
-    """Top-ups recorded in the ledger (so in the rebuilt balance): never to be applied again."""
-    if top_up_ids:
-        t = tables.top_ups
-        connection.execute(
-            t.update()
-            .where(t.c.top_up_id.in_(top_up_ids), t.c.state == "recorded")
-            .values(state="applied", applied_ms=time.time_ns() // 1_000_000)
-        )
+        with self._works() as work:
+            return work.hot_records.account_ids()

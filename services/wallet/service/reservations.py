@@ -2,50 +2,42 @@
 
 from __future__ import annotations
 
-from billing.common.v1 import money_pb2
-from billing.wallet.v1 import authorise_pb2 as pb
-
 from services.common import validation
 from services.common.clock import Clock, SystemClock
 from services.common.errors import FailedPrecondition, InvalidArgument, NotFound, Unavailable
-from services.wallet.adapters.hot_store import HotStateBusy, HotStore, Settlement
 from services.wallet.domain.partitions import Partitioner
+from services.wallet.service.commands.send import Reservation, SettleReservation
+from services.wallet.service.ports.send import HotStateBusy, SendStore, Settlement
 
-STATES = {
-    "held": pb.RESERVATION_STATE_HELD,
-    "committed": pb.RESERVATION_STATE_COMMITTED,
-    "released": pb.RESERVATION_STATE_RELEASED,
-    "expired": pb.RESERVATION_STATE_EXPIRED,
-}
 COMMIT = "commit"
 RELEASE = "release"
 EXPIRE = "expire"
 
 
 class Reservations:
-    def __init__(self, hot: HotStore, partitioner: Partitioner, clock: Clock | None = None) -> None:
+    def __init__(
+        self, hot: SendStore, partitioner: Partitioner, clock: Clock | None = None
+    ) -> None:
         self._hot = hot
         self._partitioner = partitioner
         self._clock = clock or SystemClock()
 
-    def commit(self, request: pb.CommitReservationRequest) -> pb.CommitReservationResponse:
-        validation.require_id(request.account_id, "account_id")
-        validation.require_id(request.reservation_id, "reservation_id")
-        validation.amount(request.amount_micros, "amount_micros")
-        settled = self.settle(
-            request.account_id, request.reservation_id, COMMIT, request.amount_micros
+    def commit(self, command: SettleReservation) -> Reservation:
+        validation.require_id(command.account_id, "account_id")
+        validation.require_id(command.reservation_id, "reservation_id")
+        validation.amount(command.amount_micros, "amount_micros")
+        return self.settle(
+            command.account_id, command.reservation_id, COMMIT, command.amount_micros
         )
-        return pb.CommitReservationResponse(reservation=settled)
 
-    def release(self, request: pb.ReleaseReservationRequest) -> pb.ReleaseReservationResponse:
-        validation.require_id(request.account_id, "account_id")
-        validation.require_id(request.reservation_id, "reservation_id")
-        settled = self.settle(request.account_id, request.reservation_id, RELEASE, 0)
-        return pb.ReleaseReservationResponse(reservation=settled)
+    def release(self, command: SettleReservation) -> Reservation:
+        validation.require_id(command.account_id, "account_id")
+        validation.require_id(command.reservation_id, "reservation_id")
+        return self.settle(command.account_id, command.reservation_id, RELEASE, 0)
 
     def settle(
         self, account_id: str, reservation_id: str, action: str, amount_micros: int
-    ) -> pb.Reservation:
+    ) -> Reservation:
         """Apply one settlement; FAILED_PRECONDITION when it ended otherwise (nothing moves)."""
         keys = self._partitioner.keys(account_id)
         now_ms = self._clock.now_ms()
@@ -70,7 +62,7 @@ class Reservations:
                 + (f" at {result.committed_micros}" if result.state == "committed" else ""),
                 "reservation_id",
             )
-        return reservation_message(reservation_id, result)
+        return reservation_of(reservation_id, result)
 
     def expire_overdue(self, limit: int) -> int:
         """Release every hold past its expiry, at most `limit` per partition; returns how many."""
@@ -80,7 +72,7 @@ class Reservations:
             for reservation_id in self._hot.overdue_reservations(keys, now_ms, limit):
                 account_id = self._hot.reservation_account(keys, reservation_id)
                 if account_id is None:
-                    self._hot.client.zrem(keys.expiry, reservation_id)
+                    self._hot.forget_overdue(keys, reservation_id)
                     continue
                 try:
                     result = self._hot.settle(keys, account_id, reservation_id, EXPIRE, 0, now_ms)
@@ -90,16 +82,15 @@ class Reservations:
         return expired
 
 
-def reservation_message(reservation_id: str, result: Settlement) -> pb.Reservation:
-    currency = result.currency
-    message = pb.Reservation(
+def reservation_of(reservation_id: str, result: Settlement) -> Reservation:
+    return Reservation(
         reservation_id=reservation_id,
         account_id=result.account_id,
         channel_id=result.channel_id,
         message_id=result.message_id,
-        state=STATES.get(result.state, pb.RESERVATION_STATE_UNSPECIFIED),
-        reserved=money_pb2.Money(currency_code=currency, amount_micros=result.amount_micros),
-        committed=money_pb2.Money(currency_code=currency, amount_micros=result.committed_micros),
+        state=result.state,
+        currency=result.currency,
+        reserved_micros=result.amount_micros,
+        committed_micros=result.committed_micros,
+        expire_ms=result.expire_ms,
     )
-    message.expire_time.FromMilliseconds(result.expire_ms)
-    return message

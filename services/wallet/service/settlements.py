@@ -10,24 +10,19 @@ hot balance (once, by its marker there), then posted to the ledger by the projec
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
-from billing.metering.v1 import events_pb2
-from sqlalchemy.engine import Engine
-
 from services.common import validation
-from services.common.background import decoded_event
+from services.common.clock import Clock, SystemClock
 from services.common.errors import InvalidArgument, NotFound
-from services.common.streams import Entry
-from services.wallet.adapters import charges_sql
-from services.wallet.adapters.charges_sql import Charge
-from services.wallet.adapters.hot_store import HotStore
 from services.wallet.domain.decisions import parse_send_record
 from services.wallet.domain.partitions import Partitioner
 from services.wallet.service.accounts import Accounts
+from services.wallet.service.commands.send import SettleCharge
+from services.wallet.service.ports.send import SendStore
+from services.wallet.service.ports.settlement import Charge, SettlementWorks
 
 log = logging.getLogger(__name__)
 COMMIT, RELEASE = "commit", "release"
@@ -36,43 +31,46 @@ CHARGE = "charge"
 
 class Settlements:
     def __init__(
-        self, engine: Engine, hot: HotStore, partitioner: Partitioner, accounts: Accounts
+        self,
+        works: SettlementWorks,
+        hot: SendStore,
+        partitioner: Partitioner,
+        accounts: Accounts,
+        clock: Clock | None = None,
     ) -> None:
-        self._engine = engine
+        self._works = works
         self._hot = hot
         self._partitioner = partitioner
         self._accounts = accounts
+        self._clock = clock or SystemClock()
 
     def ready(self) -> bool:
         """Whether every partition's hot state is whole (charges wait during a recovery)."""
         return self._hot.ready(self._partitioner.all())
 
-    def handle(self, entries: list[Entry]) -> None:
-        """The charges stream consumer's handler: one batch, all or nothing (retried)."""
-        self.apply([decoded_event(fields, events_pb2.ChargeSettled) for _id, fields in entries])
-
-    def apply(self, events: Sequence[events_pb2.ChargeSettled]) -> int:
+    def apply(self, events: Sequence[SettleCharge]) -> int:
         """Record, then apply, each charge once; returns how many were applied now."""
         charges = [self._charge(event) for event in events]
-        now_ms = time.time_ns() // 1_000_000
-        with self._engine.begin() as connection:
-            waiting = charges_sql.record(connection, charges, now_ms)
+        now_ms = self._clock.now_ms()
+        with self._works() as work:
+            waiting = work.charges.record(charges, now_ms)
+            work.commit()
         return self._apply(waiting)
 
     def apply_recorded(self, older_than_s: float, limit: int) -> int:
         """The sweeper: charges recorded and never applied (a crash, a recovery)."""
         if not self.ready():
             return 0
-        cutoff = time.time_ns() // 1_000_000 - int(older_than_s * 1000)
-        with self._engine.connect() as connection:
-            waiting = charges_sql.recorded_before(connection, cutoff, limit)
+        cutoff = self._clock.now_ms() - int(older_than_s * 1000)
+        with self._works() as work:
+            waiting = work.charges.recorded_before(cutoff, limit)
         return self._apply(waiting)
 
     def _apply(self, charges: list[Charge]) -> int:
         if not charges:
             return 0
         resolved = self._with_reservations(charges)
-        now_ms = time.time_ns() // 1_000_000
+        now_ms = self._clock.now_ms()
         nothing_to_post = []
         for charge in resolved:
             view = self._accounts.view(charge.account_id)
@@ -89,9 +87,10 @@ class Settlements:
             )
             if settled.outcome == "done" and not settled.wrote_end:
                 nothing_to_post.append(charge.key)
-        with self._engine.begin() as connection:
-            charges_sql.mark_applied(connection, resolved, now_ms)
-            charges_sql.mark_posted(connection, nothing_to_post, now_ms)
+        with self._works() as work:
+            work.charges.mark_applied(resolved, now_ms)
+            work.charges.mark_posted(nothing_to_post, now_ms)
+            work.commit()
         return len(resolved)
 
     def _with_reservations(self, charges: list[Charge]) -> list[Charge]:
@@ -105,31 +104,31 @@ class Settlements:
         found = {c.key: _reservation_of(record) for c, record in zip(unknown, records, strict=True)}
         missing = [key for key, reservation_id in found.items() if not reservation_id]
         if missing:  # the answer was forgotten (Redis lost it): SQL knows the hold, if any
-            with self._engine.connect() as connection:
-                found.update(charges_sql.reservations_of(connection, missing))
+            with self._works() as work:
+                found.update(work.charges.reservations_of(missing))
         return [
             c if c.reservation_id else replace(c, reservation_id=found.get(c.key, ""))
             for c in charges
         ]
 
-    def _charge(self, event: events_pb2.ChargeSettled) -> Charge:
+    def _charge(self, event: SettleCharge) -> Charge:
         account_id = validation.require_id(event.account_id, "account_id")
         message_id = validation.require_id(event.message_id, "message_id")
         view = self._accounts.view(account_id)
         if view is None:
             raise NotFound(f"account {account_id!r} not found", "account_id")
         if event.action == COMMIT:
-            amount = validation.amount(event.amount.amount_micros, "amount.amount_micros")
+            amount = validation.amount(event.amount_micros, "amount.amount_micros")
         elif event.action == RELEASE:
             amount = 0
         else:
             raise InvalidArgument("action", f"unknown action {validation.quoted(event.action)}")
-        currency = event.amount.currency_code or view.currency
+        currency = event.currency or view.currency
         if currency != view.currency:
             raise InvalidArgument(
                 "amount.currency_code", f"the account is charged in {view.currency}"
             )
-        occur = event.occur_time
+        seconds, nanos = event.occur_time
         return Charge(
             account_id=account_id,
             message_id=message_id,
@@ -138,7 +137,7 @@ class Settlements:
             reservation_id=validation.optional_id(event.reservation_id, "reservation_id"),
             currency=currency,
             amount_micros=amount,
-            occur_ms=validation.timestamp_ms(occur.seconds, occur.nanos, "occur_time"),
+            occur_ms=validation.timestamp_ms(seconds, nanos, "occur_time"),
         )
 
 
