@@ -30,11 +30,14 @@ from services.common.streams import Entry, GroupReader
 from services.wallet.adapters import tables
 from services.wallet.adapters.crossings import Crossings
 from services.wallet.adapters.hot_store import HotStore
+from services.wallet.adapters.ledger_work import SqlMoneyWorks
+from services.wallet.adapters.recharge_work import recharge_works
 from services.wallet.domain.accounts import TopUpFeeRule
 from services.wallet.domain.partitions import Partitioner
 from services.wallet.entrypoints import gauges
 from services.wallet.entrypoints.access import RULES
 from services.wallet.entrypoints.grpc_servicer import WalletServicer
+from services.wallet.entrypoints.recharge_answers import RechargeAnswers
 from services.wallet.entrypoints.timings import DecisionTimings
 from services.wallet.service import settings as names
 from services.wallet.service.account_search import AccountSearch
@@ -129,7 +132,8 @@ def assemble(env: config.Env, clock: Clock | None = None) -> Wallet:
     policy = settings.retry_policy
     projector_consumers: list[StreamConsumer] = []
     fee = TopUpFeeRule(settings.top_up_fee_basis_points, settings.top_up_fee_micros)
-    funds = Funds(engine, hot, partitioner, accounts, clock, fee)
+    money_work = SqlMoneyWorks(engine)
+    funds = Funds(money_work, hot, partitioner, accounts, clock, fee)
     projector = Projector(engine, projector_consumers, hot, partitioner)
     for keys in partitioner.all():
         reader = GroupReader(redis, keys.ledger, names.PROJECTOR_GROUP, settings.consumer_name)
@@ -137,12 +141,9 @@ def assemble(env: config.Env, clock: Clock | None = None) -> Wallet:
             StreamConsumer(reader, projector.handle, alerts, settings.worker_batch, policy)
         )
     balance_alerts = BalanceAlerts(engine)
-    recharges = AutoRecharges(
-        engine, accounts, funds, settings.recharge_retry_s, balance_alerts, clock
-    )
-    outcomes = RechargeOutcomes(
-        engine, balance_alerts, clock, int(settings.recharge_backoff_s * 1000)
-    )
+    recharge_work = recharge_works(engine, balance_alerts)
+    recharges = AutoRecharges(recharge_work, accounts, funds, settings.recharge_retry_s, clock)
+    outcomes = RechargeOutcomes(recharge_work, clock, int(settings.recharge_backoff_s * 1000))
     recharge_outcomes = StreamConsumer(
         GroupReader(
             invoicing_events,
@@ -150,7 +151,7 @@ def assemble(env: config.Env, clock: Clock | None = None) -> Wallet:
             names.CONSUMER_GROUP,
             settings.consumer_name,
         ),
-        outcomes.handle,
+        RechargeAnswers(outcomes).handle,
         alerts,
         settings.worker_batch,
         policy,
@@ -207,7 +208,7 @@ def assemble(env: config.Env, clock: Clock | None = None) -> Wallet:
             wallet_events,
             after_publish=lambda events: refresh_published_accounts(accounts, events),
         ),
-        credits=Credits(engine, accounts, hot, partitioner, clock),
+        credits=Credits(money_work, accounts, hot, partitioner, clock),
         days=days,
         recharges=recharges,
         recharge_outcomes=recharge_outcomes,

@@ -12,6 +12,7 @@ import redis
 from services.common.redis_client import RedisClient
 from services.wallet.adapters.thread_connections import ThreadConnections
 from services.wallet.domain.partitions import Keys
+from services.wallet.service.ports.money import HotStateBusy as HotStateBusy
 
 SCRIPTS = Path(__file__).parent / "lua"
 # The send decision both authorisation scripts share, loaded in front of each.
@@ -58,10 +59,6 @@ class SendPathScript(Script):
 
     def __call__(self, keys: Sequence[str], args: Sequence[Any]) -> Any:
         return self._connections.evalsha(self._sha, keys, args, super().__call__)
-
-
-class HotStateBusy(Exception):
-    """Redis is being rebuilt for this account or its partition: nothing changed; try again."""
 
 
 @dataclass(frozen=True, slots=True)
