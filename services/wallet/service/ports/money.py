@@ -193,3 +193,21 @@ class HotMoney(Protocol):
         """'new' when the projector is now asked to write the grant off; 'expired' when it
         never reached Redis; else its state."""
         ...
+
+
+class HotCredits(Protocol):
+    """What the projector tells the hot credit balance once a batch is written."""
+
+    def credit_expired(
+        self, keys: Keys, account_id: str, currency: str, credit_id: str, written_off: int
+    ) -> bool: ...
+
+    def credit_returned(
+        self,
+        keys: Keys,
+        account_id: str,
+        currency: str,
+        reservation_id: str,
+        back_micros: int,
+        forfeited_micros: int,
+    ) -> bool: ...
