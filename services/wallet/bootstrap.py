@@ -32,7 +32,9 @@ from services.wallet.adapters.account_work import account_reading
 from services.wallet.adapters.crossings import Crossings
 from services.wallet.adapters.day_work import days_work
 from services.wallet.adapters.hot_store import HotStore
+from services.wallet.adapters.ledger_work import SqlMoneyWorks
 from services.wallet.adapters.notice_work import alerts_on, notice_work
+from services.wallet.adapters.recharge_work import recharge_works
 from services.wallet.adapters.settlement_work import SqlSettlementWorks
 from services.wallet.domain.accounts import TopUpFeeRule
 from services.wallet.domain.partitions import Partitioner
@@ -42,6 +44,7 @@ from services.wallet.entrypoints.account_events import AccountFollower, refresh_
 from services.wallet.entrypoints.charge_events import charges_handler
 from services.wallet.entrypoints.grpc_servicer import WalletServicer
 from services.wallet.entrypoints.prices import PriceBreakdowns, window_event
+from services.wallet.entrypoints.recharge_answers import RechargeAnswers
 from services.wallet.entrypoints.timings import DecisionTimings
 from services.wallet.service import settings as names
 from services.wallet.service.account_search import AccountSearch
@@ -141,7 +144,8 @@ def assemble(env: config.Env, clock: Clock | None = None) -> Wallet:
     policy = settings.retry_policy
     projector_consumers: list[StreamConsumer] = []
     fee = TopUpFeeRule(settings.top_up_fee_basis_points, settings.top_up_fee_micros)
-    funds = Funds(engine, hot, partitioner, accounts, clock, fee)
+    money_work = SqlMoneyWorks(engine)
+    funds = Funds(money_work, hot, partitioner, accounts, clock, fee)
     projector = Projector(works, projector_consumers, hot, clock)
     for keys in partitioner.all():
         reader = GroupReader(redis, keys.ledger, names.PROJECTOR_GROUP, settings.consumer_name)
@@ -150,12 +154,9 @@ def assemble(env: config.Env, clock: Clock | None = None) -> Wallet:
         )
     notices_work = notice_work(engine)
     balance_alerts = BalanceAlerts(notices_work, alerts_on)
-    recharges = AutoRecharges(
-        engine, accounts, funds, settings.recharge_retry_s, balance_alerts, clock
-    )
-    outcomes = RechargeOutcomes(
-        engine, balance_alerts, clock, int(settings.recharge_backoff_s * 1000)
-    )
+    recharge_work = recharge_works(engine, balance_alerts)
+    recharges = AutoRecharges(recharge_work, accounts, funds, settings.recharge_retry_s, clock)
+    outcomes = RechargeOutcomes(recharge_work, clock, int(settings.recharge_backoff_s * 1000))
     recharge_outcomes = StreamConsumer(
         GroupReader(
             invoicing_events,
@@ -163,7 +164,7 @@ def assemble(env: config.Env, clock: Clock | None = None) -> Wallet:
             names.CONSUMER_GROUP,
             settings.consumer_name,
         ),
-        outcomes.handle,
+        RechargeAnswers(outcomes).handle,
         alerts,
         settings.worker_batch,
         policy,
@@ -225,7 +226,7 @@ def assemble(env: config.Env, clock: Clock | None = None) -> Wallet:
             after_publish=lambda events: refresh_published_accounts(accounts, events),
             retention=retention,
         ),
-        credits=Credits(engine, accounts, hot, partitioner, clock),
+        credits=Credits(money_work, accounts, hot, partitioner, clock),
         days=days,
         recharges=recharges,
         recharge_outcomes=recharge_outcomes,

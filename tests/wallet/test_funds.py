@@ -7,6 +7,7 @@ import pytest
 from billing.common.v1 import money_pb2
 from billing.wallet.v1 import funds_pb2, wallet_service_pb2
 
+from services.wallet.service.commands.money import Money, TopUp
 from tests.wallet.conftest import DEADLINE_S, WalletUnderTest
 
 
@@ -36,8 +37,10 @@ def test_a_top_up_retried_with_its_key_is_applied_once(wallet: WalletUnderTest) 
 
 def test_the_sweeper_applies_a_top_up_that_never_reached_redis(wallet: WalletUnderTest) -> None:
     account = wallet.create_account()
-    recorded = wallet.wallet.funds.record(_request(account, 70_000, "k-lost"))
-    assert recorded["state"] == "recorded"
+    recorded = wallet.wallet.funds.record(
+        TopUp(account, "", Money("USD", 70_000), idempotency_key="k-lost")
+    )
+    assert recorded.state == "recorded"
     assert wallet.available(account) == (0, 0)
     assert wallet.wallet.funds.apply_recorded(older_than_s=0, limit=10) == 1
     assert wallet.available(account) == (70_000, 0)

@@ -9,11 +9,10 @@ from typing import Any
 import grpc
 import pytest
 from billing.wallet.v1 import authorise_pb2
-from billing.wallet.v1 import wallet_service_pb2 as pb
 
+from services.wallet.service.commands.money import Money, TopUp
 from services.wallet.service.settings import CHARGES_STREAM, CONSUMER_GROUP, PROJECTOR_GROUP
 from tests.wallet.conftest import WalletUnderTest
-from tests.wallet.helpers import usd
 from tests.wallet.test_settlement import PRICE, charge, deliver, revenue
 
 START = 200_000
@@ -59,10 +58,7 @@ def test_a_rebuild_never_applies_a_top_up_twice(wallet: WalletUnderTest) -> None
     account = wallet.create_account()
     funds = wallet.wallet.funds
     # Recorded in SQL, then the process died before applying it to Redis.
-    funds.record(
-        pb.TopUpRequest(account_id=account, amount=usd(START), idempotency_key="paid-1"),
-        source="manual",
-    )
+    funds.record(TopUp(account, "", Money("USD", START), idempotency_key="paid-1"))
     wallet.wallet.recovery.rebuild_account(account)
     assert wallet.available(account) == (START, 0)
     funds.apply_recorded(0, 100)  # the sweeper finds it applied already

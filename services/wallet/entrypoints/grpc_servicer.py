@@ -18,7 +18,17 @@ from services.common import metrics, validation
 from services.common.audit import AuditLog
 from services.common.errors import AlreadyExists, InvalidArgument, PermissionDenied
 from services.common.service_auth import current_identity
-from services.wallet.entrypoints import account_requests, day_requests, prices, send_requests
+from services.wallet.adapters.credit_messages import granted_response, redeemed_response
+from services.wallet.adapters.recharge_work import rule_message
+from services.wallet.entrypoints import (
+    account_requests,
+    credit_requests,
+    day_requests,
+    money_requests,
+    prices,
+    recharge_requests,
+    send_requests,
+)
 from services.wallet.entrypoints.timings import DecisionTimings
 from services.wallet.service.account_search import AccountSearch
 from services.wallet.service.accounts import Accounts
@@ -174,7 +184,9 @@ class WalletServicer(pb_grpc.WalletServiceServicer):
     def GetBalance(
         self, request: pb.GetBalanceRequest, context: grpc.ServicerContext
     ) -> pb.GetBalanceResponse:
-        response = self._funds.balance(request)
+        response = money_requests.balance_response(
+            self._funds.holdings(request.account_id, request.channel_id)
+        )
         if self._days is not None:
             for channel_id, days in self._days.balances(request.account_id):
                 if request.channel_id and channel_id not in ("", request.channel_id):
@@ -205,24 +217,28 @@ class WalletServicer(pb_grpc.WalletServiceServicer):
                 )
             source = "bank_transfer"
             credited = self._funds.transfer_credited(request.account_id, request.transfer_reference)
-            if credited is not None and credited["idempotency_key"] != request.idempotency_key:
+            if credited is not None and credited.idempotency_key != request.idempotency_key:
                 raise AlreadyExists(
                     f"transfer {request.transfer_reference[:40]!r} was credited already, "
-                    f"by top-up {credited['top_up_id']}",
+                    f"by top-up {credited.top_up_id}",
                     "transfer_reference",
                 )
         elif request.transfer_reference:
             raise PermissionDenied("only an operator credits a bank transfer")
 
         def balance() -> pb.GetBalanceResponse:
-            return self._funds.balance(
-                pb.GetBalanceRequest(account_id=request.account_id, channel_id=request.channel_id)
+            return money_requests.balance_response(
+                self._funds.holdings(request.account_id, request.channel_id)
             )
+
+        def top_up() -> pb.TopUpResponse:
+            record = self._funds.top_up(money_requests.top_up(request, source))
+            return pb.TopUpResponse(top_up=money_requests.top_up_message(record))
 
         return self._audit.around(
             "TopUp",
             request,
-            lambda: self._funds.top_up(request, source),
+            top_up,
             before=balance,
             after=lambda answer: {
                 "top_up": _dict(answer.top_up),
@@ -235,7 +251,7 @@ class WalletServicer(pb_grpc.WalletServiceServicer):
     def QuoteTopUp(
         self, request: pb.QuoteTopUpRequest, context: grpc.ServicerContext
     ) -> pb.QuoteTopUpResponse:
-        return self._funds.quote(request)
+        return money_requests.quote_response(self._funds.quote(money_requests.quote(request)))
 
     def ReverseTopUp(
         self, request: pb.ReverseTopUpRequest, context: grpc.ServicerContext
@@ -243,19 +259,27 @@ class WalletServicer(pb_grpc.WalletServiceServicer):
         return self._audit.around(
             "ReverseTopUp",
             request,
-            lambda: self._funds.reverse(request),
+            lambda: pb.ReverseTopUpResponse(
+                reversal=money_requests.reversal_message(
+                    self._funds.reverse(money_requests.reverse(request))
+                )
+            ),
             target=lambda _answer: request.top_up_idempotency_key,
         )
 
     def ListTopUps(
         self, request: pb.ListTopUpsRequest, context: grpc.ServicerContext
     ) -> pb.ListTopUpsResponse:
-        return self._funds.list_top_ups(request)
+        return money_requests.top_ups_response(
+            self._funds.list_top_ups(money_requests.page(request))
+        )
 
     def ListLedgerEntries(
         self, request: pb.ListLedgerEntriesRequest, context: grpc.ServicerContext
     ) -> pb.ListLedgerEntriesResponse:
-        return self._funds.list_entries(request)
+        return money_requests.entries_response(
+            self._funds.list_entries(money_requests.page(request))
+        )
 
     def OpenWindow(
         self, request: pb.OpenWindowRequest, context: grpc.ServicerContext
@@ -269,14 +293,14 @@ class WalletServicer(pb_grpc.WalletServiceServicer):
         return self._audit.around(
             "GrantCredit",
             request,
-            lambda: self._credits.grant(request),
+            lambda: granted_response(self._credits.grant(credit_requests.grant(request))),
             target=lambda answer: answer.credit.credit_id,
         )
 
     def ListCredits(
         self, request: pb.ListCreditsRequest, context: grpc.ServicerContext
     ) -> pb.ListCreditsResponse:
-        return self._credits.list(request)
+        return credit_requests.listing_response(self._credits.list(credit_requests.page(request)))
 
     def RedeemCredits(
         self, request: pb.RedeemCreditsRequest, context: grpc.ServicerContext
@@ -284,7 +308,7 @@ class WalletServicer(pb_grpc.WalletServiceServicer):
         return self._audit.around(
             "RedeemCredits",
             request,
-            lambda: self._credits.redeem(request),
+            lambda: redeemed_response(self._credits.redeem(credit_requests.redeem(request))),
             target=lambda _answer: request.invoice_id,
         )
 
@@ -362,26 +386,32 @@ class WalletServicer(pb_grpc.WalletServiceServicer):
         return self._audit.around(
             "SetAutoRecharge",
             request,
-            lambda: self._recharges.set(request),
-            before=lambda: self._recharges.get(
-                pb.GetAutoRechargeRequest(account_id=request.account_id, channel_id=channel_id)
+            lambda: pb.SetAutoRechargeResponse(
+                auto_recharge=rule_message(self._recharges.set(recharge_requests.set_rule(request)))
+            ),
+            before=lambda: pb.GetAutoRechargeResponse(
+                auto_recharge=rule_message(self._recharges.get(request.account_id, channel_id))
             ),
         )
 
     def ListRecharges(
         self, request: pb.ListRechargesRequest, context: grpc.ServicerContext
     ) -> pb.ListRechargesResponse:
-        return self._recharges.list(request)
+        return recharge_requests.recharges_response(
+            self._recharges.list(recharge_requests.page(request))
+        )
 
     def GetAutoRecharge(
         self, request: pb.GetAutoRechargeRequest, context: grpc.ServicerContext
     ) -> pb.GetAutoRechargeResponse:
-        return self._recharges.get(request)
+        rule = self._recharges.get(request.account_id, request.channel_id)
+        return pb.GetAutoRechargeResponse(auto_recharge=rule_message(rule))
 
     def ListAutoRecharges(
         self, request: pb.ListAutoRechargesRequest, context: grpc.ServicerContext
     ) -> pb.ListAutoRechargesResponse:
-        return self._recharges.list_rules(request)
+        rules = self._recharges.list_rules(request.account_id)
+        return pb.ListAutoRechargesResponse(auto_recharges=[rule_message(r) for r in rules])
 
     def GetPriceList(
         self, request: pb.GetPriceListRequest, context: grpc.ServicerContext

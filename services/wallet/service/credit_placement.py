@@ -15,7 +15,6 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, RowMapping
 
 from services.wallet.adapters import tables
-from services.wallet.adapters.hot_store import HotStore
 from services.wallet.domain import ledger
 from services.wallet.domain.credit_book import (
     CreditBook,
@@ -28,6 +27,7 @@ from services.wallet.domain.credit_book import (
 from services.wallet.domain.ledger import Fact, Transaction
 from services.wallet.domain.partitions import Partitioner
 from services.wallet.service.account_lock import lock_account
+from services.wallet.service.ports.money import HotCredits
 
 MESSAGES = "messages"
 RESERVING = frozenset({ledger.HOLD}) | ledger.SETTLEMENTS
@@ -212,7 +212,7 @@ def _held_parts(connection: Connection, facts: list[Fact]) -> dict[str, Parts]:
 
 
 def tell_hot(
-    connection: Connection, hot: HotStore, partitioner: Partitioner, facts: list[Fact]
+    connection: Connection, hot: HotCredits, partitioner: Partitioner, facts: list[Fact]
 ) -> int:
     """After the commit: release what settlements gave back, remove what expiries wrote off.
 
