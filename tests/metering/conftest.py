@@ -36,9 +36,11 @@ class Running:
     redis: redis.Redis
 
     def add_account(self, event_id: str, account: account_pb2.AccountProfile) -> None:
-        """The wallet announces an account; metering consumes it."""
+        """The wallet announces an account; metering consumes it before this returns."""
         helpers.publish_account(self.redis, event_id, account)
         self.wired.accounts_consumer.drain()
+        if not self.wired.accounts.known(account.account_id):
+            raise AssertionError(f"account {account.account_id} not applied by the drain")
 
     def record(self, *events: events_pb2.MessageEvent, key: str = "") -> pb.RecordEventsResponse:
         """RecordEvents, then relay the outbox to the streams."""
