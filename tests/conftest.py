@@ -8,14 +8,14 @@ from pathlib import Path
 import pytest
 
 from tests.harness.postgres import PostgresCluster
-from tests.harness.redis_servers import RedisCluster, RedisServer
+from tests.harness.redis_servers import RedisCluster, RedisServer, own_redis_server
 
 DATABASES = ("sqlite", "postgresql")
 
 
 @pytest.fixture(scope="session")
 def redis_server() -> Iterator[RedisServer]:
-    server = RedisServer().start()
+    server = own_redis_server()
     yield server
     server.stop()
 

@@ -23,6 +23,10 @@ def _redis_binary(name: str) -> str:
     return path
 
 
+class PortTaken(RuntimeError):
+    """The port chosen was bound by another process before this redis-server could."""
+
+
 class RedisServer:
     """One redis-server on a free port, with AOF like production."""
 
@@ -68,7 +72,12 @@ class RedisServer:
                 if time.monotonic() > deadline:
                     raise
                 time.sleep(0.05)
+        serving_pid = int(client.info("server")["process_id"])
         client.close()
+        if self._process is None or serving_pid != self._process.pid:
+            # Another redis-server took the port first; sharing it would mix two runs' data.
+            self.stop()
+            raise PortTaken(f"port {self.port} is served by another redis-server")
         return self
 
     def stop(self) -> None:
@@ -77,6 +86,16 @@ class RedisServer:
             self._process.wait(timeout=10)
             self._process = None
         shutil.rmtree(self._dir, ignore_errors=True)
+
+
+def own_redis_server(attempts: int = 3) -> RedisServer:
+    """A started redis-server of this run's own: another run's server is never shared."""
+    for _ in range(attempts - 1):
+        try:
+            return RedisServer().start()
+        except PortTaken:
+            continue
+    return RedisServer().start()
 
 
 class RedisCluster:
