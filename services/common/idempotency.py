@@ -56,26 +56,52 @@ def once(
     """
     check_key(key)
     digest = fingerprint(request)
+    kept = kept_response(connection, table, scope, key, digest)
+    if kept is not None:
+        return response_type.FromString(kept)
+    response = action()
+    keep_response(
+        connection, table, scope, key, digest, response.SerializeToString(deterministic=True)
+    )
+    return response
+
+
+def kept_response(
+    connection: Connection, table: sa.Table, scope: str, key: str, request_sha256: str
+) -> bytes | None:
+    """The response kept under (scope, key); None when there is none yet, a Conflict when the
+    key came with a different request."""
     row = connection.execute(
         sa.select(table.c.request_sha256, table.c.response).where(
             table.c.scope == scope, table.c.idempotency_key == key
         )
     ).first()
-    if row is not None:
-        if row.request_sha256 != digest:
-            raise Conflict(f"idempotency key {key!r} was used for a different request")
-        return response_type.FromString(row.response)
-    response = action()
+    if row is None:
+        return None
+    if row.request_sha256 != request_sha256:
+        raise Conflict(f"idempotency key {key!r} was used for a different request")
+    return bytes(row.response)
+
+
+def keep_response(
+    connection: Connection,
+    table: sa.Table,
+    scope: str,
+    key: str,
+    request_sha256: str,
+    response: bytes,
+) -> None:
+    """Keep the first response with the caller's writes (a Conflict when another transaction
+    is keeping one under the same key)."""
     try:
         with connection.begin_nested():
             connection.execute(
                 table.insert().values(
                     scope=scope,
                     idempotency_key=key,
-                    request_sha256=digest,
-                    response=response.SerializeToString(deterministic=True),
+                    request_sha256=request_sha256,
+                    response=response,
                 )
             )
     except IntegrityError:
         raise Conflict(f"idempotency key {key!r} is being used concurrently") from None
-    return response

@@ -64,37 +64,47 @@ def deleted(answer: DeletedChannel) -> pb.DeleteChannelResponse:
     )
 
 
-def response(method: str, answer: object) -> Message:
-    """The response of `method` (AddDays, TakeBackDays, RegisterChannel...) saying `answer`."""
-    if isinstance(answer, PoolDays):
-        return taken_back(answer) if method == "TakeBackDays" else added(answer)
-    if isinstance(answer, RegisteredChannel):
-        return registered(answer)
-    if isinstance(answer, AllocatedDays):
-        return allocated(answer)
-    if isinstance(answer, DeletedChannel):
-        return deleted(answer)
-    raise TypeError(f"no response for {type(answer).__name__}")
+def _bytes(message: Message) -> bytes:
+    return message.SerializeToString(deterministic=True)
 
 
-def encode(scope: str, answer: object) -> bytes:
-    method = scope.split(":", 1)[0]
-    return response(method, answer).SerializeToString(deterministic=True)
+def added_kept(stored: bytes) -> PoolDays:
+    return PoolDays(pb.AddDaysResponse.FromString(stored).pool_days)
 
 
-def decode(scope: str, stored: bytes) -> object:
-    """A kept answer, by the method its scope starts with ("AddDays:<account>")."""
-    method = scope.split(":", 1)[0]
-    if method == "AddDays":
-        return PoolDays(pb.AddDaysResponse.FromString(stored).pool_days)
-    if method == "TakeBackDays":
-        return PoolDays(pb.TakeBackDaysResponse.FromString(stored).pool_days)
-    if method == "RegisterChannel":
-        return RegisteredChannel(channel_of(pb.RegisterChannelResponse.FromString(stored).channel))
-    if method == "AllocateDays":
-        allocated = pb.AllocateDaysResponse.FromString(stored)
-        return AllocatedDays(channel_of(allocated.channel), allocated.pool_days)
-    if method == "DeleteChannel":
-        deleted = pb.DeleteChannelResponse.FromString(stored)
-        return DeletedChannel(channel_of(deleted.channel), deleted.returned_days, deleted.pool_days)
-    raise ValueError(f"no kept answer for {scope!r}")
+def taken_back_kept(stored: bytes) -> PoolDays:
+    return PoolDays(pb.TakeBackDaysResponse.FromString(stored).pool_days)
+
+
+def registered_kept(stored: bytes) -> RegisteredChannel:
+    return RegisteredChannel(channel_of(pb.RegisterChannelResponse.FromString(stored).channel))
+
+
+def allocated_kept(stored: bytes) -> AllocatedDays:
+    allocated = pb.AllocateDaysResponse.FromString(stored)
+    return AllocatedDays(channel_of(allocated.channel), allocated.pool_days)
+
+
+def deleted_kept(stored: bytes) -> DeletedChannel:
+    deleted = pb.DeleteChannelResponse.FromString(stored)
+    return DeletedChannel(channel_of(deleted.channel), deleted.returned_days, deleted.pool_days)
+
+
+def added_stored(answer: PoolDays) -> bytes:
+    return _bytes(added(answer))
+
+
+def taken_back_stored(answer: PoolDays) -> bytes:
+    return _bytes(taken_back(answer))
+
+
+def registered_stored(answer: RegisteredChannel) -> bytes:
+    return _bytes(registered(answer))
+
+
+def allocated_stored(answer: AllocatedDays) -> bytes:
+    return _bytes(allocated(answer))
+
+
+def deleted_stored(answer: DeletedChannel) -> bytes:
+    return _bytes(deleted(answer))

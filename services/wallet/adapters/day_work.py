@@ -13,9 +13,15 @@ from sqlalchemy.engine import Connection, Engine, RowMapping
 
 from services.common.unit_of_work import SqlTransaction
 from services.wallet.adapters import day_messages, tables
-from services.wallet.adapters.replies import SqlReplies
+from services.wallet.adapters.replies_sql import SqlReplies
 from services.wallet.service.account_lock import lock_account
 from services.wallet.service.channel_days import REGISTERED, epoch_day
+from services.wallet.service.commands.days import (
+    AllocatedDays,
+    DeletedChannel,
+    PoolDays,
+    RegisteredChannel,
+)
 from services.wallet.service.ports.days import ChannelDays, ChannelRecord, DayRecords
 from services.wallet.service.ports.replies import Replies
 
@@ -198,11 +204,27 @@ def count_channel_days(
 
 class DaysUnitOfWork(SqlTransaction):
     days: DayRecords
-    replies: Replies
+    added: Replies[PoolDays]
+    taken_back: Replies[PoolDays]
+    registered: Replies[RegisteredChannel]
+    allocated: Replies[AllocatedDays]
+    deleted: Replies[DeletedChannel]
 
     def _bind(self, connection: Connection) -> None:
         self.days = SqlDayRecords(connection)
-        self.replies = SqlReplies(connection, day_messages.encode, day_messages.decode)
+        self.added = SqlReplies(connection, day_messages.added_stored, day_messages.added_kept)
+        self.taken_back = SqlReplies(
+            connection, day_messages.taken_back_stored, day_messages.taken_back_kept
+        )
+        self.registered = SqlReplies(
+            connection, day_messages.registered_stored, day_messages.registered_kept
+        )
+        self.allocated = SqlReplies(
+            connection, day_messages.allocated_stored, day_messages.allocated_kept
+        )
+        self.deleted = SqlReplies(
+            connection, day_messages.deleted_stored, day_messages.deleted_kept
+        )
 
 
 def days_work(engine: Engine) -> Callable[[], DaysUnitOfWork]:

@@ -24,10 +24,10 @@ from services.wallet.service.ports.money import (
     CreditRecords,
     DuplicateKey,
     LedgerRecords,
-    Replies,
     ReversalRecords,
     TopUpRecords,
 )
+from services.wallet.service.ports.replies import Replies
 
 
 class SqlLedger:

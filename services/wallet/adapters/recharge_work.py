@@ -19,7 +19,6 @@ from services.wallet.adapters.replies_sql import SqlReplies
 from services.wallet.service.account_lock import lock_account
 from services.wallet.service.alerts import BalanceAlerts
 from services.wallet.service.commands.recharges import RechargeRequest, Rule
-from services.wallet.service.ports.money import Replies
 from services.wallet.service.ports.recharges import (
     AttemptRecords,
     RechargeAlerts,
@@ -27,6 +26,7 @@ from services.wallet.service.ports.recharges import (
     RechargeRequests,
     RuleRecords,
 )
+from services.wallet.service.ports.replies import Replies
 
 RECHARGES_STREAM = event_streams.WALLET_RECHARGES.name
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Sequence
+from typing import TypeVar
 
 from services.common import validation
 from services.common.clock import Clock
@@ -33,8 +34,11 @@ from services.wallet.service.commands.days import (
     RegisteredChannel,
     TakeBackDays,
 )
+from services.wallet.service.kept_answers import once
 from services.wallet.service.ports.days import ChannelDaysHot, ChannelRecord, DaysWork
-from services.wallet.service.ports.replies import AnswerT, once
+from services.wallet.service.ports.replies import Replies
+
+Answer = TypeVar("Answer")
 
 MAX_DAYS = 10_000_000  # a partner's order: 100,000 channels x 100 days
 MAX_PHONE_LENGTH = 32
@@ -71,7 +75,7 @@ class Days:
                 return PoolDays(work.days.pool(view.account_id))
 
             work.days.lock_account(view.account_id)
-            answer = self._once(work, "AddDays", view, command, PoolDays, add)
+            answer = self._once(work.added, "AddDays", view, command, add)
             work.commit()
         self.restore_hot(view.account_id)  # a days account from now on: its channels need days
         return answer
@@ -106,7 +110,7 @@ class Days:
                 return PoolDays(pool - command.days)
 
             work.days.lock_account(view.account_id)
-            answer = self._once(work, "TakeBackDays", view, command, PoolDays, take_back)
+            answer = self._once(work.taken_back, "TakeBackDays", view, command, take_back)
             work.commit()
         return answer
 
@@ -133,7 +137,7 @@ class Days:
                 return RegisteredChannel(self._channel(view, shown))
 
             work.days.lock_account(view.account_id)
-            answer = self._once(work, "RegisterChannel", view, command, RegisteredChannel, register)
+            answer = self._once(work.registered, "RegisterChannel", view, command, register)
             work.commit()
         self.write_hot(view, answer.channel.channel_id)
         return answer
@@ -177,7 +181,7 @@ class Days:
                 return AllocatedDays(self._channel(view, shown), pool - command.days)
 
             work.days.lock_account(view.account_id)
-            answer = self._once(work, "AllocateDays", view, command, AllocatedDays, allocate)
+            answer = self._once(work.allocated, "AllocateDays", view, command, allocate)
             work.commit()
         self.write_hot(view, channel_id)
         return answer
@@ -210,7 +214,7 @@ class Days:
                 )
 
             work.days.lock_account(view.account_id)
-            answer = self._once(work, "DeleteChannel", view, command, DeletedChannel, delete)
+            answer = self._once(work.deleted, "DeleteChannel", view, command, delete)
             work.commit()
         self.write_hot(view, channel_id)
         return answer
@@ -275,18 +279,17 @@ class Days:
 
     def _once(
         self,
-        work: DaysWork,
+        replies: Replies[Answer],
         method: str,
         view: AccountView,
         command: AddDays | TakeBackDays | RegisterChannel | AllocateDays | DeleteChannel,
-        answer_type: type[AnswerT],
-        action: Callable[[], AnswerT],
-    ) -> AnswerT:
+        action: Callable[[], Answer],
+    ) -> Answer:
         if not command.idempotency_key:
             return action()  # registering and deleting are idempotent by nature
         scope = f"{method}:{view.account_id}"
         key, digest = command.idempotency_key, command.request_sha256
-        return once(work.replies, scope, key, digest, answer_type, action)
+        return once(replies, scope, key, digest, action)
 
     def _channel(self, view: AccountView, found: ChannelRecord | None) -> Channel:
         if found is None:

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from services.common import idempotency
-from services.wallet.service.ports.money import Replies
+from services.wallet.service.ports.replies import Replies
 
 Answer = TypeVar("Answer")
 
@@ -19,8 +19,9 @@ def once(
     action: Callable[[], Answer],
 ) -> Answer:
     """Run `action` once per (scope, key) inside the caller's unit of work: a replay of the
-    same request gets the kept answer, the same key with another request a Conflict. The
-    answer is kept with the action's writes, in the same transaction."""
+    same request gets the kept answer, the same key with another request a Conflict, a key
+    too long an InvalidArgument. The answer is kept with the action's writes, in the same
+    transaction."""
     idempotency.check_key(key)
     kept = replies.find(scope, key, request_sha256)
     if kept is not None:

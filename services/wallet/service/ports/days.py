@@ -10,6 +10,12 @@ from typing import Protocol
 
 from services.common.unit_of_work import Transaction
 from services.wallet.domain.partitions import Keys
+from services.wallet.service.commands.days import (
+    AllocatedDays,
+    DeletedChannel,
+    PoolDays,
+    RegisteredChannel,
+)
 from services.wallet.service.ports.replies import Replies
 
 
@@ -89,7 +95,11 @@ class DayRecords(Protocol):
 
 class DaysWork(Transaction, Protocol):
     days: DayRecords
-    replies: Replies
+    added: Replies[PoolDays]
+    taken_back: Replies[PoolDays]
+    registered: Replies[RegisteredChannel]
+    allocated: Replies[AllocatedDays]
+    deleted: Replies[DeletedChannel]
 
 
 class ChannelDaysHot(Protocol):

@@ -4,7 +4,7 @@ unit of work on the SQL ledger with its repositories, and the hot store's money 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Protocol, TypeVar
+from typing import Protocol
 
 from services.common.unit_of_work import Transaction
 from services.wallet.domain.ledger import Transaction as Posting
@@ -15,8 +15,7 @@ from services.wallet.service.commands.money import (
     ReversalRecord,
     TopUpRecord,
 )
-
-Answer = TypeVar("Answer")
+from services.wallet.service.ports.replies import Replies
 
 
 class DuplicateKey(Exception):
@@ -108,18 +107,6 @@ class CreditRecords(Protocol):
         ...
 
     def mark_written_off(self, credit_id: str, at_ms: int) -> None: ...
-
-
-class Replies(Protocol[Answer]):
-    """The first answer to an idempotent request, kept by (scope, key)."""
-
-    def find(self, scope: str, key: str, request_sha256: str) -> Answer | None:
-        """None the first time; a Conflict when the key came with another request."""
-        ...
-
-    def keep(self, scope: str, key: str, request_sha256: str, answer: Answer) -> None:
-        """A Conflict when the key is being used concurrently."""
-        ...
 
 
 class MoneyWork(Transaction, Protocol):

@@ -13,7 +13,7 @@ from services.wallet.service.commands.recharges import (
     RechargeRequest,
     Rule,
 )
-from services.wallet.service.ports.money import Replies
+from services.wallet.service.ports.replies import Replies
 
 
 class RuleRecords(Protocol):

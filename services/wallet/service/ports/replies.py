@@ -3,38 +3,19 @@ and request gets the first answer back; the same key with another request is a C
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Protocol, TypeVar
 
-AnswerT = TypeVar("AnswerT")
+Answer = TypeVar("Answer")
 
 
-class Replies(Protocol):
-    def find(self, scope: str, key: str, request_sha256: str) -> object | None:
-        """The first answer under (scope, key); None when there is none yet. A key too long is
-        an InvalidArgument; a key that came with another request, a Conflict."""
+class Replies(Protocol[Answer]):
+    """The first answer to one kind of idempotent request, kept by (scope, key)."""
+
+    def find(self, scope: str, key: str, request_sha256: str) -> Answer | None:
+        """None the first time; a Conflict when the key came with another request."""
         ...
 
-    def add(self, scope: str, key: str, request_sha256: str, answer: object) -> None:
-        """Keep `answer` with the transaction's writes (a Conflict if another writer is
-        keeping one under the same key)."""
+    def keep(self, scope: str, key: str, request_sha256: str, answer: Answer) -> None:
+        """Kept with the transaction's writes; a Conflict when the key is being used
+        concurrently."""
         ...
-
-
-def once(
-    replies: Replies,
-    scope: str,
-    key: str,
-    request_sha256: str,
-    answer_type: type[AnswerT],
-    action: Callable[[], AnswerT],
-) -> AnswerT:
-    """Run `action` once per (scope, key); a replay answers what the first run did."""
-    kept = replies.find(scope, key, request_sha256)
-    if kept is not None:
-        if not isinstance(kept, answer_type):
-            raise TypeError(f"kept answer of {scope} is not a {answer_type.__name__}")
-        return kept
-    answer = action()
-    replies.add(scope, key, request_sha256, answer)
-    return answer
