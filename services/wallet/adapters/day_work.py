@@ -13,8 +13,8 @@ from sqlalchemy.engine import Connection, Engine, RowMapping
 
 from services.common.unit_of_work import SqlTransaction
 from services.wallet.adapters import day_messages, tables
+from services.wallet.adapters.account_lock import lock_account
 from services.wallet.adapters.replies_sql import SqlReplies
-from services.wallet.service.account_lock import lock_account
 from services.wallet.service.channel_days import REGISTERED, epoch_day
 from services.wallet.service.commands.days import (
     AllocatedDays,

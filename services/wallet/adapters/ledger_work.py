@@ -12,11 +12,11 @@ from sqlalchemy.exc import IntegrityError
 
 from services.common.unit_of_work import SqlTransaction
 from services.wallet.adapters import credit_messages, ledger_sql, tables
+from services.wallet.adapters.account_lock import lock_account
 from services.wallet.adapters.credits_sql import SqlCredits
 from services.wallet.adapters.replies_sql import SqlReplies
 from services.wallet.adapters.top_ups_sql import SqlReversals, SqlTopUps, ordered
 from services.wallet.domain.ledger import Transaction as Posting
-from services.wallet.service.account_lock import lock_account
 from services.wallet.service.commands.credits import Credit, Redeemed
 from services.wallet.service.commands.money import LedgerEntry
 from services.wallet.service.ports.money import (

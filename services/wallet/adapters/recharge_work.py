@@ -14,9 +14,9 @@ from sqlalchemy.engine import Connection, Engine
 from services.common import event_streams, outbox
 from services.common.unit_of_work import SqlTransaction
 from services.wallet.adapters import tables
+from services.wallet.adapters.account_lock import lock_account
 from services.wallet.adapters.recharges_sql import SqlAttempts, SqlRecharges, SqlRules
 from services.wallet.adapters.replies_sql import SqlReplies
-from services.wallet.service.account_lock import lock_account
 from services.wallet.service.alerts import BalanceAlerts
 from services.wallet.service.commands.recharges import RechargeRequest, Rule
 from services.wallet.service.ports.recharges import (

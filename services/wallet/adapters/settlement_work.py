@@ -10,6 +10,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from services.common.unit_of_work import SqlTransaction
 from services.wallet.adapters import charges_sql, ledger_sql, tables
+from services.wallet.adapters.account_lock import lock_account
 from services.wallet.adapters.hot_store import HotStore
 from services.wallet.domain import ledger
 from services.wallet.domain.ledger import Fact
@@ -165,6 +166,8 @@ class SqlPostings:
             credit_placement.moves_credit(fact) for fact in facts
         ):
             raise ValueError("credit entries are projected only with the hot store at hand")
+        for account_id in credit_placement.locked_accounts(facts):
+            lock_account(self._connection, account_id)
         transactions = credit_placement.place(self._connection, facts)
         ledger_sql.write_transactions(self._connection, [t for t in transactions if t is not None])
         ledger_sql.record_reservations(self._connection, reservations)

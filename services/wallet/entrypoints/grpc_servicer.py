@@ -130,10 +130,11 @@ class WalletServicer(pb_grpc.WalletServiceServicer):
     def _authorise(
         self, request: authorise_pb2.AuthoriseSendRequest
     ) -> authorise_pb2.AuthoriseSendResponse:
-        decided = self._authoriser.authorise(send_requests.send_command(request))
+        send = send_requests.send_command(request)
+        decided = self._authoriser.authorise(send)
         answer = send_requests.send_response(decided)
         if self._notices is not None and answer.decision == authorise_pb2.DECISION_ALLOWED_FLAGGED:
-            self._notices.after_send(request, answer)
+            self._notices.after_send(send, decided)
         return answer
 
     def AuthoriseBatch(
@@ -159,10 +160,10 @@ class WalletServicer(pb_grpc.WalletServiceServicer):
         decided = self._authoriser.authorise_batch(batch)
         answer = send_requests.batch_response(batch, decided)
         if self._notices is not None and answer.denied_count:
-            refused = self._notices.refused_batch(request, answer)
+            refused = self._notices.refused_batch(batch, decided)
             if refused:
                 required = decided.paid_micros(refused)
-                self._notices.after_batch(request, answer, refused, required)
+                self._notices.after_batch(batch, request.batch_id, decided, refused, required)
         return answer
 
     def CommitReservation(

@@ -26,7 +26,6 @@ from services.wallet.domain.credit_book import (
 )
 from services.wallet.domain.ledger import Fact, Transaction
 from services.wallet.domain.partitions import Partitioner
-from services.wallet.service.account_lock import lock_account
 from services.wallet.service.ports.money import HotCredits
 
 MESSAGES = "messages"
@@ -43,14 +42,19 @@ def transaction_id(fact: Fact) -> str:
     return ledger.transaction_id(fact.kind, fact.account_id, fact.reference)
 
 
+def locked_accounts(facts: Sequence[Fact]) -> list[str]:
+    """The accounts whose write locks `place` needs, in the order they are taken."""
+    return sorted({fact.account_id for fact in facts if moves_credit(fact)})
+
+
 def place(connection: Connection, facts: Sequence[Fact]) -> list[Transaction | None]:
-    """The transaction of each fact (None for a grant reaching Redis, which posts nothing)."""
+    """The transaction of each fact (None for a grant reaching Redis, which posts nothing).
+
+    The caller's unit of work has taken the write locks of `locked_accounts(facts)` first."""
     moving = [fact for fact in facts if moves_credit(fact)]
     if not moving:
         return [ledger.post(fact) for fact in facts]
-    accounts = sorted({fact.account_id for fact in moving})
-    for account_id in accounts:
-        lock_account(connection, account_id)
+    accounts = locked_accounts(facts)
     written = _written(connection, [transaction_id(fact) for fact in moving])
     applying = [f.reference for f in moving if f.kind == ledger.CREDIT_APPLY]
     rows, books = _books(connection, accounts, applying)

@@ -13,22 +13,21 @@ import threading
 import uuid
 from collections.abc import Callable
 
-from billing.wallet.v1 import authorise_pb2
-
 from services.common.clock import Clock
+from services.wallet.domain.decisions import parse_send_record
 from services.wallet.service.commands.notices import CampaignRefused, SendFlagged
+from services.wallet.service.commands.send import (
+    AuthoriseBatch,
+    AuthoriseSend,
+    BatchDecisions,
+    SendDecision,
+)
 from services.wallet.service.ports.notices import NoticeWork
 
 log = logging.getLogger(__name__)
 NOTICE_IDS = uuid.UUID("c2f1e7d0-6a55-4a8e-b0f4-1f2d3c4b5a69")
 MAX_REMEMBERED = 100_000
-LACK_OF_FUNDS = frozenset(
-    {
-        authorise_pb2.DENY_REASON_INSUFFICIENT_FUNDS,
-        authorise_pb2.DENY_REASON_BATCH_NOT_COVERED,
-        authorise_pb2.DENY_REASON_OVERDRAFT_LIMIT_REACHED,
-    }
-)
+LACK_OF_FUNDS = frozenset({b"insufficient_funds", b"batch_not_covered", b"overdraft_limit_reached"})
 
 
 class SendNotices:
@@ -58,54 +57,44 @@ class SendNotices:
             self._announced[key] = None
         return start
 
-    def refused_batch(
-        self,
-        request: authorise_pb2.AuthoriseBatchRequest,
-        answer: authorise_pb2.AuthoriseBatchResponse,
-    ) -> list[int]:
+    def refused_batch(self, batch: AuthoriseBatch, decided: BatchDecisions) -> list[int]:
         """The positions of the recipients refused for lack of funds, when this process has
         not announced the account's current window yet (else none)."""
-        refused = [
-            n
-            for n, item in enumerate(answer.decisions)
-            if item.decision == authorise_pb2.DECISION_DENIED and item.deny_reason in LACK_OF_FUNDS
-        ]
+        denials = _denials(batch, decided)
+        refused = [n for n, reason in enumerate(denials) if reason in LACK_OF_FUNDS]
         if not refused:
             return []
         now_ms = self._clock.now_ms()
         start = now_ms - now_ms % self._refused_ms
         with self._lock:
-            if ("campaign_refused", request.account_id, start) in self._announced:
+            if ("campaign_refused", batch.account_id, start) in self._announced:
                 return []
         return refused
 
     def after_batch(
         self,
-        request: authorise_pb2.AuthoriseBatchRequest,
-        answer: authorise_pb2.AuthoriseBatchResponse,
+        batch: AuthoriseBatch,
+        batch_id: str,
+        decided: BatchDecisions,
         refused: list[int],
         required: int,
     ) -> None:
         """AuthoriseBatch's hook: recipients refused for lack of funds; `required` is what they
         would have cost at most (their paid price)."""
         now_ms = self._clock.now_ms()
-        start = self._first("campaign_refused", request.account_id, self._refused_ms, now_ms)
+        start = self._first("campaign_refused", batch.account_id, self._refused_ms, now_ms)
         if start is None or not refused:
             return
-        currency = answer.balance_after.currency_code
-        available = answer.balance_after.amount_micros
-        first = answer.decisions[refused[0]]
+        available = decided.available_micros
         self._write(
             CampaignRefused(
-                event_id=_event_id("campaign_refused", request.account_id, start),
-                account_id=request.account_id,
-                channel_id=request.channel_id,
-                batch_id=request.batch_id,
+                event_id=_event_id("campaign_refused", batch.account_id, start),
+                account_id=batch.account_id,
+                channel_id=batch.channel_id,
+                batch_id=batch_id,
                 refused_count=len(refused),
-                reason=authorise_pb2.DenyReason.Name(first.deny_reason)
-                .removeprefix("DENY_REASON_")
-                .lower(),
-                currency=currency,
+                reason=_denials(batch, decided)[refused[0]].decode(),
+                currency=decided.currency,
                 available_micros=available,
                 required_micros=required,
                 needed_micros=max(required - max(available, 0), 0),
@@ -114,26 +103,23 @@ class SendNotices:
             )
         )
 
-    def after_send(
-        self,
-        request: authorise_pb2.AuthoriseSendRequest,
-        answer: authorise_pb2.AuthoriseSendResponse,
-    ) -> None:
+    def after_send(self, send: AuthoriseSend, decided: SendDecision) -> None:
         """AuthoriseSend's hook: a soft-limit send beyond the balance (flagged)."""
-        if answer.decision != authorise_pb2.DECISION_ALLOWED_FLAGGED or answer.replayed:
+        record = decided.record
+        if record is None or record.decision != b"flagged" or decided.replayed:
             return
         now_ms = self._clock.now_ms()
-        start = self._first("send_flagged", request.account_id, self._flagged_ms, now_ms)
+        start = self._first("send_flagged", send.account_id, self._flagged_ms, now_ms)
         if start is None:
             return
         self._write(
             SendFlagged(
-                event_id=_event_id("send_flagged", request.account_id, start),
-                account_id=request.account_id,
-                channel_id=request.channel_id,
-                message_id=request.message_id,
-                currency=answer.balance_after.currency_code,
-                available_micros=answer.balance_after.amount_micros,
+                event_id=_event_id("send_flagged", send.account_id, start),
+                account_id=send.account_id,
+                channel_id=send.channel_id,
+                message_id=send.message_id,
+                currency=decided.currency,
+                available_micros=int(record.balance_after),
                 occur_ms=now_ms,
                 window_end_ms=start + self._flagged_ms,
             )
@@ -146,6 +132,20 @@ class SendNotices:
                 work.commit()
         except Exception:  # the send's answer stands; the notice is lost for this window
             log.exception("send notice not written", extra={"event_id": notice.event_id})
+
+
+def _denials(batch: AuthoriseBatch, decided: BatchDecisions) -> list[bytes]:
+    """Each recipient's refusal reason, b"" for a recipient allowed (none for an unknown
+    account, which is refused with no recipient's decision)."""
+    if not decided.known:
+        return []
+    if decided.refusal:
+        return [decided.refusal] * len(batch.message_ids)
+    denials = []
+    for record in decided.records:
+        said = parse_send_record(record)
+        denials.append(said.reason if said.decision == b"denied" else b"")
+    return denials
 
 
 def _event_id(kind: str, account_id: str, window_start_ms: int) -> str:
