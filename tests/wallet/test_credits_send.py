@@ -4,7 +4,6 @@ the ledger records every part in double entry and Redis reconciles with it."""
 
 from __future__ import annotations
 
-import time
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -17,6 +16,7 @@ from billing.common.v1 import category_pb2
 from billing.wallet.v1 import authorise_pb2, funds_pb2
 from billing.wallet.v1 import wallet_service_pb2 as pb
 
+from services.common.clock import SteppedClock
 from services.wallet.adapters import tables
 from services.wallet.domain import ledger
 from services.wallet.service.projection import project
@@ -156,7 +156,8 @@ def test_a_send_paid_wholly_by_credit_gives_the_unused_credit_back(
 
 def test_release_and_expiry_return_each_part(database_url: str, redis_url: str) -> None:
     env = wallet_env(database_url, redis_url, WALLET_HOLD_SECONDS="1")
-    for wallet in _serve(env):
+    clock = SteppedClock()
+    for wallet in _serve(env, clock):
         account = wallet.create_account()
         wallet.top_up(account, 100_000)
         grant(wallet, account, 10_000)
@@ -167,7 +168,8 @@ def test_release_and_expiry_return_each_part(database_url: str, redis_url: str) 
         release(wallet, account, released.reservation_id)
         wallet.wallet.projector.drain()
         assert credit(wallet, account) == (10_000, 0)
-        time.sleep(1.1)
+        assert wallet.wallet.reservations.expire_overdue(100) == 0  # not yet due
+        clock.step(1_000)
         assert wallet.wallet.reservations.expire_overdue(100) == 1
         wallet.wallet.projector.drain()
         assert credit(wallet, account) == (10_000, 0)
@@ -260,14 +262,17 @@ def expire_credits(wallet: WalletUnderTest) -> int:
     return moved
 
 
-def test_an_expired_grant_leaves_the_hot_balance(wallet: WalletUnderTest) -> None:
+def test_an_expired_grant_leaves_the_hot_balance(stepped_wallet: WalletUnderTest) -> None:
+    wallet, clock = stepped_wallet, stepped_wallet.clock
+    assert clock is not None
     account = wallet.create_account()
-    short = grant(wallet, account, 2 * PRICE, expire_s=1.5)
-    kept = grant(wallet, account, 5_000, priority=9)
+    short = grant(wallet, account, 2 * PRICE, expire_s=1.5, now_ms=clock.now_ms())
+    kept = grant(wallet, account, 5_000, priority=9, now_ms=clock.now_ms())
     held = wallet.authorise(account)
     assert held.decision == authorise_pb2.DECISION_ALLOWED
     assert left(wallet, account) == {short: PRICE, kept: 5_000}
-    time.sleep(1.6)
+    assert expire_credits(wallet) == 0  # not yet due
+    clock.step(1_500)
     # Past the earliest expiry no send draws on credits until it is written off.
     assert wallet.authorise(account).deny_reason == authorise_pb2.DENY_REASON_INSUFFICIENT_FUNDS
     assert expire_credits(wallet) == 1
