@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy.engine import Connection
 
 from services.common.unit_of_work import SqlTransaction
-from services.invoicing.adapters.payment_replies import SqlReplies
+from services.invoicing.adapters import payment_replies as kept
 from services.invoicing.adapters.payment_rows import (
     SqlCardPayments,
     SqlCards,
@@ -15,6 +15,8 @@ from services.invoicing.adapters.payment_rows import (
     SqlSubscriptions,
 )
 from services.invoicing.adapters.recharge_outbox import SqlRechargeAnswers
+from services.invoicing.adapters.replies_sql import SqlReplies
+from services.invoicing.service.commands.payments import CardOnFile
 from services.invoicing.service.ports.payments import (
     CardPayments,
     Cards,
@@ -22,9 +24,9 @@ from services.invoicing.service.ports.payments import (
     FundingRecords,
     QuoteRecords,
     RechargeAnswers,
-    Replies,
     Subscriptions,
 )
+from services.invoicing.service.ports.replies import Replies
 
 
 class SqlPaymentWork(SqlTransaction):
@@ -35,7 +37,8 @@ class SqlPaymentWork(SqlTransaction):
     fundings: FundingRecords
     subscriptions: Subscriptions
     recharge_answers: RechargeAnswers
-    replies: Replies
+    cards_added: Replies[CardOnFile]
+    cards_removed: Replies[CardOnFile]
 
     def _bind(self, connection: Connection) -> None:
         self.cards = SqlCards(connection)
@@ -45,4 +48,7 @@ class SqlPaymentWork(SqlTransaction):
         self.fundings = SqlFundings(connection)
         self.subscriptions = SqlSubscriptions(connection)
         self.recharge_answers = SqlRechargeAnswers(connection)
-        self.replies = SqlReplies(connection)
+        self.cards_added = SqlReplies(connection, kept.card_added_stored, kept.card_added_kept)
+        self.cards_removed = SqlReplies(
+            connection, kept.card_removed_stored, kept.card_removed_kept
+        )

@@ -5,12 +5,11 @@ from __future__ import annotations
 import hashlib
 from typing import TypeVar
 
-import sqlalchemy as sa
 from google.protobuf.message import Message
 from sqlalchemy.engine import Connection
 
 from services.common import idempotency
-from services.common.errors import Conflict, InvalidArgument
+from services.common.errors import InvalidArgument
 from services.invoicing.adapters import tables
 from services.invoicing.domain import cards
 
@@ -54,14 +53,7 @@ def stored_response(
     response_type: type[ResponseT],
 ) -> ResponseT | None:
     """The answer already given to this key, before doing any work outside the database."""
-    table = tables.idempotency_keys
-    row = connection.execute(
-        sa.select(table.c.request_sha256, table.c.response).where(
-            table.c.scope == scope, table.c.idempotency_key == key
-        )
-    ).first()
-    if row is None:
-        return None
-    if row.request_sha256 != idempotency.fingerprint(request):
-        raise Conflict(f"idempotency key {key!r} was used for a different request")
-    return response_type.FromString(row.response)
+    kept = idempotency.kept_response(
+        connection, tables.idempotency_keys, scope, key, idempotency.fingerprint(request)
+    )
+    return None if kept is None else response_type.FromString(kept)

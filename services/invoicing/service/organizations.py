@@ -10,7 +10,7 @@ from dataclasses import replace
 from services.common.clock import Clock, moment
 from services.common.errors import InvalidArgument, NotFound
 from services.invoicing.domain import tax as tax_rules
-from services.invoicing.service import tax
+from services.invoicing.service import answers, tax
 from services.invoicing.service.commands.tax import (
     Organization,
     OrganizationDetails,
@@ -55,8 +55,12 @@ class Organizations:
             if not command.idempotency_key:
                 details = save()  # a plain replace is idempotent by itself
             else:
-                details = work.replies.once(
-                    "UpdateOrganization", command.idempotency_key, command.request_sha256, save
+                details = answers.once(
+                    work.organizations_updated,
+                    "UpdateOrganization",
+                    command.idempotency_key,
+                    command.request_sha256,
+                    save,
                 )
             work.commit()
         return details

@@ -96,9 +96,7 @@ class PaymentMethods:
 
         scoped = guards.account_key(account_id, key)
         with self._work() as work:
-            answer = answers.once(
-                work.replies, ADD, scoped, command.request_sha256, CardOnFile, insert
-            )
+            answer = answers.once(work.cards_added, ADD, scoped, command.request_sha256, insert)
             work.commit()
         return answer
 
@@ -138,7 +136,7 @@ class PaymentMethods:
         account_id, method_id = command.account_id, command.payment_method_id
         key, sha256 = command.key, command.request_sha256
         with self._work() as work:
-            earlier = work.replies.find(REMOVE, key, sha256, CardOnFile)
+            earlier = work.cards_removed.find(REMOVE, key, sha256)
             if earlier is not None:
                 return earlier
             found = work.cards.find(account_id, method_id)
@@ -158,7 +156,7 @@ class PaymentMethods:
             return shown(found)
 
         with self._work() as work:
-            answer = answers.once(work.replies, REMOVE, key, sha256, CardOnFile, delete)
+            answer = answers.once(work.cards_removed, REMOVE, key, sha256, delete)
             work.commit()
         return answer
 

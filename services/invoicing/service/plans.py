@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from services.common.errors import InvalidArgument, NotFound
+from services.invoicing.service import answers
 from services.invoicing.service.commands.plans import CreatePlan, Page, Plan
 from services.invoicing.service.ports.billing import BillingWorks
 
@@ -23,8 +24,12 @@ class Plans:
                 work.plans.add(plan)
                 return plan
 
-            created = work.replies.once(
-                "CreatePlan", command.idempotency_key, command.request_sha256, insert
+            created = answers.once(
+                work.plans_created,
+                "CreatePlan",
+                command.idempotency_key,
+                command.request_sha256,
+                insert,
             )
             work.commit()
         return created

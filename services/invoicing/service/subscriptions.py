@@ -13,7 +13,7 @@ from dataclasses import replace
 from services.common.clock import Clock, moment
 from services.common.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound
 from services.invoicing.domain import cycles
-from services.invoicing.service import guards, ids
+from services.invoicing.service import answers, guards, ids
 from services.invoicing.service.commands.plans import Page
 from services.invoicing.service.commands.subscriptions import (
     CancelSubscription,
@@ -95,7 +95,8 @@ class Subscriptions:
             return details(subscription, months)
 
         with self._works() as work:
-            created = work.replies.once(
+            created = answers.once(
+                work.subscriptions_created,
                 "CreateSubscription",
                 guards.account_key(account_id, key),
                 command.request_sha256,
@@ -143,7 +144,8 @@ class Subscriptions:
             return details(cancelled, months)
 
         with self._works() as work:
-            answer = work.replies.once(
+            answer = answers.once(
+                work.subscriptions_cancelled,
                 "CancelSubscription",
                 guards.account_key(command.account_id, key),
                 command.request_sha256,

@@ -6,6 +6,7 @@ from __future__ import annotations
 from services.common.clock import Clock, moment
 from services.common.errors import FailedPrecondition, NotFound
 from services.invoicing.domain import tax
+from services.invoicing.service import answers
 from services.invoicing.service.commands.tax import (
     AccountTaxStatus,
     Organization,
@@ -60,8 +61,12 @@ class TaxSettings:
             if not command.idempotency_key:
                 saved = save()  # a PUT: the same request again changes nothing
             else:
-                saved = work.replies.once(
-                    "SetTaxConfiguration", command.idempotency_key, command.request_sha256, save
+                saved = answers.once(
+                    work.tax_configured,
+                    "SetTaxConfiguration",
+                    command.idempotency_key,
+                    command.request_sha256,
+                    save,
                 )
             work.commit()
         return saved

@@ -5,30 +5,22 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Protocol, TypeVar
+from typing import Protocol
 
 from services.common.unit_of_work import Transaction
 from services.invoicing.domain.invoice_filter import InvoiceFilter
 from services.invoicing.domain.invoices import Line
 from services.invoicing.domain.partner_terms import BillingChange
 from services.invoicing.service.commands.invoices import Invoice
-from services.invoicing.service.commands.partners import PartnerContract
+from services.invoicing.service.commands.partners import ContractTerms, PartnerContract
 from services.invoicing.service.commands.plans import Plan
-from services.invoicing.service.commands.subscriptions import Subscription
-from services.invoicing.service.commands.tax import Organization, TaxConfiguration
-
-AnswerT = TypeVar("AnswerT")
-
-
-class Replies(Protocol):
-    """Answers kept by idempotency key, per scope, inside the unit of work."""
-
-    def once(
-        self, scope: str, key: str, request_sha256: str, action: Callable[[], AnswerT]
-    ) -> AnswerT:
-        """`action`'s answer, run once per (scope, key); a replay gets the first answer, the
-        same key with another request is a Conflict."""
-        ...
+from services.invoicing.service.commands.subscriptions import Subscription, SubscriptionDetails
+from services.invoicing.service.commands.tax import (
+    Organization,
+    OrganizationDetails,
+    TaxConfiguration,
+)
+from services.invoicing.service.ports.replies import Replies
 
 
 class PlanRecords(Protocol):
@@ -244,7 +236,14 @@ class InvoiceBook(Protocol):
 
 
 class BillingWork(Transaction, Protocol):
-    replies: Replies
+    plans_created: Replies[Plan]
+    organizations_updated: Replies[OrganizationDetails]
+    tax_configured: Replies[TaxConfiguration]
+    contracts_set: Replies[ContractTerms]
+    subscriptions_created: Replies[SubscriptionDetails]
+    subscriptions_cancelled: Replies[SubscriptionDetails]
+    credit_notes_issued: Replies[Invoice]
+    partner_days_invoiced: Replies[Invoice]
     plans: PlanRecords
     tax: TaxRecords
     organizations: OrganizationRecords

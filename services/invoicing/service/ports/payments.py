@@ -7,12 +7,12 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol, TypeVar
+from typing import Any, Protocol
 
 from services.common.unit_of_work import Transaction
-from services.invoicing.service.commands.payments import FundsQuote
+from services.invoicing.service.commands.payments import CardOnFile, FundsQuote
+from services.invoicing.service.ports.replies import Replies
 
-AnswerT = TypeVar("AnswerT")
 # Why a card payment cannot be tried at all.
 NO_PROVIDER = (
     "card payments are switched off: no payment provider is configured (PAYMENTS_PROVIDER)"
@@ -157,20 +157,6 @@ class Subscriptions(Protocol):
         ...
 
 
-class Replies(Protocol):
-    """Answers kept by (scope, idempotency key): a retry gets the first answer."""
-
-    def find(
-        self, scope: str, key: str, request_sha256: str, kind: type[AnswerT]
-    ) -> AnswerT | None:
-        """The answer kept for the key; Conflict when it came with another request."""
-        ...
-
-    def add(self, scope: str, key: str, request_sha256: str, answer: object) -> None:
-        """Keep the answer with the transaction; Conflict when the key is taken meanwhile."""
-        ...
-
-
 @dataclass(frozen=True, slots=True)
 class RechargeAnswer:
     """What invoicing tells the wallet of one of its recharge requests."""
@@ -205,7 +191,8 @@ class PaymentWork(Transaction, Protocol):
     fundings: FundingRecords
     subscriptions: Subscriptions
     recharge_answers: RechargeAnswers
-    replies: Replies
+    cards_added: Replies[CardOnFile]
+    cards_removed: Replies[CardOnFile]
 
 
 PaymentWorks = Callable[[], PaymentWork]
