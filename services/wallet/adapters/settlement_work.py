@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from services.common.unit_of_work import SqlTransaction
-from services.wallet.adapters import charges_sql, ledger_sql, tables
+from services.wallet.adapters import charges_sql, credit_placement_sql, ledger_sql, tables
 from services.wallet.adapters.account_lock import lock_account
 from services.wallet.adapters.hot_store import HotStore
 from services.wallet.domain import ledger
@@ -168,13 +168,13 @@ class SqlPostings:
             raise ValueError("credit entries are projected only with the hot store at hand")
         for account_id in credit_placement.locked_accounts(facts):
             lock_account(self._connection, account_id)
-        transactions = credit_placement.place(self._connection, facts)
+        transactions = credit_placement_sql.place(self._connection, facts)
         ledger_sql.write_transactions(self._connection, [t for t in transactions if t is not None])
         ledger_sql.record_reservations(self._connection, reservations)
 
     def tell_hot(self, facts: list[Fact]) -> None:
         if self._hot is not None and self._partitioner is not None:
-            credit_placement.tell_hot(self._connection, self._hot, self._partitioner, facts)
+            credit_placement_sql.tell_hot(self._connection, self._hot, self._partitioner, facts)
 
 
 def _held(row: sa.Row) -> HeldReservation:  # type: ignore[type-arg]

@@ -3,18 +3,15 @@ credit goes, what an expiry writes off; afterwards the hot balance is told what 
 
 Decided in the order of the partition's ledger stream, under the accounts' write locks, on the
 grants that reached the hot balance (their `credit_apply` entry came first). A fact already
-written (a batch delivered again) is read back, never decided twice.
+written (a batch delivered again) is read back, never decided twice. The ledger is read and
+written by the postings' adapter; these are the rules it follows.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
-import sqlalchemy as sa
-from sqlalchemy.engine import Connection, RowMapping
-
-from services.wallet.adapters import tables
 from services.wallet.domain import ledger
 from services.wallet.domain.credit_book import (
     CreditBook,
@@ -31,6 +28,18 @@ from services.wallet.service.ports.money import HotCredits
 MESSAGES = "messages"
 RESERVING = frozenset({ledger.HOLD}) | ledger.SETTLEMENTS
 
+# A leg of a written transaction: (ledger account, debit micros, credit micros).
+Leg = tuple[str, int, int]
+
+
+@dataclass(frozen=True, slots=True)
+class GrantMark:
+    """A grant reached the hot balance (`applied_ms`) or was written off (`written_off_ms`)."""
+
+    credit_id: str
+    column: str
+    at_ms: int
+
 
 def moves_credit(fact: Fact) -> bool:
     if fact.kind in (ledger.CREDIT_APPLY, ledger.CREDIT_EXPIRE):
@@ -43,207 +52,98 @@ def transaction_id(fact: Fact) -> str:
 
 
 def locked_accounts(facts: Sequence[Fact]) -> list[str]:
-    """The accounts whose write locks `place` needs, in the order they are taken."""
+    """The accounts whose write locks placement needs, in the order they are taken."""
     return sorted({fact.account_id for fact in facts if moves_credit(fact)})
 
 
-def place(connection: Connection, facts: Sequence[Fact]) -> list[Transaction | None]:
-    """The transaction of each fact (None for a grant reaching Redis, which posts nothing).
+def grant_prefix(fact: Fact) -> str:
+    """The start of the ledger account of each of the fact's grants."""
+    return f"customer:{fact.account_id}:credit:{fact.currency}:"
 
-    The caller's unit of work has taken the write locks of `locked_accounts(facts)` first."""
-    moving = [fact for fact in facts if moves_credit(fact)]
-    if not moving:
-        return [ledger.post(fact) for fact in facts]
-    accounts = locked_accounts(facts)
-    written = _written(connection, [transaction_id(fact) for fact in moving])
-    applying = [f.reference for f in moving if f.kind == ledger.CREDIT_APPLY]
-    rows, books = _books(connection, accounts, applying)
+
+def holds_read_back(moving: Sequence[Fact], written: set[str]) -> list[Fact]:
+    """The facts whose hold is already in the ledger: settlements of earlier holds, and holds
+    delivered again."""
     new_holds = {f.reference for f in moving if f.kind == ledger.HOLD}
-    held = _held_parts(
-        connection,
-        [
-            f
-            for f in moving
-            if (f.kind in ledger.SETTLEMENTS and f.reference not in new_holds)
-            or (f.kind == ledger.HOLD and transaction_id(f) in written)
-        ],
-    )
-    posted: list[Transaction | None] = []
-    for fact in facts:
-        if not moves_credit(fact):
-            posted.append(ledger.post(fact))
-            continue
-        book = books[(fact.account_id, fact.currency)]
-        done = transaction_id(fact) in written
-        posted.append(_decide(connection, fact, book, rows, held, done))
-    return posted
+    return [
+        f
+        for f in moving
+        if (f.kind in ledger.SETTLEMENTS and f.reference not in new_holds)
+        or (f.kind == ledger.HOLD and transaction_id(f) in written)
+    ]
 
 
-def _decide(
-    connection: Connection,
+def decide(
     fact: Fact,
     book: CreditBook,
-    rows: dict[str, Grant],
+    arriving: Mapping[str, Grant],
     held: dict[str, Parts],
     done: bool,
-) -> Transaction | None:
+) -> tuple[Transaction | None, GrantMark | None]:
+    """The transaction a credit-moving fact posts, and the grant it marks, if any."""
     if fact.kind == ledger.CREDIT_APPLY:
-        grant = rows.get(fact.reference)
-        if grant is not None:
-            book.add(grant)
-            _mark(connection, fact.reference, "applied_ms", fact.at_ms)
-        return None
+        grant = arriving.get(fact.reference)
+        if grant is None:
+            return None, None
+        book.add(grant)
+        return None, GrantMark(fact.reference, "applied_ms", fact.at_ms)
     if fact.kind == ledger.CREDIT_EXPIRE:
         left = book.remove(fact.reference)
-        _mark(connection, fact.reference, "written_off_ms", fact.at_ms)
+        mark = GrantMark(fact.reference, "written_off_ms", fact.at_ms)
         if done or not left:
-            return None
-        return ledger.expire_credit(
+            return None, mark
+        expired = ledger.expire_credit(
             fact.account_id, fact.currency, fact.reference, left, fact.at_ms
         )
+        return expired, mark
     if fact.kind == ledger.HOLD:
         if done:
-            return None
+            return None, None
         taken = book.take(fact.credit_micros, fact.at_ms)
         held[fact.reference] = taken
-        return ledger.post(fact, CreditParts(taken))
+        return ledger.post(fact, CreditParts(taken)), None
     if done:
-        return None
+        return None, None
     hold = held.get(fact.reference)
     if hold is None:
         raise CreditShortfall(f"the hold of {fact.reference} is not in the ledger yet")
     actual = fact.actual_micros if fact.kind == ledger.COMMIT else 0
     from_credit, _ = split_charge(fact.credit_micros, actual)
     back = book.give_back(hold, fact.credit_micros - from_credit)
-    return ledger.post(fact, back)
+    return ledger.post(fact, back), None
 
 
-def _grant(row: RowMapping, left: int) -> Grant:
-    return Grant(row["credit_id"], row["priority"], row["expire_ms"], row["created_ms"], left)
-
-
-def _mark(connection: Connection, credit_id: str, column: str, at_ms: int) -> None:
-    credits = tables.credits.c
-    connection.execute(
-        tables.credits.update()
-        .where(credits.credit_id == credit_id, credits[column].is_(None))
-        .values({column: at_ms})
-    )
-
-
-def _written(connection: Connection, transaction_ids: list[str]) -> set[str]:
-    entries = tables.ledger_entries.c
-    found = connection.execute(
-        sa.select(entries.transaction_id)
-        .where(entries.transaction_id.in_(transaction_ids))
-        .distinct()
-    )
-    return {row[0] for row in found}
-
-
-def _books(
-    connection: Connection, accounts: list[str], applying: list[str]
-) -> tuple[dict[str, Grant], dict[tuple[str, str], CreditBook]]:
-    """The grants reaching Redis in this batch, and the books of the live ones."""
-    credits = tables.credits.c
-    found = (
-        connection.execute(
-            sa.select(tables.credits).where(
-                credits.account_id.in_(accounts),
-                credits.written_off_ms.is_(None),
-                credits.applied_ms.is_not(None) | credits.credit_id.in_(applying),
-                credits.applies_to.contains(MESSAGES),
-            )
-        )
-        .mappings()
-        .all()
-    )
-    rows = [row for row in found if MESSAGES in row["applies_to"].split(",")]
-    left = _remaining(connection, rows)
-    books: dict[tuple[str, str], CreditBook] = defaultdict(CreditBook)
-    arriving: dict[str, Grant] = {}
-    for row in rows:
-        grant = _grant(row, left.get(row["credit_id"], 0))
-        if row["applied_ms"] is None:
-            arriving[row["credit_id"]] = grant
-        else:
-            books[(row["account_id"], row["currency_code"])].add(grant)
-    return arriving, books
-
-
-def _remaining(connection: Connection, rows: Iterable[RowMapping]) -> dict[str, int]:
-    by_account = {
-        ledger.credit_account(row["account_id"], row["currency_code"], row["credit_id"]): row[
-            "credit_id"
-        ]
-        for row in rows
-    }
-    if not by_account:
-        return {}
-    entries = tables.ledger_entries.c
-    sums = connection.execute(
-        sa.select(entries.ledger_account, sa.func.sum(entries.credit_micros - entries.debit_micros))
-        .where(entries.ledger_account.in_(list(by_account)))
-        .group_by(entries.ledger_account)
-    )
-    return {by_account[name]: int(total or 0) for name, total in sums}
-
-
-def _held_parts(connection: Connection, facts: list[Fact]) -> dict[str, Parts]:
-    """The grants each written hold drew on (by reservation), in the order it took them."""
-    if not facts:
-        return {}
-    ids = {
-        ledger.transaction_id(ledger.HOLD, fact.account_id, fact.reference): fact for fact in facts
-    }
-    entries = tables.ledger_entries.c
-    rows = connection.execute(
-        sa.select(entries.transaction_id, entries.entry_id, entries.ledger_account)
-        .add_columns(entries.debit_micros)
-        .where(entries.transaction_id.in_(list(ids)), entries.debit_micros > 0)
-    ).all()
-    taken: dict[str, list[tuple[int, str, int]]] = defaultdict(list)
-    for transaction, entry_id, account, debit in rows:
-        fact = ids[transaction]
-        prefix = f"customer:{fact.account_id}:credit:{fact.currency}:"
-        if account.startswith(prefix):
-            index = int(entry_id.rsplit(":", 1)[1])
-            taken[fact.reference].append((index, account[len(prefix) :], int(debit)))
-    return {
-        reference: tuple((credit_id, micros) for _i, credit_id, micros in sorted(parts))
-        for reference, parts in taken.items()
-    }
-
-
-def tell_hot(
-    connection: Connection, hot: HotCredits, partitioner: Partitioner, facts: list[Fact]
-) -> int:
-    """After the commit: release what settlements gave back, remove what expiries wrote off.
-
-    Amounts are read back from the ledger, so a batch delivered again tells the same."""
-    wanted = [
+def told_hot(facts: Sequence[Fact]) -> list[Fact]:
+    """The facts the hot balance hears of after the commit: expiries, settlements with credit."""
+    return [
         fact
         for fact in facts
         if fact.kind == ledger.CREDIT_EXPIRE
         or (fact.kind in ledger.SETTLEMENTS and fact.credit_micros > 0)
     ]
-    if not wanted:
-        return 0
-    legs = _legs(connection, [transaction_id(fact) for fact in wanted])
+
+
+def tell_hot(
+    hot: HotCredits,
+    partitioner: Partitioner,
+    wanted: Sequence[Fact],
+    legs: Mapping[str, list[Leg]],
+) -> int:
+    """Release what settlements gave back, remove what expiries wrote off.
+
+    Amounts come from the written legs, so a batch delivered again tells the same."""
     told = 0
     for fact in wanted:
         keys = partitioner.keys(fact.account_id)
         mine = legs.get(transaction_id(fact), [])
-        grant_prefix = f"customer:{fact.account_id}:credit:{fact.currency}:"
+        prefix = grant_prefix(fact)
         if fact.kind == ledger.CREDIT_EXPIRE:
-            written_off = sum(
-                debit for account, debit, _c in mine if account.startswith(grant_prefix)
-            )
+            written_off = sum(debit for account, debit, _c in mine if account.startswith(prefix))
             told += hot.credit_expired(
                 keys, fact.account_id, fact.currency, fact.reference, written_off
             )
             continue
-        back = sum(credit for account, _d, credit in mine if account.startswith(grant_prefix))
+        back = sum(credit for account, _d, credit in mine if account.startswith(prefix))
         forfeited = sum(
             credit
             for account, _d, credit in mine
@@ -255,21 +155,3 @@ def tell_hot(
             keys, fact.account_id, fact.currency, fact.reference, back, forfeited
         )
     return told
-
-
-def _legs(
-    connection: Connection, transaction_ids: list[str]
-) -> dict[str, list[tuple[str, int, int]]]:
-    entries = tables.ledger_entries.c
-    rows = connection.execute(
-        sa.select(
-            entries.transaction_id,
-            entries.ledger_account,
-            entries.debit_micros,
-            entries.credit_micros,
-        ).where(entries.transaction_id.in_(transaction_ids))
-    )
-    found: dict[str, list[tuple[str, int, int]]] = defaultdict(list)
-    for transaction, account, debit, credit in rows:
-        found[transaction].append((account, int(debit), int(credit)))
-    return found
