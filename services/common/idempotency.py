@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Generic, TypeVar
 
 import sqlalchemy as sa
 from google.protobuf.message import Message
@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from services.common.errors import Conflict, InvalidArgument
 
 ResponseT = TypeVar("ResponseT", bound=Message)
+Answer = TypeVar("Answer")
 MAX_KEY_LENGTH = 200
 
 
@@ -105,3 +106,29 @@ def keep_response(
             )
     except IntegrityError:
         raise Conflict(f"idempotency key {key!r} is being used concurrently") from None
+
+
+class SqlReplies(Generic[Answer]):
+    """A service's kept answers of one kind in its idempotency table, as the bytes `encode`
+    makes of them; a retry reads back the same bytes."""
+
+    def __init__(
+        self,
+        connection: Connection,
+        table: sa.Table,
+        encode: Callable[[Answer], bytes],
+        decode: Callable[[bytes], Answer],
+    ) -> None:
+        self._connection = connection
+        self._table = table
+        self._encode = encode
+        self._decode = decode
+
+    def find(self, scope: str, key: str, request_sha256: str) -> Answer | None:
+        kept = kept_response(self._connection, self._table, scope, key, request_sha256)
+        return None if kept is None else self._decode(kept)
+
+    def keep(self, scope: str, key: str, request_sha256: str, answer: Answer) -> None:
+        keep_response(
+            self._connection, self._table, scope, key, request_sha256, self._encode(answer)
+        )

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from sqlalchemy.engine import Connection
 
+from services.common.idempotency import SqlReplies
+from services.common.replies import Replies
 from services.common.unit_of_work import SqlTransaction
 from services.invoicing.adapters import billing_messages as messages
-from services.invoicing.adapters import invoice_messages
+from services.invoicing.adapters import invoice_messages, tables
 from services.invoicing.adapters.invoice_book import SqlInvoiceBook
 from services.invoicing.adapters.invoice_records import SqlInvoiceRecords
 from services.invoicing.adapters.partner_contract_records import SqlPartnerContractRecords
 from services.invoicing.adapters.plan_records import SqlPlanRecords
-from services.invoicing.adapters.replies_sql import SqlReplies
 from services.invoicing.adapters.subscription_records import SqlSubscriptionRecords
 from services.invoicing.adapters.tax_records import SqlOrganizationRecords, SqlTaxRecords
 from services.invoicing.service.commands.invoices import Invoice
@@ -28,7 +29,6 @@ from services.invoicing.service.ports.billing import (
     SubscriptionRecords,
     TaxRecords,
 )
-from services.invoicing.service.ports.replies import Replies
 
 
 class SqlBillingWork(SqlTransaction):
@@ -61,34 +61,52 @@ class SqlBillingWork(SqlTransaction):
     def _bind_replies(self, connection: Connection) -> None:
         """Each kind of answer kept as the response its call gave."""
         self.plans_created = SqlReplies(
-            connection, messages.encode_created_plan, messages.decode_created_plan
+            connection,
+            tables.idempotency_keys,
+            messages.encode_created_plan,
+            messages.decode_created_plan,
         )
         self.organizations_updated = SqlReplies(
             connection,
+            tables.idempotency_keys,
             messages.encode_updated_organization,
             messages.decode_updated_organization,
         )
         self.tax_configured = SqlReplies(
-            connection, messages.encode_tax_configuration, messages.decode_tax_configuration
+            connection,
+            tables.idempotency_keys,
+            messages.encode_tax_configuration,
+            messages.decode_tax_configuration,
         )
         self.contracts_set = SqlReplies(
-            connection, messages.encode_set_contract, messages.decode_set_contract
+            connection,
+            tables.idempotency_keys,
+            messages.encode_set_contract,
+            messages.decode_set_contract,
         )
         self.subscriptions_created = SqlReplies(
             connection,
+            tables.idempotency_keys,
             messages.encode_created_subscription,
             messages.decode_created_subscription,
         )
         self.subscriptions_cancelled = SqlReplies(
             connection,
+            tables.idempotency_keys,
             messages.encode_cancelled_subscription,
             messages.decode_cancelled_subscription,
         )
         self.credit_notes_issued = SqlReplies(
-            connection, invoice_messages.encode_credit_note, invoice_messages.decode_credit_note
+            connection,
+            tables.idempotency_keys,
+            invoice_messages.encode_credit_note,
+            invoice_messages.decode_credit_note,
         )
         self.partner_days_invoiced = SqlReplies(
-            connection, invoice_messages.encode_partner_days, invoice_messages.decode_partner_days
+            connection,
+            tables.idempotency_keys,
+            invoice_messages.encode_partner_days,
+            invoice_messages.decode_partner_days,
         )
 
     @classmethod

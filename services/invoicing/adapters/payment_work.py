@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from sqlalchemy.engine import Connection
 
+from services.common.idempotency import SqlReplies
+from services.common.replies import Replies
 from services.common.unit_of_work import SqlTransaction
 from services.invoicing.adapters import payment_replies as kept
+from services.invoicing.adapters import tables
 from services.invoicing.adapters.payment_rows import (
     SqlCardPayments,
     SqlCards,
@@ -15,7 +18,6 @@ from services.invoicing.adapters.payment_rows import (
     SqlSubscriptions,
 )
 from services.invoicing.adapters.recharge_outbox import SqlRechargeAnswers
-from services.invoicing.adapters.replies_sql import SqlReplies
 from services.invoicing.service.commands.payments import CardOnFile
 from services.invoicing.service.ports.payments import (
     CardPayments,
@@ -26,7 +28,6 @@ from services.invoicing.service.ports.payments import (
     RechargeAnswers,
     Subscriptions,
 )
-from services.invoicing.service.ports.replies import Replies
 
 
 class SqlPaymentWork(SqlTransaction):
@@ -48,7 +49,9 @@ class SqlPaymentWork(SqlTransaction):
         self.fundings = SqlFundings(connection)
         self.subscriptions = SqlSubscriptions(connection)
         self.recharge_answers = SqlRechargeAnswers(connection)
-        self.cards_added = SqlReplies(connection, kept.card_added_stored, kept.card_added_kept)
+        self.cards_added = SqlReplies(
+            connection, tables.idempotency_keys, kept.card_added_stored, kept.card_added_kept
+        )
         self.cards_removed = SqlReplies(
-            connection, kept.card_removed_stored, kept.card_removed_kept
+            connection, tables.idempotency_keys, kept.card_removed_stored, kept.card_removed_kept
         )

@@ -7,11 +7,11 @@ one invoice never add up to more than its total.
 
 from __future__ import annotations
 
+from services.common import replies
 from services.common.clock import Clock, moment
 from services.common.errors import FailedPrecondition, InvalidArgument, NotFound
 from services.invoicing.domain import invoices, lines, money
 from services.invoicing.domain.invoices import Kind, Status
-from services.invoicing.service import answers
 from services.invoicing.service.commands.invoices import Invoice, IssueCreditNote
 from services.invoicing.service.invoice_issuing import Draft, InvoiceIssuing
 from services.invoicing.service.ports.billing import BillingWork, BillingWorks
@@ -89,7 +89,7 @@ class CreditNotes:
             return note
 
         with self._works() as work:
-            answer = answers.once(
+            answer = replies.once(
                 work.credit_notes_issued,
                 "IssueCreditNote",
                 command.idempotency_key,

@@ -7,10 +7,11 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from services.common import replies
 from services.common.clock import Clock, moment
 from services.common.errors import InvalidArgument, NotFound
 from services.invoicing.domain import tax as tax_rules
-from services.invoicing.service import answers, tax
+from services.invoicing.service import tax
 from services.invoicing.service.commands.tax import (
     Organization,
     OrganizationDetails,
@@ -55,7 +56,7 @@ class Organizations:
             if not command.idempotency_key:
                 details = save()  # a plain replace is idempotent by itself
             else:
-                details = answers.once(
+                details = replies.once(
                     work.organizations_updated,
                     "UpdateOrganization",
                     command.idempotency_key,

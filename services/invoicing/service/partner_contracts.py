@@ -14,11 +14,11 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import replace
 
+from services.common import replies
 from services.common.clock import Clock, moment
 from services.common.errors import BillingError, FailedPrecondition, InvalidArgument, NotFound
 from services.invoicing.domain import partner_terms
 from services.invoicing.domain.partner_terms import DAYS_USED, ON_REQUEST, BillingChange
-from services.invoicing.service import answers
 from services.invoicing.service.commands.partners import (
     ContractTerms,
     PartnerContract,
@@ -109,7 +109,7 @@ class PartnerContracts:
             if not command.idempotency_key:
                 answer = change(work)  # the same request again sets the same terms
             else:
-                answer = answers.once(
+                answer = replies.once(
                     work.contracts_set,
                     "SetPartnerContract",
                     command.idempotency_key,

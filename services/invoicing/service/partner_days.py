@@ -10,11 +10,12 @@ partner's wallet pool through wallet.AddDays, idempotently.
 
 from __future__ import annotations
 
+from services.common import replies
 from services.common.clock import Clock, moment
 from services.common.errors import FailedPrecondition, NotFound
 from services.invoicing.domain import lines
 from services.invoicing.domain.invoices import Kind
-from services.invoicing.service import answers, partner_contracts
+from services.invoicing.service import partner_contracts
 from services.invoicing.service.commands.invoices import CreatePartnerDaysInvoice, Invoice
 from services.invoicing.service.invoice_issuing import Draft, InvoiceIssuing
 from services.invoicing.service.ports.billing import BillingWork, BillingWorks
@@ -67,7 +68,7 @@ class PartnerDays:
 
         with self._works() as work:
             work.contracts.lock(account_id)
-            answer = answers.once(
+            answer = replies.once(
                 work.partner_days_invoiced,
                 "CreatePartnerDaysInvoice",
                 command.idempotency_key,

@@ -3,11 +3,11 @@ never a card number), listed, one of them the default."""
 
 from __future__ import annotations
 
-from services.common import validation
+from services.common import replies, validation
 from services.common.clock import Clock, moment
 from services.common.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound
 from services.invoicing.domain import cards
-from services.invoicing.service import answers, guards, ids
+from services.invoicing.service import guards, ids
 from services.invoicing.service.card_charges import CardCharges
 from services.invoicing.service.commands.payments import (
     CARD,
@@ -96,7 +96,7 @@ class PaymentMethods:
 
         scoped = guards.account_key(account_id, key)
         with self._work() as work:
-            answer = answers.once(work.cards_added, ADD, scoped, command.request_sha256, insert)
+            answer = replies.once(work.cards_added, ADD, scoped, command.request_sha256, insert)
             work.commit()
         return answer
 
@@ -156,7 +156,7 @@ class PaymentMethods:
             return shown(found)
 
         with self._work() as work:
-            answer = answers.once(work.cards_removed, REMOVE, key, sha256, delete)
+            answer = replies.once(work.cards_removed, REMOVE, key, sha256, delete)
             work.commit()
         return answer
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from services.common import replies
 from services.common.errors import InvalidArgument, NotFound
-from services.invoicing.service import answers
 from services.invoicing.service.commands.plans import CreatePlan, Page, Plan
 from services.invoicing.service.ports.billing import BillingWorks
 
@@ -24,7 +24,7 @@ class Plans:
                 work.plans.add(plan)
                 return plan
 
-            created = answers.once(
+            created = replies.once(
                 work.plans_created,
                 "CreatePlan",
                 command.idempotency_key,

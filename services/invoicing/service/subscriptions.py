@@ -10,10 +10,11 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import replace
 
+from services.common import replies
 from services.common.clock import Clock, moment
 from services.common.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound
 from services.invoicing.domain import cycles
-from services.invoicing.service import answers, guards, ids
+from services.invoicing.service import guards, ids
 from services.invoicing.service.commands.plans import Page
 from services.invoicing.service.commands.subscriptions import (
     CancelSubscription,
@@ -95,7 +96,7 @@ class Subscriptions:
             return details(subscription, months)
 
         with self._works() as work:
-            created = answers.once(
+            created = replies.once(
                 work.subscriptions_created,
                 "CreateSubscription",
                 guards.account_key(account_id, key),
@@ -144,7 +145,7 @@ class Subscriptions:
             return details(cancelled, months)
 
         with self._works() as work:
-            answer = answers.once(
+            answer = replies.once(
                 work.subscriptions_cancelled,
                 "CancelSubscription",
                 guards.account_key(command.account_id, key),

@@ -3,10 +3,10 @@ organization details the buyer edits. Issuing reads them for every new invoice."
 
 from __future__ import annotations
 
+from services.common import replies
 from services.common.clock import Clock, moment
 from services.common.errors import FailedPrecondition, NotFound
 from services.invoicing.domain import tax
-from services.invoicing.service import answers
 from services.invoicing.service.commands.tax import (
     AccountTaxStatus,
     Organization,
@@ -61,7 +61,7 @@ class TaxSettings:
             if not command.idempotency_key:
                 saved = save()  # a PUT: the same request again changes nothing
             else:
-                saved = answers.once(
+                saved = replies.once(
                     work.tax_configured,
                     "SetTaxConfiguration",
                     command.idempotency_key,

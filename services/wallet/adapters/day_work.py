@@ -11,10 +11,11 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine, RowMapping
 
+from services.common.idempotency import SqlReplies
+from services.common.replies import Replies
 from services.common.unit_of_work import SqlTransaction
 from services.wallet.adapters import day_messages, tables
 from services.wallet.adapters.account_lock import lock_account
-from services.wallet.adapters.replies_sql import SqlReplies
 from services.wallet.service.channel_days import REGISTERED, epoch_day
 from services.wallet.service.commands.days import (
     AllocatedDays,
@@ -23,7 +24,6 @@ from services.wallet.service.commands.days import (
     RegisteredChannel,
 )
 from services.wallet.service.ports.days import ChannelDays, ChannelRecord, DayRecords
-from services.wallet.service.ports.replies import Replies
 
 
 def _record(row: RowMapping) -> ChannelRecord:
@@ -212,18 +212,32 @@ class DaysUnitOfWork(SqlTransaction):
 
     def _bind(self, connection: Connection) -> None:
         self.days = SqlDayRecords(connection)
-        self.added = SqlReplies(connection, day_messages.added_stored, day_messages.added_kept)
+        self.added = SqlReplies(
+            connection, tables.idempotency_keys, day_messages.added_stored, day_messages.added_kept
+        )
         self.taken_back = SqlReplies(
-            connection, day_messages.taken_back_stored, day_messages.taken_back_kept
+            connection,
+            tables.idempotency_keys,
+            day_messages.taken_back_stored,
+            day_messages.taken_back_kept,
         )
         self.registered = SqlReplies(
-            connection, day_messages.registered_stored, day_messages.registered_kept
+            connection,
+            tables.idempotency_keys,
+            day_messages.registered_stored,
+            day_messages.registered_kept,
         )
         self.allocated = SqlReplies(
-            connection, day_messages.allocated_stored, day_messages.allocated_kept
+            connection,
+            tables.idempotency_keys,
+            day_messages.allocated_stored,
+            day_messages.allocated_kept,
         )
         self.deleted = SqlReplies(
-            connection, day_messages.deleted_stored, day_messages.deleted_kept
+            connection,
+            tables.idempotency_keys,
+            day_messages.deleted_stored,
+            day_messages.deleted_kept,
         )
 
 

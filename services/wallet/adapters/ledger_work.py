@@ -10,11 +10,12 @@ from google.protobuf.message import Message
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
+from services.common.idempotency import SqlReplies
+from services.common.replies import Replies
 from services.common.unit_of_work import SqlTransaction
 from services.wallet.adapters import credit_messages, ledger_sql, tables
 from services.wallet.adapters.account_lock import lock_account
 from services.wallet.adapters.credits_sql import SqlCredits
-from services.wallet.adapters.replies_sql import SqlReplies
 from services.wallet.adapters.top_ups_sql import SqlReversals, SqlTopUps, ordered
 from services.wallet.domain.ledger import Transaction as Posting
 from services.wallet.service.commands.credits import Credit, Redeemed
@@ -27,7 +28,6 @@ from services.wallet.service.ports.money import (
     ReversalRecords,
     TopUpRecords,
 )
-from services.wallet.service.ports.replies import Replies
 
 
 class SqlLedger:
@@ -105,11 +105,13 @@ class SqlMoneyWork(SqlTransaction):
         self.credits = SqlCredits(connection)
         self.granted = SqlReplies(
             connection,
+            tables.idempotency_keys,
             lambda credit: _bytes(credit_messages.granted_response(credit)),
             credit_messages.granted_of,
         )
         self.redeemed = SqlReplies(
             connection,
+            tables.idempotency_keys,
             lambda redeemed: _bytes(credit_messages.redeemed_response(redeemed)),
             credit_messages.redeemed_of,
         )

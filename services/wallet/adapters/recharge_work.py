@@ -12,11 +12,12 @@ from billing.wallet.v1 import wallet_service_pb2 as pb
 from sqlalchemy.engine import Connection, Engine
 
 from services.common import event_streams, outbox
+from services.common.idempotency import SqlReplies
+from services.common.replies import Replies
 from services.common.unit_of_work import SqlTransaction
 from services.wallet.adapters import tables
 from services.wallet.adapters.account_lock import lock_account
 from services.wallet.adapters.recharges_sql import SqlAttempts, SqlRecharges, SqlRules
-from services.wallet.adapters.replies_sql import SqlReplies
 from services.wallet.service.alerts import BalanceAlerts
 from services.wallet.service.commands.recharges import RechargeRequest, Rule
 from services.wallet.service.ports.recharges import (
@@ -26,7 +27,6 @@ from services.wallet.service.ports.recharges import (
     RechargeRequests,
     RuleRecords,
 )
-from services.wallet.service.ports.replies import Replies
 
 RECHARGES_STREAM = event_streams.WALLET_RECHARGES.name
 
@@ -139,7 +139,7 @@ class SqlRechargeWork(SqlTransaction):
         self.attempts = SqlAttempts(connection)
         self.requests = OutboxRechargeRequests(connection)
         self.alerts = SqlRechargeAlerts(connection, self._balance_alerts)
-        self.rules_set = SqlReplies(connection, _rule_set, _rule_kept)
+        self.rules_set = SqlReplies(connection, tables.idempotency_keys, _rule_set, _rule_kept)
 
     def lock_account(self, account_id: str) -> None:
         lock_account(self._locking, account_id)

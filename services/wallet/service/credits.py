@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from services.common import validation
 from services.common.clock import Clock
 from services.common.errors import InvalidArgument
+from services.common.replies import once
 from services.wallet.domain import ledger
 from services.wallet.domain.accounts import AccountView
 from services.wallet.domain.partitions import Partitioner
@@ -29,7 +30,6 @@ from services.wallet.service.commands.credits import (
 )
 from services.wallet.service.commands.money import ListPage, Money
 from services.wallet.service.funds import MAX_TOP_UP_MICROS
-from services.wallet.service.kept_answers import once
 from services.wallet.service.ports.money import HotMoney, MoneyWork
 
 NOTIFICATIONS_INVOICE = "notifications_invoice"

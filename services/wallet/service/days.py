@@ -12,6 +12,7 @@ from typing import TypeVar
 from services.common import validation
 from services.common.clock import Clock
 from services.common.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound
+from services.common.replies import Replies, once
 from services.wallet.domain.accounts import AccountView
 from services.wallet.domain.days import local_day, paid_until_ms
 from services.wallet.domain.partitions import Partitioner
@@ -34,9 +35,7 @@ from services.wallet.service.commands.days import (
     RegisteredChannel,
     TakeBackDays,
 )
-from services.wallet.service.kept_answers import once
 from services.wallet.service.ports.days import ChannelDaysHot, ChannelRecord, DaysWork
-from services.wallet.service.ports.replies import Replies
 
 Answer = TypeVar("Answer")
 

@@ -8,11 +8,11 @@ from collections.abc import Callable, Iterable
 from services.common import currencies, validation
 from services.common.clock import Clock
 from services.common.errors import InvalidArgument
+from services.common.replies import once
 from services.wallet.domain.accounts import SCOPE_CHANNEL, AccountView
 from services.wallet.service.accounts import Accounts, require_account
 from services.wallet.service.commands.recharges import Balance, Rule, RuleGiven, SetAutoRecharge
 from services.wallet.service.funds import MAX_TOP_UP_MICROS
-from services.wallet.service.kept_answers import once
 from services.wallet.service.ports.recharges import RechargeWork
 
 MAX_COOL_OFF_S = 31 * 86_400

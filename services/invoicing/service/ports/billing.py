@@ -7,6 +7,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+from services.common.replies import Replies
 from services.common.unit_of_work import Transaction
 from services.invoicing.domain.invoice_filter import InvoiceFilter
 from services.invoicing.domain.invoices import Line
@@ -20,7 +21,6 @@ from services.invoicing.service.commands.tax import (
     OrganizationDetails,
     TaxConfiguration,
 )
-from services.invoicing.service.ports.replies import Replies
 
 
 class PlanRecords(Protocol):

@@ -9,9 +9,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from services.common.replies import Replies
 from services.common.unit_of_work import Transaction
 from services.invoicing.service.commands.payments import CardOnFile, FundsQuote
-from services.invoicing.service.ports.replies import Replies
 
 # Why a card payment cannot be tried at all.
 NO_PROVIDER = (

@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
+from services.common.replies import Replies
 from services.common.unit_of_work import Transaction
 from services.wallet.domain.partitions import Keys
 from services.wallet.service.commands.days import (
@@ -16,7 +17,6 @@ from services.wallet.service.commands.days import (
     PoolDays,
     RegisteredChannel,
 )
-from services.wallet.service.ports.replies import Replies
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Protocol
 
+from services.common.replies import Replies
 from services.common.unit_of_work import Transaction
 from services.wallet.domain.ledger import Transaction as Posting
 from services.wallet.domain.partitions import Keys
@@ -15,7 +16,6 @@ from services.wallet.service.commands.money import (
     ReversalRecord,
     TopUpRecord,
 )
-from services.wallet.service.ports.replies import Replies
 
 
 class DuplicateKey(Exception):

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol
 
+from services.common.replies import Replies
 from services.common.unit_of_work import Transaction
 from services.wallet.service.commands.recharges import (
     Attempt,
@@ -13,7 +14,6 @@ from services.wallet.service.commands.recharges import (
     RechargeRequest,
     Rule,
 )
-from services.wallet.service.ports.replies import Replies
 
 
 class RuleRecords(Protocol):
