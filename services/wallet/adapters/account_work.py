@@ -1,4 +1,5 @@
-"""The accounts' SQL behind their ports: the operators' directory of accounts."""
+"""The accounts' SQL behind their ports: the operators' directory of accounts, and the unit of
+work accounts change in (the record, the funding terms, AccountChanged and the kept answers)."""
 
 from __future__ import annotations
 
@@ -7,10 +8,20 @@ from collections.abc import Callable
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from services.common.idempotency import SqlReplies
+from services.common.replies import Replies
 from services.common.unit_of_work import SqlTransaction
-from services.wallet.adapters import tables
+from services.wallet.adapters import profile_messages, tables
+from services.wallet.adapters.accounts_sql import OutboxAccountChanges, SqlAccountRecords
+from services.wallet.adapters.funding_sql import SqlFundingRecords
 from services.wallet.service.commands.accounts import AccountEntry
-from services.wallet.service.ports.accounts import AccountDirectory
+from services.wallet.service.commands.profiles import Profile
+from services.wallet.service.ports.accounts import (
+    AccountChanges,
+    AccountDirectory,
+    AccountRecords,
+    FundingRecords,
+)
 
 
 def _like_prefix(text: str) -> str:
@@ -54,3 +65,32 @@ class AccountReadingWork(SqlTransaction):
 
 def account_reading(engine: Engine) -> Callable[[], AccountReadingWork]:
     return lambda: AccountReadingWork(engine)
+
+
+class AccountWork(SqlTransaction):
+    accounts: AccountRecords
+    funding: FundingRecords
+    changes: AccountChanges
+    created: Replies[Profile]
+    updated: Replies[Profile]
+
+    def _bind(self, connection: Connection) -> None:
+        self.accounts = SqlAccountRecords(connection)
+        self.funding = SqlFundingRecords(connection)
+        self.changes = OutboxAccountChanges(connection)
+        self.created = SqlReplies(
+            connection,
+            tables.idempotency_keys,
+            profile_messages.created_bytes,
+            profile_messages.created_of,
+        )
+        self.updated = SqlReplies(
+            connection,
+            tables.idempotency_keys,
+            profile_messages.updated_bytes,
+            profile_messages.updated_of,
+        )
+
+
+def account_work(engine: Engine) -> Callable[[], AccountWork]:
+    return lambda: AccountWork(engine)
