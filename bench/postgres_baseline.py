@@ -11,7 +11,6 @@ from datetime import UTC, datetime
 import sqlalchemy as sa
 from billing.common.v1 import money_pb2
 from billing.wallet.v1 import (
-    account_pb2,
     authorise_pb2,
     wallet_service_pb2,
     wallet_service_pb2_grpc,
@@ -20,6 +19,12 @@ from billing.wallet.v1 import (
 import pricing
 from services.common import config, db
 from services.common.grpc_server import App, ServiceBinding, run
+from services.wallet.adapters.profile_messages import (
+    profile_bytes,
+    profile_from_bytes,
+    profile_message,
+    profile_of,
+)
 from services.wallet.bootstrap import SERVICE_NAME
 from services.wallet.entrypoints.access import RULES
 from services.wallet.entrypoints.prices import PriceBreakdowns
@@ -48,15 +53,15 @@ class BaselineServicer(wallet_service_pb2_grpc.WalletServiceServicer):
         self._views: dict[str, object] = {}
 
     def CreateAccount(self, request, context):  # type: ignore[no-untyped-def]
-        profile = profiles.normalise(request.profile)
+        profile = profiles.normalise(profile_of(request.profile))
         with self._engine.begin() as connection:
             connection.execute(
                 sa.text(
                     "INSERT INTO bench_accounts VALUES (:id, :profile, 0, 0) ON CONFLICT DO NOTHING"
                 ),
-                {"id": profile.account_id, "profile": profile.SerializeToString()},
+                {"id": profile.account_id, "profile": profile_bytes(profile)},
             )
-        return wallet_service_pb2.CreateAccountResponse(account=profile)
+        return wallet_service_pb2.CreateAccountResponse(account=profile_message(profile))
 
     def TopUp(self, request, context):  # type: ignore[no-untyped-def]
         with self._engine.begin() as connection:
@@ -108,8 +113,8 @@ class BaselineServicer(wallet_service_pb2_grpc.WalletServiceServicer):
                 )
             view = self._views.get(request.account_id)
             if view is None:
-                profile = account_pb2.AccountProfile.FromString(account.profile)
-                view = self._views[request.account_id] = profiles.view_of(profile, 1)
+                stored = profile_from_bytes(account.profile)
+                view = self._views[request.account_id] = profiles.view_of(stored, 1)
             at = datetime.fromtimestamp(now_ms / 1000, UTC)
             candidates = self._quoter.candidates(view, digits, category, at)  # type: ignore[arg-type]
             price = int(candidates.args[0])

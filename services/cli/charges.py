@@ -24,6 +24,7 @@ from billing.metering.v1 import metering_service_pb2_grpc as met_grpc
 
 from services.cli import access, common
 from services.common.config import Env
+from services.wallet.adapters.account_work import account_work
 from services.wallet.adapters.ledger_sql import check_invariants
 from services.wallet.adapters.revenue_sql import revenue_work
 from services.wallet.bootstrap import Wallet
@@ -97,11 +98,11 @@ def _account(
         billed = sum(
             line.amount.amount_micros for line in invoice.lines if line.kind == CHARGE_LINES
         )
-        with wallet.engine.connect() as connection:
-            periods, _later = funding.periods(connection, view.account_id, first, last)
+        with account_work(wallet.engine)() as work:
+            changes = work.funding.changes(view.account_id)
         expected = sum(
             _metering_total(metering, view.account_id, period.start, period.end)
-            for period in periods
+            for period in funding.periods(changes, first, last).covering
             if period.mode == "postpaid"
         )
         found.invoiced_micros += billed

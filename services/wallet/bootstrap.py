@@ -28,12 +28,13 @@ from services.common.outbox import OutboxRelay
 from services.common.redis_client import RedisClient
 from services.common.streams import Entry, GroupReader, Retention
 from services.wallet.adapters import tables
-from services.wallet.adapters.account_work import account_reading
+from services.wallet.adapters.account_work import account_reading, account_work
 from services.wallet.adapters.crossings import Crossings
 from services.wallet.adapters.day_work import days_work
 from services.wallet.adapters.hot_store import HotStore
 from services.wallet.adapters.ledger_work import SqlMoneyWorks
 from services.wallet.adapters.notice_work import alerts_on, notice_work
+from services.wallet.adapters.profile_messages import update_fingerprint
 from services.wallet.adapters.recharge_work import recharge_works
 from services.wallet.adapters.settlement_work import SqlSettlementWorks
 from services.wallet.domain.accounts import TopUpFeeRule
@@ -133,7 +134,7 @@ def assemble(env: config.Env, clock: Clock | None = None) -> Wallet:
     hot = HotStore(redis)
     partitioner = Partitioner(settings.partitions)
     cache = AccountCache(clock, settings.account_view_max_age_s)
-    accounts = Accounts(engine, hot, partitioner, cache, clock)
+    accounts = Accounts(account_work(engine), hot, partitioner, cache, clock, update_fingerprint)
     quoter = Quoter(pricing.PricingEngine(pricing.default_catalog()), PriceBreakdowns())
     reservations = Reservations(hot, partitioner, clock)
     windows = Windows(hot, partitioner, clock)

@@ -3,16 +3,15 @@ maximum age is read again; a younger one is served from the cache."""
 
 from __future__ import annotations
 
-from billing.wallet.v1.account_pb2 import AccountProfile
-
 from services.common.clock import SteppedClock
 from services.wallet.domain.accounts import AccountView
 from services.wallet.service import profiles
 from services.wallet.service.accounts import AccountCache
+from services.wallet.service.commands.profiles import Profile
 
 
 def _view(account_id: str) -> AccountView:
-    profile = AccountProfile(account_id=account_id, currency_code="USD")
+    profile = Profile(account_id=account_id, currency_code="USD")
     return profiles.view_of(profiles.normalise(profile), 1)
 
 

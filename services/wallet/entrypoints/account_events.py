@@ -11,7 +11,8 @@ from billing.common.v1 import outbox_pb2
 from billing.wallet.v1 import account_pb2
 
 from services.common.redis_client import RedisClient
-from services.wallet.service.accounts import EVENT_TYPE, Accounts
+from services.wallet.adapters.profile_messages import EVENT_TYPE
+from services.wallet.service.accounts import Accounts
 from services.wallet.service.settings import ACCOUNTS_STREAM
 
 

@@ -82,7 +82,9 @@ class WalletServicer(pb_grpc.WalletServiceServicer):
         return self._audit.around(
             "CreateAccount",
             request,
-            lambda: self._accounts.create(request),
+            lambda: account_requests.created_response(
+                self._accounts.create(account_requests.create_account(request))
+            ),
             account_id=request.profile.account_id,
             target=lambda answer: answer.account.account_id,
         )
@@ -96,7 +98,7 @@ class WalletServicer(pb_grpc.WalletServiceServicer):
     def GetAccount(
         self, request: pb.GetAccountRequest, context: grpc.ServicerContext
     ) -> pb.GetAccountResponse:
-        return self._accounts.get(request)
+        return account_requests.account_response(self._accounts.get(request.account_id))
 
     def UpdateAccount(
         self, request: pb.UpdateAccountRequest, context: grpc.ServicerContext
@@ -104,14 +106,19 @@ class WalletServicer(pb_grpc.WalletServiceServicer):
         return self._audit.around(
             "UpdateAccount",
             request,
-            lambda: self._accounts.update(request),
-            before=lambda: self._accounts.get(pb.GetAccountRequest(account_id=request.account_id)),
+            lambda: account_requests.updated_response(
+                self._accounts.update(account_requests.update_account(request))
+            ),
+            before=lambda: account_requests.account_response(
+                self._accounts.get(request.account_id)
+            ),
         )
 
     def GetFundingPeriods(
         self, request: pb.GetFundingPeriodsRequest, context: grpc.ServicerContext
     ) -> pb.GetFundingPeriodsResponse:
-        return self._accounts.funding_periods(request)
+        answer = self._accounts.funding_periods(account_requests.funding_periods(request))
+        return account_requests.funding_periods_response(answer)
 
     def AuthoriseSend(
         self, request: authorise_pb2.AuthoriseSendRequest, context: grpc.ServicerContext

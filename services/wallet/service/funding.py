@@ -5,115 +5,102 @@ switch takes effect at the start of a billing cycle, so no cycle is paid two way
 from __future__ import annotations
 
 import datetime as dt
-import time
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import replace
+from zoneinfo import ZoneInfo
 
-import sqlalchemy as sa
-from sqlalchemy.engine import Connection
-
-from services.wallet.adapters import tables
+from services.common import validation
+from services.common.errors import InvalidArgument
+from services.wallet.domain.accounts import POSTPAID, SOFT_LIMIT
+from services.wallet.service import profiles
+from services.wallet.service.commands.accounts import (
+    FundingChange,
+    FundingPeriod,
+    FundingPeriods,
+    UpdateAccount,
+)
+from services.wallet.service.commands.profiles import Profile
+from services.wallet.service.ports.accounts import FundingRecords
 
 FIELDS = frozenset({"funding_mode", "overdraft_limit_micros", "credit_limit_micros"})
 MAX_SCHEDULE_DAYS = 400
 
 
-@dataclass(frozen=True, slots=True)
-class Period:
-    mode: str  # prepaid | soft | postpaid
-    start: dt.date
-    end: dt.date
-    limit_micros: int
+def local_today(time_zone: str, now_ms: int) -> dt.date:
+    return dt.datetime.fromtimestamp(now_ms / 1000, ZoneInfo(time_zone)).date()
 
 
-def record(
-    connection: Connection,
-    account_id: str,
-    effective: dt.date,
-    mode: str,
-    limit_micros: int,
-    applied: bool,
-) -> None:
-    """The terms from `effective` on (replacing any recorded for that day)."""
-    t = tables.funding_modes
-    key = (t.c.account_id == account_id, t.c.effective_date == effective.isoformat())
-    connection.execute(t.delete().where(*key))
-    connection.execute(
-        t.insert().values(
-            account_id=account_id,
-            effective_date=effective.isoformat(),
-            funding_mode=mode,
-            limit_micros=limit_micros,
-            applied=applied,
-            created_ms=time.time_ns() // 1_000_000,
-        )
+def terms(profile: Profile, day: dt.date) -> FundingChange:
+    """A checked profile's funding terms, from `day` on."""
+    view = profiles.view_of(profile, 0)
+    return FundingChange(day, view.funding_mode, view.limit_micros)
+
+
+def record_change(
+    funding: FundingRecords,
+    current: Profile,
+    merged: Profile,
+    command: UpdateAccount,
+    now_ms: int,
+    scheduled: bool,
+) -> Profile:
+    """Record a change of funding terms by its day: today's apply now, a later day's are
+    scheduled (the profile keeps today's terms until then). `scheduled`: a switch whose day
+    has come (its day may be past), not a new change."""
+    names = {name.strip() for name in command.update_mask.split(",")}
+    given = command.funding_effective_date
+    if not FIELDS & names:
+        if given:
+            raise InvalidArgument(
+                "funding_effective_date", "only with a change of the funding terms"
+            )
+        return merged
+    today = local_today(current.time_zone or "UTC", now_ms)
+    day = validation.date(given, "funding_effective_date") if given else today
+    if day < today and not scheduled:
+        raise InvalidArgument("funding_effective_date", f"must not be before {today}")
+    if (day - today).days > MAX_SCHEDULE_DAYS:
+        raise InvalidArgument("funding_effective_date", f"at most {MAX_SCHEDULE_DAYS} days ahead")
+    account_id = current.account_id
+    if day > today:
+        funding.record(account_id, terms(merged, day), False, now_ms)
+        return replace(merged, **{name: getattr(current, name) for name in FIELDS})
+    if not scheduled:
+        funding.drop_scheduled_after(account_id, day)
+    funding.record(account_id, terms(merged, day), True, now_ms)
+    return merged
+
+
+def switch(account_id: str, change: FundingChange) -> UpdateAccount:
+    """The change a scheduled switch makes on its day (its fingerprint still to be told)."""
+    profile = Profile(funding_mode=change.mode)
+    if change.mode == SOFT_LIMIT:
+        profile = replace(profile, overdraft_limit_micros=change.limit_micros)
+    elif change.mode == POSTPAID:
+        profile = replace(profile, credit_limit_micros=change.limit_micros)
+    day = change.effective.isoformat()
+    return UpdateAccount(
+        account_id=account_id,
+        profile=profile,
+        update_mask=",".join(sorted(FIELDS)),
+        funding_effective_date=day,
+        idempotency_key=f"funding:{account_id}:{day}",
+        request_sha256="",
     )
 
 
-def drop_scheduled_after(connection: Connection, account_id: str, day: dt.date) -> None:
-    """A change made for `day` replaces switches scheduled after it."""
-    t = tables.funding_modes
-    connection.execute(
-        t.delete().where(
-            t.c.account_id == account_id,
-            t.c.effective_date > day.isoformat(),
-            t.c.applied.is_(False),
-        )
-    )
-
-
-def periods(
-    connection: Connection, account_id: str, start: dt.date, end: dt.date
-) -> tuple[list[Period], list[Period]]:
+def periods(changes: Sequence[FundingChange], start: dt.date, end: dt.date) -> FundingPeriods:
     """The periods covering [start, end], and the switches scheduled after `end`."""
-    t = tables.funding_modes
-    rows = connection.execute(
-        sa.select(t.c.effective_date, t.c.funding_mode, t.c.limit_micros)
-        .where(t.c.account_id == account_id)
-        .order_by(t.c.effective_date)
-    ).all()
-    changes = [(dt.date.fromisoformat(day), mode, limit) for day, mode, limit in rows]
-    if changes:  # before its first record the account had the first terms
-        changes[0] = (dt.date.min, *changes[0][1:])
-    covering: list[Period] = []
-    later: list[Period] = []
-    for index, (day, mode, limit) in enumerate(changes):
-        following = changes[index + 1][0] if index + 1 < len(changes) else dt.date.max
+    days = [(change.effective, change.mode, change.limit_micros) for change in changes]
+    if days:  # before its first record the account had the first terms
+        days[0] = (dt.date.min, *days[0][1:])
+    covering: list[FundingPeriod] = []
+    later: list[FundingPeriod] = []
+    for index, (day, mode, limit) in enumerate(days):
+        following = days[index + 1][0] if index + 1 < len(days) else dt.date.max
         last = following - dt.timedelta(days=1)
         if day > end:
-            later.append(Period(mode, day, last, limit))
+            later.append(FundingPeriod(mode, day, last, limit))
         elif last >= start:
-            covering.append(Period(mode, max(day, start), min(last, end), limit))
-    return covering, later
-
-
-def due(connection: Connection, through: dt.date, limit: int) -> list[tuple[str, dt.date]]:
-    """Scheduled switches whose day is at most `through` (account, day), oldest first."""
-    t = tables.funding_modes
-    rows = connection.execute(
-        sa.select(t.c.account_id, t.c.effective_date)
-        .where(t.c.applied.is_(False), t.c.effective_date <= through.isoformat())
-        .order_by(t.c.effective_date)
-        .limit(limit)
-    ).all()
-    return [(account_id, dt.date.fromisoformat(day)) for account_id, day in rows]
-
-
-def scheduled(connection: Connection, account_id: str, day: dt.date) -> tuple[str, int] | None:
-    t = tables.funding_modes
-    row = connection.execute(
-        sa.select(t.c.funding_mode, t.c.limit_micros).where(
-            t.c.account_id == account_id,
-            t.c.effective_date == day.isoformat(),
-            t.c.applied.is_(False),
-        )
-    ).first()
-    return (row.funding_mode, row.limit_micros) if row is not None else None
-
-
-def mark_applied(connection: Connection, account_id: str, day: dt.date) -> None:
-    t = tables.funding_modes
-    connection.execute(
-        t.update()
-        .where(t.c.account_id == account_id, t.c.effective_date == day.isoformat())
-        .values(applied=True)
-    )
+            covering.append(FundingPeriod(mode, max(day, start), min(last, end), limit))
+    return FundingPeriods(tuple(covering), tuple(later))

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import UTC
-
-from billing.wallet.v1 import account_pb2 as pb
+import datetime as dt
+from dataclasses import replace
+from typing import Any
 
 import pricing
 from pricing.calendar import parse_zone
@@ -12,6 +12,13 @@ from services.common import validation
 from services.common.errors import InvalidArgument
 from services.wallet.domain import accounts
 from services.wallet.domain.accounts import AccountView, PriceTerms, TopUpFeeRule
+from services.wallet.service.commands.profiles import (
+    Instant,
+    InternationalAuthentication,
+    PriceList,
+    Profile,
+    TopUpFee,
+)
 
 MAX_OVERRIDES = 1_000
 UPDATABLE = frozenset(
@@ -31,75 +38,71 @@ UPDATABLE = frozenset(
         "top_up_fee",
     }
 )
-# Fields whose absence means "the wallet's default" (env), not zero.
-DEFAULTED = frozenset({"low_balance_threshold_micros", "top_up_fee"})
+# Parts that, once named in an update, are kept (empty) even when the change left them unset;
+# the others named come back unset: the wallet's defaults again.
+KEPT_EMPTY = {
+    "price_list": PriceList(),
+    "authentication_international": InternationalAuthentication(),
+}
 MAX_FEE_BASIS_POINTS = 10_000
 MAX_FEE_FIXED_MICROS = 10**12
 MAX_MARKUP_BASIS_POINTS = 1_000_000  # 10,000 %
 MAX_INCLUDED_MESSAGES = 10**12
-MODES = {
-    pb.FUNDING_MODE_PREPAID: accounts.PREPAID,
-    pb.FUNDING_MODE_SOFT_LIMIT: accounts.SOFT_LIMIT,
-    pb.FUNDING_MODE_POSTPAID: accounts.POSTPAID,
-}
-MODE_ENUMS = {name: value for value, name in MODES.items()}
-SCOPES = {
-    pb.BALANCE_SCOPE_ACCOUNT: accounts.SCOPE_ACCOUNT,
-    pb.BALANCE_SCOPE_CHANNEL: accounts.SCOPE_CHANNEL,
-}
-STATUSES = {
-    pb.ACCOUNT_STATUS_ACTIVE: accounts.ACTIVE,
-    pb.ACCOUNT_STATUS_SUSPENDED: accounts.SUSPENDED,
-}
+MODES = frozenset({accounts.PREPAID, accounts.SOFT_LIMIT, accounts.POSTPAID})
+SCOPES = frozenset({accounts.SCOPE_ACCOUNT, accounts.SCOPE_CHANNEL})
+STATUSES = frozenset({accounts.ACTIVE, accounts.SUSPENDED})
+# The range of a valid timestamp: years 1 to 9999.
+MIN_SECONDS, MAX_SECONDS = -62_135_596_800, 253_402_300_799
+EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
 
-def normalise(profile: pb.AccountProfile, field: str = "profile") -> pb.AccountProfile:
+def normalise(profile: Profile, field: str = "profile") -> Profile:
     """A checked copy with defaults filled in; InvalidArgument names the first bad field."""
-    clean = pb.AccountProfile()
-    clean.CopyFrom(profile)
-    validation.require_id(clean.account_id, f"{field}.account_id")
-    validation.text(clean.display_name, f"{field}.display_name", max_length=200)
-    validation.currency(clean.currency_code, f"{field}.currency_code")
-    clean.time_zone = clean.time_zone or "UTC"
+    validation.require_id(profile.account_id, f"{field}.account_id")
+    validation.text(profile.display_name, f"{field}.display_name", max_length=200)
+    validation.currency(profile.currency_code, f"{field}.currency_code")
+    time_zone = profile.time_zone or "UTC"
     try:
-        parse_zone(clean.time_zone)
+        parse_zone(time_zone)
     except pricing.InvalidRequest:
         raise InvalidArgument(
-            f"{field}.time_zone", f"unknown time zone {validation.quoted(clean.time_zone)}"
+            f"{field}.time_zone", f"unknown time zone {validation.quoted(time_zone)}"
         ) from None
-    _country(clean.business_country, f"{field}.business_country")
-    validation.optional_id(clean.portfolio_id, f"{field}.portfolio_id")
-    if clean.funding_mode == pb.FUNDING_MODE_UNSPECIFIED:
-        clean.funding_mode = pb.FUNDING_MODE_PREPAID
-    if clean.funding_mode not in MODES:
+    _country(profile.business_country, f"{field}.business_country")
+    validation.optional_id(profile.portfolio_id, f"{field}.portfolio_id")
+    mode = profile.funding_mode or accounts.PREPAID
+    if mode not in MODES:
         raise InvalidArgument(f"{field}.funding_mode", "must be PREPAID, SOFT_LIMIT or POSTPAID")
-    validation.amount(clean.overdraft_limit_micros, f"{field}.overdraft_limit_micros")
-    if clean.funding_mode != pb.FUNDING_MODE_SOFT_LIMIT and clean.overdraft_limit_micros:
+    validation.amount(profile.overdraft_limit_micros, f"{field}.overdraft_limit_micros")
+    if mode != accounts.SOFT_LIMIT and profile.overdraft_limit_micros:
         raise InvalidArgument(
             f"{field}.overdraft_limit_micros", "only soft-limit accounts have an overdraft"
         )
-    validation.amount(clean.credit_limit_micros, f"{field}.credit_limit_micros")
-    if clean.funding_mode != pb.FUNDING_MODE_POSTPAID and clean.credit_limit_micros:
+    validation.amount(profile.credit_limit_micros, f"{field}.credit_limit_micros")
+    if mode != accounts.POSTPAID and profile.credit_limit_micros:
         raise InvalidArgument(
             f"{field}.credit_limit_micros", "only postpaid accounts have a credit limit"
         )
-    if clean.balance_scope == pb.BALANCE_SCOPE_UNSPECIFIED:
-        clean.balance_scope = pb.BALANCE_SCOPE_ACCOUNT
-    if clean.balance_scope not in SCOPES:
+    scope = profile.balance_scope or accounts.SCOPE_ACCOUNT
+    if scope not in SCOPES:
         raise InvalidArgument(f"{field}.balance_scope", "must be ACCOUNT or CHANNEL")
-    if clean.status == pb.ACCOUNT_STATUS_UNSPECIFIED:
-        clean.status = pb.ACCOUNT_STATUS_ACTIVE
-    if clean.status not in STATUSES:
+    status = profile.status or accounts.ACTIVE
+    if status not in STATUSES:
         raise InvalidArgument(f"{field}.status", "must be ACTIVE or SUSPENDED")
-    _price_list(clean.price_list, f"{field}.price_list")
-    for country in clean.authentication_international.exception_countries:
+    _price_list(profile.price_list or PriceList(), f"{field}.price_list")
+    eligibility = profile.authentication_international
+    for country in eligibility.exception_countries if eligibility else ():
         _country(country, f"{field}.authentication_international.exception_countries")
-    validation.amount(clean.low_balance_threshold_micros, f"{field}.low_balance_threshold_micros")
-    _top_up_fee(clean.top_up_fee, f"{field}.top_up_fee")
-    return clean
+    validation.amount(
+        profile.low_balance_threshold_micros or 0, f"{field}.low_balance_threshold_micros"
+    )
+    _top_up_fee(profile.top_up_fee or TopUpFee(), f"{field}.top_up_fee")
+    return replace(
+        profile, time_zone=time_zone, funding_mode=mode, balance_scope=scope, status=status
+    )
 
 
-def _top_up_fee(fee: pb.TopUpFee, field: str) -> None:
+def _top_up_fee(fee: TopUpFee, field: str) -> None:
     validation.amount(fee.basis_points, f"{field}.basis_points")
     if fee.basis_points > MAX_FEE_BASIS_POINTS:
         raise InvalidArgument(f"{field}.basis_points", f"at most {MAX_FEE_BASIS_POINTS} (100 %)")
@@ -115,7 +118,7 @@ def _country(code: str, field: str) -> None:
         )
 
 
-def _price_list(prices: pb.PriceList, field: str) -> None:
+def _price_list(prices: PriceList, field: str) -> None:
     if len(prices.overrides) > MAX_OVERRIDES:
         raise InvalidArgument(f"{field}.overrides", f"at most {MAX_OVERRIDES}")
     for index, override in enumerate(prices.overrides):
@@ -137,23 +140,23 @@ def _price_list(prices: pb.PriceList, field: str) -> None:
     )
 
 
-def view_of(profile: pb.AccountProfile, version: int) -> AccountView:
-    prices = profile.price_list
+def view_of(profile: Profile, version: int) -> AccountView:
+    prices = profile.price_list or PriceList()
     eligibility = profile.authentication_international
     starts = None
-    if eligibility.eligible:
-        starts = eligibility.effective_time.ToDatetime(tzinfo=UTC)
+    if eligibility is not None and eligibility.eligible:
+        starts = _moment(eligibility.effective_time or Instant(0, 0))
     return AccountView(
         account_id=profile.account_id,
         version=version,
         currency=profile.currency_code,
         time_zone=profile.time_zone or "UTC",
         business_country=profile.business_country,
-        funding_mode=MODES[profile.funding_mode],
+        funding_mode=profile.funding_mode,
         overdraft_limit_micros=profile.overdraft_limit_micros,
         credit_limit_micros=profile.credit_limit_micros,
-        balance_scope=SCOPES[profile.balance_scope],
-        status=STATUSES[profile.status],
+        balance_scope=profile.balance_scope,
+        status=profile.status,
         terms=PriceTerms(
             overrides=tuple((o.market, o.category, o.price_micros) for o in prices.overrides),
             fee_per_message_micros=prices.fee_per_message_micros,
@@ -161,34 +164,43 @@ def view_of(profile: pb.AccountProfile, version: int) -> AccountView:
             included_messages_per_month=prices.included_messages_per_month,
         ),
         auth_international_from=starts,
-        auth_international_exceptions=frozenset(eligibility.exception_countries),
-        low_balance_threshold_micros=(
-            profile.low_balance_threshold_micros
-            if profile.HasField("low_balance_threshold_micros")
-            else None
+        auth_international_exceptions=frozenset(
+            eligibility.exception_countries if eligibility else ()
         ),
+        low_balance_threshold_micros=profile.low_balance_threshold_micros,
         top_up_fee=(
             TopUpFeeRule(profile.top_up_fee.basis_points, profile.top_up_fee.fixed_micros)
-            if profile.HasField("top_up_fee")
+            if profile.top_up_fee is not None
             else None
         ),
     )
 
 
-def merge(current: pb.AccountProfile, change: pb.AccountProfile, mask: str) -> pb.AccountProfile:
+def _moment(instant: Instant) -> dt.datetime:
+    """The instant as a datetime in UTC, to the microsecond (nanoseconds cut off)."""
+    if not MIN_SECONDS <= instant.seconds <= MAX_SECONDS:
+        raise ValueError(
+            f"Timestamp is not valid: Seconds {instant.seconds} must be in range "
+            f"[{MIN_SECONDS}, {MAX_SECONDS}]."
+        )
+    if not 0 <= instant.nanos < 1_000_000_000:
+        raise ValueError(
+            f"Timestamp is not valid: Nanos {instant.nanos} must be in a range [0, 999999]."
+        )
+    return EPOCH + dt.timedelta(seconds=instant.seconds, microseconds=instant.nanos // 1000)
+
+
+def merge(current: Profile, change: Profile, mask: str) -> Profile:
     """The current profile with the fields named in `mask` replaced by `change`'s."""
     names = [name.strip() for name in mask.split(",") if name.strip()]
     if not names:
         raise InvalidArgument("update_mask", "is required: name the fields to replace")
-    merged = pb.AccountProfile()
-    merged.CopyFrom(current)
+    replaced: dict[str, Any] = {}
     for name in names:
         if name not in UPDATABLE:
             raise InvalidArgument("update_mask", f"{name!r} cannot be updated")
-        if name in DEFAULTED and not change.HasField(name):  # type: ignore[arg-type]
-            merged.ClearField(name)  # type: ignore[arg-type]  # unset: the default again
-        elif name in ("price_list", "authentication_international", "top_up_fee"):
-            getattr(merged, name).CopyFrom(getattr(change, name))
-        else:
-            setattr(merged, name, getattr(change, name))
-    return merged
+        value = getattr(change, name)
+        if value is None and name in KEPT_EMPTY:
+            value = KEPT_EMPTY[name]
+        replaced[name] = value
+    return replace(current, **replaced)
