@@ -11,6 +11,8 @@ from dataclasses import replace
 import pytest
 from billing.wallet.v1 import account_pb2 as pb
 from billing.wallet.v1 import wallet_service_pb2 as service_pb
+from google.protobuf.descriptor import Descriptor
+from google.protobuf.message import Message
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from services.common import idempotency
@@ -83,7 +85,43 @@ def _sparse() -> list[pb.AccountProfile]:
     ]
 
 
-@pytest.mark.parametrize("kept", _sparse())
+def _every_field() -> pb.AccountProfile:
+    """Every field of the profile and its parts set to a value not its default (not a profile
+    the checks would let through)."""
+    profile = _full()
+    profile.credit_limit_micros = 1
+    profile.top_up_fee.fixed_micros = 1
+    return profile
+
+
+def _fields_set(message: Message, seen: set[str]) -> None:
+    for field, value in message.ListFields():
+        seen.add(field.full_name)
+        values = value if field.is_repeated else [value]
+        for item in values:
+            if isinstance(item, Message):
+                _fields_set(item, seen)
+
+
+def _fields_declared(descriptor: Descriptor, seen: set[str]) -> None:
+    for field in descriptor.fields:
+        seen.add(field.full_name)
+        if field.message_type is not None and field.message_type.full_name.startswith("billing."):
+            _fields_declared(field.message_type, seen)
+
+
+def test_the_round_trip_covers_every_field_of_the_profile() -> None:
+    """A field added to the profile's messages and not to the plain profile fails here."""
+    declared: set[str] = set()
+    _fields_declared(pb.AccountProfile.DESCRIPTOR, declared)
+    given: set[str] = set()
+    _fields_set(_every_field(), given)
+    assert declared <= given
+    data = _every_field().SerializeToString(deterministic=True)
+    assert messages.profile_bytes(messages.profile_from_bytes(data)) == data
+
+
+@pytest.mark.parametrize("kept", [*_sparse(), _every_field()])
 def test_a_kept_profile_read_back_gives_the_same_bytes(kept: pb.AccountProfile) -> None:
     data = kept.SerializeToString(deterministic=True)
     assert messages.profile_bytes(messages.profile_from_bytes(data)) == data
