@@ -31,6 +31,7 @@ from services.common.redis_client import RedisClient
 from services.common.streams import GroupReader, Retention
 from services.invoicing.adapters import grpc_clients, invoice_messages, pdf, tables
 from services.invoicing.adapters.billing_work import SqlBillingWork
+from services.invoicing.adapters.funding_receipts import ReceiptsOfFundings
 from services.invoicing.adapters.payment_providers import FakePaymentProvider, NoPaymentProvider
 from services.invoicing.adapters.payment_work import SqlPaymentWork
 from services.invoicing.entrypoints import payment_requests
@@ -165,7 +166,13 @@ def wire(
         )
     )
     funding = fundings.Fundings(
-        engine, payment_work, cards, wallet, receipts_, ticks, stuck_after, action_expiry, acts
+        payment_work,
+        cards,
+        wallet,
+        ReceiptsOfFundings(receipts_),
+        ticks,
+        stuck_after,
+        action_expiry,
     )
     partners = partner_billing.PartnerBilling(works, invoice_issuing, wallet, channel_counts, ticks)
     billing = billing_cycle.BillingCycle(
