@@ -157,7 +157,7 @@ def wire(
     cards = card_charges.CardCharges(payment_work, payment_provider, ticks)
     audit = AuditLog(engine, tables.audit_entries, "invoicing")
     acts = service_acts.ServiceActs(audit)
-    settlement = postpaid.PostpaidSettlement(engine, wallet, ticks)
+    settlement = postpaid.PostpaidSettlement(works, wallet, ticks)
     paying = payments.Payments(engine, cards, wallet, ticks, stuck_after, settlement, acts)
     receipts_ = receipts.Receipts(engine, issuing, ticks)
     action_expiry = dt.timedelta(
