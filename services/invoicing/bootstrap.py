@@ -31,6 +31,7 @@ from services.common.redis_client import RedisClient
 from services.common.streams import GroupReader, Retention
 from services.invoicing.adapters import grpc_clients, invoice_messages, pdf, tables
 from services.invoicing.adapters.billing_work import SqlBillingWork
+from services.invoicing.adapters.funding_receipts import ReceiptsOfFundings
 from services.invoicing.adapters.payment_providers import FakePaymentProvider, NoPaymentProvider
 from services.invoicing.adapters.payment_work import SqlPaymentWork
 from services.invoicing.entrypoints import payment_requests
@@ -156,7 +157,7 @@ def wire(
     cards = card_charges.CardCharges(payment_work, payment_provider, ticks)
     audit = AuditLog(engine, tables.audit_entries, "invoicing")
     acts = service_acts.ServiceActs(audit)
-    settlement = postpaid.PostpaidSettlement(engine, wallet, ticks)
+    settlement = postpaid.PostpaidSettlement(works, wallet, ticks)
     paying = payments.Payments(engine, cards, wallet, ticks, stuck_after, settlement, acts)
     receipts_ = receipts.Receipts(engine, issuing, ticks)
     action_expiry = dt.timedelta(
@@ -165,7 +166,13 @@ def wire(
         )
     )
     funding = fundings.Fundings(
-        engine, payment_work, cards, wallet, receipts_, ticks, stuck_after, action_expiry, acts
+        payment_work,
+        cards,
+        wallet,
+        ReceiptsOfFundings(receipts_),
+        ticks,
+        stuck_after,
+        action_expiry,
     )
     partners = partner_billing.PartnerBilling(works, invoice_issuing, wallet, channel_counts, ticks)
     billing = billing_cycle.BillingCycle(

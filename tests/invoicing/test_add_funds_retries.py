@@ -10,7 +10,7 @@ import grpc
 import pytest
 from billing.invoicing.v1 import invoicing_service_pb2 as pb
 
-from services.invoicing.service import fundings
+from services.invoicing.adapters.payment_rows import SqlFundings
 from tests.invoicing.conftest import Invoicing
 from tests.invoicing.helpers import TIMEOUT_S, add_card, usd
 
@@ -35,15 +35,15 @@ def test_a_retry_that_raced_the_first_request_is_answered_its_funding(
     add_card(invoicing.stub, acme, "card-1")
     quote_id = quote(invoicing, acme, 25_000_000)
     first = add(invoicing, acme, quote_id, "wizard-run-1").funding
-    real = fundings.funding_row
+    real = SqlFundings.get
     looks: list[str] = []
 
-    def not_yet_stored(connection: Any, account_id: str, funding_id: str) -> Any:
+    def not_yet_stored(fundings: SqlFundings, account_id: str, funding_id: str) -> Any:
         looks.append(funding_id)
         # The retry's first look happens before the first request has stored its funding.
-        return None if len(looks) == 1 else real(connection, account_id, funding_id)
+        return None if len(looks) == 1 else real(fundings, account_id, funding_id)
 
-    monkeypatch.setattr(fundings, "funding_row", not_yet_stored)
+    monkeypatch.setattr(SqlFundings, "get", not_yet_stored)
     again = add(invoicing, acme, quote_id, "wizard-run-1").funding
     assert len(looks) >= 2
     assert (again.funding_id, again.state) == (first.funding_id, first.state)

@@ -13,6 +13,7 @@ from services.invoicing.adapters.invoice_book import SqlInvoiceBook
 from services.invoicing.adapters.invoice_records import SqlInvoiceRecords
 from services.invoicing.adapters.partner_contract_records import SqlPartnerContractRecords
 from services.invoicing.adapters.plan_records import SqlPlanRecords
+from services.invoicing.adapters.postpaid_rows import SqlWalletSettlements
 from services.invoicing.adapters.subscription_records import SqlSubscriptionRecords
 from services.invoicing.adapters.tax_records import SqlOrganizationRecords, SqlTaxRecords
 from services.invoicing.service.commands.invoices import Invoice
@@ -29,6 +30,7 @@ from services.invoicing.service.ports.billing import (
     SubscriptionRecords,
     TaxRecords,
 )
+from services.invoicing.service.ports.postpaid import WalletSettlements
 
 
 class SqlBillingWork(SqlTransaction):
@@ -47,6 +49,7 @@ class SqlBillingWork(SqlTransaction):
     subscriptions: SubscriptionRecords
     invoices: InvoiceRecords
     book: InvoiceBook
+    settlements: WalletSettlements
 
     def _bind(self, connection: Connection) -> None:
         self._bind_replies(connection)
@@ -57,6 +60,7 @@ class SqlBillingWork(SqlTransaction):
         self.subscriptions = SqlSubscriptionRecords(connection)
         self.invoices = SqlInvoiceRecords(connection)
         self.book = SqlInvoiceBook(connection)
+        self.settlements = SqlWalletSettlements(connection)
 
     def _bind_replies(self, connection: Connection) -> None:
         """Each kind of answer kept as the response its call gave."""

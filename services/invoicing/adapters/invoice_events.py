@@ -1,7 +1,7 @@
 """Invoicing's events (billing.invoicing.events), written to the outbox in the caller's
-transaction: invoice.issued, invoice.paid, invoice.payment_failed, subscription.cancelled,
-top_up.succeeded and top_up.failed. Event ids derive from what happened, so a change written
-twice announces one event."""
+transaction: invoice.issued, invoice.paid, invoice.payment_failed and subscription.cancelled
+(added funds' top_up events: funding_events.py). Event ids derive from what happened, so a
+change written twice announces one event."""
 
 from __future__ import annotations
 
@@ -80,30 +80,6 @@ def subscription_cancelled(
         plan_id=row["plan_id"],
         end_date=end.isoformat(),
         immediately=immediately,
-    )
-    event.occur_time.FromMilliseconds(time.time_ns() // 1_000_000)
-    outbox.add(connection, tables.outbox, [outbox.event(STREAM, event.event_id, event)])
-
-
-def funding(connection: Connection, funding_id: str, event_type: str) -> None:
-    """top_up.succeeded (credited) or top_up.failed (declined) of added funds."""
-    row = connection.execute(
-        sa.select(tables.fundings).where(tables.fundings.c.funding_id == funding_id)
-    ).first()
-    if row is None:
-        return
-    values = row._mapping
-    currency = values["currency_code"]
-    event = events_pb2.TopUpEvent(
-        event_id=_event_id(event_type, funding_id),
-        type=event_type,
-        account_id=values["account_id"],
-        channel_id=values["channel_id"] or "",
-        funding_id=funding_id,
-        amount=_money(currency, values["amount_micros"]),
-        fee=_money(currency, values["fee_micros"]),
-        source=values["source"] or "",
-        failure_reason=values["failure_reason"] or "",
     )
     event.occur_time.FromMilliseconds(time.time_ns() // 1_000_000)
     outbox.add(connection, tables.outbox, [outbox.event(STREAM, event.event_id, event)])

@@ -9,6 +9,9 @@ from services.common.replies import Replies
 from services.common.unit_of_work import SqlTransaction
 from services.invoicing.adapters import payment_replies as kept
 from services.invoicing.adapters import tables
+from services.invoicing.adapters.audit_entries import SqlAuditEntries
+from services.invoicing.adapters.funding_events import SqlFundingEvents
+from services.invoicing.adapters.funding_rows import SqlFundingMoves, SqlFundingQuotes
 from services.invoicing.adapters.payment_rows import (
     SqlCardPayments,
     SqlCards,
@@ -19,6 +22,8 @@ from services.invoicing.adapters.payment_rows import (
 )
 from services.invoicing.adapters.recharge_outbox import SqlRechargeAnswers
 from services.invoicing.service.commands.payments import CardOnFile
+from services.invoicing.service.ports.audit import AuditEntries
+from services.invoicing.service.ports.fundings import FundingEvents, FundingMoves, FundingQuotes
 from services.invoicing.service.ports.payments import (
     CardPayments,
     Cards,
@@ -40,6 +45,10 @@ class SqlPaymentWork(SqlTransaction):
     recharge_answers: RechargeAnswers
     cards_added: Replies[CardOnFile]
     cards_removed: Replies[CardOnFile]
+    funding_quotes: FundingQuotes
+    funding_moves: FundingMoves
+    funding_events: FundingEvents
+    audit: AuditEntries
 
     def _bind(self, connection: Connection) -> None:
         self.cards = SqlCards(connection)
@@ -55,3 +64,7 @@ class SqlPaymentWork(SqlTransaction):
         self.cards_removed = SqlReplies(
             connection, tables.idempotency_keys, kept.card_removed_stored, kept.card_removed_kept
         )
+        self.funding_quotes = SqlFundingQuotes(connection)
+        self.funding_moves = SqlFundingMoves(connection)
+        self.funding_events = SqlFundingEvents(connection)
+        self.audit = SqlAuditEntries(connection)
