@@ -10,11 +10,14 @@ from services.common.unit_of_work import SqlTransaction
 from services.invoicing.adapters import billing_messages as messages
 from services.invoicing.adapters import invoice_messages, tables
 from services.invoicing.adapters.invoice_book import SqlInvoiceBook
+from services.invoicing.adapters.invoice_payment_messages import RECEIPT_ISSUED
 from services.invoicing.adapters.invoice_records import SqlInvoiceRecords
+from services.invoicing.adapters.kept_answers import sql_replies
 from services.invoicing.adapters.partner_contract_records import SqlPartnerContractRecords
 from services.invoicing.adapters.plan_records import SqlPlanRecords
 from services.invoicing.adapters.subscription_records import SqlSubscriptionRecords
 from services.invoicing.adapters.tax_records import SqlOrganizationRecords, SqlTaxRecords
+from services.invoicing.service.commands.invoice_payments import ReceiptIssued
 from services.invoicing.service.commands.invoices import Invoice
 from services.invoicing.service.commands.partners import ContractTerms
 from services.invoicing.service.commands.plans import Plan
@@ -47,6 +50,7 @@ class SqlBillingWork(SqlTransaction):
     subscriptions: SubscriptionRecords
     invoices: InvoiceRecords
     book: InvoiceBook
+    receipts_issued: Replies[ReceiptIssued]
 
     def _bind(self, connection: Connection) -> None:
         self._bind_replies(connection)
@@ -57,6 +61,7 @@ class SqlBillingWork(SqlTransaction):
         self.subscriptions = SqlSubscriptionRecords(connection)
         self.invoices = SqlInvoiceRecords(connection)
         self.book = SqlInvoiceBook(connection)
+        self.receipts_issued = sql_replies(connection, RECEIPT_ISSUED)
 
     def _bind_replies(self, connection: Connection) -> None:
         """Each kind of answer kept as the response its call gave."""

@@ -7,8 +7,10 @@ from sqlalchemy.engine import Connection
 from services.common.idempotency import SqlReplies
 from services.common.replies import Replies
 from services.common.unit_of_work import SqlTransaction
+from services.invoicing.adapters import invoice_payment_messages, tables
 from services.invoicing.adapters import payment_replies as kept
-from services.invoicing.adapters import tables
+from services.invoicing.adapters.invoice_payment_rows import SqlPayableInvoices, SqlProviderEvents
+from services.invoicing.adapters.kept_answers import sql_replies
 from services.invoicing.adapters.payment_rows import (
     SqlCardPayments,
     SqlCards,
@@ -18,7 +20,9 @@ from services.invoicing.adapters.payment_rows import (
     SqlSubscriptions,
 )
 from services.invoicing.adapters.recharge_outbox import SqlRechargeAnswers
+from services.invoicing.service.commands.invoice_payments import InvoicePayment
 from services.invoicing.service.commands.payments import CardOnFile
+from services.invoicing.service.ports.invoice_payments import PayableInvoices, ProviderEvents
 from services.invoicing.service.ports.payments import (
     CardPayments,
     Cards,
@@ -40,6 +44,10 @@ class SqlPaymentWork(SqlTransaction):
     recharge_answers: RechargeAnswers
     cards_added: Replies[CardOnFile]
     cards_removed: Replies[CardOnFile]
+    invoices: PayableInvoices
+    provider_events: ProviderEvents
+    invoices_paid: Replies[InvoicePayment]
+    audit_scope: object
 
     def _bind(self, connection: Connection) -> None:
         self.cards = SqlCards(connection)
@@ -55,3 +63,7 @@ class SqlPaymentWork(SqlTransaction):
         self.cards_removed = SqlReplies(
             connection, tables.idempotency_keys, kept.card_removed_stored, kept.card_removed_kept
         )
+        self.invoices = SqlPayableInvoices(connection)
+        self.provider_events = SqlProviderEvents(connection)
+        self.invoices_paid = sql_replies(connection, invoice_payment_messages.INVOICE_PAID)
+        self.audit_scope = connection
