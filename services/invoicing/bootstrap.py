@@ -47,11 +47,13 @@ from services.invoicing.service import (
     fundings,
     invoice_reading,
     organizations,
+    paid_invoices,
     partner_billing,
     partner_contracts,
     partner_days,
     payment_events,
     payment_methods,
+    payment_sweeps,
     payments,
     plans,
     postpaid,
@@ -62,7 +64,6 @@ from services.invoicing.service import (
     tax,
 )
 from services.invoicing.service.invoice_issuing import InvoiceIssuing
-from services.invoicing.service.issuing import Issuing
 from services.invoicing.service.ports import ChannelCounts, PaymentProvider, UsageSource, Wallet
 from services.invoicing.service.settings import Clock, InvoicingSettings, utc_now
 
@@ -147,9 +148,8 @@ def wire(
         return SqlBillingWork(engine)
 
     invoice_issuing = InvoiceIssuing(works, settings)
-    issuing = Issuing(invoice_issuing)
     stuck_after_s = env.seconds(
-        "INVOICING_STUCK_PAYMENT_SECONDS", payments.DEFAULT_STUCK_AFTER.total_seconds()
+        "INVOICING_STUCK_PAYMENT_SECONDS", payment_sweeps.DEFAULT_STUCK_AFTER.total_seconds()
     )
     stuck_after = dt.timedelta(seconds=stuck_after_s)
     payment_work = partial(SqlPaymentWork, engine)
@@ -157,8 +157,11 @@ def wire(
     audit = AuditLog(engine, tables.audit_entries, "invoicing")
     acts = service_acts.ServiceActs(audit)
     settlement = postpaid.PostpaidSettlement(engine, wallet, ticks)
-    paying = payments.Payments(engine, cards, wallet, ticks, stuck_after, settlement, acts)
-    receipts_ = receipts.Receipts(engine, issuing, ticks)
+    paid = paid_invoices.PaidInvoices(payment_work, wallet, ticks, settlement)
+    paying = payments.Payments(
+        payment_work, cards, paid, ticks, payment_requests.pay_print, stuck_after, acts
+    )
+    receipts_ = receipts.Receipts(works, invoice_issuing, ticks, payment_requests.top_up_receipt)
     action_expiry = dt.timedelta(
         seconds=env.seconds(
             "INVOICING_ACTION_EXPIRY_SECONDS", fundings.DEFAULT_ACTION_EXPIRY.total_seconds()
@@ -191,7 +194,7 @@ def wire(
         fundings=funding,
         fund_quotes=fund_quotes.FundQuotes(payment_work, wallet, usage, ticks),
         payment_events=payment_events.PaymentEvents(
-            engine, cards, paying, funding, wallet, ticks, settlement, alerts, acts
+            payment_work, cards, paying, paid, funding, wallet, ticks, settlement, alerts, acts
         ),
         organizations=organizations.Organizations(works, ticks, settings.issuer.issuer_id),
         tax=tax.TaxSettings(works, settings.issuer.issuer_id, ticks),

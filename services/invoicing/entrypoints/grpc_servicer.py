@@ -19,6 +19,7 @@ from services.common.errors import PermissionDenied
 from services.common.service_auth import current_identity
 from services.invoicing.adapters import billing_messages as messages
 from services.invoicing.adapters import invoice_messages
+from services.invoicing.adapters import invoice_payment_messages as payment_messages
 from services.invoicing.entrypoints import (
     billing_requests,
     invoice_requests,
@@ -45,6 +46,7 @@ from services.invoicing.service import (
     subscriptions,
     tax,
 )
+from services.invoicing.service.commands.invoice_payments import ReceiptIssued
 from services.invoicing.service.commands.payments import ProviderDelivery
 
 PDF_CONTENT_TYPE = "application/pdf"
@@ -192,7 +194,9 @@ class InvoicingServicer(pb_grpc.InvoicingServiceServicer):
         return self._audit.around(
             "CreateTopUpReceipt",
             request,
-            lambda: self._use.receipts.create(request),
+            lambda: payment_messages.receipt_issued(
+                ReceiptIssued(self._use.receipts.issue(payment_requests.top_up_receipt(request)))
+            ),
             target=lambda answer: answer.invoice.invoice_id,
         )
 
@@ -248,7 +252,9 @@ class InvoicingServicer(pb_grpc.InvoicingServiceServicer):
         return self._audit.around(
             "PayInvoice",
             request,
-            lambda: self._use.payments.pay(request),
+            lambda: payment_messages.invoice_paid(
+                self._use.payments.pay(payment_requests.pay_invoice(request))
+            ),
             before=lambda: self.GetInvoice(
                 pb.GetInvoiceRequest(account_id=request.account_id, invoice_id=request.invoice_id),
                 context,
