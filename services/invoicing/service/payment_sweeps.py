@@ -5,16 +5,14 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from typing import Any, Protocol
+from collections.abc import Callable
 
 from services.common.clock import Clock, moment
 from services.common.errors import BillingError
 from services.invoicing.service.card_charges import EXPIRED_REASON, INVOICE, CardCharges
+from services.invoicing.service.invoice_card_payments import CardClaims
 from services.invoicing.service.ports import PaymentState, PaymentStatus
-from services.invoicing.service.ports.invoice_payments import (
-    InvoicePaymentWork,
-    InvoicePaymentWorks,
-)
+from services.invoicing.service.ports.invoice_payments import InvoicePaymentWorks
 from services.invoicing.service.service_acts import ServiceActs
 
 log = logging.getLogger(__name__)
@@ -23,44 +21,18 @@ STUCK_PAYMENTS_BATCH = 100
 DEFAULT_STUCK_AFTER = dt.timedelta(minutes=10)
 
 
-class Claimed(Protocol):
-    @property
-    def payment(self) -> dict[str, Any]: ...
-
-    @property
-    def provider_token(self) -> str: ...
-
-    @property
-    def description(self) -> str: ...
-
-
-class Claims(Protocol):
-    def claim(
-        self,
-        work: InvoicePaymentWork,
-        account_id: str,
-        invoice_id: str,
-        payment_id: str,
-        payment_method_id: str = "",
-    ) -> Claimed: ...
-
-
-class Settling(Protocol):
-    def finish(self, payment_id: str, state: PaymentState) -> bool: ...
-
-
 class PaymentSweeps:
     def __init__(
         self,
-        payments: Settling,
-        claims: Claims,
+        finish: Callable[[str, PaymentState], bool],
+        claims: CardClaims,
         works: InvoicePaymentWorks,
         cards: CardCharges,
         clock: Clock,
         stuck_after: dt.timedelta,
         acts: ServiceActs,
     ) -> None:
-        self._payments = payments
+        self._finish = finish
         self._claims = claims
         self._works = works
         self._cards = cards
@@ -93,7 +65,7 @@ class PaymentSweeps:
                 )
                 continue
             if state.status in PaymentStatus.FINAL:
-                self._payments.finish(row["payment_id"], state)
+                self._finish(row["payment_id"], state)
                 finished += 1
         return finished
 
@@ -115,7 +87,7 @@ class PaymentSweeps:
                 )
                 continue
             if state.status == PaymentStatus.SUCCEEDED:
-                self._payments.finish(row["payment_id"], state)
+                self._finish(row["payment_id"], state)
                 continue
             with self._works() as work:
                 freed = work.invoices.update(

@@ -61,7 +61,7 @@ class Payments:
         self._acts = acts or ServiceActs(None)
         self._claims = CardClaims(cards, clock, self._acts)
         self._sweeps = PaymentSweeps(
-            self, self._claims, works, cards, clock, stuck_after, self._acts
+            self.finish, self._claims, works, cards, clock, stuck_after, self._acts
         )
 
     def pay(self, command: PayInvoice) -> InvoicePayment:
@@ -114,9 +114,7 @@ class Payments:
         self._paid.after_paid(account_id, invoice_id)
         return True
 
-    def after_paid(self, account_id: str, invoice_id: str) -> None:
-        self._paid.after_paid(account_id, invoice_id)
-
+    # The scheduler's passes.
     def settle_pending(self) -> int:
         return self._paid.settle_pending()
 
