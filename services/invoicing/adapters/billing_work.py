@@ -16,7 +16,6 @@ from services.invoicing.adapters.partner_contract_records import SqlPartnerContr
 from services.invoicing.adapters.plan_records import SqlPlanRecords
 from services.invoicing.adapters.subscription_records import SqlSubscriptionRecords
 from services.invoicing.adapters.tax_records import SqlOrganizationRecords, SqlTaxRecords
-from services.invoicing.service.commands.invoice_payments import ReceiptIssued
 from services.invoicing.service.commands.invoices import Invoice
 from services.invoicing.service.commands.partners import ContractTerms
 from services.invoicing.service.commands.plans import Plan
@@ -49,7 +48,7 @@ class SqlBillingWork(SqlTransaction):
     subscriptions: SubscriptionRecords
     invoices: InvoiceRecords
     book: InvoiceBook
-    receipts_issued: Replies[ReceiptIssued]
+    receipts_issued: Replies[Invoice]
 
     def _bind(self, connection: Connection) -> None:
         self._bind_replies(connection)

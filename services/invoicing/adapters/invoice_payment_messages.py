@@ -16,8 +16,8 @@ from services.invoicing.adapters.kept_answers import KeptAs
 from services.invoicing.service.commands.invoice_payments import (
     InvoicePayment,
     PaymentShown,
-    ReceiptIssued,
 )
+from services.invoicing.service.commands.invoices import Invoice
 
 PAYMENT_STATUS_TO_PB = {
     "pending": invoice_pb2.PAYMENT_STATUS_PENDING,
@@ -78,17 +78,11 @@ def invoice_paid_of(response: pb.PayInvoiceResponse) -> InvoicePayment:
     return InvoicePayment(invoice_of(response.invoice), payment_of(response.payment))
 
 
-def receipt_issued(answer: ReceiptIssued) -> pb.CreateTopUpReceiptResponse:
-    return pb.CreateTopUpReceiptResponse(invoice=invoice(answer.invoice))
-
-
-def receipt_issued_of(response: pb.CreateTopUpReceiptResponse) -> ReceiptIssued:
-    return ReceiptIssued(invoice_of(response.invoice))
-
-
 INVOICE_PAID: KeptAs[InvoicePayment, pb.PayInvoiceResponse] = KeptAs(
     invoice_paid, pb.PayInvoiceResponse.FromString, invoice_paid_of
 )
-RECEIPT_ISSUED: KeptAs[ReceiptIssued, pb.CreateTopUpReceiptResponse] = KeptAs(
-    receipt_issued, pb.CreateTopUpReceiptResponse.FromString, receipt_issued_of
+RECEIPT_ISSUED: KeptAs[Invoice, pb.CreateTopUpReceiptResponse] = KeptAs(
+    lambda receipt: pb.CreateTopUpReceiptResponse(invoice=invoice(receipt)),
+    pb.CreateTopUpReceiptResponse.FromString,
+    lambda response: invoice_of(response.invoice),
 )

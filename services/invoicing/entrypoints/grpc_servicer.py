@@ -46,7 +46,6 @@ from services.invoicing.service import (
     subscriptions,
     tax,
 )
-from services.invoicing.service.commands.invoice_payments import ReceiptIssued
 from services.invoicing.service.commands.payments import ProviderDelivery
 
 PDF_CONTENT_TYPE = "application/pdf"
@@ -194,8 +193,10 @@ class InvoicingServicer(pb_grpc.InvoicingServiceServicer):
         return self._audit.around(
             "CreateTopUpReceipt",
             request,
-            lambda: payment_messages.receipt_issued(
-                ReceiptIssued(self._use.receipts.issue(payment_requests.top_up_receipt(request)))
+            lambda: pb.CreateTopUpReceiptResponse(
+                invoice=invoice_messages.invoice(
+                    self._use.receipts.issue(payment_requests.top_up_receipt(request))
+                )
             ),
             target=lambda answer: answer.invoice.invoice_id,
         )

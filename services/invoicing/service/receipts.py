@@ -32,7 +32,8 @@ class Receipts:
         self._read_request = read_request
 
     def create(self, request: Any) -> ReceiptIssued:
-        """The contract's request, checked as the call's, as the funding path hands it."""
+        """The contract's request, checked as the call checks it: how added funds still ask
+        for their receipt."""
         return ReceiptIssued(self.issue(self._read_request(request)))
 
     def issue(self, receipt: TopUpReceipt) -> Invoice:
@@ -47,7 +48,7 @@ class Receipts:
         now = moment(self._clock)
         self._issuing.ensure_series(Kind.TOP_UP_RECEIPT, now.year)
 
-        def issue(work: ReceiptWork) -> ReceiptIssued:
+        def issue(work: ReceiptWork) -> Invoice:
             if work.invoices.by_source(account_id, Kind.TOP_UP_RECEIPT, top_up_id) is not None:
                 raise AlreadyExists(f"top-up {top_up_id!r} already has a receipt", "top_up_id")
             invoice_id = self._issuing.insert_draft(work, draft)
@@ -57,7 +58,7 @@ class Receipts:
             issued = work.invoices.get(account_id, invoice_id)
             if issued is None:
                 raise NotFound(f"invoice {invoice_id!r} not found", "invoice_id")
-            return ReceiptIssued(issued)
+            return issued
 
         with self._works() as work:
             answer = replies.once(
@@ -68,4 +69,4 @@ class Receipts:
                 lambda: issue(work),
             )
             work.commit()
-        return answer.invoice
+        return answer

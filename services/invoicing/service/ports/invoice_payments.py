@@ -8,7 +8,7 @@ from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
 from services.common.replies import Replies
-from services.invoicing.service.commands.invoice_payments import InvoicePayment, ReceiptIssued
+from services.invoicing.service.commands.invoice_payments import InvoicePayment
 from services.invoicing.service.commands.invoices import Invoice
 from services.invoicing.service.ports.billing import BillingWork
 from services.invoicing.service.ports.payments import PaymentWork
@@ -62,7 +62,7 @@ InvoicePaymentWorks = Callable[[], InvoicePaymentWork]
 class ReceiptWork(BillingWork, Protocol):
     """Billing's unit of work as issuing top-up receipts sees it."""
 
-    receipts_issued: Replies[ReceiptIssued]
+    receipts_issued: Replies[Invoice]
 
 
 ReceiptWorks = Callable[[], ReceiptWork]
