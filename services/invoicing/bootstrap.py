@@ -31,11 +31,11 @@ from services.common.redis_client import RedisClient
 from services.common.streams import GroupReader, Retention
 from services.invoicing.adapters import grpc_clients, invoice_messages, pdf, tables
 from services.invoicing.adapters.billing_work import SqlBillingWork
-from services.invoicing.adapters.funding_receipts import ReceiptsOfFundings
 from services.invoicing.adapters.payment_providers import FakePaymentProvider, NoPaymentProvider
 from services.invoicing.adapters.payment_work import SqlPaymentWork
 from services.invoicing.entrypoints import payment_requests
 from services.invoicing.entrypoints.access import RULES
+from services.invoicing.entrypoints.funding_receipts import ReceiptsOfFundings
 from services.invoicing.entrypoints.grpc_servicer import InvoicingServicer, UseCases
 from services.invoicing.entrypoints.recharge_requests import RechargeRequestEntries
 from services.invoicing.entrypoints.scheduler import BillingScheduler
@@ -48,22 +48,22 @@ from services.invoicing.service import (
     fundings,
     invoice_reading,
     organizations,
+    paid_invoices,
     partner_billing,
     partner_contracts,
     partner_days,
     payment_events,
     payment_methods,
+    payment_sweeps,
     payments,
     plans,
     postpaid,
     receipts,
     recharges,
-    service_acts,
     subscriptions,
     tax,
 )
 from services.invoicing.service.invoice_issuing import InvoiceIssuing
-from services.invoicing.service.issuing import Issuing
 from services.invoicing.service.ports import ChannelCounts, PaymentProvider, UsageSource, Wallet
 from services.invoicing.service.settings import Clock, InvoicingSettings, utc_now
 
@@ -148,18 +148,19 @@ def wire(
         return SqlBillingWork(engine)
 
     invoice_issuing = InvoiceIssuing(works, settings)
-    issuing = Issuing(invoice_issuing)
     stuck_after_s = env.seconds(
-        "INVOICING_STUCK_PAYMENT_SECONDS", payments.DEFAULT_STUCK_AFTER.total_seconds()
+        "INVOICING_STUCK_PAYMENT_SECONDS", payment_sweeps.DEFAULT_STUCK_AFTER.total_seconds()
     )
     stuck_after = dt.timedelta(seconds=stuck_after_s)
     payment_work = partial(SqlPaymentWork, engine)
     cards = card_charges.CardCharges(payment_work, payment_provider, ticks)
     audit = AuditLog(engine, tables.audit_entries, "invoicing")
-    acts = service_acts.ServiceActs(audit)
     settlement = postpaid.PostpaidSettlement(works, wallet, ticks)
-    paying = payments.Payments(engine, cards, wallet, ticks, stuck_after, settlement, acts)
-    receipts_ = receipts.Receipts(engine, issuing, ticks)
+    paid = paid_invoices.PaidInvoices(payment_work, wallet, ticks, settlement)
+    paying = payments.Payments(
+        payment_work, cards, paid, ticks, payment_requests.pay_print, stuck_after
+    )
+    receipts_ = receipts.Receipts(works, invoice_issuing, ticks)
     action_expiry = dt.timedelta(
         seconds=env.seconds(
             "INVOICING_ACTION_EXPIRY_SECONDS", fundings.DEFAULT_ACTION_EXPIRY.total_seconds()
@@ -198,7 +199,7 @@ def wire(
         fundings=funding,
         fund_quotes=fund_quotes.FundQuotes(payment_work, wallet, usage, ticks),
         payment_events=payment_events.PaymentEvents(
-            engine, cards, paying, funding, wallet, ticks, settlement, alerts, acts
+            payment_work, cards, paying, paid, funding, wallet, ticks, settlement, alerts
         ),
         organizations=organizations.Organizations(works, ticks, settings.issuer.issuer_id),
         tax=tax.TaxSettings(works, settings.issuer.issuer_id, ticks),

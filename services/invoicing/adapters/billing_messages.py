@@ -10,6 +10,7 @@ from billing.invoicing.v1 import invoice_pb2
 from billing.invoicing.v1 import invoicing_service_pb2 as pb
 from google.protobuf import timestamp_pb2
 
+from services.invoicing.adapters.kept_answers import KeptAs
 from services.invoicing.domain import partner_terms, tax
 from services.invoicing.service.commands.partners import ContractTerms
 from services.invoicing.service.commands.plans import Plan
@@ -56,14 +57,6 @@ def plan_of(message: invoice_pb2.Plan) -> Plan:
     )
 
 
-def encode_created_plan(value: Plan) -> bytes:
-    return pb.CreatePlanResponse(plan=plan(value)).SerializeToString(deterministic=True)
-
-
-def decode_created_plan(stored: bytes) -> Plan:
-    return plan_of(pb.CreatePlanResponse.FromString(stored).plan)
-
-
 TREATMENT_TO_PB = {
     tax.BY_RULES: invoice_pb2.TAX_TREATMENT_UNSPECIFIED,
     tax.STANDARD: invoice_pb2.TAX_TREATMENT_STANDARD,
@@ -103,25 +96,6 @@ def organization_of(message: invoice_pb2.Organization) -> OrganizationDetails:
         pending_country=message.pending_country,
         pending_tax_id=message.pending_tax_id,
     )
-
-
-def encode_updated_organization(details: OrganizationDetails) -> bytes:
-    response = pb.UpdateOrganizationResponse(organization=organization(details))
-    return response.SerializeToString(deterministic=True)
-
-
-def decode_updated_organization(stored: bytes) -> OrganizationDetails:
-    return organization_of(pb.UpdateOrganizationResponse.FromString(stored).organization)
-
-
-def encode_tax_configuration(configuration: TaxConfiguration) -> bytes:
-    message = configuration_message(configuration)
-    response = pb.SetTaxConfigurationResponse(configuration=message)
-    return response.SerializeToString(deterministic=True)
-
-
-def decode_tax_configuration(stored: bytes) -> TaxConfiguration:
-    return configuration_of(pb.SetTaxConfigurationResponse.FromString(stored).configuration)
 
 
 def configuration_of(message: invoice_pb2.TaxConfiguration) -> TaxConfiguration:
@@ -195,15 +169,6 @@ def contract_of(message: pb.PartnerContract) -> ContractTerms:
     )
 
 
-def encode_set_contract(terms: ContractTerms) -> bytes:
-    response = pb.SetPartnerContractResponse(contract=contract(terms))
-    return response.SerializeToString(deterministic=True)
-
-
-def decode_set_contract(stored: bytes) -> ContractTerms:
-    return contract_of(pb.SetPartnerContractResponse.FromString(stored).contract)
-
-
 SUBSCRIPTION_STATUS_TO_PB = {
     "active": invoice_pb2.SUBSCRIPTION_STATUS_ACTIVE,
     "cancelled": invoice_pb2.SUBSCRIPTION_STATUS_CANCELLED,
@@ -249,19 +214,36 @@ def subscription_of(message: invoice_pb2.Subscription) -> SubscriptionDetails:
     )
 
 
-def encode_created_subscription(shown: SubscriptionDetails) -> bytes:
-    response = pb.CreateSubscriptionResponse(subscription=subscription(shown))
-    return response.SerializeToString(deterministic=True)
-
-
-def decode_created_subscription(stored: bytes) -> SubscriptionDetails:
-    return subscription_of(pb.CreateSubscriptionResponse.FromString(stored).subscription)
-
-
-def encode_cancelled_subscription(shown: SubscriptionDetails) -> bytes:
-    response = pb.CancelSubscriptionResponse(subscription=subscription(shown))
-    return response.SerializeToString(deterministic=True)
-
-
-def decode_cancelled_subscription(stored: bytes) -> SubscriptionDetails:
-    return subscription_of(pb.CancelSubscriptionResponse.FromString(stored).subscription)
+# Each kind of answer kept as the response its call gave.
+CREATED_PLAN: KeptAs[Plan, pb.CreatePlanResponse] = KeptAs(
+    lambda value: pb.CreatePlanResponse(plan=plan(value)),
+    pb.CreatePlanResponse.FromString,
+    lambda response: plan_of(response.plan),
+)
+UPDATED_ORGANIZATION: KeptAs[OrganizationDetails, pb.UpdateOrganizationResponse] = KeptAs(
+    lambda details: pb.UpdateOrganizationResponse(organization=organization(details)),
+    pb.UpdateOrganizationResponse.FromString,
+    lambda response: organization_of(response.organization),
+)
+TAX_CONFIGURED: KeptAs[TaxConfiguration, pb.SetTaxConfigurationResponse] = KeptAs(
+    lambda configuration: pb.SetTaxConfigurationResponse(
+        configuration=configuration_message(configuration)
+    ),
+    pb.SetTaxConfigurationResponse.FromString,
+    lambda response: configuration_of(response.configuration),
+)
+CONTRACT_SET: KeptAs[ContractTerms, pb.SetPartnerContractResponse] = KeptAs(
+    lambda terms: pb.SetPartnerContractResponse(contract=contract(terms)),
+    pb.SetPartnerContractResponse.FromString,
+    lambda response: contract_of(response.contract),
+)
+SUBSCRIPTION_CREATED: KeptAs[SubscriptionDetails, pb.CreateSubscriptionResponse] = KeptAs(
+    lambda shown: pb.CreateSubscriptionResponse(subscription=subscription(shown)),
+    pb.CreateSubscriptionResponse.FromString,
+    lambda response: subscription_of(response.subscription),
+)
+SUBSCRIPTION_CANCELLED: KeptAs[SubscriptionDetails, pb.CancelSubscriptionResponse] = KeptAs(
+    lambda shown: pb.CancelSubscriptionResponse(subscription=subscription(shown)),
+    pb.CancelSubscriptionResponse.FromString,
+    lambda response: subscription_of(response.subscription),
+)

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from sqlalchemy.engine import Connection
 
-from services.common.idempotency import SqlReplies
 from services.common.replies import Replies
 from services.common.unit_of_work import SqlTransaction
 from services.invoicing.adapters import billing_messages as messages
-from services.invoicing.adapters import invoice_messages, tables
+from services.invoicing.adapters import invoice_messages
 from services.invoicing.adapters.invoice_book import SqlInvoiceBook
+from services.invoicing.adapters.invoice_payment_messages import RECEIPT_ISSUED
 from services.invoicing.adapters.invoice_records import SqlInvoiceRecords
+from services.invoicing.adapters.kept_answers import sql_replies
 from services.invoicing.adapters.partner_contract_records import SqlPartnerContractRecords
 from services.invoicing.adapters.plan_records import SqlPlanRecords
 from services.invoicing.adapters.postpaid_rows import SqlWalletSettlements
@@ -50,6 +51,7 @@ class SqlBillingWork(SqlTransaction):
     invoices: InvoiceRecords
     book: InvoiceBook
     settlements: WalletSettlements
+    receipts_issued: Replies[Invoice]
 
     def _bind(self, connection: Connection) -> None:
         self._bind_replies(connection)
@@ -61,57 +63,18 @@ class SqlBillingWork(SqlTransaction):
         self.invoices = SqlInvoiceRecords(connection)
         self.book = SqlInvoiceBook(connection)
         self.settlements = SqlWalletSettlements(connection)
+        self.receipts_issued = sql_replies(connection, RECEIPT_ISSUED)
 
     def _bind_replies(self, connection: Connection) -> None:
         """Each kind of answer kept as the response its call gave."""
-        self.plans_created = SqlReplies(
-            connection,
-            tables.idempotency_keys,
-            messages.encode_created_plan,
-            messages.decode_created_plan,
-        )
-        self.organizations_updated = SqlReplies(
-            connection,
-            tables.idempotency_keys,
-            messages.encode_updated_organization,
-            messages.decode_updated_organization,
-        )
-        self.tax_configured = SqlReplies(
-            connection,
-            tables.idempotency_keys,
-            messages.encode_tax_configuration,
-            messages.decode_tax_configuration,
-        )
-        self.contracts_set = SqlReplies(
-            connection,
-            tables.idempotency_keys,
-            messages.encode_set_contract,
-            messages.decode_set_contract,
-        )
-        self.subscriptions_created = SqlReplies(
-            connection,
-            tables.idempotency_keys,
-            messages.encode_created_subscription,
-            messages.decode_created_subscription,
-        )
-        self.subscriptions_cancelled = SqlReplies(
-            connection,
-            tables.idempotency_keys,
-            messages.encode_cancelled_subscription,
-            messages.decode_cancelled_subscription,
-        )
-        self.credit_notes_issued = SqlReplies(
-            connection,
-            tables.idempotency_keys,
-            invoice_messages.encode_credit_note,
-            invoice_messages.decode_credit_note,
-        )
-        self.partner_days_invoiced = SqlReplies(
-            connection,
-            tables.idempotency_keys,
-            invoice_messages.encode_partner_days,
-            invoice_messages.decode_partner_days,
-        )
+        self.plans_created = sql_replies(connection, messages.CREATED_PLAN)
+        self.organizations_updated = sql_replies(connection, messages.UPDATED_ORGANIZATION)
+        self.tax_configured = sql_replies(connection, messages.TAX_CONFIGURED)
+        self.contracts_set = sql_replies(connection, messages.CONTRACT_SET)
+        self.subscriptions_created = sql_replies(connection, messages.SUBSCRIPTION_CREATED)
+        self.subscriptions_cancelled = sql_replies(connection, messages.SUBSCRIPTION_CANCELLED)
+        self.credit_notes_issued = sql_replies(connection, invoice_messages.CREDIT_NOTE_ISSUED)
+        self.partner_days_invoiced = sql_replies(connection, invoice_messages.PARTNER_DAYS_INVOICED)
 
     @classmethod
     def bound(cls, connection: Connection) -> SqlBillingWork:

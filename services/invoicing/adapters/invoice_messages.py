@@ -10,6 +10,7 @@ from billing.invoicing.v1 import invoicing_service_pb2 as pb
 from google.protobuf import timestamp_pb2
 
 from services.invoicing.adapters.billing_messages import date_of, date_text, money, timestamp
+from services.invoicing.adapters.kept_answers import KeptAs
 from services.invoicing.domain.invoices import Kind, Status
 from services.invoicing.domain.issuers import Party
 from services.invoicing.service.commands.invoices import Invoice, InvoiceLine
@@ -148,19 +149,13 @@ def invoice_of(message: invoice_pb2.Invoice) -> Invoice:
     )
 
 
-def encode_credit_note(note: Invoice) -> bytes:
-    response = pb.IssueCreditNoteResponse(credit_note=invoice(note))
-    return response.SerializeToString(deterministic=True)
-
-
-def decode_credit_note(stored: bytes) -> Invoice:
-    return invoice_of(pb.IssueCreditNoteResponse.FromString(stored).credit_note)
-
-
-def encode_partner_days(issued: Invoice) -> bytes:
-    response = pb.CreatePartnerDaysInvoiceResponse(invoice=invoice(issued))
-    return response.SerializeToString(deterministic=True)
-
-
-def decode_partner_days(stored: bytes) -> Invoice:
-    return invoice_of(pb.CreatePartnerDaysInvoiceResponse.FromString(stored).invoice)
+CREDIT_NOTE_ISSUED: KeptAs[Invoice, pb.IssueCreditNoteResponse] = KeptAs(
+    lambda note: pb.IssueCreditNoteResponse(credit_note=invoice(note)),
+    pb.IssueCreditNoteResponse.FromString,
+    lambda response: invoice_of(response.credit_note),
+)
+PARTNER_DAYS_INVOICED: KeptAs[Invoice, pb.CreatePartnerDaysInvoiceResponse] = KeptAs(
+    lambda issued: pb.CreatePartnerDaysInvoiceResponse(invoice=invoice(issued)),
+    pb.CreatePartnerDaysInvoiceResponse.FromString,
+    lambda response: invoice_of(response.invoice),
+)

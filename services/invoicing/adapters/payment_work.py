@@ -7,11 +7,13 @@ from sqlalchemy.engine import Connection
 from services.common.idempotency import SqlReplies
 from services.common.replies import Replies
 from services.common.unit_of_work import SqlTransaction
+from services.invoicing.adapters import invoice_payment_messages, tables
 from services.invoicing.adapters import payment_replies as kept
-from services.invoicing.adapters import tables
 from services.invoicing.adapters.audit_entries import SqlAuditEntries
 from services.invoicing.adapters.funding_events import SqlFundingEvents
 from services.invoicing.adapters.funding_rows import SqlFundingMoves, SqlFundingQuotes
+from services.invoicing.adapters.invoice_payment_rows import SqlPayableInvoices, SqlProviderEvents
+from services.invoicing.adapters.kept_answers import sql_replies
 from services.invoicing.adapters.payment_rows import (
     SqlCardPayments,
     SqlCards,
@@ -21,9 +23,11 @@ from services.invoicing.adapters.payment_rows import (
     SqlSubscriptions,
 )
 from services.invoicing.adapters.recharge_outbox import SqlRechargeAnswers
+from services.invoicing.service.commands.invoice_payments import InvoicePayment
 from services.invoicing.service.commands.payments import CardOnFile
 from services.invoicing.service.ports.audit import AuditEntries
 from services.invoicing.service.ports.fundings import FundingEvents, FundingMoves, FundingQuotes
+from services.invoicing.service.ports.invoice_payments import PayableInvoices, ProviderEvents
 from services.invoicing.service.ports.payments import (
     CardPayments,
     Cards,
@@ -49,6 +53,9 @@ class SqlPaymentWork(SqlTransaction):
     funding_moves: FundingMoves
     funding_events: FundingEvents
     audit: AuditEntries
+    invoices: PayableInvoices
+    provider_events: ProviderEvents
+    invoices_paid: Replies[InvoicePayment]
 
     def _bind(self, connection: Connection) -> None:
         self.cards = SqlCards(connection)
@@ -68,3 +75,6 @@ class SqlPaymentWork(SqlTransaction):
         self.funding_moves = SqlFundingMoves(connection)
         self.funding_events = SqlFundingEvents(connection)
         self.audit = SqlAuditEntries(connection)
+        self.invoices = SqlPayableInvoices(connection)
+        self.provider_events = SqlProviderEvents(connection)
+        self.invoices_paid = sql_replies(connection, invoice_payment_messages.INVOICE_PAID)

@@ -19,6 +19,7 @@ from services.common.errors import PermissionDenied
 from services.common.service_auth import current_identity
 from services.invoicing.adapters import billing_messages as messages
 from services.invoicing.adapters import invoice_messages
+from services.invoicing.adapters import invoice_payment_messages as payment_messages
 from services.invoicing.entrypoints import (
     billing_requests,
     invoice_requests,
@@ -192,7 +193,11 @@ class InvoicingServicer(pb_grpc.InvoicingServiceServicer):
         return self._audit.around(
             "CreateTopUpReceipt",
             request,
-            lambda: self._use.receipts.create(request),
+            lambda: pb.CreateTopUpReceiptResponse(
+                invoice=invoice_messages.invoice(
+                    self._use.receipts.issue(payment_requests.top_up_receipt(request))
+                )
+            ),
             target=lambda answer: answer.invoice.invoice_id,
         )
 
@@ -248,7 +253,9 @@ class InvoicingServicer(pb_grpc.InvoicingServiceServicer):
         return self._audit.around(
             "PayInvoice",
             request,
-            lambda: self._use.payments.pay(request),
+            lambda: payment_messages.invoice_paid(
+                self._use.payments.pay(payment_requests.pay_invoice(request))
+            ),
             before=lambda: self.GetInvoice(
                 pb.GetInvoiceRequest(account_id=request.account_id, invoice_id=request.invoice_id),
                 context,

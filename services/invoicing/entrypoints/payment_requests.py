@@ -9,6 +9,7 @@ from billing.invoicing.v1 import invoicing_service_pb2 as pb
 from services.common import idempotency, validation
 from services.common.errors import InvalidArgument
 from services.invoicing.service import fund_quotes, guards
+from services.invoicing.service.commands.invoice_payments import PayInvoice, TopUpReceipt
 from services.invoicing.service.commands.payments import (
     CARD,
     AddCard,
@@ -145,3 +146,52 @@ def fundings_page(request: pb.ListFundingsRequest) -> tuple[str, int, int]:
     account_id = validation.require_id(request.account_id, "account_id")
     limit, offset = validation.page(request.page_size, request.page_token)
     return account_id, limit, offset
+
+
+def pay_invoice(request: pb.PayInvoiceRequest) -> PayInvoice:
+    account_id = validation.require_id(request.account_id, "account_id")
+    validation.require_id(request.invoice_id, "invoice_id")
+    validation.optional_id(request.payment_method_id, "payment_method_id")
+    guards.no_card_numbers(request)
+    key = guards.account_key(account_id, guards.required_key(request.idempotency_key))
+    if request.transfer_reference:
+        validation.text(request.transfer_reference, "transfer_reference", max_length=200)
+        if request.payment_method_id:
+            raise InvalidArgument("payment_method_id", "must be empty for a bank transfer")
+    return PayInvoice(
+        account_id=account_id,
+        invoice_id=request.invoice_id,
+        payment_method_id=request.payment_method_id,
+        transfer_reference=request.transfer_reference,
+        key=key,
+        request_sha256=idempotency.fingerprint(request),
+    )
+
+
+def pay_print(account_id: str, invoice_id: str, key: str) -> str:
+    """The fingerprint of the request an automatic charge stands for."""
+    request = pb.PayInvoiceRequest(
+        account_id=account_id, invoice_id=invoice_id, idempotency_key=key
+    )
+    return idempotency.fingerprint(request)
+
+
+def top_up_receipt(request: pb.CreateTopUpReceiptRequest) -> TopUpReceipt:
+    account_id = validation.require_id(request.account_id, "account_id")
+    top_up_id = validation.require_id(request.top_up_id, "top_up_id")
+    guards.no_card_numbers(request)
+    currency = validation.currency(request.amount.currency_code, "amount.currency_code")
+    validation.amount(request.amount.amount_micros, "amount.amount_micros", positive=True)
+    validation.amount(request.fee.amount_micros, "fee.amount_micros")
+    if request.fee.currency_code not in ("", currency):
+        raise InvalidArgument("fee.currency_code", f"must be {currency}")
+    key = guards.account_key(account_id, request.idempotency_key or f"top-up:{top_up_id}")
+    return TopUpReceipt(
+        account_id=account_id,
+        top_up_id=top_up_id,
+        currency_code=currency,
+        amount_micros=request.amount.amount_micros,
+        fee_micros=request.fee.amount_micros,
+        key=key,
+        request_sha256=idempotency.fingerprint(request),
+    )

@@ -7,7 +7,8 @@ from billing.invoicing.v1 import invoice_pb2
 from billing.invoicing.v1 import invoicing_service_pb2 as pb
 
 from services.common import validation
-from services.invoicing.service import fundings, messages
+from services.invoicing.adapters.billing_messages import timestamp
+from services.invoicing.service import fundings
 from services.invoicing.service.commands.payments import (
     CardOnFile,
     CardSetupStarted,
@@ -91,7 +92,7 @@ def funds_quoted(quote: FundsQuote) -> pb.QuoteFundsResponse:
         amount=money(currency, quote.amount_micros),
         fee=money(currency, quote.fee_micros),
         total=money(currency, quote.amount_micros + quote.fee_micros),
-        expire_time=messages.timestamp(quote.expire_at),
+        expire_time=timestamp(quote.expire_at),
     )
     return pb.QuoteFundsResponse(quote=message)
 
@@ -129,8 +130,8 @@ def funding_message(funding: FundingView) -> invoice_pb2.Funding:
         top_up_id=funding.top_up_id,
         receipt_invoice_id=funding.receipt_invoice_id,
         action_client_secret=funding.action_secret,
-        create_time=messages.timestamp(funding.created_at),
-        update_time=messages.timestamp(funding.updated_at),
+        create_time=timestamp(funding.created_at),
+        update_time=timestamp(funding.updated_at),
         quote_id=funding.quote_id,
     )
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from services.common.audit import Entry
 from services.common.clock import Clock, moment
 from services.invoicing.domain import funding_states as states
 from services.invoicing.service import recharge_events, service_acts
@@ -67,19 +66,14 @@ class FundingMover:
 def _audit(work: FundingWork, funding: Row, after: str, values: Mapping[str, Any]) -> None:
     """A move nobody asked for in person (the provider's word, the wallet's recharge request,
     the scheduler); during a person's call, that call's entry records it."""
-    acting = service_acts.actor()
-    if acting is None:
-        return
     moved = {**funding, **values}
-    work.audit.add(
-        Entry(
-            action=states.audited_action(funding, after),
-            account_id=funding["account_id"],
-            actor=acting,
-            reason=states.audited_reason(moved),
-            target=funding["funding_id"],
-            before={"state": funding["state"]},
-            after=states.audited_state(moved, after),
-            request_key=f"{funding['funding_id']}:{after}",
-        )
+    service_acts.record(
+        work.audit,
+        states.audited_action(funding, after),
+        funding["account_id"],
+        funding["funding_id"],
+        f"{funding['funding_id']}:{after}",
+        reason=states.audited_reason(moved),
+        before={"state": funding["state"]},
+        after=states.audited_state(moved, after),
     )

@@ -3,17 +3,12 @@
 from __future__ import annotations
 
 import hashlib
-from typing import TypeVar
 
 from google.protobuf.message import Message
-from sqlalchemy.engine import Connection
 
 from services.common import idempotency
 from services.common.errors import InvalidArgument
-from services.invoicing.adapters import tables
 from services.invoicing.domain import cards
-
-ResponseT = TypeVar("ResponseT", bound=Message)
 
 
 def no_card_numbers(message: Message, prefix: str = "") -> None:
@@ -43,17 +38,3 @@ def account_key(account_id: str, key: str) -> str:
     if len(scoped) <= idempotency.MAX_KEY_LENGTH:
         return scoped
     return hashlib.sha256(scoped.encode()).hexdigest()
-
-
-def stored_response(
-    connection: Connection,
-    scope: str,
-    key: str,
-    request: Message,
-    response_type: type[ResponseT],
-) -> ResponseT | None:
-    """The answer already given to this key, before doing any work outside the database."""
-    kept = idempotency.kept_response(
-        connection, tables.idempotency_keys, scope, key, idempotency.fingerprint(request)
-    )
-    return None if kept is None else response_type.FromString(kept)

@@ -13,8 +13,9 @@ import contextvars
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from services.common.audit import SERVICE, Actor, AuditLog, Entry
+from services.common.audit import SERVICE, Actor, Entry
 from services.common.service_auth import current_identity
+from services.invoicing.service.ports.audit import AuditEntries
 
 SERVICE_NAME = "invoicing"
 # Set while a provider's event is acted on: the provider's name.
@@ -46,29 +47,25 @@ def actor() -> Actor | None:
     return Actor(SERVICE, SERVICE_NAME, SERVICE_NAME, caller or SERVICE_NAME, caller)
 
 
-class ServiceActs:
-    def __init__(self, audit: AuditLog | None) -> None:
-        self._audit = audit
-
-    def record(
-        self,
-        action: str,
-        account_id: str,
-        target: str,
-        key: str,
-        *,
-        reason: str = "",
-        before: Mapping[str, Any] | None = None,
-        after: Mapping[str, Any] | None = None,
-        # The caller's open SQL connection: the entry commits with the change.
-        connection: Any = None,
-        who: Actor | None = None,
-    ) -> None:
-        """One entry, unless a person is acting (their call records it); once per key."""
-        acting = who or actor()
-        if self._audit is None or acting is None:
-            return
-        entry = Entry(
+def record(
+    into: AuditEntries,
+    action: str,
+    account_id: str,
+    target: str,
+    key: str,
+    *,
+    reason: str = "",
+    before: Mapping[str, Any] | None = None,
+    after: Mapping[str, Any] | None = None,
+    who: Actor | None = None,
+) -> None:
+    """One entry in the unit of work's audit log, unless a person is acting (their call records
+    it); once per key."""
+    acting = who or actor()
+    if acting is None:
+        return
+    into.add(
+        Entry(
             action=action,
             account_id=account_id,
             actor=acting,
@@ -78,4 +75,4 @@ class ServiceActs:
             after=after,
             request_key=key,
         )
-        self._audit.record(entry, connection)
+    )

@@ -1,11 +1,12 @@
-"""A funding's receipt, issued by the top-up receipts' use case as CreateTopUpReceipt issues
-it (same checks, same key: "top-up:<funding id>")."""
+"""A funding's receipt, asked of the top-up receipts' use case as CreateTopUpReceipt asks for
+it: the same request, so the same checks, key ("top-up:<funding id>") and fingerprint."""
 
 from __future__ import annotations
 
 from billing.common.v1 import money_pb2
 from billing.invoicing.v1 import invoicing_service_pb2 as pb
 
+from services.invoicing.entrypoints.payment_requests import top_up_receipt
 from services.invoicing.service.receipts import Receipts
 
 
@@ -27,4 +28,4 @@ class ReceiptsOfFundings:
             amount=money_pb2.Money(currency_code=currency_code, amount_micros=amount_micros),
             fee=money_pb2.Money(currency_code=currency_code, amount_micros=fee_micros),
         )
-        return self._receipts.create(request).invoice.invoice_id
+        return self._receipts.issue(top_up_receipt(request)).invoice_id
