@@ -29,7 +29,7 @@ from services.common.outbox import OutboxRelay
 from services.notifications.bootstrap import assemble
 from services.notifications.service.commands import NewEndpoint
 from services.wallet.adapters import tables as wallet_tables
-from services.wallet.service.alerts import BalanceAlerts
+from services.wallet.service.alerts import BalanceAlerts, balance_alert
 from tests.harness.redis_servers import RedisServer
 
 ENDPOINTS = 100
@@ -71,7 +71,8 @@ def produce(alerts: BalanceAlerts, relay: OutboxRelay, first: int, count: int) -
     relayed to the stream as soon as it is written."""
     for n in range(first, first + count):
         now_ms = time.time_ns() // 1_000_000
-        alerts.publish("low_balance", f"acct-{n % ENDPOINTS:03d}", f"c{n}", "USD", 1_000, now_ms)
+        account = f"acct-{n % ENDPOINTS:03d}"
+        alerts.publish(balance_alert("low_balance", account, f"c{n}", "USD", 1_000, now_ms))
         relay.step()
     while relay.step():
         pass

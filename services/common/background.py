@@ -5,7 +5,9 @@ relay is in services.common.outbox).
 Bounds, named: a step handles at most `batch` entries; an entry is delivered at most
 `RetryPolicy.max_attempts` times, each retry waiting twice as long as the one before (from
 `first_retry_ms` up to `max_retry_ms`); a failing loop waits at most `MAX_BACKOFF_S` (or its
-idle bound, if longer), shortened by up to `JITTER_SHARE` at random. Time comes from an
+idle bound, if longer), shortened by up to `JITTER_SHARE` at random; a consumer's blocking read
+waits at most `MAX_BLOCK_MS`, and stopping workers waits a bounded time, then leaves behind the
+ones still stepping, by name (`stop_workers`). Time comes from an
 injected clock and waits from an injected sleep, so tests step time instead of sleeping.
 """
 
@@ -17,7 +19,7 @@ import threading
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from billing.common.v1 import operations_pb2
 
@@ -41,7 +43,11 @@ MIN_BACKOFF_S = 0.1  # ... and at least this long
 MIN_IDLE_WAIT_S = 0.001  # an idle loop never spins: it waits at least this long
 JITTER_SHARE = 0.2  # a wait is shortened by up to this share, at random; never lengthened
 MAX_ERROR_CHARS = 300
-STOP_TIMEOUT_S = 30.0
+STOP_TIMEOUT_S = 30.0  # Loop.stop's longest wait for its thread, when stopped on its own
+STOP_REPORT_S = 2.0  # while workers are waited for, the ones still running are logged this often
+# A consumer's blocking read waits at most this long (under the Redis client's 2 s socket
+# timeout), so its loop sees a stop promptly. 0 would be Redis's "forever": refused.
+MAX_BLOCK_MS = 1_000
 Step = Callable[[], int]
 BatchHandler = Callable[[list[Entry]], object]
 # Waits on the event for up to the seconds given; whether the event was set. Production's is
@@ -112,9 +118,12 @@ class Loop:
         idle_max_s: float | None = None,
         sleep: Sleep = _sleep,
         jitter: Callable[[], float] = random.random,
+        clock: Clock | None = None,
     ) -> None:
         self.name = name
         self.step = step
+        self._clock = clock or SystemClock()
+        self._step_started_ms: int | None = None
         self.backoff = Backoff(interval_s, idle_max_s, jitter)
         self._sleep = sleep
         self._stop = threading.Event()
@@ -126,12 +135,30 @@ class Loop:
         self._thread = threading.Thread(target=self._run, name=self.name, daemon=True)
         self._thread.start()
 
-    def stop(self) -> None:
+    def stop(self, timeout_s: float = STOP_TIMEOUT_S) -> bool:
+        """Stop and wait for the thread, at most timeout_s; whether it stopped."""
+        return not stop_workers([self], timeout_s)
+
+    def request_stop(self) -> None:
+        """End any wait and take no further step; the step under way finishes."""
         self._stop.set()
         self._wake.set()
-        if self._thread is not None:
-            self._thread.join(timeout=STOP_TIMEOUT_S)
+
+    def join(self, timeout_s: float) -> bool:
+        """Wait up to timeout_s for the thread to end; whether it has."""
+        thread = self._thread
+        if thread is not None:
+            thread.join(timeout=max(timeout_s, 0.0))
+            if thread.is_alive():
+                return False
             self._thread = None
+        return True
+
+    @property
+    def stepping_for_ms(self) -> int:
+        """How long the step under way has run (0: none)."""
+        started_ms = self._step_started_ms
+        return self._clock.monotonic_ms() - started_ms if started_ms is not None else 0
 
     def wake(self) -> None:
         """Step now instead of finishing an idle wait."""
@@ -139,11 +166,14 @@ class Loop:
 
     def run_once(self) -> float:
         """One step; the seconds to wait before the next (without waiting)."""
+        self._step_started_ms = self._clock.monotonic_ms()
         try:
             done = self.step()
         except Exception:
             log.exception("background step failed", extra={"worker": self.name})
             return self.backoff.after_failure()
+        finally:
+            self._step_started_ms = None
         return self.backoff.after_work() if done else self.backoff.after_idle()
 
     def _run(self) -> None:
@@ -153,6 +183,56 @@ class Loop:
                 # wake() cuts an idle wait short, never a failure's backoff.
                 self._sleep(self._stop if self.backoff.failing else self._wake, wait_s)
                 self._wake.clear()
+
+
+class Stoppable(Protocol):
+    """A worker as shutdown sees it (Loop is one)."""
+
+    name: str
+
+    def request_stop(self) -> None: ...
+
+    def join(self, timeout_s: float) -> bool: ...
+
+    @property
+    def stepping_for_ms(self) -> int: ...
+
+
+def stop_workers(
+    workers: Sequence[Stoppable], timeout_s: float, clock: Clock | None = None
+) -> list[str]:
+    """Ask every worker to stop, then wait for them together, at most timeout_s. Which ones are
+    still running is logged every STOP_REPORT_S; each one still running at the end is logged as
+    an error and left behind (its thread is a daemon's). The names of those left behind."""
+    clock = clock or SystemClock()
+    for worker in workers:
+        worker.request_stop()
+    deadline_ms = clock.monotonic_ms() + round(timeout_s * 1000)
+    report_ms = clock.monotonic_ms() + round(STOP_REPORT_S * 1000)
+    running = list(workers)
+    while running:
+        now_ms = clock.monotonic_ms()
+        if now_ms >= deadline_ms:
+            break
+        running[0].join((min(deadline_ms, report_ms) - now_ms) / 1000)
+        running = [worker for worker in running if not worker.join(0)]
+        if running and clock.monotonic_ms() >= report_ms:
+            report_ms += round(STOP_REPORT_S * 1000)
+            for worker in running:
+                log.info(
+                    "waiting for a worker to stop",
+                    extra={"worker": worker.name, "stepping_for_ms": worker.stepping_for_ms},
+                )
+    for worker in running:
+        log.error(
+            "worker did not stop in time; leaving it behind",
+            extra={
+                "worker": worker.name,
+                "stepping_for_ms": worker.stepping_for_ms,
+                "timeout_s": timeout_s,
+            },
+        )
+    return [worker.name for worker in running]
 
 
 class OperationsAlerts:
@@ -253,6 +333,8 @@ class StreamConsumer:
         self._alerts = alerts
         self._batch = batch
         self._policy = policy or RetryPolicy()
+        if block_ms is not None and not 0 < block_ms <= MAX_BLOCK_MS:
+            raise ValueError(f"block_ms must be from 1 to {MAX_BLOCK_MS}, got {block_ms}")
         self._block_ms = block_ms
         self._clock = clock or SystemClock()
         self._next_retry_scan_ms = 0

@@ -1,8 +1,15 @@
-"""Run one gRPC service: health, reflection, interceptors, signals and a bounded drain."""
+"""Run one gRPC service: health, reflection, interceptors, signals and a bounded drain.
+
+Shutdown, bounded: after SIGTERM the server shows NOT_SERVING for SHUTDOWN_DRAIN_DELAY_SECONDS,
+then its calls and its workers get SHUTDOWN_GRACE_SECONDS together (workers are asked to stop
+when the drain begins and finish the step under way); a worker still stepping then is logged
+as an error by name and left behind. Closing connections and flushing telemetry get
+EXIT_MARGIN_S more; past all that the process logs what it was still doing and exits anyway."""
 
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import sys
 import threading
@@ -16,20 +23,24 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
 from services.common import logs, service_auth, telemetry
+from services.common.background import Stoppable, stop_workers
+from services.common.clock import Clock, SystemClock
 from services.common.config import ConfigError, Env
 from services.common.interceptors import ServerInterceptor
 from services.common.service_auth import Allow, ServerCredentials, ServiceAuth
 from services.common.telemetry import grpc_server_interceptors
 
 log = logging.getLogger(__name__)
+EXIT_MARGIN_S = 3.0  # after the drain: closing connections and flushing telemetry, at most
+MIN_WORKER_WAIT_S = 1.0  # workers are waited for at least this long after the calls drained
+EXIT_LEFT_BEHIND = 1  # the exit code when a worker or a step of the shutdown had to be abandoned
 
 
-class Worker(Protocol):
-    """A background loop (a stream consumer, a sweeper) that lives as long as the server."""
+class Worker(Stoppable, Protocol):
+    """A background loop (a stream consumer, a sweeper) that lives as long as the server
+    (services.common.background.Loop)."""
 
     def start(self) -> None: ...
-
-    def stop(self) -> None: ...
 
 
 @dataclass
@@ -74,17 +85,23 @@ class ServerSettings:
 class RunningServer:
     """A started server; stop() drains it once."""
 
-    def __init__(self, name: str, settings: ServerSettings, app: App) -> None:
+    def __init__(
+        self, name: str, settings: ServerSettings, app: App, clock: Clock | None = None
+    ) -> None:
         self.name = name
         self._settings = settings
         self._app = app
+        self._clock = clock or SystemClock()
+        self.stage = "starting"  # what the server is doing, for a shutdown that overruns
         self._health = health.HealthServicer(experimental_non_blocking=True)
         rules: dict[str, Allow] = {}
         for binding in app.bindings:
             rules.update(service_auth.method_rules(binding.name, binding.rules))
         self.auth = ServiceAuth(settings.credentials, rules)
         self._server = grpc.server(
-            futures.ThreadPoolExecutor(max_workers=settings.max_workers),
+            futures.ThreadPoolExecutor(
+                max_workers=settings.max_workers, thread_name_prefix=f"{name}-call"
+            ),
             # Outermost first: the server span, then errors (refusals included) become status
             # codes, then the caller is identified.
             interceptors=[
@@ -125,22 +142,41 @@ class RunningServer:
         for binding in self._app.bindings:
             self._health.set(binding.name, health_pb2.HealthCheckResponse.SERVING)
         self._health.set("", health_pb2.HealthCheckResponse.SERVING)
+        self.stage = "serving"
         log.info("serving", extra={"port": self.port})
 
-    def stop(self) -> None:
+    @property
+    def stop_budget_s(self) -> float:
+        """The longest stop() takes, closing included (workers left behind or not)."""
+        return self._settings.drain_delay_seconds + self._settings.grace_seconds + EXIT_MARGIN_S
+
+    def stop(self) -> bool:
+        """Drain once, within stop_budget_s unless closing a connection hangs; whether every
+        worker stopped (those that did not are logged as errors, by name)."""
         if self._stopped.is_set():
-            return
+            return True
         self._stopped.set()
+        grace_s = self._settings.grace_seconds
         self._health.enter_graceful_shutdown()
-        log.info("draining", extra={"grace_seconds": self._settings.grace_seconds})
+        self.stage = "draining"
+        log.info("draining", extra={"grace_seconds": grace_s})
         if self._settings.drain_delay_seconds:
             threading.Event().wait(self._settings.drain_delay_seconds)
-        self._server.stop(self._settings.grace_seconds).wait()
-        for worker in self._app.workers:
-            worker.stop()
+        began_ms = self._clock.monotonic_ms()
+        workers = self._app.workers
+        for worker in workers:
+            worker.request_stop()
+        if not self._server.stop(grace_s).wait(grace_s + MIN_WORKER_WAIT_S):
+            log.error("calls still running after the grace period", extra={"grace_s": grace_s})
+        self.stage = "stopping workers"
+        spent_s = (self._clock.monotonic_ms() - began_ms) / 1000
+        left_behind = stop_workers(workers, max(grace_s - spent_s, MIN_WORKER_WAIT_S), self._clock)
+        self.stage = "closing"
         for close in self._app.on_close:
             close()
-        log.info("stopped")
+        self.stage = "stopped"
+        log.info("stopped", extra={"workers_left_behind": left_behind})
+        return not left_behind
 
     def wait(self) -> None:
         self._server.wait_for_termination()
@@ -168,6 +204,31 @@ def run(name: str, default_port: int, build: Callable[[Env], App], prefix: str =
     signal.signal(signal.SIGINT, request_stop)
     server.start()
     stop_requested.wait()
-    server.stop()
+    _exit_after(server.stop_budget_s, server)
+    stopped = server.stop()
+    server.stage = "flushing telemetry"
     telemetry.shutdown()
-    sys.exit(0)
+    sys.exit(0 if stopped else EXIT_LEFT_BEHIND)
+
+
+def _exit_after(seconds: float, server: RunningServer) -> None:
+    """Exit the process when its shutdown has not ended within `seconds`, saying where it was
+    and which threads it would have waited for."""
+
+    def overrun() -> None:
+        threads = sorted(
+            thread.name
+            for thread in threading.enumerate()
+            if not thread.daemon and thread is not threading.main_thread()
+        )
+        log.error(
+            "shutdown overran its budget; exiting without waiting",
+            extra={"budget_s": seconds, "stage": server.stage, "threads": threads},
+        )
+        for handler in logging.getLogger().handlers:
+            handler.flush()
+        os._exit(EXIT_LEFT_BEHIND)
+
+    timer = threading.Timer(seconds, overrun)
+    timer.daemon = True
+    timer.start()

@@ -15,7 +15,6 @@ from __future__ import annotations
 import functools
 import logging
 import threading
-import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -23,6 +22,8 @@ from typing import Any, Protocol
 import redis
 from opentelemetry import metrics
 from opentelemetry.metrics import CallbackOptions, Observation
+
+from services.common.clock import SystemClock
 
 log = logging.getLogger(__name__)
 
@@ -137,17 +138,29 @@ def observe_outbox(relay: HasBacklog, service: str) -> None:
     instruments().outbox_backlog.add(lambda: [(float(relay.backlog()), attributes)])
 
 
-def stream_backlog(client: Any, stream: str, group: str) -> tuple[int, float]:
+def stream_backlog(
+    client: Any, stream: str, group: str, now_ms: int | None = None
+) -> tuple[int, float]:
     """(entries the group has not acknowledged, age in seconds of the oldest of them) read from
     Redis: the pending entries plus those after the group's last delivered id. Entry ids carry
-    the millisecond they were added, so the age needs no payload."""
+    the millisecond they were added, so the age needs no payload. `now_ms`: the wall clock's
+    unless given."""
+    entries, oldest = unacknowledged(client, stream, group)
+    if oldest is None:
+        return entries, 0.0
+    now_ms = SystemClock().now_ms() if now_ms is None else now_ms
+    return entries, max(0.0, (now_ms - entry_ms(oldest)) / 1000)
+
+
+def unacknowledged(client: Any, stream: str, group: str) -> tuple[int, str | None]:
+    """(entries the group has not acknowledged, the id of the oldest of them or None)."""
     try:
         groups = {_text(g["name"]): g for g in client.xinfo_groups(stream)}
     except redis.exceptions.ResponseError:  # no such stream yet: nothing waits
-        return 0, 0.0
+        return 0, None
     info = groups.get(group)
     if info is None:
-        return 0, 0.0
+        return 0, None
     pending = int(info.get("pending") or 0)
     undelivered = int(info.get("lag") or 0)
     oldest: str | None = None
@@ -157,10 +170,12 @@ def stream_backlog(client: Any, stream: str, group: str) -> tuple[int, float]:
     if oldest is None and undelivered:
         after = client.xrange(stream, min=f"({_text(info['last-delivered-id'])}", count=1)
         oldest = _text(after[0][0]) if after else None
-    age_s = 0.0
-    if oldest is not None:
-        age_s = max(0.0, time.time() - int(oldest.split("-", 1)[0]) / 1000)
-    return pending + undelivered, age_s
+    return pending + undelivered, oldest
+
+
+def entry_ms(entry_id: str) -> int:
+    """The millisecond an entry was added, from its id."""
+    return int(entry_id.split("-", 1)[0])
 
 
 def stream_source(client: Any, stream: str, group: str) -> tuple[Source, Source]:

@@ -26,6 +26,7 @@ from services.common.audit import AuditLog
 from services.common.background import Loop, OperationsAlerts, RetryPolicy, StreamConsumer
 from services.common.clock import CalledClock
 from services.common.grpc_server import App, ServiceBinding, Worker
+from services.common.lag_alerts import CHECK_EVERY_S, LagAlerts, LagBound, written_by
 from services.common.outbox import OutboxRelay
 from services.common.redis_client import RedisClient
 from services.common.streams import GroupReader, Retention
@@ -240,6 +241,10 @@ def wire(
         workers.append(Loop("outbox-relay", relay.step, RELAY_WAIT_S))
         workers.append(Loop("recharge-requests", consumer.step, RECHARGES_WAIT_S))
         workers.append(Loop("wallet-settlement", settlement.settle_pending, SETTLEMENT_WAIT_S))
+        if alerts is not None and events is not None:
+            # Readers of invoicing's events too far behind: an alert per crossing.
+            lag = LagAlerts(events, written_by("invoicing"), alerts, LagBound.from_env(env), ticks)
+            workers.append(Loop("stream-lag", lag.step, CHECK_EVERY_S))
     app = App(bindings=[binding], workers=workers, on_close=[*closers, engine.dispose])
     return Wired(app=app, scheduler=scheduler, relay=relay, recharge_requests=consumer)
 

@@ -21,6 +21,7 @@ from services.common import config, db, event_streams, metrics, redis_client
 from services.common.background import Loop, OperationsAlerts, RetryPolicy, StreamConsumer
 from services.common.clock import Clock, SystemClock
 from services.common.grpc_server import App, ServiceBinding
+from services.common.lag_alerts import CHECK_EVERY_S, LagAlerts, LagBound, written_by
 from services.common.outbox import OutboxRelay
 from services.common.redis_client import RedisClient
 from services.common.streams import GroupReader, Retention
@@ -80,13 +81,16 @@ def wire(env: config.Env, clock: Clock | None = None) -> Metering:
     usage = Usage(units, clock)
     servicer = MeteringServicer(ingestion, usage, UsageReport(units, usage), ChargeSummary(units))
     accounts = Accounts(units)
+    alerts = OperationsAlerts(redis, "metering", Retention.from_env(env))
+    # Readers of the charges and windows streams too far behind: an alert per crossing.
+    lag = LagAlerts(redis, written_by("metering"), alerts, LagBound.from_env(env), clock)
     consumer_name = env.text("METERING_CONSUMER_NAME", f"{socket.gethostname()}-{os.getpid()}")
     consumer = StreamConsumer(
         GroupReader(
             wallet_redis, event_streams.WALLET_ACCOUNTS.name, CONSUMER_GROUP, consumer_name
         ),
         AccountEvents(accounts).on_entries,
-        OperationsAlerts(redis, "metering", Retention.from_env(env)),
+        alerts,
         policy=RetryPolicy.from_env(env),
         block_ms=BLOCK_MS,
     )
@@ -100,7 +104,13 @@ def wire(env: config.Env, clock: Clock | None = None) -> Metering:
     _observe(relay, wallet_redis)
     app = App(
         bindings=[binding],
-        workers=[Loop("accounts", consumer.step, 0.01), relay_loop] if workers_enabled else [],
+        workers=[
+            Loop("accounts", consumer.step, 0.01),
+            relay_loop,
+            Loop("stream-lag", lag.step, CHECK_EVERY_S),
+        ]
+        if workers_enabled
+        else [],
         on_close=[engine.dispose, redis.close, wallet_redis.close],
     )
     return Metering(app, accounts, consumer, relay)

@@ -24,6 +24,7 @@ from services.common.background import (
 )
 from services.common.clock import Clock, SystemClock
 from services.common.grpc_server import App, ServiceBinding
+from services.common.lag_alerts import CHECK_EVERY_S, LagAlerts, LagBound, written_by
 from services.common.outbox import OutboxRelay
 from services.common.redis_client import RedisClient
 from services.common.streams import Entry, GroupReader, Retention
@@ -273,12 +274,15 @@ def assemble(env: config.Env, clock: Clock | None = None) -> Wallet:
         "windows": consumer(names.WINDOWS_STREAM, apply_windows).step,
         "charges": settle_charges,
     }
+    lag = LagAlerts(wallet_events, written_by("wallet"), alerts, LagBound.from_env(env), clock)
     wallet.loops = {
         name: Loop(name, step, every, settings.worker_idle_max_s) for name, step in steps.items()
     }
     # The expiry scanners look again at most once per scan interval.
     notice_scan_s = env.seconds("WALLET_NOTICE_SCAN_SECONDS", 60.0)
     wallet.loops["notices"] = Loop("notices", notices.step, notice_scan_s)
+    # Readers of the accounts and recharges streams too far behind: an alert per crossing.
+    wallet.loops["stream-lag"] = Loop("stream-lag", lag.step, CHECK_EVERY_S)
     wallet.recovery.step()  # a Redis that never held the hot state (or lost it) gets it now
     return wallet
 

@@ -1,23 +1,31 @@
 """Background loops, by a stepped clock: busy loops step at once, idle loops poll less and less
-down to a bound, failing loops back off (bounded, with bounded jitter), and stop ends any wait."""
+down to a bound, failing loops back off (bounded, with bounded jitter), stop ends any wait, and
+stopping workers is bounded: one that hangs is named and left behind."""
 
 from __future__ import annotations
 
+import logging
 import random
 import threading
 from collections.abc import Iterator
 
 import pytest
+import redis
 
 from services.common.background import (
     JITTER_SHARE,
     MAX_BACKOFF_S,
+    MAX_BLOCK_MS,
     MIN_BACKOFF_S,
     MIN_IDLE_WAIT_S,
+    STOP_REPORT_S,
     Backoff,
     Loop,
+    StreamConsumer,
+    stop_workers,
 )
-from services.common.clock import SteppedClock
+from services.common.clock import SteppedClock, SystemClock
+from services.common.streams import GroupReader
 
 
 def no_jitter() -> float:
@@ -117,3 +125,57 @@ def test_a_loop_thread_waits_as_its_backoff_says_and_stops_during_a_wait() -> No
     assert sleep.waits == pytest.approx([1.0, 2.0, 0.5, 1.0, 2.0, 2.0])
     assert steps == [0, 1000, 3000, 3000, 3000, 3500, 4500, 6500, 8500]
     assert clock.now_ms() == 8500
+
+
+class Stuck:
+    """A step that never returns until released: a Redis or gRPC call hung past any budget."""
+
+    def __init__(self) -> None:
+        self.entered = threading.Event()
+        self.release = threading.Event()
+
+    def __call__(self) -> int:
+        self.entered.set()
+        self.release.wait(30)
+        return 0
+
+
+def test_stopping_workers_waits_a_bounded_time_and_names_the_one_that_hangs(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    stuck = Stuck()
+    hanging = Loop("recharge-requests", stuck, interval_s=0.01)
+    idle = Loop("outbox-relay", lambda: 0, interval_s=0.01)
+    hanging.start()
+    idle.start()
+    assert stuck.entered.wait(5)
+    clock = SystemClock()
+    began_ms = clock.monotonic_ms()
+    try:
+        with caplog.at_level(logging.INFO, logger="services.common.background"):
+            left = stop_workers([hanging, idle], timeout_s=STOP_REPORT_S + 0.5)
+        waited_ms = clock.monotonic_ms() - began_ms
+    finally:
+        stuck.release.set()
+    assert left == ["recharge-requests"]
+    assert (STOP_REPORT_S + 0.5) * 1000 <= waited_ms < (STOP_REPORT_S + 3) * 1000
+    waiting = [r for r in caplog.records if r.getMessage() == "waiting for a worker to stop"]
+    assert [getattr(r, "worker", "") for r in waiting] == ["recharge-requests"]
+    errors = [r for r in caplog.records if r.levelno == logging.ERROR]
+    assert [getattr(r, "worker", "") for r in errors] == ["recharge-requests"]
+    assert getattr(errors[0], "stepping_for_ms", 0) >= STOP_REPORT_S * 1000
+    assert hanging.join(5) and idle.join(0)  # released, it ends at once
+
+
+def test_a_loop_told_to_stop_ends_its_wait_and_says_it_stopped() -> None:
+    loop = Loop("idle", lambda: 0, interval_s=60.0)
+    loop.start()
+    assert loop.stop(timeout_s=5)
+    assert loop.stepping_for_ms == 0
+
+
+@pytest.mark.parametrize("block_ms", [0, MAX_BLOCK_MS + 1])
+def test_a_consumer_never_blocks_forever_nor_past_the_bound(block_ms: int) -> None:
+    reader = GroupReader(redis.Redis(), "billing.some.stream", "group", "consumer")
+    with pytest.raises(ValueError, match="block_ms"):
+        StreamConsumer(reader, lambda entries: None, alerts=None, block_ms=block_ms)  # type: ignore[arg-type]

@@ -7,9 +7,13 @@ from collections.abc import Callable
 
 import grpc
 import pytest
-from billing.invoicing.v1 import invoice_pb2
+import sqlalchemy as sa
+from billing.common.v1 import outbox_pb2
+from billing.invoicing.v1 import events_pb2, invoice_pb2
 from billing.invoicing.v1 import invoicing_service_pb2 as pb
 
+from services.common import db
+from services.invoicing.adapters import tables
 from tests.invoicing.conftest import Invoicing
 from tests.invoicing.helpers import (
     TIMEOUT_S,
@@ -164,3 +168,30 @@ def test_another_accounts_subscription_is_not_found(invoicing: Invoicing) -> Non
         ),
     ):
         assert rpc_error(call, request).code() == grpc.StatusCode.NOT_FOUND
+
+
+def test_the_cancelled_event_occurs_when_the_service_clock_says(
+    start_invoicing: Callable[..., Invoicing], database_url: str
+) -> None:
+    cancelled_at = dt.datetime(2030, 1, 5, 9, 30, 15, 123_000, tzinfo=dt.UTC)
+    invoicing = start_invoicing(clock=lambda: cancelled_at)
+    create_plan(invoicing.stub)
+    sub = subscribe(invoicing.stub, "acme", "2030-01-01")
+    invoicing.stub.CancelSubscription(
+        pb.CancelSubscriptionRequest(account_id="acme", subscription_id=sub.subscription_id),
+        timeout=TIMEOUT_S,
+    )
+    engine = db.create_engine(database_url)
+    try:
+        with engine.connect() as connection:
+            rows = connection.execute(sa.select(tables.outbox.c.events)).scalars().all()
+    finally:
+        engine.dispose()
+    (event,) = [
+        events_pb2.SubscriptionCancelled.FromString(item.event)
+        for row in rows
+        for item in outbox_pb2.OutboxBatch.FromString(row).events
+        if item.type == events_pb2.SubscriptionCancelled.DESCRIPTOR.full_name
+    ]
+    assert event.subscription_id == sub.subscription_id
+    assert event.occur_time.ToDatetime(dt.UTC) == cancelled_at

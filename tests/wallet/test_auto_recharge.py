@@ -12,7 +12,7 @@ import hmac
 import json
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -39,6 +39,25 @@ from tests.wallet.helpers import field_of, refused
 
 SEND = MARKETING_USD_MICROS  # USD 0.025
 CENT = 10_000
+
+
+# Invoicing takes a request again once its stream retry is due (STREAM_RETRY_FIRST_MS, 50 ms,
+# measured by Redis): waited for by polling, at most this long.
+RETRY_WAIT_S = 10.0
+POLL_S = 0.02
+
+
+def settle_until(suite: Recharging, condition: Callable[[], bool]) -> None:
+    """Move requests and answers along until the condition holds (AssertionError after
+    RETRY_WAIT_S)."""
+    deadline = time.monotonic() + RETRY_WAIT_S
+    while True:
+        suite.settle()
+        if condition():
+            return
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not settled within {RETRY_WAIT_S} s")
+        time.sleep(POLL_S)
 
 
 @pytest.fixture
@@ -323,9 +342,8 @@ def test_a_provider_that_was_down_is_asked_again_and_charges_once(
     spend(suite, account, 2)
     assert [r.state for r in suite.recharges(account)] == ["requested"]
     provider.unreachable = False
-    time.sleep(0.2)  # the request is delivered again once its retry is due
-    suite.settle()
-    assert [r.state for r in suite.recharges(account)] == ["done"]
+    # The request is delivered again once its retry is due.
+    settle_until(suite, lambda: [r.state for r in suite.recharges(account)] == ["done"])
     assert len(provider.charges) == 1 and len(recharged(wallet, account)) == 1
     assert wallet.available(account)[0] == 4 * SEND
 
@@ -368,8 +386,7 @@ def test_a_card_removed_before_the_charge_declines_then_no_card_stops_it(
         connection.execute(invoicing_tables.payment_methods.delete())
     invoicing_db.dispose()
     provider.unreachable = False
-    time.sleep(0.2)
-    suite.settle()
+    settle_until(suite, lambda: suite.recharges(account)[0].history[0].state != "requested")
     [row] = suite.recharges(account)
     assert [(a.state, a.problem) for a in row.history] == [
         ("declined", "the card was removed before it was charged")

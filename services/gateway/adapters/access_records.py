@@ -6,7 +6,6 @@ version wins)."""
 from __future__ import annotations
 
 import datetime as dt
-import time
 import uuid
 from collections.abc import Sequence
 
@@ -56,7 +55,7 @@ class SqlAccessRecords:
             query = query.where(m.updated_at >= since)
         return [(row.user_id, row.account_id) for row in self._connection.execute(query)]
 
-    def announce(self, keys: Sequence[tuple[str, str]]) -> None:
+    def announce(self, keys: Sequence[tuple[str, str]], version: int) -> None:
         if not keys:
             return
         m, u, o = tables.memberships.c, tables.users.c, tables.notification_optins.c
@@ -71,8 +70,6 @@ class SqlAccessRecords:
             .where(m.user_id.in_(users))
         ).all()
         found = {(row.user_id, row.account_id): row for row in rows}
-        # The event's version: nanoseconds, so changes within one millisecond keep their order.
-        version = time.time_ns()
         events = []
         for user_id, account_id in keys:
             row = found.get((user_id, account_id))

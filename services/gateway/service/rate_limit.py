@@ -20,7 +20,7 @@ class RateLimiter:
         self._rate_per_s = rate_per_s
         self._burst = float(burst)
         self._clock = clock or SystemClock()
-        # key -> (tokens, when they were counted, in ms since the epoch)
+        # key -> (tokens, when they were counted, in the clock's monotonic ms)
         self._buckets: OrderedDict[str, tuple[float, int]] = OrderedDict()
         self._lock = threading.Lock()
 
@@ -32,10 +32,10 @@ class RateLimiter:
         """0 when the request may go ahead, else the seconds until it may."""
         if not self.enabled:
             return 0.0
-        now_ms = self._clock.now_ms()
+        now_ms = self._clock.monotonic_ms()
         with self._lock:
             tokens, counted_ms = self._buckets.pop(key, (self._burst, now_ms))
-            # A wall clock set back refills nothing (and takes nothing away).
+            # Elapsed time only: setting the wall clock refills nothing, takes nothing away.
             elapsed_ms = max(0, now_ms - counted_ms)
             tokens = min(self._burst, tokens + elapsed_ms * self._rate_per_s / 1000)
             if tokens >= 1:

@@ -9,6 +9,7 @@ and by a resync of what changed since the last one (memberships written elsewher
 from __future__ import annotations
 
 import datetime as dt
+import threading
 
 from services.common.clock import Clock, SystemClock, moment
 from services.gateway.service.ports.store import UnitsOfWork
@@ -17,12 +18,31 @@ from services.gateway.service.ports.store import UnitsOfWork
 RESYNC_BATCH = 500
 # How far before the last resync's start the next one looks again (writes it may have missed).
 RESYNC_OVERLAP = dt.timedelta(seconds=5)
+NS_PER_MS = 1_000_000
+
+
+class Versions:
+    """The versions memberships are announced under: nanoseconds since the epoch, from the
+    clock's milliseconds, and strictly increasing in this process, so changes within one
+    millisecond keep their order. (Two gateways announcing one membership in the same
+    millisecond may tie; the reader keeps the first, and the next resync announces it again.)"""
+
+    def __init__(self, clock: Clock) -> None:
+        self._clock = clock
+        self._last_ns = 0
+        self._lock = threading.Lock()
+
+    def next(self) -> int:
+        with self._lock:
+            self._last_ns = max(self._clock.now_ms() * NS_PER_MS, self._last_ns + 1)
+            return self._last_ns
 
 
 class UserAccess:
     def __init__(self, units: UnitsOfWork, clock: Clock | None = None) -> None:
         self._units = units
         self._clock = clock or SystemClock()
+        self._versions = Versions(self._clock)
         self._synced_to: dt.datetime | None = None
 
     def billing_emails(self, user_id: str, account_id: str) -> bool:
@@ -32,13 +52,13 @@ class UserAccess:
     def set_billing_emails(self, user_id: str, account_id: str, enabled: bool) -> None:
         with self._units() as uow:
             uow.access.set_billing_emails(user_id, account_id, enabled, self._clock.now_ms())
-            uow.access.announce([(user_id, account_id)])
+            uow.access.announce([(user_id, account_id)], self._versions.next())
             uow.commit()
 
     def changed(self, user_id: str, account_id: str) -> None:
         """A membership changed (or went): announce what it is now."""
         with self._units() as uow:
-            uow.access.announce([(user_id, account_id)])
+            uow.access.announce([(user_id, account_id)], self._versions.next())
             uow.commit()
 
     def resync(self) -> int:
@@ -48,7 +68,7 @@ class UserAccess:
         with self._units() as uow:
             keys = uow.access.written_since(since)
             for start in range(0, len(keys), RESYNC_BATCH):
-                uow.access.announce(keys[start : start + RESYNC_BATCH])
+                uow.access.announce(keys[start : start + RESYNC_BATCH], self._versions.next())
             uow.commit()
         self._synced_to = started
         return 0  # the loop waits its interval either way

@@ -17,6 +17,7 @@ from billing.invoicing.v1 import events_pb2
 from sqlalchemy.engine import Connection
 
 from services.common import event_streams, outbox
+from services.common.clock import EPOCH, MILLISECOND
 from services.invoicing.adapters import tables
 from services.invoicing.domain import invoices
 
@@ -71,8 +72,13 @@ def invoice(connection: Connection, invoice_id: str, event_type: str, occurrence
 
 
 def subscription_cancelled(
-    connection: Connection, row: Mapping[str, Any], end: dt.date, immediately: bool
+    connection: Connection,
+    row: Mapping[str, Any],
+    end: dt.date,
+    immediately: bool,
+    cancel_time: dt.datetime,
 ) -> None:
+    """Announced as occurring when the use case's clock says it was cancelled."""
     event = events_pb2.SubscriptionCancelled(
         event_id=_event_id("subscription.cancelled", row["subscription_id"]),
         account_id=row["account_id"],
@@ -81,7 +87,7 @@ def subscription_cancelled(
         end_date=end.isoformat(),
         immediately=immediately,
     )
-    event.occur_time.FromMilliseconds(time.time_ns() // 1_000_000)
+    event.occur_time.FromMilliseconds((_utc(cancel_time) - EPOCH) // MILLISECOND)
     outbox.add(connection, tables.outbox, [outbox.event(STREAM, event.event_id, event)])
 
 

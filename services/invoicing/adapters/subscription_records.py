@@ -101,6 +101,8 @@ class SqlSubscriptionRecords:
         end = subscription.end_date
         if end is None:
             raise ValueError("a cancelled subscription has its last day")
+        if subscription.cancel_time is None:
+            raise ValueError("a cancelled subscription has its cancel time")
         self._connection.execute(
             table.update()
             .where(table.c.subscription_id == subscription.subscription_id)
@@ -111,7 +113,9 @@ class SqlSubscriptionRecords:
             "account_id": subscription.account_id,
             "plan_id": subscription.plan_id,
         }
-        invoice_events.subscription_cancelled(self._connection, row, end, immediately)
+        invoice_events.subscription_cancelled(
+            self._connection, row, end, immediately, subscription.cancel_time
+        )
 
 
 def subscription(row: Mapping[Any, Any]) -> Subscription:

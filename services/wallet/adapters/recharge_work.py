@@ -19,6 +19,7 @@ from services.wallet.adapters import tables
 from services.wallet.adapters.account_lock import lock_account
 from services.wallet.adapters.recharges_sql import SqlAttempts, SqlRecharges, SqlRules
 from services.wallet.service.alerts import BalanceAlerts
+from services.wallet.service.commands.notices import BalanceAlert
 from services.wallet.service.commands.recharges import RechargeRequest, Rule
 from services.wallet.service.ports.recharges import (
     AttemptRecords,
@@ -97,27 +98,8 @@ class SqlRechargeAlerts:
         self._connection = connection
         self._alerts = alerts
 
-    def add(
-        self,
-        kind: str,
-        account_id: str,
-        channel_id: str,
-        currency: str,
-        crossing_ms: int,
-        recharge_micros: int,
-        problem: str = "",
-    ) -> None:
-        self._alerts.add(
-            self._connection,
-            kind,
-            account_id,
-            channel_id,
-            currency,
-            0,
-            crossing_ms,
-            recharge_micros=recharge_micros,
-            problem=problem,
-        )
+    def add(self, alert: BalanceAlert) -> None:
+        self._alerts.add(self._connection, alert)
 
 
 class SqlRechargeWork(SqlTransaction):

@@ -47,6 +47,28 @@ def balance_alert(
     )
 
 
+def recharge_alert(
+    kind: str,
+    account_id: str,
+    channel_id: str,
+    currency: str,
+    crossing_ms: int,
+    recharge_micros: int,
+    problem: str = "",
+) -> BalanceAlert:
+    """A recharge moved (succeeded, held, failed): told with no balance (0 available)."""
+    return balance_alert(
+        kind,
+        account_id,
+        channel_id,
+        currency,
+        0,
+        crossing_ms,
+        recharge_micros=recharge_micros,
+        problem=problem,
+    )
+
+
 def event_id(kind: str, account_id: str, channel_id: str, currency: str, crossing_ms: int) -> str:
     """The same crossing always names the same event: a repeated publish is dropped."""
     name = f"{kind}:{account_id}:{channel_id}:{currency}:{crossing_ms}"
@@ -60,31 +82,8 @@ class BalanceAlerts:
         self._work = work
         self._alerts_on = alerts_on
 
-    def publish(
-        self,
-        kind: str,
-        account_id: str,
-        channel_id: str,
-        currency: str,
-        available_micros: int,
-        crossing_ms: int,
-        *,
-        recovered_from: str = "",
-        recharge_micros: int = 0,
-        problem: str = "",
-    ) -> bool:
+    def publish(self, alert: BalanceAlert) -> bool:
         """Put the alert in the outbox once per crossing; False when it was there already."""
-        alert = balance_alert(
-            kind,
-            account_id,
-            channel_id,
-            currency,
-            available_micros,
-            crossing_ms,
-            recovered_from=recovered_from,
-            recharge_micros=recharge_micros,
-            problem=problem,
-        )
         try:
             with self._work() as work:
                 added = work.alerts.add(alert)
@@ -93,33 +92,9 @@ class BalanceAlerts:
             return False  # written concurrently by another process
         return added
 
-    def add(
-        self,
-        transaction: Any,
-        kind: str,
-        account_id: str,
-        channel_id: str,
-        currency: str,
-        available_micros: int,
-        crossing_ms: int,
-        *,
-        recovered_from: str = "",
-        recharge_micros: int = 0,
-        problem: str = "",
-    ) -> bool:
+    def add(self, transaction: Any, alert: BalanceAlert) -> bool:
         """The same, in the caller's transaction (with the change it tells of); a concurrent
         writer of the same alert makes the transaction fail."""
-        alert = balance_alert(
-            kind,
-            account_id,
-            channel_id,
-            currency,
-            available_micros,
-            crossing_ms,
-            recovered_from=recovered_from,
-            recharge_micros=recharge_micros,
-            problem=problem,
-        )
         return self._alerts_on(transaction).add(alert)
 
     def publish_recovered(
@@ -133,11 +108,13 @@ class BalanceAlerts:
     ) -> bool:
         """The balance went back above the threshold of the alert `ended` (one per crossing)."""
         return self.publish(
-            BALANCE_RECOVERED,
-            account_id,
-            channel_id,
-            currency,
-            available_micros,
-            crossing_ms,
-            recovered_from=ended,
+            balance_alert(
+                BALANCE_RECOVERED,
+                account_id,
+                channel_id,
+                currency,
+                available_micros,
+                crossing_ms,
+                recovered_from=ended,
+            )
         )

@@ -15,7 +15,7 @@ from services.common.clock import Clock
 from services.wallet.domain import recharges as life
 from services.wallet.domain.accounts import AccountView
 from services.wallet.service.accounts import Accounts, require_account
-from services.wallet.service.alerts import RECHARGE_FAILED, RECHARGE_HELD
+from services.wallet.service.alerts import RECHARGE_FAILED, RECHARGE_HELD, recharge_alert
 from services.wallet.service.commands.money import MONEY, Listed, ListPage
 from services.wallet.service.commands.recharges import (
     Balance,
@@ -97,13 +97,15 @@ class AutoRecharges:
             work.recharges.add(recharge)
             if held:  # the customer hears why no recharge came yet
                 work.alerts.add(
-                    RECHARGE_HELD,
-                    rule.account_id,
-                    rule.channel_id,
-                    rule.currency,
-                    crossing_ms,
-                    rule.amount_micros,
-                    problem=life.HELD_PROBLEM,
+                    recharge_alert(
+                        RECHARGE_HELD,
+                        rule.account_id,
+                        rule.channel_id,
+                        rule.currency,
+                        crossing_ms,
+                        rule.amount_micros,
+                        problem=life.HELD_PROBLEM,
+                    )
                 )
             else:
                 request_charge(work, recharge, 1, now_ms)
@@ -184,13 +186,15 @@ class AutoRecharges:
                     )
                     metrics.instruments().recharges.add(1, {"outcome": "unanswered"})
                     work.alerts.add(
-                        RECHARGE_FAILED,
-                        now.account_id,
-                        now.channel_id,
-                        now.currency_code,
-                        int(now.crossing_ms),
-                        int(now.amount_micros),
-                        problem=life.UNANSWERED_PROBLEM,
+                        recharge_alert(
+                            RECHARGE_FAILED,
+                            now.account_id,
+                            now.channel_id,
+                            now.currency_code,
+                            int(now.crossing_ms),
+                            int(now.amount_micros),
+                            problem=life.UNANSWERED_PROBLEM,
+                        )
                     )
                     work.commit()
                     continue

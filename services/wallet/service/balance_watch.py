@@ -16,7 +16,12 @@ from services.wallet.domain import ledger
 from services.wallet.domain.ledger import Fact
 from services.wallet.domain.partitions import Partitioner
 from services.wallet.service.accounts import Accounts
-from services.wallet.service.alerts import LOW_BALANCE, ZERO_BALANCE, BalanceAlerts
+from services.wallet.service.alerts import (
+    LOW_BALANCE,
+    ZERO_BALANCE,
+    BalanceAlerts,
+    balance_alert,
+)
 from services.wallet.service.auto_recharge import AutoRecharges, Balance, Rule
 from services.wallet.service.ports.notices import BalanceCrossings
 
@@ -100,7 +105,9 @@ class BalanceWatch:
                 done = rule is not None and self._recharges.fire(view, rule, crossing_ms)
             else:
                 self._alerts.publish(
-                    name, account_id, channel_id, currency, seen.available_micros, crossing_ms
+                    balance_alert(
+                        name, account_id, channel_id, currency, seen.available_micros, crossing_ms
+                    )
                 )
                 done = True
             if done and self._crossings.served(keys, account_id, field, name, crossing_ms):

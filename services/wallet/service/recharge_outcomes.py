@@ -16,7 +16,7 @@ from services.common import metrics
 from services.common.clock import Clock
 from services.common.errors import NotFound
 from services.wallet.domain import recharges as life
-from services.wallet.service.alerts import RECHARGE_FAILED, RECHARGE_SUCCEEDED
+from services.wallet.service.alerts import RECHARGE_FAILED, RECHARGE_SUCCEEDED, recharge_alert
 from services.wallet.service.commands.recharges import (
     Attempt,
     Recharge,
@@ -64,12 +64,14 @@ class RechargeOutcomes:
                 )
                 metrics.instruments().recharges.add(1, {"outcome": "paid"})
                 work.alerts.add(
-                    RECHARGE_SUCCEEDED,
-                    str(recharge.account_id),
-                    str(recharge.channel_id),
-                    str(recharge.currency_code),
-                    int(recharge.crossing_ms),
-                    int(recharge.amount_micros),
+                    recharge_alert(
+                        RECHARGE_SUCCEEDED,
+                        str(recharge.account_id),
+                        str(recharge.channel_id),
+                        str(recharge.currency_code),
+                        int(recharge.crossing_ms),
+                        int(recharge.amount_micros),
+                    )
                 )
 
         self._apply(event.account_id, event.idempotency_key, apply)
@@ -102,13 +104,15 @@ class RechargeOutcomes:
             metrics.instruments().recharges.add(1, {"outcome": outcome})
             if after.stopped:
                 work.alerts.add(
-                    RECHARGE_FAILED,
-                    str(recharge.account_id),
-                    str(recharge.channel_id),
-                    str(recharge.currency_code),
-                    int(recharge.crossing_ms),
-                    int(recharge.amount_micros),
-                    problem=reason,
+                    recharge_alert(
+                        RECHARGE_FAILED,
+                        str(recharge.account_id),
+                        str(recharge.channel_id),
+                        str(recharge.currency_code),
+                        int(recharge.crossing_ms),
+                        int(recharge.amount_micros),
+                        problem=reason,
+                    )
                 )
 
         self._apply(event.account_id, event.idempotency_key, apply)

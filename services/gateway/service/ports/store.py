@@ -108,8 +108,9 @@ class AccessRecords(Protocol):
         first."""
         ...
 
-    def announce(self, keys: Sequence[tuple[str, str]]) -> None:
-        """Publish each (user_id, account_id) membership as it is now (removed when gone)."""
+    def announce(self, keys: Sequence[tuple[str, str]], version: int) -> None:
+        """Publish each (user_id, account_id) membership as it is now (removed when gone),
+        under `version` (nanoseconds since the epoch; the newest version wins)."""
         ...
 
 

@@ -8,6 +8,7 @@ from typing import Protocol
 
 from services.common.replies import Replies
 from services.common.unit_of_work import Transaction
+from services.wallet.service.commands.notices import BalanceAlert
 from services.wallet.service.commands.recharges import (
     Attempt,
     Recharge,
@@ -87,16 +88,9 @@ class RechargeRequests(Protocol):
 
 
 class RechargeAlerts(Protocol):
-    def add(
-        self,
-        kind: str,
-        account_id: str,
-        channel_id: str,
-        currency: str,
-        crossing_ms: int,
-        recharge_micros: int,
-        problem: str = "",
-    ) -> None: ...
+    def add(self, alert: BalanceAlert) -> None:
+        """The alert, in this unit of work's transaction."""
+        ...
 
 
 class RechargeWork(Transaction, Protocol):
