@@ -20,9 +20,10 @@ from typing import Any
 from services.common import validation
 from services.common.clock import Clock, moment
 from services.common.errors import InvalidArgument, Unavailable
+from services.invoicing.domain import funding_states as states
 from services.invoicing.domain import money
 from services.invoicing.service import fundings, ids, recharge_events
-from services.invoicing.service.card_charges import AUTO_RECHARGE, CardCharges
+from services.invoicing.service.card_charges import CardCharges
 from services.invoicing.service.commands.payments import RequestRecharge
 from services.invoicing.service.fundings import Fundings
 from services.invoicing.service.ports.payments import (
@@ -88,7 +89,7 @@ class RechargeRequests:
             "funding_id": funding_id,
             "account_id": account_id,
             "idempotency_key": command.idempotency_key,
-            "source": AUTO_RECHARGE,
+            "source": states.AUTO_RECHARGE,
             "quote_id": None,
             "channel_id": command.channel_id,
             "currency_code": currency,
@@ -113,7 +114,7 @@ class RechargeRequests:
             self._cards.pending(
                 payment_id=values["payment_id"],
                 account_id=account_id,
-                purpose=AUTO_RECHARGE,
+                purpose=states.AUTO_RECHARGE,
                 payment_method_id=card.payment_method_id,
                 currency_code=currency,
                 amount_micros=values["amount_micros"] + values["fee_micros"],
