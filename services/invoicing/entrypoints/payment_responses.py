@@ -8,7 +8,7 @@ from billing.invoicing.v1 import invoicing_service_pb2 as pb
 
 from services.common import validation
 from services.invoicing.adapters.billing_messages import timestamp
-from services.invoicing.service import fundings
+from services.invoicing.domain import funding_states as states
 from services.invoicing.service.commands.payments import (
     CardOnFile,
     CardSetupStarted,
@@ -18,13 +18,13 @@ from services.invoicing.service.commands.payments import (
 )
 
 STATES = {
-    fundings.CHARGING: invoice_pb2.FUNDING_STATE_CHARGING,
-    fundings.REQUIRES_ACTION: invoice_pb2.FUNDING_STATE_REQUIRES_ACTION,
-    fundings.PAID: invoice_pb2.FUNDING_STATE_PAID,
-    fundings.CREDITED: invoice_pb2.FUNDING_STATE_CREDITED,
-    fundings.COMPLETED: invoice_pb2.FUNDING_STATE_COMPLETED,
-    fundings.DECLINED: invoice_pb2.FUNDING_STATE_DECLINED,
-    fundings.EXPIRED: invoice_pb2.FUNDING_STATE_EXPIRED,
+    states.CHARGING: invoice_pb2.FUNDING_STATE_CHARGING,
+    states.REQUIRES_ACTION: invoice_pb2.FUNDING_STATE_REQUIRES_ACTION,
+    states.PAID: invoice_pb2.FUNDING_STATE_PAID,
+    states.CREDITED: invoice_pb2.FUNDING_STATE_CREDITED,
+    states.COMPLETED: invoice_pb2.FUNDING_STATE_COMPLETED,
+    states.DECLINED: invoice_pb2.FUNDING_STATE_DECLINED,
+    states.EXPIRED: invoice_pb2.FUNDING_STATE_EXPIRED,
 }
 
 
