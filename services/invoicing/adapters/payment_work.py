@@ -4,11 +4,9 @@ from __future__ import annotations
 
 from sqlalchemy.engine import Connection
 
-from services.common.idempotency import SqlReplies
 from services.common.replies import Replies
 from services.common.unit_of_work import SqlTransaction
-from services.invoicing.adapters import invoice_payment_messages, tables
-from services.invoicing.adapters import payment_replies as kept
+from services.invoicing.adapters import card_messages, invoice_payment_messages
 from services.invoicing.adapters.audit_entries import SqlAuditEntries
 from services.invoicing.adapters.funding_events import SqlFundingEvents
 from services.invoicing.adapters.funding_rows import SqlFundingMoves, SqlFundingQuotes
@@ -65,12 +63,8 @@ class SqlPaymentWork(SqlTransaction):
         self.fundings = SqlFundings(connection)
         self.subscriptions = SqlSubscriptions(connection)
         self.recharge_answers = SqlRechargeAnswers(connection)
-        self.cards_added = SqlReplies(
-            connection, tables.idempotency_keys, kept.card_added_stored, kept.card_added_kept
-        )
-        self.cards_removed = SqlReplies(
-            connection, tables.idempotency_keys, kept.card_removed_stored, kept.card_removed_kept
-        )
+        self.cards_added = sql_replies(connection, card_messages.CARD_ADDED)
+        self.cards_removed = sql_replies(connection, card_messages.CARD_REMOVED)
         self.funding_quotes = SqlFundingQuotes(connection)
         self.funding_moves = SqlFundingMoves(connection)
         self.funding_events = SqlFundingEvents(connection)
