@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Engine
 
+from services.common.clock import Clock
 from services.common.replies import Replies
 from services.common.unit_of_work import SqlTransaction
 from services.invoicing.adapters import card_messages, invoice_payment_messages
@@ -55,6 +56,11 @@ class SqlPaymentWork(SqlTransaction):
     provider_events: ProviderEvents
     invoices_paid: Replies[InvoicePayment]
 
+    def __init__(self, engine: Engine, clock: Clock) -> None:
+        """clock: when the invoices' events written in the work occur."""
+        super().__init__(engine)
+        self._clock = clock
+
     def _bind(self, connection: Connection) -> None:
         self.cards = SqlCards(connection)
         self.payments = SqlCardPayments(connection)
@@ -69,6 +75,6 @@ class SqlPaymentWork(SqlTransaction):
         self.funding_moves = SqlFundingMoves(connection)
         self.funding_events = SqlFundingEvents(connection)
         self.audit = SqlAuditEntries(connection)
-        self.invoices = SqlPayableInvoices(connection)
+        self.invoices = SqlPayableInvoices(connection, self._clock)
         self.provider_events = SqlProviderEvents(connection)
         self.invoices_paid = sql_replies(connection, invoice_payment_messages.INVOICE_PAID)
