@@ -146,14 +146,14 @@ def wire(
     ticks = CalledClock(clock)
 
     def works() -> SqlBillingWork:
-        return SqlBillingWork(engine)
+        return SqlBillingWork(engine, ticks)
 
     invoice_issuing = InvoiceIssuing(works, settings)
     stuck_after_s = env.seconds(
         "INVOICING_STUCK_PAYMENT_SECONDS", payment_sweeps.DEFAULT_STUCK_AFTER.total_seconds()
     )
     stuck_after = dt.timedelta(seconds=stuck_after_s)
-    payment_work = partial(SqlPaymentWork, engine)
+    payment_work = partial(SqlPaymentWork, engine, ticks)
     cards = card_charges.CardCharges(payment_work, payment_provider, ticks)
     audit = AuditLog(engine, tables.audit_entries, "invoicing")
     settlement = postpaid.PostpaidSettlement(works, wallet, ticks)

@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from collections.abc import Callable
 from typing import Any
 
 import grpc
 import pytest
-from billing.invoicing.v1 import invoice_pb2
+import sqlalchemy as sa
+from billing.common.v1 import outbox_pb2
+from billing.invoicing.v1 import events_pb2, invoice_pb2
 from billing.invoicing.v1 import invoicing_service_pb2 as pb
 from billing.wallet.v1 import wallet_service_pb2 as wallet_pb
 
+from services.common import db
+from services.invoicing.adapters import invoice_events, tables
 from tests.invoicing.conftest import Invoicing
 from tests.invoicing.helpers import (
     TIMEOUT_S,
@@ -221,6 +226,58 @@ def test_a_card_payment_never_authenticated_expires_and_frees_the_invoice(
     assert expired.target == invoice.invoice_id and "not completed" in expired.reason
     paid = pay(invoicing, invoice, "wire", transfer_reference="WIRE 1")
     assert paid.invoice.status == PAID
+
+
+def invoice_events_of(database_url: str, invoice_id: str) -> list[events_pb2.InvoiceEvent]:
+    """The invoice's events in invoicing's outbox."""
+    engine = db.create_engine(database_url)
+    try:
+        with engine.connect() as connection:
+            rows = connection.execute(sa.select(tables.outbox.c.events)).scalars().all()
+    finally:
+        engine.dispose()
+    found = [
+        events_pb2.InvoiceEvent.FromString(item.event)
+        for row in rows
+        for item in outbox_pb2.OutboxBatch.FromString(row).events
+        if item.type == events_pb2.InvoiceEvent.DESCRIPTOR.full_name
+    ]
+    return [event for event in found if event.invoice_id == invoice_id]
+
+
+def test_invoice_events_occur_when_the_service_clock_says(
+    start_invoicing: Callable[..., Invoicing], database_url: str
+) -> None:
+    issued_at = dt.datetime(2026, 4, 10, 12, 0, 7, 250_000, tzinfo=dt.UTC)
+    now = [issued_at]
+    invoicing = start_invoicing(clock=lambda: now[0])
+    acme = invoicing.account("acme")
+    create_plan(invoicing.stub)
+    subscribe(invoicing.stub, acme, "2026-03-10")
+    add_card(invoicing.stub, acme, "bad", token="tok_decline_insufficient_funds")
+    (invoice,) = run_cycle(invoicing.stub, "2026-04-10").invoices
+    paid_at = issued_at + dt.timedelta(hours=3, milliseconds=5)
+    now[0] = paid_at
+    add_card(invoicing.stub, acme, "good", token="tok_visa")
+    assert pay(invoicing, invoice, "try-1", payment_method_id="good").invoice.status == PAID
+
+    written = invoice_events_of(database_url, invoice.invoice_id)
+    events = {event.type: event for event in written}
+    assert len(events) == len(written)  # one of each
+    occurred = {kind: event.occur_time.ToDatetime(dt.UTC) for kind, event in events.items()}
+    assert occurred == {
+        invoice_events.INVOICE_ISSUED: issued_at,
+        invoice_events.PAYMENT_FAILED: issued_at,
+        invoice_events.INVOICE_PAID: paid_at,
+    }
+    # A failure is told apart from another by its reason and the service clock's minute.
+    minute = (issued_at - dt.datetime(1970, 1, 1, tzinfo=dt.UTC)) // dt.timedelta(minutes=1)
+    occurrence = f"card_declined: insufficient_funds:{minute}"
+    failed_id = uuid.uuid5(
+        invoice_events.EVENT_IDS,
+        f"{invoice_events.PAYMENT_FAILED}:{invoice.invoice_id}:{occurrence}",
+    ).hex
+    assert events[invoice_events.PAYMENT_FAILED].event_id == failed_id
 
 
 def test_marked_paid_by_transfer_with_a_reference(invoicing: Invoicing) -> None:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Engine
 
+from services.common.clock import Clock
 from services.common.replies import Replies
 from services.common.unit_of_work import SqlTransaction
 from services.invoicing.adapters import billing_messages as messages
@@ -53,6 +54,11 @@ class SqlBillingWork(SqlTransaction):
     settlements: WalletSettlements
     receipts_issued: Replies[Invoice]
 
+    def __init__(self, engine: Engine, clock: Clock) -> None:
+        """clock: when the invoices' events written in the work occur."""
+        super().__init__(engine)
+        self._clock = clock
+
     def _bind(self, connection: Connection) -> None:
         self._bind_replies(connection)
         self.plans = SqlPlanRecords(connection)
@@ -60,9 +66,9 @@ class SqlBillingWork(SqlTransaction):
         self.organizations = SqlOrganizationRecords(connection)
         self.contracts = SqlPartnerContractRecords(connection)
         self.subscriptions = SqlSubscriptionRecords(connection)
-        self.invoices = SqlInvoiceRecords(connection)
-        self.book = SqlInvoiceBook(connection)
-        self.settlements = SqlWalletSettlements(connection)
+        self.invoices = SqlInvoiceRecords(connection, self._clock)
+        self.book = SqlInvoiceBook(connection, self._clock)
+        self.settlements = SqlWalletSettlements(connection, self._clock)
         self.receipts_issued = sql_replies(connection, RECEIPT_ISSUED)
 
     def _bind_replies(self, connection: Connection) -> None:
@@ -77,8 +83,8 @@ class SqlBillingWork(SqlTransaction):
         self.partner_days_invoiced = sql_replies(connection, invoice_messages.PARTNER_DAYS_INVOICED)
 
     @classmethod
-    def bound(cls, connection: Connection) -> SqlBillingWork:
+    def bound(cls, connection: Connection, clock: Clock) -> SqlBillingWork:
         """The repositories on a connection whose transaction the caller owns."""
-        work = cls(connection.engine)
+        work = cls(connection.engine, clock)
         work._bind(connection)
         return work

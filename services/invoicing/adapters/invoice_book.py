@@ -8,14 +8,16 @@ from typing import Any
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
+from services.common.clock import Clock
 from services.invoicing.adapters import invoice_store
 from services.invoicing.domain.invoices import Line
 from services.invoicing.service.ports.billing import DuplicateDraft, Finalisation, NewInvoice
 
 
 class SqlInvoiceBook:
-    def __init__(self, connection: Connection) -> None:
+    def __init__(self, connection: Connection, clock: Clock) -> None:
         self._connection = connection
+        self._clock = clock
 
     def ensure_sequence(self, issuer_id: str, series: str, year: int) -> None:
         invoice_store.ensure_sequence(self._connection, issuer_id, series, year)
@@ -71,4 +73,4 @@ class SqlInvoiceBook:
             values["paid_micros"] = numbered.paid_micros
         if numbered.paid_time is not None:
             values["paid_time"] = numbered.paid_time
-        invoice_store.finalise(self._connection, invoice_id, values)
+        invoice_store.finalise(self._connection, invoice_id, values, self._clock.now_ms())

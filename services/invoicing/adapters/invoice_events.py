@@ -6,7 +6,6 @@ change written twice announces one event."""
 from __future__ import annotations
 
 import datetime as dt
-import time
 import uuid
 from collections.abc import Mapping
 from typing import Any
@@ -38,9 +37,11 @@ def _money(currency: str, micros: int) -> money_pb2.Money:
     return money_pb2.Money(currency_code=currency, amount_micros=micros)
 
 
-def invoice(connection: Connection, invoice_id: str, event_type: str, occurrence: str = "") -> None:
-    """Announce an invoice's change; occurrence tells repeated events apart (a second failed
-    payment of the same invoice is a new event)."""
+def invoice(
+    connection: Connection, invoice_id: str, event_type: str, occur_ms: int, occurrence: str = ""
+) -> None:
+    """Announce an invoice's change, occurring at occur_ms (the use case's clock); occurrence
+    tells repeated events apart (a second failed payment of the same invoice is a new event)."""
     row = connection.execute(
         sa.select(tables.invoices).where(tables.invoices.c.invoice_id == invoice_id)
     ).first()
@@ -67,7 +68,7 @@ def invoice(connection: Connection, invoice_id: str, event_type: str, occurrence
     )
     if values["due_time"] is not None:
         event.due_time.FromDatetime(_utc(values["due_time"]))
-    event.occur_time.FromMilliseconds(time.time_ns() // 1_000_000)
+    event.occur_time.FromMilliseconds(occur_ms)
     outbox.add(connection, tables.outbox, [outbox.event(STREAM, event.event_id, event)])
 
 

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
+from services.common.clock import Clock
 from services.invoicing.adapters import invoice_records, invoice_store, tables
 from services.invoicing.service.commands.invoices import Invoice
 from services.invoicing.service.ports.payments import AlreadyKept
@@ -19,17 +20,21 @@ Row = Mapping[Any, Any]
 
 
 class SqlPayableInvoices:
-    def __init__(self, connection: Connection) -> None:
+    def __init__(self, connection: Connection, clock: Clock) -> None:
         self._connection = connection
+        self._clock = clock
 
     def get(self, account_id: str, invoice_id: str) -> Row | None:
         return invoice_store.get(self._connection, account_id, invoice_id)
 
     def shown(self, account_id: str, invoice_id: str) -> Invoice | None:
-        return invoice_records.SqlInvoiceRecords(self._connection).get(account_id, invoice_id)
+        return invoice_records.SqlInvoiceRecords(self._connection, self._clock).get(
+            account_id, invoice_id
+        )
 
     def update(self, invoice_id: str, values: Mapping[str, Any], **where: Any) -> bool:
-        return invoice_store.update(self._connection, invoice_id, dict(values), **where)
+        now_ms = self._clock.now_ms()
+        return invoice_store.update(self._connection, now_ms, invoice_id, dict(values), **where)
 
     def awaiting_days(self, limit: int) -> list[Row]:
         return invoice_store.awaiting_days(self._connection, limit)

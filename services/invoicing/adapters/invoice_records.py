@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy.engine import Connection
 
+from services.common.clock import Clock
 from services.invoicing.adapters import invoice_store
 from services.invoicing.adapters.invoice_store import as_utc
 from services.invoicing.domain import invoices
@@ -20,8 +21,9 @@ Row = Mapping[Any, Any]
 
 
 class SqlInvoiceRecords:
-    def __init__(self, connection: Connection) -> None:
+    def __init__(self, connection: Connection, clock: Clock) -> None:
         self._connection = connection
+        self._clock = clock
 
     def get(self, account_id: str, invoice_id: str) -> Invoice | None:
         row = invoice_store.get(self._connection, account_id, invoice_id)
@@ -60,8 +62,9 @@ class SqlInvoiceRecords:
         changes: dict[str, object] = {"credited_micros": credited_micros}
         if paid_time is not None:
             changes.update(status=Status.PAID, paid_time=paid_time)
+        now_ms = self._clock.now_ms()
         return invoice_store.update(
-            self._connection, invoice_id, changes, credited_micros=was_micros
+            self._connection, now_ms, invoice_id, changes, credited_micros=was_micros
         )
 
     def with_lines(self, rows: Sequence[Row]) -> list[Invoice]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -18,6 +17,8 @@ from services.invoicing.service.ports.billing import AlreadyFinalised
 
 Row = Mapping[Any, Any]
 IDS_PER_QUERY = 500
+# A payment failing again for the same reason within one bucket is the same occurrence.
+FAILURE_BUCKET_MS = 60_000
 
 
 def insert_invoice(connection: Connection, values: dict[str, Any], lines: Sequence[Line]) -> None:
@@ -79,8 +80,9 @@ def take_next_number(connection: Connection, issuer_id: str, series: str, year: 
     return int(number)
 
 
-def finalise(connection: Connection, invoice_id: str, values: dict[str, Any]) -> None:
-    """Move a draft to a finalised status with its number; AlreadyFinalised if it is not a draft."""
+def finalise(connection: Connection, invoice_id: str, values: dict[str, Any], now_ms: int) -> None:
+    """Move a draft to a finalised status with its number; AlreadyFinalised if it is not a draft.
+    Its events occur at now_ms."""
     table = tables.invoices
     result = connection.execute(
         table.update()
@@ -90,9 +92,9 @@ def finalise(connection: Connection, invoice_id: str, values: dict[str, Any]) ->
     if result.rowcount != 1:
         raise AlreadyFinalised(invoice_id)
     if values.get("status") != Status.DRAFT:
-        invoice_events.invoice(connection, invoice_id, invoice_events.INVOICE_ISSUED)
+        invoice_events.invoice(connection, invoice_id, invoice_events.INVOICE_ISSUED, now_ms)
         if values.get("status") == Status.PAID and "paid_micros" not in values:
-            invoice_events.invoice(connection, invoice_id, invoice_events.INVOICE_PAID)
+            invoice_events.invoice(connection, invoice_id, invoice_events.INVOICE_PAID, now_ms)
 
 
 def get(connection: Connection, account_id: str, invoice_id: str) -> Row | None:
@@ -164,8 +166,11 @@ def list_for_account(
     return [row._mapping for row in connection.execute(query.limit(limit).offset(offset)).all()]
 
 
-def update(connection: Connection, invoice_id: str, values: dict[str, Any], **where: Any) -> bool:
-    """Conditional update: True when the invoice matched `where` and was changed."""
+def update(
+    connection: Connection, now_ms: int, invoice_id: str, values: dict[str, Any], **where: Any
+) -> bool:
+    """Conditional update: True when the invoice matched `where` and was changed. Its events
+    occur at now_ms."""
     table = tables.invoices
     query = table.update().where(table.c.invoice_id == invoice_id)
     for column, expected in where.items():
@@ -173,10 +178,11 @@ def update(connection: Connection, invoice_id: str, values: dict[str, Any], **wh
         query = query.where(column_ref.is_(None) if expected is None else column_ref == expected)
     changed = connection.execute(query.values(**values)).rowcount == 1
     if changed and values.get("status") == Status.PAID:
-        invoice_events.invoice(connection, invoice_id, invoice_events.INVOICE_PAID)
+        invoice_events.invoice(connection, invoice_id, invoice_events.INVOICE_PAID, now_ms)
     elif changed and values.get("payment_failure_reason"):
-        occurrence = f"{values['payment_failure_reason']}:{time.time_ns() // 60_000_000_000}"
-        invoice_events.invoice(connection, invoice_id, invoice_events.PAYMENT_FAILED, occurrence)
+        occurrence = f"{values['payment_failure_reason']}:{now_ms // FAILURE_BUCKET_MS}"
+        failed = invoice_events.PAYMENT_FAILED
+        invoice_events.invoice(connection, invoice_id, failed, now_ms, occurrence)
     return changed
 
 

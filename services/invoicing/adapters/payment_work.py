@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Engine
 
-from services.common.idempotency import SqlReplies
+from services.common.clock import Clock
 from services.common.replies import Replies
 from services.common.unit_of_work import SqlTransaction
-from services.invoicing.adapters import invoice_payment_messages, tables
-from services.invoicing.adapters import payment_replies as kept
+from services.invoicing.adapters import card_messages, invoice_payment_messages
 from services.invoicing.adapters.audit_entries import SqlAuditEntries
 from services.invoicing.adapters.funding_events import SqlFundingEvents
 from services.invoicing.adapters.funding_rows import SqlFundingMoves, SqlFundingQuotes
@@ -57,6 +56,11 @@ class SqlPaymentWork(SqlTransaction):
     provider_events: ProviderEvents
     invoices_paid: Replies[InvoicePayment]
 
+    def __init__(self, engine: Engine, clock: Clock) -> None:
+        """clock: when the invoices' events written in the work occur."""
+        super().__init__(engine)
+        self._clock = clock
+
     def _bind(self, connection: Connection) -> None:
         self.cards = SqlCards(connection)
         self.payments = SqlCardPayments(connection)
@@ -65,16 +69,12 @@ class SqlPaymentWork(SqlTransaction):
         self.fundings = SqlFundings(connection)
         self.subscriptions = SqlSubscriptions(connection)
         self.recharge_answers = SqlRechargeAnswers(connection)
-        self.cards_added = SqlReplies(
-            connection, tables.idempotency_keys, kept.card_added_stored, kept.card_added_kept
-        )
-        self.cards_removed = SqlReplies(
-            connection, tables.idempotency_keys, kept.card_removed_stored, kept.card_removed_kept
-        )
+        self.cards_added = sql_replies(connection, card_messages.CARD_ADDED)
+        self.cards_removed = sql_replies(connection, card_messages.CARD_REMOVED)
         self.funding_quotes = SqlFundingQuotes(connection)
         self.funding_moves = SqlFundingMoves(connection)
         self.funding_events = SqlFundingEvents(connection)
         self.audit = SqlAuditEntries(connection)
-        self.invoices = SqlPayableInvoices(connection)
+        self.invoices = SqlPayableInvoices(connection, self._clock)
         self.provider_events = SqlProviderEvents(connection)
         self.invoices_paid = sql_replies(connection, invoice_payment_messages.INVOICE_PAID)

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
+from services.common.clock import Clock
 from services.invoicing.adapters import invoice_store, tables
 from services.invoicing.domain.invoices import Kind, Status
 from services.invoicing.domain.wallet_settlement import CHARGE_LINE_KIND, CREDIT, Movement
@@ -18,8 +19,9 @@ from services.invoicing.service.ports.postpaid import AlreadyPlanned, PostpaidIn
 
 
 class SqlWalletSettlements:
-    def __init__(self, connection: Connection) -> None:
+    def __init__(self, connection: Connection, clock: Clock) -> None:
         self._connection = connection
+        self._clock = clock
 
     def invoice(self, account_id: str, invoice_id: str) -> PostpaidInvoice | None:
         row = invoice_store.get(self._connection, account_id, invoice_id)
@@ -117,6 +119,7 @@ class SqlWalletSettlements:
     def settled(self, invoice_id: str, settled_at: dt.datetime) -> None:
         invoice_store.update(
             self._connection,
+            self._clock.now_ms(),
             invoice_id,
             {"wallet_settled_time": settled_at},
             status=Status.PAID,
@@ -124,7 +127,8 @@ class SqlWalletSettlements:
         )
 
     def owed_again(self, invoice_id: str) -> None:
-        invoice_store.update(self._connection, invoice_id, {"wallet_settled_time": None})
+        now_ms = self._clock.now_ms()
+        invoice_store.update(self._connection, now_ms, invoice_id, {"wallet_settled_time": None})
 
     def channel_of(self, subscription_id: str | None) -> str:
         subscriptions = tables.subscriptions

@@ -16,6 +16,7 @@ from services.invoicing.domain.invoice_filter import (
     OLDEST_FIRST,
     InvoiceFilter,
 )
+from services.invoicing.entrypoints import request_guards
 from services.invoicing.service import guards
 from services.invoicing.service.commands.cycles import CycleRun, RunBillingCycle
 from services.invoicing.service.commands.invoices import CreatePartnerDaysInvoice, IssueCreditNote
@@ -64,9 +65,9 @@ def _midnight(day: dt.date) -> dt.datetime:
 def issue_credit_note(request: pb.IssueCreditNoteRequest) -> IssueCreditNote:
     account_id = validation.require_id(request.account_id, "account_id")
     invoice_id = validation.require_id(request.invoice_id, "invoice_id")
-    key = guards.account_key(account_id, guards.required_key(request.idempotency_key))
+    key = guards.account_key(account_id, request_guards.required_key(request.idempotency_key))
     reason = validation.text(request.reason, "reason", required=True, max_length=300).strip()
-    guards.no_card_numbers(request)
+    request_guards.no_card_numbers(request)
     amount = request.amount.amount_micros
     validation.amount(amount, "amount.amount_micros", positive=True)
     return IssueCreditNote(
@@ -84,7 +85,7 @@ def create_partner_days(
     request: pb.CreatePartnerDaysInvoiceRequest,
 ) -> CreatePartnerDaysInvoice:
     account_id = validation.require_id(request.account_id, "account_id")
-    key = guards.account_key(account_id, guards.required_key(request.idempotency_key))
+    key = guards.account_key(account_id, request_guards.required_key(request.idempotency_key))
     if request.channels and request.days:
         raise InvalidArgument("days", "set channels or days, not both")
     if not request.channels and not request.days:

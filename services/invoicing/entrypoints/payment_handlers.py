@@ -10,6 +10,7 @@ from billing.invoicing.v1 import invoicing_service_pb2 as pb
 from google.protobuf import json_format
 
 from services.common import validation
+from services.invoicing.adapters import card_messages
 from services.invoicing.entrypoints import (
     payment_requests,
 )
@@ -25,7 +26,7 @@ class PaymentHandlers(Handlers):
         return self._audit.around(
             "AddPaymentMethod",
             request,
-            lambda: responses.card_added(
+            lambda: card_messages.card_added(
                 self._use.payment_methods.add(payment_requests.add_card(request))
             ),
             after=lambda answer: _without_token(answer.payment_method),
@@ -57,11 +58,11 @@ class PaymentHandlers(Handlers):
         return self._audit.around(
             "RemovePaymentMethod",
             request,
-            lambda: responses.card_removed(
+            lambda: card_messages.card_removed(
                 self._use.payment_methods.remove(payment_requests.remove_card(request))
             ),
             before=lambda: _without_token(
-                responses.card_message(
+                card_messages.card_message(
                     self._use.payment_methods.get(*payment_requests.card_of(request))
                 )
             ),

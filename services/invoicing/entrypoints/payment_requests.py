@@ -8,6 +8,7 @@ from billing.invoicing.v1 import invoicing_service_pb2 as pb
 
 from services.common import idempotency, validation
 from services.common.errors import InvalidArgument
+from services.invoicing.entrypoints import request_guards
 from services.invoicing.service import fund_quotes, guards
 from services.invoicing.service.commands.invoice_payments import PayInvoice, TopUpReceipt
 from services.invoicing.service.commands.payments import (
@@ -29,12 +30,13 @@ CARD_KINDS = (invoice_pb2.PAYMENT_METHOD_KIND_UNSPECIFIED, invoice_pb2.PAYMENT_M
 def card_setup(request: pb.StartCardSetupRequest) -> tuple[str, str]:
     """The account and its key (scoped to it)."""
     account_id = validation.require_id(request.account_id, "account_id")
-    return account_id, guards.account_key(account_id, guards.required_key(request.idempotency_key))
+    key = request_guards.required_key(request.idempotency_key)
+    return account_id, guards.account_key(account_id, key)
 
 
 def add_card(request: pb.AddPaymentMethodRequest) -> AddCard:
     account_id = validation.require_id(request.account_id, "account_id")
-    guards.no_card_numbers(request)
+    request_guards.no_card_numbers(request)
     return AddCard(
         account_id=account_id,
         card=card_fields(request.payment_method),
@@ -91,7 +93,7 @@ def set_default(request: pb.SetDefaultPaymentMethodRequest) -> SetDefaultCard:
 
 def remove_card(request: pb.RemovePaymentMethodRequest) -> RemoveCard:
     account_id, method_id = card_of(request)
-    key = guards.account_key(account_id, guards.required_key(request.idempotency_key))
+    key = guards.account_key(account_id, request_guards.required_key(request.idempotency_key))
     return RemoveCard(account_id, method_id, key, idempotency.fingerprint(request))
 
 
@@ -130,8 +132,8 @@ def add_funds(request: pb.AddFundsRequest) -> AddFunds:
     account_id = validation.require_id(request.account_id, "account_id")
     quote_id = validation.require_id(request.quote_id, "quote_id")
     validation.optional_id(request.payment_method_id, "payment_method_id")
-    guards.no_card_numbers(request)
-    key = guards.required_key(request.idempotency_key)
+    request_guards.no_card_numbers(request)
+    key = request_guards.required_key(request.idempotency_key)
     guards.account_key(account_id, key)
     return AddFunds(account_id, quote_id, request.payment_method_id, key)
 
@@ -152,8 +154,8 @@ def pay_invoice(request: pb.PayInvoiceRequest) -> PayInvoice:
     account_id = validation.require_id(request.account_id, "account_id")
     validation.require_id(request.invoice_id, "invoice_id")
     validation.optional_id(request.payment_method_id, "payment_method_id")
-    guards.no_card_numbers(request)
-    key = guards.account_key(account_id, guards.required_key(request.idempotency_key))
+    request_guards.no_card_numbers(request)
+    key = guards.account_key(account_id, request_guards.required_key(request.idempotency_key))
     if request.transfer_reference:
         validation.text(request.transfer_reference, "transfer_reference", max_length=200)
         if request.payment_method_id:
@@ -179,7 +181,7 @@ def pay_print(account_id: str, invoice_id: str, key: str) -> str:
 def top_up_receipt(request: pb.CreateTopUpReceiptRequest) -> TopUpReceipt:
     account_id = validation.require_id(request.account_id, "account_id")
     top_up_id = validation.require_id(request.top_up_id, "top_up_id")
-    guards.no_card_numbers(request)
+    request_guards.no_card_numbers(request)
     currency = validation.currency(request.amount.currency_code, "amount.currency_code")
     validation.amount(request.amount.amount_micros, "amount.amount_micros", positive=True)
     validation.amount(request.fee.amount_micros, "fee.amount_micros")

@@ -1,4 +1,5 @@
-"""The payments' plain results as protobuf responses (and back, for answers kept by key)."""
+"""The payments' plain results as protobuf responses (a card added or removed is answered as it
+is kept: adapters/card_messages.py)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ from billing.invoicing.v1 import invoicing_service_pb2 as pb
 
 from services.common import validation
 from services.invoicing.adapters.billing_messages import timestamp
-from services.invoicing.service import fundings
+from services.invoicing.adapters.card_messages import card_message
+from services.invoicing.domain import funding_states as states
 from services.invoicing.service.commands.payments import (
     CardOnFile,
     CardSetupStarted,
@@ -18,47 +20,14 @@ from services.invoicing.service.commands.payments import (
 )
 
 STATES = {
-    fundings.CHARGING: invoice_pb2.FUNDING_STATE_CHARGING,
-    fundings.REQUIRES_ACTION: invoice_pb2.FUNDING_STATE_REQUIRES_ACTION,
-    fundings.PAID: invoice_pb2.FUNDING_STATE_PAID,
-    fundings.CREDITED: invoice_pb2.FUNDING_STATE_CREDITED,
-    fundings.COMPLETED: invoice_pb2.FUNDING_STATE_COMPLETED,
-    fundings.DECLINED: invoice_pb2.FUNDING_STATE_DECLINED,
-    fundings.EXPIRED: invoice_pb2.FUNDING_STATE_EXPIRED,
+    states.CHARGING: invoice_pb2.FUNDING_STATE_CHARGING,
+    states.REQUIRES_ACTION: invoice_pb2.FUNDING_STATE_REQUIRES_ACTION,
+    states.PAID: invoice_pb2.FUNDING_STATE_PAID,
+    states.CREDITED: invoice_pb2.FUNDING_STATE_CREDITED,
+    states.COMPLETED: invoice_pb2.FUNDING_STATE_COMPLETED,
+    states.DECLINED: invoice_pb2.FUNDING_STATE_DECLINED,
+    states.EXPIRED: invoice_pb2.FUNDING_STATE_EXPIRED,
 }
-
-
-def card_message(card: CardOnFile) -> invoice_pb2.PaymentMethod:
-    return invoice_pb2.PaymentMethod(
-        payment_method_id=card.payment_method_id,
-        account_id=card.account_id,
-        kind=invoice_pb2.PAYMENT_METHOD_KIND_CARD,
-        brand=card.brand,
-        last4=card.last4,
-        exp_month=card.exp_month,
-        exp_year=card.exp_year,
-        is_default=card.is_default,
-    )
-
-
-def card_on_file(message: invoice_pb2.PaymentMethod) -> CardOnFile:
-    return CardOnFile(
-        payment_method_id=message.payment_method_id,
-        account_id=message.account_id,
-        brand=message.brand,
-        last4=message.last4,
-        exp_month=message.exp_month,
-        exp_year=message.exp_year,
-        is_default=message.is_default,
-    )
-
-
-def card_added(card: CardOnFile) -> pb.AddPaymentMethodResponse:
-    return pb.AddPaymentMethodResponse(payment_method=card_message(card))
-
-
-def card_removed(card: CardOnFile) -> pb.RemovePaymentMethodResponse:
-    return pb.RemovePaymentMethodResponse(payment_method=card_message(card))
 
 
 def default_set(card: CardOnFile) -> pb.SetDefaultPaymentMethodResponse:

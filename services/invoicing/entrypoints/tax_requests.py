@@ -10,7 +10,7 @@ from services.common.errors import InvalidArgument
 from services.invoicing.adapters import billing_messages as messages
 from services.invoicing.adapters.tax_records import configuration_of
 from services.invoicing.domain import invoices, organizations, tax
-from services.invoicing.service import guards
+from services.invoicing.entrypoints import request_guards
 from services.invoicing.service.commands.tax import (
     SetAccountTaxStatus,
     SetTaxConfiguration,
@@ -46,7 +46,7 @@ def update_organization(request: pb.UpdateOrganizationRequest) -> UpdateOrganiza
     account_id = validation.require_id(request.account_id, "account_id")
     organization = request.organization
     _check_organization(organization)
-    guards.no_card_numbers(request)
+    request_guards.no_card_numbers(request)
     key = request.idempotency_key
     return UpdateOrganization(
         account_id=account_id,

@@ -30,8 +30,9 @@ STATUS_OF = {
     PaymentStatus.PROCESSING: PENDING,
     PaymentStatus.REQUIRES_CONFIRMATION: PENDING,
 }
-# What a payment is for (invoicing_payments.purpose).
-INVOICE, ADD_FUNDS, AUTO_RECHARGE = "invoice", "add_funds", "auto_recharge"
+# What a payment is for (invoicing_payments.purpose); a funding's purposes are its sources
+# (funding_states.ADD_FUNDS, funding_states.AUTO_RECHARGE).
+INVOICE = "invoice"
 
 Row = Mapping[Any, Any]
 

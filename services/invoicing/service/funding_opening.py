@@ -53,7 +53,7 @@ def open_funding(
         cards.pending(
             payment_id=payment_id,
             account_id=command.account_id,
-            purpose=card_charges.ADD_FUNDS,
+            purpose=states.ADD_FUNDS,
             payment_method_id=card.payment_method_id,
             currency_code=quote.currency_code,
             amount_micros=total,

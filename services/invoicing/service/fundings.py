@@ -33,15 +33,12 @@ from services.common.errors import (
 )
 from services.invoicing.domain.funding_states import (
     CHARGING,
-    COMPLETED,
     CREDITED,
-    DECLINED,
     EXPIRED,
     OPEN_STATES,
     PAID,
     REQUIRES_ACTION,
     STATES,
-    top_up_key,
 )
 from services.invoicing.service import ids
 from services.invoicing.service.card_charges import EXPIRED_REASON, CardCharges
@@ -52,20 +49,6 @@ from services.invoicing.service.funding_steps import FundingSteps
 from services.invoicing.service.ports import PaymentState, PaymentStatus, Wallet
 from services.invoicing.service.ports.fundings import FundingReceipts, FundingWorks
 from services.invoicing.service.ports.payments import AlreadyKept
-
-__all__ = [
-    "CHARGING",
-    "COMPLETED",
-    "CREDITED",
-    "DECLINED",
-    "DEFAULT_ACTION_EXPIRY",
-    "EXPIRED",
-    "PAID",
-    "REQUIRES_ACTION",
-    "Fundings",
-    "funding_view",
-    "top_up_key",
-]
 
 log = logging.getLogger(__name__)
 STUCK_BATCH = 100

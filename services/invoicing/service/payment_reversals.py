@@ -19,8 +19,8 @@ from services.common.background import OperationsAlerts
 from services.common.clock import Clock, moment
 from services.common.errors import FailedPrecondition
 from services.invoicing.domain import money
+from services.invoicing.domain.funding_states import top_up_key
 from services.invoicing.domain.invoices import Status
-from services.invoicing.service import fundings
 from services.invoicing.service.card_charges import INVOICE
 from services.invoicing.service.fundings import Fundings
 from services.invoicing.service.invoice_payments import amount_due
@@ -121,7 +121,7 @@ class PaymentReversals:
         fee_part = (after - before) - amount_part
         self._wallet.reverse_top_up(
             funding["account_id"],
-            fundings.top_up_key(funding),
+            top_up_key(funding),
             amount_part,
             fee_part,
             reason,

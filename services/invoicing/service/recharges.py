@@ -20,9 +20,10 @@ from typing import Any
 from services.common import validation
 from services.common.clock import Clock, moment
 from services.common.errors import InvalidArgument, Unavailable
+from services.invoicing.domain import funding_states as states
 from services.invoicing.domain import money
-from services.invoicing.service import fundings, ids, recharge_events
-from services.invoicing.service.card_charges import AUTO_RECHARGE, CardCharges
+from services.invoicing.service import ids, recharge_events
+from services.invoicing.service.card_charges import CardCharges
 from services.invoicing.service.commands.payments import RequestRecharge
 from services.invoicing.service.fundings import Fundings
 from services.invoicing.service.ports.payments import (
@@ -35,7 +36,7 @@ from services.invoicing.service.ports.payments import (
 log = logging.getLogger(__name__)
 NO_CARD = "no default card on file"
 # Moving on by itself: anything else is an answer given (or waiting for the customer).
-UNFINISHED = (fundings.CHARGING, fundings.PAID)
+UNFINISHED = (states.CHARGING, states.PAID)
 
 
 class RechargeRequests:
@@ -67,7 +68,7 @@ class RechargeRequests:
                 found = work.fundings.get(account_id, funding_id)
             if found is None:
                 raise
-        if found["state"] in (*UNFINISHED, fundings.CREDITED):
+        if found["state"] in (*UNFINISHED, states.CREDITED):
             found, _ = self._fundings.advance(found)
         if found["state"] in UNFINISHED:
             raise Unavailable(f"auto-recharge {funding_id} is not finished yet; asked again later")
@@ -88,14 +89,14 @@ class RechargeRequests:
             "funding_id": funding_id,
             "account_id": account_id,
             "idempotency_key": command.idempotency_key,
-            "source": AUTO_RECHARGE,
+            "source": states.AUTO_RECHARGE,
             "quote_id": None,
             "channel_id": command.channel_id,
             "currency_code": currency,
             "amount_micros": command.amount_micros,
             "fee_micros": command.fee_micros,
             "payment_id": ids.derived_id("pay", funding_id),
-            "state": fundings.DECLINED if reason else fundings.CHARGING,
+            "state": states.DECLINED if reason else states.CHARGING,
             "failure_reason": reason,
             "top_up_id": None,
             "receipt_invoice_id": None,
@@ -113,7 +114,7 @@ class RechargeRequests:
             self._cards.pending(
                 payment_id=values["payment_id"],
                 account_id=account_id,
-                purpose=AUTO_RECHARGE,
+                purpose=states.AUTO_RECHARGE,
                 payment_method_id=card.payment_method_id,
                 currency_code=currency,
                 amount_micros=values["amount_micros"] + values["fee_micros"],
