@@ -7,10 +7,7 @@ from billing.invoicing.v1 import invoicing_service_pb2 as pb
 
 from services.common import validation
 from services.invoicing.adapters import billing_messages as messages
-from services.invoicing.entrypoints import (
-    partner_requests,
-    tax_requests,
-)
+from services.invoicing.entrypoints import partner_requests, tax_requests
 from services.invoicing.entrypoints.use_cases import Handlers
 
 

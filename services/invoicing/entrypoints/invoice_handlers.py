@@ -14,11 +14,7 @@ from services.common.errors import PermissionDenied
 from services.common.service_auth import current_identity
 from services.invoicing.adapters import invoice_messages
 from services.invoicing.adapters import invoice_payment_messages as payment_messages
-from services.invoicing.entrypoints import (
-    billing_requests,
-    invoice_requests,
-    payment_requests,
-)
+from services.invoicing.entrypoints import billing_requests, invoice_requests, payment_requests
 from services.invoicing.entrypoints.use_cases import Handlers
 
 PDF_CONTENT_TYPE = "application/pdf"

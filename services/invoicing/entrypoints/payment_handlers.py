@@ -11,9 +11,7 @@ from google.protobuf import json_format
 
 from services.common import validation
 from services.invoicing.adapters import card_messages
-from services.invoicing.entrypoints import (
-    payment_requests,
-)
+from services.invoicing.entrypoints import payment_requests
 from services.invoicing.entrypoints import payment_responses as responses
 from services.invoicing.entrypoints.use_cases import Handlers
 from services.invoicing.service.commands.payments import ProviderDelivery

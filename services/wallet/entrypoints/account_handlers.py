@@ -5,10 +5,7 @@ from __future__ import annotations
 import grpc
 from billing.wallet.v1 import wallet_service_pb2 as pb
 
-from services.wallet.entrypoints import (
-    account_requests,
-    prices,
-)
+from services.wallet.entrypoints import account_requests, prices
 from services.wallet.entrypoints.handlers import Handlers
 
 

@@ -15,11 +15,7 @@ from services.common.errors import AlreadyExists, InvalidArgument, PermissionDen
 from services.common.service_auth import current_identity
 from services.wallet.adapters.credit_messages import granted_response, redeemed_response
 from services.wallet.adapters.recharge_work import rule_message
-from services.wallet.entrypoints import (
-    credit_requests,
-    money_requests,
-    recharge_requests,
-)
+from services.wallet.entrypoints import credit_requests, money_requests, recharge_requests
 from services.wallet.entrypoints.handlers import Handlers
 
 

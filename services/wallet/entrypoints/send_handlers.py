@@ -11,10 +11,7 @@ import grpc
 from billing.wallet.v1 import authorise_pb2
 from billing.wallet.v1 import wallet_service_pb2 as pb
 
-from services.wallet.entrypoints import (
-    prices,
-    send_requests,
-)
+from services.wallet.entrypoints import prices, send_requests
 from services.wallet.entrypoints.handlers import Handlers
 
 
