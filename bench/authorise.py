@@ -10,6 +10,13 @@ handler, measured by one caller and by the same 64 callers as the concurrent pha
 health Check is measured too, but the interceptor lets health calls through untouched, so it is a
 lower floor than any service RPC can reach.
 
+The floors and AuthoriseSend are measured in the same windows: ROUNDS rounds, each phase one block
+of its calls per round, the order reversed every other round (AB, BA, AB...), so the machine's
+drift (Redis round trips switch between fast and slow modes as the load moves) falls on each
+alike. The one-caller phases take turns with one another, the 64-caller floor with 64-caller
+AuthoriseSend. Each ratio is the median of the per-round ratios, printed with its range over the
+rounds and the ratio of the pooled figures (each phase's p50 and ops/s over all its rounds).
+
 The service-credential check is measured in the same run: the wallet is served a second time
 with the check taken out of its interceptor (a benchmark-only switch: `--serve-wallet-open`),
 and the same client (which presents its token either way) calls both.
@@ -26,6 +33,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -33,6 +41,7 @@ import time
 import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -55,6 +64,7 @@ DEADLINE_S = 10
 SEQUENTIAL_CALLS = 3_000
 CONCURRENT_CALLS = 6_000
 CONCURRENT_CALLERS = 64
+ROUNDS = 10  # alternating blocks the floors and AuthoriseSend are measured in
 BATCH_SIZE = 100
 BATCHES = 200
 BATCH_CALLERS = 4
@@ -155,9 +165,10 @@ def setup_account(stub: wallet_service_pb2_grpc.WalletServiceStub, account: str)
     )
 
 
-def measure_send(
-    stub: wallet_service_pb2_grpc.WalletServiceStub, account: str, count: int, callers: int
-) -> dict[str, float]:
+def send_call(
+    stub: wallet_service_pb2_grpc.WalletServiceStub, account: str
+) -> Callable[[int], object]:
+    """AuthoriseSend of message n: each n a new message, so no call is an idempotent replay."""
     run = uuid.uuid4().hex[:8]
 
     def call(n: int) -> None:
@@ -165,8 +176,105 @@ def measure_send(
         if answer.decision != authorise_pb2.DECISION_ALLOWED:
             raise RuntimeError(f"benchmark send refused: {answer.message}")
 
-    latencies, wall_s = run_calls(call, count, callers)
+    return call
+
+
+def measure_send(
+    stub: wallet_service_pb2_grpc.WalletServiceStub, account: str, count: int, callers: int
+) -> dict[str, float]:
+    latencies, wall_s = run_calls(send_call(stub, account), count, callers)
     return summary(latencies, count, wall_s)
+
+
+def numbered_from(call: Callable[[int], object], first: int) -> Callable[[int], object]:
+    return lambda n: call(first + n)
+
+
+def alternating(
+    calls: dict[str, Callable[[int], object]], count: int, callers: int
+) -> tuple[dict[str, dict[str, float]], dict[str, list[dict[str, float]]]]:
+    """Each phase's `count` calls in ROUNDS blocks, the phases taking turns within a round, in
+    order in even rounds and in reverse in odd ones. Each phase's summary over all its rounds,
+    and its summary per round."""
+    block = count // ROUNDS
+    latencies: dict[str, list[float]] = {name: [] for name in calls}
+    walls = dict.fromkeys(calls, 0.0)
+    per_round: dict[str, list[dict[str, float]]] = {name: [] for name in calls}
+    for number in range(ROUNDS):
+        order = list(calls) if number % 2 == 0 else list(reversed(calls))
+        for name in order:
+            taken, wall_s = run_calls(numbered_from(calls[name], number * block), block, callers)
+            latencies[name] += taken
+            walls[name] += wall_s
+            per_round[name].append(summary(taken, block, wall_s))
+    pooled = {name: summary(latencies[name], len(latencies[name]), walls[name]) for name in calls}
+    return pooled, per_round
+
+
+@dataclass(frozen=True)
+class SameWindowRatio:
+    """A ratio of two phases measured in alternating rounds, taken per round."""
+
+    key: str  # its entry in the results
+    name: str  # as printed (and as bench/compare.py names it)
+    top: str
+    bottom: str
+    figure: str
+    target: str
+
+
+SAME_WINDOW_RATIOS = (
+    SameWindowRatio(
+        "ratio_authorise_to_noop_redis_p50",
+        "AuthoriseSend p50 / Redis floor p50",
+        "authorise",
+        "noop_redis",
+        "p50_us",
+        "<= 1.10",
+    ),
+    SameWindowRatio(
+        "ratio_authorise_concurrent_to_noop_redis_concurrent_ops",
+        f"AuthoriseSend ops/s / Redis floor ops/s, {CONCURRENT_CALLERS} callers",
+        "authorise_concurrent",
+        "noop_redis_concurrent",
+        "ops_per_s",
+        ">= 0.80",
+    ),
+    SameWindowRatio(
+        "ratio_authorise_to_noop_p50",
+        "AuthoriseSend p50 / no-op p50",
+        "authorise",
+        "noop",
+        "p50_us",
+        "",
+    ),
+    SameWindowRatio(
+        "ratio_authorise_to_noop_health_p50",
+        "AuthoriseSend p50 / health Check p50 (no interceptor)",
+        "authorise",
+        "noop_health",
+        "p50_us",
+        "",
+    ),
+)
+
+
+def same_window_ratios(
+    pooled: dict[str, dict[str, float]], per_round: dict[str, list[dict[str, float]]]
+) -> dict[str, dict[str, float]]:
+    """Per ratio: the median of its per-round values, their range, and the pooled figures'."""
+    ratios = {}
+    for r in SAME_WINDOW_RATIOS:
+        tops, bottoms = per_round[r.top], per_round[r.bottom]
+        each = [t[r.figure] / b[r.figure] for t, b in zip(tops, bottoms, strict=True)]
+        ratios[r.key] = {
+            "median": round(statistics.median(each), 3),
+            "min": round(min(each), 3),
+            "max": round(max(each), 3),
+            "pooled": round(pooled[r.top][r.figure] / pooled[r.bottom][r.figure], 3),
+            "rounds": len(each),
+        }
+    return ratios
 
 
 def measure_batch(
@@ -194,12 +302,6 @@ def measure_batch(
     return summary(latencies, BATCHES * BATCH_SIZE, wall_s)
 
 
-def measure_noop(call: Callable[[int], object]) -> dict[str, float]:
-    run_calls(call, WARMUP_CALLS, 1)
-    latencies, wall_s = run_calls(call, SEQUENTIAL_CALLS, 1)
-    return summary(latencies, SEQUENTIAL_CALLS, wall_s)
-
-
 def health_call(channel: grpc.Channel) -> Callable[[int], object]:
     health = health_pb2_grpc.HealthStub(channel)
     request = health_pb2.HealthCheckRequest(service="")
@@ -214,11 +316,6 @@ def floor_call(channel: grpc.Channel, method: str = FLOOR_METHOD) -> Callable[[i
     )
     request = health_pb2.HealthCheckRequest(service="")
     return lambda _n: noop(request, timeout=DEADLINE_S)
-
-
-def measure_floor_concurrent(call: Callable[[int], object]) -> dict[str, float]:
-    latencies, wall_s = run_calls(call, CONCURRENT_CALLS, CONCURRENT_CALLERS)
-    return summary(latencies, CONCURRENT_CALLS, wall_s)
 
 
 def redis_round_trip(redis_url: str) -> Callable[[], object]:
@@ -357,7 +454,8 @@ def bench_telemetry(env: dict[str, str], logs: Path) -> dict[str, dict[str, floa
 
 
 def bench_wallet(env: dict[str, str], logs: Path) -> dict[str, dict[str, float]]:
-    """The serving process runs the light loops; the projector and its followers run apart."""
+    """The serving process runs the light loops; the projector and its followers run apart.
+    The floors and AuthoriseSend take turns in alternating rounds (see `alternating`)."""
     projector = subprocess.Popen(
         [sys.executable, "-m", "services.wallet.loops"],
         cwd=Path(__file__).resolve().parents[1],
@@ -382,18 +480,27 @@ def bench_wallet(env: dict[str, str], logs: Path) -> dict[str, dict[str, float]]
             stub = wallet_service_pb2_grpc.WalletServiceStub(channel)
             account = f"bench-{uuid.uuid4().hex[:8]}"
             setup_account(wallet_service_pb2_grpc.WalletServiceStub(setup), account)
-            results["noop_health"] = measure_noop(health_call(channel))
-            results["noop"] = measure_noop(floor_call(channel))
             redis_floor = floor_call(channel, REDIS_FLOOR_METHOD)
-            results["noop_redis"] = measure_noop(redis_floor)
-            results["noop_redis_concurrent"] = measure_floor_concurrent(redis_floor)
-            measure_send(stub, account, WARMUP_CALLS, 1)
+            floors = {
+                "noop_health": health_call(channel),
+                "noop": floor_call(channel),
+                "noop_redis": redis_floor,
+            }
+            for call in (*floors.values(), send_call(stub, account)):
+                run_calls(call, WARMUP_CALLS, 1)
             server.decision_times("AuthoriseSend")
-            results["authorise"] = measure_send(stub, account, SEQUENTIAL_CALLS, 1)
-            results["authorise"].update(server.decision_times("AuthoriseSend"))
-            concurrent = measure_send(stub, account, CONCURRENT_CALLS, CONCURRENT_CALLERS)
-            concurrent.update(server.decision_times("AuthoriseSend"))
-            results["authorise_concurrent"] = concurrent
+            one_caller = {**floors, "authorise": send_call(stub, account)}
+            sequential, per_round = alternating(one_caller, SEQUENTIAL_CALLS, 1)
+            sequential["authorise"].update(server.decision_times("AuthoriseSend"))
+            many = {
+                "noop_redis_concurrent": redis_floor,
+                "authorise_concurrent": send_call(stub, account),
+            }
+            concurrent, concurrent_rounds = alternating(many, CONCURRENT_CALLS, CONCURRENT_CALLERS)
+            concurrent["authorise_concurrent"].update(server.decision_times("AuthoriseSend"))
+            results.update(sequential)
+            results.update(concurrent)
+            results.update(same_window_ratios(results, {**per_round, **concurrent_rounds}))
             results["authorise_batch"] = measure_batch(stub, account)
             results["authorise_batch"].update(server.decision_times("AuthoriseBatch"))
     finally:
@@ -522,29 +629,20 @@ def bench_baseline(env: dict[str, str], logs: Path) -> dict[str, dict[str, float
     return results
 
 
+def same_window_value(results: dict[str, dict[str, float]], r: SameWindowRatio) -> float:
+    """The median of the per-round ratios; the pooled figures' ratio for results without."""
+    if r.key in results:
+        return results[r.key]["median"]
+    return results[r.top][r.figure] / results[r.bottom][r.figure]
+
+
 def ratio_lines(results: dict[str, dict[str, float]]) -> list[tuple[str, float, str]]:
     """The ratios of the phases that ran (AUTHORISE_PHASES may leave some out)."""
     lines: list[tuple[str, float, str]] = []
     if "authorise" in results:
-        send, many = results["authorise"], results["authorise_concurrent"]
-        redis_floor = results["noop_redis"]
+        send = results["authorise"]
+        lines += [(r.name, same_window_value(results, r), r.target) for r in SAME_WINDOW_RATIOS]
         lines += [
-            (
-                "AuthoriseSend p50 / Redis floor p50",
-                send["p50_us"] / redis_floor["p50_us"],
-                "<= 1.10",
-            ),
-            (
-                f"AuthoriseSend ops/s / Redis floor ops/s, {CONCURRENT_CALLERS} callers",
-                many["ops_per_s"] / results["noop_redis_concurrent"]["ops_per_s"],
-                ">= 0.80",
-            ),
-            ("AuthoriseSend p50 / no-op p50", send["p50_us"] / results["noop"]["p50_us"], ""),
-            (
-                "AuthoriseSend p50 / health Check p50 (no interceptor)",
-                send["p50_us"] / results["noop_health"]["p50_us"],
-                "",
-            ),
             ("server decision p99 (µs)", send["server_decision_p99_us"], "<= 500"),
             (
                 "AuthoriseBatch authorisations/s",
@@ -634,8 +732,18 @@ def report(results: dict[str, dict[str, float]]) -> None:
             f"{figures.get('server_decision_p99_us', 0):10.0f}"
         )
     print()
+    rounds = {r.name: results[r.key] for r in SAME_WINDOW_RATIOS if r.key in results}
+    if rounds:
+        print(
+            f"Ratios to the floors: floors and AuthoriseSend in {ROUNDS} alternating rounds (AB, "
+            "BA, ...); the median of the per-round ratios, their range, the pooled figures' ratio"
+        )
     for name, value, target in ratio_lines(results):
-        print(f"{name:58} {value:10.2f}   {'target ' + target if target else ''}")
+        line = f"{name:58} {value:10.2f}   {'target ' + target if target else '':15}"
+        if name in rounds:
+            ratio = rounds[name]
+            line += f"  rounds {ratio['min']:.2f}-{ratio['max']:.2f}, pooled {ratio['pooled']:.2f}"
+        print(line.rstrip())
 
 
 def chosen_phases() -> set[str]:
@@ -689,6 +797,7 @@ def main() -> None:
         "authorise",
         "authorise_concurrent",
         "authorise_batch",
+        *(r.key for r in SAME_WINDOW_RATIOS),
         "authorise_checked",
         "authorise_open",
         "authorise_concurrent_checked",

@@ -7,6 +7,10 @@ The folder holds before-<round>.json and after-<round>.json, each written by
 minus smallest) over the rounds. The noise rule: a figure is worse (or better) only if its median
 moved by more than either side's spread and it was worse (or better) in every round; anything
 else is noise. Prints a Markdown table; exits 1 when a figure is worse.
+
+A run's ratio of the send path to its floor is the one the benchmark took: the median of its
+per-round ratios (the floor and AuthoriseSend measured in alternating rounds), or, for results
+written without them, the ratio of the two phases' figures.
 """
 
 from __future__ import annotations
@@ -29,16 +33,18 @@ FIGURES = (
     ("authorise_concurrent", "ops_per_s", True),
     ("authorise_batch", "ops_per_s", True),
 )
-# (name, numerator, denominator, True when a larger value is better)
+# (name, the benchmark's entry for it, numerator, denominator, True when larger is better)
 RATIOS = (
     (
         "AuthoriseSend p50 / Redis floor p50",
+        "ratio_authorise_to_noop_redis_p50",
         ("authorise", "p50_us"),
         ("noop_redis", "p50_us"),
         False,
     ),
     (
         "AuthoriseSend ops/s / Redis floor ops/s, 64 callers",
+        "ratio_authorise_concurrent_to_noop_redis_concurrent_ops",
         ("authorise_concurrent", "ops_per_s"),
         ("noop_redis_concurrent", "ops_per_s"),
         True,
@@ -83,6 +89,14 @@ def load(folder: Path, side: str) -> list[dict[str, dict[str, float]]]:
     return [json.loads(path.read_text()) for path in rounds]
 
 
+def ratio(
+    run: dict[str, dict[str, float]], key: str, top: tuple[str, str], bottom: tuple[str, str]
+) -> float:
+    if key in run:
+        return run[key]["median"]
+    return run[top[0]][top[1]] / run[bottom[0]][bottom[1]]
+
+
 def verdicts(folder: Path) -> list[Verdict]:
     before, after = load(folder, "before"), load(folder, "after")
     if not before or len(before) != len(after):
@@ -99,14 +113,14 @@ def verdicts(folder: Path) -> list[Verdict]:
                 larger,
             )
         )
-    for name, (top_phase, top), (bottom_phase, bottom), larger in RATIOS:
-        if bottom_phase not in before[0]:
+    for name, key, top, bottom, larger in RATIOS:
+        if bottom[0] not in before[0]:
             continue
         found.append(
             Verdict(
                 name,
-                [run[top_phase][top] / run[bottom_phase][bottom] for run in before],
-                [run[top_phase][top] / run[bottom_phase][bottom] for run in after],
+                [ratio(run, key, top, bottom) for run in before],
+                [ratio(run, key, top, bottom) for run in after],
                 larger,
             )
         )
