@@ -72,17 +72,6 @@ class SqlInvoiceRecords:
         return [invoice(row, lines[row["invoice_id"]]) for row in rows]
 
 
-def amount_due(row: Row) -> int:
-    if row["status"] not in (Status.OPEN, Status.PAID):
-        return 0
-    return invoices.amount_due(
-        row["total_micros"],
-        row["credits_applied_micros"],
-        row["credited_micros"],
-        row["paid_micros"],
-    )
-
-
 def invoice(row: Row, lines: Sequence[Row]) -> Invoice:
     return Invoice(
         invoice_id=row["invoice_id"],
@@ -108,7 +97,7 @@ def invoice(row: Row, lines: Sequence[Row]) -> Invoice:
         tax_micros=row["tax_micros"],
         credits_applied_micros=row["credits_applied_micros"],
         total_micros=row["total_micros"],
-        amount_due_micros=amount_due(row),
+        amount_due_micros=invoices.amount_due_of(row),
         issue_time=as_utc(row["issue_time"]),
         due_time=as_utc(row["due_time"]),
         paid_time=as_utc(row["paid_time"]),

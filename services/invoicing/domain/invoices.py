@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from services.invoicing.domain import money
 
@@ -113,3 +115,15 @@ def amount_due(
 ) -> int:
     """What is left to pay: never below zero (an over-credit is owed back, not due)."""
     return max(0, total_micros - credits_applied_micros - credited_micros - paid_micros)
+
+
+def amount_due_of(stored: Mapping[str, Any]) -> int:
+    """What is left to pay on an invoice as stored: only an open or paid one owes anything."""
+    if stored["status"] not in (Status.OPEN, Status.PAID):
+        return 0
+    return amount_due(
+        stored["total_micros"],
+        stored["credits_applied_micros"],
+        stored["credited_micros"],
+        stored["paid_micros"],
+    )

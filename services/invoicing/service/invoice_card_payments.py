@@ -10,10 +10,11 @@ from typing import Any
 from services.common.clock import Clock, moment
 from services.common.errors import FailedPrecondition, NotFound
 from services.invoicing.domain.invoices import Status
+from services.invoicing.domain.invoices import amount_due_of as amount_due
 from services.invoicing.service import card_charges, service_acts
 from services.invoicing.service.card_charges import FAILED, INVOICE, SUCCEEDED, CardCharges
 from services.invoicing.service.commands.invoice_payments import InvoicePayment
-from services.invoicing.service.invoice_payments import amount_due, payable, shown_payment
+from services.invoicing.service.invoice_payments import payable, shown_payment
 from services.invoicing.service.ports import PaymentState, PaymentStatus
 from services.invoicing.service.ports.invoice_payments import InvoicePaymentWork
 from services.invoicing.service.ports.payments import CardRecord

@@ -10,11 +10,13 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, replace
 
+from services.common.errors import NotFound
 from services.invoicing.domain import invoices
 from services.invoicing.domain import tax as tax_rules
 from services.invoicing.domain.invoices import Kind, Line, Status
 from services.invoicing.domain.issuers import Party
 from services.invoicing.service import ids, tax
+from services.invoicing.service.commands.invoices import Invoice
 from services.invoicing.service.ports.billing import (
     BillingWork,
     BillingWorks,
@@ -140,3 +142,14 @@ class InvoiceIssuing:
             else:
                 numbered = replace(numbered, due_time=due)
         work.book.finalise(invoice_id, numbered)
+
+    def issue(self, work: BillingWork, draft: Draft, now: dt.datetime) -> Invoice:
+        """A draft that pays nothing from credit numbered and issued at once, as it now reads."""
+        invoice_id = self.insert_draft(work, draft)
+        drafted = work.invoices.header(draft.account_id, invoice_id)
+        total = drafted.total_micros if drafted is not None else 0
+        self.finalise(work, invoice_id, draft.kind, now, total_micros=total)
+        issued = work.invoices.get(draft.account_id, invoice_id)
+        if issued is None:
+            raise NotFound(f"invoice {invoice_id!r} not found", "invoice_id")
+        return issued

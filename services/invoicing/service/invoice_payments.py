@@ -16,17 +16,6 @@ from services.invoicing.service.ports.invoice_payments import InvoicePaymentWork
 Row = Mapping[Any, Any]
 
 
-def amount_due(row: Row) -> int:
-    if row["status"] not in (Status.OPEN, Status.PAID):
-        return 0
-    return invoices.amount_due(
-        row["total_micros"],
-        row["credits_applied_micros"],
-        row["credited_micros"],
-        row["paid_micros"],
-    )
-
-
 def payable(work: InvoicePaymentWork, account_id: str, invoice_id: str) -> Row:
     row = work.invoices.get(account_id, invoice_id)
     if row is None:
@@ -35,7 +24,7 @@ def payable(work: InvoicePaymentWork, account_id: str, invoice_id: str) -> Row:
         raise FailedPrecondition(f"the invoice is {row['status']}; nothing to pay", "invoice_id")
     if row["collecting_payment_id"] is not None:
         raise FailedPrecondition("a card payment of this invoice is in progress", "invoice_id")
-    if amount_due(row) == 0:
+    if invoices.amount_due_of(row) == 0:
         raise FailedPrecondition("nothing is due on this invoice", "invoice_id")
     return row
 

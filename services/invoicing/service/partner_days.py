@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from services.common import replies
 from services.common.clock import Clock, moment
-from services.common.errors import FailedPrecondition, NotFound
+from services.common.errors import FailedPrecondition
 from services.invoicing.domain import lines
 from services.invoicing.domain.invoices import Kind
 from services.invoicing.service import partner_contracts
@@ -57,14 +57,7 @@ class PartnerDays:
             partner_contracts.refuse_days_for_days_used(
                 work.contracts.get(account_id), work.contracts.billing_changes(account_id), now
             )
-            invoice_id = self._issuing.insert_draft(work, draft)
-            drafted = work.invoices.header(account_id, invoice_id)
-            total = drafted.total_micros if drafted is not None else 0
-            self._issuing.finalise(work, invoice_id, Kind.PARTNER_DAYS, now, total_micros=total)
-            issued = work.invoices.get(account_id, invoice_id)
-            if issued is None:
-                raise NotFound(f"invoice {invoice_id!r} not found", "invoice_id")
-            return issued
+            return self._issuing.issue(work, draft, now)
 
         with self._works() as work:
             work.contracts.lock(account_id)

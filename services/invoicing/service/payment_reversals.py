@@ -21,9 +21,9 @@ from services.common.errors import FailedPrecondition
 from services.invoicing.domain import money
 from services.invoicing.domain.funding_states import top_up_key
 from services.invoicing.domain.invoices import Status
+from services.invoicing.domain.invoices import amount_due_of as amount_due
 from services.invoicing.service.card_charges import INVOICE
 from services.invoicing.service.fundings import Fundings
-from services.invoicing.service.invoice_payments import amount_due
 from services.invoicing.service.paid_invoices import PaidInvoices
 from services.invoicing.service.ports import ProviderEvent, Wallet
 from services.invoicing.service.ports.invoice_payments import InvoicePaymentWorks

@@ -18,6 +18,7 @@ from services.common import replies
 from services.common.clock import Clock, moment
 from services.common.errors import BillingError, FailedPrecondition
 from services.invoicing.domain.invoices import Kind, Status
+from services.invoicing.domain.invoices import amount_due_of as amount_due
 from services.invoicing.service import guards, ids
 from services.invoicing.service.card_charges import INVOICE, PENDING, SUCCEEDED, CardCharges
 from services.invoicing.service.commands.invoice_payments import (
@@ -26,7 +27,7 @@ from services.invoicing.service.commands.invoice_payments import (
     PayPrint,
 )
 from services.invoicing.service.invoice_card_payments import CardClaims, answer_of, default_card
-from services.invoicing.service.invoice_payments import amount_due, payable, payment_values
+from services.invoicing.service.invoice_payments import payable, payment_values
 from services.invoicing.service.paid_invoices import PaidInvoices
 from services.invoicing.service.payment_sweeps import DEFAULT_STUCK_AFTER, PaymentSweeps
 from services.invoicing.service.ports import PaymentState, PaymentStatus

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from services.common import replies
 from services.common.clock import Clock, moment
-from services.common.errors import AlreadyExists, NotFound
+from services.common.errors import AlreadyExists
 from services.invoicing.domain import lines
 from services.invoicing.domain.invoices import Kind
 from services.invoicing.service.commands.invoice_payments import TopUpReceipt
@@ -41,14 +41,7 @@ class Receipts:
         def issue(work: ReceiptWork) -> Invoice:
             if work.invoices.by_source(account_id, Kind.TOP_UP_RECEIPT, top_up_id) is not None:
                 raise AlreadyExists(f"top-up {top_up_id!r} already has a receipt", "top_up_id")
-            invoice_id = self._issuing.insert_draft(work, draft)
-            drafted = work.invoices.header(account_id, invoice_id)
-            total = drafted.total_micros if drafted is not None else 0
-            self._issuing.finalise(work, invoice_id, Kind.TOP_UP_RECEIPT, now, total_micros=total)
-            issued = work.invoices.get(account_id, invoice_id)
-            if issued is None:
-                raise NotFound(f"invoice {invoice_id!r} not found", "invoice_id")
-            return issued
+            return self._issuing.issue(work, draft, now)
 
         with self._works() as work:
             answer = replies.once(
