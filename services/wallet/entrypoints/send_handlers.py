@@ -6,6 +6,8 @@ from __future__ import annotations
 import collections
 import functools
 import time
+from collections.abc import Callable
+from typing import TypeVar
 
 import grpc
 from billing.wallet.v1 import authorise_pb2
@@ -14,19 +16,15 @@ from billing.wallet.v1 import wallet_service_pb2 as pb
 from services.wallet.entrypoints import prices, send_requests
 from services.wallet.entrypoints.handlers import Handlers
 
+Request = TypeVar("Request")
+Answer = TypeVar("Answer")
+
 
 class SendHandlers(Handlers):
     def AuthoriseSend(
         self, request: authorise_pb2.AuthoriseSendRequest, context: grpc.ServicerContext
     ) -> authorise_pb2.AuthoriseSendResponse:
-        if self._timings is None:
-            answer = self._authorise(request)
-        else:
-            started = time.perf_counter_ns()
-            try:
-                answer = self._authorise(request)
-            finally:
-                self._timings.record("AuthoriseSend", time.perf_counter_ns() - started)
+        answer = self._timed("AuthoriseSend", self._authorise, request)
         self._authorisations.add(1, _decision_attributes(answer.decision, answer.deny_reason))
         return answer
 
@@ -43,14 +41,7 @@ class SendHandlers(Handlers):
     def AuthoriseBatch(
         self, request: authorise_pb2.AuthoriseBatchRequest, context: grpc.ServicerContext
     ) -> authorise_pb2.AuthoriseBatchResponse:
-        if self._timings is None:
-            answer = self._authorise_batch(request)
-        else:
-            started = time.perf_counter_ns()
-            try:
-                answer = self._authorise_batch(request)
-            finally:
-                self._timings.record("AuthoriseBatch", time.perf_counter_ns() - started)
+        answer = self._timed("AuthoriseBatch", self._authorise_batch, request)
         counted = collections.Counter((d.decision, d.deny_reason) for d in answer.decisions)
         for (decision, reason), count in counted.items():
             self._authorisations.add(count, _decision_attributes(decision, reason))
@@ -68,6 +59,16 @@ class SendHandlers(Handlers):
                 required = decided.paid_micros(refused)
                 self._notices.after_batch(batch, request.batch_id, decided, refused, required)
         return answer
+
+    def _timed(self, name: str, step: Callable[[Request], Answer], request: Request) -> Answer:
+        """The step's answer, its time in the server recorded when timings are kept."""
+        if self._timings is None:
+            return step(request)
+        started = time.perf_counter_ns()
+        try:
+            return step(request)
+        finally:
+            self._timings.record(name, time.perf_counter_ns() - started)
 
     def CommitReservation(
         self, request: authorise_pb2.CommitReservationRequest, context: grpc.ServicerContext
