@@ -156,7 +156,7 @@ def assemble(env: config.Env, clock: Clock | None = None) -> Wallet:
         )
     notices_work = notice_work(engine)
     balance_alerts = BalanceAlerts(notices_work, alerts_on)
-    recharge_work = recharge_works(engine, balance_alerts)
+    recharge_work = recharge_works(engine)
     recharges = AutoRecharges(recharge_work, accounts, funds, settings.recharge_retry_s, clock)
     outcomes = RechargeOutcomes(recharge_work, clock, int(settings.recharge_backoff_s * 1000))
     recharge_outcomes = StreamConsumer(

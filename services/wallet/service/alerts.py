@@ -92,11 +92,6 @@ class BalanceAlerts:
             return False  # written concurrently by another process
         return added
 
-    def add(self, transaction: Any, alert: BalanceAlert) -> bool:
-        """The same, in the caller's transaction (with the change it tells of); a concurrent
-        writer of the same alert makes the transaction fail."""
-        return self._alerts_on(transaction).add(alert)
-
     def publish_recovered(
         self,
         ended: str,
