@@ -83,13 +83,13 @@ def main() -> None:
     folder = Path(tempfile.mkdtemp(prefix="bench-notifications-"))
     try:
         from services.common import db, redis_client
-        from services.wallet.adapters.notice_work import alerts_on, notice_work
+        from services.wallet.adapters.notice_work import notice_work
         from services.wallet.bootstrap import MIGRATIONS as WALLET_MIGRATIONS
 
         wallet_engine = db.create_engine(f"sqlite:///{folder / 'wallet.db'}")
         db.migrate(wallet_engine, WALLET_MIGRATIONS)
         events = redis_client.connect(redis_server.url)
-        alerts = BalanceAlerts(notice_work(wallet_engine), alerts_on)
+        alerts = BalanceAlerts(notice_work(wallet_engine))
         relay = OutboxRelay(wallet_engine, wallet_tables.outbox, events)
 
         # 1. The producer alone.

@@ -24,12 +24,11 @@ from billing.metering.v1 import metering_service_pb2_grpc as met_grpc
 
 from services.cli import access, common
 from services.common.config import Env
-from services.wallet.adapters.account_work import account_work
 from services.wallet.adapters.ledger_sql import check_invariants
 from services.wallet.adapters.revenue_sql import revenue_work
 from services.wallet.bootstrap import Wallet
 from services.wallet.domain.accounts import AccountView
-from services.wallet.service import funding
+from services.wallet.service.commands.accounts import FundingPeriodsQuery
 from services.wallet.service.revenue import message_revenue
 
 CHARGE_LINES = "notifications"
@@ -98,11 +97,12 @@ def _account(
         billed = sum(
             line.amount.amount_micros for line in invoice.lines if line.kind == CHARGE_LINES
         )
-        with account_work(wallet.engine)() as work:
-            changes = work.funding.changes(view.account_id)
+        periods = wallet.accounts.funding_periods(
+            FundingPeriodsQuery(view.account_id, first.isoformat(), last.isoformat())
+        )
         expected = sum(
             _metering_total(metering, view.account_id, period.start, period.end)
-            for period in funding.periods(changes, first, last).covering
+            for period in periods.covering
             if period.mode == "postpaid"
         )
         found.invoiced_micros += billed

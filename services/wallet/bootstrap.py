@@ -34,7 +34,7 @@ from services.wallet.adapters.crossings import Crossings
 from services.wallet.adapters.day_work import days_work
 from services.wallet.adapters.hot_store import HotStore
 from services.wallet.adapters.ledger_work import SqlMoneyWorks
-from services.wallet.adapters.notice_work import alerts_on, notice_work
+from services.wallet.adapters.notice_work import notice_work
 from services.wallet.adapters.profile_messages import update_fingerprint
 from services.wallet.adapters.recharge_work import recharge_works
 from services.wallet.adapters.settlement_work import SqlSettlementWorks
@@ -155,8 +155,8 @@ def assemble(env: config.Env, clock: Clock | None = None) -> Wallet:
             StreamConsumer(reader, projector.handle, alerts, settings.worker_batch, policy)
         )
     notices_work = notice_work(engine)
-    balance_alerts = BalanceAlerts(notices_work, alerts_on)
-    recharge_work = recharge_works(engine, balance_alerts)
+    balance_alerts = BalanceAlerts(notices_work)
+    recharge_work = recharge_works(engine)
     recharges = AutoRecharges(recharge_work, accounts, funds, settings.recharge_retry_s, clock)
     outcomes = RechargeOutcomes(recharge_work, clock, int(settings.recharge_backoff_s * 1000))
     recharge_outcomes = StreamConsumer(

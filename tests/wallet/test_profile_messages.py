@@ -254,5 +254,7 @@ def test_a_scheduled_switch_is_kept_under_the_fingerprint_of_its_request(
         funding_effective_date="2026-03-01",
         idempotency_key="funding:acme:2026-03-01",
     )
-    switch = funding.switch("acme", FundingChange(day, mode, limit_micros))
+    change = FundingChange(day, mode, limit_micros)
+    switch = funding.switch("acme", change, messages.update_fingerprint)
+    assert switch.request_sha256 == idempotency.fingerprint(request)
     assert messages.update_fingerprint(switch) == idempotency.fingerprint(request)

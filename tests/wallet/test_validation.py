@@ -6,6 +6,7 @@ import grpc
 import pytest
 from billing.common.v1 import category_pb2, money_pb2
 from billing.wallet.v1 import account_pb2, authorise_pb2, wallet_service_pb2
+from google.protobuf.timestamp_pb2 import Timestamp
 
 from tests.wallet.conftest import DEADLINE_S, US_NUMBER, WalletUnderTest
 
@@ -91,3 +92,72 @@ def test_bad_profiles_create_no_account(
     assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert (refused.value.details() or "").startswith(field)
     assert wallet.wallet.accounts.all_views() == []
+
+
+EFFECTIVE_TIME = "profile.authentication_international.effective_time"
+BAD_EFFECTIVE_TIMES = [
+    Timestamp(seconds=0, nanos=-1),
+    Timestamp(seconds=0, nanos=1_000_000_000),
+    Timestamp(seconds=253_402_300_800),  # 10000-01-01
+    Timestamp(seconds=-62_135_596_801),  # before 0001-01-01
+]
+
+
+def _eligible_from(effective_time: Timestamp) -> account_pb2.AuthenticationInternational:
+    return account_pb2.AuthenticationInternational(eligible=True, effective_time=effective_time)
+
+
+@pytest.mark.parametrize("effective_time", BAD_EFFECTIVE_TIMES)
+def test_an_eligibility_time_no_timestamp_holds_is_refused_and_nothing_stored(
+    wallet: WalletUnderTest, effective_time: Timestamp
+) -> None:
+    account = wallet.create_account()
+    wallet.top_up(account, 100_000)
+    before = wallet.stub.GetAccount(
+        wallet_service_pb2.GetAccountRequest(account_id=account), timeout=DEADLINE_S
+    ).account
+    with pytest.raises(grpc.RpcError) as update:
+        wallet.stub.UpdateAccount(
+            wallet_service_pb2.UpdateAccountRequest(
+                account_id=account,
+                profile=account_pb2.AccountProfile(
+                    authentication_international=_eligible_from(effective_time)
+                ),
+                update_mask="authentication_international",
+                idempotency_key="eligible-1",
+            ),
+            timeout=DEADLINE_S,
+        )
+    assert update.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert (update.value.details() or "").startswith(EFFECTIVE_TIME)
+
+    created = f"{account}-new"
+    with pytest.raises(grpc.RpcError) as create:
+        wallet.create_account(created, authentication_international=_eligible_from(effective_time))
+    assert create.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert (create.value.details() or "").startswith(EFFECTIVE_TIME)
+
+    after = wallet.stub.GetAccount(
+        wallet_service_pb2.GetAccountRequest(account_id=account), timeout=DEADLINE_S
+    ).account
+    assert after == before
+    wallet.wallet.accounts.cache.invalidate(account)  # the next send reads SQL again
+    assert [view.account_id for view in wallet.wallet.accounts.all_views()] == [account]
+    assert wallet.authorise(account).decision == authorise_pb2.DECISION_ALLOWED
+
+
+@pytest.mark.parametrize(
+    "effective_time",
+    [Timestamp(seconds=-62_135_596_800), Timestamp(seconds=253_402_300_799, nanos=999_999_999)],
+)
+def test_an_eligibility_time_at_the_ends_of_a_timestamp_is_kept(
+    wallet: WalletUnderTest, effective_time: Timestamp
+) -> None:
+    account = wallet.create_account(authentication_international=_eligible_from(effective_time))
+    wallet.top_up(account, 100_000)
+    wallet.wallet.accounts.cache.invalidate(account)
+    got = wallet.stub.GetAccount(
+        wallet_service_pb2.GetAccountRequest(account_id=account), timeout=DEADLINE_S
+    ).account
+    assert got.authentication_international.effective_time == effective_time
+    assert wallet.authorise(account).decision == authorise_pb2.DECISION_ALLOWED

@@ -178,8 +178,3 @@ class NoticeUnitOfWork(SqlTransaction):
 
 def notice_work(engine: Engine) -> Callable[[], NoticeUnitOfWork]:
     return lambda: NoticeUnitOfWork(engine)
-
-
-def alerts_on(connection: Connection) -> AlertRecords:
-    """The alerts' records in a transaction the caller holds (its commit is the caller's)."""
-    return SqlAlertRecords(connection)

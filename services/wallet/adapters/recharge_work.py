@@ -17,13 +17,12 @@ from services.common.replies import Replies
 from services.common.unit_of_work import SqlTransaction
 from services.wallet.adapters import tables
 from services.wallet.adapters.account_lock import lock_account
+from services.wallet.adapters.notice_work import SqlAlertRecords
 from services.wallet.adapters.recharges_sql import SqlAttempts, SqlRecharges, SqlRules
-from services.wallet.service.alerts import BalanceAlerts
-from services.wallet.service.commands.notices import BalanceAlert
 from services.wallet.service.commands.recharges import RechargeRequest, Rule
+from services.wallet.service.ports.notices import AlertRecords
 from services.wallet.service.ports.recharges import (
     AttemptRecords,
-    RechargeAlerts,
     RechargeRecords,
     RechargeRequests,
     RuleRecords,
@@ -93,26 +92,13 @@ class OutboxRechargeRequests:
         )
 
 
-class SqlRechargeAlerts:
-    def __init__(self, connection: Connection, alerts: BalanceAlerts) -> None:
-        self._connection = connection
-        self._alerts = alerts
-
-    def add(self, alert: BalanceAlert) -> None:
-        self._alerts.add(self._connection, alert)
-
-
 class SqlRechargeWork(SqlTransaction):
     rules: RuleRecords
     recharges: RechargeRecords
     attempts: AttemptRecords
     requests: RechargeRequests
-    alerts: RechargeAlerts
+    alerts: AlertRecords
     rules_set: Replies[Rule]
-
-    def __init__(self, engine: Engine, alerts: BalanceAlerts) -> None:
-        super().__init__(engine)
-        self._balance_alerts = alerts
 
     def _bind(self, connection: Connection) -> None:
         self._locking = connection
@@ -120,13 +106,13 @@ class SqlRechargeWork(SqlTransaction):
         self.recharges = SqlRecharges(connection)
         self.attempts = SqlAttempts(connection)
         self.requests = OutboxRechargeRequests(connection)
-        self.alerts = SqlRechargeAlerts(connection, self._balance_alerts)
+        self.alerts = SqlAlertRecords(connection)
         self.rules_set = SqlReplies(connection, tables.idempotency_keys, _rule_set, _rule_kept)
 
     def lock_account(self, account_id: str) -> None:
         lock_account(self._locking, account_id)
 
 
-def recharge_works(engine: Engine, alerts: BalanceAlerts) -> functools.partial[SqlRechargeWork]:
+def recharge_works(engine: Engine) -> functools.partial[SqlRechargeWork]:
     """Opens a unit of work per use."""
-    return functools.partial(SqlRechargeWork, engine, alerts)
+    return functools.partial(SqlRechargeWork, engine)

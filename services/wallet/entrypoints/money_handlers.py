@@ -26,13 +26,10 @@ class MoneyHandlers(Handlers):
         response = money_requests.balance_response(
             self._funds.holdings(request.account_id, request.channel_id)
         )
-        if self._days is not None:
-            for channel_id, days in self._days.balances(request.account_id):
-                if request.channel_id and channel_id not in ("", request.channel_id):
-                    continue
-                response.balances.add(
-                    kind=funds_pb2.ASSET_KIND_DAYS, channel_id=channel_id, days=days
-                )
+        for channel_id, days in self._days.balances(request.account_id):
+            if request.channel_id and channel_id not in ("", request.channel_id):
+                continue
+            response.balances.add(kind=funds_pb2.ASSET_KIND_DAYS, channel_id=channel_id, days=days)
         return response
 
     def TopUp(self, request: pb.TopUpRequest, context: grpc.ServicerContext) -> pb.TopUpResponse:

@@ -168,9 +168,7 @@ class Accounts:
                 change = work.funding.scheduled(account_id, day)
             if change is None:
                 continue
-            switch = funding.switch(account_id, change)
-            switch = replace(switch, request_sha256=self._fingerprint(switch))
-            self.update(switch, scheduled=True)
+            self.update(funding.switch(account_id, change, self._fingerprint), scheduled=True)
             applied += 1
         return applied
 

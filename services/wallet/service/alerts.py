@@ -5,10 +5,9 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from typing import Any
 
 from services.wallet.service.commands.notices import BalanceAlert
-from services.wallet.service.ports.notices import AlertRecords, NoticeTaken, NoticeWork
+from services.wallet.service.ports.notices import NoticeTaken, NoticeWork
 
 LOW_BALANCE = "low_balance"
 ZERO_BALANCE = "zero_balance"
@@ -76,11 +75,8 @@ def event_id(kind: str, account_id: str, channel_id: str, currency: str, crossin
 
 
 class BalanceAlerts:
-    def __init__(
-        self, work: Callable[[], NoticeWork], alerts_on: Callable[[Any], AlertRecords]
-    ) -> None:
+    def __init__(self, work: Callable[[], NoticeWork]) -> None:
         self._work = work
-        self._alerts_on = alerts_on
 
     def publish(self, alert: BalanceAlert) -> bool:
         """Put the alert in the outbox once per crossing; False when it was there already."""
@@ -91,11 +87,6 @@ class BalanceAlerts:
         except NoticeTaken:
             return False  # written concurrently by another process
         return added
-
-    def add(self, transaction: Any, alert: BalanceAlert) -> bool:
-        """The same, in the caller's transaction (with the change it tells of); a concurrent
-        writer of the same alert makes the transaction fail."""
-        return self._alerts_on(transaction).add(alert)
 
     def publish_recovered(
         self,

@@ -5,7 +5,7 @@ switch takes effect at the start of a billing cycle, so no cycle is paid two way
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from zoneinfo import ZoneInfo
 
@@ -71,15 +71,18 @@ def record_change(
     return merged
 
 
-def switch(account_id: str, change: FundingChange) -> UpdateAccount:
-    """The change a scheduled switch makes on its day (its fingerprint still to be told)."""
+def switch(
+    account_id: str, change: FundingChange, fingerprint: Callable[[UpdateAccount], str]
+) -> UpdateAccount:
+    """The change a scheduled switch makes on its day, kept under the fingerprint
+    `fingerprint` gives it: that of the request a caller would send for the same change."""
     profile = Profile(funding_mode=change.mode)
     if change.mode == SOFT_LIMIT:
         profile = replace(profile, overdraft_limit_micros=change.limit_micros)
     elif change.mode == POSTPAID:
         profile = replace(profile, credit_limit_micros=change.limit_micros)
     day = change.effective.isoformat()
-    return UpdateAccount(
+    request = UpdateAccount(
         account_id=account_id,
         profile=profile,
         update_mask=",".join(sorted(FIELDS)),
@@ -87,6 +90,7 @@ def switch(account_id: str, change: FundingChange) -> UpdateAccount:
         idempotency_key=f"funding:{account_id}:{day}",
         request_sha256="",
     )
+    return replace(request, request_sha256=fingerprint(request))
 
 
 def periods(changes: Sequence[FundingChange], start: dt.date, end: dt.date) -> FundingPeriods:

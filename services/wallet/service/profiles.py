@@ -91,6 +91,8 @@ def normalise(profile: Profile, field: str = "profile") -> Profile:
         raise InvalidArgument(f"{field}.status", "must be ACTIVE or SUSPENDED")
     _price_list(profile.price_list or PriceList(), f"{field}.price_list")
     eligibility = profile.authentication_international
+    if eligibility is not None and eligibility.effective_time is not None:
+        _instant(eligibility.effective_time, f"{field}.authentication_international.effective_time")
     for country in eligibility.exception_countries if eligibility else ():
         _country(country, f"{field}.authentication_international.exception_countries")
     validation.amount(
@@ -109,6 +111,14 @@ def _top_up_fee(fee: TopUpFee, field: str) -> None:
     validation.amount(fee.fixed_micros, f"{field}.fixed_micros")
     if fee.fixed_micros > MAX_FEE_FIXED_MICROS:
         raise InvalidArgument(f"{field}.fixed_micros", f"at most {MAX_FEE_FIXED_MICROS}")
+
+
+def _instant(instant: Instant, field: str) -> None:
+    """One a google.protobuf.Timestamp may hold."""
+    if not MIN_SECONDS <= instant.seconds <= MAX_SECONDS:
+        raise InvalidArgument(field, "must be between 0001-01-01 and 9999-12-31")
+    if not 0 <= instant.nanos < 1_000_000_000:
+        raise InvalidArgument(field, "nanos must be 0 to 999,999,999")
 
 
 def _country(code: str, field: str) -> None:
@@ -177,16 +187,7 @@ def view_of(profile: Profile, version: int) -> AccountView:
 
 
 def _moment(instant: Instant) -> dt.datetime:
-    """The instant as a datetime in UTC, to the microsecond (nanoseconds cut off)."""
-    if not MIN_SECONDS <= instant.seconds <= MAX_SECONDS:
-        raise ValueError(
-            f"Timestamp is not valid: Seconds {instant.seconds} must be in range "
-            f"[{MIN_SECONDS}, {MAX_SECONDS}]."
-        )
-    if not 0 <= instant.nanos < 1_000_000_000:
-        raise ValueError(
-            f"Timestamp is not valid: Nanos {instant.nanos} must be in a range [0, 999999]."
-        )
+    """A checked instant as a datetime in UTC, to the microsecond (nanoseconds cut off)."""
     return EPOCH + dt.timedelta(seconds=instant.seconds, microseconds=instant.nanos // 1000)
 
 

@@ -8,13 +8,13 @@ from typing import Protocol
 
 from services.common.replies import Replies
 from services.common.unit_of_work import Transaction
-from services.wallet.service.commands.notices import BalanceAlert
 from services.wallet.service.commands.recharges import (
     Attempt,
     Recharge,
     RechargeRequest,
     Rule,
 )
+from services.wallet.service.ports.notices import AlertRecords
 
 
 class RuleRecords(Protocol):
@@ -87,18 +87,12 @@ class RechargeRequests(Protocol):
         ...
 
 
-class RechargeAlerts(Protocol):
-    def add(self, alert: BalanceAlert) -> None:
-        """The alert, in this unit of work's transaction."""
-        ...
-
-
 class RechargeWork(Transaction, Protocol):
     rules: RuleRecords
     recharges: RechargeRecords
     attempts: AttemptRecords
     requests: RechargeRequests
-    alerts: RechargeAlerts
+    alerts: AlertRecords  # in this unit of work's transaction
     rules_set: Replies[Rule]
 
     def lock_account(self, account_id: str) -> None: ...
