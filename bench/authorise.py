@@ -14,8 +14,10 @@ The floors and AuthoriseSend are measured in the same windows: ROUNDS rounds, ea
 of its calls per round, the order reversed every other round (AB, BA, AB...), so the machine's
 drift (Redis round trips switch between fast and slow modes as the load moves) falls on each
 alike. The one-caller phases take turns with one another, the 64-caller floor with 64-caller
-AuthoriseSend. Each ratio is the median of the per-round ratios, printed with its range over the
-rounds and the ratio of the pooled figures (each phase's p50 and ops/s over all its rounds).
+AuthoriseSend; the 64 callers are the same threads in every block, each making the same number
+of calls per block, so each block's ops/s is taken over full waves. Each ratio is the median
+of the per-round ratios, printed with its range over the rounds and the ratio of the pooled
+figures (each phase's p50 and ops/s over all its rounds).
 
 The service-credential check is measured in the same run: the wallet is served a second time
 with the check taken out of its interceptor (a benchmark-only switch: `--serve-wallet-open`),
@@ -37,6 +39,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -65,6 +68,8 @@ SEQUENTIAL_CALLS = 3_000
 CONCURRENT_CALLS = 6_000
 CONCURRENT_CALLERS = 64
 ROUNDS = 10  # alternating blocks the floors and AuthoriseSend are measured in
+# Each of the 64 callers' calls per round of the 64-caller phases (576 calls a round).
+ROUND_CALLS_PER_CALLER = 9
 BATCH_SIZE = 100
 BATCHES = 200
 BATCH_CALLERS = 4
@@ -190,23 +195,69 @@ def numbered_from(call: Callable[[int], object], first: int) -> Callable[[int], 
     return lambda n: call(first + n)
 
 
+class Callers:
+    """`size` caller threads kept for a whole measurement. In each block every caller makes the
+    same number of calls, all starting together once every caller is ready, and the block's wall
+    time runs from that start to its last call's end: no block pays for starting threads or ends
+    on a part-empty wave of calls."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._pool = ThreadPoolExecutor(max_workers=size)
+
+    def __enter__(self) -> Callers:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self._pool.shutdown()
+
+    def run(self, call: Callable[[int], object], count: int) -> tuple[list[float], float]:
+        """`count` calls (a multiple of the callers), caller k making calls k*each to
+        (k+1)*each - 1; per-call latency (µs) and the wall time."""
+        each, rest = divmod(count, self.size)
+        if rest:
+            raise ValueError(f"{count} calls do not split evenly over {self.size} callers")
+        latencies: list[float] = [0.0] * count
+        started = [0.0] * self.size
+        ended = [0.0] * self.size
+        ready = threading.Barrier(self.size)
+
+        def caller(k: int) -> None:
+            ready.wait(timeout=DEADLINE_S)
+            started[k] = time.perf_counter()
+            for n in range(k * each, (k + 1) * each):
+                begun = time.perf_counter()
+                call(n)
+                latencies[n] = (time.perf_counter() - begun) * 1e6
+            ended[k] = time.perf_counter()
+
+        for done in [self._pool.submit(caller, k) for k in range(self.size)]:
+            done.result()
+        return latencies, max(ended) - min(started)
+
+
 def alternating(
-    calls: dict[str, Callable[[int], object]], count: int, callers: int
+    calls: dict[str, Callable[[int], object]], block: int, callers: int
 ) -> tuple[dict[str, dict[str, float]], dict[str, list[dict[str, float]]]]:
-    """Each phase's `count` calls in ROUNDS blocks, the phases taking turns within a round, in
-    order in even rounds and in reverse in odd ones. Each phase's summary over all its rounds,
-    and its summary per round."""
-    block = count // ROUNDS
+    """Each phase's calls in ROUNDS blocks of `block`, the phases taking turns within a round,
+    in order in even rounds and in reverse in odd ones; with several callers, the same callers
+    make every block (see `Callers`). Each phase's summary over all its rounds, and its summary
+    per round."""
     latencies: dict[str, list[float]] = {name: [] for name in calls}
     walls = dict.fromkeys(calls, 0.0)
     per_round: dict[str, list[dict[str, float]]] = {name: [] for name in calls}
-    for number in range(ROUNDS):
-        order = list(calls) if number % 2 == 0 else list(reversed(calls))
-        for name in order:
-            taken, wall_s = run_calls(numbered_from(calls[name], number * block), block, callers)
-            latencies[name] += taken
-            walls[name] += wall_s
-            per_round[name].append(summary(taken, block, wall_s))
+    with Callers(callers) as pool:
+        for number in range(ROUNDS):
+            order = list(calls) if number % 2 == 0 else list(reversed(calls))
+            for name in order:
+                numbered = numbered_from(calls[name], number * block)
+                if callers == 1:
+                    taken, wall_s = run_calls(numbered, block, 1)
+                else:
+                    taken, wall_s = pool.run(numbered, block)
+                latencies[name] += taken
+                walls[name] += wall_s
+                per_round[name].append(summary(taken, block, wall_s))
     pooled = {name: summary(latencies[name], len(latencies[name]), walls[name]) for name in calls}
     return pooled, per_round
 
@@ -490,13 +541,15 @@ def bench_wallet(env: dict[str, str], logs: Path) -> dict[str, dict[str, float]]
                 run_calls(call, WARMUP_CALLS, 1)
             server.decision_times("AuthoriseSend")
             one_caller = {**floors, "authorise": send_call(stub, account)}
-            sequential, per_round = alternating(one_caller, SEQUENTIAL_CALLS, 1)
+            sequential, per_round = alternating(one_caller, SEQUENTIAL_CALLS // ROUNDS, 1)
             sequential["authorise"].update(server.decision_times("AuthoriseSend"))
             many = {
                 "noop_redis_concurrent": redis_floor,
                 "authorise_concurrent": send_call(stub, account),
             }
-            concurrent, concurrent_rounds = alternating(many, CONCURRENT_CALLS, CONCURRENT_CALLERS)
+            concurrent, concurrent_rounds = alternating(
+                many, CONCURRENT_CALLERS * ROUND_CALLS_PER_CALLER, CONCURRENT_CALLERS
+            )
             concurrent["authorise_concurrent"].update(server.decision_times("AuthoriseSend"))
             results.update(sequential)
             results.update(concurrent)
@@ -629,19 +682,12 @@ def bench_baseline(env: dict[str, str], logs: Path) -> dict[str, dict[str, float
     return results
 
 
-def same_window_value(results: dict[str, dict[str, float]], r: SameWindowRatio) -> float:
-    """The median of the per-round ratios; the pooled figures' ratio for results without."""
-    if r.key in results:
-        return results[r.key]["median"]
-    return results[r.top][r.figure] / results[r.bottom][r.figure]
-
-
 def ratio_lines(results: dict[str, dict[str, float]]) -> list[tuple[str, float, str]]:
     """The ratios of the phases that ran (AUTHORISE_PHASES may leave some out)."""
     lines: list[tuple[str, float, str]] = []
     if "authorise" in results:
         send = results["authorise"]
-        lines += [(r.name, same_window_value(results, r), r.target) for r in SAME_WINDOW_RATIOS]
+        lines += [(r.name, results[r.key]["median"], r.target) for r in SAME_WINDOW_RATIOS]
         lines += [
             ("server decision p99 (µs)", send["server_decision_p99_us"], "<= 500"),
             (

@@ -8,9 +8,10 @@ minus smallest) over the rounds. The noise rule: a figure is worse (or better) o
 moved by more than either side's spread and it was worse (or better) in every round; anything
 else is noise. Prints a Markdown table; exits 1 when a figure is worse.
 
-A run's ratio of the send path to its floor is the one the benchmark took: the median of its
-per-round ratios (the floor and AuthoriseSend measured in alternating rounds), or, for results
-written without them, the ratio of the two phases' figures.
+A ratio of the send path to its floor is judged by one estimator on both sides: the median of
+each run's per-round ratios (the floor and AuthoriseSend measured in alternating rounds) when
+every run on both sides has them, otherwise the ratio of the two phases' pooled figures for
+every run on both sides.
 """
 
 from __future__ import annotations
@@ -89,12 +90,21 @@ def load(folder: Path, side: str) -> list[dict[str, dict[str, float]]]:
     return [json.loads(path.read_text()) for path in rounds]
 
 
-def ratio(
-    run: dict[str, dict[str, float]], key: str, top: tuple[str, str], bottom: tuple[str, str]
-) -> float:
-    if key in run:
-        return run[key]["median"]
-    return run[top[0]][top[1]] / run[bottom[0]][bottom[1]]
+def ratios(
+    before: list[dict[str, dict[str, float]]],
+    after: list[dict[str, dict[str, float]]],
+    key: str,
+    top: tuple[str, str],
+    bottom: tuple[str, str],
+) -> tuple[list[float], list[float]]:
+    """Each run's ratio on each side, taken the same way on both (see the module's note)."""
+    if all(key in run for run in (*before, *after)):
+        return [run[key]["median"] for run in before], [run[key]["median"] for run in after]
+
+    def pooled(run: dict[str, dict[str, float]]) -> float:
+        return run[top[0]][top[1]] / run[bottom[0]][bottom[1]]
+
+    return [pooled(run) for run in before], [pooled(run) for run in after]
 
 
 def verdicts(folder: Path) -> list[Verdict]:
@@ -116,14 +126,7 @@ def verdicts(folder: Path) -> list[Verdict]:
     for name, key, top, bottom, larger in RATIOS:
         if bottom[0] not in before[0]:
             continue
-        found.append(
-            Verdict(
-                name,
-                [ratio(run, key, top, bottom) for run in before],
-                [ratio(run, key, top, bottom) for run in after],
-                larger,
-            )
-        )
+        found.append(Verdict(name, *ratios(before, after, key, top, bottom), larger))
     return found
 
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 import httpx
 import uvicorn
 
-from services.common.clock import SystemClock
+from services.common.clock import NS_PER_MS, SystemClock
 from services.common.config import Env
 from services.gateway.__main__ import listen
 from services.gateway.adapters.unit_of_work import SqlUnitsOfWork
@@ -34,6 +34,9 @@ class AdvancedClock:
 
     def now_ms(self) -> int:
         return self._system.now_ms() + self._skipped_ms
+
+    def now_ns(self) -> int:
+        return self._system.now_ns() + self._skipped_ms * NS_PER_MS
 
     def monotonic_ms(self) -> int:
         return self._system.monotonic_ms() + self._skipped_ms

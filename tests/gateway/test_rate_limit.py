@@ -3,7 +3,7 @@ time only."""
 
 from __future__ import annotations
 
-from services.common.clock import SteppedClock
+from services.common.clock import NS_PER_MS, SteppedClock
 from services.gateway.service.rate_limit import RateLimiter
 
 
@@ -17,6 +17,9 @@ class SetClock:
 
     def now_ms(self) -> int:
         return self.value_ms
+
+    def now_ns(self) -> int:
+        return self.value_ms * NS_PER_MS
 
     def monotonic_ms(self) -> int:
         return self.elapsed_ms

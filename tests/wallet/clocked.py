@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 from billing.wallet.v1 import wallet_service_pb2_grpc
 
+from services.common.clock import EPOCH, MICROSECOND
 from services.common.config import Env
 from services.wallet.adapters.day_work import days_work
 from services.wallet.bootstrap import assemble, serve
@@ -29,6 +30,9 @@ class MovableClock:
 
     def now_ms(self) -> int:
         return int(self.now.timestamp() * 1000)
+
+    def now_ns(self) -> int:
+        return (self.now - EPOCH) // MICROSECOND * 1_000
 
     def monotonic_ms(self) -> int:
         return self.now_ms()

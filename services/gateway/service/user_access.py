@@ -18,14 +18,13 @@ from services.gateway.service.ports.store import UnitsOfWork
 RESYNC_BATCH = 500
 # How far before the last resync's start the next one looks again (writes it may have missed).
 RESYNC_OVERLAP = dt.timedelta(seconds=5)
-NS_PER_MS = 1_000_000
 
 
 class Versions:
-    """The versions memberships are announced under: nanoseconds since the epoch, from the
-    clock's milliseconds, and strictly increasing in this process, so changes within one
-    millisecond keep their order. (Two gateways announcing one membership in the same
-    millisecond may tie; the reader keeps the first, and the next resync announces it again.)"""
+    """The versions memberships are announced under: the clock's nanoseconds since the epoch,
+    strictly increasing in this process, so changes in this gateway keep their order however
+    close, and two gateways announcing one membership within the same millisecond are ordered by
+    the nanosecond each read (the reader keeps the higher version)."""
 
     def __init__(self, clock: Clock) -> None:
         self._clock = clock
@@ -34,7 +33,7 @@ class Versions:
 
     def next(self) -> int:
         with self._lock:
-            self._last_ns = max(self._clock.now_ms() * NS_PER_MS, self._last_ns + 1)
+            self._last_ns = max(self._clock.now_ns(), self._last_ns + 1)
             return self._last_ns
 
 
