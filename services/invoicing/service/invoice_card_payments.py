@@ -17,7 +17,6 @@ from services.invoicing.service.commands.invoice_payments import InvoicePayment
 from services.invoicing.service.invoice_payments import payable, shown_payment
 from services.invoicing.service.ports import PaymentState, PaymentStatus
 from services.invoicing.service.ports.invoice_payments import InvoicePaymentWork
-from services.invoicing.service.ports.payments import CardRecord
 
 
 @dataclass(frozen=True)
@@ -63,7 +62,7 @@ class CardClaims:
             if card is None:
                 raise NotFound(f"card {payment_method_id!r} not found", "payment_method_id")
         else:
-            card = default_card(work, account_id)
+            card = work.cards.default(account_id)
             if card is None:
                 raise FailedPrecondition("no default card on file", "payment_method_id")
         claimed = work.invoices.update(
@@ -139,10 +138,6 @@ class CardClaims:
                 },
             )
         return answer_of(work, account_id, invoice_id, settled)
-
-
-def default_card(work: InvoicePaymentWork, account_id: str) -> CardRecord | None:
-    return next((card for card in work.cards.of_account(account_id) if card.is_default), None)
 
 
 def answer_of(

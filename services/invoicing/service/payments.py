@@ -26,7 +26,7 @@ from services.invoicing.service.commands.invoice_payments import (
     PayInvoice,
     PayPrint,
 )
-from services.invoicing.service.invoice_card_payments import CardClaims, answer_of, default_card
+from services.invoicing.service.invoice_card_payments import CardClaims, answer_of
 from services.invoicing.service.invoice_payments import payable, payment_values
 from services.invoicing.service.paid_invoices import PaidInvoices
 from services.invoicing.service.payment_sweeps import DEFAULT_STUCK_AFTER, PaymentSweeps
@@ -77,7 +77,7 @@ class Payments:
                 return
             if row["status"] != Status.OPEN or amount_due(row) == 0:
                 return
-            if default_card(work, account_id) is None:
+            if work.cards.default(account_id) is None:
                 no_card = {"payment_failure_reason": "no default card on file"}
                 work.invoices.update(invoice_id, no_card)
                 work.commit()
