@@ -27,7 +27,7 @@ from services.invoicing.service.commands.invoice_payments import (
     PayPrint,
 )
 from services.invoicing.service.invoice_card_payments import CardClaims, answer_of
-from services.invoicing.service.invoice_payments import payable, payment_values
+from services.invoicing.service.invoice_payments import payable
 from services.invoicing.service.paid_invoices import PaidInvoices
 from services.invoicing.service.payment_sweeps import DEFAULT_STUCK_AFTER, PaymentSweeps
 from services.invoicing.service.ports import PaymentState, PaymentStatus
@@ -128,9 +128,20 @@ class Payments:
             row = payable(work, command.account_id, command.invoice_id)
             due = amount_due(row)
             now = moment(self._clock)
-            payment = payment_values(row, new_payment_id(), due, "transfer", "", SUCCEEDED, now)
-            payment["reference"] = command.transfer_reference
-            payment["updated_at"] = now
+            payment = {
+                "payment_id": new_payment_id(),
+                "invoice_id": row["invoice_id"],
+                "account_id": row["account_id"],
+                "currency_code": row["currency_code"],
+                "amount_micros": due,
+                "method": "transfer",
+                "payment_method_id": "",
+                "reference": command.transfer_reference,
+                "status": SUCCEEDED,
+                "failure_reason": "",
+                "created_at": now,
+                "updated_at": now,
+            }
             work.payments.add(payment)
             paid = {
                 "status": Status.PAID,
