@@ -9,8 +9,8 @@ from typing import Any
 
 from services.common.clock import Clock, moment
 from services.common.errors import FailedPrecondition, NotFound
+from services.invoicing.domain import invoices
 from services.invoicing.domain.invoices import Status
-from services.invoicing.domain.invoices import amount_due_of as amount_due
 from services.invoicing.service import card_charges, service_acts
 from services.invoicing.service.card_charges import FAILED, INVOICE, SUCCEEDED, CardCharges
 from services.invoicing.service.commands.invoice_payments import InvoicePayment
@@ -55,7 +55,7 @@ class CardClaims:
                 raise NotFound("the payment's card or invoice is gone", "payment_method_id")
             return Claim(payment, card.provider_token, row["number"])
         row = payable(work, account_id, invoice_id)
-        due = amount_due(row)
+        due = invoices.amount_due_of(row)
         card_charges.minor_units(due, row["currency_code"], "invoice_id")
         if payment_method_id:
             card = work.cards.find(account_id, payment_method_id)

@@ -17,8 +17,8 @@ import logging
 from services.common import replies
 from services.common.clock import Clock, moment
 from services.common.errors import BillingError, FailedPrecondition
+from services.invoicing.domain import invoices
 from services.invoicing.domain.invoices import Kind, Status
-from services.invoicing.domain.invoices import amount_due_of as amount_due
 from services.invoicing.service import guards, ids
 from services.invoicing.service.card_charges import INVOICE, PENDING, SUCCEEDED, CardCharges
 from services.invoicing.service.commands.invoice_payments import (
@@ -75,7 +75,7 @@ class Payments:
             row = work.invoices.get(account_id, invoice_id)
             if row is None or row["kind"] not in AUTO_CHARGE_KINDS:
                 return
-            if row["status"] != Status.OPEN or amount_due(row) == 0:
+            if row["status"] != Status.OPEN or invoices.amount_due_of(row) == 0:
                 return
             if work.cards.default(account_id) is None:
                 no_card = {"payment_failure_reason": "no default card on file"}
@@ -126,7 +126,7 @@ class Payments:
     def _pay_by_transfer(self, command: PayInvoice) -> InvoicePayment:
         def settle(work: InvoicePaymentWork) -> InvoicePayment:
             row = payable(work, command.account_id, command.invoice_id)
-            due = amount_due(row)
+            due = invoices.amount_due_of(row)
             now = moment(self._clock)
             payment = {
                 "payment_id": new_payment_id(),
