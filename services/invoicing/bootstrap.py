@@ -47,6 +47,7 @@ from services.invoicing.service import (
     fund_quotes,
     funding_switch,
     fundings,
+    invoice_card_payments,
     invoice_reading,
     organizations,
     paid_invoices,
@@ -55,6 +56,7 @@ from services.invoicing.service import (
     partner_days,
     payment_events,
     payment_methods,
+    payment_reversals,
     payment_sweeps,
     payments,
     plans,
@@ -158,8 +160,10 @@ def wire(
     audit = AuditLog(engine, tables.audit_entries, "invoicing")
     settlement = postpaid.PostpaidSettlement(works, wallet, ticks)
     paid = paid_invoices.PaidInvoices(payment_work, wallet, ticks, settlement)
-    paying = payments.Payments(
-        payment_work, cards, paid, ticks, payment_requests.pay_print, stuck_after
+    claims = invoice_card_payments.CardClaims(cards, ticks)
+    paying = payments.Payments(payment_work, cards, claims, paid, ticks, payment_requests.pay_print)
+    sweeps = payment_sweeps.PaymentSweeps(
+        paying.finish, claims, payment_work, cards, ticks, stuck_after
     )
     receipts_ = receipts.Receipts(works, invoice_issuing, ticks)
     action_expiry = dt.timedelta(
@@ -200,7 +204,14 @@ def wire(
         fundings=funding,
         fund_quotes=fund_quotes.FundQuotes(payment_work, wallet, usage, ticks),
         payment_events=payment_events.PaymentEvents(
-            payment_work, cards, paying, paid, funding, wallet, ticks, settlement, alerts
+            payment_work,
+            cards,
+            paying,
+            funding,
+            payment_reversals.PaymentReversals(
+                payment_work, paid, funding, wallet, ticks, settlement, alerts
+            ),
+            ticks,
         ),
         organizations=organizations.Organizations(works, ticks, settings.issuer.issuer_id),
         tax=tax.TaxSettings(works, settings.issuer.issuer_id, ticks),
@@ -215,7 +226,7 @@ def wire(
         RULES,
     )
     interval_s = env.seconds("INVOICING_SCHEDULER_INTERVAL_SECONDS", 3600.0)
-    scheduler = BillingScheduler(billing, paying, funding, ticks, action_expiry)
+    scheduler = BillingScheduler(billing, paid, sweeps, funding, ticks, action_expiry)
     workers: list[Worker] = []
     relay = consumer = None
     if events is not None and wallet_events is not None and alerts is not None:

@@ -11,7 +11,6 @@ are credited to the wallet once paid (paid_invoices.py).
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
 import logging
 
 from services.common import replies
@@ -29,7 +28,6 @@ from services.invoicing.service.commands.invoice_payments import (
 from services.invoicing.service.invoice_card_payments import CardClaims, answer_of
 from services.invoicing.service.invoice_payments import payable
 from services.invoicing.service.paid_invoices import PaidInvoices
-from services.invoicing.service.payment_sweeps import DEFAULT_STUCK_AFTER, PaymentSweeps
 from services.invoicing.service.ports import PaymentState, PaymentStatus
 from services.invoicing.service.ports.invoice_payments import (
     InvoicePaymentWork,
@@ -47,18 +45,17 @@ class Payments:
         self,
         works: InvoicePaymentWorks,
         cards: CardCharges,
+        claims: CardClaims,
         paid: PaidInvoices,
         clock: Clock,
         pay_print: PayPrint,
-        stuck_after: dt.timedelta = DEFAULT_STUCK_AFTER,
     ) -> None:
         self._works = works
         self._cards = cards
+        self._claims = claims
         self._paid = paid
         self._clock = clock
         self._pay_print = pay_print
-        self._claims = CardClaims(cards, clock)
-        self._sweeps = PaymentSweeps(self.finish, self._claims, works, cards, clock, stuck_after)
 
     def pay(self, command: PayInvoice) -> InvoicePayment:
         if command.transfer_reference:
@@ -109,19 +106,6 @@ class Payments:
             work.commit()
         self._paid.after_paid(account_id, invoice_id)
         return True
-
-    # The scheduler's passes.
-    def settle_pending(self) -> int:
-        return self._paid.settle_pending()
-
-    def credit_pending_days(self) -> int:
-        return self._paid.credit_pending_days()
-
-    def resume_stuck_payments(self) -> int:
-        return self._sweeps.resume_stuck_payments()
-
-    def expire_unauthenticated(self, action_expiry: dt.timedelta) -> int:
-        return self._sweeps.expire_unauthenticated(action_expiry)
 
     def _pay_by_transfer(self, command: PayInvoice) -> InvoicePayment:
         def settle(work: InvoicePaymentWork) -> InvoicePayment:
