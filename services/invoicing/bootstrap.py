@@ -36,7 +36,6 @@ from services.invoicing.adapters.payment_providers import FakePaymentProvider, N
 from services.invoicing.adapters.payment_work import SqlPaymentWork
 from services.invoicing.entrypoints import payment_requests
 from services.invoicing.entrypoints.access import RULES
-from services.invoicing.entrypoints.funding_receipts import ReceiptsOfFundings
 from services.invoicing.entrypoints.grpc_servicer import InvoicingServicer, UseCases
 from services.invoicing.entrypoints.recharge_requests import RechargeRequestEntries
 from services.invoicing.entrypoints.scheduler import BillingScheduler
@@ -175,7 +174,7 @@ def wire(
         payment_work,
         cards,
         wallet,
-        ReceiptsOfFundings(receipts_),
+        receipts.FundingReceipts(receipts_, payment_requests.funding_receipt),
         ticks,
         stuck_after,
         action_expiry,

@@ -20,11 +20,7 @@ from services.invoicing.domain import invoices
 from services.invoicing.domain.invoices import Kind, Status
 from services.invoicing.service import guards, ids
 from services.invoicing.service.card_charges import INVOICE, PENDING, SUCCEEDED, CardCharges
-from services.invoicing.service.commands.invoice_payments import (
-    InvoicePayment,
-    PayInvoice,
-    PayPrint,
-)
+from services.invoicing.service.commands.invoice_payments import InvoicePayment, PayInvoice
 from services.invoicing.service.invoice_card_payments import CardClaims, answer_of
 from services.invoicing.service.invoice_payments import payable
 from services.invoicing.service.paid_invoices import PaidInvoices
@@ -33,6 +29,7 @@ from services.invoicing.service.ports.invoice_payments import (
     InvoicePaymentWork,
     InvoicePaymentWorks,
 )
+from services.invoicing.service.ports.own_requests import PayPrint
 
 log = logging.getLogger(__name__)
 SCOPE = "PayInvoice"
