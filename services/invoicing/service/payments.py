@@ -76,16 +76,16 @@ class Payments:
                 work.invoices.update(invoice_id, no_card)
                 work.commit()
                 return
-        key = f"auto:{invoice_id}"
-        command = PayInvoice(
-            account_id=account_id,
-            invoice_id=invoice_id,
-            payment_method_id="",
-            transfer_reference="",
-            key=guards.account_key(account_id, key),
-            request_sha256=self._pay_print(account_id, invoice_id, key),
-        )
         try:
+            key = f"auto:{invoice_id}"
+            command = PayInvoice(
+                account_id=account_id,
+                invoice_id=invoice_id,
+                payment_method_id="",
+                transfer_reference="",
+                key=guards.account_key(account_id, key),
+                request_sha256=self._pay_print(account_id, invoice_id, key),
+            )
             self.pay(command)
         except BillingError as error:
             log.warning(
