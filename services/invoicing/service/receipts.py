@@ -10,7 +10,7 @@ from services.invoicing.domain.invoices import Kind
 from services.invoicing.service.commands.invoice_payments import TopUpReceipt
 from services.invoicing.service.commands.invoices import Invoice
 from services.invoicing.service.invoice_issuing import Draft, InvoiceIssuing
-from services.invoicing.service.ports.invoice_payments import ReceiptWork, ReceiptWorks
+from services.invoicing.service.ports.billing import ReceiptWork, ReceiptWorks
 from services.invoicing.service.ports.own_requests import ReceiptRequest
 
 SCOPE = "CreateTopUpReceipt"
