@@ -67,6 +67,7 @@ from services.invoicing.service import (
 )
 from services.invoicing.service.invoice_issuing import InvoiceIssuing
 from services.invoicing.service.ports import ChannelCounts, PaymentProvider, UsageSource, Wallet
+from services.invoicing.service.ports.audit import AUDIT_SERVICE
 from services.invoicing.service.settings import Clock, InvoicingSettings, utc_now
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -156,7 +157,7 @@ def wire(
     stuck_after = dt.timedelta(seconds=stuck_after_s)
     payment_work = partial(SqlPaymentWork, engine, ticks)
     cards = card_charges.CardCharges(payment_work, payment_provider, ticks)
-    audit = AuditLog(engine, tables.audit_entries, "invoicing")
+    audit = AuditLog(engine, tables.audit_entries, AUDIT_SERVICE)
     settlement = postpaid.PostpaidSettlement(works, wallet, ticks)
     paid = paid_invoices.PaidInvoices(payment_work, wallet, ticks, settlement)
     claims = invoice_card_payments.CardClaims(cards, ticks)
