@@ -36,7 +36,6 @@ from services.invoicing.adapters.payment_providers import FakePaymentProvider, N
 from services.invoicing.adapters.payment_work import SqlPaymentWork
 from services.invoicing.entrypoints import payment_requests
 from services.invoicing.entrypoints.access import RULES
-from services.invoicing.entrypoints.funding_receipts import ReceiptsOfFundings
 from services.invoicing.entrypoints.grpc_servicer import InvoicingServicer, UseCases
 from services.invoicing.entrypoints.recharge_requests import RechargeRequestEntries
 from services.invoicing.entrypoints.scheduler import BillingScheduler
@@ -47,6 +46,7 @@ from services.invoicing.service import (
     fund_quotes,
     funding_switch,
     fundings,
+    invoice_card_payments,
     invoice_reading,
     organizations,
     paid_invoices,
@@ -55,6 +55,7 @@ from services.invoicing.service import (
     partner_days,
     payment_events,
     payment_methods,
+    payment_reversals,
     payment_sweeps,
     payments,
     plans,
@@ -66,6 +67,7 @@ from services.invoicing.service import (
 )
 from services.invoicing.service.invoice_issuing import InvoiceIssuing
 from services.invoicing.service.ports import ChannelCounts, PaymentProvider, UsageSource, Wallet
+from services.invoicing.service.ports.audit import AUDIT_SERVICE
 from services.invoicing.service.settings import Clock, InvoicingSettings, utc_now
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -155,11 +157,13 @@ def wire(
     stuck_after = dt.timedelta(seconds=stuck_after_s)
     payment_work = partial(SqlPaymentWork, engine, ticks)
     cards = card_charges.CardCharges(payment_work, payment_provider, ticks)
-    audit = AuditLog(engine, tables.audit_entries, "invoicing")
+    audit = AuditLog(engine, tables.audit_entries, AUDIT_SERVICE)
     settlement = postpaid.PostpaidSettlement(works, wallet, ticks)
     paid = paid_invoices.PaidInvoices(payment_work, wallet, ticks, settlement)
-    paying = payments.Payments(
-        payment_work, cards, paid, ticks, payment_requests.pay_print, stuck_after
+    claims = invoice_card_payments.CardClaims(cards, ticks)
+    paying = payments.Payments(payment_work, cards, claims, paid, ticks, payment_requests.pay_print)
+    sweeps = payment_sweeps.PaymentSweeps(
+        paying.finish, claims, payment_work, cards, ticks, stuck_after
     )
     receipts_ = receipts.Receipts(works, invoice_issuing, ticks)
     action_expiry = dt.timedelta(
@@ -171,7 +175,7 @@ def wire(
         payment_work,
         cards,
         wallet,
-        ReceiptsOfFundings(receipts_),
+        receipts.FundingReceipts(receipts_, payment_requests.funding_receipt),
         ticks,
         stuck_after,
         action_expiry,
@@ -200,7 +204,14 @@ def wire(
         fundings=funding,
         fund_quotes=fund_quotes.FundQuotes(payment_work, wallet, usage, ticks),
         payment_events=payment_events.PaymentEvents(
-            payment_work, cards, paying, paid, funding, wallet, ticks, settlement, alerts
+            payment_work,
+            cards,
+            paying,
+            funding,
+            payment_reversals.PaymentReversals(
+                payment_work, paid, funding, wallet, ticks, settlement, alerts
+            ),
+            ticks,
         ),
         organizations=organizations.Organizations(works, ticks, settings.issuer.issuer_id),
         tax=tax.TaxSettings(works, settings.issuer.issuer_id, ticks),
@@ -215,7 +226,7 @@ def wire(
         RULES,
     )
     interval_s = env.seconds("INVOICING_SCHEDULER_INTERVAL_SECONDS", 3600.0)
-    scheduler = BillingScheduler(billing, paying, funding, ticks, action_expiry)
+    scheduler = BillingScheduler(billing, paid, sweeps, funding, ticks, action_expiry)
     workers: list[Worker] = []
     relay = consumer = None
     if events is not None and wallet_events is not None and alerts is not None:

@@ -3,18 +3,23 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 import grpc
 import pytest
-from billing.common.v1 import money_pb2
+import sqlalchemy as sa
+from billing.common.v1 import money_pb2, outbox_pb2
 from billing.invoicing.v1 import invoice_pb2
 from billing.invoicing.v1 import invoicing_service_pb2 as pb
+from google.protobuf.message import Message
 
+from services.common import db
 from services.common.errors import FIELD_METADATA_KEY
+from services.invoicing.adapters import tables
 
 TIMEOUT_S = 20
 USD = 1_000_000
+M = TypeVar("M", bound=Message)
 
 
 def usd(micros: int, currency: str = "USD") -> money_pb2.Money:
@@ -137,3 +142,19 @@ def partner_invoice(
         timeout=TIMEOUT_S,
     )
     return answer.invoice
+
+
+def outbox_events(database_url: str, kind: type[M]) -> list[M]:
+    """The events of one kind in invoicing's outbox, in the order written."""
+    engine = db.create_engine(database_url)
+    try:
+        with engine.connect() as connection:
+            rows = connection.execute(sa.select(tables.outbox.c.events)).scalars().all()
+    finally:
+        engine.dispose()
+    return [
+        kind.FromString(item.event)
+        for row in rows
+        for item in outbox_pb2.OutboxBatch.FromString(row).events
+        if item.type == kind.DESCRIPTOR.full_name
+    ]

@@ -9,14 +9,11 @@ from typing import Any
 
 import grpc
 import pytest
-import sqlalchemy as sa
-from billing.common.v1 import outbox_pb2
 from billing.invoicing.v1 import events_pb2, invoice_pb2
 from billing.invoicing.v1 import invoicing_service_pb2 as pb
 from billing.wallet.v1 import wallet_service_pb2 as wallet_pb
 
-from services.common import db
-from services.invoicing.adapters import invoice_events, tables
+from services.invoicing.adapters import invoice_events
 from tests.invoicing.conftest import Invoicing
 from tests.invoicing.helpers import (
     TIMEOUT_S,
@@ -24,6 +21,7 @@ from tests.invoicing.helpers import (
     add_card,
     create_plan,
     field_of,
+    outbox_events,
     partner_invoice,
     rpc_error,
     run_cycle,
@@ -230,18 +228,7 @@ def test_a_card_payment_never_authenticated_expires_and_frees_the_invoice(
 
 def invoice_events_of(database_url: str, invoice_id: str) -> list[events_pb2.InvoiceEvent]:
     """The invoice's events in invoicing's outbox."""
-    engine = db.create_engine(database_url)
-    try:
-        with engine.connect() as connection:
-            rows = connection.execute(sa.select(tables.outbox.c.events)).scalars().all()
-    finally:
-        engine.dispose()
-    found = [
-        events_pb2.InvoiceEvent.FromString(item.event)
-        for row in rows
-        for item in outbox_pb2.OutboxBatch.FromString(row).events
-        if item.type == events_pb2.InvoiceEvent.DESCRIPTOR.full_name
-    ]
+    found = outbox_events(database_url, events_pb2.InvoiceEvent)
     return [event for event in found if event.invoice_id == invoice_id]
 
 

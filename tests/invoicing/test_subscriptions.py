@@ -7,19 +7,16 @@ from collections.abc import Callable
 
 import grpc
 import pytest
-import sqlalchemy as sa
-from billing.common.v1 import outbox_pb2
 from billing.invoicing.v1 import events_pb2, invoice_pb2
 from billing.invoicing.v1 import invoicing_service_pb2 as pb
 
-from services.common import db
-from services.invoicing.adapters import tables
 from tests.invoicing.conftest import Invoicing
 from tests.invoicing.helpers import (
     TIMEOUT_S,
     USD,
     create_plan,
     field_of,
+    outbox_events,
     rpc_error,
     run_cycle,
     subscribe,
@@ -181,17 +178,6 @@ def test_the_cancelled_event_occurs_when_the_service_clock_says(
         pb.CancelSubscriptionRequest(account_id="acme", subscription_id=sub.subscription_id),
         timeout=TIMEOUT_S,
     )
-    engine = db.create_engine(database_url)
-    try:
-        with engine.connect() as connection:
-            rows = connection.execute(sa.select(tables.outbox.c.events)).scalars().all()
-    finally:
-        engine.dispose()
-    (event,) = [
-        events_pb2.SubscriptionCancelled.FromString(item.event)
-        for row in rows
-        for item in outbox_pb2.OutboxBatch.FromString(row).events
-        if item.type == events_pb2.SubscriptionCancelled.DESCRIPTOR.full_name
-    ]
+    (event,) = outbox_events(database_url, events_pb2.SubscriptionCancelled)
     assert event.subscription_id == sub.subscription_id
     assert event.occur_time.ToDatetime(dt.UTC) == cancelled_at

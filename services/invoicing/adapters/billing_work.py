@@ -81,10 +81,3 @@ class SqlBillingWork(SqlTransaction):
         self.subscriptions_cancelled = sql_replies(connection, messages.SUBSCRIPTION_CANCELLED)
         self.credit_notes_issued = sql_replies(connection, invoice_messages.CREDIT_NOTE_ISSUED)
         self.partner_days_invoiced = sql_replies(connection, invoice_messages.PARTNER_DAYS_INVOICED)
-
-    @classmethod
-    def bound(cls, connection: Connection, clock: Clock) -> SqlBillingWork:
-        """The repositories on a connection whose transaction the caller owns."""
-        work = cls(connection.engine, clock)
-        work._bind(connection)
-        return work

@@ -37,6 +37,10 @@ class SqlCards:
         row = card(self._connection, account_id, payment_method_id)
         return None if row is None else _card(row)
 
+    def default(self, account_id: str) -> CardRecord | None:
+        row = default_card(self._connection, account_id)
+        return None if row is None else _card(row)
+
     def add(self, card: CardRecord) -> None:
         table = tables.payment_methods
         if card.is_default:

@@ -3,6 +3,7 @@ were, card numbers refused before anything else is looked at."""
 
 from __future__ import annotations
 
+from billing.common.v1 import money_pb2
 from billing.invoicing.v1 import invoice_pb2
 from billing.invoicing.v1 import invoicing_service_pb2 as pb
 
@@ -176,6 +177,19 @@ def pay_print(account_id: str, invoice_id: str, key: str) -> str:
         account_id=account_id, invoice_id=invoice_id, idempotency_key=key
     )
     return idempotency.fingerprint(request)
+
+
+def funding_receipt(
+    account_id: str, funding_id: str, currency_code: str, amount_micros: int, fee_micros: int
+) -> TopUpReceipt:
+    """The CreateTopUpReceipt request a funding's receipt stands for, as its command."""
+    request = pb.CreateTopUpReceiptRequest(
+        account_id=account_id,
+        top_up_id=funding_id,
+        amount=money_pb2.Money(currency_code=currency_code, amount_micros=amount_micros),
+        fee=money_pb2.Money(currency_code=currency_code, amount_micros=fee_micros),
+    )
+    return top_up_receipt(request)
 
 
 def top_up_receipt(request: pb.CreateTopUpReceiptRequest) -> TopUpReceipt:

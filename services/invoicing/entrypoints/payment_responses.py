@@ -3,12 +3,11 @@ is kept: adapters/card_messages.py)."""
 
 from __future__ import annotations
 
-from billing.common.v1 import money_pb2
 from billing.invoicing.v1 import invoice_pb2
 from billing.invoicing.v1 import invoicing_service_pb2 as pb
 
 from services.common import validation
-from services.invoicing.adapters.billing_messages import timestamp
+from services.invoicing.adapters.billing_messages import money, timestamp
 from services.invoicing.adapters.card_messages import card_message
 from services.invoicing.domain import funding_states as states
 from services.invoicing.service.commands.payments import (
@@ -45,10 +44,6 @@ def setup_started(setup: CardSetupStarted) -> pb.StartCardSetupResponse:
         provider=setup.provider,
         publishable_key=setup.publishable_key,
     )
-
-
-def money(currency: str, micros: int) -> money_pb2.Money:
-    return money_pb2.Money(currency_code=currency, amount_micros=micros)
 
 
 def funds_quoted(quote: FundsQuote) -> pb.QuoteFundsResponse:

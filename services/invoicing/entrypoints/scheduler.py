@@ -9,7 +9,8 @@ import logging
 from services.common.clock import Clock, moment
 from services.invoicing.service.billing_cycle import BillingCycle
 from services.invoicing.service.fundings import DEFAULT_ACTION_EXPIRY, Fundings
-from services.invoicing.service.payments import Payments
+from services.invoicing.service.paid_invoices import PaidInvoices
+from services.invoicing.service.payment_sweeps import PaymentSweeps
 
 log = logging.getLogger(__name__)
 # A billing date has begun in every time zone (UTC-12 is the last) 12 hours after it began in UTC.
@@ -22,14 +23,16 @@ class BillingScheduler:
     def __init__(
         self,
         billing: BillingCycle,
-        payments: Payments,
+        paid: PaidInvoices,
+        sweeps: PaymentSweeps,
         fundings: Fundings,
         clock: Clock,
         action_expiry: dt.timedelta = DEFAULT_ACTION_EXPIRY,
     ) -> None:
         self._action_expiry = action_expiry
         self._billing = billing
-        self._payments = payments
+        self._paid = paid
+        self._sweeps = sweeps
         self._fundings = fundings
         self._clock = clock
 
@@ -60,7 +63,7 @@ class BillingScheduler:
 
     def resume_payments(self) -> int:
         """Finish card payments left pending past INVOICING_STUCK_PAYMENT_SECONDS."""
-        return self._payments.resume_stuck_payments()
+        return self._sweeps.resume_stuck_payments()
 
     def resume_fundings(self) -> int:
         """Finish added funds and recharges a crash or an outage left half way."""
@@ -69,14 +72,14 @@ class BillingScheduler:
     def expire_unauthenticated(self) -> int:
         """Cancel payments that waited longer than INVOICING_ACTION_EXPIRY_SECONDS for the
         customer's authentication (3-D Secure); nothing was charged, nothing is credited."""
-        return self._fundings.expire_unauthenticated() + self._payments.expire_unauthenticated(
+        return self._fundings.expire_unauthenticated() + self._sweeps.expire_unauthenticated(
             self._action_expiry
         )
 
     def settle_postpaid(self) -> int:
         """Give the wallet back the charges of paid postpaid invoices it has not got yet."""
-        return self._payments.settle_pending()
+        return self._paid.settle_pending()
 
     def sweep_days(self) -> int:
         """Credit the days of paid partner invoices that have not reached the wallet yet."""
-        return self._payments.credit_pending_days()
+        return self._paid.credit_pending_days()

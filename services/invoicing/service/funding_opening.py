@@ -68,7 +68,7 @@ def _card(work: FundingWork, account_id: str, method_id: str) -> CardRecord:
         if card is None:
             raise NotFound(f"card {method_id!r} not found", "payment_method_id")
         return card
-    card = next((card for card in work.cards.of_account(account_id) if card.is_default), None)
+    card = work.cards.default(account_id)
     if card is None:
         raise FailedPrecondition("no default card on file", "payment_method_id")
     return card

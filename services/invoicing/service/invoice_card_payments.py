@@ -9,15 +9,14 @@ from typing import Any
 
 from services.common.clock import Clock, moment
 from services.common.errors import FailedPrecondition, NotFound
+from services.invoicing.domain import invoices
 from services.invoicing.domain.invoices import Status
-from services.invoicing.domain.invoices import amount_due_of as amount_due
 from services.invoicing.service import card_charges, service_acts
 from services.invoicing.service.card_charges import FAILED, INVOICE, SUCCEEDED, CardCharges
 from services.invoicing.service.commands.invoice_payments import InvoicePayment
 from services.invoicing.service.invoice_payments import payable, shown_payment
 from services.invoicing.service.ports import PaymentState, PaymentStatus
 from services.invoicing.service.ports.invoice_payments import InvoicePaymentWork
-from services.invoicing.service.ports.payments import CardRecord
 
 
 @dataclass(frozen=True)
@@ -56,14 +55,14 @@ class CardClaims:
                 raise NotFound("the payment's card or invoice is gone", "payment_method_id")
             return Claim(payment, card.provider_token, row["number"])
         row = payable(work, account_id, invoice_id)
-        due = amount_due(row)
+        due = invoices.amount_due_of(row)
         card_charges.minor_units(due, row["currency_code"], "invoice_id")
         if payment_method_id:
             card = work.cards.find(account_id, payment_method_id)
             if card is None:
                 raise NotFound(f"card {payment_method_id!r} not found", "payment_method_id")
         else:
-            card = default_card(work, account_id)
+            card = work.cards.default(account_id)
             if card is None:
                 raise FailedPrecondition("no default card on file", "payment_method_id")
         claimed = work.invoices.update(
@@ -139,10 +138,6 @@ class CardClaims:
                 },
             )
         return answer_of(work, account_id, invoice_id, settled)
-
-
-def default_card(work: InvoicePaymentWork, account_id: str) -> CardRecord | None:
-    return next((card for card in work.cards.of_account(account_id) if card.is_default), None)
 
 
 def answer_of(

@@ -1,9 +1,8 @@
-"""The rules paying an invoice shares: what is due, when an invoice can be paid, a payment's
-row and how it is shown."""
+"""The rules paying an invoice shares: what is due, when an invoice can be paid and how a
+payment is shown."""
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
@@ -27,30 +26,6 @@ def payable(work: InvoicePaymentWork, account_id: str, invoice_id: str) -> Row:
     if invoices.amount_due_of(row) == 0:
         raise FailedPrecondition("nothing is due on this invoice", "invoice_id")
     return row
-
-
-def payment_values(
-    row: Row,
-    payment_id: str,
-    amount_micros: int,
-    method: str,
-    method_id: str,
-    status: str,
-    now: dt.datetime,
-) -> dict[str, Any]:
-    return {
-        "payment_id": payment_id,
-        "invoice_id": row["invoice_id"],
-        "account_id": row["account_id"],
-        "currency_code": row["currency_code"],
-        "amount_micros": amount_micros,
-        "method": method,
-        "payment_method_id": method_id,
-        "reference": "",
-        "status": status,
-        "failure_reason": "",
-        "created_at": now,
-    }
 
 
 def shown_payment(row: Row) -> PaymentShown:

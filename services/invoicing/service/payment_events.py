@@ -11,14 +11,12 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
-from services.common.background import OperationsAlerts
 from services.common.clock import Clock, moment
 from services.common.errors import InvalidArgument, PermissionDenied
 from services.invoicing.service import service_acts
 from services.invoicing.service.card_charges import INVOICE, CardCharges
 from services.invoicing.service.commands.payments import EventHandled, ProviderDelivery
 from services.invoicing.service.fundings import Fundings
-from services.invoicing.service.paid_invoices import PaidInvoices
 from services.invoicing.service.payment_reversals import PaymentReversals
 from services.invoicing.service.payments import Payments
 from services.invoicing.service.ports import (
@@ -26,14 +24,12 @@ from services.invoicing.service.ports import (
     PaymentState,
     PaymentStatus,
     ProviderEvent,
-    Wallet,
 )
 from services.invoicing.service.ports.invoice_payments import (
     InvoicePaymentWork,
     InvoicePaymentWorks,
 )
 from services.invoicing.service.ports.payments import AlreadyKept
-from services.invoicing.service.postpaid import PostpaidSettlement
 
 log = logging.getLogger(__name__)
 MAX_PAYLOAD_BYTES = 512 * 1024
@@ -60,19 +56,16 @@ class PaymentEvents:
         works: InvoicePaymentWorks,
         cards: CardCharges,
         payments: Payments,
-        paid: PaidInvoices,
         fundings: Fundings,
-        wallet: Wallet,
+        reversals: PaymentReversals,
         clock: Clock,
-        settlement: PostpaidSettlement | None = None,
-        alerts: OperationsAlerts | None = None,
     ) -> None:
         self._works = works
         self._cards = cards
         self._payments = payments
         self._fundings = fundings
+        self._reversals = reversals
         self._clock = clock
-        self._reversals = PaymentReversals(works, paid, fundings, wallet, clock, settlement, alerts)
 
     def handle(self, request: ProviderDelivery) -> EventHandled:
         provider = self._cards.provider

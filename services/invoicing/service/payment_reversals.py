@@ -18,10 +18,9 @@ from typing import Any
 from services.common.background import OperationsAlerts
 from services.common.clock import Clock, moment
 from services.common.errors import FailedPrecondition
-from services.invoicing.domain import money
+from services.invoicing.domain import invoices, money
 from services.invoicing.domain.funding_states import top_up_key
 from services.invoicing.domain.invoices import Status
-from services.invoicing.domain.invoices import amount_due_of as amount_due
 from services.invoicing.service.card_charges import INVOICE
 from services.invoicing.service.fundings import Fundings
 from services.invoicing.service.paid_invoices import PaidInvoices
@@ -198,7 +197,7 @@ class PaymentReversals:
             row = work.invoices.get(payment["account_id"], payment["invoice_id"])
             if row is None:
                 return
-            if row["status"] != Status.OPEN or disputed > amount_due(row):
+            if row["status"] != Status.OPEN or disputed > invoices.amount_due_of(row):
                 log.warning(
                     "a won dispute on an invoice paid another way: the customer paid twice",
                     extra={"invoice_id": row["invoice_id"], "payment_id": payment["payment_id"]},
@@ -206,7 +205,7 @@ class PaymentReversals:
                 return
             paid = {**row, "paid_micros": row["paid_micros"] + disputed}
             values: dict[str, Any] = {"paid_micros": paid["paid_micros"]}
-            if amount_due(paid) == 0:
+            if invoices.amount_due_of(paid) == 0:
                 values.update(status=Status.PAID, paid_time=moment(self._clock))
                 values["payment_failure_reason"] = ""
             work.invoices.update(row["invoice_id"], values, paid_micros=row["paid_micros"])

@@ -11,30 +11,25 @@ are credited to the wallet once paid (paid_invoices.py).
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
 import logging
 
 from services.common import replies
 from services.common.clock import Clock, moment
 from services.common.errors import BillingError, FailedPrecondition
+from services.invoicing.domain import invoices
 from services.invoicing.domain.invoices import Kind, Status
-from services.invoicing.domain.invoices import amount_due_of as amount_due
 from services.invoicing.service import guards, ids
 from services.invoicing.service.card_charges import INVOICE, PENDING, SUCCEEDED, CardCharges
-from services.invoicing.service.commands.invoice_payments import (
-    InvoicePayment,
-    PayInvoice,
-    PayPrint,
-)
-from services.invoicing.service.invoice_card_payments import CardClaims, answer_of, default_card
-from services.invoicing.service.invoice_payments import payable, payment_values
+from services.invoicing.service.commands.invoice_payments import InvoicePayment, PayInvoice
+from services.invoicing.service.invoice_card_payments import CardClaims, answer_of
+from services.invoicing.service.invoice_payments import payable
 from services.invoicing.service.paid_invoices import PaidInvoices
-from services.invoicing.service.payment_sweeps import DEFAULT_STUCK_AFTER, PaymentSweeps
 from services.invoicing.service.ports import PaymentState, PaymentStatus
 from services.invoicing.service.ports.invoice_payments import (
     InvoicePaymentWork,
     InvoicePaymentWorks,
 )
+from services.invoicing.service.ports.own_requests import PayPrint
 
 log = logging.getLogger(__name__)
 SCOPE = "PayInvoice"
@@ -47,18 +42,17 @@ class Payments:
         self,
         works: InvoicePaymentWorks,
         cards: CardCharges,
+        claims: CardClaims,
         paid: PaidInvoices,
         clock: Clock,
         pay_print: PayPrint,
-        stuck_after: dt.timedelta = DEFAULT_STUCK_AFTER,
     ) -> None:
         self._works = works
         self._cards = cards
+        self._claims = claims
         self._paid = paid
         self._clock = clock
         self._pay_print = pay_print
-        self._claims = CardClaims(cards, clock)
-        self._sweeps = PaymentSweeps(self.finish, self._claims, works, cards, clock, stuck_after)
 
     def pay(self, command: PayInvoice) -> InvoicePayment:
         if command.transfer_reference:
@@ -75,23 +69,23 @@ class Payments:
             row = work.invoices.get(account_id, invoice_id)
             if row is None or row["kind"] not in AUTO_CHARGE_KINDS:
                 return
-            if row["status"] != Status.OPEN or amount_due(row) == 0:
+            if row["status"] != Status.OPEN or invoices.amount_due_of(row) == 0:
                 return
-            if default_card(work, account_id) is None:
+            if work.cards.default(account_id) is None:
                 no_card = {"payment_failure_reason": "no default card on file"}
                 work.invoices.update(invoice_id, no_card)
                 work.commit()
                 return
-        key = f"auto:{invoice_id}"
-        command = PayInvoice(
-            account_id=account_id,
-            invoice_id=invoice_id,
-            payment_method_id="",
-            transfer_reference="",
-            key=guards.account_key(account_id, key),
-            request_sha256=self._pay_print(account_id, invoice_id, key),
-        )
         try:
+            key = f"auto:{invoice_id}"
+            command = PayInvoice(
+                account_id=account_id,
+                invoice_id=invoice_id,
+                payment_method_id="",
+                transfer_reference="",
+                key=guards.account_key(account_id, key),
+                request_sha256=self._pay_print(account_id, invoice_id, key),
+            )
             self.pay(command)
         except BillingError as error:
             log.warning(
@@ -110,27 +104,25 @@ class Payments:
         self._paid.after_paid(account_id, invoice_id)
         return True
 
-    # The scheduler's passes.
-    def settle_pending(self) -> int:
-        return self._paid.settle_pending()
-
-    def credit_pending_days(self) -> int:
-        return self._paid.credit_pending_days()
-
-    def resume_stuck_payments(self) -> int:
-        return self._sweeps.resume_stuck_payments()
-
-    def expire_unauthenticated(self, action_expiry: dt.timedelta) -> int:
-        return self._sweeps.expire_unauthenticated(action_expiry)
-
     def _pay_by_transfer(self, command: PayInvoice) -> InvoicePayment:
         def settle(work: InvoicePaymentWork) -> InvoicePayment:
             row = payable(work, command.account_id, command.invoice_id)
-            due = amount_due(row)
+            due = invoices.amount_due_of(row)
             now = moment(self._clock)
-            payment = payment_values(row, new_payment_id(), due, "transfer", "", SUCCEEDED, now)
-            payment["reference"] = command.transfer_reference
-            payment["updated_at"] = now
+            payment = {
+                "payment_id": new_payment_id(),
+                "invoice_id": row["invoice_id"],
+                "account_id": row["account_id"],
+                "currency_code": row["currency_code"],
+                "amount_micros": due,
+                "method": "transfer",
+                "payment_method_id": "",
+                "reference": command.transfer_reference,
+                "status": SUCCEEDED,
+                "failure_reason": "",
+                "created_at": now,
+                "updated_at": now,
+            }
             work.payments.add(payment)
             paid = {
                 "status": Status.PAID,

@@ -10,7 +10,8 @@ from services.invoicing.domain.invoices import Kind
 from services.invoicing.service.commands.invoice_payments import TopUpReceipt
 from services.invoicing.service.commands.invoices import Invoice
 from services.invoicing.service.invoice_issuing import Draft, InvoiceIssuing
-from services.invoicing.service.ports.invoice_payments import ReceiptWork, ReceiptWorks
+from services.invoicing.service.ports.billing import ReceiptWork, ReceiptWorks
+from services.invoicing.service.ports.own_requests import ReceiptRequest
 
 SCOPE = "CreateTopUpReceipt"
 
@@ -53,3 +54,22 @@ class Receipts:
             )
             work.commit()
         return answer
+
+
+class FundingReceipts:
+    """A funding's receipt, issued as CreateTopUpReceipt issues it (key "top-up:<funding id>")."""
+
+    def __init__(self, receipts: Receipts, request: ReceiptRequest) -> None:
+        self._receipts = receipts
+        self._request = request
+
+    def issue(
+        self,
+        account_id: str,
+        funding_id: str,
+        currency_code: str,
+        amount_micros: int,
+        fee_micros: int,
+    ) -> str:
+        receipt = self._request(account_id, funding_id, currency_code, amount_micros, fee_micros)
+        return self._receipts.issue(receipt).invoice_id

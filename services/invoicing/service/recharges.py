@@ -82,7 +82,7 @@ class RechargeRequests:
         card = None
         reason = self._refusal(command)
         if not reason:
-            card = next((c for c in work.cards.of_account(account_id) if c.is_default), None)
+            card = work.cards.default(account_id)
             reason = "" if card is not None else NO_CARD
         now = moment(self._clock)
         values: dict[str, Any] = {

@@ -15,9 +15,8 @@ from typing import Any
 
 from services.common.audit import SERVICE, Actor, Entry
 from services.common.service_auth import current_identity
-from services.invoicing.service.ports.audit import AuditEntries
+from services.invoicing.service.ports.audit import AUDIT_SERVICE, AuditEntries
 
-SERVICE_NAME = "invoicing"
 # Set while a provider's event is acted on: the provider's name.
 _PROVIDER: contextvars.ContextVar[str] = contextvars.ContextVar("payment_provider", default="")
 
@@ -44,7 +43,7 @@ def actor() -> Actor | None:
         )
     if identity is not None and identity.principal is not None:
         return None
-    return Actor(SERVICE, SERVICE_NAME, SERVICE_NAME, caller or SERVICE_NAME, caller)
+    return Actor(SERVICE, AUDIT_SERVICE, AUDIT_SERVICE, caller or AUDIT_SERVICE, caller)
 
 
 def record(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from services.invoicing.service.commands.invoices import Invoice
@@ -21,10 +20,6 @@ class PayInvoice:
     key: str  # scoped to the account
     # The request's fingerprint, telling a retry from another request under the same key.
     request_sha256: str
-
-
-# The fingerprint of the request an automatic charge stands for: (account, invoice, key).
-PayPrint = Callable[[str, str, str], str]
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,6 +7,9 @@ from typing import Protocol
 
 from services.common.audit import Entry
 
+# The service invoicing's audit entries are written by.
+AUDIT_SERVICE = "invoicing"
+
 
 class AuditEntries(Protocol):
     def add(self, entry: Entry) -> bool:

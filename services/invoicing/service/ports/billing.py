@@ -254,3 +254,12 @@ class BillingWork(Transaction, Protocol):
 
 
 BillingWorks = Callable[[], BillingWork]
+
+
+class ReceiptWork(BillingWork, Protocol):
+    """Billing's unit of work as issuing top-up receipts sees it."""
+
+    receipts_issued: Replies[Invoice]
+
+
+ReceiptWorks = Callable[[], ReceiptWork]

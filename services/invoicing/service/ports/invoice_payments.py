@@ -11,7 +11,6 @@ from services.common.replies import Replies
 from services.invoicing.service.commands.invoice_payments import InvoicePayment
 from services.invoicing.service.commands.invoices import Invoice
 from services.invoicing.service.ports.audit import AuditEntries
-from services.invoicing.service.ports.billing import BillingWork
 from services.invoicing.service.ports.payments import PaymentWork
 
 Row = Mapping[str, Any]
@@ -58,12 +57,3 @@ class InvoicePaymentWork(PaymentWork, Protocol):
 
 
 InvoicePaymentWorks = Callable[[], InvoicePaymentWork]
-
-
-class ReceiptWork(BillingWork, Protocol):
-    """Billing's unit of work as issuing top-up receipts sees it."""
-
-    receipts_issued: Replies[Invoice]
-
-
-ReceiptWorks = Callable[[], ReceiptWork]

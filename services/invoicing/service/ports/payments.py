@@ -41,6 +41,10 @@ class Cards(Protocol):
 
     def find(self, account_id: str, payment_method_id: str) -> CardRecord | None: ...
 
+    def default(self, account_id: str) -> CardRecord | None:
+        """The account's default card, if it has one."""
+        ...
+
     def add(self, card: CardRecord) -> None:
         """Keep a card; a default one makes the account's other cards not default."""
         ...
