@@ -254,30 +254,48 @@ class OperationsAlerts:
         self._grouped = False
 
     def publish(self, kind: str, summary: str, **details: Any) -> operations_pb2.OperationsAlert:
-        alert = operations_pb2.OperationsAlert(
-            alert_id=uuid.uuid4().hex, kind=kind, service=self._service, summary=summary, **details
-        )
-        alert.occur_time.GetCurrentTime()
+        """Log and publish the alert; a failed Redis write is logged, not raised."""
+        try:
+            return self.publish_or_raise(kind, summary, **details)
+        except Exception:
+            log.exception("operations alert not published", extra={"alert": kind})
+            return self._alert(kind, summary, details)
+
+    def publish_or_raise(
+        self, kind: str, summary: str, **details: Any
+    ) -> operations_pb2.OperationsAlert:
+        """Log and publish the alert; raises when it was not written (nothing else is lost:
+        the caller may publish it again)."""
+        alert = self._alert(kind, summary, details)
         log.error(summary, extra={"alert": kind, **details})
         stream = event_streams.OPERATIONS_ALERTS
+        if not self._grouped:
+            ensure_groups(self._client, stream.name, stream.groups)
+            self._grouped = True
+        self._client.xadd(
+            stream.name,
+            {
+                "event": alert.SerializeToString(),
+                "type": alert.DESCRIPTOR.full_name,
+                "event_id": alert.alert_id,
+            },
+        )
         try:
-            if not self._grouped:
-                ensure_groups(self._client, stream.name, stream.groups)
-                self._grouped = True
-            self._client.xadd(
-                stream.name,
-                {
-                    "event": alert.SerializeToString(),
-                    "type": alert.DESCRIPTOR.full_name,
-                    "event_id": alert.alert_id,
-                },
-            )
             upto = trim_acknowledged(self._client, stream.name, stream.groups)
             trim_expired(
                 self._client, stream.name, upto, self._retention.bound(self._clock.now_ms())
             )
-        except Exception:
-            log.exception("operations alert not published", extra={"alert": kind})
+        except Exception:  # written; trimming waits for the next alert
+            log.exception("operations alerts not trimmed", extra={"alert": kind})
+        return alert
+
+    def _alert(
+        self, kind: str, summary: str, details: dict[str, Any]
+    ) -> operations_pb2.OperationsAlert:
+        alert = operations_pb2.OperationsAlert(
+            alert_id=uuid.uuid4().hex, kind=kind, service=self._service, summary=summary, **details
+        )
+        alert.occur_time.GetCurrentTime()
         return alert
 
 

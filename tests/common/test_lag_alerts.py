@@ -5,6 +5,7 @@ the email it becomes.)"""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -20,6 +21,8 @@ from services.common.lag_alerts import (
     DEFAULT_MAX_AGE_S,
     DEFAULT_MAX_ENTRIES,
     KIND,
+    MARK_PREFIX,
+    REPEAT_AFTER_MS,
     LagAlerts,
     LagBound,
     written_by,
@@ -93,6 +96,60 @@ def test_an_entry_waiting_too_long_is_an_alert_once(client: redis.Redis) -> None
     assert lag.step() == 0
     [alert] = raised(client)
     assert "1 entries and 61 s behind" in alert.summary
+
+
+class FailingWrites:
+    """A Redis client whose first `failures` stream writes fail, as during a failover."""
+
+    def __init__(self, client: redis.Redis, failures: int) -> None:
+        self._client = client
+        self.failures = failures
+
+    def xadd(self, *args: Any, **kwargs: Any) -> Any:
+        if self.failures:
+            self.failures -= 1
+            raise redis.exceptions.ConnectionError("connection lost")
+        return self._client.xadd(*args, **kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._client, name)
+
+
+def test_an_alert_that_failed_to_publish_is_published_at_the_next_check(
+    client: redis.Redis,
+) -> None:
+    clock = SteppedClock()
+    writes = FailingWrites(client, failures=1)
+    alerts = OperationsAlerts(writes, "metering", clock=clock)  # type: ignore[arg-type]
+    lag = LagAlerts(client, [CHARGES], alerts, BOUND, clock)
+    charges(client, 4)
+    assert lag.step() == 0  # not published: not counted, not marked
+    assert lag.unpublished == 1
+    assert raised(client) == []
+    assert client.get(f"{MARK_PREFIX}{CHARGES.name}:wallet") is None
+    assert lag.step() == 1
+    [alert] = raised(client)
+    assert (alert.kind, alert.stream, alert.group) == (KIND, CHARGES.name, "wallet")
+    assert lag.step() == 0  # published once
+
+
+def test_a_group_still_behind_is_alerted_on_again_after_the_repeat_interval(
+    client: redis.Redis,
+) -> None:
+    clock = SteppedClock()
+    lag = watching(client, clock)
+    charges(client, 4)
+    assert lag.step() == 1
+    mark = f"{MARK_PREFIX}{CHARGES.name}:wallet"
+    ttl_ms: Any = client.pttl(mark)
+    assert 0 < ttl_ms <= REPEAT_AFTER_MS
+    client.pexpire(mark, 1)  # the repeat interval has passed: Redis drops the mark
+    for _ in range(100):
+        if not client.exists(mark):
+            break
+        time.sleep(0.01)
+    assert lag.step() == 1
+    assert len(raised(client)) == 2
 
 
 def test_replicas_watching_one_stream_raise_one_alert(client: redis.Redis) -> None:
