@@ -312,6 +312,14 @@ class RetryPolicy:
     def exhausted(self, pending: Pending) -> bool:
         return pending.deliveries >= self.max_attempts
 
+    def span_ms(self) -> int:
+        """From an entry's first delivery until it is set aside, when every attempt fails: the
+        waits before each retry and the last wait before it is found exhausted."""
+        return sum(
+            min(self.first_retry_ms * 2 ** min(deliveries - 1, 30), self.max_retry_ms)
+            for deliveries in range(1, self.max_attempts + 1)
+        )
+
     @classmethod
     def from_env(
         cls, env: Env, first_retry_variable: str = "", first_retry_ms: int = 5_000

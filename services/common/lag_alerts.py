@@ -19,16 +19,19 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from services.common import event_streams, metrics
-from services.common.background import OperationsAlerts
+from services.common.background import OperationsAlerts, RetryPolicy
 from services.common.clock import Clock, SystemClock
-from services.common.config import Env
+from services.common.config import ConfigError, Env
 from services.common.event_streams import EventStream
 from services.common.redis_client import RedisClient
 
 log = logging.getLogger(__name__)
 KIND = "stream_lag"
 DEFAULT_MAX_ENTRIES = 100_000
-DEFAULT_MAX_AGE_S = 300.0
+# Longer than any reader's default retry span (RetryPolicy.span_ms; the wallet's, with its 10 s
+# first retry, is 1,210 s), so an entry failing every attempt is one dead_letter alert, not a
+# stream_lag alert first.
+DEFAULT_MAX_AGE_S = 1800.0
 CHECK_EVERY_S = 30.0  # how often the groups are looked at
 RECOVERED_SHARE = 0.5  # back under this share of both bounds, a group may be alerted on again
 MARK_PREFIX = "billing.stream-lag:"  # + stream:group, held while the group is over its bound
@@ -42,9 +45,17 @@ class LagBound:
     max_age_ms: int = round(DEFAULT_MAX_AGE_S * 1000)
 
     @classmethod
-    def from_env(cls, env: Env) -> LagBound:
-        """STREAM_LAG_ALERT_ENTRIES and STREAM_LAG_ALERT_SECONDS."""
+    def from_env(cls, env: Env, policy: RetryPolicy | None = None) -> LagBound:
+        """STREAM_LAG_ALERT_ENTRIES and STREAM_LAG_ALERT_SECONDS; the age bound must exceed the
+        retry span of `policy` (by default the one the STREAM_RETRY_* settings give)."""
         max_age_s = env.seconds("STREAM_LAG_ALERT_SECONDS", DEFAULT_MAX_AGE_S)
+        span_ms = (policy or RetryPolicy.from_env(env)).span_ms()
+        if max_age_s * 1000 <= span_ms:
+            raise ConfigError(
+                "STREAM_LAG_ALERT_SECONDS",
+                f"{max_age_s:g} s is within the readers' retry span ({span_ms / 1000:g} s): one "
+                "failing entry would be a lag alert before it is set aside",
+            )
         return cls(
             max_entries=env.integer(
                 "STREAM_LAG_ALERT_ENTRIES", DEFAULT_MAX_ENTRIES, minimum=1, maximum=10**9

@@ -14,9 +14,9 @@ import redis
 from billing.common.v1 import operations_pb2
 
 from services.common import event_streams
-from services.common.background import OperationsAlerts
+from services.common.background import OperationsAlerts, RetryPolicy
 from services.common.clock import SteppedClock
-from services.common.config import Env
+from services.common.config import ConfigError, Env
 from services.common.lag_alerts import (
     DEFAULT_MAX_AGE_S,
     DEFAULT_MAX_ENTRIES,
@@ -172,5 +172,18 @@ def test_each_writer_watches_its_streams_that_never_expire() -> None:
         DEFAULT_MAX_ENTRIES,
         DEFAULT_MAX_AGE_S * 1000,
     )
-    chosen = Env({"STREAM_LAG_ALERT_ENTRIES": "500", "STREAM_LAG_ALERT_SECONDS": "90"})
-    assert LagBound.from_env(chosen) == LagBound(max_entries=500, max_age_ms=90_000)
+    chosen = Env({"STREAM_LAG_ALERT_ENTRIES": "500", "STREAM_LAG_ALERT_SECONDS": "1000"})
+    assert LagBound.from_env(chosen) == LagBound(max_entries=500, max_age_ms=1_000_000)
+
+
+def test_the_age_bound_outlasts_the_readers_retries() -> None:
+    # 5 s doubling up to 300 s, 8 deliveries: 5+10+20+40+80+160+300, and 300 more to set aside.
+    assert RetryPolicy().span_ms() == 915_000
+    wallet_readers = RetryPolicy(first_retry_ms=10_000)  # WALLET_CLAIM_IDLE_MS's default
+    assert max(RetryPolicy().span_ms(), wallet_readers.span_ms()) < DEFAULT_MAX_AGE_S * 1000
+    with pytest.raises(ConfigError, match="STREAM_LAG_ALERT_SECONDS"):
+        LagBound.from_env(Env({"STREAM_LAG_ALERT_SECONDS": "300"}))
+    with pytest.raises(ConfigError, match="STREAM_LAG_ALERT_SECONDS"):
+        LagBound.from_env(Env({"STREAM_LAG_ALERT_SECONDS": "1000"}), wallet_readers)
+    fewer = Env({"STREAM_LAG_ALERT_SECONDS": "90", "STREAM_MAX_ATTEMPTS": "3"})  # 5+10+20 s
+    assert LagBound.from_env(fewer).max_age_ms == 90_000
