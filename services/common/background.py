@@ -6,9 +6,9 @@ Bounds, named: a step handles at most `batch` entries; an entry is delivered at 
 `RetryPolicy.max_attempts` times, each retry waiting twice as long as the one before (from
 `first_retry_ms` up to `max_retry_ms`); a failing loop waits at most `MAX_BACKOFF_S` (or its
 idle bound, if longer), shortened by up to `JITTER_SHARE` at random; a consumer's blocking read
-waits at most `MAX_BLOCK_MS`, and stopping workers waits a bounded time, then leaves behind the
-ones still stepping, by name (`stop_workers`). Time comes from an
-injected clock and waits from an injected sleep, so tests step time instead of sleeping.
+waits at most `streams.MAX_BLOCK_MS`, and stopping workers waits a bounded time, then leaves
+behind the ones still stepping, by name (`stop_workers`). Time comes from an injected clock
+and waits from an injected sleep, so tests step time instead of sleeping.
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ from services.common.streams import (
     GroupReader,
     Pending,
     Retention,
+    check_block_ms,
     ensure_groups,
     trim_acknowledged,
     trim_expired,
@@ -45,9 +46,6 @@ JITTER_SHARE = 0.2  # a wait is shortened by up to this share, at random; never 
 MAX_ERROR_CHARS = 300
 STOP_TIMEOUT_S = 30.0  # Loop.stop's longest wait for its thread, when stopped on its own
 STOP_REPORT_S = 2.0  # while workers are waited for, the ones still running are logged this often
-# A consumer's blocking read waits at most this long (under the Redis client's 2 s socket
-# timeout), so its loop sees a stop promptly. 0 would be Redis's "forever": refused.
-MAX_BLOCK_MS = 1_000
 Step = Callable[[], int]
 BatchHandler = Callable[[list[Entry]], object]
 # Waits on the event for up to the seconds given; whether the event was set. Production's is
@@ -201,12 +199,19 @@ class Stoppable(Protocol):
 def stop_workers(
     workers: Sequence[Stoppable], timeout_s: float, clock: Clock | None = None
 ) -> list[str]:
-    """Ask every worker to stop, then wait for them together, at most timeout_s. Which ones are
+    """Ask every worker to stop, then wait for them (wait_for_workers)."""
+    for worker in workers:
+        worker.request_stop()
+    return wait_for_workers(workers, timeout_s, clock)
+
+
+def wait_for_workers(
+    workers: Sequence[Stoppable], timeout_s: float, clock: Clock | None = None
+) -> list[str]:
+    """Wait for workers already asked to stop, together, at most timeout_s. Which ones are
     still running is logged every STOP_REPORT_S; each one still running at the end is logged as
     an error and left behind (its thread is a daemon's). The names of those left behind."""
     clock = clock or SystemClock()
-    for worker in workers:
-        worker.request_stop()
     deadline_ms = clock.monotonic_ms() + round(timeout_s * 1000)
     report_ms = clock.monotonic_ms() + round(STOP_REPORT_S * 1000)
     running = list(workers)
@@ -359,8 +364,7 @@ class StreamConsumer:
         self._alerts = alerts
         self._batch = batch
         self._policy = policy or RetryPolicy()
-        if block_ms is not None and not 0 < block_ms <= MAX_BLOCK_MS:
-            raise ValueError(f"block_ms must be from 1 to {MAX_BLOCK_MS}, got {block_ms}")
+        check_block_ms(block_ms)  # refused now rather than at the first read
         self._block_ms = block_ms
         self._clock = clock or SystemClock()
         self._next_retry_scan_ms = 0

@@ -23,7 +23,7 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
 from services.common import logs, service_auth, telemetry
-from services.common.background import Stoppable, stop_workers
+from services.common.background import Stoppable, wait_for_workers
 from services.common.clock import Clock, SystemClock
 from services.common.config import ConfigError, Env
 from services.common.interceptors import ServerInterceptor
@@ -133,7 +133,8 @@ class RunningServer:
         self.port = self._server.add_insecure_port(address)
         if self.port == 0:
             raise ConfigError(f"{name.upper()}_PORT", f"cannot listen on {address}")
-        self._stopped = threading.Event()
+        self._stopping = threading.Lock()
+        self._stopped: bool | None = None  # stop()'s answer, once drained
 
     def start(self) -> None:
         self._server.start()
@@ -152,10 +153,14 @@ class RunningServer:
 
     def stop(self) -> bool:
         """Drain once, within stop_budget_s unless closing a connection hangs; whether every
-        worker stopped (those that did not are logged as errors, by name)."""
-        if self._stopped.is_set():
-            return True
-        self._stopped.set()
+        worker stopped (those that did not are logged as errors, by name). A later call waits
+        for the first and gives its answer."""
+        with self._stopping:
+            if self._stopped is None:
+                self._stopped = self._stop()
+            return self._stopped
+
+    def _stop(self) -> bool:
         grace_s = self._settings.grace_seconds
         self._health.enter_graceful_shutdown()
         self.stage = "draining"
@@ -170,7 +175,9 @@ class RunningServer:
             log.error("calls still running after the grace period", extra={"grace_s": grace_s})
         self.stage = "stopping workers"
         spent_s = (self._clock.monotonic_ms() - began_ms) / 1000
-        left_behind = stop_workers(workers, max(grace_s - spent_s, MIN_WORKER_WAIT_S), self._clock)
+        left_behind = wait_for_workers(
+            workers, max(grace_s - spent_s, MIN_WORKER_WAIT_S), self._clock
+        )
         self.stage = "closing"
         for close in self._app.on_close:
             close()

@@ -15,7 +15,6 @@ import redis
 from services.common.background import (
     JITTER_SHARE,
     MAX_BACKOFF_S,
-    MAX_BLOCK_MS,
     MIN_BACKOFF_S,
     MIN_IDLE_WAIT_S,
     STOP_REPORT_S,
@@ -25,7 +24,7 @@ from services.common.background import (
     stop_workers,
 )
 from services.common.clock import SteppedClock, SystemClock
-from services.common.streams import GroupReader
+from services.common.streams import MAX_BLOCK_MS, GroupReader
 
 
 def no_jitter() -> float:
@@ -179,3 +178,10 @@ def test_a_consumer_never_blocks_forever_nor_past_the_bound(block_ms: int) -> No
     reader = GroupReader(redis.Redis(), "billing.some.stream", "group", "consumer")
     with pytest.raises(ValueError, match="block_ms"):
         StreamConsumer(reader, lambda entries: None, alerts=None, block_ms=block_ms)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("block_ms", [0, MAX_BLOCK_MS + 1])
+def test_a_group_reader_never_blocks_forever_nor_past_the_bound(block_ms: int) -> None:
+    reader = GroupReader(redis.Redis(), "billing.some.stream", "group", "consumer")
+    with pytest.raises(ValueError, match="block_ms"):
+        reader.read(1, block_ms)  # refused before Redis is asked
