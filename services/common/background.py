@@ -106,7 +106,9 @@ class Backoff:
 class Loop:
     """A daemon thread stepping until stopped, waiting between steps as its Backoff says. A
     step returns how much work it found (0: none). `wake()` ends an idle wait early;
-    `stop()` ends any wait."""
+    `stop()` ends any wait. `last_step`: once asked to stop, it takes one more step (an outbox
+    relay publishes what the last calls committed); a server asks such a loop to stop only
+    after its calls have drained."""
 
     def __init__(
         self,
@@ -117,9 +119,11 @@ class Loop:
         sleep: Sleep = _sleep,
         jitter: Callable[[], float] = random.random,
         clock: Clock | None = None,
+        last_step: bool = False,
     ) -> None:
         self.name = name
         self.step = step
+        self.last_step = last_step
         self._clock = clock or SystemClock()
         self._step_started_ms: int | None = None
         self.backoff = Backoff(interval_s, idle_max_s, jitter)
@@ -181,12 +185,15 @@ class Loop:
                 # wake() cuts an idle wait short, never a failure's backoff.
                 self._sleep(self._stop if self.backoff.failing else self._wake, wait_s)
                 self._wake.clear()
+        if self.last_step:
+            self.run_once()
 
 
 class Stoppable(Protocol):
     """A worker as shutdown sees it (Loop is one)."""
 
     name: str
+    last_step: bool  # asked to stop once calls have drained, it takes one more step
 
     def request_stop(self) -> None: ...
 

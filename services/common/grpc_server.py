@@ -2,7 +2,8 @@
 
 Shutdown, bounded: after SIGTERM the server shows NOT_SERVING for SHUTDOWN_DRAIN_DELAY_SECONDS,
 then its calls and its workers get SHUTDOWN_GRACE_SECONDS together (workers are asked to stop
-when the drain begins and finish the step under way); a worker still stepping then is logged
+when the drain begins and finish the step under way; outbox relays, once the calls have
+drained, and take one last step); a worker still stepping then is logged
 as an error by name and left behind. Closing connections and flushing telemetry get
 EXIT_MARGIN_S more; past all that the process logs what it was still doing and exits anyway."""
 
@@ -170,10 +171,14 @@ class RunningServer:
         began_ms = self._clock.monotonic_ms()
         workers = self._app.workers
         for worker in workers:
-            worker.request_stop()
+            if not worker.last_step:
+                worker.request_stop()
         if not self._server.stop(grace_s).wait(grace_s + MIN_WORKER_WAIT_S):
             log.error("calls still running after the grace period", extra={"grace_s": grace_s})
         self.stage = "stopping workers"
+        for worker in workers:
+            if worker.last_step:  # an outbox relay: what the last calls committed is published
+                worker.request_stop()
         spent_s = (self._clock.monotonic_ms() - began_ms) / 1000
         left_behind = wait_for_workers(
             workers, max(grace_s - spent_s, MIN_WORKER_WAIT_S), self._clock

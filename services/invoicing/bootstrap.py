@@ -238,7 +238,7 @@ def wire(
         )
     if background and relay is not None and consumer is not None:
         workers.append(Loop("billing-scheduler", scheduler.step, interval_s))
-        workers.append(Loop("outbox-relay", relay.step, RELAY_WAIT_S))
+        workers.append(Loop("outbox-relay", relay.step, RELAY_WAIT_S, last_step=True))
         workers.append(Loop("recharge-requests", consumer.step, RECHARGES_WAIT_S))
         workers.append(Loop("wallet-settlement", settlement.settle_pending, SETTLEMENT_WAIT_S))
         if alerts is not None and events is not None:

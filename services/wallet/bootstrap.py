@@ -284,6 +284,7 @@ def assemble(env: config.Env, clock: Clock | None = None) -> Wallet:
     wallet.loops = {
         name: Loop(name, step, every, settings.worker_idle_max_s) for name, step in steps.items()
     }
+    wallet.loops["outbox"].last_step = True  # publishes what the last calls committed
     # The expiry scanners look again at most once per scan interval.
     notice_scan_s = env.seconds("WALLET_NOTICE_SCAN_SECONDS", 60.0)
     wallet.loops["notices"] = Loop("notices", notices.step, notice_scan_s)

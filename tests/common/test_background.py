@@ -185,3 +185,21 @@ def test_a_group_reader_never_blocks_forever_nor_past_the_bound(block_ms: int) -
     reader = GroupReader(redis.Redis(), "billing.some.stream", "group", "consumer")
     with pytest.raises(ValueError, match="block_ms"):
         reader.read(1, block_ms)  # refused before Redis is asked
+
+
+def test_a_loop_with_a_last_step_takes_it_once_asked_to_stop() -> None:
+    committed: list[str] = []
+    published: list[str] = []
+    stepped = threading.Event()
+
+    def relay() -> int:
+        published.extend(committed[len(published) :])
+        stepped.set()
+        return 0
+
+    loop = Loop("outbox-relay", relay, interval_s=60.0, last_step=True)
+    loop.start()
+    assert stepped.wait(5)
+    committed.append("row")  # a call commits as the drain ends; no wake reaches the loop
+    assert loop.stop(timeout_s=5)
+    assert published == ["row"]

@@ -1,5 +1,6 @@
 """A server's drain, in process with stand-in workers: stop() drains once and every call of it
-gives the first one's answer."""
+gives the first one's answer; outbox relays are asked to stop only once the calls have
+drained."""
 
 from __future__ import annotations
 
@@ -21,9 +22,12 @@ SETTINGS = ServerSettings(
 class Worker:
     """A worker standing in for a loop; `hangs`: its step never ends."""
 
-    def __init__(self, name: str, server: list[RunningServer], hangs: bool = False) -> None:
+    def __init__(
+        self, name: str, server: list[RunningServer], hangs: bool = False, last_step: bool = False
+    ) -> None:
         self.name = name
         self.hangs = hangs
+        self.last_step = last_step
         self.asked: list[str] = []  # the server's stage each time it was asked to stop
         self._server = server
         self._stopped = threading.Event()
@@ -59,3 +63,13 @@ def test_stop_drains_once_and_a_second_call_gives_the_first_answer() -> None:
     assert server.stop() is False  # a worker was left behind
     assert server.stop() is False  # the first answer, not a second drain
     assert stuck.asked == ["draining"]  # asked once
+
+
+def test_outbox_relays_are_asked_to_stop_once_the_calls_have_drained() -> None:
+    holder: list[RunningServer] = []
+    consumer = Worker("recharge-requests", holder)
+    relay = Worker("outbox-relay", holder, last_step=True)
+    server = serving(consumer, relay)
+    assert server.stop() is True
+    assert consumer.asked == ["draining"]  # takes no new work while calls finish
+    assert relay.asked == ["stopping workers"]  # after the calls: their commits get published
