@@ -57,6 +57,16 @@ def _sleep(event: threading.Event, seconds: float) -> bool:
     return event.wait(seconds)
 
 
+_running = threading.local()  # .stop: the stop event of the Loop running this thread
+
+
+def stop_requested() -> bool:
+    """Whether the Loop running this thread has been asked to stop (False outside a Loop): a
+    long step checks it between items and leaves the rest for later."""
+    stop: threading.Event | None = getattr(_running, "stop", None)
+    return stop is not None and stop.is_set()
+
+
 class Backoff:
     """How long a loop waits before its next step. Work: no wait. Idle: `interval_s`, doubled
     after each idle step up to `idle_max_s`. Failing: twice the last failure's wait (the first
@@ -179,6 +189,7 @@ class Loop:
         return self.backoff.after_work() if done else self.backoff.after_idle()
 
     def _run(self) -> None:
+        _running.stop = self._stop
         while not self._stop.is_set():
             wait_s = self.run_once()
             if wait_s > 0:
@@ -354,7 +365,10 @@ class StreamConsumer:
     back nobody else; a failed entry stays pending and is retried by the policy (by this
     consumer or another: a stopped consumer's entries are taken over the same way). Once its
     attempts are spent, it moves to `<stream>.dead` and an operations alert is raised;
-    `billing dead-letters replay` puts it back."""
+    `billing dead-letters replay` puts it back. `per_entry`: each entry is handed on alone
+    and acknowledged once handled (a handler with a slow outside call per entry, such as a
+    card charge). Entry by entry, a consumer whose loop is asked to stop handles no further
+    entry: those left stay pending and are taken over once due, like a stopped consumer's."""
 
     def __init__(
         self,
@@ -365,9 +379,11 @@ class StreamConsumer:
         policy: RetryPolicy | None = None,
         block_ms: int | None = None,
         clock: Clock | None = None,
+        per_entry: bool = False,
     ) -> None:
         self.reader = reader
         self._handle = handle
+        self._per_entry = per_entry
         self._alerts = alerts
         self._batch = batch
         self._policy = policy or RetryPolicy()
@@ -419,6 +435,9 @@ class StreamConsumer:
         return self.reader.claim(retry, self._policy.first_retry_ms)
 
     def _handle_all(self, entries: list[Entry]) -> None:
+        if self._per_entry and len(entries) > 1:
+            self._one_by_one(entries)
+            return
         try:
             self._handle(entries)
         except Exception as error:
@@ -429,15 +448,24 @@ class StreamConsumer:
                 "batch failed; handling its entries one by one",
                 extra={"stream": self.stream, "entries": len(entries)},
             )
-            for entry in entries:
-                try:
-                    self._handle([entry])
-                except Exception as single:
-                    self._failed(entry[0], single)
-                    continue
-                self._done([entry[0]])
+            self._one_by_one(entries)
             return
         self._done([entry_id for entry_id, _fields in entries])
+
+    def _one_by_one(self, entries: list[Entry]) -> None:
+        for handled, entry in enumerate(entries):
+            if stop_requested():
+                log.info(
+                    "asked to stop; entries left pending",
+                    extra={"stream": self.stream, "entries": len(entries) - handled},
+                )
+                return
+            try:
+                self._handle([entry])
+            except Exception as single:
+                self._failed(entry[0], single)
+                continue
+            self._done([entry[0]])
 
     def _done(self, ids: Sequence[bytes]) -> None:
         self.reader.ack(ids)

@@ -4,8 +4,10 @@ Shutdown, bounded: after SIGTERM the server shows NOT_SERVING for SHUTDOWN_DRAIN
 then its calls and its workers get SHUTDOWN_GRACE_SECONDS together (workers are asked to stop
 when the drain begins and finish the step under way; outbox relays, once the calls have
 drained, and take one last step); a worker still stepping then is logged
-as an error by name and left behind. Closing connections and flushing telemetry get
-EXIT_MARGIN_S more; past all that the process logs what it was still doing and exits anyway."""
+as an error by name and left behind, and then the connections it may be using are not closed:
+the process flushes telemetry and exits at once. Closing connections and flushing telemetry
+get EXIT_MARGIN_S more; past all that the process logs what it was still doing and exits
+anyway."""
 
 from __future__ import annotations
 
@@ -183,9 +185,16 @@ class RunningServer:
         left_behind = wait_for_workers(
             workers, max(grace_s - spent_s, MIN_WORKER_WAIT_S), self._clock
         )
-        self.stage = "closing"
-        for close in self._app.on_close:
-            close()
+        if left_behind:
+            # A worker left behind may still be using the connections: they are not closed
+            # under it; the process exits without tidying.
+            log.error(
+                "connections left open: workers still running", extra={"workers": left_behind}
+            )
+        else:
+            self.stage = "closing"
+            for close in self._app.on_close:
+                close()
         self.stage = "stopped"
         log.info("stopped", extra={"workers_left_behind": left_behind})
         return not left_behind
@@ -220,7 +229,15 @@ def run(name: str, default_port: int, build: Callable[[Env], App], prefix: str =
     stopped = server.stop()
     server.stage = "flushing telemetry"
     telemetry.shutdown()
-    sys.exit(0 if stopped else EXIT_LEFT_BEHIND)
+    if not stopped:  # a worker left behind: no interpreter teardown under it
+        _flush_logs()
+        os._exit(EXIT_LEFT_BEHIND)
+    sys.exit(0)
+
+
+def _flush_logs() -> None:
+    for handler in logging.getLogger().handlers:
+        handler.flush()
 
 
 def _exit_after(seconds: float, server: RunningServer) -> None:
@@ -237,8 +254,7 @@ def _exit_after(seconds: float, server: RunningServer) -> None:
             "shutdown overran its budget; exiting without waiting",
             extra={"budget_s": seconds, "stage": server.stage, "threads": threads},
         )
-        for handler in logging.getLogger().handlers:
-            handler.flush()
+        _flush_logs()
         os._exit(EXIT_LEFT_BEHIND)
 
     timer = threading.Timer(seconds, overrun)

@@ -235,6 +235,7 @@ def wire(
             alerts,
             env.integer("INVOICING_RECHARGE_BATCH", 20, minimum=1, maximum=1_000),
             RetryPolicy.from_env(env),
+            per_entry=True,  # a card charge each: a stop is seen between them
         )
     if background and relay is not None and consumer is not None:
         workers.append(Loop("billing-scheduler", scheduler.step, interval_s))

@@ -1,6 +1,6 @@
 """A server's drain, in process with stand-in workers: stop() drains once and every call of it
-gives the first one's answer; outbox relays are asked to stop only once the calls have
-drained."""
+gives the first one's answer; the connections a worker left behind may use stay open; outbox
+relays are asked to stop only once the calls have drained."""
 
 from __future__ import annotations
 
@@ -48,8 +48,13 @@ class Worker:
         return 0
 
 
+CLOSED: list[str] = []  # what closed its connections
+
+
 def serving(*workers: Worker) -> RunningServer:
-    server = RunningServer("drain", SETTINGS, App(bindings=[], workers=workers))
+    CLOSED.clear()
+    app = App(bindings=[], workers=workers, on_close=[lambda: CLOSED.append("redis")])
+    server = RunningServer("drain", SETTINGS, app)
     for worker in workers:
         worker._server.append(server)
     server.start()
@@ -63,6 +68,7 @@ def test_stop_drains_once_and_a_second_call_gives_the_first_answer() -> None:
     assert server.stop() is False  # a worker was left behind
     assert server.stop() is False  # the first answer, not a second drain
     assert stuck.asked == ["draining"]  # asked once
+    assert CLOSED == []  # not closed under the worker left behind
 
 
 def test_outbox_relays_are_asked_to_stop_once_the_calls_have_drained() -> None:
@@ -71,5 +77,6 @@ def test_outbox_relays_are_asked_to_stop_once_the_calls_have_drained() -> None:
     relay = Worker("outbox-relay", holder, last_step=True)
     server = serving(consumer, relay)
     assert server.stop() is True
+    assert CLOSED == ["redis"]
     assert consumer.asked == ["draining"]  # takes no new work while calls finish
     assert relay.asked == ["stopping workers"]  # after the calls: their commits get published

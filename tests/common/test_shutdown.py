@@ -42,7 +42,10 @@ def test_a_hanging_worker_is_named_and_left_behind_within_the_budget(tmp_path: P
     ]
     assert waiting and set(waiting) == {"stuck-step"}
     errors = [line for line in lines if line["level"] == "error"]
-    assert [line["worker"] for line in errors] == ["stuck-step"]
+    assert [line.get("worker") for line in errors] == ["stuck-step", None]
+    assert errors[1]["message"] == "connections left open: workers still running"
+    assert errors[1]["workers"] == ["stuck-step"]
+    assert "connections closed" not in [line["message"] for line in lines]
     assert lines[-1]["message"] == "stopped"
     assert lines[-1]["workers_left_behind"] == ["stuck-step"]
 
