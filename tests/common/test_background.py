@@ -23,7 +23,7 @@ from services.common.background import (
     StreamConsumer,
     stop_workers,
 )
-from services.common.clock import SteppedClock, SystemClock
+from services.common.clock import SteppedClock
 from services.common.streams import MAX_BLOCK_MS, GroupReader
 
 
@@ -139,31 +139,70 @@ class Stuck:
         return 0
 
 
+class SteppedJoin:
+    """A loop as stop_workers sees it, its waits stepping the clock instead of taking time."""
+
+    def __init__(self, loop: Loop, clock: SteppedClock) -> None:
+        self.name = loop.name
+        self.last_step = False
+        self._loop = loop
+        self._clock = clock
+
+    def request_stop(self) -> None:
+        self._loop.request_stop()
+
+    def join(self, timeout_s: float) -> bool:
+        if self._loop.join(0):
+            return True
+        self._clock.step(round(timeout_s * 1000))
+        return False
+
+    @property
+    def stepping_for_ms(self) -> int:
+        return self._loop.stepping_for_ms
+
+
+class Idle:
+    """A worker that stops as soon as it is asked."""
+
+    name = "outbox-relay"
+    last_step = False
+    stepping_for_ms = 0
+
+    def __init__(self) -> None:
+        self.asked = False
+
+    def request_stop(self) -> None:
+        self.asked = True
+
+    def join(self, timeout_s: float) -> bool:
+        return self.asked
+
+
 def test_stopping_workers_waits_a_bounded_time_and_names_the_one_that_hangs(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
+    clock = SteppedClock()
     stuck = Stuck()
-    hanging = Loop("recharge-requests", stuck, interval_s=0.01)
-    idle = Loop("outbox-relay", lambda: 0, interval_s=0.01)
+    hanging = Loop("recharge-requests", stuck, interval_s=0.01, clock=clock)
     hanging.start()
-    idle.start()
     assert stuck.entered.wait(5)
-    clock = SystemClock()
+    timeout_s = STOP_REPORT_S + 0.5
     began_ms = clock.monotonic_ms()
     try:
         with caplog.at_level(logging.INFO, logger="services.common.background"):
-            left = stop_workers([hanging, idle], timeout_s=STOP_REPORT_S + 0.5)
+            left = stop_workers([SteppedJoin(hanging, clock), Idle()], timeout_s, clock)
         waited_ms = clock.monotonic_ms() - began_ms
     finally:
         stuck.release.set()
     assert left == ["recharge-requests"]
-    assert (STOP_REPORT_S + 0.5) * 1000 <= waited_ms < (STOP_REPORT_S + 3) * 1000
+    assert waited_ms == timeout_s * 1000  # the bound, to the millisecond
     waiting = [r for r in caplog.records if r.getMessage() == "waiting for a worker to stop"]
     assert [getattr(r, "worker", "") for r in waiting] == ["recharge-requests"]
     errors = [r for r in caplog.records if r.levelno == logging.ERROR]
     assert [getattr(r, "worker", "") for r in errors] == ["recharge-requests"]
-    assert getattr(errors[0], "stepping_for_ms", 0) >= STOP_REPORT_S * 1000
-    assert hanging.join(5) and idle.join(0)  # released, it ends at once
+    assert getattr(errors[0], "stepping_for_ms", 0) >= timeout_s * 1000
+    assert hanging.join(5)  # released, it ends at once
 
 
 def test_a_loop_told_to_stop_ends_its_wait_and_says_it_stopped() -> None:
