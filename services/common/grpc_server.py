@@ -36,6 +36,7 @@ from services.common.telemetry import grpc_server_interceptors
 log = logging.getLogger(__name__)
 EXIT_MARGIN_S = 3.0  # after the drain: closing connections and flushing telemetry, at most
 MIN_WORKER_WAIT_S = 1.0  # workers are waited for at least this long after the calls drained
+SIGNAL_POLL_S = 0.2  # how soon a SIGTERM delivered to a worker's thread is seen
 EXIT_LEFT_BEHIND = 1  # the exit code when a worker or a step of the shutdown had to be abandoned
 
 
@@ -224,7 +225,10 @@ def run(name: str, default_port: int, build: Callable[[Env], App], prefix: str =
     signal.signal(signal.SIGTERM, request_stop)
     signal.signal(signal.SIGINT, request_stop)
     server.start()
-    stop_requested.wait()
+    # Woken now and then: a signal delivered to another thread runs its handler only once the
+    # main thread runs Python again (an untimed wait may never return).
+    while not stop_requested.wait(SIGNAL_POLL_S):
+        pass
     _exit_after(server.stop_budget_s, server)
     stopped = server.stop()
     server.stage = "flushing telemetry"
