@@ -6,9 +6,9 @@ Bounds, named: a step handles at most `batch` entries; an entry is delivered at 
 `RetryPolicy.max_attempts` times, each retry waiting twice as long as the one before (from
 `first_retry_ms` up to `max_retry_ms`); a failing loop waits at most `MAX_BACKOFF_S` (or its
 idle bound, if longer), shortened by up to `JITTER_SHARE` at random; a consumer's blocking read
-waits at most `MAX_BLOCK_MS`, and stopping workers waits a bounded time, then leaves behind the
-ones still stepping, by name (`stop_workers`). Time comes from an
-injected clock and waits from an injected sleep, so tests step time instead of sleeping.
+waits at most `streams.MAX_BLOCK_MS`, and stopping workers waits a bounded time, then leaves
+behind the ones still stepping, by name (`stop_workers`). Time comes from an injected clock
+and waits from an injected sleep, so tests step time instead of sleeping.
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ from services.common.streams import (
     GroupReader,
     Pending,
     Retention,
+    check_block_ms,
     ensure_groups,
     trim_acknowledged,
     trim_expired,
@@ -45,9 +46,6 @@ JITTER_SHARE = 0.2  # a wait is shortened by up to this share, at random; never 
 MAX_ERROR_CHARS = 300
 STOP_TIMEOUT_S = 30.0  # Loop.stop's longest wait for its thread, when stopped on its own
 STOP_REPORT_S = 2.0  # while workers are waited for, the ones still running are logged this often
-# A consumer's blocking read waits at most this long (under the Redis client's 2 s socket
-# timeout), so its loop sees a stop promptly. 0 would be Redis's "forever": refused.
-MAX_BLOCK_MS = 1_000
 Step = Callable[[], int]
 BatchHandler = Callable[[list[Entry]], object]
 # Waits on the event for up to the seconds given; whether the event was set. Production's is
@@ -57,6 +55,16 @@ Sleep = Callable[[threading.Event, float], bool]
 
 def _sleep(event: threading.Event, seconds: float) -> bool:
     return event.wait(seconds)
+
+
+_running = threading.local()  # .stop: the stop event of the Loop running this thread
+
+
+def stop_requested() -> bool:
+    """Whether the Loop running this thread has been asked to stop (False outside a Loop): a
+    long step checks it between items and leaves the rest for later."""
+    stop: threading.Event | None = getattr(_running, "stop", None)
+    return stop is not None and stop.is_set()
 
 
 class Backoff:
@@ -108,7 +116,9 @@ class Backoff:
 class Loop:
     """A daemon thread stepping until stopped, waiting between steps as its Backoff says. A
     step returns how much work it found (0: none). `wake()` ends an idle wait early;
-    `stop()` ends any wait."""
+    `stop()` ends any wait. `last_step`: once asked to stop, it takes one more step (an outbox
+    relay publishes what the last calls committed); a server asks such a loop to stop only
+    after its calls have drained."""
 
     def __init__(
         self,
@@ -119,9 +129,11 @@ class Loop:
         sleep: Sleep = _sleep,
         jitter: Callable[[], float] = random.random,
         clock: Clock | None = None,
+        last_step: bool = False,
     ) -> None:
         self.name = name
         self.step = step
+        self.last_step = last_step
         self._clock = clock or SystemClock()
         self._step_started_ms: int | None = None
         self.backoff = Backoff(interval_s, idle_max_s, jitter)
@@ -177,18 +189,22 @@ class Loop:
         return self.backoff.after_work() if done else self.backoff.after_idle()
 
     def _run(self) -> None:
+        _running.stop = self._stop
         while not self._stop.is_set():
             wait_s = self.run_once()
             if wait_s > 0:
                 # wake() cuts an idle wait short, never a failure's backoff.
                 self._sleep(self._stop if self.backoff.failing else self._wake, wait_s)
                 self._wake.clear()
+        if self.last_step:
+            self.run_once()
 
 
 class Stoppable(Protocol):
     """A worker as shutdown sees it (Loop is one)."""
 
     name: str
+    last_step: bool  # asked to stop once calls have drained, it takes one more step
 
     def request_stop(self) -> None: ...
 
@@ -201,12 +217,19 @@ class Stoppable(Protocol):
 def stop_workers(
     workers: Sequence[Stoppable], timeout_s: float, clock: Clock | None = None
 ) -> list[str]:
-    """Ask every worker to stop, then wait for them together, at most timeout_s. Which ones are
+    """Ask every worker to stop, then wait for them (wait_for_workers)."""
+    for worker in workers:
+        worker.request_stop()
+    return wait_for_workers(workers, timeout_s, clock)
+
+
+def wait_for_workers(
+    workers: Sequence[Stoppable], timeout_s: float, clock: Clock | None = None
+) -> list[str]:
+    """Wait for workers already asked to stop, together, at most timeout_s. Which ones are
     still running is logged every STOP_REPORT_S; each one still running at the end is logged as
     an error and left behind (its thread is a daemon's). The names of those left behind."""
     clock = clock or SystemClock()
-    for worker in workers:
-        worker.request_stop()
     deadline_ms = clock.monotonic_ms() + round(timeout_s * 1000)
     report_ms = clock.monotonic_ms() + round(STOP_REPORT_S * 1000)
     running = list(workers)
@@ -254,30 +277,48 @@ class OperationsAlerts:
         self._grouped = False
 
     def publish(self, kind: str, summary: str, **details: Any) -> operations_pb2.OperationsAlert:
-        alert = operations_pb2.OperationsAlert(
-            alert_id=uuid.uuid4().hex, kind=kind, service=self._service, summary=summary, **details
-        )
-        alert.occur_time.GetCurrentTime()
+        """Log and publish the alert; a failed Redis write is logged, not raised."""
+        try:
+            return self.publish_or_raise(kind, summary, **details)
+        except Exception:
+            log.exception("operations alert not published", extra={"alert": kind})
+            return self._alert(kind, summary, details)
+
+    def publish_or_raise(
+        self, kind: str, summary: str, **details: Any
+    ) -> operations_pb2.OperationsAlert:
+        """Log and publish the alert; raises when it was not written (nothing else is lost:
+        the caller may publish it again)."""
+        alert = self._alert(kind, summary, details)
         log.error(summary, extra={"alert": kind, **details})
         stream = event_streams.OPERATIONS_ALERTS
+        if not self._grouped:
+            ensure_groups(self._client, stream.name, stream.groups)
+            self._grouped = True
+        self._client.xadd(
+            stream.name,
+            {
+                "event": alert.SerializeToString(),
+                "type": alert.DESCRIPTOR.full_name,
+                "event_id": alert.alert_id,
+            },
+        )
         try:
-            if not self._grouped:
-                ensure_groups(self._client, stream.name, stream.groups)
-                self._grouped = True
-            self._client.xadd(
-                stream.name,
-                {
-                    "event": alert.SerializeToString(),
-                    "type": alert.DESCRIPTOR.full_name,
-                    "event_id": alert.alert_id,
-                },
-            )
             upto = trim_acknowledged(self._client, stream.name, stream.groups)
             trim_expired(
                 self._client, stream.name, upto, self._retention.bound(self._clock.now_ms())
             )
-        except Exception:
-            log.exception("operations alert not published", extra={"alert": kind})
+        except Exception:  # written; trimming waits for the next alert
+            log.exception("operations alerts not trimmed", extra={"alert": kind})
+        return alert
+
+    def _alert(
+        self, kind: str, summary: str, details: dict[str, Any]
+    ) -> operations_pb2.OperationsAlert:
+        alert = operations_pb2.OperationsAlert(
+            alert_id=uuid.uuid4().hex, kind=kind, service=self._service, summary=summary, **details
+        )
+        alert.occur_time.GetCurrentTime()
         return alert
 
 
@@ -293,6 +334,14 @@ class RetryPolicy:
 
     def exhausted(self, pending: Pending) -> bool:
         return pending.deliveries >= self.max_attempts
+
+    def span_ms(self) -> int:
+        """From an entry's first delivery until it is set aside, when every attempt fails: the
+        waits before each retry and the last wait before it is found exhausted."""
+        return sum(
+            min(self.first_retry_ms * 2 ** min(deliveries - 1, 30), self.max_retry_ms)
+            for deliveries in range(1, self.max_attempts + 1)
+        )
 
     @classmethod
     def from_env(
@@ -316,7 +365,10 @@ class StreamConsumer:
     back nobody else; a failed entry stays pending and is retried by the policy (by this
     consumer or another: a stopped consumer's entries are taken over the same way). Once its
     attempts are spent, it moves to `<stream>.dead` and an operations alert is raised;
-    `billing dead-letters replay` puts it back."""
+    `billing dead-letters replay` puts it back. `per_entry`: each entry is handed on alone
+    and acknowledged once handled (a handler with a slow outside call per entry, such as a
+    card charge). Entry by entry, a consumer whose loop is asked to stop handles no further
+    entry: those left stay pending and are taken over once due, like a stopped consumer's."""
 
     def __init__(
         self,
@@ -327,14 +379,15 @@ class StreamConsumer:
         policy: RetryPolicy | None = None,
         block_ms: int | None = None,
         clock: Clock | None = None,
+        per_entry: bool = False,
     ) -> None:
         self.reader = reader
         self._handle = handle
+        self._per_entry = per_entry
         self._alerts = alerts
         self._batch = batch
         self._policy = policy or RetryPolicy()
-        if block_ms is not None and not 0 < block_ms <= MAX_BLOCK_MS:
-            raise ValueError(f"block_ms must be from 1 to {MAX_BLOCK_MS}, got {block_ms}")
+        check_block_ms(block_ms)  # refused now rather than at the first read
         self._block_ms = block_ms
         self._clock = clock or SystemClock()
         self._next_retry_scan_ms = 0
@@ -382,6 +435,9 @@ class StreamConsumer:
         return self.reader.claim(retry, self._policy.first_retry_ms)
 
     def _handle_all(self, entries: list[Entry]) -> None:
+        if self._per_entry and len(entries) > 1:
+            self._one_by_one(entries)
+            return
         try:
             self._handle(entries)
         except Exception as error:
@@ -392,15 +448,24 @@ class StreamConsumer:
                 "batch failed; handling its entries one by one",
                 extra={"stream": self.stream, "entries": len(entries)},
             )
-            for entry in entries:
-                try:
-                    self._handle([entry])
-                except Exception as single:
-                    self._failed(entry[0], single)
-                    continue
-                self._done([entry[0]])
+            self._one_by_one(entries)
             return
         self._done([entry_id for entry_id, _fields in entries])
+
+    def _one_by_one(self, entries: list[Entry]) -> None:
+        for handled, entry in enumerate(entries):
+            if stop_requested():
+                log.info(
+                    "asked to stop; entries left pending",
+                    extra={"stream": self.stream, "entries": len(entries) - handled},
+                )
+                return
+            try:
+                self._handle([entry])
+            except Exception as single:
+                self._failed(entry[0], single)
+                continue
+            self._done([entry[0]])
 
     def _done(self, ids: Sequence[bytes]) -> None:
         self.reader.ack(ids)

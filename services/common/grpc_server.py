@@ -2,9 +2,12 @@
 
 Shutdown, bounded: after SIGTERM the server shows NOT_SERVING for SHUTDOWN_DRAIN_DELAY_SECONDS,
 then its calls and its workers get SHUTDOWN_GRACE_SECONDS together (workers are asked to stop
-when the drain begins and finish the step under way); a worker still stepping then is logged
-as an error by name and left behind. Closing connections and flushing telemetry get
-EXIT_MARGIN_S more; past all that the process logs what it was still doing and exits anyway."""
+when the drain begins and finish the step under way; outbox relays, once the calls have
+drained, and take one last step); a worker still stepping then is logged
+as an error by name and left behind, and then the connections it may be using are not closed:
+the process flushes telemetry and exits at once. Closing connections and flushing telemetry
+get EXIT_MARGIN_S more; past all that the process logs what it was still doing and exits
+anyway."""
 
 from __future__ import annotations
 
@@ -23,7 +26,7 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
 from services.common import logs, service_auth, telemetry
-from services.common.background import Stoppable, stop_workers
+from services.common.background import Stoppable, wait_for_workers
 from services.common.clock import Clock, SystemClock
 from services.common.config import ConfigError, Env
 from services.common.interceptors import ServerInterceptor
@@ -33,6 +36,7 @@ from services.common.telemetry import grpc_server_interceptors
 log = logging.getLogger(__name__)
 EXIT_MARGIN_S = 3.0  # after the drain: closing connections and flushing telemetry, at most
 MIN_WORKER_WAIT_S = 1.0  # workers are waited for at least this long after the calls drained
+SIGNAL_POLL_S = 0.2  # how soon a SIGTERM delivered to a worker's thread is seen
 EXIT_LEFT_BEHIND = 1  # the exit code when a worker or a step of the shutdown had to be abandoned
 
 
@@ -133,7 +137,8 @@ class RunningServer:
         self.port = self._server.add_insecure_port(address)
         if self.port == 0:
             raise ConfigError(f"{name.upper()}_PORT", f"cannot listen on {address}")
-        self._stopped = threading.Event()
+        self._stopping = threading.Lock()
+        self._stopped: bool | None = None  # stop()'s answer, once drained
 
     def start(self) -> None:
         self._server.start()
@@ -152,10 +157,14 @@ class RunningServer:
 
     def stop(self) -> bool:
         """Drain once, within stop_budget_s unless closing a connection hangs; whether every
-        worker stopped (those that did not are logged as errors, by name)."""
-        if self._stopped.is_set():
-            return True
-        self._stopped.set()
+        worker stopped (those that did not are logged as errors, by name). A later call waits
+        for the first and gives its answer."""
+        with self._stopping:
+            if self._stopped is None:
+                self._stopped = self._stop()
+            return self._stopped
+
+    def _stop(self) -> bool:
         grace_s = self._settings.grace_seconds
         self._health.enter_graceful_shutdown()
         self.stage = "draining"
@@ -165,15 +174,28 @@ class RunningServer:
         began_ms = self._clock.monotonic_ms()
         workers = self._app.workers
         for worker in workers:
-            worker.request_stop()
+            if not worker.last_step:
+                worker.request_stop()
         if not self._server.stop(grace_s).wait(grace_s + MIN_WORKER_WAIT_S):
             log.error("calls still running after the grace period", extra={"grace_s": grace_s})
         self.stage = "stopping workers"
+        for worker in workers:
+            if worker.last_step:  # an outbox relay: what the last calls committed is published
+                worker.request_stop()
         spent_s = (self._clock.monotonic_ms() - began_ms) / 1000
-        left_behind = stop_workers(workers, max(grace_s - spent_s, MIN_WORKER_WAIT_S), self._clock)
-        self.stage = "closing"
-        for close in self._app.on_close:
-            close()
+        left_behind = wait_for_workers(
+            workers, max(grace_s - spent_s, MIN_WORKER_WAIT_S), self._clock
+        )
+        if left_behind:
+            # A worker left behind may still be using the connections: they are not closed
+            # under it; the process exits without tidying.
+            log.error(
+                "connections left open: workers still running", extra={"workers": left_behind}
+            )
+        else:
+            self.stage = "closing"
+            for close in self._app.on_close:
+                close()
         self.stage = "stopped"
         log.info("stopped", extra={"workers_left_behind": left_behind})
         return not left_behind
@@ -203,12 +225,23 @@ def run(name: str, default_port: int, build: Callable[[Env], App], prefix: str =
     signal.signal(signal.SIGTERM, request_stop)
     signal.signal(signal.SIGINT, request_stop)
     server.start()
-    stop_requested.wait()
+    # Woken now and then: a signal delivered to another thread runs its handler only once the
+    # main thread runs Python again (an untimed wait may never return).
+    while not stop_requested.wait(SIGNAL_POLL_S):
+        pass
     _exit_after(server.stop_budget_s, server)
     stopped = server.stop()
     server.stage = "flushing telemetry"
     telemetry.shutdown()
-    sys.exit(0 if stopped else EXIT_LEFT_BEHIND)
+    if not stopped:  # a worker left behind: no interpreter teardown under it
+        _flush_logs()
+        os._exit(EXIT_LEFT_BEHIND)
+    sys.exit(0)
+
+
+def _flush_logs() -> None:
+    for handler in logging.getLogger().handlers:
+        handler.flush()
 
 
 def _exit_after(seconds: float, server: RunningServer) -> None:
@@ -225,8 +258,7 @@ def _exit_after(seconds: float, server: RunningServer) -> None:
             "shutdown overran its budget; exiting without waiting",
             extra={"budget_s": seconds, "stage": server.stage, "threads": threads},
         )
-        for handler in logging.getLogger().handlers:
-            handler.flush()
+        _flush_logs()
         os._exit(EXIT_LEFT_BEHIND)
 
     timer = threading.Timer(seconds, overrun)

@@ -138,18 +138,14 @@ def observe_outbox(relay: HasBacklog, service: str) -> None:
     instruments().outbox_backlog.add(lambda: [(float(relay.backlog()), attributes)])
 
 
-def stream_backlog(
-    client: Any, stream: str, group: str, now_ms: int | None = None
-) -> tuple[int, float]:
+def stream_backlog(client: Any, stream: str, group: str) -> tuple[int, float]:
     """(entries the group has not acknowledged, age in seconds of the oldest of them) read from
     Redis: the pending entries plus those after the group's last delivered id. Entry ids carry
-    the millisecond they were added, so the age needs no payload. `now_ms`: the wall clock's
-    unless given."""
+    the millisecond they were added, so the age needs no payload."""
     entries, oldest = unacknowledged(client, stream, group)
     if oldest is None:
         return entries, 0.0
-    now_ms = SystemClock().now_ms() if now_ms is None else now_ms
-    return entries, max(0.0, (now_ms - entry_ms(oldest)) / 1000)
+    return entries, max(0.0, (SystemClock().now_ms() - entry_ms(oldest)) / 1000)
 
 
 def unacknowledged(client: Any, stream: str, group: str) -> tuple[int, str | None]:

@@ -22,6 +22,9 @@ T = TypeVar("T")
 DAY_MS = 86_400_000
 DEFAULT_RETENTION_DAYS = 7
 MAX_RETENTION_DAYS = 365
+# A blocking read waits at most this long (under the Redis client's 2 s socket timeout), so a
+# consumer's loop sees a stop promptly. 0 would be Redis's "forever": refused.
+MAX_BLOCK_MS = 1_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,7 +76,9 @@ class GroupReader:
             return action()
 
     def read(self, count: int, block_ms: int | None = None) -> list[Entry]:
-        """New entries for this consumer, at most `count`; waits up to block_ms for some."""
+        """New entries for this consumer, at most `count`; waits up to block_ms for some (from 1
+        to MAX_BLOCK_MS; None: no wait)."""
+        check_block_ms(block_ms)
         found: Any = self._call(
             lambda: self.client.xreadgroup(
                 self.group, self.consumer, {self.stream: ">"}, count=count, block=block_ms
@@ -122,6 +127,12 @@ class GroupReader:
     def entry(self, entry_id: bytes) -> dict[bytes, bytes] | None:
         found: Any = self.client.xrange(self.stream, entry_id, entry_id, count=1)
         return found[0][1] if found else None
+
+
+def check_block_ms(block_ms: int | None) -> None:
+    """ValueError unless block_ms is None (no wait) or from 1 to MAX_BLOCK_MS."""
+    if block_ms is not None and not 0 < block_ms <= MAX_BLOCK_MS:
+        raise ValueError(f"block_ms must be from 1 to {MAX_BLOCK_MS}, got {block_ms}")
 
 
 def acknowledged_up_to(client: RedisClient, stream: str, groups: Sequence[str]) -> bytes | None:

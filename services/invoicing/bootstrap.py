@@ -246,10 +246,11 @@ def wire(
             alerts,
             env.integer("INVOICING_RECHARGE_BATCH", 20, minimum=1, maximum=1_000),
             RetryPolicy.from_env(env),
+            per_entry=True,  # a card charge each: a stop is seen between them
         )
     if background and relay is not None and consumer is not None:
         workers.append(Loop("billing-scheduler", scheduler.step, interval_s))
-        workers.append(Loop("outbox-relay", relay.step, RELAY_WAIT_S))
+        workers.append(Loop("outbox-relay", relay.step, RELAY_WAIT_S, last_step=True))
         workers.append(Loop("recharge-requests", consumer.step, RECHARGES_WAIT_S))
         workers.append(Loop("wallet-settlement", settlement.settle_pending, SETTLEMENT_WAIT_S))
         if alerts is not None and events is not None:

@@ -70,7 +70,7 @@ def wire(env: config.Env, clock: Clock | None = None) -> Metering:
     hot = HotState(redis, clock)
     units = SqlUnitsOfWork(engine)
     relay = OutboxRelay(engine, tables.outbox, redis, retention=Retention.from_env(env))
-    relay_loop = Loop("outbox-relay", relay.step, RELAY_WAIT_S)
+    relay_loop = Loop("outbox-relay", relay.step, RELAY_WAIT_S, last_step=True)
     workers_enabled = env.flag("METERING_WORKERS_ENABLED", True)
     ingestion = Ingestion(
         units,

@@ -274,15 +274,24 @@ def assemble(env: config.Env, clock: Clock | None = None) -> Wallet:
         "windows": consumer(names.WINDOWS_STREAM, apply_windows).step,
         "charges": settle_charges,
     }
-    lag = LagAlerts(wallet_events, written_by("wallet"), alerts, LagBound.from_env(env), clock)
+    bound = LagBound.from_env(env, policy)
+    lag = LagAlerts(wallet_events, written_by("wallet"), alerts, bound, clock)
+    # The projector's partition ledgers: money, on the hot state's Redis.
+    ledgers = [
+        event_streams.EventStream(k.ledger, (names.PROJECTOR_GROUP,)) for k in partitioner.all()
+    ]
+    ledger_lag = LagAlerts(redis, ledgers, alerts, bound, clock)
     wallet.loops = {
         name: Loop(name, step, every, settings.worker_idle_max_s) for name, step in steps.items()
     }
+    wallet.loops["outbox"].last_step = True  # publishes what the last calls committed
     # The expiry scanners look again at most once per scan interval.
     notice_scan_s = env.seconds("WALLET_NOTICE_SCAN_SECONDS", 60.0)
     wallet.loops["notices"] = Loop("notices", notices.step, notice_scan_s)
-    # Readers of the accounts and recharges streams too far behind: an alert per crossing.
-    wallet.loops["stream-lag"] = Loop("stream-lag", lag.step, CHECK_EVERY_S)
+    # Readers of the accounts, recharges and ledger streams too far behind: an alert per crossing.
+    wallet.loops["stream-lag"] = Loop(
+        "stream-lag", lambda: lag.step() + ledger_lag.step(), CHECK_EVERY_S
+    )
     wallet.recovery.step()  # a Redis that never held the hot state (or lost it) gets it now
     return wallet
 

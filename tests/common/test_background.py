@@ -15,7 +15,6 @@ import redis
 from services.common.background import (
     JITTER_SHARE,
     MAX_BACKOFF_S,
-    MAX_BLOCK_MS,
     MIN_BACKOFF_S,
     MIN_IDLE_WAIT_S,
     STOP_REPORT_S,
@@ -24,8 +23,8 @@ from services.common.background import (
     StreamConsumer,
     stop_workers,
 )
-from services.common.clock import SteppedClock, SystemClock
-from services.common.streams import GroupReader
+from services.common.clock import SteppedClock
+from services.common.streams import MAX_BLOCK_MS, GroupReader
 
 
 def no_jitter() -> float:
@@ -140,31 +139,70 @@ class Stuck:
         return 0
 
 
+class SteppedJoin:
+    """A loop as stop_workers sees it, its waits stepping the clock instead of taking time."""
+
+    def __init__(self, loop: Loop, clock: SteppedClock) -> None:
+        self.name = loop.name
+        self.last_step = False
+        self._loop = loop
+        self._clock = clock
+
+    def request_stop(self) -> None:
+        self._loop.request_stop()
+
+    def join(self, timeout_s: float) -> bool:
+        if self._loop.join(0):
+            return True
+        self._clock.step(round(timeout_s * 1000))
+        return False
+
+    @property
+    def stepping_for_ms(self) -> int:
+        return self._loop.stepping_for_ms
+
+
+class Idle:
+    """A worker that stops as soon as it is asked."""
+
+    name = "outbox-relay"
+    last_step = False
+    stepping_for_ms = 0
+
+    def __init__(self) -> None:
+        self.asked = False
+
+    def request_stop(self) -> None:
+        self.asked = True
+
+    def join(self, timeout_s: float) -> bool:
+        return self.asked
+
+
 def test_stopping_workers_waits_a_bounded_time_and_names_the_one_that_hangs(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
+    clock = SteppedClock()
     stuck = Stuck()
-    hanging = Loop("recharge-requests", stuck, interval_s=0.01)
-    idle = Loop("outbox-relay", lambda: 0, interval_s=0.01)
+    hanging = Loop("recharge-requests", stuck, interval_s=0.01, clock=clock)
     hanging.start()
-    idle.start()
     assert stuck.entered.wait(5)
-    clock = SystemClock()
+    timeout_s = STOP_REPORT_S + 0.5
     began_ms = clock.monotonic_ms()
     try:
         with caplog.at_level(logging.INFO, logger="services.common.background"):
-            left = stop_workers([hanging, idle], timeout_s=STOP_REPORT_S + 0.5)
+            left = stop_workers([SteppedJoin(hanging, clock), Idle()], timeout_s, clock)
         waited_ms = clock.monotonic_ms() - began_ms
     finally:
         stuck.release.set()
     assert left == ["recharge-requests"]
-    assert (STOP_REPORT_S + 0.5) * 1000 <= waited_ms < (STOP_REPORT_S + 3) * 1000
+    assert waited_ms == timeout_s * 1000  # the bound, to the millisecond
     waiting = [r for r in caplog.records if r.getMessage() == "waiting for a worker to stop"]
     assert [getattr(r, "worker", "") for r in waiting] == ["recharge-requests"]
     errors = [r for r in caplog.records if r.levelno == logging.ERROR]
     assert [getattr(r, "worker", "") for r in errors] == ["recharge-requests"]
-    assert getattr(errors[0], "stepping_for_ms", 0) >= STOP_REPORT_S * 1000
-    assert hanging.join(5) and idle.join(0)  # released, it ends at once
+    assert getattr(errors[0], "stepping_for_ms", 0) >= timeout_s * 1000
+    assert hanging.join(5)  # released, it ends at once
 
 
 def test_a_loop_told_to_stop_ends_its_wait_and_says_it_stopped() -> None:
@@ -179,3 +217,28 @@ def test_a_consumer_never_blocks_forever_nor_past_the_bound(block_ms: int) -> No
     reader = GroupReader(redis.Redis(), "billing.some.stream", "group", "consumer")
     with pytest.raises(ValueError, match="block_ms"):
         StreamConsumer(reader, lambda entries: None, alerts=None, block_ms=block_ms)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("block_ms", [0, MAX_BLOCK_MS + 1])
+def test_a_group_reader_never_blocks_forever_nor_past_the_bound(block_ms: int) -> None:
+    reader = GroupReader(redis.Redis(), "billing.some.stream", "group", "consumer")
+    with pytest.raises(ValueError, match="block_ms"):
+        reader.read(1, block_ms)  # refused before Redis is asked
+
+
+def test_a_loop_with_a_last_step_takes_it_once_asked_to_stop() -> None:
+    committed: list[str] = []
+    published: list[str] = []
+    stepped = threading.Event()
+
+    def relay() -> int:
+        published.extend(committed[len(published) :])
+        stepped.set()
+        return 0
+
+    loop = Loop("outbox-relay", relay, interval_s=60.0, last_step=True)
+    loop.start()
+    assert stepped.wait(5)
+    committed.append("row")  # a call commits as the drain ends; no wake reaches the loop
+    assert loop.stop(timeout_s=5)
+    assert published == ["row"]

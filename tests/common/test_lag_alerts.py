@@ -5,6 +5,7 @@ the email it becomes.)"""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -13,13 +14,15 @@ import redis
 from billing.common.v1 import operations_pb2
 
 from services.common import event_streams
-from services.common.background import OperationsAlerts
+from services.common.background import OperationsAlerts, RetryPolicy
 from services.common.clock import SteppedClock
-from services.common.config import Env
+from services.common.config import ConfigError, Env
 from services.common.lag_alerts import (
     DEFAULT_MAX_AGE_S,
     DEFAULT_MAX_ENTRIES,
     KIND,
+    MARK_PREFIX,
+    REPEAT_AFTER_MS,
     LagAlerts,
     LagBound,
     written_by,
@@ -95,6 +98,60 @@ def test_an_entry_waiting_too_long_is_an_alert_once(client: redis.Redis) -> None
     assert "1 entries and 61 s behind" in alert.summary
 
 
+class FailingWrites:
+    """A Redis client whose first `failures` stream writes fail, as during a failover."""
+
+    def __init__(self, client: redis.Redis, failures: int) -> None:
+        self._client = client
+        self.failures = failures
+
+    def xadd(self, *args: Any, **kwargs: Any) -> Any:
+        if self.failures:
+            self.failures -= 1
+            raise redis.exceptions.ConnectionError("connection lost")
+        return self._client.xadd(*args, **kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._client, name)
+
+
+def test_an_alert_that_failed_to_publish_is_published_at_the_next_check(
+    client: redis.Redis,
+) -> None:
+    clock = SteppedClock()
+    writes = FailingWrites(client, failures=1)
+    alerts = OperationsAlerts(writes, "metering", clock=clock)  # type: ignore[arg-type]
+    lag = LagAlerts(client, [CHARGES], alerts, BOUND, clock)
+    charges(client, 4)
+    assert lag.step() == 0  # not published: not counted, not marked
+    assert lag.unpublished == 1
+    assert raised(client) == []
+    assert client.get(f"{MARK_PREFIX}{CHARGES.name}:wallet") is None
+    assert lag.step() == 1
+    [alert] = raised(client)
+    assert (alert.kind, alert.stream, alert.group) == (KIND, CHARGES.name, "wallet")
+    assert lag.step() == 0  # published once
+
+
+def test_a_group_still_behind_is_alerted_on_again_after_the_repeat_interval(
+    client: redis.Redis,
+) -> None:
+    clock = SteppedClock()
+    lag = watching(client, clock)
+    charges(client, 4)
+    assert lag.step() == 1
+    mark = f"{MARK_PREFIX}{CHARGES.name}:wallet"
+    ttl_ms: Any = client.pttl(mark)
+    assert 0 < ttl_ms <= REPEAT_AFTER_MS
+    client.pexpire(mark, 1)  # the repeat interval has passed: Redis drops the mark
+    for _ in range(100):
+        if not client.exists(mark):
+            break
+        time.sleep(0.01)
+    assert lag.step() == 1
+    assert len(raised(client)) == 2
+
+
 def test_replicas_watching_one_stream_raise_one_alert(client: redis.Redis) -> None:
     clock = SteppedClock()
     replicas = [watching(client, clock), watching(client, clock)]
@@ -115,5 +172,18 @@ def test_each_writer_watches_its_streams_that_never_expire() -> None:
         DEFAULT_MAX_ENTRIES,
         DEFAULT_MAX_AGE_S * 1000,
     )
-    chosen = Env({"STREAM_LAG_ALERT_ENTRIES": "500", "STREAM_LAG_ALERT_SECONDS": "90"})
-    assert LagBound.from_env(chosen) == LagBound(max_entries=500, max_age_ms=90_000)
+    chosen = Env({"STREAM_LAG_ALERT_ENTRIES": "500", "STREAM_LAG_ALERT_SECONDS": "1000"})
+    assert LagBound.from_env(chosen) == LagBound(max_entries=500, max_age_ms=1_000_000)
+
+
+def test_the_age_bound_outlasts_the_readers_retries() -> None:
+    # 5 s doubling up to 300 s, 8 deliveries: 5+10+20+40+80+160+300, and 300 more to set aside.
+    assert RetryPolicy().span_ms() == 915_000
+    wallet_readers = RetryPolicy(first_retry_ms=10_000)  # WALLET_CLAIM_IDLE_MS's default
+    assert max(RetryPolicy().span_ms(), wallet_readers.span_ms()) < DEFAULT_MAX_AGE_S * 1000
+    with pytest.raises(ConfigError, match="STREAM_LAG_ALERT_SECONDS"):
+        LagBound.from_env(Env({"STREAM_LAG_ALERT_SECONDS": "300"}))
+    with pytest.raises(ConfigError, match="STREAM_LAG_ALERT_SECONDS"):
+        LagBound.from_env(Env({"STREAM_LAG_ALERT_SECONDS": "1000"}), wallet_readers)
+    fewer = Env({"STREAM_LAG_ALERT_SECONDS": "90", "STREAM_MAX_ATTEMPTS": "3"})  # 5+10+20 s
+    assert LagBound.from_env(fewer).max_age_ms == 90_000

@@ -13,6 +13,9 @@ from services.common.grpc_server import EXIT_LEFT_BEHIND, EXIT_MARGIN_S
 from tests.harness.services import ServiceProcess
 
 GRACE_S = STOP_REPORT_S + 1
+# Wall-clock slack on top of a budget, for a loaded machine: a process that ignored its budget
+# would run past it by far more (its worker never returns). The logs carry the precise claims.
+SLACK_S = 15.0
 
 
 def stuck_service(tmp_path: Path, *arguments: str) -> ServiceProcess:
@@ -32,17 +35,20 @@ def logged(service: ServiceProcess) -> list[dict[str, Any]]:
 def test_a_hanging_worker_is_named_and_left_behind_within_the_budget(tmp_path: Path) -> None:
     service = stuck_service(tmp_path)
     began = time.monotonic()
-    code = service.terminate(timeout_s=GRACE_S + EXIT_MARGIN_S + 5)
+    code = service.terminate(timeout_s=GRACE_S + EXIT_MARGIN_S + SLACK_S + 5)
     took_s = time.monotonic() - began
     assert code == EXIT_LEFT_BEHIND
-    assert took_s < GRACE_S + EXIT_MARGIN_S
+    assert took_s < GRACE_S + EXIT_MARGIN_S + SLACK_S
     lines = logged(service)
     waiting = [
         line["worker"] for line in lines if line["message"] == "waiting for a worker to stop"
     ]
     assert waiting and set(waiting) == {"stuck-step"}
     errors = [line for line in lines if line["level"] == "error"]
-    assert [line["worker"] for line in errors] == ["stuck-step"]
+    assert [line.get("worker") for line in errors] == ["stuck-step", None]
+    assert errors[1]["message"] == "connections left open: workers still running"
+    assert errors[1]["workers"] == ["stuck-step"]
+    assert "connections closed" not in [line["message"] for line in lines]
     assert lines[-1]["message"] == "stopped"
     assert lines[-1]["workers_left_behind"] == ["stuck-step"]
 
@@ -50,10 +56,12 @@ def test_a_hanging_worker_is_named_and_left_behind_within_the_budget(tmp_path: P
 def test_a_shutdown_that_hangs_past_its_budget_says_where_and_exits(tmp_path: Path) -> None:
     service = stuck_service(tmp_path, "--hang-on-close")
     began = time.monotonic()
-    code = service.terminate(timeout_s=GRACE_S + EXIT_MARGIN_S + 10)
+    code = service.terminate(timeout_s=GRACE_S + EXIT_MARGIN_S + SLACK_S + 5)
     took_s = time.monotonic() - began
     assert code == EXIT_LEFT_BEHIND
-    assert GRACE_S + EXIT_MARGIN_S <= took_s < GRACE_S + EXIT_MARGIN_S + 3
+    # Not before its budget (the timer starts after the signal), and not long after it.
+    assert GRACE_S + EXIT_MARGIN_S <= took_s < GRACE_S + EXIT_MARGIN_S + SLACK_S
     overrun = logged(service)[-1]
     assert overrun["message"] == "shutdown overran its budget; exiting without waiting"
     assert overrun["stage"] == "closing"
+    assert overrun["budget_s"] == GRACE_S + EXIT_MARGIN_S

@@ -11,7 +11,7 @@ import redis
 from billing.common.v1 import operations_pb2
 
 from services.common import dead_letters, event_streams
-from services.common.background import OperationsAlerts, RetryPolicy, StreamConsumer
+from services.common.background import Loop, OperationsAlerts, RetryPolicy, StreamConsumer
 from services.common.streams import Entry, GroupReader, trim_acknowledged
 
 STREAM = "test.events"
@@ -147,3 +147,29 @@ def test_operations_alerts_are_trimmed_only_once_their_readers_acknowledged_them
         for _, fields in client.xrange(stream.name)
     ]
     assert kinds == ["second", "third"]
+
+
+def test_a_consumer_asked_to_stop_mid_batch_leaves_the_rest_pending_for_another(
+    client: Any,
+) -> None:
+    for name in (b"one", b"two", b"three"):
+        client.xadd(STREAM, {"event": name})
+    charged: list[bytes] = []
+    loop: list[Loop] = []
+
+    def charge(batch: list[Entry]) -> None:
+        charged.extend(events(batch))
+        loop[0].request_stop()  # SIGTERM arrives during the first charge
+
+    reader = GroupReader(client, STREAM, "group", "stopping")
+    alerts = OperationsAlerts(client, "tests")
+    stopping = StreamConsumer(reader, charge, alerts, 10, FAST, per_entry=True)
+    loop.append(Loop("recharge-requests", stopping.step, interval_s=60.0))
+    loop[0].start()
+    assert loop[0].join(5)
+    assert charged == [b"one"]  # no further charge once asked to stop
+    assert client.xpending(STREAM, "group")["pending"] == 2  # read, not acknowledged
+    seen: list[bytes] = []
+    survivor = consumer(client, "survivor", lambda batch: seen.extend(events(batch)))
+    settle(survivor.step, lambda: seen == [b"two", b"three"])
+    assert client.xpending(STREAM, "group")["pending"] == 0
