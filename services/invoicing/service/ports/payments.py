@@ -123,7 +123,9 @@ class FundingRecords(Protocol):
     def get(self, account_id: str, funding_id: str) -> Row | None: ...
 
     def add(self, funding: Mapping[str, Any]) -> None:
-        """AlreadyKept when a funding with its id was written meanwhile."""
+        """Keep a new funding. AlreadyKept, writing nothing, when a funding already has its
+        funding_id, its (account_id, idempotency_key) or its quote_id: one quote never opens
+        two fundings (the card would be charged twice)."""
         ...
 
     def by_payment(self, payment_id: str) -> Row | None:
