@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from services.common.clock import Clock
 from services.invoicing.adapters import invoice_store, tables
 from services.invoicing.domain.invoices import Kind, Status
-from services.invoicing.domain.wallet_settlement import CHARGE_LINE_KIND, CREDIT, Movement
+from services.invoicing.domain.wallet_settlement import CHARGE_LINE_KIND, Movement
 from services.invoicing.service.ports.postpaid import AlreadyPlanned, PostpaidInvoice
 
 
@@ -50,30 +50,12 @@ class SqlWalletSettlements:
         ).scalar_one()
         return int(total)
 
-    def sums_by_kind(self, invoice_id: str) -> dict[str, int]:
-        table = tables.wallet_settlements
-        rows = self._connection.execute(
-            sa.select(table.c.kind, sa.func.coalesce(sa.func.sum(table.c.amount_micros), 0))
-            .where(table.c.invoice_id == invoice_id)
-            .group_by(table.c.kind)
-        ).all()
-        return {kind: int(amount) for kind, amount in rows}
-
     def planned(self, cause: str) -> bool:
         table = tables.wallet_settlements
         found = self._connection.execute(
             sa.select(table.c.movement_key).where(table.c.cause == cause).limit(1)
         ).first()
         return found is not None
-
-    def credits_planned(self, invoice_id: str) -> int:
-        table = tables.wallet_settlements
-        count = self._connection.execute(
-            sa.select(sa.func.count()).where(
-                table.c.invoice_id == invoice_id, table.c.kind == CREDIT
-            )
-        ).scalar_one()
-        return int(count)
 
     def history(self, invoice_id: str) -> list[Movement]:
         table = tables.wallet_settlements
