@@ -20,8 +20,8 @@ from services.invoicing.service.ports.postpaid import AlreadyPlanned, PostpaidIn
 
 class SqlWalletSettlements:
     def __init__(self, connection: Connection, clock: Clock) -> None:
+        # clock: unused (settlement writes no invoice event); the billing unit of work passes it.
         self._connection = connection
-        self._clock = clock
 
     def invoice(self, account_id: str, invoice_id: str) -> PostpaidInvoice | None:
         row = invoice_store.get(self._connection, account_id, invoice_id)
@@ -99,18 +99,22 @@ class SqlWalletSettlements:
         )
 
     def settled(self, invoice_id: str, settled_at: dt.datetime) -> None:
-        invoice_store.update(
-            self._connection,
-            self._clock.now_ms(),
-            invoice_id,
-            {"wallet_settled_time": settled_at},
-            status=Status.PAID,
-            wallet_settled_time=None,
+        table = tables.invoices
+        self._connection.execute(
+            table.update()
+            .where(
+                table.c.invoice_id == invoice_id,
+                table.c.status == Status.PAID,
+                table.c.wallet_settled_time.is_(None),
+            )
+            .values(wallet_settled_time=settled_at)
         )
 
     def owed_again(self, invoice_id: str) -> None:
-        now_ms = self._clock.now_ms()
-        invoice_store.update(self._connection, now_ms, invoice_id, {"wallet_settled_time": None})
+        table = tables.invoices
+        self._connection.execute(
+            table.update().where(table.c.invoice_id == invoice_id).values(wallet_settled_time=None)
+        )
 
     def channel_of(self, subscription_id: str | None) -> str:
         subscriptions = tables.subscriptions
