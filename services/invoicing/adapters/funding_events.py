@@ -4,10 +4,7 @@ move written twice announces one event."""
 
 from __future__ import annotations
 
-import uuid
-
 import sqlalchemy as sa
-from billing.common.v1 import money_pb2
 from billing.invoicing.v1 import events_pb2
 from sqlalchemy.engine import Connection
 
@@ -30,13 +27,13 @@ class SqlFundingEvents:
         values = row._mapping
         currency = values["currency_code"]
         event = events_pb2.TopUpEvent(
-            event_id=uuid.uuid5(invoice_events.EVENT_IDS, f"{event_type}:{funding_id}").hex,
+            event_id=invoice_events.event_id(event_type, funding_id),
             type=event_type,
             account_id=values["account_id"],
             channel_id=values["channel_id"] or "",
             funding_id=funding_id,
-            amount=money_pb2.Money(currency_code=currency, amount_micros=values["amount_micros"]),
-            fee=money_pb2.Money(currency_code=currency, amount_micros=values["fee_micros"]),
+            amount=invoice_events.money(currency, values["amount_micros"]),
+            fee=invoice_events.money(currency, values["fee_micros"]),
             source=values["source"] or "",
             failure_reason=values["failure_reason"] or "",
         )

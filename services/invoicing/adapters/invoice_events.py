@@ -29,11 +29,12 @@ INVOICE_ISSUED, INVOICE_PAID, PAYMENT_FAILED = (
 )
 
 
-def _event_id(*parts: object) -> str:
+def event_id(*parts: object) -> str:
+    """The id of the event made of `parts` (the same parts, the same id)."""
     return uuid.uuid5(EVENT_IDS, ":".join(str(part) for part in parts)).hex
 
 
-def _money(currency: str, micros: int) -> money_pb2.Money:
+def money(currency: str, micros: int) -> money_pb2.Money:
     return money_pb2.Money(currency_code=currency, amount_micros=micros)
 
 
@@ -56,14 +57,14 @@ def invoice(
         values["paid_micros"],
     )
     event = events_pb2.InvoiceEvent(
-        event_id=_event_id(event_type, invoice_id, occurrence),
+        event_id=event_id(event_type, invoice_id, occurrence),
         type=event_type,
         account_id=values["account_id"],
         invoice_id=invoice_id,
         number=values["number"] or "",
         kind=values["kind"],
-        total=_money(currency, values["total_micros"]),
-        amount_due=_money(currency, max(due, 0) if event_type != INVOICE_PAID else 0),
+        total=money(currency, values["total_micros"]),
+        amount_due=money(currency, max(due, 0) if event_type != INVOICE_PAID else 0),
         payment_failure_reason=values["payment_failure_reason"] or "",
     )
     if values["due_time"] is not None:
@@ -81,7 +82,7 @@ def subscription_cancelled(
 ) -> None:
     """Announced as occurring when the use case's clock says it was cancelled."""
     event = events_pb2.SubscriptionCancelled(
-        event_id=_event_id("subscription.cancelled", row["subscription_id"]),
+        event_id=event_id("subscription.cancelled", row["subscription_id"]),
         account_id=row["account_id"],
         subscription_id=row["subscription_id"],
         plan_id=row["plan_id"],

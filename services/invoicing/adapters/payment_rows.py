@@ -1,4 +1,4 @@
-"""Cards on file, card payments and the provider's customers in SQL."""
+"""Cards on file, card payments, the provider's customers, fund quotes and fundings in SQL."""
 
 from __future__ import annotations
 
@@ -204,6 +204,28 @@ class SqlQuotes:
         }
         self._connection.execute(tables.fund_quotes.insert().values(**values))
 
+    def find(self, account_id: str, quote_id: str) -> FundsQuote | None:
+        quotes = tables.fund_quotes
+        row = self._connection.execute(
+            sa.select(quotes).where(
+                quotes.c.quote_id == quote_id, quotes.c.account_id == account_id
+            )
+        ).first()
+        if row is None:
+            return None
+        # SQLite hands timestamps back naive; they were written in UTC.
+        expire_at = row.expire_at if row.expire_at.tzinfo else row.expire_at.replace(tzinfo=dt.UTC)
+        return FundsQuote(
+            quote_id=row.quote_id,
+            account_id=row.account_id,
+            channel_id=row.channel_id,
+            display_phone_number=row.display_phone_number,
+            currency_code=row.currency_code,
+            amount_micros=row.amount_micros,
+            fee_micros=row.fee_micros,
+            expire_at=expire_at,
+        )
+
 
 class SqlFundings:
     def __init__(self, connection: Connection) -> None:
@@ -223,6 +245,22 @@ class SqlFundings:
             self._connection.execute(tables.fundings.insert().values(**funding))
         except IntegrityError:
             raise AlreadyKept(f"funding {funding['funding_id']}") from None
+
+    def move(
+        self,
+        funding_id: str,
+        before: tuple[str, ...],
+        after: str,
+        values: Mapping[str, Any],
+        moved_at: dt.datetime,
+    ) -> bool:
+        table = tables.fundings
+        moved = self._connection.execute(
+            table.update()
+            .where(table.c.funding_id == funding_id, table.c.state.in_(before))
+            .values(state=after, updated_at=moved_at, **values)
+        ).rowcount
+        return bool(moved)
 
     def by_payment(self, payment_id: str) -> Row | None:
         table = tables.fundings

@@ -10,7 +10,6 @@ from services.common.unit_of_work import SqlTransaction
 from services.invoicing.adapters import card_messages, invoice_payment_messages
 from services.invoicing.adapters.audit_entries import SqlAuditEntries
 from services.invoicing.adapters.funding_events import SqlFundingEvents
-from services.invoicing.adapters.funding_rows import SqlFundingMoves, SqlFundingQuotes
 from services.invoicing.adapters.invoice_payment_rows import SqlPayableInvoices, SqlProviderEvents
 from services.invoicing.adapters.kept_answers import sql_replies
 from services.invoicing.adapters.payment_rows import (
@@ -25,7 +24,7 @@ from services.invoicing.adapters.recharge_outbox import SqlRechargeAnswers
 from services.invoicing.service.commands.invoice_payments import InvoicePayment
 from services.invoicing.service.commands.payments import CardOnFile
 from services.invoicing.service.ports.audit import AuditEntries
-from services.invoicing.service.ports.fundings import FundingEvents, FundingMoves, FundingQuotes
+from services.invoicing.service.ports.fundings import FundingEvents
 from services.invoicing.service.ports.invoice_payments import PayableInvoices, ProviderEvents
 from services.invoicing.service.ports.payments import (
     CardPayments,
@@ -48,8 +47,6 @@ class SqlPaymentWork(SqlTransaction):
     recharge_answers: RechargeAnswers
     cards_added: Replies[CardOnFile]
     cards_removed: Replies[CardOnFile]
-    funding_quotes: FundingQuotes
-    funding_moves: FundingMoves
     funding_events: FundingEvents
     audit: AuditEntries
     invoices: PayableInvoices
@@ -71,8 +68,6 @@ class SqlPaymentWork(SqlTransaction):
         self.recharge_answers = SqlRechargeAnswers(connection)
         self.cards_added = sql_replies(connection, card_messages.CARD_ADDED)
         self.cards_removed = sql_replies(connection, card_messages.CARD_REMOVED)
-        self.funding_quotes = SqlFundingQuotes(connection)
-        self.funding_moves = SqlFundingMoves(connection)
         self.funding_events = SqlFundingEvents(connection)
         self.audit = SqlAuditEntries(connection)
         self.invoices = SqlPayableInvoices(connection, self._clock)

@@ -14,14 +14,14 @@ from sqlalchemy.exc import IntegrityError
 from services.common.clock import Clock
 from services.invoicing.adapters import invoice_store, tables
 from services.invoicing.domain.invoices import Kind, Status
-from services.invoicing.domain.wallet_settlement import CHARGE_LINE_KIND, CREDIT, Movement
+from services.invoicing.domain.wallet_settlement import CHARGE_LINE_KIND, Movement
 from services.invoicing.service.ports.postpaid import AlreadyPlanned, PostpaidInvoice
 
 
 class SqlWalletSettlements:
     def __init__(self, connection: Connection, clock: Clock) -> None:
+        # clock: unused (settlement writes no invoice event); the billing unit of work passes it.
         self._connection = connection
-        self._clock = clock
 
     def invoice(self, account_id: str, invoice_id: str) -> PostpaidInvoice | None:
         row = invoice_store.get(self._connection, account_id, invoice_id)
@@ -50,30 +50,12 @@ class SqlWalletSettlements:
         ).scalar_one()
         return int(total)
 
-    def sums_by_kind(self, invoice_id: str) -> dict[str, int]:
-        table = tables.wallet_settlements
-        rows = self._connection.execute(
-            sa.select(table.c.kind, sa.func.coalesce(sa.func.sum(table.c.amount_micros), 0))
-            .where(table.c.invoice_id == invoice_id)
-            .group_by(table.c.kind)
-        ).all()
-        return {kind: int(amount) for kind, amount in rows}
-
     def planned(self, cause: str) -> bool:
         table = tables.wallet_settlements
         found = self._connection.execute(
             sa.select(table.c.movement_key).where(table.c.cause == cause).limit(1)
         ).first()
         return found is not None
-
-    def credits_planned(self, invoice_id: str) -> int:
-        table = tables.wallet_settlements
-        count = self._connection.execute(
-            sa.select(sa.func.count()).where(
-                table.c.invoice_id == invoice_id, table.c.kind == CREDIT
-            )
-        ).scalar_one()
-        return int(count)
 
     def history(self, invoice_id: str) -> list[Movement]:
         table = tables.wallet_settlements
@@ -117,18 +99,22 @@ class SqlWalletSettlements:
         )
 
     def settled(self, invoice_id: str, settled_at: dt.datetime) -> None:
-        invoice_store.update(
-            self._connection,
-            self._clock.now_ms(),
-            invoice_id,
-            {"wallet_settled_time": settled_at},
-            status=Status.PAID,
-            wallet_settled_time=None,
+        table = tables.invoices
+        self._connection.execute(
+            table.update()
+            .where(
+                table.c.invoice_id == invoice_id,
+                table.c.status == Status.PAID,
+                table.c.wallet_settled_time.is_(None),
+            )
+            .values(wallet_settled_time=settled_at)
         )
 
     def owed_again(self, invoice_id: str) -> None:
-        now_ms = self._clock.now_ms()
-        invoice_store.update(self._connection, now_ms, invoice_id, {"wallet_settled_time": None})
+        table = tables.invoices
+        self._connection.execute(
+            table.update().where(table.c.invoice_id == invoice_id).values(wallet_settled_time=None)
+        )
 
     def channel_of(self, subscription_id: str | None) -> str:
         subscriptions = tables.subscriptions

@@ -3,7 +3,7 @@ them out again: the movements, their keys, and the share a reversal takes back."
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from services.invoicing.domain import money
@@ -33,9 +33,14 @@ def credit(invoice_id: str, credits_before: int, amount_micros: int) -> Movement
     return Movement(key, CREDIT, key, f"payment:{invoice_id}", amount_micros)
 
 
-def net_micros(sums_by_kind: Mapping[str, int]) -> int:
-    """Credited so far less taken back."""
-    return sums_by_kind.get(CREDIT, 0) - sums_by_kind.get(TAKE_BACK, 0)
+def net_micros(history: Sequence[Movement]) -> int:
+    """Credited so far less taken back (planned movements too)."""
+    return sum(m.amount_micros if m.kind == CREDIT else -m.amount_micros for m in history)
+
+
+def credits_in(history: Sequence[Movement]) -> int:
+    """How many credits the invoice's movements hold (planned ones too)."""
+    return sum(1 for moved in history if moved.kind == CREDIT)
 
 
 def share_taken_back(charges_micros: int, before_micros: int, after_micros: int, total: int) -> int:

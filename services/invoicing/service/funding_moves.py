@@ -24,7 +24,7 @@ class FundingMover:
     def move(self, funding: Row, before: tuple[str, ...], after: str, **values: Any) -> bool:
         """Move the funding to `after` if it is still in one of `before`; whether it moved."""
         with self._work() as work:
-            moved = work.funding_moves.move(
+            moved = work.fundings.move(
                 funding["funding_id"], before, after, values, moment(self._clock)
             )
             if moved and funding["source"] == states.AUTO_RECHARGE:

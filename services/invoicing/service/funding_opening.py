@@ -20,7 +20,7 @@ def open_funding(
     work: FundingWork, command: AddFunds, funding_id: str, cards: CardCharges, clock: Clock
 ) -> dict[str, Any]:
     """The funding written (AlreadyKept when one with its id or quote was written meanwhile)."""
-    quote = work.funding_quotes.find(command.account_id, command.quote_id)
+    quote = work.quotes.find(command.account_id, command.quote_id)
     if quote is None:
         raise NotFound(f"quote {command.quote_id!r} not found", "quote_id")
     if quote.expire_at <= moment(clock):

@@ -53,11 +53,10 @@ class PostpaidSettlement:
             return False
         try:
             with self._work() as work:
-                owed = work.settlements.charges_micros(invoice_id) - settlement.net_micros(
-                    work.settlements.sums_by_kind(invoice_id)
-                )
+                history = work.settlements.history(invoice_id)
+                owed = work.settlements.charges_micros(invoice_id) - settlement.net_micros(history)
                 if owed > 0:
-                    credits = work.settlements.credits_planned(invoice_id)
+                    credits = settlement.credits_in(history)
                     work.settlements.plan(invoice, settlement.credit(invoice_id, credits, owed))
                 work.commit()
         except AlreadyPlanned:
@@ -97,7 +96,7 @@ class PostpaidSettlement:
         if invoice is None or invoice.kind != Kind.NOTIFICATIONS or not invoice.total_micros:
             return
         with self._work() as work:
-            given = settlement.net_micros(work.settlements.sums_by_kind(invoice_id))
+            given = settlement.net_micros(work.settlements.history(invoice_id))
             if given <= 0 and not work.settlements.planned(cause):
                 return  # nothing was given back for it (an invoice from before settlement)
         self._apply(invoice)  # a credit not applied yet cannot be reversed

@@ -8,13 +8,20 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
+from services.invoicing.domain.funding_states import (
+    COMPLETED,
+    CREDITED,
+    DECLINED,
+    EXPIRED,
+    REQUIRES_ACTION,
+)
 from services.invoicing.service.ports.payments import CardPayments, RechargeAnswer, RechargeAnswers
 
 EVENT_IDS = uuid.UUID("0f3f6b1e-3d0a-4c55-9a3e-6e2f4f0d8a21")
 # Funding states an answer is published for.
-SUCCEEDED_STATES = frozenset({"credited", "completed"})
-DECLINED_STATES = frozenset({"declined", "expired"})
-ACTION_STATE = "requires_action"
+SUCCEEDED_STATES = frozenset({CREDITED, COMPLETED})
+DECLINED_STATES = frozenset({DECLINED, EXPIRED})
+ACTION_STATE = REQUIRES_ACTION
 Row = Mapping[Any, Any]
 
 

@@ -1,36 +1,14 @@
-"""What funding a wallet balance by card needs beside the payments' repositories: the quotes
-it confirms, its moves from state to state with what each tells (added funds' events, the
-audit log), and the receipt of what was paid."""
+"""What funding a wallet balance by card needs beside the payments' repositories (its quotes
+and its moves are theirs): what each move tells (added funds' events, the audit log), and the
+receipt of what was paid."""
 
 from __future__ import annotations
 
-import datetime as dt
-from collections.abc import Callable, Mapping
-from typing import Any, Protocol
+from collections.abc import Callable
+from typing import Protocol
 
-from services.invoicing.service.commands.payments import FundsQuote
 from services.invoicing.service.ports.audit import AuditEntries
 from services.invoicing.service.ports.payments import PaymentWork
-
-
-class FundingQuotes(Protocol):
-    def find(self, account_id: str, quote_id: str) -> FundsQuote | None:
-        """A quote given to the account (its expiry in UTC)."""
-        ...
-
-
-class FundingMoves(Protocol):
-    def move(
-        self,
-        funding_id: str,
-        before: tuple[str, ...],
-        after: str,
-        values: Mapping[str, Any],
-        moved_at: dt.datetime,
-    ) -> bool:
-        """Move the funding to `after` (writing `values` too) if it is still in one of the
-        states `before`; whether it moved."""
-        ...
 
 
 class FundingEvents(Protocol):
@@ -55,8 +33,6 @@ class FundingReceipts(Protocol):
 
 
 class FundingWork(PaymentWork, Protocol):
-    funding_quotes: FundingQuotes
-    funding_moves: FundingMoves
     funding_events: FundingEvents
     audit: AuditEntries
 

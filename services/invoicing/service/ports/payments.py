@@ -120,6 +120,10 @@ class Customers(Protocol):
 class QuoteRecords(Protocol):
     def add(self, quote: FundsQuote, created_at: dt.datetime) -> None: ...
 
+    def find(self, account_id: str, quote_id: str) -> FundsQuote | None:
+        """A quote given to the account (its expiry in UTC)."""
+        ...
+
 
 class FundingRecords(Protocol):
     """Fundings (invoicing_fundings rows, as mappings of their columns)."""
@@ -127,7 +131,21 @@ class FundingRecords(Protocol):
     def get(self, account_id: str, funding_id: str) -> Row | None: ...
 
     def add(self, funding: Mapping[str, Any]) -> None:
-        """AlreadyKept when a funding with its id was written meanwhile."""
+        """Keep a new funding. AlreadyKept, writing nothing, when a funding already has its
+        funding_id, its (account_id, idempotency_key) or its quote_id: one quote never opens
+        two fundings (the card would be charged twice)."""
+        ...
+
+    def move(
+        self,
+        funding_id: str,
+        before: tuple[str, ...],
+        after: str,
+        values: Mapping[str, Any],
+        moved_at: dt.datetime,
+    ) -> bool:
+        """Move the funding to `after` (writing `values` too) if it is still in one of the
+        states `before`; whether it moved."""
         ...
 
     def by_payment(self, payment_id: str) -> Row | None:

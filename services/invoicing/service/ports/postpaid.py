@@ -41,18 +41,12 @@ class WalletSettlements(Protocol):
         """What the invoice bills for the messages themselves (its "notifications" lines)."""
         ...
 
-    def sums_by_kind(self, invoice_id: str) -> dict[str, int]:
-        """The invoice's movements (planned ones too) added up by kind."""
-        ...
-
     def planned(self, cause: str) -> bool:
         """Whether a movement for this cause was written."""
         ...
 
-    def credits_planned(self, invoice_id: str) -> int: ...
-
     def history(self, invoice_id: str) -> list[Movement]:
-        """The invoice's movements, oldest first."""
+        """The invoice's movements (planned ones too), oldest first."""
         ...
 
     def plan(self, invoice: PostpaidInvoice, movement: Movement) -> None:
