@@ -68,7 +68,7 @@ class SqlBillingWork(SqlTransaction):
         self.subscriptions = SqlSubscriptionRecords(connection)
         self.invoices = SqlInvoiceRecords(connection, self._clock)
         self.book = SqlInvoiceBook(connection, self._clock)
-        self.settlements = SqlWalletSettlements(connection, self._clock)
+        self.settlements = SqlWalletSettlements(connection)
         self.receipts_issued = sql_replies(connection, RECEIPT_ISSUED)
 
     def _bind_replies(self, connection: Connection) -> None:

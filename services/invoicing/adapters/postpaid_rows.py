@@ -11,7 +11,6 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
-from services.common.clock import Clock
 from services.invoicing.adapters import invoice_store, tables
 from services.invoicing.domain.invoices import Kind, Status
 from services.invoicing.domain.wallet_settlement import CHARGE_LINE_KIND, Movement
@@ -19,8 +18,7 @@ from services.invoicing.service.ports.postpaid import AlreadyPlanned, PostpaidIn
 
 
 class SqlWalletSettlements:
-    def __init__(self, connection: Connection, clock: Clock) -> None:
-        # clock: unused (settlement writes no invoice event); the billing unit of work passes it.
+    def __init__(self, connection: Connection) -> None:
         self._connection = connection
 
     def invoice(self, account_id: str, invoice_id: str) -> PostpaidInvoice | None:
