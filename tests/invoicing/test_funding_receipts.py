@@ -6,8 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, cast
 
-from services.invoicing.entrypoints.funding_receipts import ReceiptsOfFundings
-from services.invoicing.service.receipts import Receipts
+from services.invoicing.entrypoints.payment_requests import funding_receipt
+from services.invoicing.service.receipts import FundingReceipts, Receipts
 
 
 @dataclass
@@ -26,7 +26,7 @@ class _Receipts:
 
 def test_a_funding_receipt_keeps_its_key_and_request_fingerprint() -> None:
     receipts = _Receipts()
-    issued = ReceiptsOfFundings(cast(Receipts, receipts)).issue(
+    issued = FundingReceipts(cast(Receipts, receipts), funding_receipt).issue(
         "acme", "fund_0001", "EUR", 25_000_000, 750_000
     )
     assert issued == "inv_receipt"
